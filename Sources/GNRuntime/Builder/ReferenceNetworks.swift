@@ -1,0 +1,150 @@
+/// The architectures of the paper (VGG-16, ResNet-20, ResNet-18, ResNet-34) with random weights:
+/// for tests, benchmarks and demos. Convolutions carry their (folded) BatchNorm as a bias; every
+/// activation is QCFS with the given `levels` and `threshold`; max pooling is already average pooling.
+public enum ReferenceNetworks {
+    /// An architecture of the paper.
+    public enum Architecture: String, CaseIterable, Sendable {
+        case vgg16, resnet20, resnet18, resnet34
+    }
+
+    /// How weights are drawn.
+    public enum Weights: Sendable {
+        /// He-uniform (`±√(6 / fan-in)`), biases uniform in ±0.1.
+        case kaiming(seed: UInt64)
+        /// He-uniform rounded to multiples of 2^-6 (biases to 2^-6): with inputs on a 2^-k grid and
+        /// power-of-two thresholds every sum is exact, so results do not depend on summation order.
+        case dyadic(seed: UInt64)
+    }
+
+    /// Describes one network to build.
+    public struct Configuration: Sendable {
+        public var architecture: Architecture
+        /// Input height and width (32 for CIFAR, 224 for ImageNet).
+        public var inputSize: Int
+        public var inputChannels: Int
+        public var classes: Int
+        /// QCFS levels `L` of every activation.
+        public var levels: Int
+        /// QCFS threshold `λ` of every activation.
+        public var threshold: Float
+        /// ResNet-18/34 stem: 3×3 stride 1 (CIFAR) when false; 7×7 stride 2 then 3×3 stride 2 average
+        /// pooling (ImageNet) when true. VGG-16 and ResNet-20 ignore it.
+        public var imageNetStem: Bool
+        public var weights: Weights
+
+        /// A configuration with CIFAR defaults: 32×32×3 input, 10 classes, L = 8, λ = 1, Kaiming weights.
+        public init(architecture: Architecture, inputSize: Int = 32, inputChannels: Int = 3, classes: Int = 10,
+                    levels: Int = 8, threshold: Float = 1, imageNetStem: Bool? = nil,
+                    weights: Weights = .kaiming(seed: 1)) {
+            self.architecture = architecture
+            self.inputSize = inputSize
+            self.inputChannels = inputChannels
+            self.classes = classes
+            self.levels = levels
+            self.threshold = threshold
+            self.imageNetStem = imageNetStem ?? (inputSize >= 224)
+            self.weights = weights
+        }
+    }
+
+    /// Builds the network `configuration` describes.
+    public static func build(_ configuration: Configuration) throws(GNError) -> ModelBuilder {
+        var network = Network(configuration)
+        switch configuration.architecture {
+        case .vgg16: try network.vgg16()
+        case .resnet20: try network.resnet(stages: [3, 3, 3], widths: [16, 32, 64])
+        case .resnet18: try network.resnet(stages: [2, 2, 2, 2], widths: [64, 128, 256, 512])
+        case .resnet34: try network.resnet(stages: [3, 4, 6, 3], widths: [64, 128, 256, 512])
+        }
+        return network.builder
+    }
+
+    /// Builds a network layer by layer with random weights.
+    private struct Network {
+        var builder: ModelBuilder
+        var random: SeededRandom
+        let configuration: Configuration
+        let dyadic: Bool
+
+        init(_ configuration: Configuration) {
+            self.configuration = configuration
+            builder = ModelBuilder(input: TensorShape(channels: configuration.inputChannels,
+                                                      height: configuration.inputSize, width: configuration.inputSize))
+            switch configuration.weights {
+            case .kaiming(let seed):
+                random = SeededRandom(seed: seed)
+                dyadic = false
+            case .dyadic(let seed):
+                random = SeededRandom(seed: seed)
+                dyadic = true
+            }
+        }
+
+        mutating func values(_ count: Int, bound: Float) -> [Float] {
+            (0..<count).map { _ in
+                let value = random.symmetric(bound)
+                return dyadic ? (value * 64).rounded() / 64 : value
+            }
+        }
+
+        mutating func conv(_ x: Int, _ outputChannels: Int, _ window: Window) throws(GNError) -> Int {
+            let fanIn = window.kernelHeight * window.kernelWidth * builder.shape(of: x).channels
+            let weights = values(fanIn * outputChannels, bound: (6 / Float(fanIn)).squareRoot())
+            return try builder.conv2d(x, outputChannels: outputChannels, window: window, weights: weights,
+                                      bias: values(outputChannels, bound: 0.1))
+        }
+
+        mutating func linear(_ x: Int, _ outputs: Int) throws(GNError) -> Int {
+            let fanIn = builder.shape(of: x).channels
+            return try builder.linear(x, outputs: outputs, weights: values(fanIn * outputs, bound: (6 / Float(fanIn)).squareRoot()),
+                                      bias: values(outputs, bound: 0.1))
+        }
+
+        mutating func activation(_ x: Int) throws(GNError) -> Int {
+            try builder.qcfs(x, levels: configuration.levels, threshold: configuration.threshold)
+        }
+
+        mutating func vgg16() throws(GNError) {
+            let plan = [64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512, 0]
+            var x = builder.input
+            for width in plan {
+                if width == 0 {
+                    x = try builder.avgPool2d(x, window: Window(kernel: 2, stride: 2))
+                } else {
+                    x = try activation(try conv(x, width, Window(kernel: 3, padding: 1)))
+                }
+            }
+            x = try builder.flatten(x)
+            x = try activation(try linear(x, 4096))
+            x = try activation(try linear(x, 4096))
+            _ = try linear(x, configuration.classes)
+        }
+
+        mutating func resnet(stages: [Int], widths: [Int]) throws(GNError) {
+            var x: Int
+            if configuration.imageNetStem && configuration.architecture != .resnet20 {
+                x = try activation(try conv(builder.input, widths[0], Window(kernel: 7, stride: 2, padding: 3)))
+                x = try builder.avgPool2d(x, window: Window(kernel: 3, stride: 2, padding: 1))
+            } else {
+                x = try activation(try conv(builder.input, widths[0], Window(kernel: 3, padding: 1)))
+            }
+            for (stage, blocks) in stages.enumerated() {
+                for block in 0..<blocks {
+                    let stride = stage > 0 && block == 0 ? 2 : 1
+                    x = try basicBlock(x, widths[stage], stride: stride)
+                }
+            }
+            x = try builder.globalAvgPool(x)
+            x = try builder.flatten(x)
+            _ = try linear(x, configuration.classes)
+        }
+
+        mutating func basicBlock(_ x: Int, _ width: Int, stride: Int) throws(GNError) -> Int {
+            let inner = try activation(try conv(x, width, Window(kernel: 3, stride: stride, padding: 1)))
+            let residual = try conv(inner, width, Window(kernel: 3, padding: 1))
+            let shortcut = stride != 1 || builder.shape(of: x).channels != width
+                ? try conv(x, width, Window(kernel: 1, stride: stride)) : x
+            return try activation(try builder.add(residual, shortcut))
+        }
+    }
+}

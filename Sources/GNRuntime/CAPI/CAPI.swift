@@ -1,0 +1,303 @@
+import GNRuntimeC
+
+// The C ABI: thin @_cdecl thunks that check pointers, translate C types to the Swift API and
+// statuses back, and record failure messages. Declarations and docs: include/gnruntime.h.
+
+// MARK: - Translation
+
+/// Runs `body`; on failure records the message (for the thread, and for `session` when given) and
+/// returns the status. No Swift error crosses into C.
+@inline(__always)
+private func guarded(session: SessionHandle? = nil, model: ModelView? = nil,
+                     _ body: () throws(GNError) -> Void) -> gn_status {
+    do {
+        try body()
+        return GN_STATUS_OK
+    } catch {
+        let thread = gn_internal_thread_message()!
+        let capacity = Int(GN_INTERNAL_MESSAGE_CAPACITY)
+        ErrorMessage.write(error, model: model ?? session?.session.model, into: thread, capacity: capacity)
+        if let session { session.lastError.update(from: thread, count: capacity) }
+        return cStatus(error.status)
+    }
+}
+
+/// The C value of a status; written case by case, so the two enums cannot drift apart silently.
+private func cStatus(_ status: GNStatus) -> gn_status {
+    switch status {
+    case .ok: return GN_STATUS_OK
+    case .nullPointer: return GN_STATUS_NULL_POINTER
+    case .invalidOption: return GN_STATUS_INVALID_OPTION
+    case .sizeMismatch: return GN_STATUS_SIZE_MISMATCH
+    case .invalidInput: return GN_STATUS_INVALID_INPUT
+    case .badModel: return GN_STATUS_BAD_MODEL
+    case .unsupported: return GN_STATUS_UNSUPPORTED
+    case .arenaTooSmall: return GN_STATUS_ARENA_TOO_SMALL
+    case .misaligned: return GN_STATUS_MISALIGNED
+    case .outOfMemory: return GN_STATUS_OUT_OF_MEMORY
+    case .ioError: return GN_STATUS_IO_ERROR
+    case .outOfRange: return GN_STATUS_OUT_OF_RANGE
+    case .noResult: return GN_STATUS_NO_RESULT
+    }
+}
+
+private func nonNull<T>(_ pointer: T?, _ what: StaticString) throws(GNError) -> T {
+    guard let pointer else { throw GNError(.nullPointer, what) }
+    return pointer
+}
+
+private func modelHandle(_ pointer: OpaquePointer?) throws(GNError) -> ModelHandle {
+    Unmanaged<ModelHandle>.fromOpaque(UnsafeRawPointer(try nonNull(pointer, "model is NULL"))).takeUnretainedValue()
+}
+
+private func sessionHandle(_ pointer: OpaquePointer?) -> SessionHandle? {
+    pointer.map { Unmanaged<SessionHandle>.fromOpaque(UnsafeRawPointer($0)).takeUnretainedValue() }
+}
+
+/// The Swift options for C options, checking what the C types allow but Swift's do not.
+private func sessionOptions(_ pointer: UnsafePointer<gn_session_options>?) throws(GNError) -> SessionOptions {
+    let options = try nonNull(pointer, "options is NULL").pointee
+    guard let neuron = NeuronKind(rawValue: UInt32(options.neuron.rawValue)) else {
+        throw GNError(.invalidOption, "neuron is not a gn_neuron_kind", actual: Int(options.neuron.rawValue))
+    }
+    var swiftOptions = SessionOptions()
+    swiftOptions.neuron = neuron
+    swiftOptions.members = Int(options.tau)
+    swiftOptions.timeSteps = Int(options.time_steps)
+    swiftOptions.batch = Int(options.batch)
+    if let layerTau = options.layer_tau {
+        swiftOptions.layerMembers = UnsafeBufferPointer(start: layerTau, count: options.layer_tau_count)
+    } else if options.layer_tau_count != 0 {
+        throw GNError(.nullPointer, "layer_tau is NULL but layer_tau_count is not 0")
+    }
+    return swiftOptions
+}
+
+private func cShape(_ shape: TensorShape) -> gn_shape {
+    gn_shape(channels: UInt32(shape.channels), height: UInt32(shape.height), width: UInt32(shape.width))
+}
+
+private func loadFlags(_ flags: UInt32) throws(GNError) -> Bool {
+    guard flags & ~UInt32(GN_LOAD_SKIP_CHECKSUM) == 0 else {
+        throw GNError(.invalidOption, "unknown load flags", actual: Int(flags))
+    }
+    return flags & UInt32(GN_LOAD_SKIP_CHECKSUM) == 0
+}
+
+private func publish(_ model: ModelHandle, _ out: UnsafeMutablePointer<OpaquePointer?>) {
+    out.pointee = OpaquePointer(Unmanaged.passRetained(model).toOpaque())
+}
+
+// MARK: - Library
+
+@_cdecl("gn_version")
+public func cVersion() -> UInt32 {
+    UInt32((GN_VERSION_MAJOR << 16) | (GN_VERSION_MINOR << 8) | GN_VERSION_PATCH)
+}
+
+@_cdecl("gn_status_string")
+public func cStatusString(_ status: gn_status) -> UnsafePointer<CChar> {
+    guard let known = GNStatus(rawValue: Int32(bitPattern: status.rawValue)) else {
+        return staticCString("unknown status")
+    }
+    return staticCString(known.description)
+}
+
+@_cdecl("gn_last_error")
+public func cLastError() -> UnsafePointer<CChar> {
+    UnsafePointer(gn_internal_thread_message()!)
+}
+
+/// A static string's bytes as a C string (static strings are NUL-terminated in the binary).
+private func staticCString(_ text: StaticString) -> UnsafePointer<CChar> {
+    UnsafeRawPointer(text.utf8Start).assumingMemoryBound(to: CChar.self)
+}
+
+// MARK: - Models
+
+@_cdecl("gn_model_load_file")
+public func cModelLoadFile(_ path: UnsafePointer<CChar>?, _ flags: UInt32,
+                           _ modelOut: UnsafeMutablePointer<OpaquePointer?>?) -> gn_status {
+    guarded { () throws(GNError) in
+        let out = try nonNull(modelOut, "model_out is NULL")
+        let path = try nonNull(path, "path is NULL")
+        publish(try ModelHandle.loading(path: path, verifyChecksum: try loadFlags(flags)), out)
+    }
+}
+
+@_cdecl("gn_model_load_bytes")
+public func cModelLoadBytes(_ bytes: UnsafeRawPointer?, _ size: Int, _ flags: UInt32,
+                            _ modelOut: UnsafeMutablePointer<OpaquePointer?>?) -> gn_status {
+    guarded { () throws(GNError) in
+        let out = try nonNull(modelOut, "model_out is NULL")
+        let bytes = try nonNull(bytes, "bytes is NULL")
+        let buffer = UnsafeRawBufferPointer(start: bytes, count: size)
+        publish(try ModelHandle.copying(buffer, verifyChecksum: try loadFlags(flags)), out)
+    }
+}
+
+@_cdecl("gn_model_borrow_bytes")
+public func cModelBorrowBytes(_ bytes: UnsafeRawPointer?, _ size: Int, _ flags: UInt32,
+                              _ modelOut: UnsafeMutablePointer<OpaquePointer?>?) -> gn_status {
+    guarded { () throws(GNError) in
+        let out = try nonNull(modelOut, "model_out is NULL")
+        let bytes = try nonNull(bytes, "bytes is NULL")
+        let buffer = UnsafeRawBufferPointer(start: bytes, count: size)
+        publish(try ModelHandle.borrowing(buffer, verifyChecksum: try loadFlags(flags)), out)
+    }
+}
+
+@_cdecl("gn_model_free")
+public func cModelFree(_ model: OpaquePointer?) {
+    guard let model else { return }
+    Unmanaged<ModelHandle>.fromOpaque(UnsafeRawPointer(model)).release()
+}
+
+@_cdecl("gn_model_input_shape")
+public func cModelInputShape(_ model: OpaquePointer?, _ shapeOut: UnsafeMutablePointer<gn_shape>?) -> gn_status {
+    guarded { () throws(GNError) in
+        let handle = try modelHandle(model)
+        try nonNull(shapeOut, "shape_out is NULL").pointee = cShape(handle.view.inputShape)
+    }
+}
+
+@_cdecl("gn_model_output_shape")
+public func cModelOutputShape(_ model: OpaquePointer?, _ shapeOut: UnsafeMutablePointer<gn_shape>?) -> gn_status {
+    guarded { () throws(GNError) in
+        let handle = try modelHandle(model)
+        try nonNull(shapeOut, "shape_out is NULL").pointee = cShape(handle.view.outputShape)
+    }
+}
+
+@_cdecl("gn_model_layer_count")
+public func cModelLayerCount(_ model: OpaquePointer?, _ countOut: UnsafeMutablePointer<Int>?) -> gn_status {
+    guarded { () throws(GNError) in
+        let handle = try modelHandle(model)
+        try nonNull(countOut, "count_out is NULL").pointee = handle.view.layerCount
+    }
+}
+
+@_cdecl("gn_model_neuron_layer_count")
+public func cModelNeuronLayerCount(_ model: OpaquePointer?, _ countOut: UnsafeMutablePointer<Int>?) -> gn_status {
+    guarded { () throws(GNError) in
+        let handle = try modelHandle(model)
+        try nonNull(countOut, "count_out is NULL").pointee = handle.view.neuronLayerCount
+    }
+}
+
+@_cdecl("gn_model_layer")
+public func cModelLayer(_ model: OpaquePointer?, _ index: Int,
+                        _ infoOut: UnsafeMutablePointer<gn_layer_info>?) -> gn_status {
+    guarded { () throws(GNError) in
+        let view = try modelHandle(model).view
+        let out = try nonNull(infoOut, "info_out is NULL")
+        guard index >= 0, index < view.layerCount else {
+            throw GNError(.outOfRange, "layer index is past the last layer", expected: view.layerCount - 1, actual: index)
+        }
+        let layer = view.layer(index)
+        var neuronIndex: Int32 = -1
+        if layer.kind == .qcfs {
+            neuronIndex = 0
+            for earlier in 0..<index where view.layer(earlier).kind == .qcfs { neuronIndex += 1 }
+        }
+        out.pointee = gn_layer_info(
+            kind: gn_layer_kind(UInt32(layer.kind.rawValue)),
+            input_a: UInt32(layer.inputA), input_b: Int32(layer.inputB), output: cShape(layer.output),
+            kernel_height: UInt32(layer.kernelHeight), kernel_width: UInt32(layer.kernelWidth),
+            stride_height: UInt32(layer.strideHeight), stride_width: UInt32(layer.strideWidth),
+            padding_height: UInt32(layer.paddingHeight), padding_width: UInt32(layer.paddingWidth),
+            has_bias: (layer.kind == .conv2d || layer.kind == .linear) && layer.bias != nil ? 1 : 0,
+            levels: UInt32(layer.levels), threshold: layer.threshold, neuron_index: neuronIndex)
+    }
+}
+
+// MARK: - Sessions
+
+@_cdecl("gn_session_options_default")
+public func cSessionOptionsDefault() -> gn_session_options {
+    let defaults = SessionOptions()
+    return gn_session_options(
+        neuron: gn_neuron_kind(defaults.neuron.rawValue), tau: UInt32(defaults.members),
+        time_steps: UInt32(defaults.timeSteps), batch: UInt32(defaults.batch), layer_tau: nil, layer_tau_count: 0)
+}
+
+@_cdecl("gn_session_arena_size")
+public func cSessionArenaSize(_ model: OpaquePointer?, _ options: UnsafePointer<gn_session_options>?,
+                              _ bytesOut: UnsafeMutablePointer<Int>?) -> gn_status {
+    guarded { () throws(GNError) in
+        let handle = try modelHandle(model)
+        let out = try nonNull(bytesOut, "bytes_out is NULL")
+        out.pointee = try SessionHandle.arenaBytes(model: handle, options: try sessionOptions(options))
+    }
+}
+
+@_cdecl("gn_session_create")
+public func cSessionCreate(_ model: OpaquePointer?, _ options: UnsafePointer<gn_session_options>?,
+                           _ sessionOut: UnsafeMutablePointer<OpaquePointer?>?) -> gn_status {
+    guarded { () throws(GNError) in
+        let handle = try modelHandle(model)
+        let out = try nonNull(sessionOut, "session_out is NULL")
+        let session = try SessionHandle.create(model: handle, options: try sessionOptions(options))
+        out.pointee = OpaquePointer(Unmanaged.passRetained(session).toOpaque())
+    }
+}
+
+@_cdecl("gn_session_create_in_arena")
+public func cSessionCreateInArena(_ model: OpaquePointer?, _ options: UnsafePointer<gn_session_options>?,
+                                  _ arena: UnsafeMutableRawPointer?, _ arenaSize: Int,
+                                  _ sessionOut: UnsafeMutablePointer<OpaquePointer?>?) -> gn_status {
+    guarded { () throws(GNError) in
+        let handle = try modelHandle(model)
+        let out = try nonNull(sessionOut, "session_out is NULL")
+        let arena = try nonNull(arena, "arena is NULL")
+        let session = try SessionHandle.create(
+            model: handle, options: try sessionOptions(options),
+            arena: UnsafeMutableRawBufferPointer(start: arena, count: arenaSize), owned: false)
+        out.pointee = OpaquePointer(Unmanaged.passRetained(session).toOpaque())
+    }
+}
+
+@_cdecl("gn_session_free")
+public func cSessionFree(_ session: OpaquePointer?) {
+    guard let session else { return }
+    Unmanaged<SessionHandle>.fromOpaque(UnsafeRawPointer(session)).release()
+}
+
+@_cdecl("gn_session_run")
+public func cSessionRun(_ session: OpaquePointer?, _ input: UnsafePointer<Float>?, _ inputCount: Int,
+                        _ samples: Int, _ output: UnsafeMutablePointer<Float>?, _ outputCount: Int) -> gn_status {
+    let handle = sessionHandle(session)
+    return guarded(session: handle) { () throws(GNError) in
+        let handle = try nonNull(handle, "session is NULL")
+        let input = try nonNull(input, "input is NULL")
+        let output = try nonNull(output, "output is NULL")
+        try handle.session.run(input: UnsafeBufferPointer(start: input, count: inputCount), samples: samples,
+                               output: UnsafeMutableBufferPointer(start: output, count: outputCount))
+    }
+}
+
+@_cdecl("gn_session_step_count")
+public func cSessionStepCount(_ session: OpaquePointer?, _ stepsOut: UnsafeMutablePointer<Int>?) -> gn_status {
+    let handle = sessionHandle(session)
+    return guarded(session: handle) { () throws(GNError) in
+        let handle = try nonNull(handle, "session is NULL")
+        try nonNull(stepsOut, "steps_out is NULL").pointee = handle.session.layout.steps
+    }
+}
+
+@_cdecl("gn_session_predictions")
+public func cSessionPredictions(_ session: OpaquePointer?, _ predictionsOut: UnsafeMutablePointer<Int32>?,
+                                _ count: Int) -> gn_status {
+    let handle = sessionHandle(session)
+    return guarded(session: handle) { () throws(GNError) in
+        let handle = try nonNull(handle, "session is NULL")
+        let out = try nonNull(predictionsOut, "predictions_out is NULL")
+        try handle.session.predictions(into: UnsafeMutableBufferPointer(start: out, count: count))
+    }
+}
+
+@_cdecl("gn_session_last_error")
+public func cSessionLastError(_ session: OpaquePointer?) -> UnsafePointer<CChar> {
+    guard let handle = sessionHandle(session) else { return staticCString("") }
+    return UnsafePointer(handle.lastError)
+}

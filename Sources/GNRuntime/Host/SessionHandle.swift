@@ -1,0 +1,57 @@
+import GNRuntimeC
+
+/// A session as C callers hold it: the core session, the model it keeps alive, its arena (owned or
+/// borrowed) and the message of its last failure.
+final class SessionHandle {
+    /// The model; held so that it lives as long as the session.
+    let model: ModelHandle
+    /// The core session.
+    var session: Session
+    /// The arena, when the handle allocated it.
+    private let ownedArena: UnsafeMutableRawPointer?
+    /// The last failure's message, NUL-terminated; allocated once, at creation.
+    let lastError: UnsafeMutablePointer<CChar>
+
+    private init(model: ModelHandle, session: Session, ownedArena: UnsafeMutableRawPointer?,
+                 lastError: UnsafeMutablePointer<CChar>) {
+        self.model = model
+        self.session = session
+        self.ownedArena = ownedArena
+        self.lastError = lastError
+    }
+
+    deinit {
+        if let ownedArena { AlignedMemory.release(ownedArena) }
+        lastError.deallocate()
+    }
+
+    /// The arena bytes a session needs, planned in temporary memory.
+    static func arenaBytes(model: ModelHandle, options: SessionOptions) throws(GNError) -> Int {
+        let scratch = UnsafeMutablePointer<LayerPlan>.allocate(capacity: model.view.layerCount)
+        defer { scratch.deallocate() }
+        return try Session.arenaBytes(model: model.view, options: options, planScratch: scratch)
+    }
+
+    /// A session in an arena it allocates.
+    static func create(model: ModelHandle, options: SessionOptions) throws(GNError) -> SessionHandle {
+        let bytes = try arenaBytes(model: model, options: options)
+        let arena = try AlignedMemory.allocate(byteCount: bytes)
+        do {
+            return try create(model: model, options: options,
+                              arena: UnsafeMutableRawBufferPointer(start: arena, count: bytes), owned: true)
+        } catch {
+            AlignedMemory.release(arena)
+            throw error
+        }
+    }
+
+    /// A session in the caller's arena (`owned: false`) or in one the handle frees (`owned: true`).
+    static func create(model: ModelHandle, options: SessionOptions, arena: UnsafeMutableRawBufferPointer,
+                       owned: Bool) throws(GNError) -> SessionHandle {
+        let session = try Session(model: model.view, options: options, arena: arena)
+        let message = UnsafeMutablePointer<CChar>.allocate(capacity: Int(GN_INTERNAL_MESSAGE_CAPACITY))
+        message[0] = 0
+        return SessionHandle(model: model, session: session, ownedArena: owned ? arena.baseAddress : nil,
+                             lastError: message)
+    }
+}

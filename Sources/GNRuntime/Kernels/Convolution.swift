@@ -1,0 +1,71 @@
+/// 2-D convolution over channels-last tensors with weights `[kh][kw][Cin][Cout]`.
+enum Convolution {
+    /// The reference kernel: each output element is `bias + Σ (kh, kw, cin) input · weight`, summed in
+    /// that order, with positions outside the input skipped (they are zeros). Zero inputs are skipped
+    /// too, which changes no result (weights are finite) and saves work on sparse spike maps.
+    /// Unsafe pointers in the loops on purpose: the inner loop is an axpy over output channels.
+    static func reference(_ g: WindowGeometry, input: UnsafePointer<Float>, weights: UnsafePointer<Float>,
+                          bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
+        let outputChannels = g.outputChannels
+        let inputChannels = g.inputChannels
+        for sample in 0..<g.batch {
+            let inputImage = input + sample * g.inputHeight * g.inputWidth * inputChannels
+            for outputRow in 0..<g.outputHeight {
+                for outputColumn in 0..<g.outputWidth {
+                    let pixel = ((sample * g.outputHeight + outputRow) * g.outputWidth + outputColumn)
+                    let out = output + pixel * outputChannels
+                    if let bias {
+                        out.update(from: bias, count: outputChannels)
+                    } else {
+                        out.update(repeating: 0, count: outputChannels)
+                    }
+                    for kernelRow in 0..<g.kernelHeight {
+                        let inputRow = g.inputRow(outputRow, kernelRow)
+                        if inputRow < 0 || inputRow >= g.inputHeight { continue }
+                        for kernelColumn in 0..<g.kernelWidth {
+                            let inputColumn = g.inputColumn(outputColumn, kernelColumn)
+                            if inputColumn < 0 || inputColumn >= g.inputWidth { continue }
+                            let activations = inputImage + (inputRow * g.inputWidth + inputColumn) * inputChannels
+                            let tap = weights + (kernelRow * g.kernelWidth + kernelColumn) * inputChannels * outputChannels
+                            accumulate(activations, count: inputChannels, rows: tap, width: outputChannels, into: out)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `out[j] += Σ_i activations[i] · rows[i·width + j]`, one row at a time (i ascending), skipping
+    /// zero activations.
+    @inline(__always)
+    static func accumulate(_ activations: UnsafePointer<Float>, count: Int, rows: UnsafePointer<Float>,
+                           width: Int, into out: UnsafeMutablePointer<Float>) {
+        for index in 0..<count {
+            let activation = activations[index]
+            if activation == 0 { continue }
+            let row = rows + index * width
+            for column in 0..<width {
+                out[column] += activation * row[column]
+            }
+        }
+    }
+}
+
+/// Fully connected layer: `output[n][o] = bias[o] + Σ_i input[n][i] · weights[i][o]`.
+enum Linear {
+    /// The reference kernel; summation order and zero skipping as in `Convolution.reference`.
+    static func reference(batch: Int, inputCount: Int, outputCount: Int, input: UnsafePointer<Float>,
+                          weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                          output: UnsafeMutablePointer<Float>) {
+        for sample in 0..<batch {
+            let out = output + sample * outputCount
+            if let bias {
+                out.update(from: bias, count: outputCount)
+            } else {
+                out.update(repeating: 0, count: outputCount)
+            }
+            Convolution.accumulate(input + sample * inputCount, count: inputCount, rows: weights,
+                                   width: outputCount, into: out)
+        }
+    }
+}

@@ -1,0 +1,71 @@
+/// Pooling over channels-last tensors. Unsafe pointers in the loops on purpose (hot paths).
+enum Pooling {
+    /// Average pooling: the window sum (positions outside the input count as zeros) divided by
+    /// `kernelHeight · kernelWidth` — PyTorch's `AvgPool2d(count_include_pad=True)`.
+    static func average(_ g: WindowGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        let channels = g.inputChannels
+        let divisor = Float(g.kernelHeight * g.kernelWidth)
+        for sample in 0..<g.batch {
+            let image = input + sample * g.inputHeight * g.inputWidth * channels
+            for outputRow in 0..<g.outputHeight {
+                for outputColumn in 0..<g.outputWidth {
+                    let out = output + ((sample * g.outputHeight + outputRow) * g.outputWidth + outputColumn) * channels
+                    out.update(repeating: 0, count: channels)
+                    for kernelRow in 0..<g.kernelHeight {
+                        let row = g.inputRow(outputRow, kernelRow)
+                        if row < 0 || row >= g.inputHeight { continue }
+                        for kernelColumn in 0..<g.kernelWidth {
+                            let column = g.inputColumn(outputColumn, kernelColumn)
+                            if column < 0 || column >= g.inputWidth { continue }
+                            let values = image + (row * g.inputWidth + column) * channels
+                            for channel in 0..<channels { out[channel] += values[channel] }
+                        }
+                    }
+                    for channel in 0..<channels { out[channel] /= divisor }
+                }
+            }
+        }
+    }
+
+    /// Max pooling: the largest value in the window, positions outside the input ignored.
+    static func maximum(_ g: WindowGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        let channels = g.inputChannels
+        for sample in 0..<g.batch {
+            let image = input + sample * g.inputHeight * g.inputWidth * channels
+            for outputRow in 0..<g.outputHeight {
+                for outputColumn in 0..<g.outputWidth {
+                    let out = output + ((sample * g.outputHeight + outputRow) * g.outputWidth + outputColumn) * channels
+                    out.update(repeating: -Float.infinity, count: channels)
+                    for kernelRow in 0..<g.kernelHeight {
+                        let row = g.inputRow(outputRow, kernelRow)
+                        if row < 0 || row >= g.inputHeight { continue }
+                        for kernelColumn in 0..<g.kernelWidth {
+                            let column = g.inputColumn(outputColumn, kernelColumn)
+                            if column < 0 || column >= g.inputWidth { continue }
+                            let values = image + (row * g.inputWidth + column) * channels
+                            for channel in 0..<channels where values[channel] > out[channel] {
+                                out[channel] = values[channel]
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Global average pooling: the mean over all `pixels` positions of each channel.
+    static func globalAverage(batch: Int, pixels: Int, channels: Int, input: UnsafePointer<Float>,
+                              output: UnsafeMutablePointer<Float>) {
+        let divisor = Float(pixels)
+        for sample in 0..<batch {
+            let out = output + sample * channels
+            let image = input + sample * pixels * channels
+            out.update(repeating: 0, count: channels)
+            for pixel in 0..<pixels {
+                let values = image + pixel * channels
+                for channel in 0..<channels { out[channel] += values[channel] }
+            }
+            for channel in 0..<channels { out[channel] /= divisor }
+        }
+    }
+}

@@ -1,0 +1,77 @@
+/// One decoded, validated layer of a model. Its blob pointers point into the model's bytes.
+struct Layer {
+    var kind: LayerKind
+    /// Tensor id of the first input (0 = model input, i + 1 = output of layer i).
+    var inputA: Int
+    /// Tensor id of the second input (`add` only), else -1.
+    var inputB: Int
+    /// Shape of the output of one sample.
+    var output: TensorShape
+    var kernelHeight = 0
+    var kernelWidth = 0
+    var strideHeight = 0
+    var strideWidth = 0
+    var paddingHeight = 0
+    var paddingWidth = 0
+    /// QCFS levels `L`.
+    var levels = 0
+    /// QCFS threshold `λ`.
+    var threshold: Float = 0
+    /// conv2d and linear weights, or affine scale.
+    var weights: UnsafePointer<Float>? = nil
+    /// conv2d and linear bias (when present), or affine shift.
+    var bias: UnsafePointer<Float>? = nil
+
+    init(kind: LayerKind, inputA: Int, inputB: Int, output: TensorShape) {
+        self.kind = kind
+        self.inputA = inputA
+        self.inputB = inputB
+        self.output = output
+    }
+}
+
+/// The arithmetic of output shapes, shared by the reader (to check stored shapes) and the builder.
+enum ShapeRules {
+    /// `floor((size + 2·padding − kernel) / stride) + 1`, or nil when the window does not fit.
+    static func windowOutput(size: Int, kernel: Int, stride: Int, padding: Int) -> Int? {
+        let span = size + 2 * padding - kernel
+        guard kernel >= 1, stride >= 1, span >= 0 else { return nil }
+        return span / stride + 1
+    }
+
+    /// The output shape of a layer of `kind` over `input`, or an error naming what is wrong.
+    /// `channels` is the declared output channel count (conv2d, linear); window fields as in the file.
+    static func outputShape(
+        kind: LayerKind, input: TensorShape, secondInput: TensorShape?, channels: Int,
+        kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int), layer: Int
+    ) throws(GNError) -> TensorShape {
+        switch kind {
+        case .conv2d, .avgPool2d, .maxPool2d:
+            if kind != .conv2d, 2 * padding.0 > kernel.0 || 2 * padding.1 > kernel.1 {
+                throw GNError(.badModel, "pooling padding is more than half the kernel", layer: layer)
+            }
+            guard let height = windowOutput(size: input.height, kernel: kernel.0, stride: stride.0, padding: padding.0),
+                  let width = windowOutput(size: input.width, kernel: kernel.1, stride: stride.1, padding: padding.1)
+            else {
+                throw GNError(.badModel, "kernel, stride or padding do not fit the input", layer: layer)
+            }
+            return TensorShape(channels: kind == .conv2d ? channels : input.channels, height: height, width: width)
+        case .linear:
+            guard input.height == 1, input.width == 1 else {
+                throw GNError(.badModel, "linear input must be a vector (height = width = 1)", layer: layer)
+            }
+            return TensorShape(channels: channels, height: 1, width: 1)
+        case .globalAvgPool:
+            return TensorShape(channels: input.channels, height: 1, width: 1)
+        case .flatten:
+            return TensorShape(channels: input.elementCount, height: 1, width: 1)
+        case .add:
+            guard let second = secondInput, second == input else {
+                throw GNError(.badModel, "add inputs differ in shape", layer: layer)
+            }
+            return input
+        case .affine, .qcfs:
+            return input
+        }
+    }
+}

@@ -1,0 +1,255 @@
+/// A validated, read-only view of a model file in memory. It never copies: weights are read in place,
+/// so the bytes must stay alive and unchanged as long as the view (and any session using it) is used.
+///
+/// Creating one checks everything `docs/model-format.md` requires; afterwards every access is safe.
+struct ModelView {
+    /// The first byte of the model; 64-byte aligned.
+    let base: UnsafeRawPointer
+    /// The length of the model in bytes.
+    let byteCount: Int
+    /// The number of layers (≥ 1).
+    let layerCount: Int
+    /// The shape of one input sample.
+    let inputShape: TensorShape
+    /// The number of QCFS layers.
+    private(set) var neuronLayerCount = 0
+    /// Where the layer table starts.
+    private let tableOffset: Int
+
+    /// Validates `bytes` as a model file. `verifyChecksum: false` skips only the CRC comparison (for
+    /// callers that verified the bytes already); every structural check still runs.
+    init(validating bytes: UnsafeRawBufferPointer, verifyChecksum: Bool = true) throws(GNError) {
+        #if _endian(big)
+        throw GNError(.unsupported, "big-endian hosts are not supported")
+        #else
+        guard let base = bytes.baseAddress, bytes.count >= ModelFormat.headerSize else {
+            throw GNError(.badModel, "shorter than the 64-byte header", expected: ModelFormat.headerSize, actual: bytes.count)
+        }
+        guard Int(bitPattern: base) % ModelFormat.blobAlignment == 0 else {
+            throw GNError(.misaligned, "model bytes must start at a 64-byte aligned address")
+        }
+        let reader = ByteReader(base: base)
+        guard reader.u32(ModelFormat.Header.magic) == ModelFormat.magic else {
+            throw GNError(.badModel, "not a GNRuntime model (magic is not GNRT)")
+        }
+        let major = reader.u16(ModelFormat.Header.major)
+        guard major == ModelFormat.majorVersion else {
+            throw GNError(.unsupported, "model format major version is not supported",
+                          expected: Int(ModelFormat.majorVersion), actual: Int(major))
+        }
+        guard reader.u32(ModelFormat.Header.headerSize) == UInt32(ModelFormat.headerSize) else {
+            throw GNError(.badModel, "header size field is not 64")
+        }
+        let declaredSize = reader.u64(ModelFormat.Header.fileSize)
+        guard declaredSize == UInt64(bytes.count) else {
+            throw GNError(.badModel, "file size field does not match the number of bytes given",
+                          expected: Int(exactly: declaredSize) ?? -1, actual: bytes.count)
+        }
+        if verifyChecksum {
+            let stored = reader.u32(ModelFormat.Header.checksum)
+            guard CRC32.checksum(bytes, zeroingFourBytesAt: ModelFormat.Header.checksum) == stored else {
+                throw GNError(.badModel, "checksum mismatch: the model bytes are corrupted")
+            }
+        }
+        let layerCount = Int(reader.u32(ModelFormat.Header.layerCount))
+        guard (1...ModelFormat.maxLayers).contains(layerCount) else {
+            throw GNError(.badModel, "layer count out of range 1...65535", actual: layerCount)
+        }
+        guard reader.u32(ModelFormat.Header.recordSize) == UInt32(ModelFormat.recordSize) else {
+            throw GNError(.badModel, "layer record size field is not 64")
+        }
+        let tableEnd = UInt64(ModelFormat.headerSize) + UInt64(layerCount * ModelFormat.recordSize)
+        let rawTableOffset = reader.u64(ModelFormat.Header.tableOffset)
+        guard rawTableOffset >= UInt64(ModelFormat.headerSize), rawTableOffset % 8 == 0,
+              rawTableOffset <= UInt64(bytes.count),
+              UInt64(bytes.count) - rawTableOffset >= tableEnd - UInt64(ModelFormat.headerSize)
+        else {
+            throw GNError(.badModel, "layer table lies outside the file")
+        }
+        let input = TensorShape(channels: Int(reader.u32(ModelFormat.Header.inputChannels)),
+                                height: Int(reader.u32(ModelFormat.Header.inputHeight)),
+                                width: Int(reader.u32(ModelFormat.Header.inputWidth)))
+        guard input.isValid else {
+            throw GNError(.badModel, "input shape is empty or too large")
+        }
+        self.base = base
+        self.byteCount = bytes.count
+        self.layerCount = layerCount
+        self.inputShape = input
+        self.tableOffset = Int(rawTableOffset)
+        var neurons = 0
+        for index in 0..<layerCount {
+            let layer = try decodeLayer(index, validating: true)
+            if layer.kind == .qcfs { neurons += 1 }
+        }
+        self.neuronLayerCount = neurons
+        #endif
+    }
+
+    /// The validated layer at `index` (0 ..< layerCount).
+    func layer(_ index: Int) -> Layer {
+        // Validation at init decoded every layer already, so this cannot fail.
+        do { return try decodeLayer(index, validating: false) } catch { fatalError("unreachable") }
+    }
+
+    /// The shape of tensor `id` (0 = input, i + 1 = output of layer i).
+    func shape(ofTensor id: Int) -> TensorShape {
+        id == 0 ? inputShape : storedOutputShape(ofLayer: id - 1)
+    }
+
+    /// The shape of the model's output (the last layer's output) for one sample.
+    var outputShape: TensorShape { storedOutputShape(ofLayer: layerCount - 1) }
+
+    /// The model's bytes.
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: byteCount) }
+
+    // MARK: - Decoding
+
+    private func recordOffset(_ index: Int) -> Int { tableOffset + index * ModelFormat.recordSize }
+
+    private func storedOutputShape(ofLayer index: Int) -> TensorShape {
+        let reader = ByteReader(base: base)
+        let record = recordOffset(index)
+        return TensorShape(channels: Int(reader.u32(record + ModelFormat.Record.channels)),
+                           height: Int(reader.u32(record + ModelFormat.Record.height)),
+                           width: Int(reader.u32(record + ModelFormat.Record.width)))
+    }
+
+    /// Decodes layer `index`; with `validating`, checks it against the file rules, assuming every
+    /// earlier layer passed the same checks.
+    private func decodeLayer(_ index: Int, validating: Bool) throws(GNError) -> Layer {
+        let reader = ByteReader(base: base)
+        let record = recordOffset(index)
+        let rawKind = reader.u16(record + ModelFormat.Record.kind)
+        guard let kind = LayerKind(rawValue: rawKind) else {
+            throw GNError(.badModel, "unknown layer kind", layer: index, actual: Int(rawKind))
+        }
+        let flags = reader.u16(record + ModelFormat.Record.flags)
+        let rawInputA = reader.u32(record + ModelFormat.Record.inputA)
+        let rawInputB = reader.u32(record + ModelFormat.Record.inputB)
+        let stored = storedOutputShape(ofLayer: index)
+        let kernel = (Int(reader.u16(record + ModelFormat.Record.kernelHeight)),
+                      Int(reader.u16(record + ModelFormat.Record.kernelWidth)))
+        let stride = (Int(reader.u16(record + ModelFormat.Record.strideHeight)),
+                      Int(reader.u16(record + ModelFormat.Record.strideWidth)))
+        let padding = (Int(reader.u16(record + ModelFormat.Record.paddingHeight)),
+                       Int(reader.u16(record + ModelFormat.Record.paddingWidth)))
+        let levels = reader.u32(record + ModelFormat.Record.levels)
+        let thresholdBits = reader.u32(record + ModelFormat.Record.threshold)
+        let blobP = reader.u64(record + ModelFormat.Record.blobP)
+        let blobQ = reader.u64(record + ModelFormat.Record.blobQ)
+
+        let hasBias = (flags & ModelFormat.flagHasBias) != 0
+        var layer = Layer(kind: kind, inputA: Int(rawInputA),
+                          inputB: rawInputB == ModelFormat.noInput ? -1 : Int(rawInputB), output: stored)
+        layer.kernelHeight = kernel.0
+        layer.kernelWidth = kernel.1
+        layer.strideHeight = stride.0
+        layer.strideWidth = stride.1
+        layer.paddingHeight = padding.0
+        layer.paddingWidth = padding.1
+        layer.levels = Int(levels)
+        layer.threshold = Float(bitPattern: thresholdBits)
+
+        if validating {
+            // Inputs: earlier tensors only; a second input for `add` and for nothing else.
+            guard rawInputA <= UInt32(index) else {
+                throw GNError(.badModel, "input A is not an earlier tensor", layer: index, actual: Int(rawInputA))
+            }
+            if kind == .add {
+                guard rawInputB <= UInt32(index) else {
+                    throw GNError(.badModel, "input B is not an earlier tensor", layer: index)
+                }
+            } else if rawInputB != ModelFormat.noInput {
+                throw GNError(.badModel, "input B is set on a layer with one input", layer: index)
+            }
+            // Flags and the fields a kind does not use.
+            let allowedFlags: UInt16 = (kind == .conv2d || kind == .linear) ? ModelFormat.flagHasBias : 0
+            guard flags & ~allowedFlags == 0 else {
+                throw GNError(.badModel, "unknown flag bits set", layer: index, actual: Int(flags))
+            }
+            if !kind.hasWindow, kernel != (0, 0) || stride != (0, 0) || padding != (0, 0) {
+                throw GNError(.badModel, "kernel, stride or padding set on a layer without a window", layer: index)
+            }
+            if kind == .qcfs {
+                guard (1...UInt32(ModelFormat.maxLevels)).contains(levels) else {
+                    throw GNError(.badModel, "QCFS levels out of range 1...65535", layer: index, actual: Int(levels))
+                }
+                guard layer.threshold.isFinite, layer.threshold > 0 else {
+                    throw GNError(.badModel, "QCFS threshold must be finite and positive", layer: index)
+                }
+            } else if levels != 0 || thresholdBits != 0 {
+                throw GNError(.badModel, "levels or threshold set on a layer that is not qcfs", layer: index)
+            }
+            // Shapes.
+            guard stored.isValid else {
+                throw GNError(.badModel, "output shape is empty or too large", layer: index)
+            }
+            let inputShape = shape(ofTensor: Int(rawInputA))
+            let secondShape: TensorShape? = kind == .add ? shape(ofTensor: Int(rawInputB)) : nil
+            let expected = try ShapeRules.outputShape(
+                kind: kind, input: inputShape, secondInput: secondShape, channels: stored.channels,
+                kernel: kernel, stride: stride, padding: padding, layer: index)
+            guard expected == stored else {
+                throw GNError(.badModel, "stored output shape differs from the computed one", layer: index)
+            }
+        }
+
+        // Blobs.
+        let inputChannels = shape(ofTensor: layer.inputA).channels
+        var countP: Int? = 0
+        var countQ = 0
+        switch kind {
+        case .conv2d:
+            countP = product(kernel.0, kernel.1, inputChannels, stored.channels)
+            countQ = hasBias ? stored.channels : 0
+        case .linear:
+            countP = product(1, 1, inputChannels, stored.channels)
+            countQ = hasBias ? stored.channels : 0
+        case .affine:
+            countP = inputChannels
+            countQ = inputChannels
+        default:
+            break
+        }
+        guard let countP else {
+            throw GNError(.badModel, "weight count overflows", layer: index)
+        }
+        layer.weights = try blob(at: blobP, count: countP, layer: index, validating: validating)
+        layer.bias = try blob(at: blobQ, count: countQ, layer: index, validating: validating)
+        return layer
+    }
+
+    /// The float array at `offset`, or nil when `count` is 0 (the offset must then be 0).
+    private func blob(at offset: UInt64, count: Int, layer: Int, validating: Bool) throws(GNError) -> UnsafePointer<Float>? {
+        if count == 0 {
+            if validating, offset != 0 {
+                throw GNError(.badModel, "blob offset set on a layer that has no such blob", layer: layer)
+            }
+            return nil
+        }
+        if validating {
+            // `count` is a product of validated dimensions; its byte size may still not fit the file.
+            let (bytes, overflow) = count.multipliedReportingOverflow(by: MemoryLayout<Float>.size)
+            let tableEnd = UInt64(tableOffset) + UInt64(layerCount * ModelFormat.recordSize)
+            guard !overflow, offset % UInt64(ModelFormat.blobAlignment) == 0, offset >= tableEnd,
+                  offset <= UInt64(byteCount), UInt64(byteCount) - offset >= UInt64(bytes)
+            else {
+                throw GNError(.badModel, "blob is misaligned, overlaps the table or lies outside the file", layer: layer)
+            }
+            let floats = (base + Int(offset)).assumingMemoryBound(to: Float.self)
+            for index in 0..<count where !floats[index].isFinite {
+                throw GNError(.badModel, "blob holds NaN or infinity", layer: layer, actual: index)
+            }
+        }
+        return (base + Int(offset)).assumingMemoryBound(to: Float.self)
+    }
+
+    /// `a · b · c · d`, or nil when it overflows `Int`.
+    private func product(_ a: Int, _ b: Int, _ c: Int, _ d: Int) -> Int? {
+        let (ab, o1) = a.multipliedReportingOverflow(by: b)
+        let (abc, o2) = ab.multipliedReportingOverflow(by: c)
+        let (abcd, o3) = abc.multipliedReportingOverflow(by: d)
+        return o1 || o2 || o3 ? nil : abcd
+    }
+}

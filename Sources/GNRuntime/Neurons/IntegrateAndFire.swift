@@ -1,0 +1,24 @@
+/// The integrate-and-fire neuron with reset by subtraction, threshold `λ`, `v` starting at `λ/2`:
+/// the baseline the Group Neuron is compared with.
+enum IntegrateAndFire {
+    /// Sets `count` membrane potentials to `λ/2`.
+    static func reset(_ membrane: UnsafeMutablePointer<Float>, count: Int, threshold: Float) {
+        membrane.update(repeating: 0.5 * threshold, count: count)
+    }
+
+    /// One time step for `count` neurons: `v += x`; spike when `v ≥ λ`, then `v −= λ`; output `s·λ`.
+    /// `output` may be `input`.
+    static func step(_ input: UnsafePointer<Float>, membrane: UnsafeMutablePointer<Float>,
+                     into output: UnsafeMutablePointer<Float>, count: Int, threshold: Float) {
+        for index in 0..<count {
+            let potential = membrane[index] + input[index]
+            if potential >= threshold {
+                membrane[index] = potential - threshold
+                output[index] = threshold
+            } else {
+                membrane[index] = potential
+                output[index] = 0
+            }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+/// Where everything a session needs lies in its arena, as byte offsets from the arena's start.
+/// Every region starts at a multiple of `ArenaLayout.alignment`.
+///
+/// ```
+/// [layer plans][input, channels-last][output running sum][predictions][membrane potentials]
+/// [outputs kept across steps][activations]
+/// ```
+struct ArenaLayout {
+    /// Alignment of the arena and of every region in it.
+    static let alignment = 64
+
+    /// Bytes of the layer-plan table at offset 0 (one `LayerPlan` per layer).
+    var planBytes = 0
+    /// The input batch, channels-last: `batch × input elements` floats.
+    var inputOffset = 0
+    /// The running sum of the last layer's outputs: `batch × output elements` floats.
+    var outputSumOffset = 0
+    /// The running prediction of each step: `steps × batch` Int32.
+    var predictionsOffset = 0
+    /// The membrane potentials of every neuron layer, one block per layer.
+    var membraneOffset = 0
+    /// Bytes of all membrane potentials.
+    var membraneBytes = 0
+    /// The outputs of static layers that time-dependent layers read at every step.
+    var keptOffset = 0
+    /// Bytes of the kept outputs.
+    var keptBytes = 0
+    /// The activation region that layer outputs share according to their lifetimes.
+    var activationOffset = 0
+    /// Bytes of the activation region: its peak use.
+    var activationBytes = 0
+    /// Bytes of the whole arena.
+    var totalBytes = 0
+    /// Time steps a run computes (1 for ANN sessions).
+    var steps = 0
+
+    /// Bytes the plan table needs for a model of `layerCount` layers.
+    static func planBytes(layerCount: Int) -> Int {
+        roundedUp(layerCount * MemoryLayout<LayerPlan>.stride)
+    }
+
+    /// `bytes` rounded up to the alignment.
+    static func roundedUp(_ bytes: Int) -> Int {
+        (bytes + alignment - 1) / alignment * alignment
+    }
+}
+
+/// What a session does for one layer, decided once when the session is planned.
+struct LayerPlan {
+    /// The decoded layer.
+    var layer: Layer
+    /// Arena offset of input A, input B (or -1) and the output.
+    var inputAOffset = 0
+    var inputBOffset = -1
+    var outputOffset = 0
+    /// Arena offset of this layer's membrane potentials, or -1 when it has none.
+    var membraneOffset = -1
+    /// Members per Group Neuron (QCFS layers of a GN session), else 0.
+    var members = 0
+    /// Whether the output depends on the input only, not on time: such layers run at the first step
+    /// and keep their output.
+    var isStatic = false
+
+    // Planning bookkeeping for the output tensor of this layer.
+    /// The last layer that reads this output (`layerCount` for the model output, `Int.max` for outputs
+    /// kept across steps).
+    var lastUse = 0
+    /// The layer whose buffer the output lives in (itself, unless it overwrites its input or is a
+    /// view of it), or -1 when the output is a view of the model input.
+    var bufferOwner = 0
+    /// For a buffer owner: the last layer that reads any tensor living in the buffer.
+    var bufferLastUse = 0
+    /// For a buffer owner: its arena offset.
+    var bufferOffset = 0
+    /// For a buffer owner: its size in bytes.
+    var bufferBytes = 0
+    /// For a live buffer owner: the next live owner by offset, or -1.
+    var nextLive = -1
+
+    init(layer: Layer) { self.layer = layer }
+}

@@ -1,0 +1,215 @@
+/// Plans a session: checks the options, decides what each layer reads and writes, and lays out the
+/// arena. It writes only into the plan table it is given, so it can run on a device without a heap.
+enum Planner {
+    /// Plans `model` under `options` into `plans` (room for `model.layerCount` entries, uninitialised
+    /// or holding an earlier plan) and returns the arena layout. Offsets are from the arena's start;
+    /// the plan table itself occupies `[0, layout.planBytes)`.
+    static func plan(model: ModelView, options: SessionOptions,
+                     into plans: UnsafeMutablePointer<LayerPlan>) throws(GNError) -> ArenaLayout {
+        try options.validate(for: model)
+        let layerCount = model.layerCount
+        let spiking = options.neuron != .ann
+        // With several steps, layers that depend on the input alone run once and keep their output.
+        let keepsStatic = spiking && options.timeSteps > 1
+
+        // Decode layers, choose members, mark static layers.
+        var neuronIndex = 0
+        for index in 0..<layerCount {
+            let layer = model.layer(index)
+            if spiking && layer.kind == .maxPool2d {
+                throw GNError(.unsupported, "max pooling has no spiking equivalent; run the model in ANN mode or convert it to average pooling", layer: index)
+            }
+            var plan = LayerPlan(layer: layer)
+            if layer.kind == .qcfs {
+                plan.members = options.neuron == .groupNeuron ? options.members(ofNeuronLayer: neuronIndex) : 0
+                neuronIndex += 1
+            }
+            let staticInputs = isStatic(layer.inputA, plans) && (layer.inputB < 0 || isStatic(layer.inputB, plans))
+            plan.isStatic = keepsStatic && layer.kind != .qcfs && staticInputs
+            plan.lastUse = index == layerCount - 1 ? Int.max : index
+            (plans + index).initialize(to: plan)
+        }
+
+        // Last uses: a static output read by a time-dependent layer is kept across steps.
+        for index in 0..<layerCount {
+            let layer = plans[index].layer
+            for slot in 0..<2 {
+                let tensor = slot == 0 ? layer.inputA : layer.inputB
+                guard tensor > 0 else { continue }
+                let producer = tensor - 1
+                let keep = plans[producer].isStatic && !plans[index].isStatic
+                plans[producer].lastUse = keep ? Int.max : max(plans[producer].lastUse, index)
+            }
+        }
+
+        // Buffers: which outputs share a buffer (views and in-place element-wise layers), and how
+        // long each buffer is read.
+        for index in 0..<layerCount {
+            let owner = sharedBuffer(for: index, plans)
+            if owner == newBuffer {
+                plans[index].bufferOwner = index
+                plans[index].bufferLastUse = plans[index].lastUse
+                plans[index].bufferBytes = try SizeCursor.bytes(count: options.batch, elements: plans[index].layer.output.elementCount)
+            } else {
+                plans[index].bufferOwner = owner
+                if owner >= 0 {
+                    plans[owner].bufferLastUse = max(plans[owner].bufferLastUse, plans[index].lastUse)
+                }
+            }
+        }
+
+        // Fixed regions: input, output sum, predictions, membranes, then the static buffers kept
+        // across steps (they must not share memory with anything).
+        var layout = ArenaLayout()
+        layout.steps = options.steps
+        var cursor = SizeCursor(start: ArenaLayout.planBytes(layerCount: layerCount))
+        layout.planBytes = cursor.offset
+        layout.inputOffset = try cursor.take(count: options.batch, elements: model.inputShape.elementCount)
+        layout.outputSumOffset = try cursor.take(count: options.batch, elements: model.outputShape.elementCount)
+        layout.predictionsOffset = try cursor.take(count: options.batch, elements: layout.steps)
+        layout.membraneOffset = cursor.offset
+        if spiking {
+            for index in 0..<layerCount where plans[index].layer.kind == .qcfs {
+                plans[index].membraneOffset = try cursor.take(count: options.batch, elements: plans[index].layer.output.elementCount)
+            }
+        }
+        layout.membraneBytes = cursor.offset - layout.membraneOffset
+        layout.keptOffset = cursor.offset
+        for index in 0..<layerCount where isKept(index, plans) {
+            plans[index].bufferOffset = try cursor.take(bytes: plans[index].bufferBytes)
+        }
+        layout.keptBytes = cursor.offset - layout.keptOffset
+        layout.activationOffset = cursor.offset
+
+        // Activation buffers: first fit, in layer order, among the buffers alive at each layer.
+        var liveHead = -1
+        var end = layout.activationOffset
+        for index in 0..<layerCount where plans[index].bufferOwner == index && !isKept(index, plans) {
+            liveHead = prune(liveHead, at: index, plans)
+            let bytes = plans[index].bufferBytes
+            let (offset, previous) = firstFit(bytes: bytes, from: layout.activationOffset, liveHead: liveHead, plans)
+            plans[index].bufferOffset = offset
+            if previous < 0 {
+                plans[index].nextLive = liveHead
+                liveHead = index
+            } else {
+                plans[index].nextLive = plans[previous].nextLive
+                plans[previous].nextLive = index
+            }
+            let (bufferEnd, overflow) = offset.addingReportingOverflow(bytes)
+            guard !overflow else { throw SizeCursor.overflowError }
+            end = max(end, bufferEnd)
+        }
+        layout.activationBytes = end - layout.activationOffset
+        layout.totalBytes = end
+
+        // Resolve every tensor to its arena offset.
+        for index in 0..<layerCount {
+            let owner = plans[index].bufferOwner
+            plans[index].outputOffset = owner < 0 ? layout.inputOffset : plans[owner].bufferOffset
+            let layer = plans[index].layer
+            plans[index].inputAOffset = offset(ofTensor: layer.inputA, plans, layout)
+            plans[index].inputBOffset = layer.inputB < 0 ? -1 : offset(ofTensor: layer.inputB, plans, layout)
+        }
+        return layout
+    }
+
+    /// `sharedBuffer`'s answer for a layer that needs a buffer of its own.
+    private static let newBuffer = -2
+
+    /// Whether layer `index` owns a buffer that keeps its value across steps.
+    private static func isKept(_ index: Int, _ plans: UnsafeMutablePointer<LayerPlan>) -> Bool {
+        plans[index].bufferOwner == index && plans[index].isStatic && plans[index].bufferLastUse == Int.max
+    }
+
+    /// Whether tensor `id` stays the same at every step.
+    private static func isStatic(_ id: Int, _ plans: UnsafeMutablePointer<LayerPlan>) -> Bool {
+        id == 0 || plans[id - 1].isStatic
+    }
+
+    private static func offset(ofTensor id: Int, _ plans: UnsafeMutablePointer<LayerPlan>, _ layout: ArenaLayout) -> Int {
+        id == 0 ? layout.inputOffset : plans[id - 1].outputOffset
+    }
+
+    /// The owner of an existing buffer that layer `index` may write its output into, -1 for a view
+    /// of the model input, or -2 when the layer needs a buffer of its own. A flatten is a view of its
+    /// input; an element-wise layer overwrites an input whose buffer nothing reads afterwards.
+    private static func sharedBuffer(for index: Int, _ plans: UnsafeMutablePointer<LayerPlan>) -> Int {
+        let layer = plans[index].layer
+        if layer.kind == .flatten {
+            return layer.inputA == 0 ? -1 : plans[layer.inputA - 1].bufferOwner
+        }
+        guard layer.kind.isElementwise else { return newBuffer }
+        for slot in 0..<2 {
+            let tensor = slot == 0 ? layer.inputA : layer.inputB
+            guard tensor > 0 else { continue }
+            let owner = plans[tensor - 1].bufferOwner
+            if owner >= 0 && plans[owner].bufferLastUse == index { return owner }
+        }
+        return newBuffer
+    }
+
+    /// Drops from the live list the buffers no layer from `index` on reads; returns the new head.
+    private static func prune(_ head: Int, at index: Int, _ plans: UnsafeMutablePointer<LayerPlan>) -> Int {
+        var newHead = head
+        var previous = -1
+        var current = head
+        while current >= 0 {
+            let next = plans[current].nextLive
+            if plans[current].bufferLastUse < index {
+                if previous < 0 { newHead = next } else { plans[previous].nextLive = next }
+            } else {
+                previous = current
+            }
+            current = next
+        }
+        return newHead
+    }
+
+    /// The lowest offset where `bytes` fit between the live buffers (sorted by offset), and the live
+    /// buffer after which the new one goes in that order (-1 for the front).
+    private static func firstFit(bytes: Int, from start: Int, liveHead: Int,
+                                 _ plans: UnsafeMutablePointer<LayerPlan>) -> (Int, Int) {
+        var candidate = start
+        var previous = -1
+        var current = liveHead
+        while current >= 0 {
+            if candidate + bytes <= plans[current].bufferOffset { break }
+            candidate = max(candidate, plans[current].bufferOffset + plans[current].bufferBytes)
+            previous = current
+            current = plans[current].nextLive
+        }
+        return (candidate, previous)
+    }
+}
+
+/// Hands out aligned regions one after another, refusing sizes that overflow `Int`.
+struct SizeCursor {
+    /// The next free offset.
+    private(set) var offset: Int
+
+    init(start: Int) { offset = start }
+
+    static let overflowError = GNError(.invalidOption, "session memory size overflows: batch or time_steps too large for this model")
+
+    /// `count × elements` 4-byte values, rounded up to the arena alignment.
+    static func bytes(count: Int, elements: Int) throws(GNError) -> Int {
+        let (values, overflow1) = count.multipliedReportingOverflow(by: elements)
+        let (bytes, overflow2) = values.multipliedReportingOverflow(by: 4)
+        guard !overflow1, !overflow2, bytes <= Int.max - ArenaLayout.alignment else { throw overflowError }
+        return ArenaLayout.roundedUp(bytes)
+    }
+
+    /// Reserves `count × elements` 4-byte values and returns their offset.
+    mutating func take(count: Int, elements: Int) throws(GNError) -> Int {
+        try take(bytes: SizeCursor.bytes(count: count, elements: elements))
+    }
+
+    /// Reserves `size` bytes (a multiple of the alignment) and returns their offset.
+    mutating func take(bytes size: Int) throws(GNError) -> Int {
+        let (end, overflow) = offset.addingReportingOverflow(size)
+        guard !overflow else { throw SizeCursor.overflowError }
+        defer { offset = end }
+        return offset
+    }
+}

@@ -1,0 +1,58 @@
+/// Which neuron a session runs in place of each QCFS activation. Raw values are the C ABI's `gn_neuron_kind`.
+public enum NeuronKind: UInt32, Sendable {
+    /// The QCFS ANN itself: one step, no state.
+    case ann = 0
+    /// Group Neurons with τ members.
+    case groupNeuron = 1
+    /// Integrate-and-fire neurons (the baseline).
+    case integrateAndFire = 2
+}
+
+/// What a session runs: the neuron kind, τ, T and the largest batch.
+struct SessionOptions {
+    /// The neuron that replaces each QCFS layer.
+    var neuron: NeuronKind = .groupNeuron
+    /// Members per Group Neuron (1 … 64), for every QCFS layer without an override.
+    var members: Int = 4
+    /// Time steps per run (T ≥ 1); ANN sessions compute one step whatever T is.
+    var timeSteps: Int = 4
+    /// The most samples one run may take.
+    var batch: Int = 1
+    /// Per-QCFS-layer member counts (0 = `members`), one entry per QCFS layer in file order, or nil.
+    /// Borrowed: read while a session is planned, not kept.
+    var layerMembers: UnsafeBufferPointer<UInt32>? = nil
+
+    /// The largest `timeSteps × batch` a session accepts.
+    static let maxSampleSteps = Int(Int32.max)
+
+    /// Time steps a run computes.
+    var steps: Int { neuron == .ann ? 1 : timeSteps }
+
+    /// Checks the ranges of every option against `model`.
+    func validate(for model: ModelView) throws(GNError) {
+        guard timeSteps >= 1 else { throw GNError(.invalidOption, "time_steps must be at least 1", actual: timeSteps) }
+        guard batch >= 1 else { throw GNError(.invalidOption, "batch must be at least 1", actual: batch) }
+        let (sampleSteps, overflow) = timeSteps.multipliedReportingOverflow(by: batch)
+        guard !overflow, sampleSteps <= SessionOptions.maxSampleSteps else {
+            throw GNError(.invalidOption, "time_steps x batch exceeds 2^31 - 1")
+        }
+        guard (1...GroupNeuron.maxMembers).contains(members) else {
+            throw GNError(.invalidOption, "tau must be in 1...64", actual: members)
+        }
+        if let layerMembers {
+            guard layerMembers.count == model.neuronLayerCount else {
+                throw GNError(.invalidOption, "layer_tau_count must equal the number of qcfs layers",
+                              expected: model.neuronLayerCount, actual: layerMembers.count)
+            }
+            for value in layerMembers where value > UInt32(GroupNeuron.maxMembers) {
+                throw GNError(.invalidOption, "layer_tau entries must be 0 (default) or in 1...64", actual: Int(value))
+            }
+        }
+    }
+
+    /// The member count of QCFS layer number `neuronIndex`.
+    func members(ofNeuronLayer neuronIndex: Int) -> Int {
+        if let layerMembers, layerMembers[neuronIndex] != 0 { return Int(layerMembers[neuronIndex]) }
+        return members
+    }
+}

@@ -1,0 +1,214 @@
+/// A session of the core: runs one model under fixed options in one arena. A value type over memory
+/// it does not own — the model bytes and the arena — so it never allocates; the host layer owns both.
+///
+/// One session is used by one thread at a time. Several sessions may share one model.
+struct Session {
+    /// The model this session runs.
+    let model: ModelView
+    /// Where everything lies in the arena.
+    let layout: ArenaLayout
+    /// The neuron kind the QCFS layers run as.
+    let neuron: NeuronKind
+    /// The most samples one run may take.
+    let batch: Int
+    /// The arena: `layout.totalBytes` bytes, 64-byte aligned, owned by the caller.
+    let arena: UnsafeMutableRawPointer
+    /// Samples of the last successful run; 0 before the first.
+    private(set) var lastRunSamples = 0
+
+    /// The arena bytes a session of `model` under `options` needs. Plans into `planScratch`, which
+    /// must have room for `model.layerCount` plans.
+    static func arenaBytes(model: ModelView, options: SessionOptions,
+                           planScratch: UnsafeMutablePointer<LayerPlan>) throws(GNError) -> Int {
+        try Planner.plan(model: model, options: options, into: planScratch).totalBytes
+    }
+
+    /// Plans a session into `arena`, which must be 64-byte aligned and at least as large as
+    /// `arenaBytes` says. The arena must outlive the session; its previous contents are ignored.
+    init(model: ModelView, options: SessionOptions, arena: UnsafeMutableRawBufferPointer) throws(GNError) {
+        guard let base = arena.baseAddress else {
+            throw GNError(.nullPointer, "arena is null")
+        }
+        guard Int(bitPattern: base) % ArenaLayout.alignment == 0 else {
+            throw GNError(.misaligned, "arena must be 64-byte aligned")
+        }
+        let planBytes = ArenaLayout.planBytes(layerCount: model.layerCount)
+        guard arena.count >= planBytes else {
+            throw GNError(.arenaTooSmall, "arena is smaller than the session needs", expected: planBytes, actual: arena.count)
+        }
+        let plans = base.bindMemory(to: LayerPlan.self, capacity: model.layerCount)
+        let layout = try Planner.plan(model: model, options: options, into: plans)
+        guard arena.count >= layout.totalBytes else {
+            throw GNError(.arenaTooSmall, "arena is smaller than the session needs", expected: layout.totalBytes, actual: arena.count)
+        }
+        self.model = model
+        self.layout = layout
+        self.neuron = options.neuron
+        self.batch = options.batch
+        self.arena = base
+    }
+
+    /// Number of floats in one input sample.
+    var inputElements: Int { model.inputShape.elementCount }
+
+    /// Number of floats in one output sample.
+    var outputElements: Int { model.outputShape.elementCount }
+
+    /// Runs `samples` samples: `input` holds `samples × C × H × W` floats (NCHW), `output` receives
+    /// `samples × output elements` floats (NCHW), the mean of the last layer over the session's steps.
+    /// Nothing is written to `output`, and no state changes, unless the run succeeds.
+    mutating func run(input: UnsafeBufferPointer<Float>, samples: Int,
+                      output: UnsafeMutableBufferPointer<Float>) throws(GNError) {
+        guard (1...batch).contains(samples) else {
+            throw GNError(.sizeMismatch, "sample count must be in 1...batch", expected: batch, actual: samples)
+        }
+        guard input.count == samples * inputElements else {
+            throw GNError(.sizeMismatch, "input has the wrong number of floats", expected: samples * inputElements, actual: input.count)
+        }
+        guard output.count == samples * outputElements else {
+            throw GNError(.sizeMismatch, "output has the wrong number of floats", expected: samples * outputElements, actual: output.count)
+        }
+        guard let inputBase = input.baseAddress, let outputBase = output.baseAddress else {
+            throw GNError(.nullPointer, "input or output is null")
+        }
+        for index in 0..<input.count where !input[index].isFinite {
+            throw GNError(.invalidInput, "input holds NaN or infinity", actual: index)
+        }
+
+        let inputShape = model.inputShape
+        Layout.channelsLast(inputBase, into: floats(at: layout.inputOffset), batch: samples,
+                            channels: inputShape.channels, pixels: inputShape.height * inputShape.width)
+        resetState(samples: samples)
+        for step in 0..<layout.steps {
+            for index in 0..<model.layerCount where step == 0 || !plans[index].isStatic {
+                execute(plans[index], samples: samples)
+            }
+            accumulateOutput(step: step, samples: samples)
+        }
+        let outputShape = model.outputShape
+        Layout.channelsFirst(floats(at: layout.outputSumOffset), into: outputBase, batch: samples,
+                             channels: outputShape.channels, pixels: outputShape.height * outputShape.width,
+                             dividedBy: Float(layout.steps))
+        lastRunSamples = samples
+    }
+
+    /// Copies the running prediction of every step of the last run, `[step][sample]`, into
+    /// `predictions`, which must hold exactly `steps × samples` values.
+    func predictions(into predictions: UnsafeMutableBufferPointer<Int32>) throws(GNError) {
+        guard lastRunSamples > 0 else { throw GNError(.noResult, "the session has not run yet") }
+        let count = layout.steps * lastRunSamples
+        guard predictions.count == count, let target = predictions.baseAddress else {
+            throw GNError(.sizeMismatch, "predictions must hold steps x samples values", expected: count, actual: predictions.count)
+        }
+        target.update(from: int32s(at: layout.predictionsOffset), count: count)
+    }
+
+    // MARK: - Execution
+
+    private var plans: UnsafeMutablePointer<LayerPlan> {
+        arena.assumingMemoryBound(to: LayerPlan.self)
+    }
+
+    @inline(__always) private func floats(at offset: Int) -> UnsafeMutablePointer<Float> {
+        (arena + offset).assumingMemoryBound(to: Float.self)
+    }
+
+    @inline(__always) private func int32s(at offset: Int) -> UnsafeMutablePointer<Int32> {
+        (arena + offset).assumingMemoryBound(to: Int32.self)
+    }
+
+    /// Zeroes the output sum and sets every membrane potential to its initial value.
+    private func resetState(samples: Int) {
+        floats(at: layout.outputSumOffset).update(repeating: 0, count: samples * outputElements)
+        guard neuron != .ann else { return }
+        for index in 0..<model.layerCount where plans[index].membraneOffset >= 0 {
+            let plan = plans[index]
+            let membrane = floats(at: plan.membraneOffset)
+            let count = samples * plan.layer.output.elementCount
+            if neuron == .groupNeuron {
+                GroupNeuron.reset(membrane, count: count, members: plan.members, threshold: plan.layer.threshold)
+            } else {
+                IntegrateAndFire.reset(membrane, count: count, threshold: plan.layer.threshold)
+            }
+        }
+    }
+
+    /// Adds the last layer's output to the running sum and records each sample's running prediction.
+    private func accumulateOutput(step: Int, samples: Int) {
+        let last = plans[model.layerCount - 1]
+        let shape = last.layer.output
+        let values = floats(at: last.outputOffset)
+        let sum = floats(at: layout.outputSumOffset)
+        for index in 0..<samples * outputElements { sum[index] += values[index] }
+        let predictions = int32s(at: layout.predictionsOffset + step * samples * 4)
+        let pixels = shape.height * shape.width
+        for sample in 0..<samples {
+            // The argmax in NCHW order (channel-major), the order the caller sees; first on ties.
+            let scores = sum + sample * outputElements
+            var best = 0
+            var bestScore = scores[0]
+            for channel in 0..<shape.channels {
+                for pixel in 0..<pixels {
+                    let score = scores[pixel * shape.channels + channel]
+                    if score > bestScore {
+                        bestScore = score
+                        best = channel * pixels + pixel
+                    }
+                }
+            }
+            predictions[sample] = Int32(truncatingIfNeeded: best)
+        }
+    }
+
+    /// Runs one layer for `samples` samples.
+    private func execute(_ plan: LayerPlan, samples: Int) {
+        let layer = plan.layer
+        let input = UnsafePointer(floats(at: plan.inputAOffset))
+        let output = floats(at: plan.outputOffset)
+        let inputShape = model.shape(ofTensor: layer.inputA)
+        let count = samples * layer.output.elementCount
+        switch layer.kind {
+        case .conv2d:
+            Convolution.reference(geometry(layer, inputShape, samples), input: input,
+                                  weights: layer.weights!, bias: layer.bias, output: output)
+        case .linear:
+            Linear.reference(batch: samples, inputCount: inputShape.channels, outputCount: layer.output.channels,
+                             input: input, weights: layer.weights!, bias: layer.bias, output: output)
+        case .avgPool2d:
+            Pooling.average(geometry(layer, inputShape, samples), input: input, output: output)
+        case .maxPool2d:
+            Pooling.maximum(geometry(layer, inputShape, samples), input: input, output: output)
+        case .globalAvgPool:
+            Pooling.globalAverage(batch: samples, pixels: inputShape.height * inputShape.width,
+                                  channels: inputShape.channels, input: input, output: output)
+        case .flatten:
+            break  // a view: the output is the input's memory
+        case .add:
+            Elementwise.add(input, floats(at: plan.inputBOffset), into: output, count: count)
+        case .affine:
+            Elementwise.affine(input, scale: layer.weights!, shift: layer.bias!, into: output,
+                               pixels: samples * layer.output.height * layer.output.width,
+                               channels: layer.output.channels)
+        case .qcfs:
+            switch neuron {
+            case .ann:
+                QCFS.apply(input, into: output, count: count, levels: layer.levels, threshold: layer.threshold)
+            case .groupNeuron:
+                GroupNeuron.step(input, membrane: floats(at: plan.membraneOffset), into: output, count: count,
+                                 members: plan.members, threshold: layer.threshold)
+            case .integrateAndFire:
+                IntegrateAndFire.step(input, membrane: floats(at: plan.membraneOffset), into: output, count: count,
+                                      threshold: layer.threshold)
+            }
+        }
+    }
+
+    private func geometry(_ layer: Layer, _ input: TensorShape, _ samples: Int) -> WindowGeometry {
+        WindowGeometry(batch: samples, inputHeight: input.height, inputWidth: input.width,
+                       inputChannels: input.channels, outputHeight: layer.output.height,
+                       outputWidth: layer.output.width, outputChannels: layer.output.channels,
+                       kernelHeight: layer.kernelHeight, kernelWidth: layer.kernelWidth,
+                       strideHeight: layer.strideHeight, strideWidth: layer.strideWidth,
+                       paddingHeight: layer.paddingHeight, paddingWidth: layer.paddingWidth)
+    }
+}

@@ -1,0 +1,74 @@
+/// The outcome of a runtime call. The raw values are the C ABI's `gn_status` values and never change.
+public enum GNStatus: Int32, Sendable {
+    /// The call succeeded.
+    case ok = 0
+    /// A required pointer was null.
+    case nullPointer = 1
+    /// A session option is out of range (T = 0, τ = 0 or τ > 64, batch = 0, T × batch too large, …).
+    case invalidOption = 2
+    /// A buffer's element count does not match the model's shape, or a batch is out of range.
+    case sizeMismatch = 3
+    /// The input holds NaN or infinity.
+    case invalidInput = 4
+    /// The model bytes are malformed, truncated, inconsistent or fail the checksum.
+    case badModel = 5
+    /// Valid, but not supported here: a newer format version, or an op the neuron kind cannot run.
+    case unsupported = 6
+    /// The arena handed to a session is smaller than the session needs.
+    case arenaTooSmall = 7
+    /// The arena (or borrowed model bytes) are not aligned to 64 bytes.
+    case misaligned = 8
+    /// The heap could not provide the memory asked for.
+    case outOfMemory = 9
+    /// A file could not be opened or read.
+    case ioError = 10
+    /// The index of a layer (or other item) is past the end.
+    case outOfRange = 11
+    /// The session has not run yet, so there is nothing to read.
+    case noResult = 12
+
+    /// A short, static description of the status.
+    public var description: StaticString {
+        switch self {
+        case .ok: return "ok"
+        case .nullPointer: return "null pointer"
+        case .invalidOption: return "invalid option"
+        case .sizeMismatch: return "size mismatch"
+        case .invalidInput: return "invalid input"
+        case .badModel: return "bad model"
+        case .unsupported: return "unsupported"
+        case .arenaTooSmall: return "arena too small"
+        case .misaligned: return "misaligned memory"
+        case .outOfMemory: return "out of memory"
+        case .ioError: return "i/o error"
+        case .outOfRange: return "index out of range"
+        case .noResult: return "no result yet"
+        }
+    }
+}
+
+/// A failure: a status, a static message, and where it applies.
+///
+/// Static strings and integers only, so that raising one never allocates (the core builds with
+/// Embedded Swift's `-no-allocations`). The host layer formats it into a message for C callers.
+public struct GNError: Error, Sendable {
+    /// What kind of failure this is.
+    public var status: GNStatus
+    /// What was wrong, in a few words.
+    public var message: StaticString
+    /// The index of the layer the failure is about, or -1.
+    public var layer: Int
+    /// The value that was expected (for size and range errors), or -1 when there is none.
+    public var expected: Int
+    /// The value that was found, or -1 when there is none.
+    public var actual: Int
+
+    /// Makes an error; `layer`, `expected` and `actual` default to "none" (-1).
+    public init(_ status: GNStatus, _ message: StaticString, layer: Int = -1, expected: Int = -1, actual: Int = -1) {
+        self.status = status
+        self.message = message
+        self.layer = layer
+        self.expected = expected
+        self.actual = actual
+    }
+}

@@ -1,0 +1,249 @@
+/*
+ * gnruntime.h — the C API of GNRuntime, a runtime for spiking neural networks converted from
+ * QCFS-trained ANNs with Group Neurons (Lv et al., "Optimal ANN-SNN Conversion with Group Neurons",
+ * ICASSP 2024).
+ *
+ * Usage:
+ *
+ *     gn_model *model = NULL;
+ *     if (gn_model_load_file("model.gnrt", 0, &model) != GN_STATUS_OK) {
+ *         fprintf(stderr, "%s\n", gn_last_error());
+ *         return 1;
+ *     }
+ *     gn_session_options options = gn_session_options_default();
+ *     options.neuron = GN_NEURON_GROUP;      // Group Neurons ...
+ *     options.tau = 4;                       // ... of 4 members each,
+ *     options.time_steps = 4;                // run for 4 time steps
+ *     gn_session *session = NULL;
+ *     if (gn_session_create(model, &options, &session) != GN_STATUS_OK) { ... }
+ *
+ *     float image[3 * 32 * 32];              // one sample, NCHW
+ *     float logits[10];
+ *     gn_status status = gn_session_run(session, image, 3 * 32 * 32, 1, logits, 10);
+ *     int32_t per_step[4];                   // the running prediction after each step
+ *     gn_session_predictions(session, per_step, 4);
+ *
+ *     gn_session_free(session);
+ *     gn_model_free(model);
+ *
+ * Conventions:
+ * - Every fallible function returns a gn_status; GN_STATUS_OK is 0. On failure, gn_last_error()
+ *   (and, for a session, gn_session_last_error()) says what was wrong.
+ * - Out-parameters come last, are named *_out, and are written only on success.
+ * - Every create/load has a free that accepts NULL.
+ * - A model is immutable: any number of threads may use it, and the sessions made from it, at once.
+ *   A session is used by one thread at a time (any thread, not concurrently).
+ * - Tensors cross the API as float32 in NCHW order (PyTorch's), samples one after another.
+ * - gn_session_run allocates no memory.
+ */
+#ifndef GNRUNTIME_H
+#define GNRUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define GN_API __declspec(dllimport)
+#elif defined(__GNUC__) || defined(__clang__)
+#define GN_API __attribute__((visibility("default")))
+#else
+#define GN_API
+#endif
+
+/* The version of this header. gn_version() returns the library's: check they agree. */
+#define GN_VERSION_MAJOR 0
+#define GN_VERSION_MINOR 1
+#define GN_VERSION_PATCH 0
+#define GN_VERSION ((GN_VERSION_MAJOR << 16) | (GN_VERSION_MINOR << 8) | GN_VERSION_PATCH)
+
+/* The largest number of members a Group Neuron may have. */
+#define GN_MAX_TAU 64
+
+/* Required alignment, in bytes, of a caller-provided session arena and of borrowed model bytes. */
+#define GN_ALIGNMENT 64
+
+/* Flags of the gn_model_load_* functions. */
+#define GN_LOAD_DEFAULT 0u
+/* Skip the CRC-32 comparison (for bytes verified before, e.g. in flash); every structural check still runs. */
+#define GN_LOAD_SKIP_CHECKSUM 1u
+
+/* The outcome of a call. Values never change; new ones may be added. */
+typedef enum gn_status {
+    GN_STATUS_OK = 0,                /* success */
+    GN_STATUS_NULL_POINTER = 1,      /* a required pointer was NULL */
+    GN_STATUS_INVALID_OPTION = 2,    /* a session option is out of range */
+    GN_STATUS_SIZE_MISMATCH = 3,     /* a buffer's element count or a sample count does not fit the model */
+    GN_STATUS_INVALID_INPUT = 4,     /* the input holds NaN or infinity */
+    GN_STATUS_BAD_MODEL = 5,         /* the model bytes are malformed, truncated or corrupted */
+    GN_STATUS_UNSUPPORTED = 6,       /* valid but not supported: newer format, op not available for the neuron kind */
+    GN_STATUS_ARENA_TOO_SMALL = 7,   /* the caller's arena is smaller than the session needs */
+    GN_STATUS_MISALIGNED = 8,        /* an arena or borrowed model is not GN_ALIGNMENT-aligned */
+    GN_STATUS_OUT_OF_MEMORY = 9,     /* the heap could not provide the memory */
+    GN_STATUS_IO_ERROR = 10,         /* a file could not be opened or read */
+    GN_STATUS_OUT_OF_RANGE = 11,     /* an index is past the end */
+    GN_STATUS_NO_RESULT = 12         /* the session has not run yet */
+} gn_status;
+
+/* The neuron a session runs in place of every QCFS activation. */
+typedef enum gn_neuron_kind {
+    GN_NEURON_ANN = 0,    /* the QCFS ANN itself: one step, no state */
+    GN_NEURON_GROUP = 1,  /* Group Neurons of tau members */
+    GN_NEURON_IF = 2      /* integrate-and-fire neurons (the baseline) */
+} gn_neuron_kind;
+
+/* Layer kinds; the values are those of the model file (docs/model-format.md). */
+typedef enum gn_layer_kind {
+    GN_LAYER_CONV2D = 1,
+    GN_LAYER_LINEAR = 2,
+    GN_LAYER_AVGPOOL2D = 3,
+    GN_LAYER_MAXPOOL2D = 4,
+    GN_LAYER_GLOBAL_AVGPOOL = 5,
+    GN_LAYER_FLATTEN = 6,
+    GN_LAYER_ADD = 7,
+    GN_LAYER_AFFINE = 8,
+    GN_LAYER_QCFS = 9
+} gn_layer_kind;
+
+/* A loaded, validated model. Opaque; immutable; reference counted by its sessions. */
+typedef struct gn_model gn_model;
+
+/* A session: one model under fixed options, with its arena. Opaque. */
+typedef struct gn_session gn_session;
+
+/* The shape of one sample's tensor. */
+typedef struct gn_shape {
+    uint32_t channels;
+    uint32_t height;
+    uint32_t width;
+} gn_shape;
+
+/* What gn_model_layer reports of one layer. Unused fields are 0. */
+typedef struct gn_layer_info {
+    gn_layer_kind kind;
+    uint32_t input_a;          /* tensor id of the first input: 0 = model input, i + 1 = output of layer i */
+    int32_t input_b;           /* tensor id of the second input (add), else -1 */
+    gn_shape output;           /* shape of the output of one sample */
+    uint32_t kernel_height, kernel_width;
+    uint32_t stride_height, stride_width;
+    uint32_t padding_height, padding_width;
+    uint32_t has_bias;         /* 1 when a conv2d or linear layer has a bias */
+    uint32_t levels;           /* qcfs: L */
+    float threshold;           /* qcfs: lambda */
+    int32_t neuron_index;      /* qcfs: index among the qcfs layers (for layer_tau), else -1 */
+} gn_layer_info;
+
+/* Options of a session. Start from gn_session_options_default() and change what you need. */
+typedef struct gn_session_options {
+    gn_neuron_kind neuron;     /* default GN_NEURON_GROUP */
+    uint32_t tau;              /* members per Group Neuron, 1 ... GN_MAX_TAU; default 4 */
+    uint32_t time_steps;       /* T >= 1; ANN sessions compute one step whatever T is; default 4 */
+    uint32_t batch;            /* the most samples one run may take, >= 1; default 1 */
+    /* Optional per-layer tau: layer_tau_count entries, one per qcfs layer in model order, each 0
+       (use tau) or 1 ... GN_MAX_TAU. NULL for none. Borrowed: read during gn_session_create only. */
+    const uint32_t *layer_tau;
+    size_t layer_tau_count;
+} gn_session_options;
+
+/* ---- Library ------------------------------------------------------------------------------------ */
+
+/* The library's version, encoded as GN_VERSION is. Never fails. */
+GN_API uint32_t gn_version(void);
+
+/* A static, NUL-terminated name of `status` ("ok", "bad model", ...); "unknown status" for values this
+   library does not know. Never NULL; never freed. */
+GN_API const char *gn_status_string(gn_status status);
+
+/* The message of the most recent call on this thread that failed: what was wrong, and where.
+   "" when no call on this thread has failed. Owned by the library; valid until the next gn_ call on
+   this thread. Thread-safe (each thread has its own). */
+GN_API const char *gn_last_error(void);
+
+/* ---- Models ------------------------------------------------------------------------------------- */
+
+/* Loads and validates the model file at `path` (NUL-terminated) into memory the model owns.
+   `flags`: GN_LOAD_DEFAULT or GN_LOAD_SKIP_CHECKSUM. On success *model_out is a new model; free it with
+   gn_model_free. Returns OK, NULL_POINTER, IO_ERROR, BAD_MODEL, UNSUPPORTED, OUT_OF_MEMORY. */
+GN_API gn_status gn_model_load_file(const char *path, uint32_t flags, gn_model **model_out);
+
+/* Validates `size` bytes of a model file and copies them into memory the model owns; `bytes` may be
+   freed when the call returns. Returns OK, NULL_POINTER, BAD_MODEL, UNSUPPORTED, OUT_OF_MEMORY. */
+GN_API gn_status gn_model_load_bytes(const void *bytes, size_t size, uint32_t flags, gn_model **model_out);
+
+/* Validates `size` bytes of a model file and uses them in place, without copying (flash, mmap).
+   Borrowed: `bytes` must be GN_ALIGNMENT-aligned, and stay valid and unchanged until the model and
+   every session made from it are freed. Returns OK, NULL_POINTER, MISALIGNED, BAD_MODEL, UNSUPPORTED,
+   OUT_OF_MEMORY. */
+GN_API gn_status gn_model_borrow_bytes(const void *bytes, size_t size, uint32_t flags, gn_model **model_out);
+
+/* Releases the caller's reference to `model`. Sessions made from it keep it alive until they are
+   freed, so freeing a model before its sessions is safe. Accepts NULL. */
+GN_API void gn_model_free(gn_model *model);
+
+/* The shape of one input sample. Returns OK, NULL_POINTER. */
+GN_API gn_status gn_model_input_shape(const gn_model *model, gn_shape *shape_out);
+
+/* The shape of one output sample (the last layer's output). Returns OK, NULL_POINTER. */
+GN_API gn_status gn_model_output_shape(const gn_model *model, gn_shape *shape_out);
+
+/* The number of layers. Returns OK, NULL_POINTER. */
+GN_API gn_status gn_model_layer_count(const gn_model *model, size_t *count_out);
+
+/* The number of qcfs layers (the length a layer_tau array must have). Returns OK, NULL_POINTER. */
+GN_API gn_status gn_model_neuron_layer_count(const gn_model *model, size_t *count_out);
+
+/* Describes layer `index` (0 ... count - 1). Returns OK, NULL_POINTER, OUT_OF_RANGE. */
+GN_API gn_status gn_model_layer(const gn_model *model, size_t index, gn_layer_info *info_out);
+
+/* ---- Sessions ----------------------------------------------------------------------------------- */
+
+/* The default options: Group Neurons, tau = 4, T = 4, batch 1, no per-layer tau. Never fails. */
+GN_API gn_session_options gn_session_options_default(void);
+
+/* The bytes of arena a session of `model` under `options` needs (for gn_session_create_in_arena).
+   Returns OK, NULL_POINTER, INVALID_OPTION, UNSUPPORTED. */
+GN_API gn_status gn_session_arena_size(const gn_model *model, const gn_session_options *options, size_t *bytes_out);
+
+/* Creates a session whose arena the library allocates. The session keeps `model` alive. Returns OK,
+   NULL_POINTER, INVALID_OPTION, UNSUPPORTED, OUT_OF_MEMORY. Free it with gn_session_free. */
+GN_API gn_status gn_session_create(gn_model *model, const gn_session_options *options, gn_session **session_out);
+
+/* Creates a session in the caller's `arena` of `arena_size` bytes. Borrowed: `arena` must be
+   GN_ALIGNMENT-aligned, at least gn_session_arena_size bytes, and stay valid until gn_session_free;
+   the library never frees it. A small handle is still allocated. Returns OK, NULL_POINTER,
+   INVALID_OPTION, UNSUPPORTED, MISALIGNED, ARENA_TOO_SMALL, OUT_OF_MEMORY. */
+GN_API gn_status gn_session_create_in_arena(gn_model *model, const gn_session_options *options,
+                                            void *arena, size_t arena_size, gn_session **session_out);
+
+/* Frees a session (and its arena, unless the caller provided it), and releases its model. Accepts NULL. */
+GN_API void gn_session_free(gn_session *session);
+
+/* Runs `samples` samples (1 ... batch) through the network for the session's time steps.
+   `input`: samples x C x H x W floats, NCHW, finite; `input_count` must equal that number.
+   `output`: receives samples x output-size floats, the mean over the steps of the last layer;
+   `output_count` must equal that number. Both borrowed for the call only. Allocates nothing.
+   On failure `output` is untouched and the session stays usable. Returns OK, NULL_POINTER,
+   SIZE_MISMATCH, INVALID_INPUT. */
+GN_API gn_status gn_session_run(gn_session *session, const float *input, size_t input_count, size_t samples,
+                                float *output, size_t output_count);
+
+/* The number of steps a run computes: T, or 1 for ANN sessions. Returns OK, NULL_POINTER. */
+GN_API gn_status gn_session_step_count(const gn_session *session, size_t *steps_out);
+
+/* The running prediction (argmax of the output summed up to that step, first index on ties) after
+   every step of the last run, as [step][sample]: `count` must equal steps x samples of that run.
+   Returns OK, NULL_POINTER, NO_RESULT, SIZE_MISMATCH. */
+GN_API gn_status gn_session_predictions(const gn_session *session, int32_t *predictions_out, size_t count);
+
+/* The message of the last failed call on `session`, or "" if none failed. Owned by the session; valid
+   until the next call on it. NULL session: returns "". */
+GN_API const char *gn_session_last_error(const gn_session *session);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GNRUNTIME_H */
