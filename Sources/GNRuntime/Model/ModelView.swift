@@ -32,14 +32,6 @@ struct ModelView {
         guard reader.u32(ModelFormat.Header.magic) == ModelFormat.magic else {
             throw GNError(.badModel, "not a GNRuntime model (magic is not GNRT)")
         }
-        let major = reader.u16(ModelFormat.Header.major)
-        guard major == ModelFormat.majorVersion else {
-            throw GNError(.unsupported, "model format major version is not supported",
-                          expected: Int(ModelFormat.majorVersion), actual: Int(major))
-        }
-        guard reader.u32(ModelFormat.Header.headerSize) == UInt32(ModelFormat.headerSize) else {
-            throw GNError(.badModel, "header size field is not 64")
-        }
         let declaredSize = reader.u64(ModelFormat.Header.fileSize)
         guard declaredSize == UInt64(bytes.count) else {
             throw GNError(.badModel, "file size field does not match the number of bytes given",
@@ -50,6 +42,15 @@ struct ModelView {
             guard CRC32.checksum(bytes, zeroingFourBytesAt: ModelFormat.Header.checksum) == stored else {
                 throw GNError(.badModel, "checksum mismatch: the model bytes are corrupted")
             }
+        }
+        // The version after the checksum: a corrupted version byte is corruption, not a newer format.
+        let major = reader.u16(ModelFormat.Header.major)
+        guard major == ModelFormat.majorVersion else {
+            throw GNError(.unsupported, "model format major version is not supported",
+                          expected: Int(ModelFormat.majorVersion), actual: Int(major))
+        }
+        guard reader.u32(ModelFormat.Header.headerSize) == UInt32(ModelFormat.headerSize) else {
+            throw GNError(.badModel, "header size field is not 64")
         }
         let layerCount = Int(reader.u32(ModelFormat.Header.layerCount))
         guard (1...ModelFormat.maxLayers).contains(layerCount) else {

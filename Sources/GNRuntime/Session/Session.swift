@@ -1,3 +1,7 @@
+/// Sees a layer's output during a run: the layer index, the step, and the output of every sample,
+/// channels-last. The pointer is valid only during the call.
+typealias LayerObserver = (_ layer: Int, _ step: Int, _ output: UnsafePointer<Float>, _ count: Int) -> Void
+
 /// A session of the core: runs one model under fixed options in one arena. A value type over memory
 /// it does not own — the model bytes and the arena — so it never allocates; the host layer owns both.
 ///
@@ -57,8 +61,9 @@ struct Session {
     /// Runs `samples` samples: `input` holds `samples × C × H × W` floats (NCHW), `output` receives
     /// `samples × output elements` floats (NCHW), the mean of the last layer over the session's steps.
     /// Nothing is written to `output`, and no state changes, unless the run succeeds.
+    /// `observer`, when given, sees every layer's output right after the layer runs.
     mutating func run(input: UnsafeBufferPointer<Float>, samples: Int,
-                      output: UnsafeMutableBufferPointer<Float>) throws(GNError) {
+                      output: UnsafeMutableBufferPointer<Float>, observer: LayerObserver? = nil) throws(GNError) {
         guard (1...batch).contains(samples) else {
             throw GNError(.sizeMismatch, "sample count must be in 1...batch", expected: batch, actual: samples)
         }
@@ -82,6 +87,11 @@ struct Session {
         for step in 0..<layout.steps {
             for index in 0..<model.layerCount where step == 0 || !plans[index].isStatic {
                 execute(plans[index], samples: samples)
+                if let observer {
+                    let plan = plans[index]
+                    observer(index, step, UnsafePointer(floats(at: plan.outputOffset)),
+                             samples * plan.layer.output.elementCount)
+                }
             }
             accumulateOutput(step: step, samples: samples)
         }

@@ -1,0 +1,78 @@
+import XCTest
+@testable import GNRuntime
+
+/// The exactness properties of docs/semantics.md, on dyadic networks where every sum is exact.
+final class ExactnessTests: XCTestCase {
+    /// GN with τ = L at T = 1 must equal the QCFS ANN bit for bit: every QCFS layer's L becomes that
+    /// layer's τ through the per-layer override.
+    private func assertGroupNeuronEqualsANN(_ bytes: [UInt8], samples: Int, seed: UInt64,
+                                            file: StaticString = #filePath, line: UInt = #line) throws {
+        let model = try loadModel(bytes)
+        let view = model.view
+        let levels = (0..<view.layerCount).map { view.layer($0) }.filter { $0.kind == .qcfs }.map { UInt32($0.levels) }
+        let input = randomInput(count: samples * view.inputShape.elementCount, seed: seed, dyadic: true)
+        let ann = try runModel(model, options(.ann), input: input)
+        var gn = options(.groupNeuron, tau: 64, T: 1)
+        try levels.withUnsafeBufferPointer { levelBuffer in
+            gn.layerMembers = levelBuffer
+            let spiking = try runModel(model, gn, input: input)
+            XCTAssertEqual(bitPatterns(spiking.output), bitPatterns(ann.output), "outputs differ", file: file, line: line)
+            XCTAssertEqual(spiking.predictions, ann.predictions, file: file, line: line)
+            // Spike counts (s at the single step) equal the quantisation levels q, neuron by neuron.
+            XCTAssertEqual(spiking.spikes, ann.spikes, file: file, line: line)
+        }
+        // The network is not trivial: some neurons are silent, some fire, some saturate.
+        let all = ann.spikes.flatMap { $0 }
+        XCTAssertTrue(all.contains(0), file: file, line: line)
+        XCTAssertTrue(all.contains { $0 > 0 }, file: file, line: line)
+    }
+
+    func testVGGShapedNetworks() throws {
+        for seed: UInt64 in 1...6 {
+            try assertGroupNeuronEqualsANN(try RandomNetworks.vgg(seed: seed, dyadic: true), samples: 3, seed: seed)
+        }
+    }
+
+    func testResNetShapedNetworks() throws {
+        for seed: UInt64 in 1...6 {
+            try assertGroupNeuronEqualsANN(try RandomNetworks.resnet(seed: seed, dyadic: true), samples: 3, seed: 100 + seed)
+        }
+    }
+
+    func testResNet20WithDyadicWeights() throws {
+        let configuration = ReferenceNetworks.Configuration(architecture: .resnet20, levels: 4, weights: .dyadic(seed: 5))
+        try assertGroupNeuronEqualsANN(try ReferenceNetworks.build(configuration).serialize(), samples: 2, seed: 9)
+    }
+
+    func testUniformTauEqualsLevelsOnUniformNetwork() throws {
+        // Every layer has L = 8: the session-wide τ = 8 gives the ANN too.
+        let configuration = ReferenceNetworks.Configuration(architecture: .resnet20, levels: 8, threshold: 2,
+                                                            weights: .dyadic(seed: 6))
+        let model = try loadModel(try ReferenceNetworks.build(configuration).serialize())
+        let input = randomInput(count: model.view.inputShape.elementCount, seed: 4, dyadic: true)
+        let ann = try runModel(model, options(.ann), input: input)
+        let gn = try runModel(model, options(.groupNeuron, tau: 8, T: 1), input: input)
+        XCTAssertEqual(bitPatterns(gn.output), bitPatterns(ann.output))
+    }
+
+    /// A single QCFS layer fed a constant input: GN(τ) averaged over T steps equals QCFS with τ·T levels.
+    func testConstantInputGivesTauTimesTLevels() throws {
+        // Inputs from below 0 to above λ, on a grid fine enough to hit every level and boundary.
+        let inputs: [Float] = (-40..<600).map { Float($0) / 256 }
+        for threshold: Float in [0.5, 1, 2] {
+            for tau in [1, 2, 4, 8] {
+                for steps in [1, 2, 4, 8] {
+                    var builder = ModelBuilder(input: TensorShape(channels: 1, height: 1, width: inputs.count))
+                    _ = try builder.qcfs(builder.input, levels: tau * steps, threshold: threshold)
+                    let model = try loadModel(builder.serialize())
+                    let ann = try runModel(model, options(.ann), input: inputs)
+                    let gn = try runModel(model, options(.groupNeuron, tau: tau, T: steps), input: inputs)
+                    XCTAssertEqual(bitPatterns(gn.output), bitPatterns(ann.output),
+                                   "λ = \(threshold), τ = \(tau), T = \(steps)")
+                    // Total spikes over T equal the level of QCFS(τ·T).
+                    XCTAssertEqual(gn.spikes, ann.spikes, "λ = \(threshold), τ = \(tau), T = \(steps)")
+                }
+            }
+        }
+    }
+}
