@@ -202,3 +202,17 @@ enum RandomNetworks {
         return b.serialize()
     }
 }
+
+/// Fails, with a short message, unless `actual` and `expected` are equal element by element.
+func assertSame<T: Equatable>(_ actual: [T], _ expected: [T], _ message: String = "",
+                              file: StaticString = #filePath, line: UInt = #line) {
+    guard actual.count == expected.count else {
+        XCTFail("\(message): \(actual.count) values, expected \(expected.count)", file: file, line: line)
+        return
+    }
+    let differing = actual.indices.filter { actual[$0] != expected[$0] }
+    if let first = differing.first {
+        XCTFail("\(message): \(differing.count) of \(actual.count) values differ; first at \(first): \(actual[first]) != \(expected[first])",
+                file: file, line: line)
+    }
+}

@@ -270,8 +270,7 @@ def _parse_layer(i: int, record: tuple, data: bytes, shapes: list[Shape], table_
                          f"kernel ({kh}, {kw}) stride ({sh}, {sw}) padding ({ph}, {pw})")
     if not uses_qcfs and (levels != 0 or lam_bits != 0):
         raise ValueError(f"{where}: levels and threshold fields must be 0, got L={levels} lambda={lam!r}")
-    if reserved != 0:
-        raise ValueError(f"{where}: reserved field at record offset 44 must be 0, got {reserved}")
+    # `reserved` (record offset 44) is written as 0 and ignored by readers.
     if not uses_p and blob_p != 0:
         raise ValueError(f"{where}: blob P offset must be 0, got {blob_p}")
     if not uses_q and blob_q != 0:
