@@ -1,0 +1,64 @@
+import GNRuntimeC
+import MallocCounter
+import XCTest
+@testable import GNRuntime
+
+/// `gn_session_run` performs no heap allocation: malloc, calloc, realloc, free and the aligned
+/// allocators are replaced in this test process, and the calls the running thread makes are counted.
+final class ZeroAllocationTests: XCTestCase {
+    func testCounterSeesAllocations() {
+        // The counter itself must work, or a zero below would prove nothing.
+        malloc_counter_start()
+        let array = [Int](repeating: 1, count: 1000)
+        let calls = malloc_counter_stop()
+        XCTAssertEqual(array.count, 1000)
+        XCTAssertGreaterThan(calls, 0)
+    }
+
+    func testRunAllocatesNothing() throws {
+        let models = [try RandomNetworks.vgg(seed: 1, dyadic: false), try RandomNetworks.resnet(seed: 2, dyadic: false),
+                      try RandomNetworks.vgg(seed: 3, dyadic: false, maxPool: true)]
+        for (index, bytes) in models.enumerated() {
+            let model = CAPI.load(bytes)
+            defer { gn_model_free(model) }
+            let kinds = index == 2 ? [GN_NEURON_ANN] : [GN_NEURON_ANN, GN_NEURON_GROUP, GN_NEURON_IF]
+            for kind in kinds {
+                let session = CAPI.session(model, CAPI.options(kind, tau: 4, steps: 4, batch: 2))
+                defer { gn_session_free(session) }
+                let input = randomInput(count: 2 * CAPI.inputCount(model), seed: 1, dyadic: false)
+                var output = [Float](repeating: 0, count: 2 * CAPI.outputCount(model))
+                var predictions = [Int32](repeating: 0, count: 8)
+                var nan = input
+                nan[5] = .nan
+                try input.withUnsafeBufferPointer { input in
+                    try nan.withUnsafeBufferPointer { nan in
+                        try output.withUnsafeMutableBufferPointer { output in
+                            try predictions.withUnsafeMutableBufferPointer { predictions in
+                                let steps = kind == GN_NEURON_ANN ? 1 : 4
+                                func calls() -> (gn_status, gn_status, gn_status, gn_status) {
+                                    (gn_session_run(session, input.baseAddress, input.count, 2, output.baseAddress, output.count),
+                                     gn_session_run(session, input.baseAddress, input.count / 2, 1, output.baseAddress, output.count / 2),
+                                     gn_session_predictions(session, predictions.baseAddress, steps),
+                                     // A failing run formats its message without allocating either.
+                                     gn_session_run(session, nan.baseAddress, nan.count, 2, output.baseAddress, output.count))
+                                }
+                                // Warm up once, outside the count: an unoptimised build instantiates
+                                // generic type metadata lazily, once per process.
+                                _ = calls()
+                                malloc_counter_start()
+                                let (status, oneSample, read, failed) = calls()
+                                let heapCalls = malloc_counter_stop()
+                                XCTAssertEqual(status, GN_STATUS_OK)
+                                XCTAssertEqual(oneSample, GN_STATUS_OK)
+                                XCTAssertEqual(read, GN_STATUS_OK)
+                                XCTAssertEqual(failed, GN_STATUS_INVALID_INPUT)
+                                XCTAssertEqual(heapCalls, 0, "model \(index), neuron \(kind.rawValue): \(heapCalls) heap calls during runs")
+                                _ = try XCTUnwrap(output.first)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
