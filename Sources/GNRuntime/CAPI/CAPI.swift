@@ -50,6 +50,11 @@ private func modelHandle(_ pointer: OpaquePointer?) throws(GNError) -> ModelHand
     Unmanaged<ModelHandle>.fromOpaque(UnsafeRawPointer(try nonNull(pointer, "model is NULL"))).takeUnretainedValue()
 }
 
+/// The model's view when `pointer` is non-NULL, for naming layers in messages.
+private func modelView(_ pointer: OpaquePointer?) -> ModelView? {
+    pointer.map { Unmanaged<ModelHandle>.fromOpaque(UnsafeRawPointer($0)).takeUnretainedValue().view }
+}
+
 private func sessionHandle(_ pointer: OpaquePointer?) -> SessionHandle? {
     pointer.map { Unmanaged<SessionHandle>.fromOpaque(UnsafeRawPointer($0)).takeUnretainedValue() }
 }
@@ -224,7 +229,7 @@ public func cSessionOptionsDefault() -> gn_session_options {
 @_cdecl("gn_session_arena_size")
 public func cSessionArenaSize(_ model: OpaquePointer?, _ options: UnsafePointer<gn_session_options>?,
                               _ bytesOut: UnsafeMutablePointer<Int>?) -> gn_status {
-    guarded { () throws(GNError) in
+    guarded(model: modelView(model)) { () throws(GNError) in
         let handle = try modelHandle(model)
         let out = try nonNull(bytesOut, "bytes_out is NULL")
         out.pointee = try SessionHandle.arenaBytes(model: handle, options: try sessionOptions(options))
@@ -234,7 +239,7 @@ public func cSessionArenaSize(_ model: OpaquePointer?, _ options: UnsafePointer<
 @_cdecl("gn_session_create")
 public func cSessionCreate(_ model: OpaquePointer?, _ options: UnsafePointer<gn_session_options>?,
                            _ sessionOut: UnsafeMutablePointer<OpaquePointer?>?) -> gn_status {
-    guarded { () throws(GNError) in
+    guarded(model: modelView(model)) { () throws(GNError) in
         let handle = try modelHandle(model)
         let out = try nonNull(sessionOut, "session_out is NULL")
         let session = try SessionHandle.create(model: handle, options: try sessionOptions(options))
@@ -246,7 +251,7 @@ public func cSessionCreate(_ model: OpaquePointer?, _ options: UnsafePointer<gn_
 public func cSessionCreateInArena(_ model: OpaquePointer?, _ options: UnsafePointer<gn_session_options>?,
                                   _ arena: UnsafeMutableRawPointer?, _ arenaSize: Int,
                                   _ sessionOut: UnsafeMutablePointer<OpaquePointer?>?) -> gn_status {
-    guarded { () throws(GNError) in
+    guarded(model: modelView(model)) { () throws(GNError) in
         let handle = try modelHandle(model)
         let out = try nonNull(sessionOut, "session_out is NULL")
         let arena = try nonNull(arena, "arena is NULL")
