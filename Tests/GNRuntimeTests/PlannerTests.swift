@@ -1,0 +1,118 @@
+import XCTest
+@testable import GNRuntime
+
+/// The memory plan: no two tensors that are needed at the same time share bytes, everything lies
+/// inside the arena, and the arena of each reference model stays within its budget.
+final class PlannerTests: XCTestCase {
+    private func plan(_ bytes: [UInt8], _ options: SessionOptions) throws -> (ModelView, ArenaLayout, [LayerPlan], ModelHandle) {
+        let model = try loadModel(bytes)
+        let view = model.view
+        var plans = [LayerPlan](repeating: LayerPlan(layer: view.layer(0)), count: view.layerCount)
+        let layout = try plans.withUnsafeMutableBufferPointer { buffer throws(GNError) in
+            try Planner.plan(model: view, options: options, into: buffer.baseAddress!)
+        }
+        return (view, layout, plans, model)
+    }
+
+    /// Byte range of tensor `id`'s storage.
+    private func range(of id: Int, _ view: ModelView, _ layout: ArenaLayout, _ plans: [LayerPlan], batch: Int) -> Range<Int> {
+        let start = id == 0 ? layout.inputOffset : plans[id - 1].outputOffset
+        return start..<(start + batch * view.shape(ofTensor: id).elementCount * 4)
+    }
+
+    /// Checks, layer by layer as a step executes, that the output a layer writes overlaps nothing
+    /// still to be read later (other than the inputs it overwrites in place or the input it is a view of).
+    private func assertNoConflicts(_ bytes: [UInt8], _ options: SessionOptions, file: StaticString = #filePath, line: UInt = #line) throws {
+        let (view, layout, plans, model) = try plan(bytes, options)
+        defer { withExtendedLifetime(model) {} }
+        let n = view.layerCount
+        // When each tensor is last read within a step (or never released, for kept and output tensors).
+        var lastRead = [Int](repeating: -1, count: n + 1)
+        lastRead[0] = Int.max
+        for index in 0..<n {
+            for tensor in [plans[index].layer.inputA, plans[index].layer.inputB] where tensor >= 0 {
+                lastRead[tensor] = max(lastRead[tensor], index)
+            }
+        }
+        lastRead[n] = Int.max
+        let keptAcrossSteps = layout.steps > 1
+        for index in 0..<n {
+            let written = range(of: index + 1, view, layout, plans, batch: options.batch)
+            XCTAssertLessThanOrEqual(written.upperBound, layout.totalBytes, file: file, line: line)
+            XCTAssertGreaterThanOrEqual(written.lowerBound, layout.planBytes, file: file, line: line)
+            let layer = plans[index].layer
+            for tensor in 0...n where tensor != index + 1 {
+                // Tensors produced later do not exist yet, unless they are static outputs kept from step 0.
+                let producedEarlier = tensor <= index
+                let keptFromStepZero = keptAcrossSteps && tensor > 0 && plans[tensor - 1].isStatic && !plans[index].isStatic
+                guard producedEarlier || keptFromStepZero else { continue }
+                let stillNeeded = lastRead[tensor] > index || (keptFromStepZero && lastRead[tensor] >= 0)
+                    || (tensor > 0 && plans[tensor - 1].isStatic && keptAcrossSteps && !plans[index].isStatic && lastRead[tensor] > 0)
+                let overwrittenInPlace = (tensor == layer.inputA || tensor == layer.inputB) && lastRead[tensor] == index
+                let viewed = layer.kind == .flatten && tensor == layer.inputA
+                guard stillNeeded, !overwrittenInPlace, !viewed else { continue }
+                let other = range(of: tensor, view, layout, plans, batch: options.batch)
+                XCTAssertFalse(written.overlaps(other),
+                               "layer \(index) (\(layer.kind)) writes over tensor \(tensor), still needed", file: file, line: line)
+            }
+            // Membranes and fixed regions never overlap activations.
+            for fixed in [layout.inputOffset..<layout.outputSumOffset, layout.membraneOffset..<(layout.membraneOffset + layout.membraneBytes)]
+            where !(layer.kind == .flatten && layer.inputA == 0) {
+                XCTAssertFalse(written.overlaps(fixed), "layer \(index) writes into a fixed region", file: file, line: line)
+            }
+        }
+    }
+
+    func testNoLiveTensorsOverlap() throws {
+        for seed: UInt64 in 1...4 {
+            for dyadic in [false, true] {
+                for model in [try RandomNetworks.vgg(seed: seed, dyadic: dyadic), try RandomNetworks.resnet(seed: seed, dyadic: dyadic)] {
+                    for (neuron, steps) in [(NeuronKind.ann, 1), (.groupNeuron, 1), (.groupNeuron, 4), (.integrateAndFire, 3)] {
+                        try assertNoConflicts(model, options(neuron, tau: 2, T: steps, batch: Int(seed)))
+                    }
+                }
+            }
+        }
+        for architecture in ReferenceNetworks.Architecture.allCases {
+            let model = try ReferenceNetworks.build(.init(architecture: architecture)).serialize()
+            try assertNoConflicts(model, options(.groupNeuron, tau: 4, T: 4, batch: 2))
+        }
+    }
+
+    func testStaticLayersRunOnceAndAreKept() throws {
+        // conv → affine → qcfs: with T > 1 the conv and the affine depend on the input alone.
+        let (view, layout, plans, model) = try plan(try RandomNetworks.vgg(seed: 1, dyadic: false), options(.groupNeuron, T: 4))
+        defer { withExtendedLifetime(model) {} }
+        XCTAssertEqual(plans.prefix(3).map(\.isStatic), [true, true, false])
+        XCTAssertTrue(plans.dropFirst(2).allSatisfy { !$0.isStatic })
+        XCTAssertGreaterThanOrEqual(plans[1].outputOffset, layout.keptOffset)
+        XCTAssertLessThan(plans[1].outputOffset, layout.keptOffset + layout.keptBytes)
+        XCTAssertEqual(plans[1].outputOffset, plans[0].outputOffset, "the affine overwrites the conv in place")
+        XCTAssertEqual(layout.keptBytes, view.layer(0).output.elementCount * 4)
+        // With one step, or in ANN mode, nothing needs keeping.
+        XCTAssertEqual(try plan(try RandomNetworks.vgg(seed: 1, dyadic: false), options(.groupNeuron, T: 1)).1.keptBytes, 0)
+        XCTAssertEqual(try plan(try RandomNetworks.vgg(seed: 1, dyadic: false), options(.ann, T: 4)).1.keptBytes, 0)
+    }
+
+    /// The arena of each reference network, pinned (TFLM's arena budget test): a change that makes a
+    /// session need more memory fails here, and the figures below are updated only on purpose.
+    func testArenaBudgets() throws {
+        // The figures follow from the shapes: VGG-16 in ANN mode needs the input, its two largest
+        // activations (2 × 64×32×32 floats) and the plan table; with GN at T = 4 add one membrane per QCFS
+        // output (1.09 MiB) and the first conv's output, kept across steps (256 KiB).
+        let budgets: [(ReferenceNetworks.Architecture, NeuronKind, Int, Int, Int)] = [
+            // architecture, neuron, T, batch, bytes
+            (.vgg16, .ann, 1, 1, 545_024),
+            (.vgg16, .groupNeuron, 4, 1, 1_945_856),
+            (.resnet20, .groupNeuron, 4, 1, 1_039_872),
+            (.resnet20, .groupNeuron, 4, 32, 32_912_512),
+            (.resnet18, .groupNeuron, 4, 1, 3_299_968),
+        ]
+        for (architecture, neuron, steps, batch, budget) in budgets {
+            let model = try ReferenceNetworks.build(.init(architecture: architecture)).serialize()
+            let layout = try plan(model, options(neuron, tau: 4, T: steps, batch: batch)).1
+            XCTAssertEqual(Double(layout.totalBytes), Double(budget), accuracy: Double(budget) * 0.01,
+                           "\(architecture) \(neuron) T=\(steps) batch \(batch): \(layout.totalBytes) bytes")
+        }
+    }
+}
