@@ -242,10 +242,9 @@ final class ModelFileTests: XCTestCase {
         var output = [Float](repeating: 0, count: view.outputShape.elementCount)
         for neuron in [NeuronKind.ann, .groupNeuron, .integrateAndFire] {
             let sessionOptions = options(neuron, tau: 3, T: 2)
-            var plans = [LayerPlan](repeating: LayerPlan(layer: view.layer(0)), count: view.layerCount)
-            guard let bytes = try? plans.withUnsafeMutableBufferPointer({ buffer throws(GNError) in
-                try Session.arenaBytes(model: view, options: sessionOptions, planScratch: buffer.baseAddress!)
-            }), bytes < 1 << 26 else { continue }
+            let scratch = AlignedBuffer(count: Session.scratchBytes(for: view))
+            guard let bytes = try? Session.arenaBytes(model: view, options: sessionOptions, scratch: scratch.mutableBytes),
+                  bytes < 1 << 26 else { continue }
             let arena = AlignedBuffer(count: bytes)
             var session = try Session(model: view, options: sessionOptions, arena: arena.mutableBytes)
             try input.withUnsafeBufferPointer { input in

@@ -27,9 +27,11 @@ final class SessionHandle {
 
     /// The arena bytes a session needs, planned in temporary memory.
     static func arenaBytes(model: ModelHandle, options: SessionOptions) throws(GNError) -> Int {
-        let scratch = UnsafeMutablePointer<LayerPlan>.allocate(capacity: model.view.layerCount)
-        defer { scratch.deallocate() }
-        return try Session.arenaBytes(model: model.view, options: options, planScratch: scratch)
+        let bytes = Session.scratchBytes(for: model.view)
+        let scratch = try AlignedMemory.allocate(byteCount: bytes)
+        defer { AlignedMemory.release(scratch) }
+        return try Session.arenaBytes(model: model.view, options: options,
+                                      scratch: UnsafeMutableRawBufferPointer(start: scratch, count: bytes))
     }
 
     /// A session in an arena it allocates.

@@ -57,6 +57,7 @@ enum CRC32 {
             guard let base = bytes.baseAddress else { return }
             var offset = 0
             let count = bytes.count
+            #if !hasFeature(Embedded)
             if CRC32.slices == 8 {
                 while offset + 8 <= count {
                     let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
@@ -69,6 +70,7 @@ enum CRC32 {
                     offset += 8
                 }
             }
+            #endif
             while offset < count {
                 let byte = base.load(fromByteOffset: offset, as: UInt8.self)
                 crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8)

@@ -1,6 +1,6 @@
 /// The operation a layer performs. The raw values are the `kind` field of a layer record in the model
 /// file and the C ABI's `gn_layer_kind`; they never change.
-public enum LayerKind: UInt16, Sendable, CaseIterable {
+public enum LayerKind: UInt16, Sendable {
     /// 2-D convolution, weights `[kh][kw][Cin][Cout]`, optional bias.
     case conv2d = 1
     /// Fully connected layer over a `(C, 1, 1)` input, weights `[Cin][Cout]`, optional bias.

@@ -2,23 +2,23 @@
 /// so the bytes must stay alive and unchanged as long as the view (and any session using it) is used.
 ///
 /// Creating one checks everything `docs/model-format.md` requires; afterwards every access is safe.
-struct ModelView {
+public struct ModelView {
     /// The first byte of the model; 64-byte aligned.
     let base: UnsafeRawPointer
     /// The length of the model in bytes.
-    let byteCount: Int
+    public let byteCount: Int
     /// The number of layers (≥ 1).
-    let layerCount: Int
+    public let layerCount: Int
     /// The shape of one input sample.
-    let inputShape: TensorShape
+    public let inputShape: TensorShape
     /// The number of QCFS layers.
-    private(set) var neuronLayerCount = 0
+    public private(set) var neuronLayerCount = 0
     /// Where the layer table starts.
     private let tableOffset: Int
 
     /// Validates `bytes` as a model file. `verifyChecksum: false` skips only the CRC comparison (for
     /// callers that verified the bytes already); every structural check still runs.
-    init(validating bytes: UnsafeRawBufferPointer, verifyChecksum: Bool = true) throws(GNError) {
+    public init(validating bytes: UnsafeRawBufferPointer, verifyChecksum: Bool = true) throws(GNError) {
         #if _endian(big)
         throw GNError(.unsupported, "big-endian hosts are not supported")
         #else
@@ -32,10 +32,10 @@ struct ModelView {
         guard reader.u32(ModelFormat.Header.magic) == ModelFormat.magic else {
             throw GNError(.badModel, "not a GNRuntime model (magic is not GNRT)")
         }
-        let declaredSize = reader.u64(ModelFormat.Header.fileSize)
-        guard declaredSize == UInt64(bytes.count) else {
+        let declaredSize = reader.int64(ModelFormat.Header.fileSize)
+        guard declaredSize == bytes.count else {
             throw GNError(.badModel, "file size field does not match the number of bytes given",
-                          expected: Int(exactly: declaredSize) ?? -1, actual: bytes.count)
+                          expected: declaredSize ?? -1, actual: bytes.count)
         }
         if verifyChecksum {
             let stored = reader.u32(ModelFormat.Header.checksum)
@@ -52,24 +52,22 @@ struct ModelView {
         guard reader.u32(ModelFormat.Header.headerSize) == UInt32(ModelFormat.headerSize) else {
             throw GNError(.badModel, "header size field is not 64")
         }
-        let layerCount = Int(reader.u32(ModelFormat.Header.layerCount))
+        let layerCount = reader.int32(ModelFormat.Header.layerCount)
         guard (1...ModelFormat.maxLayers).contains(layerCount) else {
             throw GNError(.badModel, "layer count out of range 1...65535", actual: layerCount)
         }
         guard reader.u32(ModelFormat.Header.recordSize) == UInt32(ModelFormat.recordSize) else {
             throw GNError(.badModel, "layer record size field is not 64")
         }
-        let tableEnd = UInt64(ModelFormat.headerSize) + UInt64(layerCount * ModelFormat.recordSize)
-        let rawTableOffset = reader.u64(ModelFormat.Header.tableOffset)
-        guard rawTableOffset >= UInt64(ModelFormat.headerSize), rawTableOffset % 8 == 0,
-              rawTableOffset <= UInt64(bytes.count),
-              UInt64(bytes.count) - rawTableOffset >= tableEnd - UInt64(ModelFormat.headerSize)
+        guard let tableOffset = reader.int64(ModelFormat.Header.tableOffset),
+              tableOffset >= ModelFormat.headerSize, tableOffset % 8 == 0, tableOffset <= bytes.count,
+              bytes.count - tableOffset >= layerCount * ModelFormat.recordSize
         else {
             throw GNError(.badModel, "layer table lies outside the file")
         }
-        let input = TensorShape(channels: Int(reader.u32(ModelFormat.Header.inputChannels)),
-                                height: Int(reader.u32(ModelFormat.Header.inputHeight)),
-                                width: Int(reader.u32(ModelFormat.Header.inputWidth)))
+        let input = TensorShape(channels: reader.int32(ModelFormat.Header.inputChannels),
+                                height: reader.int32(ModelFormat.Header.inputHeight),
+                                width: reader.int32(ModelFormat.Header.inputWidth))
         guard input.isValid else {
             throw GNError(.badModel, "input shape is empty or too large")
         }
@@ -77,7 +75,7 @@ struct ModelView {
         self.byteCount = bytes.count
         self.layerCount = layerCount
         self.inputShape = input
-        self.tableOffset = Int(rawTableOffset)
+        self.tableOffset = tableOffset
         var neurons = 0
         for index in 0..<layerCount {
             let layer = try decodeLayer(index, validating: true)
@@ -99,7 +97,7 @@ struct ModelView {
     }
 
     /// The shape of the model's output (the last layer's output) for one sample.
-    var outputShape: TensorShape { storedOutputShape(ofLayer: layerCount - 1) }
+    public var outputShape: TensorShape { storedOutputShape(ofLayer: layerCount - 1) }
 
     /// The model's bytes.
     var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: byteCount) }
@@ -111,9 +109,9 @@ struct ModelView {
     private func storedOutputShape(ofLayer index: Int) -> TensorShape {
         let reader = ByteReader(base: base)
         let record = recordOffset(index)
-        return TensorShape(channels: Int(reader.u32(record + ModelFormat.Record.channels)),
-                           height: Int(reader.u32(record + ModelFormat.Record.height)),
-                           width: Int(reader.u32(record + ModelFormat.Record.width)))
+        return TensorShape(channels: reader.int32(record + ModelFormat.Record.channels),
+                           height: reader.int32(record + ModelFormat.Record.height),
+                           width: reader.int32(record + ModelFormat.Record.width))
     }
 
     /// Decodes layer `index`; with `validating`, checks it against the file rules, assuming every
@@ -129,33 +127,33 @@ struct ModelView {
         let rawInputA = reader.u32(record + ModelFormat.Record.inputA)
         let rawInputB = reader.u32(record + ModelFormat.Record.inputB)
         let stored = storedOutputShape(ofLayer: index)
-        let kernel = (Int(reader.u16(record + ModelFormat.Record.kernelHeight)),
-                      Int(reader.u16(record + ModelFormat.Record.kernelWidth)))
-        let stride = (Int(reader.u16(record + ModelFormat.Record.strideHeight)),
-                      Int(reader.u16(record + ModelFormat.Record.strideWidth)))
-        let padding = (Int(reader.u16(record + ModelFormat.Record.paddingHeight)),
-                       Int(reader.u16(record + ModelFormat.Record.paddingWidth)))
+        let kernel = (reader.int16(record + ModelFormat.Record.kernelHeight),
+                      reader.int16(record + ModelFormat.Record.kernelWidth))
+        let stride = (reader.int16(record + ModelFormat.Record.strideHeight),
+                      reader.int16(record + ModelFormat.Record.strideWidth))
+        let padding = (reader.int16(record + ModelFormat.Record.paddingHeight),
+                       reader.int16(record + ModelFormat.Record.paddingWidth))
         let levels = reader.u32(record + ModelFormat.Record.levels)
         let thresholdBits = reader.u32(record + ModelFormat.Record.threshold)
-        let blobP = reader.u64(record + ModelFormat.Record.blobP)
-        let blobQ = reader.u64(record + ModelFormat.Record.blobQ)
+        let blobP = reader.int64(record + ModelFormat.Record.blobP)
+        let blobQ = reader.int64(record + ModelFormat.Record.blobQ)
 
         let hasBias = (flags & ModelFormat.flagHasBias) != 0
-        var layer = Layer(kind: kind, inputA: Int(rawInputA),
-                          inputB: rawInputB == ModelFormat.noInput ? -1 : Int(rawInputB), output: stored)
+        var layer = Layer(kind: kind, inputA: Int(clamping: rawInputA),
+                          inputB: rawInputB == ModelFormat.noInput ? -1 : Int(clamping: rawInputB), output: stored)
         layer.kernelHeight = kernel.0
         layer.kernelWidth = kernel.1
         layer.strideHeight = stride.0
         layer.strideWidth = stride.1
         layer.paddingHeight = padding.0
         layer.paddingWidth = padding.1
-        layer.levels = Int(levels)
+        layer.levels = Int(clamping: levels)
         layer.threshold = Float(bitPattern: thresholdBits)
 
         if validating {
             // Inputs: earlier tensors only; a second input for `add` and for nothing else.
             guard rawInputA <= UInt32(index) else {
-                throw GNError(.badModel, "input A is not an earlier tensor", layer: index, actual: Int(rawInputA))
+                throw GNError(.badModel, "input A is not an earlier tensor", layer: index, actual: layer.inputA)
             }
             if kind == .add {
                 guard rawInputB <= UInt32(index) else {
@@ -174,7 +172,7 @@ struct ModelView {
             }
             if kind == .qcfs {
                 guard (1...UInt32(ModelFormat.maxLevels)).contains(levels) else {
-                    throw GNError(.badModel, "QCFS levels out of range 1...65535", layer: index, actual: Int(levels))
+                    throw GNError(.badModel, "QCFS levels out of range 1...65535", layer: index, actual: Int(clamping: levels))
                 }
                 guard layer.threshold.isFinite, layer.threshold > 0 else {
                     throw GNError(.badModel, "QCFS threshold must be finite and positive", layer: index)
@@ -186,8 +184,8 @@ struct ModelView {
             guard stored.isValid else {
                 throw GNError(.badModel, "output shape is empty or too large", layer: index)
             }
-            let inputShape = shape(ofTensor: Int(rawInputA))
-            let secondShape: TensorShape? = kind == .add ? shape(ofTensor: Int(rawInputB)) : nil
+            let inputShape = shape(ofTensor: layer.inputA)
+            let secondShape: TensorShape? = kind == .add ? shape(ofTensor: layer.inputB) : nil
             let expected = try ShapeRules.outputShape(
                 kind: kind, input: inputShape, secondInput: secondShape, channels: stored.channels,
                 kernel: kernel, stride: stride, padding: padding, layer: index)
@@ -222,7 +220,7 @@ struct ModelView {
     }
 
     /// The float array at `offset`, or nil when `count` is 0 (the offset must then be 0).
-    private func blob(at offset: UInt64, count: Int, layer: Int, validating: Bool) throws(GNError) -> UnsafePointer<Float>? {
+    private func blob(at offset: Int?, count: Int, layer: Int, validating: Bool) throws(GNError) -> UnsafePointer<Float>? {
         if count == 0 {
             if validating, offset != 0 {
                 throw GNError(.badModel, "blob offset set on a layer that has no such blob", layer: layer)
@@ -232,18 +230,19 @@ struct ModelView {
         if validating {
             // `count` is a product of validated dimensions; its byte size may still not fit the file.
             let (bytes, overflow) = count.multipliedReportingOverflow(by: MemoryLayout<Float>.size)
-            let tableEnd = UInt64(tableOffset) + UInt64(layerCount * ModelFormat.recordSize)
-            guard !overflow, offset % UInt64(ModelFormat.blobAlignment) == 0, offset >= tableEnd,
-                  offset <= UInt64(byteCount), UInt64(byteCount) - offset >= UInt64(bytes)
+            let tableEnd = tableOffset + layerCount * ModelFormat.recordSize
+            guard !overflow, let offset, offset % ModelFormat.blobAlignment == 0, offset >= tableEnd,
+                  offset <= byteCount, byteCount - offset >= bytes
             else {
                 throw GNError(.badModel, "blob is misaligned, overlaps the table or lies outside the file", layer: layer)
             }
-            let floats = (base + Int(offset)).assumingMemoryBound(to: Float.self)
+            let floats = (base + offset).assumingMemoryBound(to: Float.self)
             for index in 0..<count where !floats[index].isFinite {
                 throw GNError(.badModel, "blob holds NaN or infinity", layer: layer, actual: index)
             }
         }
-        return (base + Int(offset)).assumingMemoryBound(to: Float.self)
+        guard let offset else { throw GNError(.badModel, "blob offset does not fit in memory", layer: layer) }
+        return (base + offset).assumingMemoryBound(to: Float.self)
     }
 
     /// `a · b · c · d`, or nil when it overflows `Int`.

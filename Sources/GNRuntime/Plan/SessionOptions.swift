@@ -9,24 +9,27 @@ public enum NeuronKind: UInt32, Sendable {
 }
 
 /// What a session runs: the neuron kind, τ, T and the largest batch.
-struct SessionOptions {
+public struct SessionOptions {
     /// The neuron that replaces each QCFS layer.
-    var neuron: NeuronKind = .groupNeuron
+    public var neuron: NeuronKind = .groupNeuron
     /// Members per Group Neuron (1 … 64), for every QCFS layer without an override.
-    var members: Int = 4
+    public var members: Int = 4
     /// Time steps per run (T ≥ 1); ANN sessions compute one step whatever T is.
-    var timeSteps: Int = 4
+    public var timeSteps: Int = 4
     /// The most samples one run may take.
-    var batch: Int = 1
+    public var batch: Int = 1
     /// Per-QCFS-layer member counts (0 = `members`), one entry per QCFS layer in file order, or nil.
     /// Borrowed: read while a session is planned, not kept.
-    var layerMembers: UnsafeBufferPointer<UInt32>? = nil
+    public var layerMembers: UnsafeBufferPointer<UInt32>? = nil
+
+    /// The defaults: Group Neurons of 4 members, 4 time steps, batch 1, no per-layer override.
+    public init() {}
 
     /// The largest `timeSteps × batch` a session accepts.
     static let maxSampleSteps = Int(Int32.max)
 
     /// Time steps a run computes.
-    var steps: Int { neuron == .ann ? 1 : timeSteps }
+    public var steps: Int { neuron == .ann ? 1 : timeSteps }
 
     /// Checks the ranges of every option against `model`.
     func validate(for model: ModelView) throws(GNError) {

@@ -6,7 +6,7 @@ typealias LayerObserver = (_ layer: Int, _ step: Int, _ output: UnsafePointer<Fl
 /// it does not own — the model bytes and the arena — so it never allocates; the host layer owns both.
 ///
 /// One session is used by one thread at a time. Several sessions may share one model.
-struct Session {
+public struct Session {
     /// The model this session runs.
     let model: ModelView
     /// Where everything lies in the arena.
@@ -20,16 +20,28 @@ struct Session {
     /// Samples of the last successful run; 0 before the first.
     private(set) var lastRunSamples = 0
 
-    /// The arena bytes a session of `model` under `options` needs. Plans into `planScratch`, which
-    /// must have room for `model.layerCount` plans.
-    static func arenaBytes(model: ModelView, options: SessionOptions,
-                           planScratch: UnsafeMutablePointer<LayerPlan>) throws(GNError) -> Int {
-        try Planner.plan(model: model, options: options, into: planScratch).totalBytes
+    /// The bytes of scratch memory `arenaBytes` needs to plan a session of `model`.
+    public static func scratchBytes(for model: ModelView) -> Int {
+        ArenaLayout.planBytes(layerCount: model.layerCount)
+    }
+
+    /// The arena bytes a session of `model` under `options` needs. Plans in `scratch`: at least
+    /// `scratchBytes(for: model)` bytes, 64-byte aligned, overwritten.
+    public static func arenaBytes(model: ModelView, options: SessionOptions,
+                                  scratch: UnsafeMutableRawBufferPointer) throws(GNError) -> Int {
+        guard let base = scratch.baseAddress, Int(bitPattern: base) % ArenaLayout.alignment == 0 else {
+            throw GNError(.misaligned, "scratch must be 64-byte aligned")
+        }
+        guard scratch.count >= scratchBytes(for: model) else {
+            throw GNError(.arenaTooSmall, "scratch is smaller than the plan", expected: scratchBytes(for: model), actual: scratch.count)
+        }
+        let plans = base.bindMemory(to: LayerPlan.self, capacity: model.layerCount)
+        return try Planner.plan(model: model, options: options, into: plans).totalBytes
     }
 
     /// Plans a session into `arena`, which must be 64-byte aligned and at least as large as
     /// `arenaBytes` says. The arena must outlive the session; its previous contents are ignored.
-    init(model: ModelView, options: SessionOptions, arena: UnsafeMutableRawBufferPointer) throws(GNError) {
+    public init(model: ModelView, options: SessionOptions, arena: UnsafeMutableRawBufferPointer) throws(GNError) {
         guard let base = arena.baseAddress else {
             throw GNError(.nullPointer, "arena is null")
         }
@@ -52,6 +64,9 @@ struct Session {
         self.arena = base
     }
 
+    /// Time steps a run computes: T, or 1 in ANN mode.
+    public var steps: Int { layout.steps }
+
     /// Number of floats in one input sample.
     var inputElements: Int { model.inputShape.elementCount }
 
@@ -61,9 +76,14 @@ struct Session {
     /// Runs `samples` samples: `input` holds `samples × C × H × W` floats (NCHW), `output` receives
     /// `samples × output elements` floats (NCHW), the mean of the last layer over the session's steps.
     /// Nothing is written to `output`, and no state changes, unless the run succeeds.
-    /// `observer`, when given, sees every layer's output right after the layer runs.
+    public mutating func run(input: UnsafeBufferPointer<Float>, samples: Int,
+                             output: UnsafeMutableBufferPointer<Float>) throws(GNError) {
+        try run(input: input, samples: samples, output: output, observer: nil)
+    }
+
+    /// `run`, with an `observer` that sees every layer's output right after the layer runs.
     mutating func run(input: UnsafeBufferPointer<Float>, samples: Int,
-                      output: UnsafeMutableBufferPointer<Float>, observer: LayerObserver? = nil) throws(GNError) {
+                      output: UnsafeMutableBufferPointer<Float>, observer: LayerObserver?) throws(GNError) {
         guard (1...batch).contains(samples) else {
             throw GNError(.sizeMismatch, "sample count must be in 1...batch", expected: batch, actual: samples)
         }
@@ -104,7 +124,7 @@ struct Session {
 
     /// Copies the running prediction of every step of the last run, `[step][sample]`, into
     /// `predictions`, which must hold exactly `steps × samples` values.
-    func predictions(into predictions: UnsafeMutableBufferPointer<Int32>) throws(GNError) {
+    public func predictions(into predictions: UnsafeMutableBufferPointer<Int32>) throws(GNError) {
         guard lastRunSamples > 0 else { throw GNError(.noResult, "the session has not run yet") }
         let count = layout.steps * lastRunSamples
         guard predictions.count == count, let target = predictions.baseAddress else {
