@@ -1,10 +1,16 @@
 /// The window of a convolution or pooling layer: kernel, stride and zero padding, per axis.
 public struct Window: Sendable, Equatable {
+    /// Kernel rows.
     public var kernelHeight: Int
+    /// Kernel columns.
     public var kernelWidth: Int
+    /// Rows between windows.
     public var strideHeight: Int
+    /// Columns between windows.
     public var strideWidth: Int
+    /// Rows of zeros added above and below.
     public var paddingHeight: Int
+    /// Columns of zeros added left and right.
     public var paddingWidth: Int
 
     /// A square window.

@@ -4,7 +4,14 @@
 public enum ReferenceNetworks {
     /// An architecture of the paper.
     public enum Architecture: String, CaseIterable, Sendable {
-        case vgg16, resnet20, resnet18, resnet34
+        /// VGG-16: 13 conv-QCFS layers in 5 blocks with 2×2 average pooling, then 4096-4096-classes.
+        case vgg16
+        /// ResNet-20 for CIFAR: 3 stages of 3 basic blocks, 16-32-64 channels.
+        case resnet20
+        /// ResNet-18: 4 stages of 2 basic blocks, 64-128-256-512 channels.
+        case resnet18
+        /// ResNet-34: 4 stages of 3-4-6-3 basic blocks, 64-128-256-512 channels.
+        case resnet34
     }
 
     /// How weights are drawn.
@@ -18,10 +25,13 @@ public enum ReferenceNetworks {
 
     /// Describes one network to build.
     public struct Configuration: Sendable {
+        /// Which network.
         public var architecture: Architecture
         /// Input height and width (32 for CIFAR, 224 for ImageNet).
         public var inputSize: Int
+        /// Input channels (3 for RGB).
         public var inputChannels: Int
+        /// Outputs of the classifier.
         public var classes: Int
         /// QCFS levels `L` of every activation.
         public var levels: Int
@@ -30,6 +40,7 @@ public enum ReferenceNetworks {
         /// ResNet-18/34 stem: 3×3 stride 1 (CIFAR) when false; 7×7 stride 2 then 3×3 stride 2 average
         /// pooling (ImageNet) when true. VGG-16 and ResNet-20 ignore it.
         public var imageNetStem: Bool
+        /// How the weights are drawn.
         public var weights: Weights
 
         /// A configuration with CIFAR defaults: 32×32×3 input, 10 classes, L = 8, λ = 1, Kaiming weights.

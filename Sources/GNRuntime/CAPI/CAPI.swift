@@ -95,11 +95,13 @@ private func publish(_ model: ModelHandle, _ out: UnsafeMutablePointer<OpaquePoi
 
 // MARK: - Library
 
+/// The C function `gn_version`; documented in include/gnruntime.h.
 @_cdecl("gn_version")
 public func cVersion() -> UInt32 {
     UInt32((GN_VERSION_MAJOR << 16) | (GN_VERSION_MINOR << 8) | GN_VERSION_PATCH)
 }
 
+/// The C function `gn_status_string`; documented in include/gnruntime.h.
 @_cdecl("gn_status_string")
 public func cStatusString(_ status: gn_status) -> UnsafePointer<CChar> {
     guard let known = GNStatus(rawValue: Int32(bitPattern: status.rawValue)) else {
@@ -108,6 +110,7 @@ public func cStatusString(_ status: gn_status) -> UnsafePointer<CChar> {
     return staticCString(known.description)
 }
 
+/// The C function `gn_last_error`; documented in include/gnruntime.h.
 @_cdecl("gn_last_error")
 public func cLastError() -> UnsafePointer<CChar> {
     UnsafePointer(gn_internal_thread_message()!)
@@ -120,6 +123,7 @@ private func staticCString(_ text: StaticString) -> UnsafePointer<CChar> {
 
 // MARK: - Models
 
+/// The C function `gn_model_load_file`; documented in include/gnruntime.h.
 @_cdecl("gn_model_load_file")
 public func cModelLoadFile(_ path: UnsafePointer<CChar>?, _ flags: UInt32,
                            _ modelOut: UnsafeMutablePointer<OpaquePointer?>?) -> gn_status {
@@ -130,6 +134,7 @@ public func cModelLoadFile(_ path: UnsafePointer<CChar>?, _ flags: UInt32,
     }
 }
 
+/// The C function `gn_model_load_bytes`; documented in include/gnruntime.h.
 @_cdecl("gn_model_load_bytes")
 public func cModelLoadBytes(_ bytes: UnsafeRawPointer?, _ size: Int, _ flags: UInt32,
                             _ modelOut: UnsafeMutablePointer<OpaquePointer?>?) -> gn_status {
@@ -141,6 +146,7 @@ public func cModelLoadBytes(_ bytes: UnsafeRawPointer?, _ size: Int, _ flags: UI
     }
 }
 
+/// The C function `gn_model_borrow_bytes`; documented in include/gnruntime.h.
 @_cdecl("gn_model_borrow_bytes")
 public func cModelBorrowBytes(_ bytes: UnsafeRawPointer?, _ size: Int, _ flags: UInt32,
                               _ modelOut: UnsafeMutablePointer<OpaquePointer?>?) -> gn_status {
@@ -152,12 +158,14 @@ public func cModelBorrowBytes(_ bytes: UnsafeRawPointer?, _ size: Int, _ flags: 
     }
 }
 
+/// The C function `gn_model_free`; documented in include/gnruntime.h.
 @_cdecl("gn_model_free")
 public func cModelFree(_ model: OpaquePointer?) {
     guard let model else { return }
     Unmanaged<ModelHandle>.fromOpaque(UnsafeRawPointer(model)).release()
 }
 
+/// The C function `gn_model_input_shape`; documented in include/gnruntime.h.
 @_cdecl("gn_model_input_shape")
 public func cModelInputShape(_ model: OpaquePointer?, _ shapeOut: UnsafeMutablePointer<gn_shape>?) -> gn_status {
     guarded { () throws(GNError) in
@@ -166,6 +174,7 @@ public func cModelInputShape(_ model: OpaquePointer?, _ shapeOut: UnsafeMutableP
     }
 }
 
+/// The C function `gn_model_output_shape`; documented in include/gnruntime.h.
 @_cdecl("gn_model_output_shape")
 public func cModelOutputShape(_ model: OpaquePointer?, _ shapeOut: UnsafeMutablePointer<gn_shape>?) -> gn_status {
     guarded { () throws(GNError) in
@@ -174,6 +183,7 @@ public func cModelOutputShape(_ model: OpaquePointer?, _ shapeOut: UnsafeMutable
     }
 }
 
+/// The C function `gn_model_layer_count`; documented in include/gnruntime.h.
 @_cdecl("gn_model_layer_count")
 public func cModelLayerCount(_ model: OpaquePointer?, _ countOut: UnsafeMutablePointer<Int>?) -> gn_status {
     guarded { () throws(GNError) in
@@ -182,6 +192,7 @@ public func cModelLayerCount(_ model: OpaquePointer?, _ countOut: UnsafeMutableP
     }
 }
 
+/// The C function `gn_model_neuron_layer_count`; documented in include/gnruntime.h.
 @_cdecl("gn_model_neuron_layer_count")
 public func cModelNeuronLayerCount(_ model: OpaquePointer?, _ countOut: UnsafeMutablePointer<Int>?) -> gn_status {
     guarded { () throws(GNError) in
@@ -190,6 +201,7 @@ public func cModelNeuronLayerCount(_ model: OpaquePointer?, _ countOut: UnsafeMu
     }
 }
 
+/// The C function `gn_model_layer`; documented in include/gnruntime.h.
 @_cdecl("gn_model_layer")
 public func cModelLayer(_ model: OpaquePointer?, _ index: Int,
                         _ infoOut: UnsafeMutablePointer<gn_layer_info>?) -> gn_status {
@@ -218,6 +230,7 @@ public func cModelLayer(_ model: OpaquePointer?, _ index: Int,
 
 // MARK: - Sessions
 
+/// The C function `gn_session_options_default`; documented in include/gnruntime.h.
 @_cdecl("gn_session_options_default")
 public func cSessionOptionsDefault() -> gn_session_options {
     let defaults = SessionOptions()
@@ -226,6 +239,7 @@ public func cSessionOptionsDefault() -> gn_session_options {
         time_steps: UInt32(defaults.timeSteps), batch: UInt32(defaults.batch), layer_tau: nil, layer_tau_count: 0)
 }
 
+/// The C function `gn_session_arena_size`; documented in include/gnruntime.h.
 @_cdecl("gn_session_arena_size")
 public func cSessionArenaSize(_ model: OpaquePointer?, _ options: UnsafePointer<gn_session_options>?,
                               _ bytesOut: UnsafeMutablePointer<Int>?) -> gn_status {
@@ -236,6 +250,7 @@ public func cSessionArenaSize(_ model: OpaquePointer?, _ options: UnsafePointer<
     }
 }
 
+/// The C function `gn_session_create`; documented in include/gnruntime.h.
 @_cdecl("gn_session_create")
 public func cSessionCreate(_ model: OpaquePointer?, _ options: UnsafePointer<gn_session_options>?,
                            _ sessionOut: UnsafeMutablePointer<OpaquePointer?>?) -> gn_status {
@@ -247,6 +262,7 @@ public func cSessionCreate(_ model: OpaquePointer?, _ options: UnsafePointer<gn_
     }
 }
 
+/// The C function `gn_session_create_in_arena`; documented in include/gnruntime.h.
 @_cdecl("gn_session_create_in_arena")
 public func cSessionCreateInArena(_ model: OpaquePointer?, _ options: UnsafePointer<gn_session_options>?,
                                   _ arena: UnsafeMutableRawPointer?, _ arenaSize: Int,
@@ -262,12 +278,14 @@ public func cSessionCreateInArena(_ model: OpaquePointer?, _ options: UnsafePoin
     }
 }
 
+/// The C function `gn_session_free`; documented in include/gnruntime.h.
 @_cdecl("gn_session_free")
 public func cSessionFree(_ session: OpaquePointer?) {
     guard let session else { return }
     Unmanaged<SessionHandle>.fromOpaque(UnsafeRawPointer(session)).release()
 }
 
+/// The C function `gn_session_run`; documented in include/gnruntime.h.
 @_cdecl("gn_session_run")
 public func cSessionRun(_ session: OpaquePointer?, _ input: UnsafePointer<Float>?, _ inputCount: Int,
                         _ samples: Int, _ output: UnsafeMutablePointer<Float>?, _ outputCount: Int) -> gn_status {
@@ -281,6 +299,7 @@ public func cSessionRun(_ session: OpaquePointer?, _ input: UnsafePointer<Float>
     }
 }
 
+/// The C function `gn_session_step_count`; documented in include/gnruntime.h.
 @_cdecl("gn_session_step_count")
 public func cSessionStepCount(_ session: OpaquePointer?, _ stepsOut: UnsafeMutablePointer<Int>?) -> gn_status {
     let handle = sessionHandle(session)
@@ -290,6 +309,7 @@ public func cSessionStepCount(_ session: OpaquePointer?, _ stepsOut: UnsafeMutab
     }
 }
 
+/// The C function `gn_session_predictions`; documented in include/gnruntime.h.
 @_cdecl("gn_session_predictions")
 public func cSessionPredictions(_ session: OpaquePointer?, _ predictionsOut: UnsafeMutablePointer<Int32>?,
                                 _ count: Int) -> gn_status {
@@ -301,6 +321,7 @@ public func cSessionPredictions(_ session: OpaquePointer?, _ predictionsOut: Uns
     }
 }
 
+/// The C function `gn_session_last_error`; documented in include/gnruntime.h.
 @_cdecl("gn_session_last_error")
 public func cSessionLastError(_ session: OpaquePointer?) -> UnsafePointer<CChar> {
     guard let handle = sessionHandle(session) else { return staticCString("") }

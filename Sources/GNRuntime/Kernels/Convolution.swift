@@ -8,29 +8,17 @@ enum Convolution {
                           bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
         let outputChannels = g.outputChannels
         let inputChannels = g.inputChannels
-        for sample in 0..<g.batch {
+        g.forEachOutput { sample, outputRow, outputColumn, outputPixel in
             let inputImage = input + sample * g.inputHeight * g.inputWidth * inputChannels
-            for outputRow in 0..<g.outputHeight {
-                for outputColumn in 0..<g.outputWidth {
-                    let pixel = ((sample * g.outputHeight + outputRow) * g.outputWidth + outputColumn)
-                    let out = output + pixel * outputChannels
-                    if let bias {
-                        out.update(from: bias, count: outputChannels)
-                    } else {
-                        out.update(repeating: 0, count: outputChannels)
-                    }
-                    for kernelRow in 0..<g.kernelHeight {
-                        let inputRow = g.inputRow(outputRow, kernelRow)
-                        if inputRow < 0 || inputRow >= g.inputHeight { continue }
-                        for kernelColumn in 0..<g.kernelWidth {
-                            let inputColumn = g.inputColumn(outputColumn, kernelColumn)
-                            if inputColumn < 0 || inputColumn >= g.inputWidth { continue }
-                            let activations = inputImage + (inputRow * g.inputWidth + inputColumn) * inputChannels
-                            let tap = weights + (kernelRow * g.kernelWidth + kernelColumn) * inputChannels * outputChannels
-                            accumulate(activations, count: inputChannels, rows: tap, width: outputChannels, into: out)
-                        }
-                    }
-                }
+            let out = output + outputPixel * outputChannels
+            if let bias {
+                out.update(from: bias, count: outputChannels)
+            } else {
+                out.update(repeating: 0, count: outputChannels)
+            }
+            g.forEachTap(outputRow: outputRow, outputColumn: outputColumn) { inputPixel, tap in
+                accumulate(inputImage + inputPixel * inputChannels, count: inputChannels,
+                           rows: weights + tap * inputChannels * outputChannels, width: outputChannels, into: out)
             }
         }
     }

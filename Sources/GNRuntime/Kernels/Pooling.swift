@@ -5,49 +5,29 @@ enum Pooling {
     static func average(_ g: WindowGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
         let channels = g.inputChannels
         let divisor = Float(g.kernelHeight * g.kernelWidth)
-        for sample in 0..<g.batch {
+        g.forEachOutput { sample, outputRow, outputColumn, outputPixel in
             let image = input + sample * g.inputHeight * g.inputWidth * channels
-            for outputRow in 0..<g.outputHeight {
-                for outputColumn in 0..<g.outputWidth {
-                    let out = output + ((sample * g.outputHeight + outputRow) * g.outputWidth + outputColumn) * channels
-                    out.update(repeating: 0, count: channels)
-                    for kernelRow in 0..<g.kernelHeight {
-                        let row = g.inputRow(outputRow, kernelRow)
-                        if row < 0 || row >= g.inputHeight { continue }
-                        for kernelColumn in 0..<g.kernelWidth {
-                            let column = g.inputColumn(outputColumn, kernelColumn)
-                            if column < 0 || column >= g.inputWidth { continue }
-                            let values = image + (row * g.inputWidth + column) * channels
-                            for channel in 0..<channels { out[channel] += values[channel] }
-                        }
-                    }
-                    for channel in 0..<channels { out[channel] /= divisor }
-                }
+            let out = output + outputPixel * channels
+            out.update(repeating: 0, count: channels)
+            g.forEachTap(outputRow: outputRow, outputColumn: outputColumn) { inputPixel, _ in
+                let values = image + inputPixel * channels
+                for channel in 0..<channels { out[channel] += values[channel] }
             }
+            for channel in 0..<channels { out[channel] /= divisor }
         }
     }
 
     /// Max pooling: the largest value in the window, positions outside the input ignored.
     static func maximum(_ g: WindowGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
         let channels = g.inputChannels
-        for sample in 0..<g.batch {
+        g.forEachOutput { sample, outputRow, outputColumn, outputPixel in
             let image = input + sample * g.inputHeight * g.inputWidth * channels
-            for outputRow in 0..<g.outputHeight {
-                for outputColumn in 0..<g.outputWidth {
-                    let out = output + ((sample * g.outputHeight + outputRow) * g.outputWidth + outputColumn) * channels
-                    out.update(repeating: -Float.infinity, count: channels)
-                    for kernelRow in 0..<g.kernelHeight {
-                        let row = g.inputRow(outputRow, kernelRow)
-                        if row < 0 || row >= g.inputHeight { continue }
-                        for kernelColumn in 0..<g.kernelWidth {
-                            let column = g.inputColumn(outputColumn, kernelColumn)
-                            if column < 0 || column >= g.inputWidth { continue }
-                            let values = image + (row * g.inputWidth + column) * channels
-                            for channel in 0..<channels where values[channel] > out[channel] {
-                                out[channel] = values[channel]
-                            }
-                        }
-                    }
+            let out = output + outputPixel * channels
+            out.update(repeating: -Float.infinity, count: channels)
+            g.forEachTap(outputRow: outputRow, outputColumn: outputColumn) { inputPixel, _ in
+                let values = image + inputPixel * channels
+                for channel in 0..<channels where values[channel] > out[channel] {
+                    out[channel] = values[channel]
                 }
             }
         }

@@ -24,4 +24,35 @@ struct WindowGeometry {
     @inline(__always) func inputColumn(_ outputColumn: Int, _ kernelColumn: Int) -> Int {
         outputColumn * strideWidth - paddingWidth + kernelColumn
     }
+
+    /// Calls `body` for every output position, in memory order, with the sample, the output row and
+    /// column, and the output pixel index (`(sample · outputHeight + row) · outputWidth + column`).
+    @inline(__always)
+    func forEachOutput(_ body: (_ sample: Int, _ outputRow: Int, _ outputColumn: Int, _ outputPixel: Int) -> Void) {
+        var outputPixel = 0
+        for sample in 0..<batch {
+            for outputRow in 0..<outputHeight {
+                for outputColumn in 0..<outputWidth {
+                    body(sample, outputRow, outputColumn, outputPixel)
+                    outputPixel += 1
+                }
+            }
+        }
+    }
+
+    /// Calls `body` for every kernel position of the window of output `(outputRow, outputColumn)`
+    /// that lies inside the input, in row-major kernel order, with the input pixel index
+    /// (`row · inputWidth + column`) and the kernel position index (`kernelRow · kernelWidth + kernelColumn`).
+    @inline(__always)
+    func forEachTap(outputRow: Int, outputColumn: Int, _ body: (_ inputPixel: Int, _ tap: Int) -> Void) {
+        for kernelRow in 0..<kernelHeight {
+            let row = inputRow(outputRow, kernelRow)
+            if row < 0 || row >= inputHeight { continue }
+            for kernelColumn in 0..<kernelWidth {
+                let column = inputColumn(outputColumn, kernelColumn)
+                if column < 0 || column >= inputWidth { continue }
+                body(row * inputWidth + column, kernelRow * kernelWidth + kernelColumn)
+            }
+        }
+    }
 }

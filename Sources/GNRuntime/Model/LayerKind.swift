@@ -40,11 +40,6 @@ public enum LayerKind: UInt16, Sendable {
         self == .conv2d || self == .avgPool2d || self == .maxPool2d
     }
 
-    /// Whether the layer reads blob P (weights or scale).
-    var hasParameters: Bool {
-        self == .conv2d || self == .linear || self == .affine
-    }
-
     /// Whether the output has the input's shape and each output element depends only on the input
     /// element at the same place, so the output may overwrite the input.
     var isElementwise: Bool {
