@@ -136,6 +136,12 @@ typedef struct gn_layer_info {
     int32_t neuron_index;      /* qcfs: index among the qcfs layers (for layer_tau), else -1 */
 } gn_layer_info;
 
+/* Called by a session right after each layer runs (see gn_session_set_observer): `context` as given,
+   the layer index, the time step (0-based), and the layer's output for every sample of the run, as
+   `count` floats in channels-last order ([sample][height][width][channels]; the layer's shape is in
+   gn_layer_info). `output` is valid only during the call. Called on the thread running the session. */
+typedef void (*gn_layer_observer)(void *context, size_t layer, size_t step, const float *output, size_t count);
+
 /* Options of a session. Start from gn_session_options_default() and change what you need. */
 typedef struct gn_session_options {
     gn_neuron_kind neuron;     /* default GN_NEURON_GROUP */
@@ -237,6 +243,12 @@ GN_API gn_status gn_session_step_count(const gn_session *session, size_t *steps_
    every step of the last run, as [step][sample]: `count` must equal steps x samples of that run.
    Returns OK, NULL_POINTER, NO_RESULT, SIZE_MISMATCH. */
 GN_API gn_status gn_session_predictions(const gn_session *session, int32_t *predictions_out, size_t count);
+
+/* Sets (or, with NULL `observer`, removes) the function called after each layer of every later run,
+   for analysis: per-layer activations, spike counts. Layers whose output does not change over time
+   are computed at the first step only and observed then. `context` is borrowed: it must stay valid
+   while the observer is set. Without an observer a run does no extra work. Returns OK, NULL_POINTER. */
+GN_API gn_status gn_session_set_observer(gn_session *session, gn_layer_observer observer, void *context);
 
 /* The message of the last failed call on `session`, or "" if none failed. Owned by the session; valid
    until the next call on it. NULL session: returns "". */

@@ -23,6 +23,22 @@ final class AlignedBuffer {
     var mutableBytes: UnsafeMutableRawBufferPointer { UnsafeMutableRawBufferPointer(start: pointer, count: count) }
 }
 
+/// A Swift closure behind a session's C-function observer.
+final class ObserverBox {
+    let body: (_ layer: Int, _ step: Int, _ output: UnsafePointer<Float>, _ count: Int) -> Void
+
+    init(_ body: @escaping (_ layer: Int, _ step: Int, _ output: UnsafePointer<Float>, _ count: Int) -> Void) {
+        self.body = body
+    }
+
+    /// The observer to give a session; valid while this box lives.
+    var observer: LayerObserver {
+        LayerObserver(function: { context, layer, step, output, count in
+            Unmanaged<ObserverBox>.fromOpaque(context!).takeUnretainedValue().body(layer, step, output!, count)
+        }, context: Unmanaged.passUnretained(self).toOpaque())
+    }
+}
+
 /// What one run produced.
 struct RunResult {
     /// `samples × output elements`, NCHW.
@@ -68,29 +84,33 @@ func runModel(_ model: ModelHandle, _ options: SessionOptions, input: [Float], s
     for index in 0..<view.layerCount where view.layer(index).kind == .qcfs {
         members.append(sessionOptions.members(ofNeuronLayer: neuronIndex[index]))
     }
-    try input.withUnsafeBufferPointer { inputBuffer in
-        try output.withUnsafeMutableBufferPointer { outputBuffer in
-            try handle.session.run(input: inputBuffer, samples: samples, output: outputBuffer) { layer, _, values, count in
-                let neuron = neuronIndex[layer]
-                guard neuron >= 0 else { return }
-                let layerInfo = view.layer(layer)
-                let unit: Float
-                switch options.neuron {
-                case .ann: unit = layerInfo.threshold / Float(layerInfo.levels)
-                case .groupNeuron: unit = GroupNeuron.unit(members: members[neuron], threshold: layerInfo.threshold)
-                case .integrateAndFire: unit = layerInfo.threshold
+    let observer = ObserverBox { layer, _, values, count in
+        let neuron = neuronIndex[layer]
+        guard neuron >= 0 else { return }
+        let layerInfo = view.layer(layer)
+        let unit: Float
+        switch options.neuron {
+        case .ann: unit = layerInfo.threshold / Float(layerInfo.levels)
+        case .groupNeuron: unit = GroupNeuron.unit(members: members[neuron], threshold: layerInfo.threshold)
+        case .integrateAndFire: unit = layerInfo.threshold
+        }
+        let shape = layerInfo.output
+        let pixels = shape.height * shape.width
+        precondition(count == samples * shape.elementCount)
+        for sample in 0..<samples {
+            for pixel in 0..<pixels {
+                for channel in 0..<shape.channels {
+                    let value = values[(sample * pixels + pixel) * shape.channels + channel]
+                    spikes[neuron][(sample * shape.channels + channel) * pixels + pixel] += Int((value / unit).rounded())
                 }
-                let shape = layerInfo.output
-                let pixels = shape.height * shape.width
-                precondition(count == samples * shape.elementCount)
-                for sample in 0..<samples {
-                    for pixel in 0..<pixels {
-                        for channel in 0..<shape.channels {
-                            let value = values[(sample * pixels + pixel) * shape.channels + channel]
-                            spikes[neuron][(sample * shape.channels + channel) * pixels + pixel] += Int((value / unit).rounded())
-                        }
-                    }
-                }
+            }
+        }
+    }
+    handle.session.observer = observer.observer
+    try withExtendedLifetime(observer) {
+        try input.withUnsafeBufferPointer { inputBuffer in
+            try output.withUnsafeMutableBufferPointer { outputBuffer in
+                try handle.session.run(input: inputBuffer, samples: samples, output: outputBuffer)
             }
         }
     }

@@ -321,6 +321,17 @@ public func cSessionPredictions(_ session: OpaquePointer?, _ predictionsOut: Uns
     }
 }
 
+/// The C function `gn_session_set_observer`; documented in include/gnruntime.h.
+@_cdecl("gn_session_set_observer")
+public func cSessionSetObserver(_ session: OpaquePointer?, _ observer: gn_layer_observer?,
+                                _ context: UnsafeMutableRawPointer?) -> gn_status {
+    let handle = sessionHandle(session)
+    return guarded(session: handle) { () throws(GNError) in
+        let handle = try nonNull(handle, "session is NULL")
+        handle.session.observer = observer.map { LayerObserver(function: $0, context: context) }
+    }
+}
+
 /// The C function `gn_session_last_error`; documented in include/gnruntime.h.
 @_cdecl("gn_session_last_error")
 public func cSessionLastError(_ session: OpaquePointer?) -> UnsafePointer<CChar> {

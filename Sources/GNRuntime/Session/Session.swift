@@ -1,6 +1,23 @@
-/// Sees a layer's output during a run: the layer index, the step, and the output of every sample,
-/// channels-last. The pointer is valid only during the call.
-typealias LayerObserver = (_ layer: Int, _ step: Int, _ output: UnsafePointer<Float>, _ count: Int) -> Void
+/// A function a session calls right after each layer runs: `(context, layer, step, output, count)`,
+/// with the layer's output for every sample of the run, channels-last (`[sample][h][w][c]`). The
+/// pointer is valid only during the call. A C function pointer, so that observing allocates nothing.
+public typealias LayerObserverFunction = @convention(c) (
+    _ context: UnsafeMutableRawPointer?, _ layer: Int, _ step: Int, _ output: UnsafePointer<Float>?, _ count: Int
+) -> Void
+
+/// An observer of a session's layers: a function and the context it is called with.
+public struct LayerObserver {
+    /// Called after each layer, with `context`.
+    public var function: LayerObserverFunction
+    /// Passed to `function` unchanged; the caller keeps it alive.
+    public var context: UnsafeMutableRawPointer?
+
+    /// An observer calling `function` with `context`.
+    public init(function: LayerObserverFunction, context: UnsafeMutableRawPointer?) {
+        self.function = function
+        self.context = context
+    }
+}
 
 /// A session of the core: runs one model under fixed options in one arena. A value type over memory
 /// it does not own — the model bytes and the arena — so it never allocates; the host layer owns both.
@@ -19,6 +36,8 @@ public struct Session {
     let arena: UnsafeMutableRawPointer
     /// Samples of the last successful run; 0 before the first.
     private(set) var lastRunSamples = 0
+    /// Sees every layer's output during runs (for analysis and tests); nil by default, and free then.
+    public var observer: LayerObserver?
 
     /// The bytes of scratch memory `arenaBytes` needs to plan a session of `model`.
     public static func scratchBytes(for model: ModelView) -> Int {
@@ -78,12 +97,6 @@ public struct Session {
     /// Nothing is written to `output`, and no state changes, unless the run succeeds.
     public mutating func run(input: UnsafeBufferPointer<Float>, samples: Int,
                              output: UnsafeMutableBufferPointer<Float>) throws(GNError) {
-        try run(input: input, samples: samples, output: output, observer: nil)
-    }
-
-    /// `run`, with an `observer` that sees every layer's output right after the layer runs.
-    mutating func run(input: UnsafeBufferPointer<Float>, samples: Int,
-                      output: UnsafeMutableBufferPointer<Float>, observer: LayerObserver?) throws(GNError) {
         guard (1...batch).contains(samples) else {
             throw GNError(.sizeMismatch, "sample count must be in 1...batch", expected: batch, actual: samples)
         }
@@ -109,8 +122,8 @@ public struct Session {
                 execute(plans[index], samples: samples)
                 if let observer {
                     let plan = plans[index]
-                    observer(index, step, UnsafePointer(floats(at: plan.outputOffset)),
-                             samples * plan.layer.output.elementCount)
+                    observer.function(observer.context, index, step, UnsafePointer(floats(at: plan.outputOffset)),
+                                      samples * plan.layer.output.elementCount)
                 }
             }
             accumulateOutput(step: step, samples: samples)

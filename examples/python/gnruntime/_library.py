@@ -1,0 +1,131 @@
+"""Finds and loads libgnruntime, and declares the C functions of include/gnruntime.h for ctypes."""
+from __future__ import annotations
+
+import ctypes
+import os
+from pathlib import Path
+from typing import Callable
+
+from ._errors import error_for
+
+LIBRARY_NAME = "libgnruntime.so"
+ENVIRONMENT_VARIABLE = "GNRUNTIME_LIBRARY"
+
+
+class Shape(ctypes.Structure):
+    """``gn_shape``."""
+    _fields_ = [("channels", ctypes.c_uint32), ("height", ctypes.c_uint32), ("width", ctypes.c_uint32)]
+
+
+class LayerInfo(ctypes.Structure):
+    """``gn_layer_info``."""
+    _fields_ = [
+        ("kind", ctypes.c_int),
+        ("input_a", ctypes.c_uint32),
+        ("input_b", ctypes.c_int32),
+        ("output", Shape),
+        ("kernel_height", ctypes.c_uint32), ("kernel_width", ctypes.c_uint32),
+        ("stride_height", ctypes.c_uint32), ("stride_width", ctypes.c_uint32),
+        ("padding_height", ctypes.c_uint32), ("padding_width", ctypes.c_uint32),
+        ("has_bias", ctypes.c_uint32),
+        ("levels", ctypes.c_uint32),
+        ("threshold", ctypes.c_float),
+        ("neuron_index", ctypes.c_int32),
+    ]
+
+
+class SessionOptions(ctypes.Structure):
+    """``gn_session_options``."""
+    _fields_ = [
+        ("neuron", ctypes.c_int),
+        ("tau", ctypes.c_uint32),
+        ("time_steps", ctypes.c_uint32),
+        ("batch", ctypes.c_uint32),
+        ("layer_tau", ctypes.POINTER(ctypes.c_uint32)),
+        ("layer_tau_count", ctypes.c_size_t),
+    ]
+
+
+#: ``gn_layer_observer``: (context, layer, step, output, count).
+LayerObserver = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t,
+                                 ctypes.POINTER(ctypes.c_float), ctypes.c_size_t)
+
+_P = ctypes.c_void_p
+_SIZE = ctypes.c_size_t
+_STATUS = ctypes.c_int
+
+_SIGNATURES: dict[str, tuple[object, list[object]]] = {
+    "gn_version": (ctypes.c_uint32, []),
+    "gn_status_string": (ctypes.c_char_p, [_STATUS]),
+    "gn_last_error": (ctypes.c_char_p, []),
+    "gn_model_load_file": (_STATUS, [ctypes.c_char_p, ctypes.c_uint32, ctypes.POINTER(_P)]),
+    "gn_model_load_bytes": (_STATUS, [ctypes.c_char_p, _SIZE, ctypes.c_uint32, ctypes.POINTER(_P)]),
+    "gn_model_free": (None, [_P]),
+    "gn_model_input_shape": (_STATUS, [_P, ctypes.POINTER(Shape)]),
+    "gn_model_output_shape": (_STATUS, [_P, ctypes.POINTER(Shape)]),
+    "gn_model_layer_count": (_STATUS, [_P, ctypes.POINTER(_SIZE)]),
+    "gn_model_neuron_layer_count": (_STATUS, [_P, ctypes.POINTER(_SIZE)]),
+    "gn_model_layer": (_STATUS, [_P, _SIZE, ctypes.POINTER(LayerInfo)]),
+    "gn_session_options_default": (SessionOptions, []),
+    "gn_session_arena_size": (_STATUS, [_P, ctypes.POINTER(SessionOptions), ctypes.POINTER(_SIZE)]),
+    "gn_session_create": (_STATUS, [_P, ctypes.POINTER(SessionOptions), ctypes.POINTER(_P)]),
+    "gn_session_free": (None, [_P]),
+    "gn_session_run": (_STATUS, [_P, ctypes.POINTER(ctypes.c_float), _SIZE, _SIZE,
+                                 ctypes.POINTER(ctypes.c_float), _SIZE]),
+    "gn_session_step_count": (_STATUS, [_P, ctypes.POINTER(_SIZE)]),
+    "gn_session_predictions": (_STATUS, [_P, ctypes.POINTER(ctypes.c_int32), _SIZE]),
+    "gn_session_set_observer": (_STATUS, [_P, LayerObserver, _P]),
+    "gn_session_last_error": (ctypes.c_char_p, [_P]),
+}
+
+
+def candidate_paths() -> list[Path]:
+    """Where the library is looked for, in order: the environment variable, next to this package,
+    then the build folders of the repository this package sits in."""
+    paths: list[Path] = []
+    if os.environ.get(ENVIRONMENT_VARIABLE):
+        paths.append(Path(os.environ[ENVIRONMENT_VARIABLE]))
+    package = Path(__file__).resolve().parent
+    paths.append(package / LIBRARY_NAME)
+    for parent in package.parents:
+        for folder in (".build/release", ".build/debug"):
+            paths.append(parent / folder / LIBRARY_NAME)
+    return paths
+
+
+def _load() -> ctypes.CDLL:
+    tried = []
+    explicit = os.environ.get(ENVIRONMENT_VARIABLE)
+    for path in candidate_paths():
+        if path.is_file():
+            library = ctypes.CDLL(str(path))
+            for name, (restype, argtypes) in _SIGNATURES.items():
+                function = getattr(library, name)
+                function.restype = restype
+                function.argtypes = argtypes
+            return library
+        tried.append(str(path))
+        if explicit and len(tried) == 1:
+            raise OSError(f"{ENVIRONMENT_VARIABLE}={explicit} does not name a file")
+    raise OSError("libgnruntime.so not found; build it with scripts/build.sh or set "
+                  f"{ENVIRONMENT_VARIABLE}. Looked in: " + ", ".join(tried[:4]) + ", …")
+
+
+_library: ctypes.CDLL | None = None
+
+
+def library() -> ctypes.CDLL:
+    """The loaded library (loaded on first use)."""
+    global _library
+    if _library is None:
+        _library = _load()
+    return _library
+
+
+def check(status: int, message: Callable[[], bytes | None] | None = None) -> None:
+    """Raises the exception for ``status`` unless it is GN_STATUS_OK; the message comes from
+    ``message()`` (a session's last error) or the thread's last error."""
+    if status == 0:
+        return
+    text = (message() if message else None) or library().gn_last_error() or b""
+    raise error_for(status, text.decode("utf-8", "replace"))
