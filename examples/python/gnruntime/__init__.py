@@ -1,0 +1,28 @@
+"""GNRuntime for Python: run spiking neural networks converted from QCFS ANNs with Group Neurons
+(Lv et al., "Optimal ANN-SNN Conversion with Group Neurons", ICASSP 2024) through libgnruntime.
+
+    import numpy as np, gnruntime
+    with gnruntime.Model.load("model.gnrt") as model, gnruntime.Session(model, neuron="gn", tau=4, T=4) as s:
+        logits = s.run(images.astype(np.float32))   # (n, classes), mean over the 4 steps
+        per_step = s.predictions()                  # (4, n): the running prediction after each step
+"""
+from ._errors import (ArenaError, BadModelError, GNRuntimeError, InvalidInputError, InvalidOptionError,
+                      ModelIOError, NoResultError, OutOfMemoryError, OutOfRangeError, SizeMismatchError,
+                      UnsupportedError)
+from ._library import library
+from .model import Layer, Model
+from .session import Session
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Model", "Session", "Layer", "library", "version",
+    "GNRuntimeError", "InvalidOptionError", "SizeMismatchError", "InvalidInputError", "BadModelError",
+    "UnsupportedError", "ArenaError", "OutOfMemoryError", "ModelIOError", "OutOfRangeError", "NoResultError",
+]
+
+
+def version() -> str:
+    """The version of the loaded libgnruntime, "major.minor.patch"."""
+    packed = library().gn_version()
+    return f"{packed >> 16}.{(packed >> 8) & 0xFF}.{packed & 0xFF}"

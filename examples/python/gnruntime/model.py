@@ -1,0 +1,137 @@
+"""A loaded, validated model."""
+from __future__ import annotations
+
+import ctypes
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Union
+
+from ._library import LayerInfo, Shape, check, library
+
+#: Layer kinds by their ``gn_layer_kind`` value.
+LAYER_KINDS = {1: "conv2d", 2: "linear", 3: "avgpool2d", 4: "maxpool2d", 5: "global_avgpool",
+               6: "flatten", 7: "add", 8: "affine", 9: "qcfs"}
+
+
+@dataclass(frozen=True)
+class Layer:
+    """What the runtime reports of one layer."""
+    index: int
+    kind: str
+    inputs: tuple[int, ...]          # tensor ids: 0 = model input, i + 1 = output of layer i
+    output_shape: tuple[int, int, int]  # (C, H, W) of one sample
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    has_bias: bool
+    levels: int                       # qcfs: L
+    threshold: float                  # qcfs: λ
+    neuron_index: int                 # qcfs: index among the qcfs layers, else -1
+
+
+class Model:
+    """A model file loaded into the runtime. Immutable; any number of sessions, on any threads,
+    may use it. Use ``Model.load`` to make one, and ``close`` (or a ``with`` block) to release it;
+    sessions keep the model alive until they are closed too."""
+
+    def __init__(self, handle: ctypes.c_void_p) -> None:
+        self._handle: ctypes.c_void_p | None = handle
+
+    @classmethod
+    def load(cls, source: Union[str, os.PathLike, bytes, bytearray, memoryview], *,
+             verify_checksum: bool = True) -> "Model":
+        """Loads a model from a file path or from the bytes of a model file (copied).
+
+        Raises ``BadModelError`` for malformed or corrupted bytes, ``UnsupportedError`` for a newer
+        format, ``ModelIOError`` when the file cannot be read.
+        """
+        flags = 0 if verify_checksum else 1
+        handle = ctypes.c_void_p()
+        lib = library()
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            data = bytes(source)
+            check(lib.gn_model_load_bytes(data, len(data), flags, ctypes.byref(handle)))
+        elif isinstance(source, (str, os.PathLike)):
+            check(lib.gn_model_load_file(os.fsencode(Path(source)), flags, ctypes.byref(handle)))
+        else:
+            raise TypeError(f"Model.load takes a path or bytes, not {type(source).__name__}")
+        return cls(handle)
+
+    @property
+    def handle(self) -> ctypes.c_void_p:
+        """The ``gn_model *``; raises ``ValueError`` once the model is closed."""
+        if self._handle is None:
+            raise ValueError("the model is closed")
+        return self._handle
+
+    def close(self) -> None:
+        """Releases this reference to the model (idempotent)."""
+        if self._handle is not None:
+            library().gn_model_free(self._handle)
+            self._handle = None
+
+    def __enter__(self) -> "Model":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # the interpreter may be shutting down
+            pass
+
+    def _shape(self, function_name: str) -> tuple[int, int, int]:
+        shape = Shape()
+        check(getattr(library(), function_name)(self.handle, ctypes.byref(shape)))
+        return (shape.channels, shape.height, shape.width)
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        """(C, H, W) of one input sample."""
+        return self._shape("gn_model_input_shape")
+
+    @property
+    def output_shape(self) -> tuple[int, int, int]:
+        """(C, H, W) of one output sample."""
+        return self._shape("gn_model_output_shape")
+
+    @property
+    def output_size(self) -> int:
+        """Floats in one output sample."""
+        channels, height, width = self.output_shape
+        return channels * height * width
+
+    @property
+    def neuron_layer_count(self) -> int:
+        """Number of QCFS layers (the length of a per-layer ``tau`` list)."""
+        count = ctypes.c_size_t()
+        check(library().gn_model_neuron_layer_count(self.handle, ctypes.byref(count)))
+        return count.value
+
+    @property
+    def layers(self) -> list[Layer]:
+        """Every layer, in order."""
+        count = ctypes.c_size_t()
+        lib = library()
+        check(lib.gn_model_layer_count(self.handle, ctypes.byref(count)))
+        layers = []
+        for index in range(count.value):
+            info = LayerInfo()
+            check(lib.gn_model_layer(self.handle, index, ctypes.byref(info)))
+            inputs = (info.input_a,) if info.input_b < 0 else (info.input_a, info.input_b)
+            layers.append(Layer(
+                index=index, kind=LAYER_KINDS.get(info.kind, f"kind {info.kind}"), inputs=inputs,
+                output_shape=(info.output.channels, info.output.height, info.output.width),
+                kernel=(info.kernel_height, info.kernel_width), stride=(info.stride_height, info.stride_width),
+                padding=(info.padding_height, info.padding_width), has_bias=bool(info.has_bias),
+                levels=info.levels, threshold=info.threshold, neuron_index=info.neuron_index))
+        return layers
+
+    def __repr__(self) -> str:
+        if self._handle is None:
+            return "<gnruntime.Model closed>"
+        return (f"<gnruntime.Model {len(self.layers)} layers, input {self.input_shape}, "
+                f"output {self.output_shape}>")

@@ -1,0 +1,153 @@
+"""Sessions: one model under fixed options (neuron kind, τ, T, batch), ready to run."""
+from __future__ import annotations
+
+import ctypes
+from typing import Callable, Optional, Sequence, Union
+
+import numpy as np
+
+from ._library import LayerObserver, SessionOptions, check, library
+from .model import Model
+
+NEURONS = {"ann": 0, "gn": 1, "if": 2}
+
+#: Called with (layer index, step, output) after each layer; output is a read-only view,
+#: (samples, C, H, W), valid only during the call.
+ObserverFunction = Callable[[int, int, np.ndarray], None]
+
+
+class Session:
+    """Runs a model as the QCFS ANN (``neuron="ann"``), with Group Neurons of ``tau`` members
+    (``"gn"``) or with IF neurons (``"if"``), for ``T`` time steps, on up to ``batch`` samples per run.
+
+    ``tau`` is one member count for every QCFS layer, or a sequence with one entry per QCFS layer
+    (0 = use 4). ``threads`` must be 1 for now. Close it with ``close`` or a ``with`` block.
+    """
+
+    def __init__(self, model: Model, neuron: str = "gn", tau: Union[int, Sequence[int]] = 4, T: int = 4,
+                 batch: int = 1, threads: int = 1) -> None:
+        if neuron not in NEURONS:
+            raise ValueError(f"neuron must be one of {sorted(NEURONS)}, not {neuron!r}")
+        if threads != 1:
+            raise ValueError("threads: only 1 is supported by this version of the runtime")
+        for name, value in (("T", T), ("batch", batch)):
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or not 0 <= value < 2**32:
+                raise ValueError(f"{name} must be an integer in 0 ... 2^32 - 1, not {value!r}")
+        lib = library()
+        options = lib.gn_session_options_default()
+        options.neuron = NEURONS[neuron]
+        options.time_steps = int(T)
+        options.batch = int(batch)
+        layer_tau = None
+        if isinstance(tau, (int, np.integer)) and not isinstance(tau, bool):
+            if not 0 <= tau < 2**32:
+                raise ValueError(f"tau must be an integer in 1 ... 64, not {tau!r}")
+            options.tau = int(tau)
+        else:
+            values = [int(t) for t in tau]
+            if any(not 0 <= t < 2**32 for t in values):
+                raise ValueError(f"tau entries must be 0 ... 64, not {values}")
+            layer_tau = (ctypes.c_uint32 * len(values))(*values)
+            options.layer_tau = ctypes.cast(layer_tau, ctypes.POINTER(ctypes.c_uint32))
+            options.layer_tau_count = len(values)
+        handle = ctypes.c_void_p()
+        check(lib.gn_session_create(model.handle, ctypes.byref(options), ctypes.byref(handle)))
+        self._handle: Optional[ctypes.c_void_p] = handle
+        self.model = model
+        self.neuron = neuron
+        self.batch = int(batch)
+        self.input_shape = model.input_shape
+        self.output_shape = model.output_shape
+        self._layer_shapes = [layer.output_shape for layer in model.layers]
+        steps = ctypes.c_size_t()
+        check(lib.gn_session_step_count(handle, ctypes.byref(steps)), self._last_error)
+        self.steps = steps.value
+        self._samples_of_last_run = 0
+        self._observer: Optional[LayerObserver] = None
+
+    # -- lifetime ---------------------------------------------------------------------------------
+
+    @property
+    def handle(self) -> ctypes.c_void_p:
+        """The ``gn_session *``; raises ``ValueError`` once the session is closed."""
+        if self._handle is None:
+            raise ValueError("the session is closed")
+        return self._handle
+
+    def close(self) -> None:
+        """Frees the session (idempotent)."""
+        if self._handle is not None:
+            library().gn_session_free(self._handle)
+            self._handle = None
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def _last_error(self) -> Optional[bytes]:
+        return library().gn_session_last_error(self._handle) if self._handle is not None else None
+
+    # -- running ----------------------------------------------------------------------------------
+
+    def _check_input(self, x: np.ndarray) -> int:
+        if not isinstance(x, np.ndarray):
+            raise TypeError(f"x must be a numpy array, not {type(x).__name__}")
+        if x.dtype != np.float32:
+            raise TypeError(f"x must be float32, not {x.dtype} (use x.astype(np.float32))")
+        if x.ndim != 4 or tuple(x.shape[1:]) != tuple(self.input_shape):
+            raise ValueError(f"x must have shape (n, {', '.join(map(str, self.input_shape))}), not {x.shape}")
+        if not 1 <= x.shape[0] <= self.batch:
+            raise ValueError(f"x holds {x.shape[0]} samples; this session takes 1 ... {self.batch}")
+        if not x.flags.c_contiguous:
+            raise ValueError("x must be C-contiguous (use np.ascontiguousarray(x))")
+        return int(x.shape[0])
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        """Runs ``x`` (float32, C-contiguous, shape (n, C, H, W), 1 ≤ n ≤ batch) for the session's
+        time steps; returns the mean over the steps of the last layer, shape (n, output size)."""
+        samples = self._check_input(x)
+        output = np.empty((samples, int(np.prod(self.output_shape))), dtype=np.float32)
+        float_pointer = ctypes.POINTER(ctypes.c_float)
+        check(library().gn_session_run(self.handle, x.ctypes.data_as(float_pointer), x.size, samples,
+                                       output.ctypes.data_as(float_pointer), output.size), self._last_error)
+        self._samples_of_last_run = samples
+        return output
+
+    def predictions(self) -> np.ndarray:
+        """The running prediction after every step of the last run: int32, shape (steps, n)."""
+        out = np.empty((self.steps, self._samples_of_last_run), dtype=np.int32)
+        check(library().gn_session_predictions(self.handle, out.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)),
+                                               out.size), self._last_error)
+        return out
+
+    def set_observer(self, function: Optional[ObserverFunction]) -> None:
+        """Calls ``function(layer, step, output)`` after every layer of later runs, with the
+        layer's output for every sample as a (samples, C, H, W) array; ``None`` removes it.
+        Observing is for analysis: it slows runs down."""
+        if function is None:
+            check(library().gn_session_set_observer(self.handle, LayerObserver(), None), self._last_error)
+            self._observer = None
+            return
+        shapes = self._layer_shapes
+
+        def trampoline(_context: int, layer: int, step: int, output, count: int) -> None:
+            channels, height, width = shapes[layer]
+            values = np.ctypeslib.as_array(output, shape=(count,))
+            samples = count // (channels * height * width)
+            nchw = values.reshape(samples, height, width, channels).transpose(0, 3, 1, 2)
+            nchw.flags.writeable = False
+            function(layer, step, nchw)
+
+        self._observer = LayerObserver(trampoline)  # kept: ctypes must not free it while set
+        check(library().gn_session_set_observer(self.handle, self._observer, None), self._last_error)
+
+    def __repr__(self) -> str:
+        return f"<gnruntime.Session neuron={self.neuron} steps={self.steps} batch={self.batch}>"
