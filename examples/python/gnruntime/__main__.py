@@ -1,0 +1,6 @@
+"""``python -m gnruntime``."""
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,215 @@
+"""``python -m gnruntime``: inspect, run, evaluate and export models; the MSE analysis."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+import numpy as np
+
+from . import fashion_mnist
+from ._errors import GNRuntimeError
+from .evaluation import Configuration, accuracy_curves, default_configurations, layer_errors
+from .model import Model
+from .session import Session
+
+#: The Fashion-MNIST model this package ships.
+DEFAULT_MODEL = Path(__file__).resolve().parent / "data" / "fashion-mnist-qcfs.gnrt"
+
+
+def _print(args: argparse.Namespace, data: Any, text: str) -> None:
+    print(json.dumps(data, indent=1) if args.json else text)
+
+
+def _configurations(args: argparse.Namespace) -> list[Configuration]:
+    if args.neuron is None:
+        return default_configurations()
+    return [Configuration(args.neuron, args.tau)]
+
+
+def _load_data(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, str]:
+    if args.subset or (args.data is None and not fashion_mnist.available()):
+        images, labels = fashion_mnist.load_subset()
+        source = f"the shipped test subset ({len(labels)} images)"
+    else:
+        images, labels = fashion_mnist.load("test", args.data)
+        source = f"the test set in {args.data or fashion_mnist.DEBIAN_FOLDER} ({len(labels)} images)"
+    if args.limit:
+        images, labels = images[:args.limit], labels[:args.limit]
+        source += f", first {len(labels)}"
+    return images, labels, source
+
+
+def command_info(args: argparse.Namespace) -> int:
+    with Model.load(args.model) as model:
+        layers = model.layers
+        data = {"input_shape": model.input_shape, "output_shape": model.output_shape,
+                "neuron_layers": model.neuron_layer_count,
+                "layers": [{"index": l.index, "kind": l.kind, "inputs": l.inputs, "output_shape": l.output_shape,
+                            **({"kernel": l.kernel, "stride": l.stride, "padding": l.padding}
+                               if l.kind in ("conv2d", "avgpool2d", "maxpool2d") else {}),
+                            **({"levels": l.levels, "threshold": l.threshold} if l.kind == "qcfs" else {})}
+                           for l in layers]}
+        lines = [f"{args.model}: input {model.input_shape}, output {model.output_shape}, "
+                 f"{len(layers)} layers, {model.neuron_layer_count} QCFS"]
+        for l in layers:
+            detail = ""
+            if l.kind in ("conv2d", "avgpool2d", "maxpool2d"):
+                detail = f" kernel {l.kernel} stride {l.stride} padding {l.padding}"
+            elif l.kind == "qcfs":
+                detail = f" L={l.levels} lambda={l.threshold:.4g}"
+            lines.append(f"  {l.index:3d} {l.kind:<14} <- {','.join(map(str, l.inputs)):<7} -> {l.output_shape}{detail}")
+        _print(args, data, "\n".join(lines))
+    return 0
+
+
+def command_run(args: argparse.Namespace) -> int:
+    if args.input.suffix == ".npy":
+        x = np.load(args.input)
+    else:
+        x = np.fromfile(args.input, dtype="<f4")
+    with Model.load(args.model) as model:
+        x = np.ascontiguousarray(x, dtype=np.float32).reshape(-1, *model.input_shape)
+        tau = args.tau if args.tau is not None else [l.levels for l in model.layers if l.kind == "qcfs"]
+        with Session(model, neuron=args.neuron, tau=tau, T=args.T, batch=len(x)) as session:
+            output = session.run(x)
+            predictions = session.predictions()
+    data = {"output": output.tolist(), "predictions_per_step": predictions.T.tolist()}
+    lines = [f"sample {i}: prediction {int(predictions[-1, i])}, per step {predictions[:, i].tolist()}, "
+             f"output {np.array2string(output[i], precision=4, max_line_width=200)}" for i in range(len(x))]
+    _print(args, data, "\n".join(lines))
+    return 0
+
+
+def command_eval(args: argparse.Namespace) -> int:
+    images, labels, source = _load_data(args)
+    steps = sorted(set(args.steps))
+    with Model.load(args.model) as model:
+        curves = accuracy_curves(model, images, labels, max(steps), _configurations(args), batch=args.batch,
+                                 progress=not args.json)
+    data = {"model": str(args.model), "data": source, "samples": len(labels), "steps": steps,
+            "accuracy": {c.configuration.label: ([c.accuracy[0]] if len(c.accuracy) == 1 else [c.at(t) for t in steps])
+                         for c in curves}}
+    header = f"{'':>10} " + " ".join(f"{'T=' + str(t):>7}" for t in steps)
+    rows = [f"{c.configuration.label:>10} " + " ".join(f"{100 * c.at(t):6.2f}%" for t in steps) for c in curves]
+    _print(args, data, f"accuracy on {source}\n{header}\n" + "\n".join(rows))
+    if args.plot:
+        from .plots import accuracy_plot
+        accuracy_plot(curves, steps, args.plot, title=f"{Path(args.model).name}: {source}")
+        if not args.json:
+            print(f"plot: {args.plot}")
+    return 0
+
+
+def command_mse(args: argparse.Namespace) -> int:
+    images, _, source = _load_data(args)
+    configurations = _configurations(args) if args.neuron else [Configuration("gn", args.tau), Configuration("if")]
+    configurations = [c for c in configurations if c.neuron != "ann"]
+    with Model.load(args.model) as model:
+        results = layer_errors(model, images, args.T, configurations, batch=args.batch, progress=not args.json)
+    steps = [t for t in (1, 2, 4, 8, 16, 32, 64, 128) if t <= args.T]
+    data = {"model": str(args.model), "data": source,
+            "mse": {r.configuration.label: {str(layer): errors for layer, errors in zip(r.layers, r.errors)} for r in results}}
+    lines = [f"MSE between the ANN's QCFS activations and the SNN's time-averaged outputs, {source}"]
+    for r in results:
+        lines.append(f"{r.configuration.label}:")
+        lines.append(f"  {'layer':>6} " + " ".join(f"{'T=' + str(t):>10}" for t in steps))
+        for layer, errors in zip(r.layers, r.errors):
+            lines.append(f"  {layer:>6} " + " ".join(f"{errors[t - 1]:10.3e}" for t in steps))
+    _print(args, data, "\n".join(lines))
+    if args.plot:
+        from .plots import error_plot
+        error_plot(results, args.plot, title=f"{Path(args.model).name}: {source}")
+        if not args.json:
+            print(f"plot: {args.plot}")
+    return 0
+
+
+def command_export(args: argparse.Namespace) -> int:
+    import torch
+    from .export import from_torch, verify
+    from .qcfs import fashion_mnist_net
+
+    checkpoint = torch.load(args.checkpoint, map_location="cpu")
+    state = checkpoint.get("state_dict", checkpoint)
+    module = fashion_mnist_net(int(checkpoint.get("levels", 4)))
+    module.load_state_dict(state)
+    data = from_torch(module, args.output, (1, 28, 28))
+    images, _ = fashion_mnist.load_subset()
+    check = verify(module, args.output, inputs=images)
+    _print(args, {"output": str(args.output), "bytes": len(data), "samples": check.samples,
+                  "max_abs_difference": check.max_abs_difference, "differing_samples": check.differing_samples,
+                  "different_predictions": check.different_predictions},
+           f"wrote {args.output}: {len(data)} bytes\nANN mode against the module on {check.samples} images: "
+           f"largest difference {check.max_abs_difference:.3g} (outputs up to {check.max_abs_output:.3g}); "
+           f"{check.differing_samples} samples beyond rounding, {check.different_predictions} different predictions")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m gnruntime", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def common(sub: argparse.ArgumentParser, model_default: bool = False) -> None:
+        if model_default:
+            sub.add_argument("model", nargs="?", type=Path, default=DEFAULT_MODEL,
+                             help="model file (default: the shipped Fashion-MNIST model)")
+        else:
+            sub.add_argument("model", type=Path, help="model file")
+        sub.add_argument("--json", action="store_true", help="print JSON for machines")
+
+    def neurons(sub: argparse.ArgumentParser, default_neuron: Optional[str]) -> None:
+        sub.add_argument("--neuron", choices=["ann", "gn", "if"], default=default_neuron)
+        sub.add_argument("--tau", type=int, default=None, help="Group Neuron members (default: L of each layer)")
+
+    def data(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--data", type=Path, default=None,
+                         help="folder of the Fashion-MNIST IDX files (default: Debian's dataset-fashion-mnist)")
+        sub.add_argument("--subset", action="store_true", help="use the test subset shipped with the package")
+        sub.add_argument("--limit", type=int, default=0, help="use only the first N images")
+        sub.add_argument("--batch", type=int, default=100, help="samples per run")
+        sub.add_argument("--plot", type=Path, default=None, help="write a PNG plot here")
+
+    info = commands.add_parser("info", help="layers, shapes and QCFS parameters of a model")
+    common(info, model_default=True)
+    info.set_defaults(function=command_info)
+
+    run = commands.add_parser("run", help="run inputs (.npy, or raw float32 NCHW) through a model")
+    common(run)
+    run.add_argument("input", type=Path)
+    neurons(run, "gn")
+    run.add_argument("--T", type=int, default=4)
+    run.set_defaults(function=command_run)
+
+    evaluate = commands.add_parser("eval", help="Fashion-MNIST accuracy against T for ANN, GN and IF")
+    common(evaluate, model_default=True)
+    data(evaluate)
+    neurons(evaluate, None)
+    evaluate.add_argument("--T", dest="steps", type=int, nargs="+", default=[1, 2, 4, 8, 16, 32],
+                          help="time steps to report (one run to the largest gives all)")
+    evaluate.set_defaults(function=command_eval)
+
+    mse = commands.add_parser("mse", help="per-layer MSE of the SNN's averaged outputs against the ANN")
+    common(mse, model_default=True)
+    data(mse)
+    neurons(mse, None)
+    mse.add_argument("--T", type=int, default=32, help="largest number of time steps")
+    mse.set_defaults(function=command_mse, tau=2)
+
+    export = commands.add_parser("export", help="export a Fashion-MNIST checkpoint of training/train_fashion_mnist.py")
+    export.add_argument("checkpoint", type=Path)
+    export.add_argument("output", type=Path)
+    export.add_argument("--json", action="store_true")
+    export.set_defaults(function=command_export)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.function(args))
+    except (GNRuntimeError, OSError, ValueError) as error:
+        print(f"gnruntime: {error}", file=sys.stderr)
+        return 1

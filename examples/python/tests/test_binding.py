@@ -1,0 +1,142 @@
+"""The ctypes binding: loading, sessions, array checks before the ABI, typed errors, lifetimes."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import gnruntime
+
+
+def test_model_from_bytes_and_path(model_bytes: bytes, tmp_path) -> None:
+    path = tmp_path / "m.gnrt"
+    path.write_bytes(model_bytes)
+    with gnruntime.Model.load(model_bytes) as a, gnruntime.Model.load(path) as b, gnruntime.Model.load(str(path)) as c:
+        assert a.input_shape == b.input_shape == c.input_shape == (2, 8, 8)
+        assert a.output_shape == (5, 1, 1)
+        assert a.neuron_layer_count == 5
+        kinds = [layer.kind for layer in a.layers]
+        assert kinds[:3] == ["conv2d", "affine", "qcfs"] and kinds[6] == "add" and kinds[-1] == "linear"
+        assert a.layers[6].inputs == (3, 6)
+        assert a.layers[4].levels == 8 and a.layers[4].threshold == pytest.approx(1.5)
+
+
+def test_run_and_predictions(model_bytes: bytes) -> None:
+    x = np.random.default_rng(0).random((3, 2, 8, 8), dtype=np.float32)
+    with gnruntime.Model.load(model_bytes) as model, gnruntime.Session(model, "gn", tau=4, T=5, batch=4) as session:
+        out = session.run(x)
+        assert out.shape == (3, 5) and out.dtype == np.float32
+        predictions = session.predictions()
+        assert predictions.shape == (5, 3)
+        assert (predictions[-1] == out.argmax(axis=1)).all()
+        # One sample alone gives what it gave in the batch.
+        np.testing.assert_array_equal(session.run(x[1:2]), out[1:2])
+        assert session.predictions().shape == (5, 1)
+
+
+def test_input_checks_happen_before_the_abi(model_bytes: bytes) -> None:
+    x = np.zeros((2, 2, 8, 8), dtype=np.float32)
+    with gnruntime.Model.load(model_bytes) as model, gnruntime.Session(model, batch=2) as session:
+        with pytest.raises(TypeError, match="float32"):
+            session.run(x.astype(np.float64))
+        with pytest.raises(TypeError, match="numpy array"):
+            session.run(x.tolist())  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="shape"):
+            session.run(np.zeros((2, 2, 8, 7), dtype=np.float32))
+        with pytest.raises(ValueError, match="1 ... 2"):
+            session.run(np.zeros((3, 2, 8, 8), dtype=np.float32))
+        with pytest.raises(ValueError, match="C-contiguous"):
+            session.run(np.zeros((2, 2, 8, 16), dtype=np.float32)[:, :, :, ::2])
+        with pytest.raises(gnruntime.NoResultError, match="has not run"):
+            session.predictions()
+        nan = x.copy()
+        nan[1, 0, 3, 3] = np.nan
+        with pytest.raises(gnruntime.InvalidInputError, match="NaN or infinity") as raised:
+            session.run(nan)
+        assert raised.value.status == 4 and isinstance(raised.value, ValueError)
+        session.run(x)  # still usable
+
+
+def test_option_errors_carry_the_runtime_message(model_bytes: bytes) -> None:
+    with gnruntime.Model.load(model_bytes) as model:
+        with pytest.raises(gnruntime.InvalidOptionError, match="tau must be in 1...64"):
+            gnruntime.Session(model, tau=0)
+        with pytest.raises(gnruntime.InvalidOptionError, match="tau must be in 1...64"):
+            gnruntime.Session(model, tau=65)
+        with pytest.raises(gnruntime.InvalidOptionError, match="time_steps must be at least 1"):
+            gnruntime.Session(model, T=0)
+        with pytest.raises(gnruntime.InvalidOptionError, match="layer_tau_count must equal"):
+            gnruntime.Session(model, tau=[1, 2])
+        with pytest.raises(gnruntime.InvalidOptionError, match="time_steps x batch"):
+            gnruntime.Session(model, T=65536, batch=65536)
+        with pytest.raises(ValueError, match="neuron"):
+            gnruntime.Session(model, neuron="relu")
+        with pytest.raises(ValueError, match="threads"):
+            gnruntime.Session(model, threads=2)
+
+
+def test_bad_models(model_bytes: bytes, tmp_path) -> None:
+    corrupted = bytearray(model_bytes)
+    corrupted[200] ^= 0x01
+    with pytest.raises(gnruntime.BadModelError, match="checksum"):
+        gnruntime.Model.load(bytes(corrupted))
+    with pytest.raises(gnruntime.BadModelError, match="shorter than the 64-byte header"):
+        gnruntime.Model.load(model_bytes[:10])
+    with pytest.raises(gnruntime.ModelIOError, match="cannot open") as raised:
+        gnruntime.Model.load(tmp_path / "missing.gnrt")
+    assert isinstance(raised.value, OSError)
+    with pytest.raises(TypeError):
+        gnruntime.Model.load(42)  # type: ignore[arg-type]
+
+
+def test_maxpool_is_refused_in_spiking_sessions() -> None:
+    from conftest import random_model
+    with gnruntime.Model.load(random_model(2, maxpool=True)) as model:
+        with pytest.raises(gnruntime.UnsupportedError, match=r"layer 8 \(maxpool2d\)"):
+            gnruntime.Session(model, "gn")
+        with gnruntime.Session(model, "ann") as session:
+            session.run(np.zeros((1, 2, 8, 8), dtype=np.float32))
+
+
+def test_lifetimes(model_bytes: bytes) -> None:
+    model = gnruntime.Model.load(model_bytes)
+    session = gnruntime.Session(model, "if", T=3)
+    x = np.full((1, 2, 8, 8), 0.5, dtype=np.float32)
+    before = session.run(x)
+    model.close()   # the session keeps the model alive
+    model.close()   # idempotent
+    np.testing.assert_array_equal(session.run(x), before)
+    with pytest.raises(ValueError, match="closed"):
+        model.layers
+    session.close()
+    with pytest.raises(ValueError, match="closed"):
+        session.run(x)
+
+
+def test_observer_sees_layers_in_nchw(model_bytes: bytes) -> None:
+    seen = []
+    x = np.random.default_rng(1).random((2, 2, 8, 8), dtype=np.float32)
+    with gnruntime.Model.load(model_bytes) as model, gnruntime.Session(model, "ann", batch=2) as session:
+        session.set_observer(lambda layer, step, output: seen.append((layer, step, output.copy())))
+        out = session.run(x)
+        session.set_observer(None)
+        session.run(x)
+    assert [layer for layer, _, _ in seen] == list(range(15))
+    assert seen[0][2].shape == (2, 6, 8, 8)
+    np.testing.assert_array_equal(seen[-1][2].reshape(2, 5), out)
+    # QCFS outputs are multiples of λ/L.
+    qcfs = seen[2][2]
+    np.testing.assert_allclose(qcfs * 4, np.round(qcfs * 4), atol=1e-6)
+
+
+def test_library_found_through_the_environment(tmp_path) -> None:
+    code = "import gnruntime; print(gnruntime.version())"
+    env = dict(os.environ, GNRUNTIME_LIBRARY=str(gnruntime.library()._name))
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.strip() == gnruntime.version()
+    env["GNRUNTIME_LIBRARY"] = str(tmp_path / "nothing.so")
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert result.returncode != 0 and "does not name a file" in result.stderr
