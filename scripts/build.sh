@@ -6,10 +6,20 @@
 #   .build/release/gnruntime-demo-model    writes a demo model for the examples
 # The public header is include/gnruntime.h.
 #
-# Builds target the baseline of the host architecture (x86-64: SSE2), so the library runs on any
-# CPU of that architecture; no kernel depends on a newer instruction set.
+#   .build/release/gnruntime-bench         benchmarks (docs/benchmarks.md)
+# and copies the shared library next to the Python package (examples/python/gnruntime), so that
+# `pip install ./examples/python` carries it.
+#
+# Builds are for this machine's CPU unless GNRUNTIME_PORTABLE=1 (see scripts/swift-flags.sh).
 set -eu
 cd "$(dirname "$0")/.."
-swift build -c release --product gnruntime -Xswiftc -static-stdlib
-swift build -c release --product gnruntime_static
-swift build -c release --product gnruntime-demo-model
+flags=$(scripts/swift-flags.sh)
+# shellcheck disable=SC2086
+swift build -c release --product gnruntime -Xswiftc -static-stdlib $flags
+# shellcheck disable=SC2086
+swift build -c release --product gnruntime_static $flags
+# shellcheck disable=SC2086
+swift build -c release --product gnruntime-demo-model $flags
+# shellcheck disable=SC2086
+swift build -c release --product gnruntime-bench $flags
+cp .build/release/libgnruntime.so examples/python/gnruntime/libgnruntime.so

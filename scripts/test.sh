@@ -7,8 +7,11 @@ cd "$(dirname "$0")/.."
 GN_PYTHON="$(scripts/python-env.sh)"
 export GN_PYTHON
 echo "== Swift tests"
-swift build -c release --scratch-path .build-tests -Xswiftc -enable-testing --build-tests
-swift test -c release --scratch-path .build-tests -Xswiftc -enable-testing --skip-build
+flags=$(scripts/swift-flags.sh)
+# shellcheck disable=SC2086
+swift build -c release --scratch-path .build-tests -Xswiftc -enable-testing $flags --build-tests
+# shellcheck disable=SC2086
+swift test -c release --scratch-path .build-tests -Xswiftc -enable-testing $flags --skip-build
 echo "== numpy reference self-tests"
 "$GN_PYTHON" -m pytest -q -p no:cacheprovider Tests/reference
 echo "== C example"

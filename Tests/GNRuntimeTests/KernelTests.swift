@@ -154,3 +154,41 @@ final class KernelTests: XCTestCase {
         XCTAssertEqual(back, x.map { $0 / 2 })
     }
 }
+
+/// The register-blocked convolution against the reference kernel, bit for bit, on random
+/// (non-dyadic) values: both sum `bias + Σ (kh, kw, cin)` in the same order with separate
+/// multiplications and additions.
+final class TiledConvolutionTests: XCTestCase {
+    func testTiledEqualsReferenceOnEdgeSizes() {
+        var random = SeededRandom(seed: 21)
+        // (batch, Cin, H, W, Cout, kernel, stride, padding)
+        let cases: [(Int, Int, Int, Int, Int, Int, Int, Int)] = [
+            (1, 1, 28, 28, 16, 3, 1, 1), (2, 3, 9, 13, 32, 3, 1, 1), (1, 5, 8, 8, 48, 3, 2, 1),
+            (1, 4, 7, 20, 17, 1, 1, 0), (1, 16, 6, 6, 64, 3, 1, 0), (1, 2, 5, 30, 33, 5, 3, 2),
+            (1, 3, 4, 4, 16, 7, 1, 3), (2, 8, 12, 12, 96, 1, 2, 0), (1, 1, 1, 12, 16, 1, 1, 0),
+        ]
+        for (index, c) in cases.enumerated() {
+            let (n, cin, h, w, cout, k, s, p) = c
+            let oh = (h + 2 * p - k) / s + 1, ow = (w + 2 * p - k) / s + 1
+            let input = (0..<n * h * w * cin).map { _ in random.unit() < 0.3 ? 0 : random.symmetric(1) }
+            let weights = (0..<k * k * cin * cout).map { _ in random.symmetric(0.5) }
+            let bias = (0..<cout).map { _ in random.symmetric(0.1) }
+            let g = WindowGeometry(batch: n, inputHeight: h, inputWidth: w, inputChannels: cin, outputHeight: oh,
+                                   outputWidth: ow, outputChannels: cout, kernelHeight: k, kernelWidth: k,
+                                   strideHeight: s, strideWidth: s, paddingHeight: p, paddingWidth: p)
+            var expected = [Float](repeating: .nan, count: n * oh * ow * cout)
+            Convolution.reference(g, input: input, weights: weights, bias: bias, output: &expected)
+            for wide in [false, true] where !wide || cout >= 32 {
+                for withBias in [true, false] {
+                    var reference = expected
+                    if !withBias { Convolution.reference(g, input: input, weights: weights, bias: nil, output: &reference) }
+                    var output = [Float](repeating: .nan, count: expected.count)
+                    ConvolutionTiled.run(g, wide: wide, input: input, weights: weights, bias: withBias ? bias : nil,
+                                         output: &output)
+                    // Equal as floats: bit for bit but for the sign of zero.
+                    assertSame(output, reference, "case \(index), wide \(wide), bias \(withBias)")
+                }
+            }
+        }
+    }
+}

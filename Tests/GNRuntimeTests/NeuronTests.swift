@@ -37,20 +37,83 @@ final class NeuronTests: XCTestCase {
         XCTAssertEqual(result.potential, 0)
     }
 
+    /// The definition itself: the number of members k in 1 … τ with v ≥ fl(k·u).
+    private func membersReached(_ potential: Float, unit: Float, members: Int) -> Int {
+        (1...members).filter { potential >= Float($0) * unit }.count
+    }
+
     func testMemberComparisonIsTheDefinition() {
         // τ = 7, λ = 1: u = fl(1/7). Put v exactly on θ7 = fl(7·u): all seven members fire, whatever
         // fl(v/u) says.
         let unit = GroupNeuron.unit(members: 7, threshold: 1)
-        let theta7 = Float(7) * unit
-        XCTAssertEqual(GroupNeuron.spikeCount(potential: theta7, unit: unit, members: 7), 7)
-        for k in 1...7 {
-            let theta = Float(k) * unit
-            XCTAssertEqual(GroupNeuron.spikeCount(potential: theta, unit: unit, members: 7), k)
-            XCTAssertEqual(GroupNeuron.spikeCount(potential: theta.nextDown, unit: unit, members: 7), k - 1)
-        }
+        XCTAssertEqual(GroupNeuron.spikeCount(potential: Float(7) * unit, unit: unit, members: 7), 7)
         XCTAssertEqual(GroupNeuron.spikeCount(potential: .infinity, unit: unit, members: 7), 7)
         XCTAssertEqual(GroupNeuron.spikeCount(potential: .nan, unit: unit, members: 7), 0)
         XCTAssertEqual(GroupNeuron.spikeCount(potential: -.infinity, unit: unit, members: 7), 0)
+        // Every τ and several λ: at every threshold, just below and above it, and at random points,
+        // both the vector code of `step` and its one-value tail agree with the definition.
+        var random = SeededRandom(seed: 5)
+        for members in 1...GroupNeuron.maxMembers {
+            for threshold: Float in [1, 0.7, 1.5923, 3, 0.1] {
+                let unit = GroupNeuron.unit(members: members, threshold: threshold)
+                var potentials: [Float] = [0, -0.0, -unit, .greatestFiniteMagnitude, -.greatestFiniteMagnitude]
+                for k in 0...(members + 1) {
+                    let theta = Float(k) * unit
+                    potentials += [theta, theta.nextDown, theta.nextUp]
+                }
+                potentials += (0..<40).map { _ in random.symmetric(1.3 * threshold) }
+                // v = 0 + x: membranes start at 0, inputs carry the potential.
+                var membrane = [Float](repeating: 0, count: potentials.count)
+                var output = [Float](repeating: .nan, count: potentials.count)
+                GroupNeuron.step(potentials, membrane: &membrane, into: &output, count: potentials.count,
+                                 members: members, threshold: threshold)
+                for (index, potential) in potentials.enumerated() {
+                    let expected = membersReached(potential, unit: unit, members: members)
+                    XCTAssertEqual(GroupNeuron.spikeCount(potential: potential, unit: unit, members: Float(members)),
+                                   Float(expected), "τ = \(members), λ = \(threshold), v = \(potential)")
+                    XCTAssertEqual(output[index], Float(expected) * unit, "τ = \(members), λ = \(threshold), v = \(potential)")
+                    XCTAssertEqual(membrane[index], potential - Float(expected) * unit)
+                }
+            }
+        }
+    }
+
+    func testVectorAndScalarPathsAgree() {
+        // 16-wide steps and the one-at-a-time tail give the same results (counts not multiples of 16).
+        var random = SeededRandom(seed: 8)
+        for count in [1, 15, 16, 17, 33, 100] {
+            let inputs = (0..<count).map { _ in random.symmetric(2) }
+            for neuron in 0..<3 {
+                var membraneAll = [Float](repeating: 0.3, count: count), membraneOne = membraneAll
+                var all = [Float](repeating: .nan, count: count), one = all
+                for step in 0..<3 {
+                    _ = step
+                    switch neuron {
+                    case 0:
+                        GroupNeuron.step(inputs, membrane: &membraneAll, into: &all, count: count, members: 5, threshold: 1.3)
+                    case 1:
+                        IntegrateAndFire.step(inputs, membrane: &membraneAll, into: &all, count: count, threshold: 1.3)
+                    default:
+                        QCFS.apply(inputs, into: &all, count: count, levels: 5, threshold: 1.3)
+                    }
+                    for index in 0..<count {
+                        // One value at a time: the tail path.
+                        var x = inputs[index], out: Float = .nan
+                        switch neuron {
+                        case 0:
+                            GroupNeuron.step(&x, membrane: &membraneOne[index], into: &out, count: 1, members: 5, threshold: 1.3)
+                        case 1:
+                            IntegrateAndFire.step(&x, membrane: &membraneOne[index], into: &out, count: 1, threshold: 1.3)
+                        default:
+                            QCFS.apply(&x, into: &out, count: 1, levels: 5, threshold: 1.3)
+                        }
+                        one[index] = out
+                    }
+                    XCTAssertEqual(all, one, "neuron \(neuron), count \(count)")
+                    XCTAssertEqual(membraneAll, membraneOne, "neuron \(neuron), count \(count)")
+                }
+            }
+        }
     }
 
     func testIntegrateAndFireSequence() {

@@ -33,7 +33,7 @@ enum Convolution {
             if activation == 0 { continue }
             let row = rows + index * width
             for column in 0..<width {
-                out[column] += activation * row[column]
+                out[column] = multiplyAdd(out[column], activation, row[column])
             }
         }
     }

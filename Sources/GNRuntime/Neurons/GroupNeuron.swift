@@ -14,27 +14,44 @@ enum GroupNeuron {
     }
 
     /// One time step for `count` neurons: `v += x`; `s = #{k : v ≥ k·u}`; `v −= s·u`; output `s·u`.
-    /// `output` may be `input`.
+    /// `output` may be `input`. SIMD on purpose: 16 neurons per step, then the same arithmetic one
+    /// neuron at a time.
     static func step(_ input: UnsafePointer<Float>, membrane: UnsafeMutablePointer<Float>,
                      into output: UnsafeMutablePointer<Float>, count: Int, members: Int, threshold: Float) {
         let unit = unit(members: members, threshold: threshold)
-        for index in 0..<count {
+        let top = Float(members)
+        var index = 0
+        while index + 16 <= count {
+            let potential = SIMD16<Float>.load(membrane + index) + SIMD16<Float>.load(input + index)
+            // A guess from floor(v/u), clamped to [0, τ] (NaN to 0), then corrected by one against the
+            // thresholds k·u themselves: binary32 rounding of v/u can misplace a boundary by one.
+            var spikes = (potential / unit).rounded(.down)
+            spikes.replace(with: 0, where: .!(spikes .>= 0))
+            spikes.replace(with: top, where: spikes .> top)
+            spikes.replace(with: spikes - 1, where: (spikes .> 0) .& (potential .< spikes * unit))
+            spikes.replace(with: spikes + 1, where: (spikes .< top) .& (potential .>= (spikes + 1) * unit))
+            (potential - spikes * unit).store(membrane + index)
+            (spikes * unit).store(output + index)
+            index += 16
+        }
+        while index < count {
             let potential = membrane[index] + input[index]
-            let spikes = Float(spikeCount(potential: potential, unit: unit, members: members))
+            let spikes = spikeCount(potential: potential, unit: unit, members: top)
             membrane[index] = potential - spikes * unit
             output[index] = spikes * unit
+            index += 1
         }
     }
 
-    /// The number of members whose threshold `k·u` the potential has reached. A first guess from
-    /// `floor(v/u)` is corrected against the thresholds themselves, which are the definition (the two
-    /// can differ by one in binary32 at a boundary). NaN reaches no threshold; +∞ reaches all.
+    /// The number of members whose threshold `k·u` the potential has reached (as a float): the
+    /// one-value form of the vector code in `step`. NaN reaches no threshold; +∞ reaches all.
     @inline(__always)
-    static func spikeCount(potential: Float, unit: Float, members: Int) -> Int {
-        let guess = (potential / unit).rounded(.down)
-        var count = guess >= Float(members) ? members : (guess > 0 ? Int(guess) : 0)
-        while count < members && potential >= Float(count + 1) * unit { count += 1 }
-        while count > 0 && potential < Float(count) * unit { count -= 1 }
-        return count
+    static func spikeCount(potential: Float, unit: Float, members: Float) -> Float {
+        var spikes = (potential / unit).rounded(.down)
+        spikes = spikes >= 0 ? spikes : 0
+        spikes = spikes > members ? members : spikes
+        if spikes > 0 && potential < spikes * unit { spikes -= 1 }
+        if spikes < members && potential >= (spikes + 1) * unit { spikes += 1 }
+        return spikes
     }
 }

@@ -7,10 +7,21 @@ enum IntegrateAndFire {
     }
 
     /// One time step for `count` neurons: `v += x`; spike when `v ≥ λ`, then `v −= λ`; output `s·λ`.
-    /// `output` may be `input`.
+    /// `output` may be `input`. SIMD on purpose: 16 neurons per step, then one at a time.
     static func step(_ input: UnsafePointer<Float>, membrane: UnsafeMutablePointer<Float>,
                      into output: UnsafeMutablePointer<Float>, count: Int, threshold: Float) {
-        for index in 0..<count {
+        var index = 0
+        while index + 16 <= count {
+            var potential = SIMD16<Float>.load(membrane + index) + SIMD16<Float>.load(input + index)
+            let fires = potential .>= threshold
+            var spikes = SIMD16<Float>()
+            spikes.replace(with: threshold, where: fires)
+            potential.replace(with: potential - threshold, where: fires)
+            potential.store(membrane + index)
+            spikes.store(output + index)
+            index += 16
+        }
+        while index < count {
             let potential = membrane[index] + input[index]
             if potential >= threshold {
                 membrane[index] = potential - threshold
@@ -19,6 +30,7 @@ enum IntegrateAndFire {
                 membrane[index] = potential
                 output[index] = 0
             }
+            index += 1
         }
     }
 }

@@ -1,11 +1,23 @@
 /// The QCFS activation of the ANN: `clamp(floor((x·L)/λ + 0.5), 0, L)`, then `(q·λ)/L`.
 enum QCFS {
     /// Applies QCFS with `levels` and `threshold` to `count` values; `output` may be `input`.
+    /// SIMD on purpose: 16 values per step, then the same arithmetic one value at a time.
     static func apply(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, count: Int,
                       levels: Int, threshold: Float) {
         let levelCount = Float(levels)
-        for index in 0..<count {
+        var index = 0
+        while index + 16 <= count {
+            let x = SIMD16<Float>.load(input + index)
+            var q = ((x * levelCount) / threshold + 0.5).rounded(.down)
+            // Clamp to [0, L]; NaN (q ≥ 0 false) becomes 0.
+            q.replace(with: 0, where: .!(q .>= 0))
+            q.replace(with: levelCount, where: q .> levelCount)
+            ((q * threshold) / levelCount).store(output + index)
+            index += 16
+        }
+        while index < count {
             output[index] = (level(input[index], levels: levelCount, threshold: threshold) * threshold) / levelCount
+            index += 1
         }
     }
 
@@ -15,5 +27,19 @@ enum QCFS {
         let scaled = ((value * levels) / threshold + 0.5).rounded(.down)
         // Written so that NaN yields 0 rather than propagating.
         return scaled >= levels ? levels : (scaled > 0 ? scaled : 0)
+    }
+}
+
+extension SIMD16 where Scalar == Float {
+    /// 16 floats from `pointer`, any alignment.
+    @inline(__always)
+    static func load(_ pointer: UnsafePointer<Float>) -> Self {
+        UnsafeRawPointer(pointer).loadUnaligned(as: Self.self)
+    }
+
+    /// Writes the 16 floats to `pointer`, any alignment.
+    @inline(__always)
+    func store(_ pointer: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(pointer).storeBytes(of: self, as: Self.self)
     }
 }

@@ -45,6 +45,16 @@ struct ArenaLayout {
     }
 }
 
+/// Which convolution kernel a layer uses, chosen once when the session is planned.
+enum ConvolutionChoice {
+    /// `Convolution.reference`.
+    case reference
+    /// `ConvolutionTiled` with blocks of 16 output channels.
+    case tiled16
+    /// `ConvolutionTiled` with blocks of 32 output channels.
+    case tiled32
+}
+
 /// What a session does for one layer, decided once when the session is planned.
 struct LayerPlan {
     /// The decoded layer.
@@ -57,6 +67,8 @@ struct LayerPlan {
     var membraneOffset = -1
     /// Members per Group Neuron (QCFS layers of a GN session), else 0.
     var members = 0
+    /// The convolution kernel (conv2d layers).
+    var convolution = ConvolutionChoice.reference
     /// Whether the output depends on the input only, not on time: such layers run at the first step
     /// and keep their output.
     var isStatic = false

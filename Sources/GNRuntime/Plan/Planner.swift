@@ -20,6 +20,9 @@ enum Planner {
                 throw GNError(.unsupported, "max pooling has no spiking equivalent; run the model in ANN mode or convert it to average pooling", layer: index)
             }
             var plan = LayerPlan(layer: layer)
+            if layer.kind == .conv2d {
+                plan.convolution = layer.output.channels % 32 == 0 ? .tiled32 : layer.output.channels >= 16 ? .tiled16 : .reference
+            }
             if layer.kind == .qcfs {
                 plan.members = options.neuron == .groupNeuron ? options.members(ofNeuronLayer: neuronIndex) : 0
                 neuronIndex += 1

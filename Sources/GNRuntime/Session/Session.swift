@@ -212,8 +212,14 @@ public struct Session {
         let count = samples * layer.output.elementCount
         switch layer.kind {
         case .conv2d:
-            Convolution.reference(geometry(layer, inputShape, samples), input: input,
-                                  weights: layer.weights!, bias: layer.bias, output: output)
+            let g = geometry(layer, inputShape, samples)
+            switch plan.convolution {
+            case .reference:
+                Convolution.reference(g, input: input, weights: layer.weights!, bias: layer.bias, output: output)
+            case .tiled16, .tiled32:
+                ConvolutionTiled.run(g, wide: plan.convolution == .tiled32, input: input, weights: layer.weights!,
+                                     bias: layer.bias, output: output)
+            }
         case .linear:
             Linear.reference(batch: samples, inputCount: inputShape.channels, outputCount: layer.output.channels,
                              input: input, weights: layer.weights!, bias: layer.bias, output: output)
