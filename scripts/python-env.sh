@@ -1,14 +1,49 @@
 #!/bin/sh
-# Prints the path of a Python 3 interpreter that has numpy and pytest (what the tests need),
-# creating the virtual environment .venv with them when the system's python3 lacks them.
+# Prepares Python for the examples and tests, and prints the interpreter to use: one with numpy,
+# pytest and matplotlib, with torch too when called with --torch, and with the gnruntime package
+# (examples/python) installed. Run scripts/build.sh first: the package carries the library it built.
+#
+# Where Debian's packages can be installed (apt-get, as root), they provide numpy, matplotlib, pytest,
+# torch and the Fashion-MNIST data set (dataset-fashion-mnist), and a virtual environment .venv on top
+# of them holds the package. Elsewhere the virtual environment gets everything from PyPI.
 set -eu
 cd "$(dirname "$0")/.."
-if python3 -c "import numpy, pytest" >/dev/null 2>&1; then
-    command -v python3
-    exit 0
+want_torch=0
+[ "${1:-}" = "--torch" ] && want_torch=1
+
+log() { echo "python-env: $*" >&2; }
+
+modules="numpy, pytest, matplotlib"
+[ "$want_torch" = 1 ] && modules="$modules, torch"
+
+if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    packages="python3 python3-venv python3-pip python3-numpy python3-pytest python3-matplotlib dataset-fashion-mnist"
+    [ "$want_torch" = 1 ] && packages="$packages python3-torch"
+    missing=""
+    for package in $packages; do
+        dpkg -s "$package" >/dev/null 2>&1 || missing="$missing $package"
+    done
+    if [ -n "$missing" ]; then
+        log "installing Debian packages:$missing"
+        apt-get update -qq >&2
+        # shellcheck disable=SC2086
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >&2
+    fi
+    base=/usr/bin/python3
+    venv_flags="--system-site-packages"
+else
+    base=$(command -v python3)
+    venv_flags=""
 fi
-if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import numpy, pytest" >/dev/null 2>&1; then
-    python3 -m venv .venv >&2
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check numpy pytest >&2
+
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import $modules" >/dev/null 2>&1; then
+    rm -rf .venv
+    "$base" -m venv $venv_flags .venv >&2
+    if ! .venv/bin/python -c "import $modules" >/dev/null 2>&1; then
+        log "installing from PyPI: $modules"
+        .venv/bin/python -m pip install --quiet --disable-pip-version-check $(echo "$modules" | tr -d ,) >&2
+    fi
 fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-build-isolation --no-deps \
+    --force-reinstall ./examples/python >&2
 echo "$PWD/.venv/bin/python"

@@ -1,10 +1,12 @@
 #!/bin/sh
 # Runs every test: the Swift tests (in release mode, with a separate build folder), the self-tests of
-# the numpy reference, the C example built with strict warnings against the shared and static
-# libraries, and the Embedded Swift compile of the core with -no-allocations.
+# the numpy reference, the Python package's tests (installed from examples/python, with torch: the
+# exporter's PyTorch path is tested, not skipped), the C example built with strict warnings against
+# the shared and static libraries, and the Embedded Swift compile of the core with -no-allocations.
 set -eu
 cd "$(dirname "$0")/.."
-GN_PYTHON="$(scripts/python-env.sh)"
+scripts/build.sh >/dev/null
+GN_PYTHON="$(scripts/python-env.sh --torch)"
 export GN_PYTHON
 echo "== Swift tests"
 flags=$(scripts/swift-flags.sh)
@@ -14,6 +16,9 @@ swift build -c release --scratch-path .build-tests -Xswiftc -enable-testing $fla
 swift test -c release --scratch-path .build-tests -Xswiftc -enable-testing $flags --skip-build
 echo "== numpy reference self-tests"
 "$GN_PYTHON" -m pytest -q -p no:cacheprovider Tests/reference
+echo "== Python package (installed), with torch"
+# From another folder, so that the tests import the installed package, not the sources.
+(cd /tmp && GN_REQUIRE_TORCH=1 "$GN_PYTHON" -m pytest -q -p no:cacheprovider "$OLDPWD/examples/python/tests")
 echo "== C example"
 scripts/run-example.sh
 echo "== Embedded Swift core"

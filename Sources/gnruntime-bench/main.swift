@@ -1,4 +1,4 @@
-// Benchmarks of whole networks through the public Swift API (see docs/benchmarks.md).
+// Benchmarks of whole networks through the public Swift API: the median time of a run.
 //
 //     gnruntime-bench [--model NAME]... [--reps N]
 import GNRuntime

@@ -97,7 +97,7 @@ def command_eval(args: argparse.Namespace) -> int:
     _print(args, data, f"accuracy on {source}\n{header}\n" + "\n".join(rows))
     if args.plot:
         from .plots import accuracy_plot
-        accuracy_plot(curves, steps, args.plot, title=f"{Path(args.model).name}: {source}")
+        accuracy_plot(curves, steps, args.plot, title=f"{Path(args.model).name}, {len(labels)} test images")
         if not args.json:
             print(f"plot: {args.plot}")
     return 0
@@ -121,7 +121,7 @@ def command_mse(args: argparse.Namespace) -> int:
     _print(args, data, "\n".join(lines))
     if args.plot:
         from .plots import error_plot
-        error_plot(results, args.plot, title=f"{Path(args.model).name}: {source}")
+        error_plot(results, args.plot, title=f"{Path(args.model).name}, {len(images)} test images")
         if not args.json:
             print(f"plot: {args.plot}")
     return 0
