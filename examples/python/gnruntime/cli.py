@@ -127,18 +127,37 @@ def command_mse(args: argparse.Namespace) -> int:
     return 0
 
 
+def _module_factory(spec: str):
+    """``package.module:function`` → the function (which returns an nn.Module)."""
+    import importlib
+    module_name, _, function_name = spec.partition(":")
+    if not module_name or not function_name:
+        raise ValueError(f"--module takes package.module:function, not {spec!r}")
+    return getattr(importlib.import_module(module_name), function_name)
+
+
 def command_export(args: argparse.Namespace) -> int:
     import torch
     from .export import from_torch, verify
     from .qcfs import fashion_mnist_net
 
     checkpoint = torch.load(args.checkpoint, map_location="cpu")
-    state = checkpoint.get("state_dict", checkpoint)
-    module = fashion_mnist_net(int(checkpoint.get("levels", 4)))
-    module.load_state_dict(state)
-    data = from_torch(module, args.output, (1, 28, 28))
-    images, _ = fashion_mnist.load_subset()
-    check = verify(module, args.output, inputs=images)
+    state = checkpoint.get("state_dict", checkpoint) if isinstance(checkpoint, dict) else checkpoint
+    if isinstance(state, torch.nn.Module):
+        module = state
+    elif args.module:
+        module = _module_factory(args.module)()
+        module.load_state_dict(state)
+    else:
+        module = fashion_mnist_net(int(checkpoint.get("levels", 4)))
+        module.load_state_dict(state)
+    input_shape = tuple(int(v) for v in args.input_shape.split(","))
+    data = from_torch(module, args.output, input_shape)
+    if input_shape == (1, 28, 28):
+        inputs, _ = fashion_mnist.load_subset()
+    else:
+        inputs = np.random.default_rng(0).random((64, *input_shape), dtype=np.float32)
+    check = verify(module, args.output, inputs=inputs)
     _print(args, {"output": str(args.output), "bytes": len(data), "samples": check.samples,
                   "max_abs_difference": check.max_abs_difference, "differing_samples": check.differing_samples,
                   "different_predictions": check.different_predictions},
@@ -198,9 +217,14 @@ def build_parser() -> argparse.ArgumentParser:
     mse.add_argument("--T", type=int, default=32, help="largest number of time steps")
     mse.set_defaults(function=command_mse, tau=2)
 
-    export = commands.add_parser("export", help="export a Fashion-MNIST checkpoint of training/train_fashion_mnist.py")
-    export.add_argument("checkpoint", type=Path)
+    export = commands.add_parser("export", help="export a PyTorch checkpoint (a module, or a state dict)")
+    export.add_argument("checkpoint", type=Path,
+                        help="torch.save of a module, or of a state dict ({'state_dict': ...} as the training script saves)")
     export.add_argument("output", type=Path)
+    export.add_argument("--module", default=None,
+                        help="package.module:function building the module a state dict belongs to "
+                             "(default: gnruntime.qcfs.fashion_mnist_net)")
+    export.add_argument("--input-shape", default="1,28,28", help="C,H,W of one input (default 1,28,28)")
     export.add_argument("--json", action="store_true")
     export.set_defaults(function=command_export)
     return parser

@@ -70,3 +70,19 @@ def test_errors_are_reported_not_raised(tmp_path) -> None:
     assert result.returncode == 1 and result.stderr.startswith("gnruntime: bad model:")
     result = gnruntime_cli("eval", "--subset", "--tau", "0", "--neuron", "gn")
     assert result.returncode == 1 and "tau must be in 1...64" in result.stderr
+
+
+def test_export_a_checkpoint(tmp_path) -> None:
+    from conftest import torch_or_skip
+    torch = torch_or_skip()
+    from gnruntime.qcfs import QCFS
+    module = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, padding=1), QCFS(4, 1.0), torch.nn.Flatten(),
+                                 torch.nn.Linear(4 * 6 * 6, 3))
+    torch.save(module, tmp_path / "module.pt")
+    result = gnruntime_cli("export", str(tmp_path / "module.pt"), str(tmp_path / "m.gnrt"), "--input-shape", "3,6,6",
+                           "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["different_predictions"] == 0 and data["max_abs_difference"] < 1e-4
+    info = json.loads(gnruntime_cli("info", str(tmp_path / "m.gnrt"), "--json").stdout)
+    assert [layer["kind"] for layer in info["layers"]] == ["conv2d", "qcfs", "flatten", "linear"]
