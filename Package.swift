@@ -19,7 +19,7 @@ let package = Package(
             dependencies: ["GNRuntimeC"]
         ),
         .executableTarget(name: "gnruntime-demo-model", dependencies: ["GNRuntime"]),
-        .executableTarget(name: "gnruntime-bench", dependencies: ["GNRuntime"]),
+        .executableTarget(name: "gnruntime-bench", dependencies: ["GNRuntime", "GNRuntimeC"]),
         // Counts heap calls on the calling thread; linked into the tests only.
         .target(name: "MallocCounter", path: "Tests/MallocCounter"),
         .testTarget(name: "GNRuntimeTests", dependencies: ["GNRuntime", "GNRuntimeC", "MallocCounter"]),

@@ -56,7 +56,7 @@ extern "C" {
 
 /* The version of this header. gn_version() returns the library's: check they agree. */
 #define GN_VERSION_MAJOR 0
-#define GN_VERSION_MINOR 1
+#define GN_VERSION_MINOR 2
 #define GN_VERSION_PATCH 0
 #define GN_VERSION ((GN_VERSION_MAJOR << 16) | (GN_VERSION_MINOR << 8) | GN_VERSION_PATCH)
 
@@ -148,6 +148,8 @@ typedef struct gn_session_options {
     uint32_t tau;              /* members per Group Neuron, 1 ... GN_MAX_TAU; default 4 */
     uint32_t time_steps;       /* T >= 1; ANN sessions compute one step whatever T is; default 4 */
     uint32_t batch;            /* the most samples one run may take, >= 1; default 1 */
+    uint32_t threads;          /* threads a run uses, 1 ... 64; > 1 starts a persistent pool with the
+                                  session (threads - 1 workers, which sleep when idle); default 1 */
     /* Optional per-layer tau: layer_tau_count entries, one per qcfs layer in model order, each 0
        (use tau) or 1 ... GN_MAX_TAU. NULL for none. Borrowed: read during gn_session_create only. */
     const uint32_t *layer_tau;
@@ -206,15 +208,16 @@ GN_API gn_status gn_model_layer(const gn_model *model, size_t index, gn_layer_in
 
 /* ---- Sessions ----------------------------------------------------------------------------------- */
 
-/* The default options: Group Neurons, tau = 4, T = 4, batch 1, no per-layer tau. Never fails. */
+/* The default options: Group Neurons, tau = 4, T = 4, batch 1, 1 thread, no per-layer tau. Never fails. */
 GN_API gn_session_options gn_session_options_default(void);
 
 /* The bytes of arena a session of `model` under `options` needs (for gn_session_create_in_arena).
    Returns OK, NULL_POINTER, INVALID_OPTION, UNSUPPORTED. */
 GN_API gn_status gn_session_arena_size(const gn_model *model, const gn_session_options *options, size_t *bytes_out);
 
-/* Creates a session whose arena the library allocates. The session keeps `model` alive. Returns OK,
-   NULL_POINTER, INVALID_OPTION, UNSUPPORTED, OUT_OF_MEMORY. Free it with gn_session_free. */
+/* Creates a session whose arena the library allocates (and its worker threads, when options->threads
+   > 1). The session keeps `model` alive. Returns OK, NULL_POINTER, INVALID_OPTION, UNSUPPORTED,
+   OUT_OF_MEMORY. Free it with gn_session_free. */
 GN_API gn_status gn_session_create(gn_model *model, const gn_session_options *options, gn_session **session_out);
 
 /* Creates a session in the caller's `arena` of `arena_size` bytes. Borrowed: `arena` must be

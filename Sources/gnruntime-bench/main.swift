@@ -1,10 +1,16 @@
-// Benchmarks of whole networks through the public Swift API: the median time of a run.
+// Benchmarks GNRuntime through its C API on the paper's networks with random weights (L = 8) and,
+// with --peers, the PyTorch pipeline of the paper's conversion and ONNX Runtime on the QCFS ANN in
+// the same run (benchmarks/peers.py), and prints ratios. See docs/benchmarks.md.
 //
-//     gnruntime-bench [--model NAME]... [--reps N]
+//     gnruntime-bench [--quick] [--peers] [--python PATH] [--reps N] [--json FILE]
 import GNRuntime
+import GNRuntimeC
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
+
+// MARK: - Timing and peak
 
 func now() -> Double {
     var time = timespec()
@@ -14,69 +20,364 @@ func now() -> Double {
 
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
-struct Case {
-    var architecture: ReferenceNetworks.Architecture
-    var size: Int
-    var neuron: NeuronKind
-    var members: Int
-    var steps: Int
-    var batch: Int
+/// Twelve independent fused multiply-add chains of 16 floats: the FP32 peak of one core, when the
+/// build targets the CPU (scripts/swift-flags.sh).
+@inline(never)
+func fmaLoop(_ iterations: Int, _ seed: Float) -> Float {
+    typealias V = SIMD16<Float>
+    var a0 = V(repeating: seed), a1 = a0 + 1, a2 = a0 + 2, a3 = a0 + 3, a4 = a0 + 4, a5 = a0 + 5
+    var a6 = a0 + 6, a7 = a0 + 7, a8 = a0 + 8, a9 = a0 + 9, a10 = a0 + 10, a11 = a0 + 11
+    let m = V(repeating: 0.999_999), c = V(repeating: 1e-7)
+    for _ in 0..<iterations {
+        a0 = c.addingProduct(a0, m); a1 = c.addingProduct(a1, m); a2 = c.addingProduct(a2, m)
+        a3 = c.addingProduct(a3, m); a4 = c.addingProduct(a4, m); a5 = c.addingProduct(a5, m)
+        a6 = c.addingProduct(a6, m); a7 = c.addingProduct(a7, m); a8 = c.addingProduct(a8, m)
+        a9 = c.addingProduct(a9, m); a10 = c.addingProduct(a10, m); a11 = c.addingProduct(a11, m)
+    }
+    let sum = (a0 + a1 + a2 + a3) + (a4 + a5 + a6 + a7) + (a8 + a9 + a10 + a11)
+    return sum.sum()
 }
 
-func run(_ benchmarkCase: Case, repetitions: Int) throws(GNError) -> Double {
-    var configuration = ReferenceNetworks.Configuration(architecture: benchmarkCase.architecture, inputSize: benchmarkCase.size)
-    configuration.levels = 8
-    let bytes = try ReferenceNetworks.build(configuration).serialize()
-    let modelMemory = UnsafeMutableRawPointer.allocate(byteCount: bytes.count, alignment: 64)
-    defer { modelMemory.deallocate() }
-    bytes.withUnsafeBytes { modelMemory.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
-    let model = try ModelView(validating: UnsafeRawBufferPointer(start: modelMemory, count: bytes.count))
-    var options = SessionOptions()
-    options.neuron = benchmarkCase.neuron
-    options.members = benchmarkCase.members
-    options.timeSteps = benchmarkCase.steps
-    options.batch = benchmarkCase.batch
-    let scratchBytes = Session.scratchBytes(for: model)
-    let scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchBytes, alignment: 64)
-    defer { scratch.deallocate() }
-    let arenaBytes = try Session.arenaBytes(model: model, options: options,
-                                            scratch: UnsafeMutableRawBufferPointer(start: scratch, count: scratchBytes))
-    let arena = UnsafeMutableRawPointer.allocate(byteCount: arenaBytes, alignment: 64)
-    defer { arena.deallocate() }
-    var session = try Session(model: model, options: options, arena: UnsafeMutableRawBufferPointer(start: arena, count: arenaBytes))
-    var random = SeededRandom(seed: 1)
-    let input = (0..<benchmarkCase.batch * model.inputShape.elementCount).map { _ in random.unit() }
-    var output = [Float](repeating: 0, count: benchmarkCase.batch * model.outputShape.elementCount)
-    var times: [Double] = []
-    for repetition in 0..<(repetitions + 1) {
+/// FP32 peak in GFLOP/s of `threads` cores running the FMA loop at once (best of three).
+func measurePeak(threads: Int) -> Double {
+    let iterations = 20_000_000
+    let flopsPerIteration = 12.0 * 16.0 * 2.0
+    var best = 0.0
+    for _ in 0..<3 {
         let start = now()
-        try input.withUnsafeBufferPointer { input throws(GNError) in
-            try output.withUnsafeMutableBufferPointer { output throws(GNError) in
-                try session.run(input: input, samples: benchmarkCase.batch, output: output)
+        if threads == 1 {
+            _ = fmaLoop(iterations, 1)
+        } else {
+            var handles: [pthread_t] = []
+            for _ in 1..<threads {
+                var thread = pthread_t()
+                pthread_create(&thread, nil, { _ in _ = fmaLoop(20_000_000, 2); return nil }, nil)
+                handles.append(thread)
             }
+            _ = fmaLoop(iterations, 1)
+            for thread in handles { pthread_join(thread, nil) }
         }
+        let seconds = now() - start
+        best = max(best, Double(threads) * Double(iterations) * flopsPerIteration / seconds / 1e9)
+    }
+    return best
+}
+
+// MARK: - Models
+
+struct Network {
+    var name: String
+    var bytes: [UInt8]
+    /// Multiply-adds of one sample's forward pass (conv2d and linear layers).
+    var macs: Int
+    /// The multiply-adds of the layers that depend on the input only (run once for T > 1).
+    var staticMacs: Int
+    /// Conv2d multiply-adds of one sample.
+    var convMacs: Int
+}
+
+func check(_ status: gn_status, _ what: String) {
+    if status != GN_STATUS_OK {
+        print("\(what): \(String(cString: gn_last_error()))")
+        exit(1)
+    }
+}
+
+func network(_ architecture: ReferenceNetworks.Architecture, size: Int) -> Network {
+    var configuration = ReferenceNetworks.Configuration(architecture: architecture, inputSize: size,
+                                                        classes: size >= 224 ? 1000 : 10)
+    configuration.levels = 8
+    let bytes: [UInt8]
+    do { bytes = try ReferenceNetworks.build(configuration).serialize() } catch { print(error.message); exit(1) }
+    var model: OpaquePointer?
+    check(bytes.withUnsafeBytes { gn_model_load_bytes($0.baseAddress, $0.count, 0, &model) }, "load")
+    defer { gn_model_free(model) }
+    var count = 0
+    gn_model_layer_count(model, &count)
+    var inputShape = gn_shape()
+    gn_model_input_shape(model, &inputShape)
+    var shapes: [gn_shape] = [inputShape]
+    var macs = 0, staticMacs = 0, convMacs = 0
+    var isStatic: [Bool] = [true]
+    for index in 0..<count {
+        var info = gn_layer_info()
+        gn_model_layer(model, index, &info)
+        let input = shapes[Int(info.input_a)]
+        let out = info.output
+        var layerMacs = 0
+        if info.kind == GN_LAYER_CONV2D {
+            layerMacs = Int(out.channels * out.height * out.width * info.kernel_height * info.kernel_width * input.channels)
+            convMacs += layerMacs
+        } else if info.kind == GN_LAYER_LINEAR {
+            layerMacs = Int(input.channels * out.channels)
+        }
+        let layerIsStatic = info.kind != GN_LAYER_QCFS && isStatic[Int(info.input_a)]
+            && (info.input_b < 0 || isStatic[Int(info.input_b)])
+        macs += layerMacs
+        if layerIsStatic { staticMacs += layerMacs }
+        shapes.append(out)
+        isStatic.append(layerIsStatic)
+    }
+    return Network(name: size >= 224 ? "\(architecture.rawValue)-224" : architecture.rawValue, bytes: bytes, macs: macs,
+                   staticMacs: staticMacs, convMacs: convMacs)
+}
+
+// MARK: - Runs
+
+struct Case {
+    var network: String
+    var neuron: gn_neuron_kind
+    var tau: UInt32
+    var steps: UInt32
+    var batch: UInt32
+    var threads: UInt32
+
+    var label: String {
+        let kind = neuron == GN_NEURON_ANN ? "ann" : neuron == GN_NEURON_GROUP ? "gn tau=\(tau) T=\(steps)" : "if T=\(steps)"
+        return "\(network) \(kind) batch=\(batch) threads=\(threads)"
+    }
+
+    /// The key the peer script reports the same configuration under.
+    var peerKey: String {
+        let kind = neuron == GN_NEURON_ANN ? "ann" : "gn_tau\(tau)_T\(steps)"
+        return "\(network)_\(kind)_b\(batch)_t\(threads)"
+    }
+}
+
+struct Measurement {
+    var seconds: Double
+    var layerSeconds: [Double]
+}
+
+/// Median seconds of a run, and the median time of every layer (from an observer's timestamps).
+func measure(_ network: Network, _ benchmarkCase: Case, repetitions: Int, perLayer: Bool) -> Measurement {
+    var model: OpaquePointer?
+    check(network.bytes.withUnsafeBytes { gn_model_load_bytes($0.baseAddress, $0.count, 0, &model) }, "load")
+    defer { gn_model_free(model) }
+    var options = gn_session_options_default()
+    options.neuron = benchmarkCase.neuron
+    options.tau = benchmarkCase.tau
+    options.time_steps = benchmarkCase.steps
+    options.batch = benchmarkCase.batch
+    options.threads = benchmarkCase.threads
+    var session: OpaquePointer?
+    check(gn_session_create(model, &options, &session), benchmarkCase.label)
+    defer { gn_session_free(session) }
+    var shape = gn_shape(), outputShape = gn_shape()
+    gn_model_input_shape(model, &shape)
+    gn_model_output_shape(model, &outputShape)
+    let samples = Int(benchmarkCase.batch)
+    var random = SeededRandom(seed: 3)
+    let input = (0..<samples * Int(shape.channels * shape.height * shape.width)).map { _ in random.unit() }
+    var output = [Float](repeating: 0, count: samples * Int(outputShape.channels * outputShape.height * outputShape.width))
+    var times: [Double] = []
+    for repetition in 0...repetitions {
+        let start = now()
+        check(gn_session_run(session, input, input.count, samples, &output, output.count), "run")
         if repetition > 0 { times.append(now() - start) }
     }
-    return median(times)
+    var layerSeconds: [Double] = []
+    if perLayer {
+        // The observer is called right after each layer, on the running thread: the gaps between
+        // its calls are the layers' times (the first layer's from the start of the run).
+        final class Stamps { var times: [Double] = []; var start = 0.0 }
+        let stamps = Stamps()
+        stamps.times.reserveCapacity(4096)
+        check(gn_session_set_observer(session, { context, _, _, _, _ in
+            Unmanaged<Stamps>.fromOpaque(context!).takeUnretainedValue().times.append(now())
+        }, Unmanaged.passUnretained(stamps).toOpaque()), "observer")
+        var perRun: [[Double]] = []
+        for _ in 0..<max(3, repetitions / 2) {
+            stamps.times.removeAll(keepingCapacity: true)
+            let start = now()
+            check(gn_session_run(session, input, input.count, samples, &output, output.count), "run")
+            var previous = start
+            perRun.append(stamps.times.map { time in defer { previous = time }; return time - previous })
+        }
+        layerSeconds = (0..<perRun[0].count).map { index in median(perRun.map { $0[index] }) }
+    }
+    return Measurement(seconds: median(times), layerSeconds: layerSeconds)
 }
 
-var repetitions = 5
-var arguments = Array(CommandLine.arguments.dropFirst())
-if let flag = arguments.firstIndex(of: "--reps"), flag + 1 < arguments.count, let value = Int(arguments[flag + 1]) {
-    repetitions = value
-    arguments.removeSubrange(flag...(flag + 1))
+// MARK: - Memory
+
+/// The least memory a step-by-step session of `bytes` at batch 1 and `neuron` must hold: the input,
+/// one membrane per neuron layer (spiking), the output sum, and the largest set of activations alive
+/// at one layer (an element-wise layer's output may take its dying input's place).
+func analyticMinimum(_ network: Network, spiking: Bool) -> Int {
+    var model: OpaquePointer?
+    check(network.bytes.withUnsafeBytes { gn_model_load_bytes($0.baseAddress, $0.count, 0, &model) }, "load")
+    defer { gn_model_free(model) }
+    var count = 0
+    gn_model_layer_count(model, &count)
+    var inputShape = gn_shape(), outputShape = gn_shape()
+    gn_model_input_shape(model, &inputShape)
+    gn_model_output_shape(model, &outputShape)
+    func bytes(_ shape: gn_shape) -> Int { Int(shape.channels * shape.height * shape.width) * 4 }
+    var infos: [gn_layer_info] = []
+    for index in 0..<count {
+        var info = gn_layer_info()
+        gn_model_layer(model, index, &info)
+        infos.append(info)
+    }
+    var lastUse = [Int](repeating: -1, count: count + 1)
+    for (index, info) in infos.enumerated() {
+        lastUse[Int(info.input_a)] = index
+        if info.input_b >= 0 { lastUse[Int(info.input_b)] = index }
+    }
+    var membranes = 0
+    var peak = 0
+    for (index, info) in infos.enumerated() {
+        if spiking && info.kind == GN_LAYER_QCFS { membranes += bytes(info.output) }
+        var live = 0
+        for tensor in stride(from: 1, through: index, by: 1) where lastUse[tensor] >= index {
+            live += bytes(infos[tensor - 1].output)
+        }
+        let inPlace = info.kind == GN_LAYER_QCFS || info.kind == GN_LAYER_ADD || info.kind == GN_LAYER_AFFINE
+            || info.kind == GN_LAYER_FLATTEN
+        let inputDies = info.input_a > 0 && lastUse[Int(info.input_a)] == index
+        if !(inPlace && inputDies) { live += bytes(info.output) }
+        peak = max(peak, live)
+    }
+    return bytes(inputShape) + membranes + bytes(outputShape) + peak
 }
-let cases = [
-    Case(architecture: .resnet20, size: 32, neuron: .ann, members: 8, steps: 1, batch: 1),
-    Case(architecture: .resnet20, size: 32, neuron: .groupNeuron, members: 4, steps: 4, batch: 1),
-    Case(architecture: .vgg16, size: 32, neuron: .ann, members: 8, steps: 1, batch: 1),
-    Case(architecture: .vgg16, size: 32, neuron: .groupNeuron, members: 4, steps: 4, batch: 1),
-]
-for benchmarkCase in cases {
-    do {
-        let seconds = try run(benchmarkCase, repetitions: repetitions)
-        print("\(benchmarkCase.architecture.rawValue) \(benchmarkCase.neuron) tau=\(benchmarkCase.members) T=\(benchmarkCase.steps) batch=\(benchmarkCase.batch): \(seconds * 1000) ms")
-    } catch {
-        print("failed: \(error.message)")
+
+func arenaBytes(_ network: Network, _ benchmarkCase: Case) -> Int {
+    var model: OpaquePointer?
+    check(network.bytes.withUnsafeBytes { gn_model_load_bytes($0.baseAddress, $0.count, 0, &model) }, "load")
+    defer { gn_model_free(model) }
+    var options = gn_session_options_default()
+    options.neuron = benchmarkCase.neuron
+    options.tau = benchmarkCase.tau
+    options.time_steps = benchmarkCase.steps
+    options.batch = benchmarkCase.batch
+    var bytes = 0
+    check(gn_session_arena_size(model, &options, &bytes), "arena size")
+    return bytes
+}
+
+// MARK: - Peers
+
+func runPeers(python: String, cases: [Case], repetitions: Int) -> [String: Double] {
+    let script = "benchmarks/peers.py"
+    let keys = cases.map(\.peerKey).joined(separator: ",")
+    let command = "\(python) \(script) --cases \(keys) --reps \(repetitions)"
+    print("peers: \(command)")
+    guard let pipe = popen(command, "r") else { print("peers: cannot start \(python)"); return [:] }
+    var text = ""
+    var buffer = [CChar](repeating: 0, count: 4096)
+    while fgets(&buffer, Int32(buffer.count), pipe) != nil { text += String(cString: buffer) }
+    let status = pclose(pipe)
+    if status != 0 { print("peers: \(script) failed (\(status))") }
+    // Lines "key milliseconds".
+    var result: [String: Double] = [:]
+    for line in text.split(separator: "\n") {
+        let fields = line.split(separator: " ")
+        if fields.count == 2, let value = Double(fields[1]) { result[String(fields[0])] = value / 1000 }
+    }
+    return result
+}
+
+// MARK: - Main
+
+func runBenchmarks() {
+
+    let arguments = Array(CommandLine.arguments.dropFirst())
+    func option(_ name: String) -> String? {
+        guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
+        return arguments[index + 1]
+    }
+    let quick = arguments.contains("--quick")
+    let withPeers = arguments.contains("--peers")
+    let repetitions = option("--reps").flatMap(Int.init) ?? (quick ? 3 : 10)
+    let python = option("--python") ?? (getenv("GN_PEER_PYTHON").map { String(cString: $0) } ?? "python3")
+
+    print("measuring the FP32 peak (FMA loop)…")
+    let peaks = [1: measurePeak(threads: 1), 2: measurePeak(threads: 2)]
+    print(String(format: "peak: %.1f GFLOP/s on 1 core, %.1f on 2", peaks[1]!, peaks[2]!))
+
+    let networks = Dictionary(uniqueKeysWithValues: [network(.resnet20, size: 32), network(.vgg16, size: 32)]
+        .map { ($0.name, $0) })
+    var cases: [Case] = []
+    for name in ["resnet20", "vgg16"] {
+        for batch: UInt32 in quick ? [1] : [1, 32] {
+            for threads: UInt32 in [1, 2] {
+                cases.append(Case(network: name, neuron: GN_NEURON_ANN, tau: 8, steps: 1, batch: batch, threads: threads))
+                for steps: UInt32 in quick ? [4] : [1, 2, 4, 8] {
+                    cases.append(Case(network: name, neuron: GN_NEURON_GROUP, tau: 4, steps: steps, batch: batch, threads: threads))
+                }
+                cases.append(Case(network: name, neuron: GN_NEURON_GROUP, tau: 8, steps: 1, batch: batch, threads: threads))
+            }
+        }
+    }
+    var all = networks
+    if !quick {
+        let resnet18 = network(.resnet18, size: 224)
+        all[resnet18.name] = resnet18
+        cases.append(Case(network: resnet18.name, neuron: GN_NEURON_GROUP, tau: 4, steps: 2, batch: 1, threads: 2))
+    }
+
+    var results: [(Case, Measurement)] = []
+    print("\ncase                                              median ms   samples/s   GFLOP/s   of peak")
+    for benchmarkCase in cases {
+        let net = all[benchmarkCase.network]!
+        let perLayer = benchmarkCase.network == "vgg16" && benchmarkCase.batch == 32 && benchmarkCase.neuron == GN_NEURON_ANN
+        let measurement = measure(net, benchmarkCase, repetitions: benchmarkCase.batch > 1 ? max(3, repetitions / 2) : repetitions,
+                                  perLayer: perLayer)
+        results.append((benchmarkCase, measurement))
+        // Work as dense as the network: every step a full forward pass (the static first layer counted each
+        // step, so computing it once shows up as speed).
+        let flops = 2.0 * Double(net.macs) * Double(benchmarkCase.batch) * Double(benchmarkCase.neuron == GN_NEURON_ANN ? 1 : benchmarkCase.steps)
+        let gflops = flops / measurement.seconds / 1e9
+        let peak = peaks[Int(benchmarkCase.threads)] ?? peaks[1]!
+        print(benchmarkCase.label.padding(toLength: 50, withPad: " ", startingAt: 0)
+              + String(format: "%10.3f %11.1f %9.1f %8.0f%%", measurement.seconds * 1000,
+                       Double(benchmarkCase.batch) / measurement.seconds, gflops, 100 * gflops / peak))
+    }
+
+    // Conv layers of VGG-16 at batch 32 (ANN mode): their share of the time, and their rate.
+    print("")
+    for (benchmarkCase, measurement) in results where !measurement.layerSeconds.isEmpty {
+        var model: OpaquePointer?
+        let net = all[benchmarkCase.network]!
+        check(net.bytes.withUnsafeBytes { gn_model_load_bytes($0.baseAddress, $0.count, 0, &model) }, "load")
+        var convSeconds = 0.0
+        for (index, seconds) in measurement.layerSeconds.enumerated() {
+            var info = gn_layer_info()
+            gn_model_layer(model, index, &info)
+            if info.kind == GN_LAYER_CONV2D { convSeconds += seconds }
+        }
+        gn_model_free(model)
+        let gflops = 2.0 * Double(net.convMacs) * Double(benchmarkCase.batch) / convSeconds / 1e9
+        let peak = peaks[Int(benchmarkCase.threads)]!
+        print(String(format: "%@: conv layers %.1f GFLOP/s = %.0f%% of the %.0f GFLOP/s peak (%.1f of %.1f ms)",
+                     benchmarkCase.label, gflops, 100 * gflops / peak, peak, convSeconds * 1000,
+                     measurement.seconds * 1000))
+    }
+
+    // Memory: VGG-16, batch 1, GN T = 4.
+    let memoryCase = Case(network: "vgg16", neuron: GN_NEURON_GROUP, tau: 4, steps: 4, batch: 1, threads: 1)
+    let arena = arenaBytes(all["vgg16"]!, memoryCase)
+    let minimum = analyticMinimum(all["vgg16"]!, spiking: true)
+    print(String(format: "\nmemory, vgg16 gn T=4 batch 1: session arena %d bytes, analytic minimum %d bytes: %.2fx",
+                 arena, minimum, Double(arena) / Double(minimum)))
+
+    if withPeers {
+        print("")
+        let peers = runPeers(python: python, cases: cases.filter { !$0.network.hasSuffix("224") }, repetitions: repetitions)
+        print("\nratios (peer time / GNRuntime time; > 1: GNRuntime is faster)")
+        for (benchmarkCase, measurement) in results {
+            var line = benchmarkCase.label.padding(toLength: 50, withPad: " ", startingAt: 0)
+            if let torch = peers["torch_" + benchmarkCase.peerKey] {
+                line += String(format: "  torch %6.2fx", torch / measurement.seconds)
+            }
+            if benchmarkCase.neuron == GN_NEURON_GROUP && benchmarkCase.tau == 8 && benchmarkCase.steps == 1,
+               let ort = peers["ort_\(benchmarkCase.network)_ann_b\(benchmarkCase.batch)_t\(benchmarkCase.threads)"] {
+                line += String(format: "  ort(ANN) %6.2fx", ort / measurement.seconds)
+            }
+            print(line)
+        }
     }
 }
+
+runBenchmarks()

@@ -116,6 +116,26 @@ final class ModelFileTests: XCTestCase {
         gn_model_free(other)
     }
 
+    func testBorrowedAndCopiedModelsComputeTheSame() throws {
+        // A copied model has its weights packed for the tiled kernels; a borrowed one keeps the file's
+        // layout. The results must not differ in a single bit.
+        for bytes in [try RandomNetworks.vgg(seed: 3, dyadic: false), try RandomNetworks.resnet(seed: 4, dyadic: false),
+                      try ReferenceNetworks.build(.init(architecture: .resnet20, weights: .kaiming(seed: 2))).serialize()] {
+            let buffer = AlignedBuffer(bytes)
+            let borrowed = try ModelHandle.borrowing(buffer.bytes, verifyChecksum: true)
+            let copied = try loadModel(bytes)
+            XCTAssertFalse(borrowed.view.weightsArePacked)
+            XCTAssertTrue(copied.view.weightsArePacked)
+            let input = randomInput(count: 7 * copied.view.inputShape.elementCount, seed: 1, dyadic: false)
+            for sessionOptions in [options(.ann, batch: 7), options(.groupNeuron, tau: 3, T: 3, batch: 7)] {
+                let a = try runModel(borrowed, sessionOptions, input: input)
+                let b = try runModel(copied, sessionOptions, input: input)
+                XCTAssertEqual(bitPatterns(a.output), bitPatterns(b.output))
+                XCTAssertEqual(a.predictions, b.predictions)
+            }
+        }
+    }
+
     func testFreeingTheModelBeforeItsSessionsIsSafe() throws {
         let model = CAPI.load(try smallModel())
         let session = CAPI.session(model, CAPI.options(GN_NEURON_IF, steps: 4))

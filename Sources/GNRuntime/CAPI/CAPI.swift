@@ -70,6 +70,7 @@ private func sessionOptions(_ pointer: UnsafePointer<gn_session_options>?) throw
     swiftOptions.members = Int(options.tau)
     swiftOptions.timeSteps = Int(options.time_steps)
     swiftOptions.batch = Int(options.batch)
+    swiftOptions.threads = Int(options.threads)
     if let layerTau = options.layer_tau {
         swiftOptions.layerMembers = UnsafeBufferPointer(start: layerTau, count: options.layer_tau_count)
     } else if options.layer_tau_count != 0 {
@@ -236,7 +237,8 @@ public func cSessionOptionsDefault() -> gn_session_options {
     let defaults = SessionOptions()
     return gn_session_options(
         neuron: gn_neuron_kind(defaults.neuron.rawValue), tau: UInt32(defaults.members),
-        time_steps: UInt32(defaults.timeSteps), batch: UInt32(defaults.batch), layer_tau: nil, layer_tau_count: 0)
+        time_steps: UInt32(defaults.timeSteps), batch: UInt32(defaults.batch), threads: UInt32(defaults.threads),
+        layer_tau: nil, layer_tau_count: 0)
 }
 
 /// The C function `gn_session_arena_size`; documented in include/gnruntime.h.

@@ -34,14 +34,74 @@ final class ModelHandle {
         try adopting(ModelFile.contents(atPath: path), verifyChecksum: verifyChecksum)
     }
 
-    /// Takes ownership of `memory` (from `AlignedMemory`), freeing it if validation fails.
+    /// Takes ownership of `memory` (from `AlignedMemory`), freeing it if validation fails, and packs
+    /// the weights of its conv2d and linear layers for the tiled kernels (it is the handle's own copy).
     private static func adopting(_ memory: UnsafeMutableRawBufferPointer, verifyChecksum: Bool) throws(GNError) -> ModelHandle {
         do {
-            let view = try ModelView(validating: UnsafeRawBufferPointer(memory), verifyChecksum: verifyChecksum)
+            var view = try ModelView(validating: UnsafeRawBufferPointer(memory), verifyChecksum: verifyChecksum)
+            if blobsAreDisjoint(view) {
+                try packWeights(of: view)
+                view.weightsArePacked = true
+            }
             return ModelHandle(view: view, ownedBytes: memory.baseAddress)
         } catch {
             if let base = memory.baseAddress { AlignedMemory.release(base) }
             throw error
+        }
+    }
+
+    /// Whether no two blobs of the model overlap (the format allows shared blobs; packing one in place
+    /// would then change another).
+    private static func blobsAreDisjoint(_ view: ModelView) -> Bool {
+        var ranges: [(start: UnsafeRawPointer, end: UnsafeRawPointer)] = []
+        for index in 0..<view.layerCount {
+            let layer = view.layer(index)
+            let inputChannels = view.shape(ofTensor: layer.inputA).channels
+            switch layer.kind {
+            case .conv2d, .linear:
+                let count = max(1, layer.kernelHeight * layer.kernelWidth) * inputChannels * layer.output.channels
+                if let weights = layer.weights { ranges.append((UnsafeRawPointer(weights), UnsafeRawPointer(weights + count))) }
+                if let bias = layer.bias {
+                    ranges.append((UnsafeRawPointer(bias), UnsafeRawPointer(bias + layer.output.channels)))
+                }
+            case .affine:
+                if let scale = layer.weights { ranges.append((UnsafeRawPointer(scale), UnsafeRawPointer(scale + inputChannels))) }
+                if let shift = layer.bias { ranges.append((UnsafeRawPointer(shift), UnsafeRawPointer(shift + inputChannels))) }
+            default:
+                break
+            }
+        }
+        ranges.sort { $0.start < $1.start }
+        for index in ranges.indices.dropFirst() where ranges[index].start < ranges[index - 1].end {
+            return false
+        }
+        return true
+    }
+
+    /// Rewrites, in place, the weights of every conv2d and linear layer whose output channels come in
+    /// whole blocks into `WeightLayout.packed`. The view must be over memory this handle owns.
+    private static func packWeights(of view: ModelView) throws(GNError) {
+        var largest = 0
+        for index in 0..<view.layerCount {
+            let layer = view.layer(index)
+            guard layer.kind == .conv2d || layer.kind == .linear else { continue }
+            largest = max(largest, max(1, layer.kernelHeight * layer.kernelWidth)
+                          * view.shape(ofTensor: layer.inputA).channels * layer.output.channels)
+        }
+        guard largest > 0 else { return }
+        let copy = try AlignedMemory.allocate(byteCount: largest * MemoryLayout<Float>.stride)
+        defer { AlignedMemory.release(copy) }
+        let original = copy.assumingMemoryBound(to: Float.self)
+        for index in 0..<view.layerCount {
+            let layer = view.layer(index)
+            guard layer.kind == .conv2d || layer.kind == .linear, let weights = layer.weights,
+                  let lanes = WeightLayout.packingLanes(outputChannels: layer.output.channels) else { continue }
+            let taps = max(1, layer.kernelHeight * layer.kernelWidth)
+            let inputChannels = view.shape(ofTensor: layer.inputA).channels
+            let count = taps * inputChannels * layer.output.channels
+            original.update(from: weights, count: count)
+            WeightLayout.pack(original, into: UnsafeMutablePointer(mutating: weights), taps: taps,
+                              inputChannels: inputChannels, outputChannels: layer.output.channels, lanes: lanes)
         }
     }
 }

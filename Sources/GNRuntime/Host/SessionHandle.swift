@@ -9,14 +9,17 @@ final class SessionHandle {
     var session: Session
     /// The arena, when the handle allocated it.
     private let ownedArena: UnsafeMutableRawPointer?
+    /// The worker threads, when the session uses more than one thread.
+    private let pool: ThreadPool?
     /// The last failure's message, NUL-terminated; allocated once, at creation.
     let lastError: UnsafeMutablePointer<CChar>
 
-    private init(model: ModelHandle, session: Session, ownedArena: UnsafeMutableRawPointer?,
+    private init(model: ModelHandle, session: Session, ownedArena: UnsafeMutableRawPointer?, pool: ThreadPool?,
                  lastError: UnsafeMutablePointer<CChar>) {
         self.model = model
         self.session = session
         self.ownedArena = ownedArena
+        self.pool = pool
         self.lastError = lastError
     }
 
@@ -50,10 +53,12 @@ final class SessionHandle {
     /// A session in the caller's arena (`owned: false`) or in one the handle frees (`owned: true`).
     static func create(model: ModelHandle, options: SessionOptions, arena: UnsafeMutableRawBufferPointer,
                        owned: Bool) throws(GNError) -> SessionHandle {
-        let session = try Session(model: model.view, options: options, arena: arena)
+        var session = try Session(model: model.view, options: options, arena: arena)
+        let pool = options.threads > 1 ? try ThreadPool(count: options.threads) : nil
+        if let pool { try session.setWorkers(pool.workers) }
         let message = UnsafeMutablePointer<CChar>.allocate(capacity: Int(GN_INTERNAL_MESSAGE_CAPACITY))
         message[0] = 0
-        return SessionHandle(model: model, session: session, ownedArena: owned ? arena.baseAddress : nil,
+        return SessionHandle(model: model, session: session, ownedArena: owned ? arena.baseAddress : nil, pool: pool,
                              lastError: message)
     }
 }

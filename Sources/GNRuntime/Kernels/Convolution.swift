@@ -18,42 +18,24 @@ enum Convolution {
             }
             g.forEachTap(outputRow: outputRow, outputColumn: outputColumn) { inputPixel, tap in
                 accumulate(inputImage + inputPixel * inputChannels, count: inputChannels,
-                           rows: weights + tap * inputChannels * outputChannels, width: outputChannels, into: out)
+                           rows: weights + tap * inputChannels * outputChannels, width: outputChannels,
+                           stride: outputChannels, into: out)
             }
         }
     }
 
-    /// `out[j] += Σ_i activations[i] · rows[i·width + j]`, one row at a time (i ascending), skipping
-    /// zero activations.
+    /// `out[j] += Σ_i activations[i] · rows[i·stride + j]` for `j < width`, one row at a time
+    /// (i ascending), skipping zero activations.
     @inline(__always)
     static func accumulate(_ activations: UnsafePointer<Float>, count: Int, rows: UnsafePointer<Float>,
-                           width: Int, into out: UnsafeMutablePointer<Float>) {
+                           width: Int, stride: Int, into out: UnsafeMutablePointer<Float>) {
         for index in 0..<count {
             let activation = activations[index]
             if activation == 0 { continue }
-            let row = rows + index * width
+            let row = rows + index * stride
             for column in 0..<width {
                 out[column] = multiplyAdd(out[column], activation, row[column])
             }
-        }
-    }
-}
-
-/// Fully connected layer: `output[n][o] = bias[o] + Σ_i input[n][i] · weights[i][o]`.
-enum Linear {
-    /// The reference kernel; summation order and zero skipping as in `Convolution.reference`.
-    static func reference(batch: Int, inputCount: Int, outputCount: Int, input: UnsafePointer<Float>,
-                          weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                          output: UnsafeMutablePointer<Float>) {
-        for sample in 0..<batch {
-            let out = output + sample * outputCount
-            if let bias {
-                out.update(from: bias, count: outputCount)
-            } else {
-                out.update(repeating: 0, count: outputCount)
-            }
-            Convolution.accumulate(input + sample * inputCount, count: inputCount, rows: weights,
-                                   width: outputCount, into: out)
         }
     }
 }

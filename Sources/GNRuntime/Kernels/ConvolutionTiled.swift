@@ -1,61 +1,161 @@
 /// A register-blocked convolution over channels-last tensors with `[kh][kw][Cin][Cout]` weights.
 ///
-/// The output is computed in tiles of `tileWidth` consecutive output columns × one block of 16 or 32
-/// output channels, whose accumulators stay in registers while the loop runs over kernel rows, kernel
-/// columns and input channels: each step loads one weight vector and multiplies it by one input value
-/// per column. Every output element is still `bias + Σ (kh, kw, cin) input · weight` in that order, with
-/// the same `multiplyAdd`, so results equal `Convolution.reference` bit for bit (up to the sign of
-/// zero). Columns whose window leaves the input, and channels past the last full block, go through the
-/// reference path. Unsafe pointers and SIMD in the loops on purpose (the hot loop).
+/// The output is computed in tiles of `tileWidth` consecutive output pixels (in memory order, so a tile
+/// may span rows and samples: narrow maps waste nothing) × one block of 16 or 32 output channels, whose
+/// accumulators stay in registers while the loop runs over kernel rows, kernel columns and input
+/// channels: each step loads one weight vector and multiplies it by one input value per pixel. Each
+/// pixel reads its input through its own pointer, so pixels whose window leaves the input read a row of
+/// zeros instead (no special edge path), and the pixels of a last, partial tile write to scratch. Every
+/// output element is still `bias + Σ (kh, kw, cin) input · weight` in that order, with the same
+/// `multiplyAdd` as `Convolution.reference`, so results equal it bit for bit (up to the sign of zero).
+/// Channels past the last full block go through the reference loop.
+///
+/// Work is split into tasks — (channel block, run of `tileWidth · tilesPerTask` pixels) pairs,
+/// block-major so that a range of tasks reuses one block of weights — which threads may run in parallel.
+/// Unsafe pointers and SIMD in the loops on purpose: this is the hot loop.
 enum ConvolutionTiled {
-    /// Output columns per tile.
+    /// Output pixels per tile.
     static let tileWidth = 6
+    /// Tiles per task.
+    static let tilesPerTask = 4
 
-    /// Runs the convolution with channel blocks of 16 outputs, or of 32 when `wide` (more work per
-    /// weight load; for layers whose output channels are a multiple of 32).
-    static func run(_ g: WindowGeometry, wide: Bool, input: UnsafePointer<Float>,
-                    weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                    output: UnsafeMutablePointer<Float>) {
+    typealias Vector = SIMD16<Float>
+
+    /// Scratch floats a call needs: a zero row of input channels, and one tile of outputs.
+    static func scratchFloats(_ g: WindowGeometry) -> Int {
+        g.inputChannels + tileWidth * g.outputChannels
+    }
+
+    /// Channel blocks (of 16, or 32 when `wide`), counting the remainder as one more block.
+    static func blockCount(_ g: WindowGeometry, wide: Bool) -> Int {
         let lanes = wide ? 32 : 16
-        let fullChannels = g.outputChannels / lanes * lanes
-        // Output columns whose whole window lies inside the input: [firstInterior, endInterior).
-        let firstInterior = min(g.outputWidth, (g.paddingWidth + g.strideWidth - 1) / g.strideWidth)
-        let lastStart = g.inputWidth + g.paddingWidth - g.kernelWidth
-        let endInterior = max(firstInterior, min(g.outputWidth, lastStart >= 0 ? lastStart / g.strideWidth + 1 : 0))
-        for sample in 0..<g.batch {
-            let image = input + sample * g.inputHeight * g.inputWidth * g.inputChannels
-            for outputRow in 0..<g.outputHeight {
-                let rowOutput = output + ((sample * g.outputHeight + outputRow) * g.outputWidth) * g.outputChannels
-                var column = firstInterior
-                while column + tileWidth <= endInterior {
-                    var block = 0
-                    while block < fullChannels {
-                        if wide {
-                            tile32(g, image: image, outputRow: outputRow, firstColumn: column, firstChannel: block,
-                                   weights: weights, bias: bias, output: rowOutput)
-                        } else {
-                            tile16(g, image: image, outputRow: outputRow, firstColumn: column, firstChannel: block,
-                                   weights: weights, bias: bias, output: rowOutput)
-                        }
-                        block += lanes
+        return (g.outputChannels + lanes - 1) / lanes
+    }
+
+    /// Pixel runs per channel block.
+    private static func runsPerBlock(_ g: WindowGeometry) -> Int {
+        let pixels = g.batch * g.outputHeight * g.outputWidth
+        let run = tileWidth * tilesPerTask
+        return (pixels + run - 1) / run
+    }
+
+    /// Tasks of a call: channel blocks × pixel runs.
+    static func taskCount(_ g: WindowGeometry, wide: Bool) -> Int {
+        blockCount(g, wide: wide) * runsPerBlock(g)
+    }
+
+    /// Runs tasks `tasks` of the convolution. `scratch` holds `scratchFloats(g)` floats, private to
+    /// the caller (one per thread).
+    /// `layout` says how `weights` are ordered: the file's layout, or packed in blocks as wide as the
+    /// tiles (16, or 32 when `wide`).
+    static func run(_ g: WindowGeometry, wide: Bool, tasks: Range<Int>, input: UnsafePointer<Float>,
+                    weights: UnsafePointer<Float>, layout: WeightLayout, bias: UnsafePointer<Float>?,
+                    output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+        let lanes = wide ? 32 : 16
+        // Packed weights come in whole blocks; only plain ones can have channels past the last block.
+        assert(layout.blockStride == 0 || (layout.lanes == lanes && g.outputChannels % lanes == 0))
+        let pixels = g.batch * g.outputHeight * g.outputWidth
+        let runs = runsPerBlock(g)
+        let zeros = UnsafeMutablePointer(scratch)
+        zeros.update(repeating: 0, count: g.inputChannels)
+        let spill = scratch + g.inputChannels
+        for task in tasks {
+            let firstChannel = (task / runs) * lanes
+            let firstPixel = (task % runs) * tileWidth * tilesPerTask
+            let endPixel = min(pixels, firstPixel + tileWidth * tilesPerTask)
+            if firstChannel + lanes > g.outputChannels {
+                // The channels past the last full block: the reference loop, one pixel at a time.
+                for pixel in firstPixel..<endPixel {
+                    let (sample, row, column) = position(g, pixel)
+                    referencePixel(g, image: input + sample * g.inputHeight * g.inputWidth * g.inputChannels,
+                                   outputRow: row, outputColumn: column, firstChannel: firstChannel,
+                                   weights: weights, bias: bias, output: output + pixel * g.outputChannels)
+                }
+                continue
+            }
+            var pixel = firstPixel
+            while pixel < endPixel {
+                let count = min(tileWidth, endPixel - pixel)
+                // A partial tile computes into scratch, then copies the pixels that exist.
+                let target = count == tileWidth ? output + pixel * g.outputChannels : spill
+                let origins = TileOrigins(g, input: input, firstPixel: pixel, count: count)
+                if wide {
+                    tile32(g, origins, zeros: zeros, firstChannel: firstChannel, weights: weights, layout: layout, bias: bias,
+                           output: target)
+                } else {
+                    tile16(g, origins, zeros: zeros, firstChannel: firstChannel, weights: weights, layout: layout, bias: bias,
+                           output: target)
+                }
+                if count < tileWidth {
+                    for index in 0..<count {
+                        (output + (pixel + index) * g.outputChannels + firstChannel)
+                            .update(from: spill + index * g.outputChannels + firstChannel, count: lanes)
                     }
-                    column += tileWidth
                 }
-                // Edge columns and the remaining interior ones: the reference path, for all channels
-                // of those columns; and the channels past the last full block, for the tiled columns.
-                for outputColumn in 0..<g.outputWidth {
-                    let tiled = outputColumn >= firstInterior && outputColumn < column
-                    let firstChannel = tiled ? fullChannels : 0
-                    if firstChannel == g.outputChannels { continue }
-                    referencePixel(g, image: image, outputRow: outputRow, outputColumn: outputColumn,
-                                   firstChannel: firstChannel, weights: weights, bias: bias,
-                                   output: rowOutput + outputColumn * g.outputChannels)
-                }
+                pixel += count
             }
         }
     }
 
-    typealias Vector = SIMD16<Float>
+    /// (sample, output row, output column) of an output pixel index.
+    @inline(__always)
+    private static func position(_ g: WindowGeometry, _ pixel: Int) -> (Int, Int, Int) {
+        let perSample = g.outputHeight * g.outputWidth
+        let inSample = pixel % perSample
+        return (pixel / perSample, inSample / g.outputWidth, inSample % g.outputWidth)
+    }
+
+    /// Where the windows of a tile's pixels start: their sample's image and top-left input position.
+    /// Pixels past the end of a partial tile get a row far outside the input, so they read zeros.
+    private struct TileOrigins {
+        var images: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>,
+                     UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>)
+        var rows: (Int, Int, Int, Int, Int, Int)
+        var columns: (Int, Int, Int, Int, Int, Int)
+        /// Whether the six pixels lie in one output row and their windows never leave the input
+        /// sideways: then only the kernel row needs a bounds check (the common case).
+        var uniform: Bool
+
+        @inline(__always)
+        init(_ g: WindowGeometry, input: UnsafePointer<Float>, firstPixel: Int, count: Int) {
+            func origin(_ index: Int) -> (UnsafePointer<Float>, Int, Int) {
+                guard index < count else { return (input, Int.min / 2, 0) }
+                let (sample, row, column) = position(g, firstPixel + index)
+                return (input + sample * g.inputHeight * g.inputWidth * g.inputChannels,
+                        row * g.strideHeight - g.paddingHeight, column * g.strideWidth - g.paddingWidth)
+            }
+            let o0 = origin(0), o1 = origin(1), o2 = origin(2), o3 = origin(3), o4 = origin(4), o5 = origin(5)
+            images = (o0.0, o1.0, o2.0, o3.0, o4.0, o5.0)
+            rows = (o0.1, o1.1, o2.1, o3.1, o4.1, o5.1)
+            columns = (o0.2, o1.2, o2.2, o3.2, o4.2, o5.2)
+            uniform = count == tileWidth && o0.1 == o5.1 && o0.0 == o5.0 && o0.2 >= 0
+                && o5.2 + g.kernelWidth <= g.inputWidth
+        }
+
+        /// The input pointers of the six pixels at kernel position (`kernelRow`, `kernelColumn`): the
+        /// input pixel, or the zero row where the window leaves the input.
+        @inline(__always)
+        func pointers(_ g: WindowGeometry, zeros: UnsafePointer<Float>, kernelRow: Int, kernelColumn: Int)
+            -> (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>,
+                UnsafePointer<Float>, UnsafePointer<Float>) {
+            if uniform {
+                let row = rows.0 + kernelRow
+                guard row >= 0, row < g.inputHeight else { return (zeros, zeros, zeros, zeros, zeros, zeros) }
+                let first = images.0 + (row * g.inputWidth + columns.0 + kernelColumn) * g.inputChannels
+                let step = g.strideWidth * g.inputChannels
+                return (first, first + step, first + 2 * step, first + 3 * step, first + 4 * step, first + 5 * step)
+            }
+            @inline(__always)
+            func pointer(_ image: UnsafePointer<Float>, _ top: Int, _ left: Int) -> UnsafePointer<Float> {
+                let row = top + kernelRow, column = left + kernelColumn
+                guard row >= 0, row < g.inputHeight, column >= 0, column < g.inputWidth else { return zeros }
+                return image + (row * g.inputWidth + column) * g.inputChannels
+            }
+            return (pointer(images.0, rows.0, columns.0), pointer(images.1, rows.1, columns.1),
+                    pointer(images.2, rows.2, columns.2), pointer(images.3, rows.3, columns.3),
+                    pointer(images.4, rows.4, columns.4), pointer(images.5, rows.5, columns.5))
+        }
+    }
 
     @inline(__always)
     private static func load(_ pointer: UnsafePointer<Float>) -> Vector {
@@ -67,34 +167,32 @@ enum ConvolutionTiled {
         UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: Vector.self)
     }
 
-    /// One tile: `tileWidth` columns from `firstColumn` × 16 channels from `firstChannel`.
+    /// One tile: six output pixels × 16 channels from `firstChannel`, written at `output` (the first
+    /// pixel's output; the others follow, `outputChannels` floats apart).
     @inline(__always)
-    private static func tile16(_ g: WindowGeometry, image: UnsafePointer<Float>, outputRow: Int, firstColumn: Int,
-                               firstChannel: Int, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                               output: UnsafeMutablePointer<Float>) {
+    private static func tile16(_ g: WindowGeometry, _ origins: TileOrigins, zeros: UnsafePointer<Float>,
+                               firstChannel: Int, weights: UnsafePointer<Float>, layout: WeightLayout,
+                               bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
         let start = bias.map { load($0 + firstChannel) } ?? Vector()
         var a0 = start, a1 = start, a2 = start, a3 = start, a4 = start, a5 = start
         let inputChannels = g.inputChannels
-        let step = g.strideWidth * inputChannels
         for kernelRow in 0..<g.kernelHeight {
-            let row = g.inputRow(outputRow, kernelRow)
-            if row < 0 || row >= g.inputHeight { continue }
             for kernelColumn in 0..<g.kernelWidth {
-                let x = image + (row * g.inputWidth + g.inputColumn(firstColumn, kernelColumn)) * inputChannels
-                var w = weights + (kernelRow * g.kernelWidth + kernelColumn) * inputChannels * g.outputChannels + firstChannel
+                let (x0, x1, x2, x3, x4, x5) = origins.pointers(g, zeros: zeros, kernelRow: kernelRow, kernelColumn: kernelColumn)
+                var w = weights + layout.offset(channel: firstChannel, tap: kernelRow * g.kernelWidth + kernelColumn)
                 for channel in 0..<inputChannels {
                     let weight = load(w)
-                    a0 = multiplyAdd(a0, Vector(repeating: x[channel]), weight)
-                    a1 = multiplyAdd(a1, Vector(repeating: x[channel + step]), weight)
-                    a2 = multiplyAdd(a2, Vector(repeating: x[channel + 2 * step]), weight)
-                    a3 = multiplyAdd(a3, Vector(repeating: x[channel + 3 * step]), weight)
-                    a4 = multiplyAdd(a4, Vector(repeating: x[channel + 4 * step]), weight)
-                    a5 = multiplyAdd(a5, Vector(repeating: x[channel + 5 * step]), weight)
-                    w += g.outputChannels
+                    a0 = multiplyAdd(a0, Vector(repeating: x0[channel]), weight)
+                    a1 = multiplyAdd(a1, Vector(repeating: x1[channel]), weight)
+                    a2 = multiplyAdd(a2, Vector(repeating: x2[channel]), weight)
+                    a3 = multiplyAdd(a3, Vector(repeating: x3[channel]), weight)
+                    a4 = multiplyAdd(a4, Vector(repeating: x4[channel]), weight)
+                    a5 = multiplyAdd(a5, Vector(repeating: x5[channel]), weight)
+                    w += layout.channelStride
                 }
             }
         }
-        let out = output + firstColumn * g.outputChannels + firstChannel
+        let out = output + firstChannel
         let pixel = g.outputChannels
         store(a0, out)
         store(a1, out + pixel)
@@ -104,28 +202,25 @@ enum ConvolutionTiled {
         store(a5, out + 5 * pixel)
     }
 
-    /// One tile: `tileWidth` columns from `firstColumn` × 32 channels from `firstChannel`.
+    /// One tile of 32 channels; otherwise as `tile16`.
     @inline(__always)
-    private static func tile32(_ g: WindowGeometry, image: UnsafePointer<Float>, outputRow: Int, firstColumn: Int,
-                               firstChannel: Int, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                               output: UnsafeMutablePointer<Float>) {
+    private static func tile32(_ g: WindowGeometry, _ origins: TileOrigins, zeros: UnsafePointer<Float>,
+                               firstChannel: Int, weights: UnsafePointer<Float>, layout: WeightLayout,
+                               bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
         let low = bias.map { load($0 + firstChannel) } ?? Vector()
         let high = bias.map { load($0 + firstChannel + 16) } ?? Vector()
         var a0 = low, a1 = low, a2 = low, a3 = low, a4 = low, a5 = low
         var b0 = high, b1 = high, b2 = high, b3 = high, b4 = high, b5 = high
         let inputChannels = g.inputChannels
-        let step = g.strideWidth * inputChannels
         for kernelRow in 0..<g.kernelHeight {
-            let row = g.inputRow(outputRow, kernelRow)
-            if row < 0 || row >= g.inputHeight { continue }
             for kernelColumn in 0..<g.kernelWidth {
-                let x = image + (row * g.inputWidth + g.inputColumn(firstColumn, kernelColumn)) * inputChannels
-                var w = weights + (kernelRow * g.kernelWidth + kernelColumn) * inputChannels * g.outputChannels + firstChannel
+                let (p0, p1, p2, p3, p4, p5) = origins.pointers(g, zeros: zeros, kernelRow: kernelRow, kernelColumn: kernelColumn)
+                var w = weights + layout.offset(channel: firstChannel, tap: kernelRow * g.kernelWidth + kernelColumn)
                 for channel in 0..<inputChannels {
                     let weightLow = load(w), weightHigh = load(w + 16)
-                    let x0 = Vector(repeating: x[channel]), x1 = Vector(repeating: x[channel + step])
-                    let x2 = Vector(repeating: x[channel + 2 * step]), x3 = Vector(repeating: x[channel + 3 * step])
-                    let x4 = Vector(repeating: x[channel + 4 * step]), x5 = Vector(repeating: x[channel + 5 * step])
+                    let x0 = Vector(repeating: p0[channel]), x1 = Vector(repeating: p1[channel])
+                    let x2 = Vector(repeating: p2[channel]), x3 = Vector(repeating: p3[channel])
+                    let x4 = Vector(repeating: p4[channel]), x5 = Vector(repeating: p5[channel])
                     a0 = multiplyAdd(a0, x0, weightLow)
                     b0 = multiplyAdd(b0, x0, weightHigh)
                     a1 = multiplyAdd(a1, x1, weightLow)
@@ -138,11 +233,11 @@ enum ConvolutionTiled {
                     b4 = multiplyAdd(b4, x4, weightHigh)
                     a5 = multiplyAdd(a5, x5, weightLow)
                     b5 = multiplyAdd(b5, x5, weightHigh)
-                    w += g.outputChannels
+                    w += layout.channelStride
                 }
             }
         }
-        let out = output + firstColumn * g.outputChannels + firstChannel
+        let out = output + firstChannel
         let pixel = g.outputChannels
         store(a0, out)
         store(b0, out + 16)
@@ -170,14 +265,9 @@ enum ConvolutionTiled {
             out.update(repeating: 0, count: count)
         }
         g.forEachTap(outputRow: outputRow, outputColumn: outputColumn) { inputPixel, tap in
-            let activations = image + inputPixel * g.inputChannels
-            let rows = weights + tap * g.inputChannels * g.outputChannels + firstChannel
-            for channel in 0..<g.inputChannels {
-                let activation = activations[channel]
-                if activation == 0 { continue }
-                let row = rows + channel * g.outputChannels
-                for index in 0..<count { out[index] = multiplyAdd(out[index], activation, row[index]) }
-            }
+            Convolution.accumulate(image + inputPixel * g.inputChannels, count: g.inputChannels,
+                                   rows: weights + tap * g.inputChannels * g.outputChannels + firstChannel,
+                                   width: count, stride: g.outputChannels, into: out)
         }
     }
 }

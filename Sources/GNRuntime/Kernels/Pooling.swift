@@ -2,10 +2,12 @@
 enum Pooling {
     /// Average pooling: the window sum (positions outside the input count as zeros) divided by
     /// `kernelHeight · kernelWidth` — PyTorch's `AvgPool2d(count_include_pad=True)`.
-    static func average(_ g: WindowGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+    /// Computes the output pixels `pixels` (all by default).
+    static func average(_ g: WindowGeometry, pixels: Range<Int>? = nil, input: UnsafePointer<Float>,
+                        output: UnsafeMutablePointer<Float>) {
         let channels = g.inputChannels
         let divisor = Float(g.kernelHeight * g.kernelWidth)
-        g.forEachOutput { sample, outputRow, outputColumn, outputPixel in
+        g.forEachOutput(pixels) { sample, outputRow, outputColumn, outputPixel in
             let image = input + sample * g.inputHeight * g.inputWidth * channels
             let out = output + outputPixel * channels
             out.update(repeating: 0, count: channels)
@@ -17,10 +19,12 @@ enum Pooling {
         }
     }
 
-    /// Max pooling: the largest value in the window, positions outside the input ignored.
-    static func maximum(_ g: WindowGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+    /// Max pooling: the largest value in the window, positions outside the input ignored. Computes the
+    /// output pixels `pixels` (all by default).
+    static func maximum(_ g: WindowGeometry, pixels: Range<Int>? = nil, input: UnsafePointer<Float>,
+                        output: UnsafeMutablePointer<Float>) {
         let channels = g.inputChannels
-        g.forEachOutput { sample, outputRow, outputColumn, outputPixel in
+        g.forEachOutput(pixels) { sample, outputRow, outputColumn, outputPixel in
             let image = input + sample * g.inputHeight * g.inputWidth * channels
             let out = output + outputPixel * channels
             out.update(repeating: -Float.infinity, count: channels)

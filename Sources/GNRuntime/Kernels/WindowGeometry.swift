@@ -25,18 +25,19 @@ struct WindowGeometry {
         outputColumn * strideWidth - paddingWidth + kernelColumn
     }
 
-    /// Calls `body` for every output position, in memory order, with the sample, the output row and
-    /// column, and the output pixel index (`(sample · outputHeight + row) · outputWidth + column`).
+    /// Output pixels of the whole batch.
+    var outputPixels: Int { batch * outputHeight * outputWidth }
+
+    /// Calls `body` for the output positions `pixels` (all by default), in memory order, with the
+    /// sample, the output row and column, and the output pixel index
+    /// (`(sample · outputHeight + row) · outputWidth + column`).
     @inline(__always)
-    func forEachOutput(_ body: (_ sample: Int, _ outputRow: Int, _ outputColumn: Int, _ outputPixel: Int) -> Void) {
-        var outputPixel = 0
-        for sample in 0..<batch {
-            for outputRow in 0..<outputHeight {
-                for outputColumn in 0..<outputWidth {
-                    body(sample, outputRow, outputColumn, outputPixel)
-                    outputPixel += 1
-                }
-            }
+    func forEachOutput(_ pixels: Range<Int>? = nil,
+                       _ body: (_ sample: Int, _ outputRow: Int, _ outputColumn: Int, _ outputPixel: Int) -> Void) {
+        let perSample = outputHeight * outputWidth
+        for outputPixel in pixels ?? 0..<outputPixels {
+            let inSample = outputPixel % perSample
+            body(outputPixel / perSample, inSample / outputWidth, inSample % outputWidth, outputPixel)
         }
     }
 

@@ -13,6 +13,10 @@ public struct ModelView {
     public let inputShape: TensorShape
     /// The number of QCFS layers.
     public private(set) var neuronLayerCount = 0
+    /// Whether the weights of the conv2d and linear layers whose output channels come in whole blocks
+    /// are in the packed layout (`WeightLayout.packed`) rather than the file's. Set by a host that
+    /// repacked its own copy of the bytes after validation.
+    var weightsArePacked = false
     /// Where the layer table starts.
     private let tableOffset: Int
 

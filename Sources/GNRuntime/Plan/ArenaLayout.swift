@@ -3,7 +3,7 @@
 ///
 /// ```
 /// [layer plans][input, channels-last][output running sum][predictions][membrane potentials]
-/// [outputs kept across steps][activations]
+/// [outputs kept across steps][kernel scratch][activations]
 /// ```
 struct ArenaLayout {
     /// Alignment of the arena and of every region in it.
@@ -25,6 +25,12 @@ struct ArenaLayout {
     var keptOffset = 0
     /// Bytes of the kept outputs.
     var keptBytes = 0
+    /// Scratch memory of the kernels (the convolution's zero row and spill tile), one part per thread.
+    var scratchOffset = 0
+    /// Bytes of kernel scratch of one thread.
+    var scratchStride = 0
+    /// Bytes of kernel scratch of all threads.
+    var scratchBytes = 0
     /// The activation region that layer outputs share according to their lifetimes.
     var activationOffset = 0
     /// Bytes of the activation region: its peak use.
@@ -69,6 +75,8 @@ struct LayerPlan {
     var members = 0
     /// The convolution kernel (conv2d layers).
     var convolution = ConvolutionChoice.reference
+    /// How the weights of a conv2d or linear layer are ordered.
+    var weightLayout = WeightLayout.plain(inputChannels: 0, outputChannels: 0)
     /// Whether the output depends on the input only, not on time: such layers run at the first step
     /// and keep their output.
     var isStatic = false

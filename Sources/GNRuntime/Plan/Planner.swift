@@ -23,6 +23,13 @@ enum Planner {
             if layer.kind == .conv2d {
                 plan.convolution = layer.output.channels % 32 == 0 ? .tiled32 : layer.output.channels >= 16 ? .tiled16 : .reference
             }
+            if layer.kind == .conv2d || layer.kind == .linear {
+                let inputChannels = model.shape(ofTensor: layer.inputA).channels
+                let lanes = model.weightsArePacked ? WeightLayout.packingLanes(outputChannels: layer.output.channels) : nil
+                plan.weightLayout = lanes.map {
+                    WeightLayout.packed(taps: max(1, layer.kernelHeight * layer.kernelWidth), inputChannels: inputChannels, lanes: $0)
+                } ?? WeightLayout.plain(inputChannels: inputChannels, outputChannels: layer.output.channels)
+            }
             if layer.kind == .qcfs {
                 plan.members = options.neuron == .groupNeuron ? options.members(ofNeuronLayer: neuronIndex) : 0
                 neuronIndex += 1
@@ -82,6 +89,21 @@ enum Planner {
             plans[index].bufferOffset = try cursor.take(bytes: plans[index].bufferBytes)
         }
         layout.keptBytes = cursor.offset - layout.keptOffset
+        // Kernel scratch: tiled convolutions, and linear layers (which run as tiled 1×1 convolutions
+        // over the samples when there are enough of them).
+        var scratchFloats = 0
+        for index in 0..<layerCount {
+            let layer = plans[index].layer
+            let tiled = plans[index].convolution != .reference
+                || (layer.kind == .linear && options.batch >= LayerJob.linearTileSamples)
+            if tiled {
+                scratchFloats = max(scratchFloats, model.shape(ofTensor: layer.inputA).channels
+                                        + ConvolutionTiled.tileWidth * layer.output.channels)
+            }
+        }
+        layout.scratchStride = try SizeCursor.bytes(count: 1, elements: scratchFloats)
+        layout.scratchOffset = try cursor.take(count: options.threads, elements: layout.scratchStride / 4)
+        layout.scratchBytes = cursor.offset - layout.scratchOffset
         layout.activationOffset = cursor.offset
 
         // Activation buffers: first fit, in layer order, among the buffers alive at each layer.

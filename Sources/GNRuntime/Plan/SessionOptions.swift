@@ -18,12 +18,17 @@ public struct SessionOptions {
     public var timeSteps: Int = 4
     /// The most samples one run may take.
     public var batch: Int = 1
+    /// Threads a run may use (1 … 64): the session plans kernel scratch for each.
+    public var threads: Int = 1
     /// Per-QCFS-layer member counts (0 = `members`), one entry per QCFS layer in file order, or nil.
     /// Borrowed: read while a session is planned, not kept.
     public var layerMembers: UnsafeBufferPointer<UInt32>? = nil
 
     /// The defaults: Group Neurons of 4 members, 4 time steps, batch 1, no per-layer override.
     public init() {}
+
+    /// The most threads a session may use.
+    public static let maxThreads = 64
 
     /// The largest `timeSteps × batch` a session accepts.
     static let maxSampleSteps = Int(Int32.max)
@@ -38,6 +43,9 @@ public struct SessionOptions {
         let (sampleSteps, overflow) = timeSteps.multipliedReportingOverflow(by: batch)
         guard !overflow, sampleSteps <= SessionOptions.maxSampleSteps else {
             throw GNError(.invalidOption, "time_steps x batch exceeds 2^31 - 1")
+        }
+        guard (1...SessionOptions.maxThreads).contains(threads) else {
+            throw GNError(.invalidOption, "threads must be in 1...64", actual: threads)
         }
         guard (1...GroupNeuron.maxMembers).contains(members) else {
             throw GNError(.invalidOption, "tau must be in 1...64", actual: members)

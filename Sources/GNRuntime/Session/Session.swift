@@ -38,6 +38,10 @@ public struct Session {
     private(set) var lastRunSamples = 0
     /// Sees every layer's output during runs (for analysis and tests); nil by default, and free then.
     public var observer: LayerObserver?
+    /// The threads layers are spread over (nil: the calling thread only).
+    public private(set) var workers: Workers?
+    /// The most workers the plan has scratch memory for.
+    public let threads: Int
 
     /// The bytes of scratch memory `arenaBytes` needs to plan a session of `model`.
     public static func scratchBytes(for model: ModelView) -> Int {
@@ -81,6 +85,16 @@ public struct Session {
         self.neuron = options.neuron
         self.batch = options.batch
         self.arena = base
+        self.threads = options.threads
+    }
+
+    /// Spreads later runs over `workers` (nil: the calling thread only). Their count must not exceed
+    /// the `threads` the session was planned for, whose scratch memory they use.
+    public mutating func setWorkers(_ workers: Workers?) throws(GNError) {
+        if let workers, workers.count < 1 || workers.count > threads {
+            throw GNError(.invalidOption, "more workers than the session was planned for", expected: threads, actual: workers.count)
+        }
+        self.workers = workers.flatMap { $0.count > 1 ? $0 : nil }
     }
 
     /// Time steps a run computes: T, or 1 in ANN mode.
@@ -119,7 +133,7 @@ public struct Session {
         resetState(samples: samples)
         for step in 0..<layout.steps {
             for index in 0..<model.layerCount where step == 0 || !plans[index].isStatic {
-                execute(plans[index], samples: samples)
+                execute(index, samples: samples)
                 if let observer {
                     let plan = plans[index]
                     observer.function(observer.context, index, step, UnsafePointer(floats(at: plan.outputOffset)),
@@ -203,61 +217,18 @@ public struct Session {
         }
     }
 
-    /// Runs one layer for `samples` samples.
-    private func execute(_ plan: LayerPlan, samples: Int) {
-        let layer = plan.layer
-        let input = UnsafePointer(floats(at: plan.inputAOffset))
-        let output = floats(at: plan.outputOffset)
-        let inputShape = model.shape(ofTensor: layer.inputA)
-        let count = samples * layer.output.elementCount
-        switch layer.kind {
-        case .conv2d:
-            let g = geometry(layer, inputShape, samples)
-            switch plan.convolution {
-            case .reference:
-                Convolution.reference(g, input: input, weights: layer.weights!, bias: layer.bias, output: output)
-            case .tiled16, .tiled32:
-                ConvolutionTiled.run(g, wide: plan.convolution == .tiled32, input: input, weights: layer.weights!,
-                                     bias: layer.bias, output: output)
-            }
-        case .linear:
-            Linear.reference(batch: samples, inputCount: inputShape.channels, outputCount: layer.output.channels,
-                             input: input, weights: layer.weights!, bias: layer.bias, output: output)
-        case .avgPool2d:
-            Pooling.average(geometry(layer, inputShape, samples), input: input, output: output)
-        case .maxPool2d:
-            Pooling.maximum(geometry(layer, inputShape, samples), input: input, output: output)
-        case .globalAvgPool:
-            Pooling.globalAverage(batch: samples, pixels: inputShape.height * inputShape.width,
-                                  channels: inputShape.channels, input: input, output: output)
-        case .flatten:
-            break  // a view: the output is the input's memory
-        case .add:
-            Elementwise.add(input, floats(at: plan.inputBOffset), into: output, count: count)
-        case .affine:
-            Elementwise.affine(input, scale: layer.weights!, shift: layer.bias!, into: output,
-                               pixels: samples * layer.output.height * layer.output.width,
-                               channels: layer.output.channels)
-        case .qcfs:
-            switch neuron {
-            case .ann:
-                QCFS.apply(input, into: output, count: count, levels: layer.levels, threshold: layer.threshold)
-            case .groupNeuron:
-                GroupNeuron.step(input, membrane: floats(at: plan.membraneOffset), into: output, count: count,
-                                 members: plan.members, threshold: layer.threshold)
-            case .integrateAndFire:
-                IntegrateAndFire.step(input, membrane: floats(at: plan.membraneOffset), into: output, count: count,
-                                      threshold: layer.threshold)
-            }
+    /// Runs one layer for `samples` samples, on the workers when there are several.
+    private func execute(_ index: Int, samples: Int) {
+        let plan = plans[index]
+        let job = LayerJob(plan: plan, inputShape: model.shape(ofTensor: plan.layer.inputA), neuron: neuron,
+                           samples: samples, arena: arena, scratchOffset: layout.scratchOffset,
+                           scratchStride: layout.scratchStride)
+        let tasks = job.taskCount
+        if tasks == 0 { return }
+        if let workers, tasks > 1 {
+            withUnsafePointer(to: job) { workers.dispatch(workers.context, UnsafeRawPointer($0), LayerJob.entry, tasks) }
+        } else {
+            job.run(worker: 0, tasks: 0..<tasks)
         }
-    }
-
-    private func geometry(_ layer: Layer, _ input: TensorShape, _ samples: Int) -> WindowGeometry {
-        WindowGeometry(batch: samples, inputHeight: input.height, inputWidth: input.width,
-                       inputChannels: input.channels, outputHeight: layer.output.height,
-                       outputWidth: layer.output.width, outputChannels: layer.output.channels,
-                       kernelHeight: layer.kernelHeight, kernelWidth: layer.kernelWidth,
-                       strideHeight: layer.strideHeight, strideWidth: layer.strideWidth,
-                       paddingHeight: layer.paddingHeight, paddingWidth: layer.paddingWidth)
     }
 }

@@ -41,6 +41,7 @@ class SessionOptions(ctypes.Structure):
         ("tau", ctypes.c_uint32),
         ("time_steps", ctypes.c_uint32),
         ("batch", ctypes.c_uint32),
+        ("threads", ctypes.c_uint32),
         ("layer_tau", ctypes.POINTER(ctypes.c_uint32)),
         ("layer_tau_count", ctypes.c_size_t),
     ]

@@ -21,16 +21,15 @@ class Session:
     (``"gn"``) or with IF neurons (``"if"``), for ``T`` time steps, on up to ``batch`` samples per run.
 
     ``tau`` is one member count for every QCFS layer, or a sequence with one entry per QCFS layer
-    (0 = use 4). ``threads`` must be 1 for now. Close it with ``close`` or a ``with`` block.
+    (0 = use 4). ``threads`` > 1 spreads each layer over a pool of threads that lives as long as the
+    session. Close it with ``close`` or a ``with`` block.
     """
 
     def __init__(self, model: Model, neuron: str = "gn", tau: Union[int, Sequence[int]] = 4, T: int = 4,
                  batch: int = 1, threads: int = 1) -> None:
         if neuron not in NEURONS:
             raise ValueError(f"neuron must be one of {sorted(NEURONS)}, not {neuron!r}")
-        if threads != 1:
-            raise ValueError("threads: only 1 is supported by this version of the runtime")
-        for name, value in (("T", T), ("batch", batch)):
+        for name, value in (("T", T), ("batch", batch), ("threads", threads)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or not 0 <= value < 2**32:
                 raise ValueError(f"{name} must be an integer in 0 ... 2^32 - 1, not {value!r}")
         lib = library()
@@ -38,6 +37,7 @@ class Session:
         options.neuron = NEURONS[neuron]
         options.time_steps = int(T)
         options.batch = int(batch)
+        options.threads = int(threads)
         layer_tau = None
         if isinstance(tau, (int, np.integer)) and not isinstance(tau, bool):
             if not 0 <= tau < 2**32:

@@ -74,8 +74,8 @@ def test_option_errors_carry_the_runtime_message(model_bytes: bytes) -> None:
             gnruntime.Session(model, T=65536, batch=65536)
         with pytest.raises(ValueError, match="neuron"):
             gnruntime.Session(model, neuron="relu")
-        with pytest.raises(ValueError, match="threads"):
-            gnruntime.Session(model, threads=2)
+        with pytest.raises(gnruntime.InvalidOptionError, match="threads must be in 1...64"):
+            gnruntime.Session(model, threads=0)
 
 
 def test_bad_models(model_bytes: bytes, tmp_path) -> None:
@@ -99,6 +99,18 @@ def test_maxpool_is_refused_in_spiking_sessions() -> None:
             gnruntime.Session(model, "gn")
         with gnruntime.Session(model, "ann") as session:
             session.run(np.zeros((1, 2, 8, 8), dtype=np.float32))
+
+
+def test_threads_give_the_same_results(model_bytes: bytes) -> None:
+    x = np.random.default_rng(5).random((8, 2, 8, 8), dtype=np.float32)
+    with gnruntime.Model.load(model_bytes) as model:
+        results = []
+        for threads in (1, 2, 3):
+            with gnruntime.Session(model, "gn", tau=3, T=4, batch=8, threads=threads) as session:
+                results.append((session.run(x), session.predictions()))
+    for output, predictions in results[1:]:
+        np.testing.assert_array_equal(output, results[0][0])
+        np.testing.assert_array_equal(predictions, results[0][1])
 
 
 def test_lifetimes(model_bytes: bytes) -> None:

@@ -1,0 +1,58 @@
+/// Where the weight of output channel `o`, kernel position `tap` and input channel `c` lies.
+///
+/// Model files store weights as `[tap][c][o]` (`plain`). A runtime that owns its copy of a model
+/// repacks the weights of conv2d and linear layers whose output channels come in whole blocks into
+/// `[o / lanes][tap][c][o % lanes]` (`packed`): one block's weights are then contiguous, so the
+/// tiled kernels stream them sequentially instead of with a power-of-two stride that makes cache lines
+/// collide. The values are the same; only their order differs, so results do not change.
+struct WeightLayout {
+    /// Output channels per block.
+    var lanes: Int
+    /// Floats between the first weights of consecutive blocks.
+    var blockStride: Int
+    /// Floats between consecutive kernel positions.
+    var tapStride: Int
+    /// Floats between consecutive input channels.
+    var channelStride: Int
+
+    /// The file's layout `[tap][c][o]`.
+    static func plain(inputChannels: Int, outputChannels: Int) -> WeightLayout {
+        WeightLayout(lanes: outputChannels, blockStride: 0, tapStride: inputChannels * outputChannels,
+                     channelStride: outputChannels)
+    }
+
+    /// The blocked layout `[o / lanes][tap][c][o % lanes]`.
+    static func packed(taps: Int, inputChannels: Int, lanes: Int) -> WeightLayout {
+        WeightLayout(lanes: lanes, blockStride: taps * inputChannels * lanes, tapStride: inputChannels * lanes,
+                     channelStride: lanes)
+    }
+
+    /// The block width a layer with `outputChannels` is packed with, or nil when its channels do not
+    /// come in whole blocks (it then keeps the file's layout).
+    static func packingLanes(outputChannels: Int) -> Int? {
+        outputChannels % 32 == 0 ? 32 : outputChannels % 16 == 0 ? 16 : nil
+    }
+
+    /// The offset of the weight of output channel `channel` (the first of a run within one block),
+    /// kernel position `tap` and input channel 0.
+    @inline(__always)
+    func offset(channel: Int, tap: Int) -> Int {
+        (channel / lanes) * blockStride + tap * tapStride + channel % lanes
+    }
+
+    /// Copies `taps × inputChannels × outputChannels` weights from the file's layout into the packed
+    /// layout with `lanes`-wide blocks.
+    static func pack(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>, taps: Int,
+                     inputChannels: Int, outputChannels: Int, lanes: Int) {
+        let plain = WeightLayout.plain(inputChannels: inputChannels, outputChannels: outputChannels)
+        let packed = WeightLayout.packed(taps: taps, inputChannels: inputChannels, lanes: lanes)
+        for tap in 0..<taps {
+            for channel in 0..<inputChannels {
+                for block in stride(from: 0, to: outputChannels, by: lanes) {
+                    (destination + packed.offset(channel: block, tap: tap) + channel * lanes)
+                        .update(from: source + plain.offset(channel: block, tap: tap) + channel * outputChannels, count: lanes)
+                }
+            }
+        }
+    }
+}
