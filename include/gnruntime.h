@@ -95,6 +95,14 @@ typedef enum gn_neuron_kind {
     GN_NEURON_IF = 2      /* integrate-and-fire neurons (the baseline) */
 } gn_neuron_kind;
 
+/* The order in which a spiking session computes layers and time steps; both give the same results,
+   bit for bit. */
+typedef enum gn_schedule {
+    GN_SCHEDULE_LAYER_BY_LAYER = 0,  /* each layer computes all T steps at once: faster; activations
+                                        take T times the memory, membranes one layer's (default) */
+    GN_SCHEDULE_STEP_BY_STEP = 1     /* the network runs once per step: the least memory */
+} gn_schedule;
+
 /* Layer kinds; the values are those of the model file (docs/model-format.md). */
 typedef enum gn_layer_kind {
     GN_LAYER_CONV2D = 1,
@@ -137,9 +145,11 @@ typedef struct gn_layer_info {
 } gn_layer_info;
 
 /* Called by a session right after each layer runs (see gn_session_set_observer): `context` as given,
-   the layer index, the time step (0-based), and the layer's output for every sample of the run, as
-   `count` floats in channels-last order ([sample][height][width][channels]; the layer's shape is in
-   gn_layer_info). `output` is valid only during the call. Called on the thread running the session. */
+   the layer index, the time step (0-based), and the layer's output at that step for every sample of
+   the run, as `count` floats in channels-last order ([sample][height][width][channels]; the layer's
+   shape is in gn_layer_info). Step by step, the calls come step after step; layer by layer, a layer's
+   steps come one after another once it has run. `output` is valid only during the call. Called on
+   the thread running the session. */
 typedef void (*gn_layer_observer)(void *context, size_t layer, size_t step, const float *output, size_t count);
 
 /* Options of a session. Start from gn_session_options_default() and change what you need. */
@@ -150,6 +160,7 @@ typedef struct gn_session_options {
     uint32_t batch;            /* the most samples one run may take, >= 1; default 1 */
     uint32_t threads;          /* threads a run uses, 1 ... 64; > 1 starts a persistent pool with the
                                   session (threads - 1 workers, which sleep when idle); default 1 */
+    gn_schedule schedule;      /* default GN_SCHEDULE_LAYER_BY_LAYER */
     /* Optional per-layer tau: layer_tau_count entries, one per qcfs layer in model order, each 0
        (use tau) or 1 ... GN_MAX_TAU. NULL for none. Borrowed: read during gn_session_create only. */
     const uint32_t *layer_tau;
@@ -208,7 +219,8 @@ GN_API gn_status gn_model_layer(const gn_model *model, size_t index, gn_layer_in
 
 /* ---- Sessions ----------------------------------------------------------------------------------- */
 
-/* The default options: Group Neurons, tau = 4, T = 4, batch 1, 1 thread, no per-layer tau. Never fails. */
+/* The default options: Group Neurons, tau = 4, T = 4, batch 1, 1 thread, layer by layer, no per-layer
+   tau. Never fails. */
 GN_API gn_session_options gn_session_options_default(void);
 
 /* The bytes of arena a session of `model` under `options` needs (for gn_session_create_in_arena).

@@ -75,3 +75,39 @@ final class ExactnessTests: XCTestCase {
         }
     }
 }
+
+/// Layer by layer and step by step compute the same thing, bit for bit, and the observer sees the
+/// same layer outputs (in another order).
+final class ScheduleTests: XCTestCase {
+    func testSchedulesAgreeBitForBit() throws {
+        let models = [try RandomNetworks.vgg(seed: 2, dyadic: false), try RandomNetworks.resnet(seed: 3, dyadic: false),
+                      try ReferenceNetworks.build(.init(architecture: .resnet20, weights: .kaiming(seed: 5))).serialize()]
+        for bytes in models {
+            let model = try loadModel(bytes)
+            let input = randomInput(count: 3 * model.view.inputShape.elementCount, seed: 2, dyadic: false)
+            for (neuron, tau, steps) in [(NeuronKind.groupNeuron, 2, 4), (.groupNeuron, 8, 1), (.integrateAndFire, 4, 5)] {
+                var layer = options(neuron, tau: tau, T: steps, batch: 3)
+                layer.schedule = .layerByLayer
+                var step = layer
+                step.schedule = .stepByStep
+                let a = try runModel(model, layer, input: input)
+                let b = try runModel(model, step, input: input)
+                XCTAssertEqual(bitPatterns(a.output), bitPatterns(b.output), "\(neuron) T=\(steps)")
+                XCTAssertEqual(a.predictions, b.predictions)
+                XCTAssertEqual(a.spikes, b.spikes)
+                // Without an observer too, and with fewer samples than the batch.
+                for sessionOptions in [layer, step] {
+                    let handle = try SessionHandle.create(model: model, options: sessionOptions)
+                    var output = [Float](repeating: .nan, count: 2 * model.view.outputShape.elementCount)
+                    try input.withUnsafeBufferPointer { input in
+                        try output.withUnsafeMutableBufferPointer { output in
+                            try handle.session.run(input: UnsafeBufferPointer(rebasing: input[..<(2 * model.view.inputShape.elementCount)]),
+                                                   samples: 2, output: output)
+                        }
+                    }
+                    XCTAssertEqual(bitPatterns(output), bitPatterns(Array(a.output.prefix(output.count))))
+                }
+            }
+        }
+    }
+}

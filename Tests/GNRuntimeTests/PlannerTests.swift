@@ -14,10 +14,11 @@ final class PlannerTests: XCTestCase {
         return (view, layout, plans, model)
     }
 
-    /// Byte range of tensor `id`'s storage.
+    /// Byte range of tensor `id`'s storage (all the steps it holds).
     private func range(of id: Int, _ view: ModelView, _ layout: ArenaLayout, _ plans: [LayerPlan], batch: Int) -> Range<Int> {
         let start = id == 0 ? layout.inputOffset : plans[id - 1].outputOffset
-        return start..<(start + batch * view.shape(ofTensor: id).elementCount * 4)
+        let slices = id == 0 ? 1 : plans[id - 1].slices
+        return start..<(start + batch * slices * view.shape(ofTensor: id).elementCount * 4)
     }
 
     /// Checks, layer by layer as a step executes, that the output a layer writes overlaps nothing
@@ -35,7 +36,9 @@ final class PlannerTests: XCTestCase {
             }
         }
         lastRead[n] = Int.max
-        let keptAcrossSteps = layout.steps > 1
+        // Step by step, static outputs read at later steps must survive every layer; layer by layer
+        // each layer runs once.
+        let keptAcrossSteps = layout.steps > 1 && options.schedule == .stepByStep
         for index in 0..<n {
             let written = range(of: index + 1, view, layout, plans, batch: options.batch)
             XCTAssertLessThanOrEqual(written.upperBound, layout.totalBytes, file: file, line: line)
@@ -68,20 +71,31 @@ final class PlannerTests: XCTestCase {
             for dyadic in [false, true] {
                 for model in [try RandomNetworks.vgg(seed: seed, dyadic: dyadic), try RandomNetworks.resnet(seed: seed, dyadic: dyadic)] {
                     for (neuron, steps) in [(NeuronKind.ann, 1), (.groupNeuron, 1), (.groupNeuron, 4), (.integrateAndFire, 3)] {
-                        try assertNoConflicts(model, options(neuron, tau: 2, T: steps, batch: Int(seed)))
+                        for schedule in [Schedule.layerByLayer, .stepByStep] {
+                            var sessionOptions = options(neuron, tau: 2, T: steps, batch: Int(seed))
+                            sessionOptions.schedule = schedule
+                            try assertNoConflicts(model, sessionOptions)
+                        }
                     }
                 }
             }
         }
         for architecture in ReferenceNetworks.Architecture.allCases {
             let model = try ReferenceNetworks.build(.init(architecture: architecture)).serialize()
-            try assertNoConflicts(model, options(.groupNeuron, tau: 4, T: 4, batch: 2))
+            for schedule in [Schedule.layerByLayer, .stepByStep] {
+                var sessionOptions = options(.groupNeuron, tau: 4, T: 4, batch: 2)
+                sessionOptions.schedule = schedule
+                try assertNoConflicts(model, sessionOptions)
+            }
         }
     }
 
     func testStaticLayersRunOnceAndAreKept() throws {
-        // conv → affine → qcfs: with T > 1 the conv and the affine depend on the input alone.
-        let (view, layout, plans, model) = try plan(try RandomNetworks.vgg(seed: 1, dyadic: false), options(.groupNeuron, T: 4))
+        // conv → affine → qcfs: with T > 1 the conv and the affine depend on the input alone; step by
+        // step their output is kept across steps.
+        var stepByStep = options(.groupNeuron, T: 4)
+        stepByStep.schedule = .stepByStep
+        let (view, layout, plans, model) = try plan(try RandomNetworks.vgg(seed: 1, dyadic: false), stepByStep)
         defer { withExtendedLifetime(model) {} }
         XCTAssertEqual(plans.prefix(3).map(\.isStatic), [true, true, false])
         XCTAssertTrue(plans.dropFirst(2).allSatisfy { !$0.isStatic })
@@ -100,20 +114,26 @@ final class PlannerTests: XCTestCase {
         // The figures follow from the shapes: VGG-16 in ANN mode needs the input, its two largest
         // activations (2 × 64×32×32 floats), the plan table and the convolution scratch (a zero row and
         // a tile of outputs); with GN at T = 4 add one membrane per QCFS output (1.09 MiB) and the
-        // first conv's output, kept across steps (256 KiB).
-        let budgets: [(ReferenceNetworks.Architecture, NeuronKind, Int, Int, Int)] = [
-            // architecture, neuron, T, batch, bytes
-            (.vgg16, .ann, 1, 1, 560_832),
-            (.vgg16, .groupNeuron, 4, 1, 1_961_664),
-            (.resnet20, .groupNeuron, 4, 1, 1_043_776),
-            (.resnet20, .groupNeuron, 4, 32, 32_916_416),
-            (.resnet18, .groupNeuron, 4, 1, 3_316_224),
+        // first conv's output, kept across steps (256 KiB). Layer by layer, activations hold all 4 steps
+        // (the two largest: 2 × 4 × 256 KiB) and one membrane block serves every neuron layer in turn.
+        let budgets: [(ReferenceNetworks.Architecture, NeuronKind, Int, Int, Schedule, Int)] = [
+            // architecture, neuron, T, batch, schedule, bytes
+            (.vgg16, .ann, 1, 1, .layerByLayer, 560_832),
+            (.vgg16, .groupNeuron, 4, 1, .stepByStep, 1_961_664),
+            (.vgg16, .groupNeuron, 4, 1, .layerByLayer, 2_658_880),
+            (.resnet20, .groupNeuron, 4, 1, .stepByStep, 1_043_776),
+            (.resnet20, .groupNeuron, 4, 1, .layerByLayer, 946_688),
+            (.resnet20, .groupNeuron, 4, 32, .stepByStep, 32_916_416),
+            (.resnet18, .groupNeuron, 4, 1, .stepByStep, 3_316_224),
+            (.resnet18, .groupNeuron, 4, 1, .layerByLayer, 3_710_592),
         ]
-        for (architecture, neuron, steps, batch, budget) in budgets {
+        for (architecture, neuron, steps, batch, schedule, budget) in budgets {
             let model = try ReferenceNetworks.build(.init(architecture: architecture)).serialize()
-            let layout = try plan(model, options(neuron, tau: 4, T: steps, batch: batch)).1
+            var sessionOptions = options(neuron, tau: 4, T: steps, batch: batch)
+            sessionOptions.schedule = schedule
+            let layout = try plan(model, sessionOptions).1
             XCTAssertEqual(Double(layout.totalBytes), Double(budget), accuracy: Double(budget) * 0.01,
-                           "\(architecture) \(neuron) T=\(steps) batch \(batch): \(layout.totalBytes) bytes")
+                           "\(architecture) \(neuron) T=\(steps) batch \(batch) \(schedule): \(layout.totalBytes) bytes")
         }
     }
 }

@@ -22,8 +22,14 @@ final class ZeroAllocationTests: XCTestCase {
             let model = CAPI.load(bytes)
             defer { gn_model_free(model) }
             let kinds = index == 2 ? [GN_NEURON_ANN] : [GN_NEURON_ANN, GN_NEURON_GROUP, GN_NEURON_IF]
-            for kind in kinds {
-                let session = CAPI.session(model, CAPI.options(kind, tau: 4, steps: 4, batch: 2))
+            for (kind, schedule, threads) in kinds.flatMap({ kind in
+                [(kind, GN_SCHEDULE_LAYER_BY_LAYER, UInt32(1)), (kind, GN_SCHEDULE_STEP_BY_STEP, UInt32(1)),
+                 (kind, GN_SCHEDULE_LAYER_BY_LAYER, UInt32(2))]
+            }) {
+                var sessionOptions = CAPI.options(kind, tau: 4, steps: 4, batch: 2)
+                sessionOptions.schedule = schedule
+                sessionOptions.threads = threads
+                let session = CAPI.session(model, sessionOptions)
                 defer { gn_session_free(session) }
                 let input = randomInput(count: 2 * CAPI.inputCount(model), seed: 1, dyadic: false)
                 var output = [Float](repeating: 0, count: 2 * CAPI.outputCount(model))
@@ -60,7 +66,7 @@ final class ZeroAllocationTests: XCTestCase {
                                 XCTAssertEqual(statuses, [GN_STATUS_OK, GN_STATUS_OK, GN_STATUS_OK, GN_STATUS_OK, GN_STATUS_OK,
                                                           GN_STATUS_OK, GN_STATUS_INVALID_INPUT])
                                 XCTAssertGreaterThanOrEqual(observed, steps * 5, "the observer saw every layer")
-                                XCTAssertEqual(heapCalls, 0, "model \(index), neuron \(kind.rawValue): \(heapCalls) heap calls during runs")
+                                XCTAssertEqual(heapCalls, 0, "model \(index), neuron \(kind.rawValue), schedule \(schedule.rawValue), \(threads) threads: \(heapCalls) heap calls during runs")
                                 _ = try XCTUnwrap(output.first)
                             }
                         }

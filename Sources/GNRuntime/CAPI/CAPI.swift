@@ -71,6 +71,10 @@ private func sessionOptions(_ pointer: UnsafePointer<gn_session_options>?) throw
     swiftOptions.timeSteps = Int(options.time_steps)
     swiftOptions.batch = Int(options.batch)
     swiftOptions.threads = Int(options.threads)
+    guard let schedule = Schedule(rawValue: UInt32(options.schedule.rawValue)) else {
+        throw GNError(.invalidOption, "schedule is not a gn_schedule", actual: Int(options.schedule.rawValue))
+    }
+    swiftOptions.schedule = schedule
     if let layerTau = options.layer_tau {
         swiftOptions.layerMembers = UnsafeBufferPointer(start: layerTau, count: options.layer_tau_count)
     } else if options.layer_tau_count != 0 {
@@ -238,7 +242,7 @@ public func cSessionOptionsDefault() -> gn_session_options {
     return gn_session_options(
         neuron: gn_neuron_kind(defaults.neuron.rawValue), tau: UInt32(defaults.members),
         time_steps: UInt32(defaults.timeSteps), batch: UInt32(defaults.batch), threads: UInt32(defaults.threads),
-        layer_tau: nil, layer_tau_count: 0)
+        schedule: gn_schedule(defaults.schedule.rawValue), layer_tau: nil, layer_tau_count: 0)
 }
 
 /// The C function `gn_session_arena_size`; documented in include/gnruntime.h.

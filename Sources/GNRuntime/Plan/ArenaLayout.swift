@@ -17,7 +17,8 @@ struct ArenaLayout {
     var outputSumOffset = 0
     /// The running prediction of each step: `steps × batch` Int32.
     var predictionsOffset = 0
-    /// The membrane potentials of every neuron layer, one block per layer.
+    /// The membrane potentials: one block per neuron layer when step by step; one block, shared by
+    /// every neuron layer in turn, when layer by layer.
     var membraneOffset = 0
     /// Bytes of all membrane potentials.
     var membraneBytes = 0
@@ -77,9 +78,14 @@ struct LayerPlan {
     var convolution = ConvolutionChoice.reference
     /// How the weights of a conv2d or linear layer are ordered.
     var weightLayout = WeightLayout.plain(inputChannels: 0, outputChannels: 0)
-    /// Whether the output depends on the input only, not on time: such layers run at the first step
-    /// and keep their output.
+    /// Whether the output depends on the input only, not on time: such layers run once (at the first
+    /// step, when step by step) and their output serves every step.
     var isStatic = false
+    /// Time steps the output holds: T for a time-dependent layer of a layer-by-layer session, else 1.
+    var slices = 1
+    /// Time steps input A and input B hold.
+    var inputASlices = 1
+    var inputBSlices = 1
 
     // Planning bookkeeping for the output tensor of this layer.
     /// The last layer that reads this output (`layerCount` for the model output, `Int.max` for outputs

@@ -9,8 +9,11 @@ enum Planner {
         try options.validate(for: model)
         let layerCount = model.layerCount
         let spiking = options.neuron != .ann
-        // With several steps, layers that depend on the input alone run once and keep their output.
-        let keepsStatic = spiking && options.timeSteps > 1
+        let layerByLayer = spiking && options.computesLayerByLayer
+        // With several steps, layers that depend on the input alone run once: step by step they keep
+        // their output across steps; layer by layer their output holds one step, which serves all.
+        let keepsStatic = spiking && options.timeSteps > 1 && !layerByLayer
+        let findsStatic = spiking && options.timeSteps > 1
 
         // Decode layers, choose members, mark static layers.
         var neuronIndex = 0
@@ -35,7 +38,10 @@ enum Planner {
                 neuronIndex += 1
             }
             let staticInputs = isStatic(layer.inputA, plans) && (layer.inputB < 0 || isStatic(layer.inputB, plans))
-            plan.isStatic = keepsStatic && layer.kind != .qcfs && staticInputs
+            plan.isStatic = findsStatic && layer.kind != .qcfs && staticInputs
+            plan.slices = layerByLayer && !plan.isStatic ? options.steps : 1
+            plan.inputASlices = layer.inputA == 0 ? 1 : plans[layer.inputA - 1].slices
+            plan.inputBSlices = layer.inputB <= 0 ? 1 : plans[layer.inputB - 1].slices
             plan.lastUse = index == layerCount - 1 ? Int.max : index
             (plans + index).initialize(to: plan)
         }
@@ -47,7 +53,7 @@ enum Planner {
                 let tensor = slot == 0 ? layer.inputA : layer.inputB
                 guard tensor > 0 else { continue }
                 let producer = tensor - 1
-                let keep = plans[producer].isStatic && !plans[index].isStatic
+                let keep = keepsStatic && plans[producer].isStatic && !plans[index].isStatic
                 plans[producer].lastUse = keep ? Int.max : max(plans[producer].lastUse, index)
             }
         }
@@ -59,7 +65,9 @@ enum Planner {
             if owner == newBuffer {
                 plans[index].bufferOwner = index
                 plans[index].bufferLastUse = plans[index].lastUse
-                plans[index].bufferBytes = try SizeCursor.bytes(count: options.batch, elements: plans[index].layer.output.elementCount)
+                let (samples, overflow) = options.batch.multipliedReportingOverflow(by: plans[index].slices)
+                guard !overflow else { throw SizeCursor.overflowError }
+                plans[index].bufferBytes = try SizeCursor.bytes(count: samples, elements: plans[index].layer.output.elementCount)
             } else {
                 plans[index].bufferOwner = owner
                 if owner >= 0 {
@@ -78,7 +86,15 @@ enum Planner {
         layout.outputSumOffset = try cursor.take(count: options.batch, elements: model.outputShape.elementCount)
         layout.predictionsOffset = try cursor.take(count: options.batch, elements: layout.steps)
         layout.membraneOffset = cursor.offset
-        if spiking {
+        if spiking && layerByLayer {
+            // Layer by layer, a neuron layer's potentials live while it runs: one block for all.
+            var largest = 0
+            for index in 0..<layerCount where plans[index].layer.kind == .qcfs {
+                largest = max(largest, plans[index].layer.output.elementCount)
+            }
+            let shared = try cursor.take(count: options.batch, elements: largest)
+            for index in 0..<layerCount where plans[index].layer.kind == .qcfs { plans[index].membraneOffset = shared }
+        } else if spiking {
             for index in 0..<layerCount where plans[index].layer.kind == .qcfs {
                 plans[index].membraneOffset = try cursor.take(count: options.batch, elements: plans[index].layer.output.elementCount)
             }
@@ -95,7 +111,7 @@ enum Planner {
         for index in 0..<layerCount {
             let layer = plans[index].layer
             let tiled = plans[index].convolution != .reference
-                || (layer.kind == .linear && options.batch >= LayerJob.linearTileSamples)
+                || (layer.kind == .linear && options.batch * plans[index].slices >= LayerJob.linearTileSamples)
             if tiled {
                 scratchFloats = max(scratchFloats, model.shape(ofTensor: layer.inputA).channels
                                         + ConvolutionTiled.tileWidth * layer.output.channels)
@@ -169,7 +185,10 @@ enum Planner {
             let tensor = slot == 0 ? layer.inputA : layer.inputB
             guard tensor > 0 else { continue }
             let owner = plans[tensor - 1].bufferOwner
-            if owner >= 0 && plans[owner].bufferLastUse == index { return owner }
+            // Only into an input of the same size (an input of one step cannot hold T steps).
+            if owner >= 0 && plans[owner].bufferLastUse == index && plans[tensor - 1].slices == plans[index].slices {
+                return owner
+            }
         }
         return newBuffer
     }

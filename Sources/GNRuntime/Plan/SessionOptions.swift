@@ -8,6 +8,18 @@ public enum NeuronKind: UInt32, Sendable {
     case integrateAndFire = 2
 }
 
+/// The order in which a spiking session computes layers and time steps. Both give the same results,
+/// bit for bit. Raw values are the C ABI's `gn_schedule`.
+public enum Schedule: UInt32, Sendable {
+    /// Every layer computes all T steps before the next layer starts: one convolution over T × batch
+    /// samples, one pass of each neuron layer over its T steps. Faster (larger matrix products,
+    /// weights read once per run); activations take T times the memory, membranes only one layer's.
+    case layerByLayer = 0
+    /// The whole network runs once per step: activations of one step only, one membrane per neuron
+    /// layer. Uses the least memory.
+    case stepByStep = 1
+}
+
 /// What a session runs: the neuron kind, τ, T and the largest batch.
 public struct SessionOptions {
     /// The neuron that replaces each QCFS layer.
@@ -20,6 +32,8 @@ public struct SessionOptions {
     public var batch: Int = 1
     /// Threads a run may use (1 … 64): the session plans kernel scratch for each.
     public var threads: Int = 1
+    /// Layer by layer (fast, the default) or step by step (memory-lean).
+    public var schedule: Schedule = .layerByLayer
     /// Per-QCFS-layer member counts (0 = `members`), one entry per QCFS layer in file order, or nil.
     /// Borrowed: read while a session is planned, not kept.
     public var layerMembers: UnsafeBufferPointer<UInt32>? = nil
@@ -35,6 +49,9 @@ public struct SessionOptions {
 
     /// Time steps a run computes.
     public var steps: Int { neuron == .ann ? 1 : timeSteps }
+
+    /// Whether layers compute all steps at once (a spiking session of several steps, layer by layer).
+    var computesLayerByLayer: Bool { steps > 1 && schedule == .layerByLayer }
 
     /// Checks the ranges of every option against `model`.
     func validate(for model: ModelView) throws(GNError) {

@@ -5,7 +5,11 @@ struct LayerJob {
     let plan: LayerPlan
     let inputShape: TensorShape
     let neuron: NeuronKind
+    /// Samples of the run.
     let samples: Int
+    /// Whether neurons start from their initial potentials (layer by layer: each neuron layer runs
+    /// all steps in one go; step by step, the session resets them before the first step).
+    let resetsNeurons: Bool
     let arena: UnsafeMutableRawPointer
     /// Kernel scratch of worker 0; worker `w` has its own `scratchStride` bytes further on.
     let scratchOffset: Int
@@ -29,9 +33,13 @@ struct LayerJob {
         (arena + offset).assumingMemoryBound(to: Float.self)
     }
 
+    /// Samples the layer's kernel computes at once: all steps of every sample, unless the output holds
+    /// one step (a layer whose output does not change over time).
+    private var kernelSamples: Int { samples * plan.slices }
+
     /// The convolution geometry of a conv2d or pooling layer.
     private var geometry: WindowGeometry {
-        WindowGeometry(batch: samples, inputHeight: inputShape.height, inputWidth: inputShape.width,
+        WindowGeometry(batch: kernelSamples, inputHeight: inputShape.height, inputWidth: inputShape.width,
                        inputChannels: inputShape.channels, outputHeight: layer.output.height,
                        outputWidth: layer.output.width, outputChannels: layer.output.channels,
                        kernelHeight: layer.kernelHeight, kernelWidth: layer.kernelWidth,
@@ -41,7 +49,7 @@ struct LayerJob {
 
     /// A linear layer as a 1×1 convolution whose pixels are the samples.
     private var linearGeometry: WindowGeometry {
-        WindowGeometry(batch: samples, inputHeight: 1, inputWidth: 1, inputChannels: inputShape.channels,
+        WindowGeometry(batch: kernelSamples, inputHeight: 1, inputWidth: 1, inputChannels: inputShape.channels,
                        outputHeight: 1, outputWidth: 1, outputChannels: layer.output.channels,
                        kernelHeight: 1, kernelWidth: 1, strideHeight: 1, strideWidth: 1,
                        paddingHeight: 0, paddingWidth: 0)
@@ -50,7 +58,7 @@ struct LayerJob {
     /// Whether a linear layer runs as a tiled 1×1 convolution (enough samples, and channel blocks that
     /// match the weights' packing).
     private var linearIsTiled: Bool {
-        samples >= LayerJob.linearTileSamples && layer.output.channels >= 16
+        kernelSamples >= LayerJob.linearTileSamples && layer.output.channels >= 16
             && (plan.weightLayout.blockStride == 0 || plan.weightLayout.lanes == (linearIsWide ? 32 : 16))
     }
 
@@ -58,15 +66,18 @@ struct LayerJob {
 
     private static func chunks(_ count: Int, _ size: Int) -> Int { (count + size - 1) / size }
 
+    /// Elements of one step of the output (all samples).
+    private var sliceElements: Int { samples * layer.output.elementCount }
+
     /// Number of tasks; 0 when the layer does nothing (a flatten is a view).
     var taskCount: Int {
-        let elements = samples * layer.output.elementCount
+        let elements = sliceElements
         switch layer.kind {
         case .conv2d:
             return plan.convolution == .reference ? 1 : ConvolutionTiled.taskCount(geometry, wide: plan.convolution == .tiled32)
         case .linear:
             return linearIsTiled ? ConvolutionTiled.taskCount(linearGeometry, wide: linearIsWide)
-                                 : Linear.taskCount(batch: samples, outputCount: layer.output.channels)
+                                 : Linear.taskCount(batch: kernelSamples, outputCount: layer.output.channels)
         case .avgPool2d, .maxPool2d:
             return LayerJob.chunks(geometry.outputPixels, LayerJob.pixelsPerTask)
         case .globalAvgPool:
@@ -76,7 +87,7 @@ struct LayerJob {
         case .add, .qcfs:
             return LayerJob.chunks(elements, LayerJob.elementsPerTask)
         case .affine:
-            return LayerJob.chunks(samples * layer.output.height * layer.output.width, pixelsPerAffineTask)
+            return LayerJob.chunks(kernelSamples * layer.output.height * layer.output.width, pixelsPerAffineTask)
         }
     }
 
@@ -102,7 +113,7 @@ struct LayerJob {
                                      weights: layer.weights!, layout: plan.weightLayout, bias: layer.bias, output: output,
                                      scratch: scratch)
             } else {
-                Linear.blocked(batch: samples, inputCount: inputShape.channels, outputCount: layer.output.channels,
+                Linear.blocked(batch: kernelSamples, inputCount: inputShape.channels, outputCount: layer.output.channels,
                                tasks: tasks, input: input, weights: layer.weights!, layout: plan.weightLayout,
                                bias: layer.bias, output: output)
             }
@@ -115,25 +126,44 @@ struct LayerJob {
                 Pooling.maximum(g, pixels: pixels, input: input, output: output)
             }
         case .globalAvgPool:
-            Pooling.globalAverage(batch: samples, pixels: inputShape.height * inputShape.width,
+            Pooling.globalAverage(batch: kernelSamples, pixels: inputShape.height * inputShape.width,
                                   channels: inputShape.channels, input: input, output: output)
         case .flatten:
             break
         case .add, .qcfs:
+            // A task is a range of one step's elements, through all the steps the layer computes: a
+            // neuron's steps follow each other in time; an input of one step serves every step.
             let first = tasks.lowerBound * LayerJob.elementsPerTask
-            let count = min(samples * layer.output.elementCount, tasks.upperBound * LayerJob.elementsPerTask) - first
-            if layer.kind == .add {
-                Elementwise.add(input + first, UnsafePointer(floats(at: plan.inputBOffset)) + first,
-                                into: output + first, count: count)
-            } else {
-                runNeuron(input + first, output + first, first: first, count: count)
+            let count = min(sliceElements, tasks.upperBound * LayerJob.elementsPerTask) - first
+            let slice = sliceElements
+            if layer.kind == .qcfs && neuron != .ann && resetsNeurons {
+                resetNeurons(floats(at: plan.membraneOffset) + first, count: count)
+            }
+            for step in 0..<plan.slices {
+                let a = input + (plan.inputASlices == 1 ? 0 : step * slice) + first
+                let out = output + step * slice + first
+                if layer.kind == .add {
+                    let b = UnsafePointer(floats(at: plan.inputBOffset)) + (plan.inputBSlices == 1 ? 0 : step * slice) + first
+                    Elementwise.add(a, b, into: out, count: count)
+                } else {
+                    runNeuron(a, out, first: first, count: count)
+                }
             }
         case .affine:
             let channels = layer.output.channels
             let first = tasks.lowerBound * pixelsPerAffineTask
-            let end = min(samples * layer.output.height * layer.output.width, tasks.upperBound * pixelsPerAffineTask)
+            let end = min(kernelSamples * layer.output.height * layer.output.width, tasks.upperBound * pixelsPerAffineTask)
             Elementwise.affine(input + first * channels, scale: layer.weights!, shift: layer.bias!,
                                into: output + first * channels, pixels: end - first, channels: channels)
+        }
+    }
+
+    /// Sets the potentials of `count` neurons to their initial value.
+    private func resetNeurons(_ membrane: UnsafeMutablePointer<Float>, count: Int) {
+        if neuron == .groupNeuron {
+            GroupNeuron.reset(membrane, count: count, members: plan.members, threshold: layer.threshold)
+        } else {
+            IntegrateAndFire.reset(membrane, count: count, threshold: layer.threshold)
         }
     }
 

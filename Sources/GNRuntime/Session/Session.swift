@@ -42,6 +42,8 @@ public struct Session {
     public private(set) var workers: Workers?
     /// The most workers the plan has scratch memory for.
     public let threads: Int
+    /// Whether every layer computes all steps before the next layer runs.
+    let layerByLayer: Bool
 
     /// The bytes of scratch memory `arenaBytes` needs to plan a session of `model`.
     public static func scratchBytes(for model: ModelView) -> Int {
@@ -86,6 +88,7 @@ public struct Session {
         self.batch = options.batch
         self.arena = base
         self.threads = options.threads
+        self.layerByLayer = options.neuron != .ann && options.computesLayerByLayer
     }
 
     /// Spreads later runs over `workers` (nil: the calling thread only). Their count must not exceed
@@ -131,16 +134,34 @@ public struct Session {
         Layout.channelsLast(inputBase, into: floats(at: layout.inputOffset), batch: samples,
                             channels: inputShape.channels, pixels: inputShape.height * inputShape.width)
         resetState(samples: samples)
-        for step in 0..<layout.steps {
-            for index in 0..<model.layerCount where step == 0 || !plans[index].isStatic {
+        if layerByLayer {
+            for index in 0..<model.layerCount {
                 execute(index, samples: samples)
                 if let observer {
                     let plan = plans[index]
-                    observer.function(observer.context, index, step, UnsafePointer(floats(at: plan.outputOffset)),
-                                      samples * plan.layer.output.elementCount)
+                    let slice = samples * plan.layer.output.elementCount
+                    for step in 0..<plan.slices {
+                        observer.function(observer.context, index, step,
+                                          UnsafePointer(floats(at: plan.outputOffset)) + step * slice, slice)
+                    }
                 }
             }
-            accumulateOutput(step: step, samples: samples)
+            let last = plans[model.layerCount - 1]
+            for step in 0..<layout.steps {
+                accumulateOutput(step: step, samples: samples, slice: last.slices == 1 ? 0 : step)
+            }
+        } else {
+            for step in 0..<layout.steps {
+                for index in 0..<model.layerCount where step == 0 || !plans[index].isStatic {
+                    execute(index, samples: samples)
+                    if let observer {
+                        let plan = plans[index]
+                        observer.function(observer.context, index, step, UnsafePointer(floats(at: plan.outputOffset)),
+                                          samples * plan.layer.output.elementCount)
+                    }
+                }
+                accumulateOutput(step: step, samples: samples, slice: 0)
+            }
         }
         let outputShape = model.outputShape
         Layout.channelsFirst(floats(at: layout.outputSumOffset), into: outputBase, batch: samples,
@@ -177,7 +198,8 @@ public struct Session {
     /// Zeroes the output sum and sets every membrane potential to its initial value.
     private func resetState(samples: Int) {
         floats(at: layout.outputSumOffset).update(repeating: 0, count: samples * outputElements)
-        guard neuron != .ann else { return }
+        // Layer by layer, each neuron layer resets its potentials when it runs.
+        guard neuron != .ann && !layerByLayer else { return }
         for index in 0..<model.layerCount where plans[index].membraneOffset >= 0 {
             let plan = plans[index]
             let membrane = floats(at: plan.membraneOffset)
@@ -190,11 +212,12 @@ public struct Session {
         }
     }
 
-    /// Adds the last layer's output to the running sum and records each sample's running prediction.
-    private func accumulateOutput(step: Int, samples: Int) {
+    /// Adds step `slice` of the last layer's output to the running sum and records each sample's
+    /// running prediction for `step`.
+    private func accumulateOutput(step: Int, samples: Int, slice: Int) {
         let last = plans[model.layerCount - 1]
         let shape = last.layer.output
-        let values = floats(at: last.outputOffset)
+        let values = floats(at: last.outputOffset) + slice * samples * outputElements
         let sum = floats(at: layout.outputSumOffset)
         for index in 0..<samples * outputElements { sum[index] += values[index] }
         let predictions = int32s(at: layout.predictionsOffset + step * samples * 4)
@@ -221,7 +244,7 @@ public struct Session {
     private func execute(_ index: Int, samples: Int) {
         let plan = plans[index]
         let job = LayerJob(plan: plan, inputShape: model.shape(ofTensor: plan.layer.inputA), neuron: neuron,
-                           samples: samples, arena: arena, scratchOffset: layout.scratchOffset,
+                           samples: samples, resetsNeurons: layerByLayer, arena: arena, scratchOffset: layout.scratchOffset,
                            scratchStride: layout.scratchStride)
         let tasks = job.taskCount
         if tasks == 0 { return }

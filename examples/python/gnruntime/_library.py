@@ -42,6 +42,7 @@ class SessionOptions(ctypes.Structure):
         ("time_steps", ctypes.c_uint32),
         ("batch", ctypes.c_uint32),
         ("threads", ctypes.c_uint32),
+        ("schedule", ctypes.c_int),
         ("layer_tau", ctypes.POINTER(ctypes.c_uint32)),
         ("layer_tau_count", ctypes.c_size_t),
     ]

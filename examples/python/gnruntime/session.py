@@ -10,6 +10,7 @@ from ._library import LayerObserver, SessionOptions, check, library
 from .model import Model
 
 NEURONS = {"ann": 0, "gn": 1, "if": 2}
+SCHEDULES = {"layer": 0, "step": 1}
 
 #: Called with (layer index, step, output) after each layer; output is a read-only view,
 #: (samples, C, H, W), valid only during the call.
@@ -22,13 +23,17 @@ class Session:
 
     ``tau`` is one member count for every QCFS layer, or a sequence with one entry per QCFS layer
     (0 = use 4). ``threads`` > 1 spreads each layer over a pool of threads that lives as long as the
-    session. Close it with ``close`` or a ``with`` block.
+    session. ``schedule="layer"`` (the default) computes each layer for all T steps at once (faster);
+    ``"step"`` runs the network once per step (less memory); the results are the same.
+    Close it with ``close`` or a ``with`` block.
     """
 
     def __init__(self, model: Model, neuron: str = "gn", tau: Union[int, Sequence[int]] = 4, T: int = 4,
-                 batch: int = 1, threads: int = 1) -> None:
+                 batch: int = 1, threads: int = 1, schedule: str = "layer") -> None:
         if neuron not in NEURONS:
             raise ValueError(f"neuron must be one of {sorted(NEURONS)}, not {neuron!r}")
+        if schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {sorted(SCHEDULES)}, not {schedule!r}")
         for name, value in (("T", T), ("batch", batch), ("threads", threads)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or not 0 <= value < 2**32:
                 raise ValueError(f"{name} must be an integer in 0 ... 2^32 - 1, not {value!r}")
@@ -38,6 +43,7 @@ class Session:
         options.time_steps = int(T)
         options.batch = int(batch)
         options.threads = int(threads)
+        options.schedule = SCHEDULES[schedule]
         layer_tau = None
         if isinstance(tau, (int, np.integer)) and not isinstance(tau, bool):
             if not 0 <= tau < 2**32:
