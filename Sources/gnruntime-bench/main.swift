@@ -178,33 +178,41 @@ func measure(_ network: Network, _ benchmarkCase: Case, repetitions: Int, perLay
     }
     var layerSeconds: [Double] = []
     if perLayer {
-        // The observer is called right after each layer, on the running thread: the gaps between
-        // its calls are the layers' times (the first layer's from the start of the run).
-        final class Stamps { var times: [Double] = []; var start = 0.0 }
+        // The observer is called right after each layer (layer by layer: once per step, one after
+        // another), on the running thread: the gap before a layer's first call is its time.
+        final class Stamps { var calls: [(layer: Int, time: Double)] = [] }
         let stamps = Stamps()
-        stamps.times.reserveCapacity(4096)
-        check(gn_session_set_observer(session, { context, _, _, _, _ in
-            Unmanaged<Stamps>.fromOpaque(context!).takeUnretainedValue().times.append(now())
+        stamps.calls.reserveCapacity(4096)
+        check(gn_session_set_observer(session, { context, layer, _, _, _ in
+            Unmanaged<Stamps>.fromOpaque(context!).takeUnretainedValue().calls.append((layer, now()))
         }, Unmanaged.passUnretained(stamps).toOpaque()), "observer")
+        var count = 0
+        gn_model_layer_count(model, &count)
         var perRun: [[Double]] = []
-        for _ in 0..<max(3, repetitions / 2) {
-            stamps.times.removeAll(keepingCapacity: true)
-            let start = now()
+        for _ in 0..<max(5, repetitions / 2) {
+            stamps.calls.removeAll(keepingCapacity: true)
+            var previous = now()
             check(gn_session_run(session, input, input.count, samples, &output, output.count), "run")
-            var previous = start
-            perRun.append(stamps.times.map { time in defer { previous = time }; return time - previous })
+            var layers = [Double](repeating: 0, count: count)
+            for call in stamps.calls {
+                layers[call.layer] += call.time - previous
+                previous = call.time
+            }
+            perRun.append(layers)
         }
-        layerSeconds = (0..<perRun[0].count).map { index in median(perRun.map { $0[index] }) }
+        layerSeconds = (0..<count).map { index in median(perRun.map { $0[index] }) }
     }
     return Measurement(seconds: median(times), layerSeconds: layerSeconds)
 }
 
 // MARK: - Memory
 
-/// The least memory a step-by-step session of `bytes` at batch 1 and `neuron` must hold: the input,
-/// one membrane per neuron layer (spiking), the output sum, and the largest set of activations alive
-/// at one layer (an element-wise layer's output may take its dying input's place).
-func analyticMinimum(_ network: Network, spiking: Bool) -> Int {
+/// The least memory a spiking session of `network` at batch 1 must hold, for its schedule: the input,
+/// the output sum, the membrane potentials (step by step: one per neuron layer; layer by layer: the
+/// largest layer's, as neuron layers run one after another), and the largest set of activations alive
+/// at one layer (an element-wise layer's output may take its dying input's place; layer by layer a
+/// time-dependent activation holds all `steps` steps).
+func analyticMinimum(_ network: Network, steps: Int, layerByLayer: Bool) -> Int {
     var model: OpaquePointer?
     check(network.bytes.withUnsafeBytes { gn_model_load_bytes($0.baseAddress, $0.count, 0, &model) }, "load")
     defer { gn_model_free(model) }
@@ -221,28 +229,37 @@ func analyticMinimum(_ network: Network, spiking: Bool) -> Int {
         infos.append(info)
     }
     var lastUse = [Int](repeating: -1, count: count + 1)
+    var isStatic = [Bool](repeating: true, count: count + 1)
     for (index, info) in infos.enumerated() {
         lastUse[Int(info.input_a)] = index
         if info.input_b >= 0 { lastUse[Int(info.input_b)] = index }
+        isStatic[index + 1] = info.kind != GN_LAYER_QCFS && isStatic[Int(info.input_a)]
+            && (info.input_b < 0 || isStatic[Int(info.input_b)])
+    }
+    func activationBytes(_ tensor: Int) -> Int {
+        bytes(infos[tensor - 1].output) * (layerByLayer && !isStatic[tensor] ? steps : 1)
     }
     var membranes = 0
     var peak = 0
     for (index, info) in infos.enumerated() {
-        if spiking && info.kind == GN_LAYER_QCFS { membranes += bytes(info.output) }
+        if info.kind == GN_LAYER_QCFS {
+            membranes = layerByLayer ? max(membranes, bytes(info.output)) : membranes + bytes(info.output)
+        }
         var live = 0
         for tensor in stride(from: 1, through: index, by: 1) where lastUse[tensor] >= index {
-            live += bytes(infos[tensor - 1].output)
+            live += activationBytes(tensor)
         }
         let inPlace = info.kind == GN_LAYER_QCFS || info.kind == GN_LAYER_ADD || info.kind == GN_LAYER_AFFINE
             || info.kind == GN_LAYER_FLATTEN
         let inputDies = info.input_a > 0 && lastUse[Int(info.input_a)] == index
-        if !(inPlace && inputDies) { live += bytes(info.output) }
+            && activationBytes(Int(info.input_a)) == activationBytes(index + 1)
+        if !(inPlace && inputDies) { live += activationBytes(index + 1) }
         peak = max(peak, live)
     }
     return bytes(inputShape) + membranes + bytes(outputShape) + peak
 }
 
-func arenaBytes(_ network: Network, _ benchmarkCase: Case) -> Int {
+func arenaBytes(_ network: Network, _ benchmarkCase: Case, schedule: gn_schedule) -> Int {
     var model: OpaquePointer?
     check(network.bytes.withUnsafeBytes { gn_model_load_bytes($0.baseAddress, $0.count, 0, &model) }, "load")
     defer { gn_model_free(model) }
@@ -251,6 +268,7 @@ func arenaBytes(_ network: Network, _ benchmarkCase: Case) -> Int {
     options.tau = benchmarkCase.tau
     options.time_steps = benchmarkCase.steps
     options.batch = benchmarkCase.batch
+    options.schedule = schedule
     var bytes = 0
     check(gn_session_arena_size(model, &options, &bytes), "arena size")
     return bytes
@@ -291,6 +309,32 @@ func runBenchmarks() {
     let withPeers = arguments.contains("--peers")
     let repetitions = option("--reps").flatMap(Int.init) ?? (quick ? 3 : 10)
     let python = option("--python") ?? (getenv("GN_PEER_PYTHON").map { String(cString: $0) } ?? "python3")
+
+    if let profile = option("--profile") {
+        // Per-layer times of one case: NETWORK,NEURON,TAU,T,BATCH,THREADS (e.g. resnet20,gn,4,4,1,2).
+        let fields = profile.split(separator: ",").map(String.init)
+        let net = network(fields[0] == "vgg16" ? .vgg16 : .resnet20, size: 32)
+        let neuron = fields[1] == "ann" ? GN_NEURON_ANN : fields[1] == "if" ? GN_NEURON_IF : GN_NEURON_GROUP
+        let benchmarkCase = Case(network: net.name, neuron: neuron, tau: UInt32(fields[2])!, steps: UInt32(fields[3])!,
+                                 batch: UInt32(fields[4])!, threads: UInt32(fields[5])!)
+        let measurement = measure(net, benchmarkCase, repetitions: 20, perLayer: true)
+        var model: OpaquePointer?
+        check(net.bytes.withUnsafeBytes { gn_model_load_bytes($0.baseAddress, $0.count, 0, &model) }, "load")
+        let names = [1: "conv2d", 2: "linear", 3: "avgpool2d", 4: "maxpool2d", 5: "global_avgpool", 6: "flatten",
+                     7: "add", 8: "affine", 9: "qcfs"]
+        var byKind: [String: Double] = [:]
+        for (index, seconds) in measurement.layerSeconds.enumerated() {
+            var info = gn_layer_info()
+            gn_model_layer(model, index, &info)
+            byKind[names[Int(info.kind.rawValue)] ?? "?", default: 0] += seconds * 1000
+        }
+        gn_model_free(model)
+        print("\(benchmarkCase.label): median \(measurement.seconds * 1000) ms without an observer")
+        for (kind, milliseconds) in byKind.sorted(by: { $0.value > $1.value }) {
+            print("  \(kind): \(milliseconds) ms (with an observer)")
+        }
+        return
+    }
 
     print("measuring the FP32 peak (FMA loop)…")
     let peaks = [1: measurePeak(threads: 1), 2: measurePeak(threads: 2)]
@@ -355,12 +399,15 @@ func runBenchmarks() {
                      measurement.seconds * 1000))
     }
 
-    // Memory: VGG-16, batch 1, GN T = 4.
-    let memoryCase = Case(network: "vgg16", neuron: GN_NEURON_GROUP, tau: 4, steps: 4, batch: 1, threads: 1)
-    let arena = arenaBytes(all["vgg16"]!, memoryCase)
-    let minimum = analyticMinimum(all["vgg16"]!, spiking: true)
-    print(String(format: "\nmemory, vgg16 gn T=4 batch 1: session arena %d bytes, analytic minimum %d bytes: %.2fx",
-                 arena, minimum, Double(arena) / Double(minimum)))
+    // Memory: VGG-16, batch 1, GN T = 4, in both schedules.
+    print("")
+    for (schedule, name) in [(GN_SCHEDULE_LAYER_BY_LAYER, "layer by layer"), (GN_SCHEDULE_STEP_BY_STEP, "step by step")] {
+        let memoryCase = Case(network: "vgg16", neuron: GN_NEURON_GROUP, tau: 4, steps: 4, batch: 1, threads: 1)
+        let arena = arenaBytes(all["vgg16"]!, memoryCase, schedule: schedule)
+        let minimum = analyticMinimum(all["vgg16"]!, steps: 4, layerByLayer: schedule == GN_SCHEDULE_LAYER_BY_LAYER)
+        print(String(format: "memory, vgg16 gn T=4 batch 1, %@: session arena %d bytes, analytic minimum %d bytes: %.2fx",
+                     name, arena, minimum, Double(arena) / Double(minimum)))
+    }
 
     if withPeers {
         print("")

@@ -111,3 +111,37 @@ final class ScheduleTests: XCTestCase {
         }
     }
 }
+
+/// An add that the neuron layer after it computes itself (when no observer watches) gives the
+/// results of running the add on its own.
+final class FusedAddTests: XCTestCase {
+    func testFusedAddsChangeNothing() throws {
+        var fusedSomething = false
+        for bytes in [try RandomNetworks.resnet(seed: 4, dyadic: false),
+                      try ReferenceNetworks.build(.init(architecture: .resnet20, weights: .kaiming(seed: 8))).serialize()] {
+            let model = try loadModel(bytes)
+            let input = randomInput(count: 2 * model.view.inputShape.elementCount, seed: 3, dyadic: false)
+            for schedule in [Schedule.layerByLayer, .stepByStep] {
+                for (neuron, steps) in [(NeuronKind.ann, 1), (.groupNeuron, 3), (.integrateAndFire, 2)] {
+                    var sessionOptions = options(neuron, tau: 3, T: steps, batch: 2)
+                    sessionOptions.schedule = schedule
+                    let observed = try runModel(model, sessionOptions, input: input)   // adds run on their own
+                    let handle = try SessionHandle.create(model: model, options: sessionOptions)
+                    var plans = [LayerPlan](repeating: LayerPlan(layer: model.view.layer(0)), count: model.view.layerCount)
+                    _ = try plans.withUnsafeMutableBufferPointer { buffer throws(GNError) in
+                        try Planner.plan(model: model.view, options: sessionOptions, into: buffer.baseAddress!)
+                    }
+                    fusedSomething = fusedSomething || plans.contains { $0.isFusedIntoNeuron }
+                    var output = [Float](repeating: .nan, count: observed.output.count)
+                    try input.withUnsafeBufferPointer { input in
+                        try output.withUnsafeMutableBufferPointer { output in
+                            try handle.session.run(input: input, samples: 2, output: output)
+                        }
+                    }
+                    XCTAssertEqual(bitPatterns(output), bitPatterns(observed.output), "\(schedule) \(neuron)")
+                }
+            }
+        }
+        XCTAssertTrue(fusedSomething, "no add was fused: the test proves nothing")
+    }
+}

@@ -46,10 +46,10 @@ final class NeuronTests: XCTestCase {
         // τ = 7, λ = 1: u = fl(1/7). Put v exactly on θ7 = fl(7·u): all seven members fire, whatever
         // fl(v/u) says.
         let unit = GroupNeuron.unit(members: 7, threshold: 1)
-        XCTAssertEqual(GroupNeuron.spikeCount(potential: Float(7) * unit, unit: unit, members: 7), 7)
-        XCTAssertEqual(GroupNeuron.spikeCount(potential: .infinity, unit: unit, members: 7), 7)
-        XCTAssertEqual(GroupNeuron.spikeCount(potential: .nan, unit: unit, members: 7), 0)
-        XCTAssertEqual(GroupNeuron.spikeCount(potential: -.infinity, unit: unit, members: 7), 0)
+        XCTAssertEqual(GroupNeuron.spikeCount(potential: Float(7) * unit, unit: unit, reciprocal: 1 / unit, members: 7), 7)
+        XCTAssertEqual(GroupNeuron.spikeCount(potential: .infinity, unit: unit, reciprocal: 1 / unit, members: 7), 7)
+        XCTAssertEqual(GroupNeuron.spikeCount(potential: .nan, unit: unit, reciprocal: 1 / unit, members: 7), 0)
+        XCTAssertEqual(GroupNeuron.spikeCount(potential: -.infinity, unit: unit, reciprocal: 1 / unit, members: 7), 0)
         // Every τ and several λ: at every threshold, just below and above it, and at random points,
         // both the vector code of `step` and its one-value tail agree with the definition.
         var random = SeededRandom(seed: 5)
@@ -69,7 +69,8 @@ final class NeuronTests: XCTestCase {
                                  members: members, threshold: threshold)
                 for (index, potential) in potentials.enumerated() {
                     let expected = membersReached(potential, unit: unit, members: members)
-                    XCTAssertEqual(GroupNeuron.spikeCount(potential: potential, unit: unit, members: Float(members)),
+                    XCTAssertEqual(GroupNeuron.spikeCount(potential: potential, unit: unit, reciprocal: 1 / unit,
+                                                          members: Float(members)),
                                    Float(expected), "τ = \(members), λ = \(threshold), v = \(potential)")
                     XCTAssertEqual(output[index], Float(expected) * unit, "τ = \(members), λ = \(threshold), v = \(potential)")
                     XCTAssertEqual(membrane[index], potential - Float(expected) * unit)

@@ -118,14 +118,14 @@ final class PlannerTests: XCTestCase {
         // (the two largest: 2 × 4 × 256 KiB) and one membrane block serves every neuron layer in turn.
         let budgets: [(ReferenceNetworks.Architecture, NeuronKind, Int, Int, Schedule, Int)] = [
             // architecture, neuron, T, batch, schedule, bytes
-            (.vgg16, .ann, 1, 1, .layerByLayer, 560_832),
-            (.vgg16, .groupNeuron, 4, 1, .stepByStep, 1_961_664),
-            (.vgg16, .groupNeuron, 4, 1, .layerByLayer, 2_658_880),
-            (.resnet20, .groupNeuron, 4, 1, .stepByStep, 1_043_776),
-            (.resnet20, .groupNeuron, 4, 1, .layerByLayer, 946_688),
-            (.resnet20, .groupNeuron, 4, 32, .stepByStep, 32_916_416),
-            (.resnet18, .groupNeuron, 4, 1, .stepByStep, 3_316_224),
-            (.resnet18, .groupNeuron, 4, 1, .layerByLayer, 3_710_592),
+            (.vgg16, .ann, 1, 1, .layerByLayer, 562_304),
+            (.vgg16, .groupNeuron, 4, 1, .stepByStep, 1_963_136),
+            (.vgg16, .groupNeuron, 4, 1, .layerByLayer, 2_659_456),
+            (.resnet20, .groupNeuron, 4, 1, .stepByStep, 1_052_224),
+            (.resnet20, .groupNeuron, 4, 1, .layerByLayer, 953_920),
+            (.resnet20, .groupNeuron, 4, 32, .stepByStep, 32_924_864),
+            (.resnet18, .groupNeuron, 4, 1, .stepByStep, 3_318_144),
+            (.resnet18, .groupNeuron, 4, 1, .layerByLayer, 3_711_360),
         ]
         for (architecture, neuron, steps, batch, schedule, budget) in budgets {
             let model = try ReferenceNetworks.build(.init(architecture: architecture)).serialize()

@@ -19,13 +19,15 @@ enum GroupNeuron {
     static func step(_ input: UnsafePointer<Float>, membrane: UnsafeMutablePointer<Float>,
                      into output: UnsafeMutablePointer<Float>, count: Int, members: Int, threshold: Float) {
         let unit = unit(members: members, threshold: threshold)
+        let reciprocal = 1 / unit
         let top = Float(members)
         var index = 0
         while index + 16 <= count {
             let potential = SIMD16<Float>.load(membrane + index) + SIMD16<Float>.load(input + index)
-            // A guess from floor(v/u), clamped to [0, τ] (NaN to 0), then corrected by one against the
-            // thresholds k·u themselves: binary32 rounding of v/u can misplace a boundary by one.
-            var spikes = (potential / unit).rounded(.down)
+            // A guess from floor(v·(1/u)), clamped to [0, τ] (NaN to 0), then corrected by one against
+            // the thresholds k·u themselves: the rounding of v·(1/u) can misplace a boundary by one,
+            // never by two, so the result is the member count of the definition.
+            var spikes = (potential * reciprocal).rounded(.down)
             spikes.replace(with: 0, where: .!(spikes .>= 0))
             spikes.replace(with: top, where: spikes .> top)
             spikes.replace(with: spikes - 1, where: (spikes .> 0) .& (potential .< spikes * unit))
@@ -36,7 +38,7 @@ enum GroupNeuron {
         }
         while index < count {
             let potential = membrane[index] + input[index]
-            let spikes = spikeCount(potential: potential, unit: unit, members: top)
+            let spikes = spikeCount(potential: potential, unit: unit, reciprocal: reciprocal, members: top)
             membrane[index] = potential - spikes * unit
             output[index] = spikes * unit
             index += 1
@@ -46,8 +48,8 @@ enum GroupNeuron {
     /// The number of members whose threshold `k·u` the potential has reached (as a float): the
     /// one-value form of the vector code in `step`. NaN reaches no threshold; +∞ reaches all.
     @inline(__always)
-    static func spikeCount(potential: Float, unit: Float, members: Float) -> Float {
-        var spikes = (potential / unit).rounded(.down)
+    static func spikeCount(potential: Float, unit: Float, reciprocal: Float, members: Float) -> Float {
+        var spikes = (potential * reciprocal).rounded(.down)
         spikes = spikes >= 0 ? spikes : 0
         spikes = spikes > members ? members : spikes
         if spikes > 0 && potential < spikes * unit { spikes -= 1 }

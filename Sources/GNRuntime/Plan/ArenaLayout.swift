@@ -86,6 +86,11 @@ struct LayerPlan {
     /// Time steps input A and input B hold.
     var inputASlices = 1
     var inputBSlices = 1
+    /// For an add: whether the neuron layer right after it computes the sum itself, a cache-sized chunk
+    /// at a time, instead of reading it from memory (nothing else reads the sum).
+    var isFusedIntoNeuron = false
+    /// For a neuron layer: the add it computes itself (see `isFusedIntoNeuron`), or -1.
+    var fusedAdd = -1
 
     // Planning bookkeeping for the output tensor of this layer.
     /// The last layer that reads this output (`layerCount` for the model output, `Int.max` for outputs

@@ -105,9 +105,26 @@ enum Planner {
             plans[index].bufferOffset = try cursor.take(bytes: plans[index].bufferBytes)
         }
         layout.keptBytes = cursor.offset - layout.keptOffset
-        // Kernel scratch: tiled convolutions, and linear layers (which run as tiled 1×1 convolutions
-        // over the samples when there are enough of them).
-        var scratchFloats = 0
+        // An add read only by the neuron layer right after it, changing over time as the neuron
+        // does: the neuron computes the sum itself. (A static add must run once and keep its output.)
+        var fusesAdds = false
+        for index in 1..<max(1, layerCount) where plans[index].layer.kind == .qcfs {
+            let add = plans[index - 1]
+            guard add.layer.kind == .add, plans[index].layer.inputA == index, add.lastUse == index,
+                  add.isStatic == plans[index].isStatic, plans[index].inputASlices == add.slices else { continue }
+            var readElsewhere = false
+            for other in 0..<layerCount where other != index {
+                if plans[other].layer.inputA == index || plans[other].layer.inputB == index { readElsewhere = true }
+            }
+            if readElsewhere { continue }
+            plans[index - 1].isFusedIntoNeuron = true
+            plans[index].fusedAdd = index - 1
+            fusesAdds = true
+        }
+
+        // Kernel scratch: tiled convolutions, linear layers (which run as tiled 1×1 convolutions
+        // over the samples when there are enough of them), and the sums of fused adds.
+        var scratchFloats = fusesAdds ? LayerJob.elementsPerTask : 0
         for index in 0..<layerCount {
             let layer = plans[index].layer
             let tiled = plans[index].convolution != .reference

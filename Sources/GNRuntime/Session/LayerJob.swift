@@ -3,6 +3,8 @@
 /// layers and neurons. Tasks write disjoint parts of the output (and of the membrane potentials).
 struct LayerJob {
     let plan: LayerPlan
+    /// For a neuron layer that computes the add before it (`plan.fusedAdd`): that add's plan.
+    let fusedAdd: LayerPlan?
     let inputShape: TensorShape
     let neuron: NeuronKind
     /// Samples of the run.
@@ -16,7 +18,7 @@ struct LayerJob {
     let scratchStride: Int
 
     /// Elements per task of element-wise layers (a multiple of 16, for the SIMD loops).
-    static let elementsPerTask = 8192
+    static let elementsPerTask = 2048
     /// Output pixels per task of pooling layers.
     static let pixelsPerTask = 64
     /// Samples from which a linear layer runs as a 1×1 convolution over samples (full tiles).
@@ -140,12 +142,20 @@ struct LayerJob {
                 resetNeurons(floats(at: plan.membraneOffset) + first, count: count)
             }
             for step in 0..<plan.slices {
-                let a = input + (plan.inputASlices == 1 ? 0 : step * slice) + first
+                var a = input + (plan.inputASlices == 1 ? 0 : step * slice) + first
                 let out = output + step * slice + first
                 if layer.kind == .add {
                     let b = UnsafePointer(floats(at: plan.inputBOffset)) + (plan.inputBSlices == 1 ? 0 : step * slice) + first
                     Elementwise.add(a, b, into: out, count: count)
                 } else {
+                    if let add = fusedAdd {
+                        // The sum this neuron reads, computed into this worker's scratch (at most
+                        // `elementsPerTask` floats: one task), as the add layer would compute it.
+                        let addA = UnsafePointer(floats(at: add.inputAOffset)) + (add.inputASlices == 1 ? 0 : step * slice) + first
+                        let addB = UnsafePointer(floats(at: add.inputBOffset)) + (add.inputBSlices == 1 ? 0 : step * slice) + first
+                        Elementwise.add(addA, addB, into: scratch, count: count)
+                        a = UnsafePointer(scratch)
+                    }
                     runNeuron(a, out, first: first, count: count)
                 }
             }

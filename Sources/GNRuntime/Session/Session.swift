@@ -134,8 +134,11 @@ public struct Session {
         Layout.channelsLast(inputBase, into: floats(at: layout.inputOffset), batch: samples,
                             channels: inputShape.channels, pixels: inputShape.height * inputShape.width)
         resetState(samples: samples)
+        // Without an observer (which must see every layer's output), an add read only by the neuron
+        // layer after it is computed by that layer.
+        let fusing = observer == nil
         if layerByLayer {
-            for index in 0..<model.layerCount {
+            for index in 0..<model.layerCount where !(fusing && plans[index].isFusedIntoNeuron) {
                 execute(index, samples: samples)
                 if let observer {
                     let plan = plans[index]
@@ -152,7 +155,8 @@ public struct Session {
             }
         } else {
             for step in 0..<layout.steps {
-                for index in 0..<model.layerCount where step == 0 || !plans[index].isStatic {
+                for index in 0..<model.layerCount
+                where (step == 0 || !plans[index].isStatic) && !(fusing && plans[index].isFusedIntoNeuron) {
                     execute(index, samples: samples)
                     if let observer {
                         let plan = plans[index]
@@ -243,7 +247,8 @@ public struct Session {
     /// Runs one layer for `samples` samples, on the workers when there are several.
     private func execute(_ index: Int, samples: Int) {
         let plan = plans[index]
-        let job = LayerJob(plan: plan, inputShape: model.shape(ofTensor: plan.layer.inputA), neuron: neuron,
+        let fusedAdd = observer == nil && plan.fusedAdd >= 0 ? plans[plan.fusedAdd] : nil
+        let job = LayerJob(plan: plan, fusedAdd: fusedAdd, inputShape: model.shape(ofTensor: plan.layer.inputA), neuron: neuron,
                            samples: samples, resetsNeurons: layerByLayer, arena: arena, scratchOffset: layout.scratchOffset,
                            scratchStride: layout.scratchStride)
         let tasks = job.taskCount
