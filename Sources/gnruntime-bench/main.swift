@@ -322,17 +322,30 @@ func runBenchmarks() {
         check(net.bytes.withUnsafeBytes { gn_model_load_bytes($0.baseAddress, $0.count, 0, &model) }, "load")
         let names = [1: "conv2d", 2: "linear", 3: "avgpool2d", 4: "maxpool2d", 5: "global_avgpool", 6: "flatten",
                      7: "add", 8: "affine", 9: "qcfs"]
-        var byKind: [String: Double] = [:]
+        print("\(benchmarkCase.label): median \(measurement.seconds * 1000) ms without an observer; per layer, with one:")
+        var inputShapes: [gn_shape] = []
+        var shape = gn_shape()
+        gn_model_input_shape(model, &shape)
+        inputShapes.append(shape)
         for (index, seconds) in measurement.layerSeconds.enumerated() {
             var info = gn_layer_info()
             gn_model_layer(model, index, &info)
-            byKind[names[Int(info.kind.rawValue)] ?? "?", default: 0] += seconds * 1000
+            inputShapes.append(info.output)
+            let input = inputShapes[Int(info.input_a)]
+            let out = info.output
+            var macs = 0.0
+            if info.kind == GN_LAYER_CONV2D {
+                macs = Double(out.channels * out.height * out.width * info.kernel_height * info.kernel_width * input.channels)
+            } else if info.kind == GN_LAYER_LINEAR {
+                macs = Double(input.channels * out.channels)
+            }
+            let samples = Double(benchmarkCase.batch) * Double(neuron == GN_NEURON_ANN ? 1 : benchmarkCase.steps)
+            let rate = macs > 0 ? String(format: "%7.1f GFLOP/s", 2 * macs * samples / seconds / 1e9) : ""
+            print(String(format: "  %3d %@ %4dx%3dx%3d %8.3f ms %@", index,
+                         (names[Int(info.kind.rawValue)] ?? "?").padding(toLength: 14, withPad: " ", startingAt: 0),
+                         out.channels, out.height, out.width, seconds * 1000, rate))
         }
         gn_model_free(model)
-        print("\(benchmarkCase.label): median \(measurement.seconds * 1000) ms without an observer")
-        for (kind, milliseconds) in byKind.sorted(by: { $0.value > $1.value }) {
-            print("  \(kind): \(milliseconds) ms (with an observer)")
-        }
         return
     }
 
