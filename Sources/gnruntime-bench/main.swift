@@ -142,6 +142,15 @@ struct Case {
         let kind = neuron == GN_NEURON_ANN ? "ann" : "gn_tau\(tau)_T\(steps)"
         return "\(network)_\(kind)_b\(batch)_t\(threads)"
     }
+
+    /// The ANN of the same network, batch and threads: what ONNX Runtime runs. GN with τ = L at T = 1
+    /// computes exactly the ANN, so it is compared with ONNX Runtime on the ANN.
+    var annKey: String { "\(network)_ann_b\(batch)_t\(threads)" }
+
+    /// Whether ONNX Runtime's time on the ANN is the peer of this case.
+    var comparesWithONNXRuntime: Bool {
+        neuron == GN_NEURON_ANN || (neuron == GN_NEURON_GROUP && tau == 8 && steps == 1)
+    }
 }
 
 struct Measurement {
@@ -276,11 +285,10 @@ func arenaBytes(_ network: Network, _ benchmarkCase: Case, schedule: gn_schedule
 
 // MARK: - Peers
 
-func runPeers(python: String, cases: [Case], repetitions: Int) -> [String: Double] {
+func runPeers(python: String, keys: [String], repetitions: Int) -> [String: Double] {
     let script = "benchmarks/peers.py"
-    let keys = cases.map(\.peerKey).joined(separator: ",")
-    let command = "\(python) \(script) --cases \(keys) --reps \(repetitions)"
-    print("peers: \(command)")
+    let keys = keys.joined(separator: ",")
+    let command = "\(python) \(script) --cases \(keys) --reps \(repetitions) 2>/dev/null"
     guard let pipe = popen(command, "r") else { print("peers: cannot start \(python)"); return [:] }
     var text = ""
     var buffer = [CChar](repeating: 0, count: 4096)
@@ -374,7 +382,10 @@ func runBenchmarks() {
         cases.append(Case(network: resnet18.name, neuron: GN_NEURON_GROUP, tau: 4, steps: 2, batch: 1, threads: 2))
     }
 
+    // With --peers, each case's peer runs right after it, so that both see the same machine load
+    // (this machine is shared and noisy).
     var results: [(Case, Measurement)] = []
+    var peers: [String: Double] = [:]
     print("\ncase                                              median ms   samples/s   GFLOP/s   of peak")
     for benchmarkCase in cases {
         let net = all[benchmarkCase.network]!
@@ -382,14 +393,29 @@ func runBenchmarks() {
         let measurement = measure(net, benchmarkCase, repetitions: benchmarkCase.batch > 1 ? max(3, repetitions / 2) : repetitions,
                                   perLayer: perLayer)
         results.append((benchmarkCase, measurement))
+        if withPeers && !benchmarkCase.network.hasSuffix("224") {
+            var keys = [benchmarkCase.peerKey]
+            if benchmarkCase.comparesWithONNXRuntime && benchmarkCase.neuron != GN_NEURON_ANN { keys.append(benchmarkCase.annKey) }
+            peers.merge(runPeers(python: python, keys: keys, repetitions: repetitions)) { $1 }
+        }
         // Work as dense as the network: every step a full forward pass (the static first layer counted each
         // step, so computing it once shows up as speed).
         let flops = 2.0 * Double(net.macs) * Double(benchmarkCase.batch) * Double(benchmarkCase.neuron == GN_NEURON_ANN ? 1 : benchmarkCase.steps)
         let gflops = flops / measurement.seconds / 1e9
         let peak = peaks[Int(benchmarkCase.threads)] ?? peaks[1]!
-        print(benchmarkCase.label.padding(toLength: 50, withPad: " ", startingAt: 0)
-              + String(format: "%10.3f %11.1f %9.1f %8.0f%%", measurement.seconds * 1000,
-                       Double(benchmarkCase.batch) / measurement.seconds, gflops, 100 * gflops / peak))
+        var line = benchmarkCase.label.padding(toLength: 50, withPad: " ", startingAt: 0)
+            + String(format: "%10.3f %11.1f %9.1f %8.0f%%", measurement.seconds * 1000,
+                     Double(benchmarkCase.batch) / measurement.seconds, gflops, 100 * gflops / peak)
+        if let torch = peers["torch_" + benchmarkCase.peerKey] {
+            line += String(format: "   torch %6.2fx", torch / measurement.seconds)
+        }
+        if benchmarkCase.comparesWithONNXRuntime, let ort = peers["ort_" + benchmarkCase.annKey] {
+            line += String(format: "   ort %6.2fx", ort / measurement.seconds)
+        }
+        print(line)
+    }
+    if withPeers {
+        print("(torch, ort: the peer's time over GNRuntime's, measured right after it; > 1: GNRuntime is faster)")
     }
 
     // Conv layers of VGG-16 at batch 32 (ANN mode): their share of the time, and their rate.
@@ -422,22 +448,7 @@ func runBenchmarks() {
                      name, arena, minimum, Double(arena) / Double(minimum)))
     }
 
-    if withPeers {
-        print("")
-        let peers = runPeers(python: python, cases: cases.filter { !$0.network.hasSuffix("224") }, repetitions: repetitions)
-        print("\nratios (peer time / GNRuntime time; > 1: GNRuntime is faster)")
-        for (benchmarkCase, measurement) in results {
-            var line = benchmarkCase.label.padding(toLength: 50, withPad: " ", startingAt: 0)
-            if let torch = peers["torch_" + benchmarkCase.peerKey] {
-                line += String(format: "  torch %6.2fx", torch / measurement.seconds)
-            }
-            if benchmarkCase.neuron == GN_NEURON_GROUP && benchmarkCase.tau == 8 && benchmarkCase.steps == 1,
-               let ort = peers["ort_\(benchmarkCase.network)_ann_b\(benchmarkCase.batch)_t\(benchmarkCase.threads)"] {
-                line += String(format: "  ort(ANN) %6.2fx", ort / measurement.seconds)
-            }
-            print(line)
-        }
-    }
+
 }
 
 runBenchmarks()
