@@ -1,7 +1,8 @@
-// Writes a small demo model for the C example: a VGG-style QCFS network (conv-QCFS blocks, average
-// pooling, a linear classifier) on 3×32×32 inputs, with random weights.
+// Writes a small demo model for the C examples and tests: a VGG-style QCFS network (conv-QCFS blocks,
+// average pooling — or max pooling with --max-pool, for ANN sessions only — and a linear classifier)
+// on 3×32×32 inputs, with random weights.
 //
-//     gnruntime-demo-model OUTPUT [--seed N]
+//     gnruntime-demo-model OUTPUT [--seed N] [--max-pool]
 import GNRuntime
 #if canImport(Glibc)
 import Glibc
@@ -13,7 +14,7 @@ func fail(_ message: String) -> Never {
     exit(2)
 }
 
-func demoModel(seed: UInt64) throws(GNError) -> [UInt8] {
+func demoModel(seed: UInt64, maxPool: Bool) throws(GNError) -> [UInt8] {
     var random = SeededRandom(seed: seed)
     func values(_ count: Int, _ bound: Float) -> [Float] { (0..<count).map { _ in random.symmetric(bound) } }
 
@@ -24,7 +25,8 @@ func demoModel(seed: UInt64) throws(GNError) -> [UInt8] {
         x = try builder.conv2d(x, outputChannels: width, window: Window(kernel: 3, padding: 1),
                                weights: values(fanIn * width, (6 / Float(fanIn)).squareRoot()), bias: values(width, 0.1))
         x = try builder.qcfs(x, levels: 4, threshold: 1)
-        x = try builder.avgPool2d(x, window: Window(kernel: 2, stride: 2))
+        x = maxPool ? try builder.maxPool2d(x, window: Window(kernel: 2, stride: 2))
+                    : try builder.avgPool2d(x, window: Window(kernel: 2, stride: 2))
     }
     x = try builder.flatten(x)
     let features = builder.shape(of: x).channels
@@ -36,15 +38,17 @@ func demoModel(seed: UInt64) throws(GNError) -> [UInt8] {
 func main() {
     var arguments = Array(CommandLine.arguments.dropFirst())
     var seed: UInt64 = 7
+    let maxPool = arguments.contains("--max-pool")
+    arguments.removeAll { $0 == "--max-pool" }
     if let flag = arguments.firstIndex(of: "--seed") {
         guard flag + 1 < arguments.count, let value = UInt64(arguments[flag + 1]) else { fail("--seed needs a number") }
         seed = value
         arguments.removeSubrange(flag...(flag + 1))
     }
-    guard arguments.count == 1 else { fail("usage: gnruntime-demo-model OUTPUT [--seed N]") }
+    guard arguments.count == 1 else { fail("usage: gnruntime-demo-model OUTPUT [--seed N] [--max-pool]") }
     let bytes: [UInt8]
     do {
-        bytes = try demoModel(seed: seed)
+        bytes = try demoModel(seed: seed, maxPool: maxPool)
     } catch {
         fail("could not build the model: \(error.message)")
     }

@@ -1,0 +1,261 @@
+/*
+ * The bad-input contract (docs/bad-input.md) through the C API, row by row, and the model lifetime.
+ * Built and run by scripts/sanitizers.sh under AddressSanitizer and UndefinedBehaviorSanitizer, and
+ * by valgrind memcheck.
+ *
+ *     capi_test MODEL MAXPOOL_MODEL SCRATCH_DIR
+ *
+ * MODEL: a model with 3x32x32 inputs and 10 outputs whose spiking sessions run (gnruntime-demo-model);
+ * MAXPOOL_MODEL: one with max pooling (gnruntime-demo-model --max-pool).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gnruntime.h"
+
+static int failures = 0;
+
+/* Checks a status and that the thread's message holds `words`; reports the row. */
+static void expect(const char *id, gn_status status, gn_status expected, const char *words) {
+    const char *message = gn_last_error();
+    int ok = status == expected && strstr(message, words) != NULL
+             && strncmp(message, gn_status_string(expected), strlen(gn_status_string(expected))) == 0;
+    printf("%s %s: %s -> \"%s\"\n", ok ? "ok  " : "FAIL", id, gn_status_string(status), message);
+    if (!ok) failures++;
+}
+
+static void check(const char *what, int condition) {
+    if (!condition) {
+        printf("FAIL %s\n", what);
+        failures++;
+    }
+}
+
+static unsigned char *read_file(const char *path, size_t *size_out) {
+    FILE *file = fopen(path, "rb");
+    if (!file) return NULL;
+    fseek(file, 0, SEEK_END);
+    long size = ftell(file);
+    fseek(file, 0, SEEK_SET);
+    unsigned char *bytes = malloc((size_t)size);
+    if (bytes && fread(bytes, 1, (size_t)size, file) != (size_t)size) {
+        free(bytes);
+        bytes = NULL;
+    }
+    fclose(file);
+    *size_out = (size_t)size;
+    return bytes;
+}
+
+/* CRC-32 of zlib, with bytes 12..15 taken as zero: the model file's checksum. */
+static void fix_checksum(unsigned char *bytes, size_t size) {
+    uint32_t crc = 0xFFFFFFFFu;
+    for (size_t i = 0; i < size; i++) {
+        crc ^= (i >= 12 && i < 16) ? 0 : bytes[i];
+        for (int bit = 0; bit < 8; bit++) crc = (crc & 1) ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
+    }
+    crc = ~crc;
+    for (int i = 0; i < 4; i++) bytes[12 + i] = (unsigned char)(crc >> (8 * i));
+}
+
+static gn_session_options options_with(gn_neuron_kind neuron, uint32_t tau, uint32_t steps, uint32_t batch) {
+    gn_session_options options = gn_session_options_default();
+    options.neuron = neuron;
+    options.tau = tau;
+    options.time_steps = steps;
+    options.batch = batch;
+    return options;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 4) {
+        fprintf(stderr, "usage: capi_test MODEL MAXPOOL_MODEL SCRATCH_DIR\n");
+        return 2;
+    }
+    size_t size = 0, pool_size = 0;
+    unsigned char *bytes = read_file(argv[1], &size);
+    unsigned char *pool_bytes = read_file(argv[2], &pool_size);
+    if (!bytes || !pool_bytes) {
+        fprintf(stderr, "capi_test: cannot read the models\n");
+        return 2;
+    }
+    gn_model *model = NULL, *other = (gn_model *)0x1;
+
+    /* Loading. */
+    expect("B01", gn_model_load_file(NULL, 0, &model), GN_STATUS_NULL_POINTER, "path is NULL");
+    char missing[4096];
+    snprintf(missing, sizeof missing, "%s/does-not-exist.gnrt", argv[3]);
+    expect("B02", gn_model_load_file(missing, 0, &model), GN_STATUS_IO_ERROR, "cannot open the model file");
+    expect("B03", gn_model_load_file(argv[3], 0, &model), GN_STATUS_IO_ERROR, "not a regular file");
+    expect("B04", gn_model_load_bytes(NULL, size, 0, &model), GN_STATUS_NULL_POINTER, "bytes is NULL");
+    expect("B05", gn_model_load_bytes(bytes, size, 0, NULL), GN_STATUS_NULL_POINTER, "model_out is NULL");
+    expect("B06", gn_model_load_bytes(bytes, 10, 0, &model), GN_STATUS_BAD_MODEL, "shorter than the 64-byte header");
+    unsigned char *changed = malloc(size);
+    memcpy(changed, bytes, size);
+    changed[0] = 'X';
+    expect("B07", gn_model_load_bytes(changed, size, 0, &model), GN_STATUS_BAD_MODEL, "magic is not GNRT");
+    expect("B08", gn_model_load_bytes(bytes, size - 7, 0, &model), GN_STATUS_BAD_MODEL, "file size field does not match");
+    memcpy(changed, bytes, size);
+    changed[size / 2] ^= 0x40;
+    expect("B09", gn_model_load_bytes(changed, size, 0, &model), GN_STATUS_BAD_MODEL, "checksum mismatch");
+    memcpy(changed, bytes, size);
+    changed[4] = 2; /* major version 2 */
+    fix_checksum(changed, size);
+    expect("B10", gn_model_load_bytes(changed, size, 0, &model), GN_STATUS_UNSUPPORTED, "major version is not supported");
+    memcpy(changed, bytes, size);
+    changed[64] = 17; /* the first layer's kind */
+    fix_checksum(changed, size);
+    expect("B11", gn_model_load_bytes(changed, size, 0, &model), GN_STATUS_BAD_MODEL, "unknown layer kind");
+    expect("B12", gn_model_load_bytes(bytes, size, 0x80, &model), GN_STATUS_INVALID_OPTION, "unknown load flags");
+    unsigned char *aligned = NULL;
+    if (posix_memalign((void **)&aligned, GN_ALIGNMENT, size + GN_ALIGNMENT) != 0) return 2;
+    memcpy(aligned + 8, bytes, size);
+    expect("B13", gn_model_borrow_bytes(aligned + 8, size, 0, &model), GN_STATUS_MISALIGNED, "64-byte aligned");
+    check("no model written on failure", model == NULL);
+    free(changed);
+
+    /* A good model, from the file. */
+    if (gn_model_load_file(argv[1], 0, &model) != GN_STATUS_OK) {
+        fprintf(stderr, "capi_test: %s\n", gn_last_error());
+        return 2;
+    }
+    gn_session_options options = options_with(GN_NEURON_GROUP, 4, 4, 2);
+    gn_session *session = (gn_session *)0x1;
+    size_t bytes_needed = 0;
+
+    /* Session options. */
+    expect("B14", gn_session_create(model, NULL, &session), GN_STATUS_NULL_POINTER, "options is NULL");
+    expect("B15", gn_session_create(NULL, &options, &session), GN_STATUS_NULL_POINTER, "model is NULL");
+    gn_session_options bad = options;
+    bad.time_steps = 0;
+    expect("B16", gn_session_create(model, &bad, &session), GN_STATUS_INVALID_OPTION, "time_steps must be at least 1");
+    bad = options;
+    bad.tau = 0;
+    expect("B17", gn_session_create(model, &bad, &session), GN_STATUS_INVALID_OPTION, "tau must be in 1...64");
+    bad.tau = 65;
+    expect("B17", gn_session_arena_size(model, &bad, &bytes_needed), GN_STATUS_INVALID_OPTION, "tau must be in 1...64");
+    bad = options;
+    bad.batch = 0;
+    expect("B18", gn_session_create(model, &bad, &session), GN_STATUS_INVALID_OPTION, "batch must be at least 1");
+    bad = options;
+    bad.time_steps = 65536;
+    bad.batch = 65536;
+    expect("B19", gn_session_create(model, &bad, &session), GN_STATUS_INVALID_OPTION, "time_steps x batch exceeds");
+    bad = options;
+    bad.threads = 0;
+    expect("B20", gn_session_create(model, &bad, &session), GN_STATUS_INVALID_OPTION, "threads must be in 1...64");
+    bad.threads = 65;
+    expect("B20", gn_session_create(model, &bad, &session), GN_STATUS_INVALID_OPTION, "threads must be in 1...64");
+    bad = options;
+    bad.neuron = (gn_neuron_kind)7;
+    expect("B21", gn_session_create(model, &bad, &session), GN_STATUS_INVALID_OPTION, "neuron is not a gn_neuron_kind");
+    bad = options;
+    bad.schedule = (gn_schedule)9;
+    expect("B22", gn_session_create(model, &bad, &session), GN_STATUS_INVALID_OPTION, "schedule is not a gn_schedule");
+    bad = options;
+    bad.layer_tau_count = 3;
+    expect("B23", gn_session_create(model, &bad, &session), GN_STATUS_NULL_POINTER, "layer_tau is NULL");
+    size_t neurons = 0;
+    gn_model_neuron_layer_count(model, &neurons);
+    uint32_t layer_tau[64] = {0};
+    bad.layer_tau = layer_tau;
+    bad.layer_tau_count = neurons + 1;
+    expect("B24", gn_session_create(model, &bad, &session), GN_STATUS_INVALID_OPTION, "layer_tau_count must equal");
+    layer_tau[0] = 65;
+    bad.layer_tau_count = neurons;
+    expect("B25", gn_session_create(model, &bad, &session), GN_STATUS_INVALID_OPTION, "layer_tau entries");
+    gn_model *pool_model = NULL;
+    if (gn_model_load_bytes(pool_bytes, pool_size, 0, &pool_model) != GN_STATUS_OK) return 2;
+    expect("B26", gn_session_create(pool_model, &options, &session), GN_STATUS_UNSUPPORTED,
+           "(maxpool2d): max pooling has no spiking equivalent");
+    gn_session_options ann = options_with(GN_NEURON_ANN, 4, 1, 1);
+    gn_session *pool_session = NULL;
+    check("an ANN session on the max-pool model", gn_session_create(pool_model, &ann, &pool_session) == GN_STATUS_OK);
+    gn_session_free(pool_session);
+    gn_model_free(pool_model);
+
+    /* Arenas. */
+    check("arena size", gn_session_arena_size(model, &options, &bytes_needed) == GN_STATUS_OK && bytes_needed > 0);
+    unsigned char *arena = NULL;
+    if (posix_memalign((void **)&arena, GN_ALIGNMENT, bytes_needed + GN_ALIGNMENT) != 0) return 2;
+    expect("B27", gn_session_create_in_arena(model, &options, NULL, bytes_needed, &session), GN_STATUS_NULL_POINTER,
+           "arena is NULL");
+    expect("B28", gn_session_create_in_arena(model, &options, arena + 4, bytes_needed, &session), GN_STATUS_MISALIGNED,
+           "arena must be 64-byte aligned");
+    expect("B29", gn_session_create_in_arena(model, &options, arena, bytes_needed - 1, &session),
+           GN_STATUS_ARENA_TOO_SMALL, "arena is smaller than the session needs");
+    bad = options_with(GN_NEURON_GROUP, 4, 1, 0x7FFFFFFF); /* ~26 TB of activations */
+    expect("B30", gn_session_create(model, &bad, &session), GN_STATUS_OUT_OF_MEMORY, "could not allocate memory");
+    check("no session written on failure", session == (gn_session *)0x1);
+
+    /* Runs, in a session in the caller's arena. */
+    if (gn_session_create_in_arena(model, &options, arena, bytes_needed, &session) != GN_STATUS_OK) {
+        fprintf(stderr, "capi_test: %s\n", gn_last_error());
+        return 2;
+    }
+    enum { INPUT = 2 * 3 * 32 * 32, OUTPUT = 2 * 10 };
+    float *input = malloc(INPUT * sizeof(float));
+    float output[OUTPUT], first[OUTPUT];
+    for (int i = 0; i < INPUT; i++) input[i] = (float)((i * 29) % 97) / 96.0f;
+    int32_t predictions[8];
+    expect("B37", gn_session_predictions(session, predictions, 8), GN_STATUS_NO_RESULT, "has not run yet");
+    check("first run", gn_session_run(session, input, INPUT, 2, first, OUTPUT) == GN_STATUS_OK);
+    for (int i = 0; i < OUTPUT; i++) output[i] = 42.0f;
+    expect("B31", gn_session_run(NULL, input, INPUT, 2, output, OUTPUT), GN_STATUS_NULL_POINTER, "session is NULL");
+    expect("B32", gn_session_run(session, NULL, INPUT, 2, output, OUTPUT), GN_STATUS_NULL_POINTER, "input is NULL");
+    expect("B32", gn_session_run(session, input, INPUT, 2, NULL, OUTPUT), GN_STATUS_NULL_POINTER, "output is NULL");
+    expect("B33", gn_session_run(session, input, INPUT - 1, 2, output, OUTPUT), GN_STATUS_SIZE_MISMATCH,
+           "input has the wrong number of floats");
+    expect("B34", gn_session_run(session, input, INPUT, 2, output, OUTPUT + 1), GN_STATUS_SIZE_MISMATCH,
+           "output has the wrong number of floats");
+    expect("B35", gn_session_run(session, input, 0, 0, output, 0), GN_STATUS_SIZE_MISMATCH, "sample count must be in 1...batch");
+    expect("B35", gn_session_run(session, input, INPUT, 3, output, OUTPUT), GN_STATUS_SIZE_MISMATCH,
+           "sample count must be in 1...batch");
+    float saved = input[100];
+    input[100] = NAN;
+    expect("B36", gn_session_run(session, input, INPUT, 2, output, OUTPUT), GN_STATUS_INVALID_INPUT, "input holds NaN or infinity");
+    input[100] = -INFINITY;
+    expect("B36", gn_session_run(session, input, INPUT, 2, output, OUTPUT), GN_STATUS_INVALID_INPUT, "input holds NaN or infinity");
+    input[100] = saved;
+    int untouched = 1;
+    for (int i = 0; i < OUTPUT; i++) untouched = untouched && output[i] == 42.0f;
+    check("no output written on failure", untouched);
+    check("session message", strstr(gn_session_last_error(session), "NaN or infinity") != NULL);
+    check("run after failures", gn_session_run(session, input, INPUT, 2, output, OUTPUT) == GN_STATUS_OK
+                                    && memcmp(output, first, sizeof output) == 0);
+    expect("B38", gn_session_predictions(session, predictions, 7), GN_STATUS_SIZE_MISMATCH,
+           "predictions must hold steps x samples values");
+    check("predictions", gn_session_predictions(session, predictions, 8) == GN_STATUS_OK);
+
+    /* Queries. */
+    gn_layer_info info;
+    size_t count = 0;
+    gn_model_layer_count(model, &count);
+    expect("B39", gn_model_layer(model, count, &info), GN_STATUS_OUT_OF_RANGE, "past the last layer");
+    expect("B40", gn_model_input_shape(model, NULL), GN_STATUS_NULL_POINTER, "_out is NULL");
+    expect("B40", gn_session_step_count(session, NULL), GN_STATUS_NULL_POINTER, "_out is NULL");
+    gn_session_free(session);
+    free(arena);
+
+    /* Model lifetime: free the model first, then churn the heap, then run its session. */
+    gn_session *survivor = NULL;
+    check("survivor", gn_session_create(model, &options, &survivor) == GN_STATUS_OK);
+    gn_model_free(model);
+    for (int i = 0; i < 64; i++) free(malloc(4096 + (size_t)i));
+    check("B-lifetime: a session outlives its freed model",
+          gn_session_run(survivor, input, INPUT, 2, output, OUTPUT) == GN_STATUS_OK && memcmp(output, first, sizeof output) == 0);
+    gn_session_free(survivor);
+    gn_session_free(NULL);
+    gn_model_free(NULL);
+    (void)other;
+
+    free(input);
+    free(aligned);
+    free(bytes);
+    free(pool_bytes);
+    printf("%s: %d failures\n", failures ? "FAILED" : "passed", failures);
+    return failures ? 1 : 0;
+}

@@ -1,0 +1,100 @@
+/*
+ * One model, shared by THREADS threads, each with its own session, each running RUNS times: every run
+ * must give exactly what a single thread gives. Built and run by scripts/sanitizers.sh under
+ * ThreadSanitizer.
+ *
+ *     threads_test MODEL [THREADS [RUNS]]
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gnruntime.h"
+
+enum { INPUT = 3 * 32 * 32, OUTPUT = 10, STEPS = 3 };
+
+static gn_model *model;
+static float input[INPUT];
+static float expected[OUTPUT];
+static int runs = 1000;
+
+struct worker {
+    int index;
+    int mismatches;
+    int errors;
+};
+
+static gn_session_options options(void) {
+    gn_session_options options = gn_session_options_default();
+    options.neuron = GN_NEURON_GROUP;
+    options.tau = 4;
+    options.time_steps = STEPS;
+    return options;
+}
+
+static void *work(void *argument) {
+    struct worker *worker = argument;
+    gn_session_options session_options = options();
+    /* Half the threads run step by step, and a quarter spread their session over a pool of 2 threads:
+       every configuration gives the same results. */
+    session_options.schedule = worker->index % 2 ? GN_SCHEDULE_STEP_BY_STEP : GN_SCHEDULE_LAYER_BY_LAYER;
+    session_options.threads = worker->index % 4 == 3 ? 2 : 1;
+    gn_session *session = NULL;
+    if (gn_session_create(model, &session_options, &session) != GN_STATUS_OK) {
+        worker->errors++;
+        return NULL;
+    }
+    float output[OUTPUT];
+    int32_t predictions[STEPS];
+    for (int run = 0; run < runs; run++) {
+        if (gn_session_run(session, input, INPUT, 1, output, OUTPUT) != GN_STATUS_OK ||
+            gn_session_predictions(session, predictions, STEPS) != GN_STATUS_OK) {
+            worker->errors++;
+        } else if (memcmp(output, expected, sizeof output) != 0) {
+            worker->mismatches++;
+        }
+    }
+    gn_session_free(session);
+    return NULL;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fprintf(stderr, "usage: threads_test MODEL [THREADS [RUNS]]\n");
+        return 2;
+    }
+    int threads = argc > 2 ? atoi(argv[2]) : 8;
+    if (argc > 3) runs = atoi(argv[3]);
+    if (threads < 1 || threads > 64 || runs < 1) return 2;
+    if (gn_model_load_file(argv[1], GN_LOAD_DEFAULT, &model) != GN_STATUS_OK) {
+        fprintf(stderr, "threads_test: %s\n", gn_last_error());
+        return 2;
+    }
+    for (int i = 0; i < INPUT; i++) input[i] = (float)((i * 13) % 50) / 49.0f;
+    gn_session_options single = options();
+    gn_session *session = NULL;
+    if (gn_session_create(model, &single, &session) != GN_STATUS_OK ||
+        gn_session_run(session, input, INPUT, 1, expected, OUTPUT) != GN_STATUS_OK) {
+        fprintf(stderr, "threads_test: %s\n", gn_last_error());
+        return 2;
+    }
+    gn_session_free(session);
+
+    pthread_t handles[64];
+    struct worker workers[64];
+    for (int t = 0; t < threads; t++) {
+        workers[t] = (struct worker){t, 0, 0};
+        pthread_create(&handles[t], NULL, work, &workers[t]);
+    }
+    int mismatches = 0, errors = 0;
+    for (int t = 0; t < threads; t++) {
+        pthread_join(handles[t], NULL);
+        mismatches += workers[t].mismatches;
+        errors += workers[t].errors;
+    }
+    gn_model_free(model);
+    printf("%d threads x %d runs: %d mismatches, %d errors\n", threads, runs, mismatches, errors);
+    return mismatches || errors ? 1 : 0;
+}

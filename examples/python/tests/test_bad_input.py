@@ -1,0 +1,259 @@
+"""The bad-input contract (docs/bad-input.md) through the Python binding, row by row: each test names
+its row, and test_every_row_is_tested checks that the C test and this file cover every row."""
+from __future__ import annotations
+
+import re
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import gnruntime
+from conftest import random_model
+
+DOC = Path(__file__).resolve().parents[3] / "docs" / "bad-input.md"
+C_TEST = Path(__file__).resolve().parents[3] / "Tests" / "c" / "capi_test.c"
+
+
+def fix_checksum(data: bytearray) -> bytes:
+    data[12:16] = b"\0\0\0\0"
+    struct.pack_into("<I", data, 12, zlib.crc32(bytes(data)) & 0xFFFFFFFF)
+    return bytes(data)
+
+
+@pytest.fixture
+def model() -> gnruntime.Model:
+    with gnruntime.Model.load(random_model(1)) as model:
+        yield model
+
+
+def test_every_row_is_tested() -> None:
+    rows = re.findall(r"^\| (B\d\d|P\d\d) \|", DOC.read_text(), flags=re.MULTILINE)
+    assert len(rows) == len(set(rows)) >= 40
+    this_file, c_test = Path(__file__).read_text(), C_TEST.read_text()
+    for row in rows:
+        assert f'"{row}"' in this_file or f"_{row.lower()}_" in this_file, f"{row} has no Python test"
+        if row.startswith("B"):
+            assert f'"{row}"' in c_test, f"{row} has no C test"
+
+
+def test_b01_b03_files(tmp_path) -> None:
+    with pytest.raises(gnruntime.ModelIOError, match="cannot open the model file"):
+        gnruntime.Model.load(tmp_path / "missing.gnrt")                          # "B02"
+    with pytest.raises(gnruntime.ModelIOError, match="not a regular file"):
+        gnruntime.Model.load(tmp_path)                                            # "B03"
+    with pytest.raises(TypeError):
+        gnruntime.Model.load(None)  # type: ignore[arg-type]  # "B01": refused before the ABI
+
+
+def test_b04_b05_null_bytes_and_out() -> None:
+    # The binding never passes NULL: a missing buffer or out-parameter is a TypeError in Python.
+    with pytest.raises(TypeError):
+        gnruntime.Model.load(3.5)  # type: ignore[arg-type]  # "B04", "B05"
+
+
+def test_b06_b11_bad_bytes() -> None:
+    data = bytearray(random_model(1))
+    with pytest.raises(gnruntime.BadModelError, match="shorter than the 64-byte header"):
+        gnruntime.Model.load(bytes(data[:10]))                                    # "B06"
+    with pytest.raises(gnruntime.BadModelError, match="magic is not GNRT"):
+        gnruntime.Model.load(b"PNG!" + bytes(data[4:]))                           # "B07"
+    with pytest.raises(gnruntime.BadModelError, match="file size field does not match"):
+        gnruntime.Model.load(bytes(data[:-7]))                                    # "B08"
+    changed = bytearray(data)
+    changed[len(changed) // 2] ^= 0x40
+    with pytest.raises(gnruntime.BadModelError, match="checksum mismatch") as raised:
+        gnruntime.Model.load(bytes(changed))                                      # "B09"
+    assert raised.value.status == 5
+    future = bytearray(data)
+    future[4] = 2
+    with pytest.raises(gnruntime.UnsupportedError, match="major version is not supported"):
+        gnruntime.Model.load(fix_checksum(future))                                # "B10"
+    broken = bytearray(data)
+    broken[64] = 17
+    with pytest.raises(gnruntime.BadModelError, match="unknown layer kind"):
+        gnruntime.Model.load(fix_checksum(broken))                                # "B11"
+
+
+def test_b12_b13_flags_and_alignment() -> None:
+    # The binding has no raw flags (verify_checksum is a bool, "B12") and always copies ("B13").
+    with gnruntime.Model.load(random_model(1), verify_checksum=False) as model:
+        assert model.input_shape == (2, 8, 8)
+
+
+def test_b14_b25_options(model: gnruntime.Model) -> None:
+    cases = [
+        ({"T": 0}, "time_steps must be at least 1"),                              # "B16"
+        ({"tau": 0}, "tau must be in 1...64"),                                    # "B17"
+        ({"tau": 65}, "tau must be in 1...64"),                                   # "B17"
+        ({"batch": 0}, "batch must be at least 1"),                               # "B18"
+        ({"T": 65536, "batch": 65536}, "time_steps x batch exceeds"),             # "B19"
+        ({"threads": 0}, "threads must be in 1...64"),                            # "B20"
+        ({"threads": 65}, "threads must be in 1...64"),                           # "B20"
+        ({"tau": [1, 2]}, "layer_tau_count must equal"),                          # "B24"
+        ({"tau": [1, 2, 3, 4, 65]}, "layer_tau entries"),                         # "B25"
+    ]
+    for options, words in cases:
+        with pytest.raises(gnruntime.InvalidOptionError, match=re.escape(words)):
+            gnruntime.Session(model, **options)
+    # "B14", "B15", "B21", "B22", "B23": the binding builds the options itself; what it cannot pass on
+    # is refused in Python.
+    with pytest.raises(ValueError, match="neuron"):
+        gnruntime.Session(model, neuron="relu")
+    with pytest.raises(ValueError, match="schedule"):
+        gnruntime.Session(model, schedule="random")
+
+
+def test_b26_maxpool() -> None:
+    with gnruntime.Model.load(random_model(2, maxpool=True)) as model:
+        for neuron in ("gn", "if"):
+            with pytest.raises(gnruntime.UnsupportedError, match=r"\(maxpool2d\): max pooling has no spiking equivalent"):
+                gnruntime.Session(model, neuron)                                  # "B26"
+
+
+def test_b27_b30_memory(model: gnruntime.Model) -> None:
+    # "B27", "B28", "B29": the binding lets the library allocate the arena.
+    with pytest.raises(gnruntime.OutOfMemoryError, match="could not allocate memory") as raised:
+        gnruntime.Session(model, T=1, batch=0x7FFFFFFF)                           # "B30"
+    assert isinstance(raised.value, MemoryError)
+
+
+def test_b31_b38_runs(model: gnruntime.Model) -> None:
+    x = np.random.default_rng(0).random((2, 2, 8, 8), dtype=np.float32)
+    with gnruntime.Session(model, "gn", tau=3, T=2, batch=2) as session:
+        with pytest.raises(gnruntime.NoResultError, match="has not run yet"):
+            session.predictions()                                                 # "B37"
+        first = session.run(x)
+        bad = x.copy()
+        bad[1, 0, 2, 2] = np.inf
+        with pytest.raises(gnruntime.InvalidInputError, match="NaN or infinity"):
+            session.run(bad)                                                      # "B36"
+        bad[1, 0, 2, 2] = np.nan
+        with pytest.raises(gnruntime.InvalidInputError, match="NaN or infinity"):
+            session.run(bad)                                                      # "B36"
+        np.testing.assert_array_equal(session.run(x), first)   # still usable, same result
+        # "B31"–"B35", "B38": the binding checks sizes and samples before the ABI (P03, P05) and sizes
+        # the output and the predictions itself.
+        assert session.predictions().shape == (2, 2)
+    with pytest.raises(ValueError, match="closed"):
+        session.run(x)                                                            # "B31" / "P07"
+
+
+def test_b39_b40_queries(model: gnruntime.Model) -> None:
+    layers = model.layers        # "B39": the binding asks for the layers that exist
+    assert len(layers) == 15
+    assert model.output_size == 5  # "B40": the binding passes its own out-parameters
+
+
+def test_p01_p05_arrays(model: gnruntime.Model) -> None:
+    x = np.zeros((2, 2, 8, 8), dtype=np.float32)
+    with gnruntime.Session(model, batch=2) as session:
+        with pytest.raises(TypeError, match="numpy array"):
+            session.run(x.tolist())  # type: ignore[arg-type]                    # "P01"
+        with pytest.raises(TypeError, match="float32"):
+            session.run(x.astype(np.float64))                                     # "P02"
+        with pytest.raises(ValueError, match="shape"):
+            session.run(np.zeros((2, 2, 8), dtype=np.float32))                    # "P03"
+        with pytest.raises(ValueError, match="C-contiguous"):
+            session.run(np.zeros((2, 2, 8, 16), dtype=np.float32)[..., ::2])      # "P04"
+        with pytest.raises(ValueError, match="1 ... 2"):
+            session.run(np.zeros((3, 2, 8, 8), dtype=np.float32))                 # "P05"
+
+
+def test_p06_p07_names_and_lifetimes(model: gnruntime.Model) -> None:
+    with pytest.raises(ValueError, match="neuron must be one of"):
+        gnruntime.Session(model, neuron="lif")                                    # "P06"
+    model.close()
+    with pytest.raises(ValueError, match="the model is closed"):
+        gnruntime.Session(model)                                                  # "P07"
+
+
+def test_rows_the_binding_guards_through_its_ctypes_layer(model: gnruntime.Model) -> None:
+    """The rows that the binding's own checks stop before the ABI, sent to the library anyway through
+    the binding's ctypes declarations: the library must answer them itself."""
+    import ctypes
+    from gnruntime._library import LayerInfo, SessionOptions, Shape, check, library
+
+    lib = library()
+    data = random_model(1)
+    handle = ctypes.c_void_p()
+
+    def expect(row: str, status: int, exception: type, words: str) -> None:
+        try:
+            check(status)
+        except exception as error:
+            assert words in error.message, f"{row}: {error.message}"
+            return
+        pytest.fail(f"{row}: the call succeeded")
+
+    expect("B01", lib.gn_model_load_file(None, 0, ctypes.byref(handle)), gnruntime.GNRuntimeError, "path is NULL")
+    expect("B04", lib.gn_model_load_bytes(None, 10, 0, ctypes.byref(handle)), gnruntime.GNRuntimeError, "bytes is NULL")
+    expect("B05", lib.gn_model_load_bytes(data, len(data), 0, None), gnruntime.GNRuntimeError, "model_out is NULL")
+    expect("B12", lib.gn_model_load_bytes(data, len(data), 0x80, ctypes.byref(handle)), gnruntime.InvalidOptionError,
+           "unknown load flags")
+    aligned = (ctypes.c_ubyte * (len(data) + 128))()
+    start = (64 - ctypes.addressof(aligned) % 64) % 64 + 8
+    ctypes.memmove(ctypes.addressof(aligned) + start, data, len(data))
+    expect("B13", lib.gn_model_borrow_bytes(ctypes.addressof(aligned) + start, len(data), 0, ctypes.byref(handle)),
+           gnruntime.GNRuntimeError, "64-byte aligned")
+    options = lib.gn_session_options_default()
+    session = ctypes.c_void_p()
+    expect("B14", lib.gn_session_create(model.handle, None, ctypes.byref(session)), gnruntime.GNRuntimeError,
+           "options is NULL")
+    expect("B15", lib.gn_session_create(None, ctypes.byref(options), ctypes.byref(session)), gnruntime.GNRuntimeError,
+           "model is NULL")
+    bad = SessionOptions.from_buffer_copy(options)
+    bad.neuron = 7
+    expect("B21", lib.gn_session_create(model.handle, ctypes.byref(bad), ctypes.byref(session)),
+           gnruntime.InvalidOptionError, "neuron is not a gn_neuron_kind")
+    bad = SessionOptions.from_buffer_copy(options)
+    bad.schedule = 9
+    expect("B22", lib.gn_session_create(model.handle, ctypes.byref(bad), ctypes.byref(session)),
+           gnruntime.InvalidOptionError, "schedule is not a gn_schedule")
+    bad = SessionOptions.from_buffer_copy(options)
+    bad.layer_tau_count = 3
+    expect("B23", lib.gn_session_create(model.handle, ctypes.byref(bad), ctypes.byref(session)),
+           gnruntime.GNRuntimeError, "layer_tau is NULL")
+    needed = ctypes.c_size_t()
+    check(lib.gn_session_arena_size(model.handle, ctypes.byref(options), ctypes.byref(needed)))
+    arena = (ctypes.c_ubyte * (needed.value + 128))()
+    base = ctypes.addressof(arena) + (64 - ctypes.addressof(arena) % 64) % 64
+    create_in_arena = lib.gn_session_create_in_arena
+    create_in_arena.restype = ctypes.c_int
+    create_in_arena.argtypes = [ctypes.c_void_p, ctypes.POINTER(SessionOptions), ctypes.c_void_p, ctypes.c_size_t,
+                                ctypes.POINTER(ctypes.c_void_p)]
+    expect("B27", create_in_arena(model.handle, ctypes.byref(options), None, needed.value, ctypes.byref(session)),
+           gnruntime.GNRuntimeError, "arena is NULL")
+    expect("B28", create_in_arena(model.handle, ctypes.byref(options), base + 4, needed.value, ctypes.byref(session)),
+           gnruntime.ArenaError, "arena must be 64-byte aligned")
+    expect("B29", create_in_arena(model.handle, ctypes.byref(options), base, needed.value - 1, ctypes.byref(session)),
+           gnruntime.ArenaError, "arena is smaller than the session needs")
+    check(create_in_arena(model.handle, ctypes.byref(options), base, needed.value, ctypes.byref(session)))
+    try:
+        floats = ctypes.POINTER(ctypes.c_float)
+        x = np.zeros((1, 2, 8, 8), dtype=np.float32)
+        out = np.zeros((1, 5), dtype=np.float32)
+        px, po = x.ctypes.data_as(floats), out.ctypes.data_as(floats)
+        expect("B31", lib.gn_session_run(None, px, x.size, 1, po, out.size), gnruntime.GNRuntimeError, "session is NULL")
+        expect("B32", lib.gn_session_run(session, None, x.size, 1, po, out.size), gnruntime.GNRuntimeError, "input is NULL")
+        expect("B33", lib.gn_session_run(session, px, x.size - 1, 1, po, out.size), gnruntime.SizeMismatchError,
+               "input has the wrong number of floats")
+        expect("B34", lib.gn_session_run(session, px, x.size, 1, po, out.size + 1), gnruntime.SizeMismatchError,
+               "output has the wrong number of floats")
+        expect("B35", lib.gn_session_run(session, px, x.size, 2, po, out.size), gnruntime.SizeMismatchError,
+               "sample count must be in 1...batch")
+        check(lib.gn_session_run(session, px, x.size, 1, po, out.size))
+        predictions = (ctypes.c_int32 * 8)()
+        expect("B38", lib.gn_session_predictions(session, predictions, 3), gnruntime.SizeMismatchError,
+               "predictions must hold steps x samples values")
+        info = LayerInfo()
+        expect("B39", lib.gn_model_layer(model.handle, 15, ctypes.byref(info)), gnruntime.OutOfRangeError,
+               "past the last layer")
+        expect("B40", lib.gn_model_input_shape(model.handle, None), gnruntime.GNRuntimeError, "shape_out is NULL")
+        shape = Shape()
+        check(lib.gn_model_output_shape(model.handle, ctypes.byref(shape)))
+        assert (shape.channels, shape.height, shape.width) == (5, 1, 1)
+    finally:
+        lib.gn_session_free(session)
