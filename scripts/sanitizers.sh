@@ -49,6 +49,10 @@ lib=.build-tsan/release
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 "$out/threads_test-tsan" "$out/model.gnrt" "$threads" "$runs"
 
 echo "== valgrind memcheck"
+if ! command -v valgrind >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    apt-get install -y -qq --no-install-recommends valgrind >/dev/null 2>&1 \
+        || { apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends valgrind >/dev/null; }
+fi
 if command -v valgrind >/dev/null 2>&1; then
     # valgrind knows neither AVX-512 nor DWARF 5: it gets a portable build (GNRUNTIME_PORTABLE), without
     # debug information, and programs with DWARF 4.

@@ -2,7 +2,9 @@
 # Runs every test: the Swift tests (in release mode, with a separate build folder), the self-tests of
 # the numpy reference, the Python package's tests (installed from examples/python, with torch: the
 # exporter's PyTorch path is tested, not skipped), the C example built with strict warnings against
-# the shared and static libraries, and the Embedded Swift compile of the core with -no-allocations.
+# the shared and static libraries, the C programs under AddressSanitizer, UndefinedBehaviorSanitizer,
+# ThreadSanitizer and valgrind, a minute of fuzzing, and the Embedded Swift compile of the core with
+# -no-allocations.
 set -eu
 cd "$(dirname "$0")/.."
 scripts/build.sh >/dev/null
@@ -21,6 +23,10 @@ echo "== Python package (installed), with torch"
 (cd /tmp && GN_REQUIRE_TORCH=1 "$GN_PYTHON" -m pytest -q -p no:cacheprovider "$OLDPWD/examples/python/tests")
 echo "== C example"
 scripts/run-example.sh
+echo "== Sanitizers"
+scripts/sanitizers.sh
+echo "== Fuzzing, 60 s"
+scripts/fuzz.sh 60
 echo "== Embedded Swift core"
 scripts/check-embedded.sh
 echo "== all tests passed"
