@@ -3,8 +3,9 @@
 # the numpy reference, the Python package's tests (installed from examples/python, with torch: the
 # exporter's PyTorch path is tested, not skipped), the C example built with strict warnings against
 # the shared and static libraries, the C programs under AddressSanitizer, UndefinedBehaviorSanitizer,
-# ThreadSanitizer and valgrind, a minute of fuzzing, and the Embedded Swift compile of the core with
-# -no-allocations.
+# ThreadSanitizer and valgrind, a minute of fuzzing, and the core built with Embedded Swift
+# (-no-allocations) for a Cortex-M4 and RISC-V, with the firmware run under QEMU against the host's
+# predictions.
 set -eu
 cd "$(dirname "$0")/.."
 scripts/build.sh >/dev/null
@@ -27,6 +28,6 @@ echo "== Sanitizers"
 scripts/sanitizers.sh
 echo "== Fuzzing, 60 s"
 scripts/fuzz.sh 60
-echo "== Embedded Swift core"
-scripts/check-embedded.sh
+echo "== Embedded Swift: the core as static libraries, the firmware under QEMU"
+scripts/embedded.sh
 echo "== all tests passed"

@@ -24,7 +24,8 @@ enum Planner {
             }
             var plan = LayerPlan(layer: layer)
             if layer.kind == .conv2d {
-                plan.convolution = layer.output.channels % 32 == 0 ? .tiled32 : layer.output.channels >= 16 ? .tiled16 : .reference
+                plan.convolution = !TiledKernels.available ? .reference
+                    : layer.output.channels % 32 == 0 ? .tiled32 : layer.output.channels >= 16 ? .tiled16 : .reference
             }
             if layer.kind == .conv2d || layer.kind == .linear {
                 let inputChannels = model.shape(ofTensor: layer.inputA).channels
@@ -128,7 +129,7 @@ enum Planner {
         for index in 0..<layerCount {
             let layer = plans[index].layer
             let tiled = plans[index].convolution != .reference
-                || (layer.kind == .linear && options.batch * plans[index].slices >= LayerJob.linearTileSamples)
+                || (TiledKernels.available && layer.kind == .linear && options.batch * plans[index].slices >= LayerJob.linearTileSamples)
             if tiled {
                 scratchFloats = max(scratchFloats, model.shape(ofTensor: layer.inputA).channels
                                         + ConvolutionTiled.tileWidth * layer.output.channels)

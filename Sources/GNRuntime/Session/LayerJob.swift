@@ -60,7 +60,7 @@ struct LayerJob {
     /// Whether a linear layer runs as a tiled 1×1 convolution (enough samples, and channel blocks that
     /// match the weights' packing).
     private var linearIsTiled: Bool {
-        kernelSamples >= LayerJob.linearTileSamples && layer.output.channels >= 16
+        TiledKernels.available && kernelSamples >= LayerJob.linearTileSamples && layer.output.channels >= 16
             && (plan.weightLayout.blockStride == 0 || plan.weightLayout.lanes == (linearIsWide ? 32 : 16))
     }
 
@@ -76,10 +76,12 @@ struct LayerJob {
         let elements = sliceElements
         switch layer.kind {
         case .conv2d:
-            return plan.convolution == .reference ? 1 : ConvolutionTiled.taskCount(geometry, wide: plan.convolution == .tiled32)
+            return !TiledKernels.available || plan.convolution == .reference
+                ? 1 : ConvolutionTiled.taskCount(geometry, wide: plan.convolution == .tiled32)
         case .linear:
-            return linearIsTiled ? ConvolutionTiled.taskCount(linearGeometry, wide: linearIsWide)
-                                 : Linear.taskCount(batch: kernelSamples, outputCount: layer.output.channels)
+            return !TiledKernels.available ? 1
+                : linearIsTiled ? ConvolutionTiled.taskCount(linearGeometry, wide: linearIsWide)
+                : Linear.taskCount(batch: kernelSamples, outputCount: layer.output.channels)
         case .avgPool2d, .maxPool2d:
             return LayerJob.chunks(geometry.outputPixels, LayerJob.pixelsPerTask)
         case .globalAvgPool:
@@ -102,7 +104,7 @@ struct LayerJob {
         let scratch = floats(at: scratchOffset + worker * scratchStride)
         switch layer.kind {
         case .conv2d:
-            if plan.convolution == .reference {
+            if !TiledKernels.available || plan.convolution == .reference {
                 Convolution.reference(geometry, input: input, weights: layer.weights!, bias: layer.bias, output: output)
             } else {
                 ConvolutionTiled.run(geometry, wide: plan.convolution == .tiled32, tasks: tasks, input: input,
@@ -110,7 +112,10 @@ struct LayerJob {
                                      scratch: scratch)
             }
         case .linear:
-            if linearIsTiled {
+            if !TiledKernels.available {
+                Linear.reference(batch: kernelSamples, inputCount: inputShape.channels, outputCount: layer.output.channels,
+                                 input: input, weights: layer.weights!, bias: layer.bias, output: output)
+            } else if linearIsTiled {
                 ConvolutionTiled.run(linearGeometry, wide: linearIsWide, tasks: tasks, input: input,
                                      weights: layer.weights!, layout: plan.weightLayout, bias: layer.bias, output: output,
                                      scratch: scratch)

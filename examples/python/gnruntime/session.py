@@ -56,6 +56,10 @@ class Session:
             layer_tau = (ctypes.c_uint32 * len(values))(*values)
             options.layer_tau = ctypes.cast(layer_tau, ctypes.POINTER(ctypes.c_uint32))
             options.layer_tau_count = len(values)
+        arena_bytes = ctypes.c_size_t()
+        check(lib.gn_session_arena_size(model.handle, ctypes.byref(options), ctypes.byref(arena_bytes)))
+        #: The bytes of memory the session's arena takes (activations, membranes, plans, scratch).
+        self.arena_bytes = arena_bytes.value
         handle = ctypes.c_void_p()
         check(lib.gn_session_create(model.handle, ctypes.byref(options), ctypes.byref(handle)))
         self._handle: Optional[ctypes.c_void_p] = handle
