@@ -113,6 +113,20 @@ def test_threads_give_the_same_results(model_bytes: bytes) -> None:
         np.testing.assert_array_equal(predictions, results[0][1])
 
 
+def test_schedules_give_the_same_results_and_report_their_memory(model_bytes: bytes) -> None:
+    x = np.random.default_rng(6).random((4, 2, 8, 8), dtype=np.float32)
+    with gnruntime.Model.load(model_bytes) as model:
+        sessions = {schedule: gnruntime.Session(model, "gn", tau=3, T=8, batch=4, schedule=schedule)
+                    for schedule in ("layer", "step")}
+        results = {schedule: (session.run(x), session.predictions()) for schedule, session in sessions.items()}
+        # Step by step keeps one step of activations; layer by layer keeps all eight.
+        assert 0 < sessions["step"].arena_bytes < sessions["layer"].arena_bytes
+        for session in sessions.values():
+            session.close()
+    np.testing.assert_array_equal(results["step"][0], results["layer"][0])
+    np.testing.assert_array_equal(results["step"][1], results["layer"][1])
+
+
 def test_lifetimes(model_bytes: bytes) -> None:
     model = gnruntime.Model.load(model_bytes)
     session = gnruntime.Session(model, "if", T=3)
