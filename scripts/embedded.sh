@@ -30,6 +30,13 @@ while [ $# -gt 0 ]; do
     esac
 done
 
+need() {  # need COMMAND DEBIAN_PACKAGE: installs the package when the command is missing
+    command -v "$1" >/dev/null 2>&1 && return 0
+    echo "embedded: installing $2" >&2
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$2" >&2
+}
+need size binutils
 toolchain=$(dirname "$(command -v swiftc)")
 [ -x "$toolchain/llvm-ar" ] || { echo "embedded: llvm-ar is not next to swiftc ($toolchain)" >&2; exit 1; }
 arm_float="-mfloat-abi=hard -mfpu=fpv4-sp-d16"
@@ -83,11 +90,7 @@ size -A "$firmware/firmware.elf" | awk '
     END { printf "firmware: %d B of flash (code, model, images), %d B of static RAM (arena, input, output)\n", flash, ram }'
 
 # ---- 3. QEMU ---------------------------------------------------------------------------------------
-if ! command -v qemu-system-arm >/dev/null 2>&1; then
-    echo "embedded: installing qemu-system-arm" >&2
-    apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends qemu-system-arm >&2
-fi
+need qemu-system-arm qemu-system-arm
 status=0
 timeout 1200 qemu-system-arm -M mps2-an386 -nographic -monitor none -serial none \
     -semihosting-config enable=on,target=native -icount shift=0 \
