@@ -113,17 +113,18 @@ final class ScheduleTests: XCTestCase {
 }
 
 /// An add that the neuron layer after it computes itself (when no observer watches) gives the
-/// results of running the add on its own.
+/// results of running the add on its own — with several samples, so that a layer spans several
+/// tasks of one worker (each task's sum must fit the worker's scratch).
 final class FusedAddTests: XCTestCase {
     func testFusedAddsChangeNothing() throws {
         var fusedSomething = false
         for bytes in [try RandomNetworks.resnet(seed: 4, dyadic: false),
                       try ReferenceNetworks.build(.init(architecture: .resnet20, weights: .kaiming(seed: 8))).serialize()] {
             let model = try loadModel(bytes)
-            let input = randomInput(count: 2 * model.view.inputShape.elementCount, seed: 3, dyadic: false)
+            let input = randomInput(count: 5 * model.view.inputShape.elementCount, seed: 3, dyadic: false)
             for schedule in [Schedule.layerByLayer, .stepByStep] {
                 for (neuron, steps) in [(NeuronKind.ann, 1), (.groupNeuron, 3), (.integrateAndFire, 2)] {
-                    var sessionOptions = options(neuron, tau: 3, T: steps, batch: 2)
+                    var sessionOptions = options(neuron, tau: 3, T: steps, batch: 5)
                     sessionOptions.schedule = schedule
                     let observed = try runModel(model, sessionOptions, input: input)   // adds run on their own
                     let handle = try SessionHandle.create(model: model, options: sessionOptions)
@@ -135,7 +136,7 @@ final class FusedAddTests: XCTestCase {
                     var output = [Float](repeating: .nan, count: observed.output.count)
                     try input.withUnsafeBufferPointer { input in
                         try output.withUnsafeMutableBufferPointer { output in
-                            try handle.session.run(input: input, samples: 2, output: output)
+                            try handle.session.run(input: input, samples: 5, output: output)
                         }
                     }
                     XCTAssertEqual(bitPatterns(output), bitPatterns(observed.output), "\(schedule) \(neuron)")

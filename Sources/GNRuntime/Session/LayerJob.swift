@@ -139,29 +139,32 @@ struct LayerJob {
             break
         case .add, .qcfs:
             // A task is a range of one step's elements, through all the steps the layer computes: a
-            // neuron's steps follow each other in time; an input of one step serves every step.
-            let first = tasks.lowerBound * LayerJob.elementsPerTask
-            let count = min(sliceElements, tasks.upperBound * LayerJob.elementsPerTask) - first
+            // neuron's steps follow each other in time; an input of one step serves every step. One
+            // task at a time: a fused add's sum fills this worker's scratch, which holds one task.
             let slice = sliceElements
-            if layer.kind == .qcfs && neuron != .ann && resetsNeurons {
-                resetNeurons(floats(at: plan.membraneOffset) + first, count: count)
-            }
-            for step in 0..<plan.slices {
-                var a = input + (plan.inputASlices == 1 ? 0 : step * slice) + first
-                let out = output + step * slice + first
-                if layer.kind == .add {
-                    let b = UnsafePointer(floats(at: plan.inputBOffset)) + (plan.inputBSlices == 1 ? 0 : step * slice) + first
-                    Elementwise.add(a, b, into: out, count: count)
-                } else {
-                    if let add = fusedAdd {
-                        // The sum this neuron reads, computed into this worker's scratch (at most
-                        // `elementsPerTask` floats: one task), as the add layer would compute it.
-                        let addA = UnsafePointer(floats(at: add.inputAOffset)) + (add.inputASlices == 1 ? 0 : step * slice) + first
-                        let addB = UnsafePointer(floats(at: add.inputBOffset)) + (add.inputBSlices == 1 ? 0 : step * slice) + first
-                        Elementwise.add(addA, addB, into: scratch, count: count)
-                        a = UnsafePointer(scratch)
+            for task in tasks {
+                let first = task * LayerJob.elementsPerTask
+                let count = min(slice, first + LayerJob.elementsPerTask) - first
+                if layer.kind == .qcfs && neuron != .ann && resetsNeurons {
+                    resetNeurons(floats(at: plan.membraneOffset) + first, count: count)
+                }
+                for step in 0..<plan.slices {
+                    var a = input + (plan.inputASlices == 1 ? 0 : step * slice) + first
+                    let out = output + step * slice + first
+                    if layer.kind == .add {
+                        let b = UnsafePointer(floats(at: plan.inputBOffset)) + (plan.inputBSlices == 1 ? 0 : step * slice) + first
+                        Elementwise.add(a, b, into: out, count: count)
+                    } else {
+                        if let add = fusedAdd {
+                            // The sum this neuron reads, computed into this worker's scratch (at most
+                            // `elementsPerTask` floats: one task), as the add layer would compute it.
+                            let addA = UnsafePointer(floats(at: add.inputAOffset)) + (add.inputASlices == 1 ? 0 : step * slice) + first
+                            let addB = UnsafePointer(floats(at: add.inputBOffset)) + (add.inputBSlices == 1 ? 0 : step * slice) + first
+                            Elementwise.add(addA, addB, into: scratch, count: count)
+                            a = UnsafePointer(scratch)
+                        }
+                        runNeuron(a, out, first: first, count: count)
                     }
-                    runNeuron(a, out, first: first, count: count)
                 }
             }
         case .affine:
