@@ -56,7 +56,7 @@ extern "C" {
 
 /* The version of this header. gn_version() returns the library's: check they agree. */
 #define GN_VERSION_MAJOR 0
-#define GN_VERSION_MINOR 2
+#define GN_VERSION_MINOR 3
 #define GN_VERSION_PATCH 0
 #define GN_VERSION ((GN_VERSION_MAJOR << 16) | (GN_VERSION_MINOR << 8) | GN_VERSION_PATCH)
 
@@ -85,7 +85,9 @@ typedef enum gn_status {
     GN_STATUS_OUT_OF_MEMORY = 9,     /* the heap could not provide the memory */
     GN_STATUS_IO_ERROR = 10,         /* a file could not be opened or read */
     GN_STATUS_OUT_OF_RANGE = 11,     /* an index is past the end */
-    GN_STATUS_NO_RESULT = 12         /* the session has not run yet */
+    GN_STATUS_NO_RESULT = 12,        /* the session has not run yet */
+    GN_STATUS_INVALID_STATE = 13     /* the call does not fit the session's state: a step with no stream
+                                        begun, a stream on a layer-by-layer session */
 } gn_status;
 
 /* The neuron a session runs in place of every QCFS activation. */
@@ -102,6 +104,17 @@ typedef enum gn_schedule {
                                         take T times the memory, membranes one layer's (default) */
     GN_SCHEDULE_STEP_BY_STEP = 1     /* the network runs once per step: the least memory */
 } gn_schedule;
+
+/* When a run stops computing a sample before T steps: once its running prediction is settled. A
+   stopped sample costs no more work; its output is the mean over the steps it ran, and its running
+   prediction for the later steps repeats the last one. */
+typedef enum gn_exit_rule {
+    GN_EXIT_NONE = 0,    /* every sample runs all T steps (default) */
+    GN_EXIT_MARGIN = 1,  /* stop after the first step at which the running output's largest value exceeds
+                            the second largest by more than exit_margin (one output: after step 1) */
+    GN_EXIT_STABLE = 2   /* stop after the first step at which the running prediction has been the same
+                            for exit_steps consecutive steps, counting that one */
+} gn_exit_rule;
 
 /* Layer kinds; the values are those of the model file (docs/model-format.md). */
 typedef enum gn_layer_kind {
@@ -165,7 +178,24 @@ typedef struct gn_session_options {
        (use tau) or 1 ... GN_MAX_TAU. NULL for none. Borrowed: read during gn_session_create only. */
     const uint32_t *layer_tau;
     size_t layer_tau_count;
+    /* 1: runs count, per neuron layer, step and sample, the spikes emitted and the synaptic operations
+       they cause (gn_session_spike_counts); spiking sessions only. 0 (default): no memory, no work. */
+    uint32_t count_spikes;
+    /* Early exit (spiking sessions); a rule other than GN_EXIT_NONE makes the session run step by step. */
+    gn_exit_rule exit_rule;    /* default GN_EXIT_NONE */
+    float exit_margin;         /* GN_EXIT_MARGIN: finite, >= 0; default 0 */
+    uint32_t exit_steps;       /* GN_EXIT_STABLE: >= 1; default 1 */
 } gn_session_options;
+
+/* What gn_session_neuron_layer reports of one neuron (qcfs) layer of a session that counts spikes. */
+typedef struct gn_neuron_layer_info {
+    size_t layer;              /* the layer's index in the model */
+    size_t neurons;            /* neurons of one sample (C x H x W) */
+    uint32_t members;          /* members per neuron: tau for Group Neurons, 1 for IF; a member fires at
+                                  most once per step */
+    uint64_t synapses;         /* synaptic operations of one sample if each neuron spiked once: the sum of
+                                  the neurons' fan-outs (docs/semantics.md, "Operations") */
+} gn_neuron_layer_info;
 
 /* ---- Library ------------------------------------------------------------------------------------ */
 
@@ -217,10 +247,14 @@ GN_API gn_status gn_model_neuron_layer_count(const gn_model *model, size_t *coun
 /* Describes layer `index` (0 ... count - 1). Returns OK, NULL_POINTER, OUT_OF_RANGE. */
 GN_API gn_status gn_model_layer(const gn_model *model, size_t index, gn_layer_info *info_out);
 
+/* The multiply-accumulates of one sample through every conv2d and linear layer: the ANN's cost,
+   counted by connection (window taps on padding excluded). Returns OK, NULL_POINTER. */
+GN_API gn_status gn_model_mac_count(const gn_model *model, uint64_t *macs_out);
+
 /* ---- Sessions ----------------------------------------------------------------------------------- */
 
 /* The default options: Group Neurons, tau = 4, T = 4, batch 1, 1 thread, layer by layer, no per-layer
-   tau. Never fails. */
+   tau, no spike counting, no early exit. Never fails. */
 GN_API gn_session_options gn_session_options_default(void);
 
 /* The bytes of arena a session of `model` under `options` needs (for gn_session_create_in_arena).
@@ -244,8 +278,9 @@ GN_API void gn_session_free(gn_session *session);
 
 /* Runs `samples` samples (1 ... batch) through the network for the session's time steps.
    `input`: samples x C x H x W floats, NCHW, finite; `input_count` must equal that number.
-   `output`: receives samples x output-size floats, the mean over the steps of the last layer;
-   `output_count` must equal that number. Both borrowed for the call only. Allocates nothing.
+   `output`: receives samples x output-size floats, the mean of the last layer over the steps each
+   sample ran (T, unless the exit rule stopped it earlier: gn_session_sample_steps); `output_count`
+   must equal that number. Both borrowed for the call only. Allocates nothing. Ends any stream.
    On failure `output` is untouched and the session stays usable. Returns OK, NULL_POINTER,
    SIZE_MISMATCH, INVALID_INPUT. */
 GN_API gn_status gn_session_run(gn_session *session, const float *input, size_t input_count, size_t samples,
@@ -254,10 +289,54 @@ GN_API gn_status gn_session_run(gn_session *session, const float *input, size_t 
 /* The number of steps a run computes: T, or 1 for ANN sessions. Returns OK, NULL_POINTER. */
 GN_API gn_status gn_session_step_count(const gn_session *session, size_t *steps_out);
 
+/* The steps taken by the last run (gn_session_step_count's) or by the stream so far.
+   Returns OK, NULL_POINTER. */
+GN_API gn_status gn_session_steps_taken(const gn_session *session, size_t *steps_out);
+
 /* The running prediction (argmax of the output summed up to that step, first index on ties) after
-   every step of the last run, as [step][sample]: `count` must equal steps x samples of that run.
-   Returns OK, NULL_POINTER, NO_RESULT, SIZE_MISMATCH. */
+   every step taken by the last run or the stream so far, as [step][sample]: `count` must equal
+   steps taken x samples. Returns OK, NULL_POINTER, NO_RESULT, SIZE_MISMATCH. */
 GN_API gn_status gn_session_predictions(const gn_session *session, int32_t *predictions_out, size_t count);
+
+/* The steps each sample of the last run computed: T, or the step after which the exit rule stopped
+   it (in a stream, the steps taken). `count` must equal the samples of the run.
+   Returns OK, NULL_POINTER, NO_RESULT, SIZE_MISMATCH. */
+GN_API gn_status gn_session_sample_steps(const gn_session *session, uint32_t *steps_out, size_t count);
+
+/* ---- Streams: hosts that drive time themselves --------------------------------------------------- */
+
+/* Begins a stream of `samples` samples (1 ... batch): every neuron at rest, no step taken. Needs a
+   session that runs step by step (GN_SCHEDULE_STEP_BY_STEP, T = 1 or an ANN session).
+   Returns OK, NULL_POINTER, SIZE_MISMATCH, INVALID_STATE. */
+GN_API gn_status gn_session_begin_stream(gn_session *session, size_t samples);
+
+/* Takes the next step of the stream. `input`: this step's samples x C x H x W floats, NCHW, finite.
+   `output`: receives this step's output of the last layer (not averaged), samples x output-size
+   floats. Fed the same input T times, a stream computes exactly what gn_session_run does: the mean of
+   the step outputs, the running predictions and the spike counts. At most T steps per stream; exit
+   rules do not apply. Allocates nothing. On failure nothing changes. Returns OK, NULL_POINTER,
+   SIZE_MISMATCH, INVALID_INPUT, INVALID_STATE (no stream begun), OUT_OF_RANGE (T steps taken). */
+GN_API gn_status gn_session_step(gn_session *session, const float *input, size_t input_count,
+                                 float *output, size_t output_count);
+
+/* ---- Spike accounting ---------------------------------------------------------------------------- */
+
+/* The multiply-accumulates of one sample on analog values: the conv2d and linear layers that read the
+   model input, or what depends on it through no neuron layer. A run computes them once, since the
+   input does not change over time; a stream, at every step. Returns OK, NULL_POINTER. */
+GN_API gn_status gn_session_analog_mac_count(const gn_session *session, uint64_t *macs_out);
+
+/* Describes neuron layer `neuron_layer` (0 ... gn_model_neuron_layer_count - 1) of a session created
+   with count_spikes. Returns OK, NULL_POINTER, OUT_OF_RANGE, UNSUPPORTED (not counting). */
+GN_API gn_status gn_session_neuron_layer(const gn_session *session, size_t neuron_layer, gn_neuron_layer_info *info_out);
+
+/* The spikes each neuron layer emitted (for Group Neurons, the members that fired) and the synaptic
+   operations they caused, per step taken by the last run or the stream so far, as
+   [step][neuron layer][sample] in both arrays; `count` (of each) must equal steps taken x neuron layers
+   x samples. Steps a stopped sample did not compute count 0. Returns OK, NULL_POINTER, NO_RESULT,
+   SIZE_MISMATCH, UNSUPPORTED (the session was created without count_spikes). */
+GN_API gn_status gn_session_spike_counts(const gn_session *session, uint64_t *spikes_out,
+                                         uint64_t *synaptic_operations_out, size_t count);
 
 /* Sets (or, with NULL `observer`, removes) the function called after each layer of every later run,
    for analysis: per-layer activations, spike counts. Layers whose output does not change over time

@@ -88,6 +88,15 @@ final class BadInputTests: XCTestCase {
              GN_STATUS_INVALID_OPTION, "layer_tau_count must equal"),
             ({ var o = CAPI.options(); o.layer_tau = UnsafePointer(&tooLarge); o.layer_tau_count = neurons; return o }(),
              GN_STATUS_INVALID_OPTION, "layer_tau entries"),
+            ({ var o = CAPI.options(); o.count_spikes = 2; return o }(), GN_STATUS_INVALID_OPTION, "count_spikes must be 0 or 1"),
+            ({ var o = CAPI.options(GN_NEURON_ANN); o.count_spikes = 1; return o }(), GN_STATUS_INVALID_OPTION,
+             "count_spikes needs a spiking session"),
+            ({ var o = CAPI.options(); o.exit_rule = gn_exit_rule(9); return o }(), GN_STATUS_INVALID_OPTION,
+             "exit_rule is not a gn_exit_rule"),
+            ({ var o = CAPI.options(); o.exit_rule = GN_EXIT_MARGIN; o.exit_margin = .nan; return o }(), GN_STATUS_INVALID_OPTION,
+             "exit_margin must be finite"),
+            ({ var o = CAPI.options(); o.exit_rule = GN_EXIT_STABLE; o.exit_steps = 0; return o }(), GN_STATUS_INVALID_OPTION,
+             "exit_steps must be at least 1"),
             // Large but legal options: the plan's byte count overflows on 32-bit hosts, or is refused by the heap.
         ]
         for (options, status, words) in cases {
@@ -184,11 +193,11 @@ final class BadInputTests: XCTestCase {
         XCTAssertEqual(String(cString: gn_status_string(GN_STATUS_OK)), "ok")
         XCTAssertEqual(String(cString: gn_status_string(GN_STATUS_BAD_MODEL)), "bad model")
         XCTAssertEqual(String(cString: gn_status_string(gn_status(99))), "unknown status")
-        for raw in 0...12 {
+        for raw in 0...13 {
             XCTAssertFalse(String(cString: gn_status_string(gn_status(UInt32(raw)))).isEmpty)
             XCTAssertEqual(GNStatus(rawValue: Int32(raw))?.rawValue, Int32(raw), "status \(raw) missing in Swift")
         }
-        XCTAssertNil(GNStatus(rawValue: 13), "a status was added: extend the C header, this test and the docs")
+        XCTAssertNil(GNStatus(rawValue: 14), "a status was added: extend the C header, this test and the docs")
         XCTAssertEqual(gn_version(), UInt32((GN_VERSION_MAJOR << 16) | (GN_VERSION_MINOR << 8) | GN_VERSION_PATCH))
     }
 }

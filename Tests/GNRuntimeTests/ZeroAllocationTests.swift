@@ -75,4 +75,52 @@ final class ZeroAllocationTests: XCTestCase {
             }
         }
     }
+
+    /// Counting spikes, stopping samples early and streaming allocate nothing either.
+    func testAccountingExitsAndStreamsAllocateNothing() throws {
+        let model = CAPI.load(try RandomNetworks.resnet(seed: 5, dyadic: false))
+        defer { gn_model_free(model) }
+        var sessionOptions = CAPI.options(GN_NEURON_GROUP, tau: 2, steps: 6, batch: 4)
+        sessionOptions.count_spikes = 1
+        sessionOptions.exit_rule = GN_EXIT_MARGIN
+        sessionOptions.exit_margin = 0.05
+        sessionOptions.threads = 2
+        let session = CAPI.session(model, sessionOptions)
+        defer { gn_session_free(session) }
+        var neurons = 0
+        gn_model_neuron_layer_count(model, &neurons)
+        let input = randomInput(count: 4 * CAPI.inputCount(model), seed: 6, dyadic: false)
+        var output = [Float](repeating: 0, count: 4 * CAPI.outputCount(model))
+        var spikes = [UInt64](repeating: 0, count: 6 * neurons * 4)
+        var operations = spikes
+        var sampleSteps = [UInt32](repeating: 0, count: 4)
+        try input.withUnsafeBufferPointer { input in
+            try output.withUnsafeMutableBufferPointer { output in
+                try spikes.withUnsafeMutableBufferPointer { spikes in
+                    try operations.withUnsafeMutableBufferPointer { operations in
+                        try sampleSteps.withUnsafeMutableBufferPointer { sampleSteps in
+                            var statuses = [gn_status](repeating: GN_STATUS_OK, count: 6)
+                            func calls(_ statuses: UnsafeMutableBufferPointer<gn_status>) {
+                                statuses[0] = gn_session_run(session, input.baseAddress, input.count, 4, output.baseAddress, output.count)
+                                statuses[1] = gn_session_spike_counts(session, spikes.baseAddress, operations.baseAddress, spikes.count)
+                                statuses[2] = gn_session_sample_steps(session, sampleSteps.baseAddress, 4)
+                                statuses[3] = gn_session_begin_stream(session, 4)
+                                statuses[4] = gn_session_step(session, input.baseAddress, input.count, output.baseAddress, output.count)
+                                statuses[5] = gn_session_spike_counts(session, spikes.baseAddress, operations.baseAddress, spikes.count / 6)
+                            }
+                            statuses.withUnsafeMutableBufferPointer { calls($0) }
+                            malloc_counter_start()
+                            statuses.withUnsafeMutableBufferPointer { calls($0) }
+                            let heapCalls = malloc_counter_stop()
+                            XCTAssertEqual(statuses, [GN_STATUS_OK, GN_STATUS_OK, GN_STATUS_OK, GN_STATUS_OK, GN_STATUS_OK, GN_STATUS_OK],
+                                           String(cString: gn_last_error()))
+                            XCTAssertEqual(heapCalls, 0, "\(heapCalls) heap calls")
+                            _ = try XCTUnwrap(output.first)
+                        }
+                    }
+                }
+            }
+        }
+        XCTAssertGreaterThan(spikes.reduce(0, +), 0)
+    }
 }

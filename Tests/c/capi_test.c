@@ -177,6 +177,25 @@ int main(int argc, char **argv) {
     gn_session_free(pool_session);
     gn_model_free(pool_model);
 
+    bad = options;
+    bad.count_spikes = 2;
+    expect("B41", gn_session_create(model, &bad, &session), GN_STATUS_INVALID_OPTION, "count_spikes must be 0 or 1");
+    bad = options_with(GN_NEURON_ANN, 4, 1, 1);
+    bad.count_spikes = 1;
+    expect("B42", gn_session_create(model, &bad, &session), GN_STATUS_INVALID_OPTION, "count_spikes needs a spiking session");
+    bad = options;
+    bad.exit_rule = (gn_exit_rule)9;
+    expect("B43", gn_session_create(model, &bad, &session), GN_STATUS_INVALID_OPTION, "exit_rule is not a gn_exit_rule");
+    bad.exit_rule = GN_EXIT_MARGIN;
+    bad.exit_margin = NAN;
+    expect("B44", gn_session_create(model, &bad, &session), GN_STATUS_INVALID_OPTION, "exit_margin must be finite and at least 0");
+    bad.exit_margin = -1.0f;
+    expect("B44", gn_session_create(model, &bad, &session), GN_STATUS_INVALID_OPTION, "exit_margin must be finite and at least 0");
+    bad.exit_rule = GN_EXIT_STABLE;
+    bad.exit_steps = 0;
+    expect("B45", gn_session_create(model, &bad, &session), GN_STATUS_INVALID_OPTION, "exit_steps must be at least 1");
+    check("no session written on failure", session == (gn_session *)0x1);
+
     /* Arenas. */
     check("arena size", gn_session_arena_size(model, &options, &bytes_needed) == GN_STATUS_OK && bytes_needed > 0);
     unsigned char *arena = NULL;
@@ -229,6 +248,36 @@ int main(int argc, char **argv) {
     expect("B38", gn_session_predictions(session, predictions, 7), GN_STATUS_SIZE_MISMATCH,
            "predictions must hold steps x samples values");
     check("predictions", gn_session_predictions(session, predictions, 8) == GN_STATUS_OK);
+
+    /* Sample steps, spike accounting and streams. */
+    uint32_t sample_steps[2];
+    expect("B52", gn_session_sample_steps(session, sample_steps, 3), GN_STATUS_SIZE_MISMATCH,
+           "steps must hold one value per sample");
+    check("sample steps", gn_session_sample_steps(session, sample_steps, 2) == GN_STATUS_OK && sample_steps[0] == 4);
+    uint64_t spikes[256], operations[256];
+    gn_neuron_layer_info layer_info;
+    expect("B49", gn_session_spike_counts(session, spikes, operations, 256), GN_STATUS_UNSUPPORTED, "does not count spikes");
+    expect("B49", gn_session_neuron_layer(session, 0, &layer_info), GN_STATUS_UNSUPPORTED, "does not count spikes");
+    float step_output[OUTPUT];
+    expect("B46", gn_session_step(session, input, INPUT, step_output, OUTPUT), GN_STATUS_INVALID_STATE, "no stream has begun");
+    expect("B47", gn_session_begin_stream(session, 2), GN_STATUS_INVALID_STATE,
+           "streaming needs a session that runs step by step");
+    gn_session_options streaming = options;
+    streaming.schedule = GN_SCHEDULE_STEP_BY_STEP;
+    streaming.count_spikes = 1;
+    gn_session *stream = NULL;
+    check("streaming session", gn_session_create(model, &streaming, &stream) == GN_STATUS_OK);
+    check("begin", gn_session_begin_stream(stream, 2) == GN_STATUS_OK);
+    for (int step = 0; step < 4; step++) check("step", gn_session_step(stream, input, INPUT, step_output, OUTPUT) == GN_STATUS_OK);
+    expect("B48", gn_session_step(stream, input, INPUT, step_output, OUTPUT), GN_STATUS_OUT_OF_RANGE,
+           "the stream has taken the session's T steps");
+    expect("B50", gn_session_spike_counts(stream, spikes, operations, 7), GN_STATUS_SIZE_MISMATCH,
+           "counts must hold steps x neuron layers x samples values");
+    expect("B51", gn_session_neuron_layer(stream, neurons, &layer_info), GN_STATUS_OUT_OF_RANGE, "past the last qcfs layer");
+    check("neuron layer", gn_session_neuron_layer(stream, 0, &layer_info) == GN_STATUS_OK && layer_info.synapses > 0);
+    check("counts", neurons * 4 * 2 <= 256
+                        && gn_session_spike_counts(stream, spikes, operations, neurons * 4 * 2) == GN_STATUS_OK);
+    gn_session_free(stream);
 
     /* Queries. */
     gn_layer_info info;

@@ -529,6 +529,7 @@ class GroupNeuron:
         s_u = (s.astype(F32) * self.u).astype(F32)
         self.v = (self.v - s_u).astype(F32)                       # 3. v = v - s*u
         self.total_spikes += s
+        self.last_spikes = s
         return s_u                                                # 4. output s*u
 
 
@@ -546,6 +547,7 @@ class IFNeuron:
         s_lam = (s.astype(F32) * self.lam).astype(F32)
         self.v = (self.v - s_lam).astype(F32)
         self.total_spikes += s
+        self.last_spikes = s
         return s_lam
 
 
@@ -560,6 +562,10 @@ class RunResult:
     predictions: np.ndarray         # int32 [steps][N]
     spike_counts: list[np.ndarray] = field(default_factory=list)  # int32 [N][C][H][W] per qcfs layer
     steps: int = 1
+    # With accounting (gn, if): int64 [steps][qcfs layers][N], the spikes of each step and the
+    # synaptic operations they cause.
+    step_spikes: Optional[np.ndarray] = None
+    step_synaptic_operations: Optional[np.ndarray] = None
 
 
 def resolve_taus(model: Model, tau: Optional[int], layer_tau: Optional[Sequence[int]]) -> list[int]:
@@ -584,8 +590,9 @@ def resolve_taus(model: Model, tau: Optional[int], layer_tau: Optional[Sequence[
 
 
 def run(model: Model, x: np.ndarray, neuron: str, tau: Optional[int] = None, T: int = 1,
-        layer_tau: Optional[Sequence[int]] = None) -> RunResult:
-    """Run a batch `x` (float32 NCHW) through the model with the given neuron kind."""
+        layer_tau: Optional[Sequence[int]] = None, accounting: bool = False) -> RunResult:
+    """Run a batch `x` (float32 NCHW) through the model with the given neuron kind. With
+    `accounting` (gn, if), also count each step's spikes and synaptic operations per qcfs layer."""
     if neuron not in NEURONS:
         raise ValueError(f"neuron must be one of {NEURONS}, got {neuron!r}")
     if int(T) < 1:
@@ -626,10 +633,19 @@ def run(model: Model, x: np.ndarray, neuron: str, tau: Optional[int] = None, T: 
     out_shape = model.output_shape
     running = np.zeros((batch, out_shape.c, out_shape.h, out_shape.w), dtype=F32)
     predictions = np.zeros((steps, batch), dtype=np.int32)
+    counting = accounting and neuron != "ann"
+    qcfs_plans = [p for p in plan.layers if p.layer.kind == Kind.QCFS]
+    step_spikes = np.zeros((steps, len(qcfs_plans), batch), dtype=np.int64)
+    step_operations = np.zeros((steps, len(qcfs_plans), batch), dtype=np.int64)
     for t in range(steps):
         tensors: list[np.ndarray] = [x]      # direct encoding: the same input every step
         for p in plan.layers:
             tensors.append(_apply(p, tensors, neuron, neurons, ann_levels))
+        if counting:
+            for p in qcfs_plans:
+                spikes = neurons[p.qcfs_index].last_spikes
+                step_spikes[t, p.qcfs_index] = spikes.reshape(batch, -1).sum(axis=1)
+                step_operations[t, p.qcfs_index] = np.rint(reach(plan, p.layer.index, spikes)).astype(np.int64)
         y = to_file_channel_order(tensors[-1], plan.order[-1])
         running = (running + y).astype(F32)
         predictions[t] = np.argmax(running.reshape(batch, -1), axis=1)  # first index on ties
@@ -645,7 +661,47 @@ def run(model: Model, x: np.ndarray, neuron: str, tau: Optional[int] = None, T: 
             counts = neurons[p.qcfs_index].total_spikes
         order = plan.order[p.layer.index + 1]
         spike_counts.append(to_file_channel_order(counts, order).astype(np.int32))
-    return RunResult(output=output, predictions=predictions, spike_counts=spike_counts, steps=steps)
+    return RunResult(output=output, predictions=predictions, spike_counts=spike_counts, steps=steps,
+                     step_spikes=step_spikes if counting else None,
+                     step_synaptic_operations=step_operations if counting else None)
+
+
+def reach(plan: Plan, start: int, counts: np.ndarray) -> np.ndarray:
+    """The synaptic operations, per sample, that `counts` spikes (NCHW, in the stored channel order)
+    of the output of layer `start` cause. The counts flow on, unchanged in number, through pooling
+    (summed over each window's taps inside the input, not averaged), global pooling, flatten, add and
+    affine layers; every weight of a conv2d or linear layer they reach (at a window tap inside the
+    input) and every neuron of a qcfs layer they reach directly is one accumulate per spike."""
+    batch = counts.shape[0]
+    flows: dict[int, np.ndarray] = {start + 1: counts.astype(F64)}
+    total = np.zeros(batch, dtype=F64)
+    for p in plan.layers[start + 1:]:
+        layer = p.layer
+        a = flows.get(layer.input_a)
+        b = flows.get(layer.input_b) if layer.kind == Kind.ADD else None
+        if a is None and b is None:
+            continue
+        out_hw = (layer.out_shape.h, layer.out_shape.w)
+        if layer.kind == Kind.CONV2D:
+            kernel = (p.weight.shape[2], p.weight.shape[3])
+            taps = windows(pad_nchw(a, *layer.padding), kernel, layer.stride, out_hw)
+            total += taps.sum(axis=(1, 2, 3, 4, 5)) * layer.out_shape.c
+        elif layer.kind == Kind.LINEAR:
+            total += a.reshape(batch, -1).sum(axis=1) * layer.out_shape.c
+        elif layer.kind == Kind.QCFS:
+            total += a.reshape(batch, -1).sum(axis=1)
+        elif layer.kind in (Kind.AVGPOOL2D, Kind.MAXPOOL2D):
+            flows[layer.index + 1] = windows(pad_nchw(a, *layer.padding), layer.kernel, layer.stride, out_hw).sum(axis=(4, 5))
+        elif layer.kind == Kind.GLOBAL_AVGPOOL:
+            flows[layer.index + 1] = a.sum(axis=(2, 3), keepdims=True)
+        elif layer.kind == Kind.FLATTEN:
+            flows[layer.index + 1] = a.reshape(batch, -1, 1, 1)
+        elif layer.kind == Kind.ADD:
+            zero = np.zeros((batch, layer.out_shape.c, layer.out_shape.h, layer.out_shape.w), dtype=F64)
+            flows[layer.index + 1] = (zero if a is None else a) + (zero if b is None else b[:, p.b_reindex])
+        elif layer.kind == Kind.AFFINE:
+            flows[layer.index + 1] = a
+    return total
 
 
 def _apply(p: PlannedLayer, tensors: list[np.ndarray], neuron: str, neurons: list,

@@ -38,6 +38,7 @@ private func cStatus(_ status: GNStatus) -> gn_status {
     case .ioError: return GN_STATUS_IO_ERROR
     case .outOfRange: return GN_STATUS_OUT_OF_RANGE
     case .noResult: return GN_STATUS_NO_RESULT
+    case .invalidState: return GN_STATUS_INVALID_STATE
     }
 }
 
@@ -75,6 +76,16 @@ private func sessionOptions(_ pointer: UnsafePointer<gn_session_options>?) throw
         throw GNError(.invalidOption, "schedule is not a gn_schedule", actual: Int(options.schedule.rawValue))
     }
     swiftOptions.schedule = schedule
+    guard options.count_spikes <= 1 else {
+        throw GNError(.invalidOption, "count_spikes must be 0 or 1", actual: Int(options.count_spikes))
+    }
+    swiftOptions.countsSpikes = options.count_spikes == 1
+    guard let exitRule = ExitRule(rawValue: UInt32(options.exit_rule.rawValue)) else {
+        throw GNError(.invalidOption, "exit_rule is not a gn_exit_rule", actual: Int(options.exit_rule.rawValue))
+    }
+    swiftOptions.exitRule = exitRule
+    swiftOptions.exitMargin = options.exit_margin
+    swiftOptions.exitSteps = Int(options.exit_steps)
     if let layerTau = options.layer_tau {
         swiftOptions.layerMembers = UnsafeBufferPointer(start: layerTau, count: options.layer_tau_count)
     } else if options.layer_tau_count != 0 {
@@ -233,6 +244,15 @@ public func cModelLayer(_ model: OpaquePointer?, _ index: Int,
     }
 }
 
+/// The C function `gn_model_mac_count`; documented in include/gnruntime.h.
+@_cdecl("gn_model_mac_count")
+public func cModelMacCount(_ model: OpaquePointer?, _ macsOut: UnsafeMutablePointer<UInt64>?) -> gn_status {
+    guarded { () throws(GNError) in
+        let view = try modelHandle(model).view
+        try nonNull(macsOut, "macs_out is NULL").pointee = UInt64(OperationCount.multiplyAccumulates(model: view))
+    }
+}
+
 // MARK: - Sessions
 
 /// The C function `gn_session_options_default`; documented in include/gnruntime.h.
@@ -242,7 +262,9 @@ public func cSessionOptionsDefault() -> gn_session_options {
     return gn_session_options(
         neuron: gn_neuron_kind(defaults.neuron.rawValue), tau: UInt32(defaults.members),
         time_steps: UInt32(defaults.timeSteps), batch: UInt32(defaults.batch), threads: UInt32(defaults.threads),
-        schedule: gn_schedule(defaults.schedule.rawValue), layer_tau: nil, layer_tau_count: 0)
+        schedule: gn_schedule(defaults.schedule.rawValue), layer_tau: nil, layer_tau_count: 0,
+        count_spikes: defaults.countsSpikes ? 1 : 0, exit_rule: gn_exit_rule(defaults.exitRule.rawValue),
+        exit_margin: defaults.exitMargin, exit_steps: UInt32(defaults.exitSteps))
 }
 
 /// The C function `gn_session_arena_size`; documented in include/gnruntime.h.
@@ -324,6 +346,100 @@ public func cSessionPredictions(_ session: OpaquePointer?, _ predictionsOut: Uns
         let handle = try nonNull(handle, "session is NULL")
         let out = try nonNull(predictionsOut, "predictions_out is NULL")
         try handle.session.predictions(into: UnsafeMutableBufferPointer(start: out, count: count))
+    }
+}
+
+/// The C function `gn_session_steps_taken`; documented in include/gnruntime.h.
+@_cdecl("gn_session_steps_taken")
+public func cSessionStepsTaken(_ session: OpaquePointer?, _ stepsOut: UnsafeMutablePointer<Int>?) -> gn_status {
+    let handle = sessionHandle(session)
+    return guarded(session: handle) { () throws(GNError) in
+        let handle = try nonNull(handle, "session is NULL")
+        try nonNull(stepsOut, "steps_out is NULL").pointee = handle.session.stepsTaken
+    }
+}
+
+/// The C function `gn_session_sample_steps`; documented in include/gnruntime.h.
+@_cdecl("gn_session_sample_steps")
+public func cSessionSampleSteps(_ session: OpaquePointer?, _ stepsOut: UnsafeMutablePointer<UInt32>?,
+                                _ count: Int) -> gn_status {
+    let handle = sessionHandle(session)
+    return guarded(session: handle) { () throws(GNError) in
+        let handle = try nonNull(handle, "session is NULL")
+        let out = try nonNull(stepsOut, "steps_out is NULL")
+        try out.withMemoryRebound(to: Int32.self, capacity: count) { (steps) throws(GNError) in
+            try handle.session.stepsRun(into: UnsafeMutableBufferPointer(start: steps, count: count))
+        }
+    }
+}
+
+/// The C function `gn_session_begin_stream`; documented in include/gnruntime.h.
+@_cdecl("gn_session_begin_stream")
+public func cSessionBeginStream(_ session: OpaquePointer?, _ samples: Int) -> gn_status {
+    let handle = sessionHandle(session)
+    return guarded(session: handle) { () throws(GNError) in
+        try nonNull(handle, "session is NULL").session.beginStream(samples: samples)
+    }
+}
+
+/// The C function `gn_session_step`; documented in include/gnruntime.h.
+@_cdecl("gn_session_step")
+public func cSessionStep(_ session: OpaquePointer?, _ input: UnsafePointer<Float>?, _ inputCount: Int,
+                         _ output: UnsafeMutablePointer<Float>?, _ outputCount: Int) -> gn_status {
+    let handle = sessionHandle(session)
+    return guarded(session: handle) { () throws(GNError) in
+        let handle = try nonNull(handle, "session is NULL")
+        let input = try nonNull(input, "input is NULL")
+        let output = try nonNull(output, "output is NULL")
+        try handle.session.step(input: UnsafeBufferPointer(start: input, count: inputCount),
+                                output: UnsafeMutableBufferPointer(start: output, count: outputCount))
+    }
+}
+
+/// The C function `gn_session_analog_mac_count`; documented in include/gnruntime.h.
+@_cdecl("gn_session_analog_mac_count")
+public func cSessionAnalogMacCount(_ session: OpaquePointer?, _ macsOut: UnsafeMutablePointer<UInt64>?) -> gn_status {
+    let handle = sessionHandle(session)
+    return guarded(session: handle) { () throws(GNError) in
+        let handle = try nonNull(handle, "session is NULL")
+        try nonNull(macsOut, "macs_out is NULL").pointee = UInt64(handle.session.analogMultiplyAccumulates)
+    }
+}
+
+/// The C function `gn_session_neuron_layer`; documented in include/gnruntime.h.
+@_cdecl("gn_session_neuron_layer")
+public func cSessionNeuronLayer(_ session: OpaquePointer?, _ neuronLayer: Int,
+                                _ infoOut: UnsafeMutablePointer<gn_neuron_layer_info>?) -> gn_status {
+    let handle = sessionHandle(session)
+    return guarded(session: handle) { () throws(GNError) in
+        let handle = try nonNull(handle, "session is NULL")
+        let out = try nonNull(infoOut, "info_out is NULL")
+        let info = try handle.session.neuronLayer(neuronLayer)
+        out.pointee = gn_neuron_layer_info(layer: info.layer, neurons: info.neurons, members: UInt32(info.members),
+                                           synapses: UInt64(info.synapses))
+    }
+}
+
+/// The C function `gn_session_spike_counts`; documented in include/gnruntime.h.
+@_cdecl("gn_session_spike_counts")
+public func cSessionSpikeCounts(_ session: OpaquePointer?, _ spikesOut: UnsafeMutablePointer<UInt64>?,
+                                _ operationsOut: UnsafeMutablePointer<UInt64>?, _ count: Int) -> gn_status {
+    let handle = sessionHandle(session)
+    return guarded(session: handle) { () throws(GNError) in
+        let handle = try nonNull(handle, "session is NULL")
+        let spikes = try nonNull(spikesOut, "spikes_out is NULL")
+        let operations = try nonNull(operationsOut, "synaptic_operations_out is NULL")
+        // The core counts in Int, which is the 64-bit C type's size on the hosts this layer builds for.
+        #if _pointerBitWidth(_64)
+        try spikes.withMemoryRebound(to: Int.self, capacity: count) { (spikes) throws(GNError) in
+            try operations.withMemoryRebound(to: Int.self, capacity: count) { (operations) throws(GNError) in
+                try handle.session.spikeCounts(spikes: UnsafeMutableBufferPointer(start: spikes, count: count),
+                                               synapticOperations: UnsafeMutableBufferPointer(start: operations, count: count))
+            }
+        }
+        #else
+        throw GNError(.unsupported, "spike counts through the C API need a 64-bit host")
+        #endif
     }
 }
 

@@ -2,9 +2,11 @@
 /// Every region starts at a multiple of `ArenaLayout.alignment`.
 ///
 /// ```
-/// [layer plans][input, channels-last][output running sum][predictions][membrane potentials]
+/// [layer plans][input, channels-last][output running sum][predictions][sample slots][steps run]
+/// [spike and synaptic-operation counts][fan-out maps][membrane potentials]
 /// [outputs kept across steps][kernel scratch][activations]
 /// ```
+/// The counts and the fan-out maps are there only when the session counts spikes.
 struct ArenaLayout {
     /// Alignment of the arena and of every region in it.
     static let alignment = 64
@@ -17,6 +19,17 @@ struct ArenaLayout {
     var outputSumOffset = 0
     /// The running prediction of each step: `steps × batch` Int32.
     var predictionsOffset = 0
+    /// Which sample each slot of the batch holds (`batch` Int32): runs that stop samples early keep
+    /// the samples still running in the first slots, so that layers compute only those.
+    var slotSamplesOffset = 0
+    /// The steps each sample of the last run computed (`batch` Int32).
+    var stepsRunOffset = 0
+    /// Spikes per `[step][neuron layer][sample]` (Int), when counting; else -1.
+    var spikeCountsOffset = -1
+    /// Synaptic operations per `[step][neuron layer][sample]` (Int), when counting; else -1.
+    var synapticOperationsOffset = -1
+    /// The fan-out maps of every tensor (one Int per pixel; see `OperationCount`), when counting; else -1.
+    var fanOutOffset = -1
     /// The membrane potentials: one block per neuron layer when step by step; one block, shared by
     /// every neuron layer in turn, when layer by layer.
     var membraneOffset = 0
@@ -74,6 +87,17 @@ struct LayerPlan {
     var membraneOffset = -1
     /// Members per Group Neuron (QCFS layers of a GN session), else 0.
     var members = 0
+    /// For a QCFS layer: its index among the QCFS layers; else -1.
+    var neuronIndex = -1
+    /// Whether the output depends on the model input through no neuron layer (an analog value: the
+    /// weighted layers reading it multiply, where those reading spikes only accumulate).
+    var isAnalog = false
+    /// Where the fan-out map of the output starts, in Ints from `ArenaLayout.fanOutOffset`, when the
+    /// session counts spikes; else -1.
+    var fanOutIndex = -1
+    /// For a neuron layer of a session that counts spikes: the synaptic operations its neurons cause
+    /// when each spikes once (the sum of its fan-out map over all its neurons).
+    var synapses = 0
     /// The convolution kernel (conv2d layers).
     var convolution = ConvolutionChoice.reference
     /// How the weights of a conv2d or linear layer are ordered.

@@ -36,10 +36,12 @@ enum Planner {
             }
             if layer.kind == .qcfs {
                 plan.members = options.neuron == .groupNeuron ? options.members(ofNeuronLayer: neuronIndex) : 0
+                plan.neuronIndex = neuronIndex
                 neuronIndex += 1
             }
-            let staticInputs = isStatic(layer.inputA, plans) && (layer.inputB < 0 || isStatic(layer.inputB, plans))
-            plan.isStatic = findsStatic && layer.kind != .qcfs && staticInputs
+            let analogInputs = isAnalog(layer.inputA, plans) && (layer.inputB < 0 || isAnalog(layer.inputB, plans))
+            plan.isAnalog = layer.kind != .qcfs && analogInputs
+            plan.isStatic = findsStatic && plan.isAnalog
             plan.slices = layerByLayer && !plan.isStatic ? options.steps : 1
             plan.inputASlices = layer.inputA == 0 ? 1 : plans[layer.inputA - 1].slices
             plan.inputBSlices = layer.inputB <= 0 ? 1 : plans[layer.inputB - 1].slices
@@ -86,6 +88,22 @@ enum Planner {
         layout.inputOffset = try cursor.take(count: options.batch, elements: model.inputShape.elementCount)
         layout.outputSumOffset = try cursor.take(count: options.batch, elements: model.outputShape.elementCount)
         layout.predictionsOffset = try cursor.take(count: options.batch, elements: layout.steps)
+        layout.slotSamplesOffset = try cursor.take(count: options.batch, elements: 1)
+        layout.stepsRunOffset = try cursor.take(count: options.batch, elements: 1)
+        if options.countsSpikes {
+            // Int counts: one or two 4-byte elements each.
+            let words = MemoryLayout<Int>.stride / 4
+            let (perStep, overflow) = (words * model.neuronLayerCount).multipliedReportingOverflow(by: options.batch)
+            guard !overflow else { throw SizeCursor.overflowError }
+            layout.spikeCountsOffset = try cursor.take(count: layout.steps, elements: perStep)
+            layout.synapticOperationsOffset = try cursor.take(count: layout.steps, elements: perStep)
+            var pixels = model.inputShape.height * model.inputShape.width
+            for index in 0..<layerCount {
+                plans[index].fanOutIndex = pixels
+                pixels += plans[index].layer.output.height * plans[index].layer.output.width
+            }
+            layout.fanOutOffset = try cursor.take(count: pixels, elements: words)
+        }
         layout.membraneOffset = cursor.offset
         if spiking && layerByLayer {
             // Layer by layer, a neuron layer's potentials live while it runs: one block for all.
@@ -177,13 +195,13 @@ enum Planner {
     private static let newBuffer = -2
 
     /// Whether layer `index` owns a buffer that keeps its value across steps.
-    private static func isKept(_ index: Int, _ plans: UnsafeMutablePointer<LayerPlan>) -> Bool {
+    static func isKept(_ index: Int, _ plans: UnsafeMutablePointer<LayerPlan>) -> Bool {
         plans[index].bufferOwner == index && plans[index].isStatic && plans[index].bufferLastUse == Int.max
     }
 
-    /// Whether tensor `id` stays the same at every step.
-    private static func isStatic(_ id: Int, _ plans: UnsafeMutablePointer<LayerPlan>) -> Bool {
-        id == 0 || plans[id - 1].isStatic
+    /// Whether tensor `id` depends on the model input through no neuron layer.
+    static func isAnalog(_ id: Int, _ plans: UnsafePointer<LayerPlan>) -> Bool {
+        id == 0 || plans[id - 1].isAnalog
     }
 
     private static func offset(ofTensor id: Int, _ plans: UnsafeMutablePointer<LayerPlan>, _ layout: ArenaLayout) -> Int {

@@ -20,6 +20,19 @@ public enum Schedule: UInt32, Sendable {
     case stepByStep = 1
 }
 
+/// When a run stops computing a sample before T steps: once its running prediction is settled.
+/// Raw values are the C ABI's `gn_exit_rule`.
+public enum ExitRule: UInt32, Sendable {
+    /// Every sample runs all T steps.
+    case none = 0
+    /// Stop a sample after the first step at which its running output's largest value exceeds the
+    /// second largest by more than `exitMargin` (a model with one output stops after one step).
+    case margin = 1
+    /// Stop a sample after the first step at which its running prediction has been the same for
+    /// `exitSteps` consecutive steps (counting this one).
+    case stable = 2
+}
+
 /// What a session runs: the neuron kind, τ, T and the largest batch.
 public struct SessionOptions {
     /// The neuron that replaces each QCFS layer.
@@ -37,6 +50,15 @@ public struct SessionOptions {
     /// Per-QCFS-layer member counts (0 = `members`), one entry per QCFS layer in file order, or nil.
     /// Borrowed: read while a session is planned, not kept.
     public var layerMembers: UnsafeBufferPointer<UInt32>? = nil
+    /// Whether runs count, per neuron layer, step and sample, the spikes emitted and the synaptic
+    /// operations they cause (spiking sessions only). Off: no memory and no work.
+    public var countsSpikes = false
+    /// When a run may stop a sample early (spiking sessions; such a session runs step by step).
+    public var exitRule = ExitRule.none
+    /// The margin of `ExitRule.margin` (finite, ≥ 0).
+    public var exitMargin: Float = 0
+    /// The steps of `ExitRule.stable` (≥ 1).
+    public var exitSteps = 1
 
     /// The defaults: Group Neurons of 4 members, 4 time steps, batch 1, no per-layer override.
     public init() {}
@@ -50,8 +72,9 @@ public struct SessionOptions {
     /// Time steps a run computes.
     public var steps: Int { neuron == .ann ? 1 : timeSteps }
 
-    /// Whether layers compute all steps at once (a spiking session of several steps, layer by layer).
-    var computesLayerByLayer: Bool { steps > 1 && schedule == .layerByLayer }
+    /// Whether layers compute all steps at once (a spiking session of several steps, layer by layer,
+    /// that never stops a sample early).
+    var computesLayerByLayer: Bool { steps > 1 && schedule == .layerByLayer && exitRule == .none }
 
     /// Checks the ranges of every option against `model`.
     func validate(for model: ModelView) throws(GNError) {
@@ -66,6 +89,15 @@ public struct SessionOptions {
         }
         guard (1...GroupNeuron.maxMembers).contains(members) else {
             throw GNError(.invalidOption, "tau must be in 1...64", actual: members)
+        }
+        if countsSpikes && neuron == .ann {
+            throw GNError(.invalidOption, "count_spikes needs a spiking session (neuron gn or if)")
+        }
+        if exitRule == .margin && !(exitMargin.isFinite && exitMargin >= 0) {
+            throw GNError(.invalidOption, "exit_margin must be finite and at least 0")
+        }
+        if exitRule == .stable && exitSteps < 1 {
+            throw GNError(.invalidOption, "exit_steps must be at least 1", actual: exitSteps)
         }
         if let layerMembers {
             guard layerMembers.count == model.neuronLayerCount else {

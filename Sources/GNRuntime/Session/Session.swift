@@ -22,7 +22,9 @@ public struct LayerObserver {
 /// A session of the core: runs one model under fixed options in one arena. A value type over memory
 /// it does not own — the model bytes and the arena — so it never allocates; the host layer owns both.
 ///
-/// One session is used by one thread at a time. Several sessions may share one model.
+/// A session runs whole inputs (`run`: T steps of one input), or streams (`beginStream`, then `step`
+/// with each step's input) for hosts that drive time themselves. One session is used by one thread
+/// at a time. Several sessions may share one model.
 public struct Session {
     /// The model this session runs.
     let model: ModelView
@@ -34,8 +36,12 @@ public struct Session {
     let batch: Int
     /// The arena: `layout.totalBytes` bytes, 64-byte aligned, owned by the caller.
     let arena: UnsafeMutableRawPointer
-    /// Samples of the last successful run; 0 before the first.
-    private(set) var lastRunSamples = 0
+    /// Samples of the last successful run or of the current stream; 0 before the first.
+    private(set) var samples = 0
+    /// Steps computed by the last run (T), or by the current stream so far.
+    private(set) var stepsDone = 0
+    /// Whether `step` may continue a stream.
+    private(set) var isStreaming = false
     /// Sees every layer's output during runs (for analysis and tests); nil by default, and free then.
     public var observer: LayerObserver?
     /// The threads layers are spread over (nil: the calling thread only).
@@ -44,6 +50,14 @@ public struct Session {
     public let threads: Int
     /// Whether every layer computes all steps before the next layer runs.
     let layerByLayer: Bool
+    /// Whether runs count spikes and synaptic operations.
+    public let countsSpikes: Bool
+    /// When a run stops a sample early, and with which margin or steps.
+    let exitRule: ExitRule
+    let exitMargin: Float
+    let exitSteps: Int
+    /// Multiply-accumulates of one sample on analog values (see `OperationCount`).
+    public let analogMultiplyAccumulates: Int
 
     /// The bytes of scratch memory `arenaBytes` needs to plan a session of `model`.
     public static func scratchBytes(for model: ModelView) -> Int {
@@ -82,6 +96,10 @@ public struct Session {
         guard arena.count >= layout.totalBytes else {
             throw GNError(.arenaTooSmall, "arena is smaller than the session needs", expected: layout.totalBytes, actual: arena.count)
         }
+        if options.countsSpikes {
+            OperationCount.fillFanOut(model: model, plans: plans,
+                                      maps: (base + layout.fanOutOffset).assumingMemoryBound(to: Int.self))
+        }
         self.model = model
         self.layout = layout
         self.neuron = options.neuron
@@ -89,6 +107,11 @@ public struct Session {
         self.arena = base
         self.threads = options.threads
         self.layerByLayer = options.neuron != .ann && options.computesLayerByLayer
+        self.countsSpikes = options.countsSpikes
+        self.exitRule = options.neuron == .ann ? .none : options.exitRule
+        self.exitMargin = options.exitMargin
+        self.exitSteps = options.exitSteps
+        self.analogMultiplyAccumulates = OperationCount.analogMultiplyAccumulates(model: model, plans: plans)
     }
 
     /// Spreads later runs over `workers` (nil: the calling thread only). Their count must not exceed
@@ -110,10 +133,139 @@ public struct Session {
     var outputElements: Int { model.outputShape.elementCount }
 
     /// Runs `samples` samples: `input` holds `samples × C × H × W` floats (NCHW), `output` receives
-    /// `samples × output elements` floats (NCHW), the mean of the last layer over the session's steps.
-    /// Nothing is written to `output`, and no state changes, unless the run succeeds.
+    /// `samples × output elements` floats (NCHW), the mean of the last layer over the steps each sample
+    /// ran (T, unless the session's exit rule stopped it earlier). Ends any stream. Nothing is written
+    /// to `output`, and no state changes, unless the run succeeds.
     public mutating func run(input: UnsafeBufferPointer<Float>, samples: Int,
                              output: UnsafeMutableBufferPointer<Float>) throws(GNError) {
+        let (inputBase, outputBase) = try check(input: input, samples: samples, output: output)
+        loadInput(inputBase, samples: samples)
+        resetState(samples: samples)
+        if layerByLayer {
+            // Without an observer (which must see every layer's output), an add read only by the
+            // neuron layer after it is computed by that layer.
+            let fusing = observer == nil
+            for index in 0..<model.layerCount where !(fusing && plans[index].isFusedIntoNeuron) {
+                execute(index, samples: samples)
+                let plan = plans[index]
+                for step in 0..<plan.slices {
+                    let slice = samples * plan.layer.output.elementCount
+                    let output = UnsafePointer(floats(at: plan.outputOffset)) + step * slice
+                    observer?.function(observer?.context, index, step, output, slice)
+                    if countsSpikes && plan.neuronIndex >= 0 { recordSpikes(of: index, step: step, output: output, active: samples) }
+                }
+            }
+            let last = plans[model.layerCount - 1]
+            for step in 0..<layout.steps {
+                accumulateOutput(step: step, active: samples, slice: last.slices == 1 ? 0 : step)
+            }
+        } else {
+            var active = samples
+            for step in 0..<layout.steps {
+                computeStep(step, active: active, everyLayer: step == 0)
+                accumulateOutput(step: step, active: active, slice: 0)
+                if exitRule != .none && step + 1 < layout.steps {
+                    active = stopSettledSamples(after: step, active: active)
+                    if active == 0 { break }
+                }
+            }
+        }
+        let stepsRun = int32s(at: layout.stepsRunOffset)
+        let slots = int32s(at: layout.slotSamplesOffset)
+        let outputShape = model.outputShape
+        for slot in 0..<samples {
+            let sample = Int(slots[slot])
+            Layout.channelsFirst(floats(at: layout.outputSumOffset) + slot * outputElements,
+                                 into: outputBase + sample * outputElements, batch: 1, channels: outputShape.channels,
+                                 pixels: outputShape.height * outputShape.width, dividedBy: Float(Int(stepsRun[sample])))
+        }
+        stepsDone = layout.steps
+        isStreaming = false
+    }
+
+    /// Starts a stream of `samples` samples: every neuron at rest, no step taken. Streams need a
+    /// session that computes step by step (`Schedule.stepByStep`, or T = 1, or an ANN session).
+    public mutating func beginStream(samples: Int) throws(GNError) {
+        guard !layerByLayer else {
+            throw GNError(.invalidState, "streaming needs a session that runs step by step (schedule step by step)")
+        }
+        guard (1...batch).contains(samples) else {
+            throw GNError(.sizeMismatch, "sample count must be in 1...batch", expected: batch, actual: samples)
+        }
+        resetState(samples: samples)
+        stepsDone = 0
+        isStreaming = true
+    }
+
+    /// Takes the next step of the stream: `input` holds this step's `samples × C × H × W` floats (NCHW),
+    /// `output` receives this step's output of the last layer (not averaged), `samples × output
+    /// elements` floats. The running prediction of each step is available from `predictions`, as after
+    /// a run; fed the same input T times, a stream computes exactly what `run` does. A stream takes at
+    /// most T steps; exit rules do not apply to it. Nothing changes unless the step succeeds.
+    public mutating func step(input: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>) throws(GNError) {
+        guard isStreaming else { throw GNError(.invalidState, "no stream has begun") }
+        guard stepsDone < layout.steps else {
+            throw GNError(.outOfRange, "the stream has taken the session's T steps; begin another", expected: layout.steps, actual: stepsDone + 1)
+        }
+        let (inputBase, outputBase) = try check(input: input, samples: samples, output: output)
+        loadInput(inputBase, samples: samples)
+        let step = stepsDone
+        computeStep(step, active: samples, everyLayer: true)
+        accumulateOutput(step: step, active: samples, slice: 0)
+        let last = plans[model.layerCount - 1]
+        let outputShape = model.outputShape
+        Layout.channelsFirst(floats(at: last.outputOffset), into: outputBase, batch: samples, channels: outputShape.channels,
+                             pixels: outputShape.height * outputShape.width, dividedBy: 1)
+        stepsDone = step + 1
+        int32s(at: layout.stepsRunOffset).update(repeating: Int32(truncatingIfNeeded: stepsDone), count: samples)
+    }
+
+    /// Copies the running prediction of every step of the last run or of the stream so far,
+    /// `[step][sample]`, into `predictions`, which must hold exactly `steps × samples` values (steps
+    /// taken: T after a run). A sample an exit rule stopped keeps its last prediction.
+    public func predictions(into predictions: UnsafeMutableBufferPointer<Int32>) throws(GNError) {
+        guard samples > 0, stepsDone > 0 else { throw GNError(.noResult, "the session has not run yet") }
+        let count = stepsDone * samples
+        guard predictions.count == count, let target = predictions.baseAddress else {
+            throw GNError(.sizeMismatch, "predictions must hold steps x samples values", expected: count, actual: predictions.count)
+        }
+        target.update(from: int32s(at: layout.predictionsOffset), count: count)
+    }
+
+    /// Steps taken by the last run or the stream so far (T after a run).
+    public var stepsTaken: Int { stepsDone }
+
+    /// Copies the steps each sample of the last run computed into `steps` (`samples` values): T, or
+    /// the step after which the exit rule stopped it; in a stream, the steps taken.
+    public func stepsRun(into steps: UnsafeMutableBufferPointer<Int32>) throws(GNError) {
+        guard samples > 0, stepsDone > 0 else { throw GNError(.noResult, "the session has not run yet") }
+        guard steps.count == samples, let target = steps.baseAddress else {
+            throw GNError(.sizeMismatch, "steps must hold one value per sample", expected: samples, actual: steps.count)
+        }
+        target.update(from: int32s(at: layout.stepsRunOffset), count: samples)
+    }
+
+    // MARK: - Execution
+
+    var plans: UnsafeMutablePointer<LayerPlan> {
+        arena.assumingMemoryBound(to: LayerPlan.self)
+    }
+
+    @inline(__always) func floats(at offset: Int) -> UnsafeMutablePointer<Float> {
+        (arena + offset).assumingMemoryBound(to: Float.self)
+    }
+
+    @inline(__always) func int32s(at offset: Int) -> UnsafeMutablePointer<Int32> {
+        (arena + offset).assumingMemoryBound(to: Int32.self)
+    }
+
+    @inline(__always) func ints(at offset: Int) -> UnsafeMutablePointer<Int> {
+        (arena + offset).assumingMemoryBound(to: Int.self)
+    }
+
+    /// Checks a run's or a step's buffers; returns their base addresses.
+    private func check(input: UnsafeBufferPointer<Float>, samples: Int, output: UnsafeMutableBufferPointer<Float>)
+        throws(GNError) -> (UnsafePointer<Float>, UnsafeMutablePointer<Float>) {
         guard (1...batch).contains(samples) else {
             throw GNError(.sizeMismatch, "sample count must be in 1...batch", expected: batch, actual: samples)
         }
@@ -129,79 +281,29 @@ public struct Session {
         for index in 0..<input.count where !input[index].isFinite {
             throw GNError(.invalidInput, "input holds NaN or infinity", actual: index)
         }
-
-        let inputShape = model.inputShape
-        Layout.channelsLast(inputBase, into: floats(at: layout.inputOffset), batch: samples,
-                            channels: inputShape.channels, pixels: inputShape.height * inputShape.width)
-        resetState(samples: samples)
-        // Without an observer (which must see every layer's output), an add read only by the neuron
-        // layer after it is computed by that layer.
-        let fusing = observer == nil
-        if layerByLayer {
-            for index in 0..<model.layerCount where !(fusing && plans[index].isFusedIntoNeuron) {
-                execute(index, samples: samples)
-                if let observer {
-                    let plan = plans[index]
-                    let slice = samples * plan.layer.output.elementCount
-                    for step in 0..<plan.slices {
-                        observer.function(observer.context, index, step,
-                                          UnsafePointer(floats(at: plan.outputOffset)) + step * slice, slice)
-                    }
-                }
-            }
-            let last = plans[model.layerCount - 1]
-            for step in 0..<layout.steps {
-                accumulateOutput(step: step, samples: samples, slice: last.slices == 1 ? 0 : step)
-            }
-        } else {
-            for step in 0..<layout.steps {
-                for index in 0..<model.layerCount
-                where (step == 0 || !plans[index].isStatic) && !(fusing && plans[index].isFusedIntoNeuron) {
-                    execute(index, samples: samples)
-                    if let observer {
-                        let plan = plans[index]
-                        observer.function(observer.context, index, step, UnsafePointer(floats(at: plan.outputOffset)),
-                                          samples * plan.layer.output.elementCount)
-                    }
-                }
-                accumulateOutput(step: step, samples: samples, slice: 0)
-            }
-        }
-        let outputShape = model.outputShape
-        Layout.channelsFirst(floats(at: layout.outputSumOffset), into: outputBase, batch: samples,
-                             channels: outputShape.channels, pixels: outputShape.height * outputShape.width,
-                             dividedBy: Float(layout.steps))
-        lastRunSamples = samples
+        return (inputBase, outputBase)
     }
 
-    /// Copies the running prediction of every step of the last run, `[step][sample]`, into
-    /// `predictions`, which must hold exactly `steps × samples` values.
-    public func predictions(into predictions: UnsafeMutableBufferPointer<Int32>) throws(GNError) {
-        guard lastRunSamples > 0 else { throw GNError(.noResult, "the session has not run yet") }
-        let count = layout.steps * lastRunSamples
-        guard predictions.count == count, let target = predictions.baseAddress else {
-            throw GNError(.sizeMismatch, "predictions must hold steps x samples values", expected: count, actual: predictions.count)
-        }
-        target.update(from: int32s(at: layout.predictionsOffset), count: count)
+    /// Copies `samples` input samples into the arena, channels-last.
+    private func loadInput(_ input: UnsafePointer<Float>, samples: Int) {
+        let shape = model.inputShape
+        Layout.channelsLast(input, into: floats(at: layout.inputOffset), batch: samples,
+                            channels: shape.channels, pixels: shape.height * shape.width)
     }
 
-    // MARK: - Execution
-
-    private var plans: UnsafeMutablePointer<LayerPlan> {
-        arena.assumingMemoryBound(to: LayerPlan.self)
-    }
-
-    @inline(__always) private func floats(at offset: Int) -> UnsafeMutablePointer<Float> {
-        (arena + offset).assumingMemoryBound(to: Float.self)
-    }
-
-    @inline(__always) private func int32s(at offset: Int) -> UnsafeMutablePointer<Int32> {
-        (arena + offset).assumingMemoryBound(to: Int32.self)
-    }
-
-    /// Zeroes the output sum and sets every membrane potential to its initial value.
-    private func resetState(samples: Int) {
+    /// Starts a run or a stream of `samples` samples: zeroes the output sums and the counts, puts
+    /// sample i in slot i with T steps to run, and sets every membrane potential to its initial value.
+    private mutating func resetState(samples: Int) {
+        self.samples = samples
         floats(at: layout.outputSumOffset).update(repeating: 0, count: samples * outputElements)
+        let slots = int32s(at: layout.slotSamplesOffset)
+        for slot in 0..<samples { slots[slot] = Int32(truncatingIfNeeded: slot) }
+        int32s(at: layout.stepsRunOffset).update(repeating: Int32(truncatingIfNeeded: layout.steps), count: samples)
+        if countsSpikes {
+            let count = layout.steps * model.neuronLayerCount * samples
+            ints(at: layout.spikeCountsOffset).update(repeating: 0, count: count)
+            ints(at: layout.synapticOperationsOffset).update(repeating: 0, count: count)
+        }
         // Layer by layer, each neuron layer resets its potentials when it runs.
         guard neuron != .ann && !layerByLayer else { return }
         for index in 0..<model.layerCount where plans[index].membraneOffset >= 0 {
@@ -216,19 +318,39 @@ public struct Session {
         }
     }
 
-    /// Adds step `slice` of the last layer's output to the running sum and records each sample's
-    /// running prediction for `step`.
-    private func accumulateOutput(step: Int, samples: Int, slice: Int) {
+    /// Computes step `step` for the samples in the first `active` slots, step by step: every layer
+    /// when `everyLayer` (the first step of a run; every step of a stream, whose input changes), else
+    /// the layers that change over time.
+    private func computeStep(_ step: Int, active: Int, everyLayer: Bool) {
+        // Without an observer (which must see every layer's output), an add read only by the neuron
+        // layer after it is computed by that layer.
+        let fusing = observer == nil
+        for index in 0..<model.layerCount
+        where (everyLayer || !plans[index].isStatic) && !(fusing && plans[index].isFusedIntoNeuron) {
+            execute(index, samples: active)
+            let plan = plans[index]
+            if observer != nil || (countsSpikes && plan.neuronIndex >= 0) {
+                let output = UnsafePointer(floats(at: plan.outputOffset))
+                observer?.function(observer?.context, index, step, output, active * plan.layer.output.elementCount)
+                if countsSpikes && plan.neuronIndex >= 0 { recordSpikes(of: index, step: step, output: output, active: active) }
+            }
+        }
+    }
+
+    /// Adds step `slice` of the last layer's output to the running sums of the first `active` slots,
+    /// and records each one's running prediction for `step`.
+    private func accumulateOutput(step: Int, active: Int, slice: Int) {
         let last = plans[model.layerCount - 1]
         let shape = last.layer.output
         let values = floats(at: last.outputOffset) + slice * samples * outputElements
         let sum = floats(at: layout.outputSumOffset)
-        for index in 0..<samples * outputElements { sum[index] += values[index] }
+        for index in 0..<active * outputElements { sum[index] += values[index] }
         let predictions = int32s(at: layout.predictionsOffset + step * samples * 4)
+        let slots = int32s(at: layout.slotSamplesOffset)
         let pixels = shape.height * shape.width
-        for sample in 0..<samples {
+        for slot in 0..<active {
             // The argmax in NCHW order (channel-major), the order the caller sees; first on ties.
-            let scores = sum + sample * outputElements
+            let scores = sum + slot * outputElements
             var best = 0
             var bestScore = scores[0]
             for channel in 0..<shape.channels {
@@ -240,7 +362,7 @@ public struct Session {
                     }
                 }
             }
-            predictions[sample] = Int32(truncatingIfNeeded: best)
+            predictions[Int(slots[slot])] = Int32(truncatingIfNeeded: best)
         }
     }
 

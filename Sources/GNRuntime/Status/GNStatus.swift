@@ -26,6 +26,9 @@ public enum GNStatus: Int32, Sendable {
     case outOfRange = 11
     /// The session has not run yet, so there is nothing to read.
     case noResult = 12
+    /// The call does not fit what the session is doing: a step without a stream begun, a stream on a
+    /// layer-by-layer session.
+    case invalidState = 13
 
     /// A short, static description of the status.
     public var description: StaticString {
@@ -43,6 +46,7 @@ public enum GNStatus: Int32, Sendable {
         case .ioError: return "i/o error"
         case .outOfRange: return "index out of range"
         case .noResult: return "no result yet"
+        case .invalidState: return "invalid state"
         }
     }
 }

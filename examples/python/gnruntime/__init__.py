@@ -7,11 +7,11 @@
         per_step = s.predictions()                  # (4, n): the running prediction after each step
 """
 from ._errors import (ArenaError, BadModelError, GNRuntimeError, InvalidInputError, InvalidOptionError,
-                      ModelIOError, NoResultError, OutOfMemoryError, OutOfRangeError, SizeMismatchError,
+                      InvalidStateError, ModelIOError, NoResultError, OutOfMemoryError, OutOfRangeError, SizeMismatchError,
                       UnsupportedError)
 from ._library import library
 from .model import Layer, Model
-from .session import Session
+from .session import Session, SpikeCounts
 
 __version__ = "0.1.0"
 
@@ -19,6 +19,7 @@ __all__ = [
     "Model", "Session", "Layer", "library", "version",
     "GNRuntimeError", "InvalidOptionError", "SizeMismatchError", "InvalidInputError", "BadModelError",
     "UnsupportedError", "ArenaError", "OutOfMemoryError", "ModelIOError", "OutOfRangeError", "NoResultError",
+    "InvalidStateError", "SpikeCounts",
 ]
 
 

@@ -64,6 +64,12 @@ class NoResultError(GNRuntimeError):
     status = 12
 
 
+class InvalidStateError(GNRuntimeError):
+    """The call does not fit the session's state: a step with no stream begun, a stream on a
+    layer-by-layer session (GN_STATUS_INVALID_STATE)."""
+    status = 13
+
+
 _BY_STATUS: dict[int, type[GNRuntimeError]] = {
     2: InvalidOptionError,
     3: SizeMismatchError,
@@ -76,6 +82,7 @@ _BY_STATUS: dict[int, type[GNRuntimeError]] = {
     10: ModelIOError,
     11: OutOfRangeError,
     12: NoResultError,
+    13: InvalidStateError,
 }
 
 

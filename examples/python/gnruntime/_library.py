@@ -45,6 +45,20 @@ class SessionOptions(ctypes.Structure):
         ("schedule", ctypes.c_int),
         ("layer_tau", ctypes.POINTER(ctypes.c_uint32)),
         ("layer_tau_count", ctypes.c_size_t),
+        ("count_spikes", ctypes.c_uint32),
+        ("exit_rule", ctypes.c_int),
+        ("exit_margin", ctypes.c_float),
+        ("exit_steps", ctypes.c_uint32),
+    ]
+
+
+class NeuronLayerInfo(ctypes.Structure):
+    """``gn_neuron_layer_info``."""
+    _fields_ = [
+        ("layer", ctypes.c_size_t),
+        ("neurons", ctypes.c_size_t),
+        ("members", ctypes.c_uint32),
+        ("synapses", ctypes.c_uint64),
     ]
 
 
@@ -68,6 +82,7 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "gn_model_layer_count": (_STATUS, [_P, ctypes.POINTER(_SIZE)]),
     "gn_model_neuron_layer_count": (_STATUS, [_P, ctypes.POINTER(_SIZE)]),
     "gn_model_layer": (_STATUS, [_P, _SIZE, ctypes.POINTER(LayerInfo)]),
+    "gn_model_mac_count": (_STATUS, [_P, ctypes.POINTER(ctypes.c_uint64)]),
     "gn_session_options_default": (SessionOptions, []),
     "gn_session_arena_size": (_STATUS, [_P, ctypes.POINTER(SessionOptions), ctypes.POINTER(_SIZE)]),
     "gn_session_create": (_STATUS, [_P, ctypes.POINTER(SessionOptions), ctypes.POINTER(_P)]),
@@ -75,7 +90,14 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "gn_session_run": (_STATUS, [_P, ctypes.POINTER(ctypes.c_float), _SIZE, _SIZE,
                                  ctypes.POINTER(ctypes.c_float), _SIZE]),
     "gn_session_step_count": (_STATUS, [_P, ctypes.POINTER(_SIZE)]),
+    "gn_session_steps_taken": (_STATUS, [_P, ctypes.POINTER(_SIZE)]),
     "gn_session_predictions": (_STATUS, [_P, ctypes.POINTER(ctypes.c_int32), _SIZE]),
+    "gn_session_sample_steps": (_STATUS, [_P, ctypes.POINTER(ctypes.c_uint32), _SIZE]),
+    "gn_session_begin_stream": (_STATUS, [_P, _SIZE]),
+    "gn_session_step": (_STATUS, [_P, ctypes.POINTER(ctypes.c_float), _SIZE, ctypes.POINTER(ctypes.c_float), _SIZE]),
+    "gn_session_analog_mac_count": (_STATUS, [_P, ctypes.POINTER(ctypes.c_uint64)]),
+    "gn_session_neuron_layer": (_STATUS, [_P, _SIZE, ctypes.POINTER(NeuronLayerInfo)]),
+    "gn_session_spike_counts": (_STATUS, [_P, ctypes.POINTER(ctypes.c_uint64), ctypes.POINTER(ctypes.c_uint64), _SIZE]),
     "gn_session_set_observer": (_STATUS, [_P, LayerObserver, _P]),
     "gn_session_last_error": (ctypes.c_char_p, [_P]),
 }

@@ -11,7 +11,9 @@ import numpy as np
 
 from . import fashion_mnist
 from ._errors import GNRuntimeError
-from .evaluation import Configuration, accuracy_curves, default_configurations, layer_errors
+from .accounting import ENERGY_PER_ACCUMULATE, ENERGY_PER_MULTIPLY_ACCUMULATE, ann_energy
+from .evaluation import (Configuration, accuracy_curves, default_configurations, early_exit, layer_activity,
+                         layer_errors)
 from .model import Model
 from .session import Session
 
@@ -92,14 +94,64 @@ def command_eval(args: argparse.Namespace) -> int:
     data = {"model": str(args.model), "data": source, "samples": len(labels), "steps": steps,
             "accuracy": {c.configuration.label: ([c.accuracy[0]] if len(c.accuracy) == 1 else [c.at(t) for t in steps])
                          for c in curves}}
+    data["synaptic_operations"] = {c.configuration.label: [c.operations_at(t) for t in steps]
+                                   for c in curves if c.synaptic_operations}
+    data["macs"] = {c.configuration.label: c.macs for c in curves}
     header = f"{'':>10} " + " ".join(f"{'T=' + str(t):>7}" for t in steps)
     rows = [f"{c.configuration.label:>10} " + " ".join(f"{100 * c.at(t):6.2f}%" for t in steps) for c in curves]
-    _print(args, data, f"accuracy on {source}\n{header}\n" + "\n".join(rows))
+    operations = [f"{c.configuration.label:>10} " + " ".join(f"{c.operations_at(t) / 1e6:7.2f}" for t in steps)
+                  for c in curves if c.synaptic_operations]
+    ann_macs = [f"{c.configuration.label:>10} {c.macs / 1e6:7.2f} million multiply-accumulates"
+                for c in curves if not c.synaptic_operations]
+    text = f"accuracy on {source}\n{header}\n" + "\n".join(rows)
+    if operations:
+        text += (f"\nsynaptic operations per sample, millions (plus the multiply-accumulates on the input, "
+                 f"once)\n{header}\n" + "\n".join(operations + ann_macs))
+    _print(args, data, text)
     if args.plot:
         from .plots import accuracy_plot
         accuracy_plot(curves, steps, args.plot, title=f"{Path(args.model).name}, {len(labels)} test images")
         if not args.json:
             print(f"plot: {args.plot}")
+    return 0
+
+
+def command_stats(args: argparse.Namespace) -> int:
+    images, labels, source = _load_data(args)
+    configuration = Configuration(args.neuron, args.tau)
+    steps = [t for t in (1, 2, 4, 8, 16, 32, 64, 128, 256) if t < args.T] + [args.T]
+    progress = not args.json
+    with Model.load(args.model) as model:
+        layers = layer_activity(model, images, args.T, configuration, batch=args.batch, progress=progress)
+        curve, ann = accuracy_curves(model, images, labels, args.T, [configuration, Configuration("ann")],
+                                     batch=args.batch, progress=progress)
+        exits = early_exit(model, images, labels, args.T, configuration, args.exit_margin, args.exit_stable,
+                           batch=args.batch, progress=progress)
+    ann_joules = ann_energy(ann.macs)
+    data = {
+        "model": str(args.model), "data": source, "samples": len(labels), "configuration": configuration.label,
+        "T": args.T,
+        "energy_per_operation": {"accumulate": ENERGY_PER_ACCUMULATE, "multiply_accumulate": ENERGY_PER_MULTIPLY_ACCUMULATE},
+        "layers": [vars(layer) for layer in layers],
+        "analog_macs": curve.macs, "ann": {"accuracy": ann.at(1), "macs": ann.macs, "energy": ann_joules},
+        "steps": [{"T": t, "accuracy": curve.at(t), "synaptic_operations": curve.operations_at(t),
+                   "energy": curve.energy_at(t)} for t in steps],
+        "early_exit": [vars(result) for result in exits],
+    }
+    lines = [f"{configuration.label}, T = {args.T}, on {source}",
+             f"{'layer':>6} {'neurons':>9} {'members':>8} {'spikes/neuron/step':>19} {'per member':>11} "
+             f"{'SynOps/sample':>14}"]
+    lines += [f"{l.layer:>6} {l.neurons:>9} {l.members:>8} {l.firing_rate:>19.4f} {l.member_firing_rate:>11.4f} "
+              f"{l.synaptic_operations:>14.4g}" for l in layers]
+    lines += ["", f"{'':>16} {'accuracy':>9} {'SynOps':>10} {'MACs':>10} {'energy':>10} {'of the ANN':>10}",
+              f"{'ANN':>16} {100 * ann.at(1):8.2f}% {0:>10} {ann.macs:>10.4g} {ann_joules * 1e6:8.2f}µJ {1:>10.0%}"]
+    lines += [f"{'T = ' + str(t):>16} {100 * curve.at(t):8.2f}% {curve.operations_at(t):>10.4g} {curve.macs:>10.4g} "
+              f"{curve.energy_at(t) * 1e6:8.2f}µJ {curve.energy_at(t) / ann_joules:>10.0%}" for t in steps]
+    lines += [f"{r.rule:>16} {100 * r.accuracy:8.2f}% {r.synaptic_operations:>10.4g} {curve.macs:>10.4g} "
+              f"{r.energy * 1e6:8.2f}µJ {r.energy / ann_joules:>10.0%}   mean T {r.mean_steps:.2f}" for r in exits]
+    lines.append(f"energy: {ENERGY_PER_ACCUMULATE * 1e12:g} pJ per synaptic operation (accumulate), "
+                 f"{ENERGY_PER_MULTIPLY_ACCUMULATE * 1e12:g} pJ per multiply-accumulate (45 nm, Horowitz, ISSCC 2014)")
+    _print(args, data, "\n".join(lines))
     return 0
 
 
@@ -209,6 +261,18 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--T", dest="steps", type=int, nargs="+", default=[1, 2, 4, 8, 16, 32],
                           help="time steps to report (one run to the largest gives all)")
     evaluate.set_defaults(function=command_eval)
+
+    stats = commands.add_parser("stats", help="spikes, firing rates, synaptic operations and energy; early exit")
+    common(stats, model_default=True)
+    data(stats)
+    stats.add_argument("--neuron", choices=["gn", "if"], default="gn")
+    stats.add_argument("--tau", type=int, default=None, help="Group Neuron members (default: L of each layer)")
+    stats.add_argument("--T", type=int, default=4, help="time steps (default 4)")
+    stats.add_argument("--exit-margin", type=float, nargs="*", default=[],
+                       help="early exit once the running output's top two values differ by more than this")
+    stats.add_argument("--exit-stable", type=int, nargs="*", default=[],
+                       help="early exit once the running prediction held for this many steps")
+    stats.set_defaults(function=command_stats)
 
     mse = commands.add_parser("mse", help="per-layer MSE of the SNN's averaged outputs against the ANN")
     common(mse, model_default=True)

@@ -112,6 +112,14 @@ class Model:
         return count.value
 
     @property
+    def mac_count(self) -> int:
+        """Multiply-accumulates of one sample through the conv2d and linear layers: the ANN's cost,
+        counted by connection (window taps on padding left out)."""
+        macs = ctypes.c_uint64()
+        check(library().gn_model_mac_count(self.handle, ctypes.byref(macs)))
+        return macs.value
+
+    @property
     def layers(self) -> list[Layer]:
         """Every layer, in order."""
         count = ctypes.c_size_t()

@@ -6,11 +6,13 @@ from typing import Callable, Optional, Sequence, Union
 
 import numpy as np
 
-from ._library import LayerObserver, SessionOptions, check, library
+from ._library import LayerObserver, NeuronLayerInfo, SessionOptions, check, library
+from .accounting import SpikeCounts
 from .model import Model
 
 NEURONS = {"ann": 0, "gn": 1, "if": 2}
 SCHEDULES = {"layer": 0, "step": 1}
+EXIT_RULES = {"none": 0, "margin": 1, "stable": 2}
 
 #: Called with (layer index, step, output) after each layer; output is a read-only view,
 #: (samples, C, H, W), valid only during the call.
@@ -25,15 +27,24 @@ class Session:
     (0 = use 4). ``threads`` > 1 spreads each layer over a pool of threads that lives as long as the
     session. ``schedule="layer"`` (the default) computes each layer for all T steps at once (faster);
     ``"step"`` runs the network once per step (less memory); the results are the same.
-    Close it with ``close`` or a ``with`` block.
+
+    ``count_spikes=True`` counts spikes and synaptic operations per neuron layer, step and sample
+    (``spike_counts``). ``exit_margin`` stops a sample after the first step at which its running
+    output's top value exceeds the second by more than the margin; ``exit_stable=k`` after the first
+    step at which its running prediction has been the same for k steps (``sample_steps`` tells when).
+    A session with an exit rule runs step by step. ``begin_stream`` and ``step`` feed one step's input
+    at a time (a step-by-step session). Close it with ``close`` or a ``with`` block.
     """
 
     def __init__(self, model: Model, neuron: str = "gn", tau: Union[int, Sequence[int]] = 4, T: int = 4,
-                 batch: int = 1, threads: int = 1, schedule: str = "layer") -> None:
+                 batch: int = 1, threads: int = 1, schedule: str = "layer", count_spikes: bool = False,
+                 exit_margin: Optional[float] = None, exit_stable: Optional[int] = None) -> None:
         if neuron not in NEURONS:
             raise ValueError(f"neuron must be one of {sorted(NEURONS)}, not {neuron!r}")
         if schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {sorted(SCHEDULES)}, not {schedule!r}")
+        if exit_margin is not None and exit_stable is not None:
+            raise ValueError("give exit_margin or exit_stable, not both")
         for name, value in (("T", T), ("batch", batch), ("threads", threads)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or not 0 <= value < 2**32:
                 raise ValueError(f"{name} must be an integer in 0 ... 2^32 - 1, not {value!r}")
@@ -44,6 +55,15 @@ class Session:
         options.batch = int(batch)
         options.threads = int(threads)
         options.schedule = SCHEDULES[schedule]
+        options.count_spikes = 1 if count_spikes else 0
+        if exit_margin is not None:
+            options.exit_rule = EXIT_RULES["margin"]
+            options.exit_margin = float(exit_margin)
+        elif exit_stable is not None:
+            if not isinstance(exit_stable, (int, np.integer)) or isinstance(exit_stable, bool) or not 0 <= exit_stable < 2**32:
+                raise ValueError(f"exit_stable must be an integer in 1 ... 2^32 - 1, not {exit_stable!r}")
+            options.exit_rule = EXIT_RULES["stable"]
+            options.exit_steps = int(exit_stable)
         layer_tau = None
         if isinstance(tau, (int, np.integer)) and not isinstance(tau, bool):
             if not 0 <= tau < 2**32:
@@ -72,6 +92,7 @@ class Session:
         steps = ctypes.c_size_t()
         check(lib.gn_session_step_count(handle, ctypes.byref(steps)), self._last_error)
         self.steps = steps.value
+        self.count_spikes = bool(count_spikes)
         self._samples_of_last_run = 0
         self._observer: Optional[LayerObserver] = None
 
@@ -131,12 +152,79 @@ class Session:
         self._samples_of_last_run = samples
         return output
 
+    def _steps_taken(self) -> int:
+        steps = ctypes.c_size_t()
+        check(library().gn_session_steps_taken(self.handle, ctypes.byref(steps)), self._last_error)
+        return steps.value
+
     def predictions(self) -> np.ndarray:
-        """The running prediction after every step of the last run: int32, shape (steps, n)."""
-        out = np.empty((self.steps, self._samples_of_last_run), dtype=np.int32)
+        """The running prediction after every step of the last run (or of the stream so far):
+        int32, shape (steps, n). A sample an exit rule stopped keeps its last prediction."""
+        out = np.empty((self._steps_taken(), self._samples_of_last_run), dtype=np.int32)
         check(library().gn_session_predictions(self.handle, out.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)),
                                                out.size), self._last_error)
         return out
+
+    def sample_steps(self) -> np.ndarray:
+        """The steps each sample of the last run computed: T, or fewer where the exit rule stopped
+        it; int64, shape (n,)."""
+        out = np.empty(self._samples_of_last_run, dtype=np.uint32)
+        check(library().gn_session_sample_steps(self.handle, out.ctypes.data_as(ctypes.POINTER(ctypes.c_uint32)),
+                                                out.size), self._last_error)
+        return out.astype(np.int64)
+
+    @property
+    def analog_mac_count(self) -> int:
+        """Multiply-accumulates of one sample on analog values: the conv2d and linear layers reading
+        the input (or what depends on it through no neuron), computed once per run."""
+        macs = ctypes.c_uint64()
+        check(library().gn_session_analog_mac_count(self.handle, ctypes.byref(macs)), self._last_error)
+        return macs.value
+
+    def spike_counts(self) -> SpikeCounts:
+        """Spikes and synaptic operations of the last run (or the stream so far), per step, neuron
+        layer and sample, with what turns them into rates and energy. Needs ``count_spikes=True``."""
+        lib = library()
+        layers = self.model.neuron_layer_count
+        infos = []
+        for index in range(layers):
+            info = NeuronLayerInfo()
+            check(lib.gn_session_neuron_layer(self.handle, index, ctypes.byref(info)), self._last_error)
+            infos.append(info)
+        shape = (self._steps_taken(), layers, self._samples_of_last_run)
+        spikes = np.empty(shape, dtype=np.uint64)
+        operations = np.empty(shape, dtype=np.uint64)
+        pointer = ctypes.POINTER(ctypes.c_uint64)
+        check(lib.gn_session_spike_counts(self.handle, spikes.ctypes.data_as(pointer), operations.ctypes.data_as(pointer),
+                                          spikes.size), self._last_error)
+        return SpikeCounts(
+            spikes=spikes.astype(np.int64), synaptic_operations=operations.astype(np.int64),
+            layers=tuple(int(info.layer) for info in infos),
+            neurons=np.array([info.neurons for info in infos], dtype=np.int64),
+            members=np.array([info.members for info in infos], dtype=np.int64),
+            synapses=np.array([info.synapses for info in infos], dtype=np.int64),
+            analog_macs=self.analog_mac_count, sample_steps=self.sample_steps())
+
+    # -- streams ----------------------------------------------------------------------------------
+
+    def begin_stream(self, samples: int = 1) -> None:
+        """Begins a stream of ``samples`` samples: every neuron at rest, no step taken. Needs a
+        session that runs step by step (``schedule="step"``, T = 1, or ANN)."""
+        if not isinstance(samples, (int, np.integer)) or isinstance(samples, bool) or not 1 <= samples <= self.batch:
+            raise ValueError(f"samples must be in 1 ... {self.batch}, not {samples!r}")
+        check(library().gn_session_begin_stream(self.handle, int(samples)), self._last_error)
+        self._samples_of_last_run = int(samples)
+
+    def step(self, x: np.ndarray) -> np.ndarray:
+        """Takes the next step of the stream with this step's input ``x`` (float32, (n, C, H, W), n
+        as begun); returns this step's output of the last layer, (n, output size), not averaged.
+        Fed the same input T times, a stream computes what ``run`` does."""
+        samples = self._check_input(x)
+        output = np.empty((samples, int(np.prod(self.output_shape))), dtype=np.float32)
+        float_pointer = ctypes.POINTER(ctypes.c_float)
+        check(library().gn_session_step(self.handle, x.ctypes.data_as(float_pointer), x.size,
+                                        output.ctypes.data_as(float_pointer), output.size), self._last_error)
+        return output
 
     def set_observer(self, function: Optional[ObserverFunction]) -> None:
         """Calls ``function(layer, step, output)`` after every layer of later runs, with the

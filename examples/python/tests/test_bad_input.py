@@ -2,6 +2,7 @@
 its row, and test_every_row_is_tested checks that the C test and this file cover every row."""
 from __future__ import annotations
 
+import ctypes
 import re
 import struct
 import zlib
@@ -12,6 +13,7 @@ import pytest
 
 import gnruntime
 from conftest import random_model
+from gnruntime._library import LayerInfo, NeuronLayerInfo, SessionOptions, Shape, check, library
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "bad-input.md"
 C_TEST = Path(__file__).resolve().parents[3] / "Tests" / "c" / "capi_test.c"
@@ -27,6 +29,16 @@ def fix_checksum(data: bytearray) -> bytes:
 def model() -> gnruntime.Model:
     with gnruntime.Model.load(random_model(1)) as model:
         yield model
+
+
+def expect(row: str, status: int, exception: type, words: str) -> None:
+    """Checks that a raw call's status raises `exception` with `words` in its message."""
+    try:
+        check(status)
+    except exception as error:
+        assert words in error.message, f"{row}: {error.message}"
+        return
+    pytest.fail(f"{row}: the call succeeded")
 
 
 def test_every_row_is_tested() -> None:
@@ -147,6 +159,53 @@ def test_b39_b40_queries(model: gnruntime.Model) -> None:
     assert model.output_size == 5  # "B40": the binding passes its own out-parameters
 
 
+def test_b41_b52_accounting_exits_and_streams(model: gnruntime.Model) -> None:
+    with pytest.raises(gnruntime.InvalidOptionError, match="count_spikes needs a spiking session"):
+        gnruntime.Session(model, "ann", count_spikes=True)                        # "B42"
+    with pytest.raises(gnruntime.InvalidOptionError, match="exit_margin must be finite and at least 0"):
+        gnruntime.Session(model, "gn", exit_margin=float("nan"))                  # "B44"
+    with pytest.raises(gnruntime.InvalidOptionError, match="exit_margin must be finite and at least 0"):
+        gnruntime.Session(model, "gn", exit_margin=-1.0)                          # "B44"
+    with pytest.raises(gnruntime.InvalidOptionError, match="exit_steps must be at least 1"):
+        gnruntime.Session(model, "gn", exit_stable=0)                             # "B45"
+    x = np.zeros((1, 2, 8, 8), dtype=np.float32)
+    with gnruntime.Session(model, "gn", T=2) as layered:
+        layered.run(x)
+        with pytest.raises(gnruntime.UnsupportedError, match="does not count spikes"):
+            layered.spike_counts()                                                # "B49"
+        with pytest.raises(gnruntime.InvalidStateError, match="no stream has begun"):
+            layered.step(x)                                                       # "B46"
+        with pytest.raises(gnruntime.InvalidStateError, match="streaming needs a session that runs step by step"):
+            layered.begin_stream(1)                                               # "B47"
+    with gnruntime.Session(model, "gn", T=2, schedule="step", count_spikes=True) as stream:
+        stream.begin_stream(1)
+        stream.step(x)
+        stream.step(x)
+        with pytest.raises(gnruntime.OutOfRangeError, match="the stream has taken the session's T steps"):
+            stream.step(x)                                                        # "B48"
+        assert stream.spike_counts().spikes.shape == (2, model.neuron_layer_count, 1)
+        lib = library()
+        spikes = (ctypes.c_uint64 * 64)()
+        expect("B50", lib.gn_session_spike_counts(stream.handle, spikes, spikes, 3), gnruntime.SizeMismatchError,
+               "counts must hold steps x neuron layers x samples values")
+        info = NeuronLayerInfo()
+        expect("B51", lib.gn_session_neuron_layer(stream.handle, model.neuron_layer_count, ctypes.byref(info)),
+               gnruntime.OutOfRangeError, "past the last qcfs layer")
+        steps = (ctypes.c_uint32 * 4)()
+        expect("B52", lib.gn_session_sample_steps(stream.handle, steps, 2), gnruntime.SizeMismatchError,
+               "steps must hold one value per sample")
+    options = lib.gn_session_options_default()
+    session = ctypes.c_void_p()
+    options.count_spikes = 2
+    expect("B41", lib.gn_session_create(model.handle, ctypes.byref(options), ctypes.byref(session)),
+           gnruntime.InvalidOptionError, "count_spikes must be 0 or 1")
+    options = lib.gn_session_options_default()
+    options.exit_rule = 9
+    expect("B43", lib.gn_session_create(model.handle, ctypes.byref(options), ctypes.byref(session)),
+           gnruntime.InvalidOptionError, "exit_rule is not a gn_exit_rule")
+    assert not session.value
+
+
 def test_p01_p05_arrays(model: gnruntime.Model) -> None:
     x = np.zeros((2, 2, 8, 8), dtype=np.float32)
     with gnruntime.Session(model, batch=2) as session:
@@ -173,20 +232,11 @@ def test_p06_p07_names_and_lifetimes(model: gnruntime.Model) -> None:
 def test_rows_the_binding_guards_through_its_ctypes_layer(model: gnruntime.Model) -> None:
     """The rows that the binding's own checks stop before the ABI, sent to the library anyway through
     the binding's ctypes declarations: the library must answer them itself."""
-    import ctypes
-    from gnruntime._library import LayerInfo, SessionOptions, Shape, check, library
 
     lib = library()
     data = random_model(1)
     handle = ctypes.c_void_p()
 
-    def expect(row: str, status: int, exception: type, words: str) -> None:
-        try:
-            check(status)
-        except exception as error:
-            assert words in error.message, f"{row}: {error.message}"
-            return
-        pytest.fail(f"{row}: the call succeeded")
 
     expect("B01", lib.gn_model_load_file(None, 0, ctypes.byref(handle)), gnruntime.GNRuntimeError, "path is NULL")
     expect("B04", lib.gn_model_load_bytes(None, 10, 0, ctypes.byref(handle)), gnruntime.GNRuntimeError, "bytes is NULL")

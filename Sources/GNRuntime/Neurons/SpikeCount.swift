@@ -1,0 +1,43 @@
+/// Counting the spikes of one step of a neuron layer from its output.
+///
+/// A neuron's output is `s · unit`, where `s` is the number of spikes it emitted (a Group Neuron's
+/// member count, 0 … τ, with `unit = λ/τ`; an IF neuron's 0 or 1, with `unit = λ`), so `s` is the
+/// output times `1/unit`, rounded: exact, since `s ≤ 64`.
+///
+/// Counts are `Int`s, which saturate rather than overflow: 64-bit on hosts, 32-bit on
+/// microcontrollers (where a count past 2^31 − 1 reads 2^31 − 1).
+enum SpikeCount {
+    /// The spikes of one sample's output, channels-last (`pixels × channels` values), and the
+    /// synaptic operations they cause: `Σ s · fanOut[pixel]`. Unsafe pointers in the loop on purpose.
+    static func count(_ output: UnsafePointer<Float>, pixels: Int, channels: Int, unit: Float,
+                      fanOut: UnsafePointer<Int>) -> (spikes: Int, synapticOperations: Int) {
+        let reciprocal = 1 / unit
+        var spikes = 0
+        var operations = 0
+        for pixel in 0..<pixels {
+            let values = output + pixel * channels
+            var pixelSpikes = 0
+            // Outputs are ≥ 0: adding a half and truncating rounds to nearest.
+            for channel in 0..<channels { pixelSpikes += Int(values[channel] * reciprocal + 0.5) }
+            spikes = spikes.saturatingAdding(pixelSpikes)
+            operations = operations.saturatingAdding(pixelSpikes.saturatingMultiplied(by: fanOut[pixel]))
+        }
+        return (spikes, operations)
+    }
+}
+
+extension Int {
+    /// `self + other`, or `Int.max` when that overflows (both are counts, ≥ 0).
+    @inline(__always)
+    func saturatingAdding(_ other: Int) -> Int {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? Int.max : sum
+    }
+
+    /// `self × other`, or `Int.max` when that overflows (both are counts, ≥ 0).
+    @inline(__always)
+    func saturatingMultiplied(by other: Int) -> Int {
+        let (product, overflow) = multipliedReportingOverflow(by: other)
+        return overflow ? Int.max : product
+    }
+}

@@ -1,0 +1,120 @@
+/// The operations a network performs, counted by connection: a connection is a weight meeting an input
+/// value that lies inside the input (window taps on padding are no connections).
+///
+/// - A weighted layer (conv2d, linear) performs one multiply-accumulate per connection per sample: the
+///   ANN's cost, and an SNN's cost on analog values (the model input, and what depends on it alone).
+/// - A spike performs one accumulate per connection it reaches, a *synaptic operation*. The neurons
+///   it reaches are found through the layers between (pooling, flatten, add, affine pass spikes on
+///   unchanged in number); a neuron layer reading spikes directly integrates each with one accumulate.
+///   The number of synaptic operations one spike of a neuron causes is its *fan-out*; it depends on
+///   the neuron's pixel, not its channel.
+enum OperationCount {
+    /// Multiply-accumulates of one sample through every conv2d and linear layer of `model`.
+    static func multiplyAccumulates(model: ModelView) -> Int {
+        var total = 0
+        for index in 0..<model.layerCount {
+            total += multiplyAccumulates(of: model.layer(index), input: model.shape(ofTensor: model.layer(index).inputA))
+        }
+        return total
+    }
+
+    /// Multiply-accumulates of one sample through the conv2d and linear layers of a plan that read
+    /// analog values: an SNN's multiplications, once per run (the input does not change over time).
+    static func analogMultiplyAccumulates(model: ModelView, plans: UnsafePointer<LayerPlan>) -> Int {
+        var total = 0
+        for index in 0..<model.layerCount where Planner.isAnalog(plans[index].layer.inputA, plans) {
+            total += multiplyAccumulates(of: plans[index].layer, input: model.shape(ofTensor: plans[index].layer.inputA))
+        }
+        return total
+    }
+
+    /// Multiply-accumulates of one sample through `layer` (0 unless it is a conv2d or linear layer).
+    static func multiplyAccumulates(of layer: Layer, input: TensorShape) -> Int {
+        switch layer.kind {
+        case .conv2d:
+            let g = geometry(of: layer, input: input)
+            return taps(rowsOf: g) * taps(columnsOf: g) * input.channels * layer.output.channels
+        case .linear:
+            return input.channels * layer.output.channels
+        default:
+            return 0
+        }
+    }
+
+    /// Fills the fan-out map of every tensor of a plan that counts spikes (`fanOutIndex`: one Int per
+    /// pixel, from `maps`; saturating, as `SpikeCount`'s counts), and sets each neuron layer's `synapses`. Consumers are visited before
+    /// producers, so that a tensor's map is complete before it is passed on to the tensors it reads.
+    static func fillFanOut(model: ModelView, plans: UnsafeMutablePointer<LayerPlan>, maps: UnsafeMutablePointer<Int>) {
+        let inputPixels = model.inputShape.height * model.inputShape.width
+        var total = inputPixels
+        for index in 0..<model.layerCount {
+            total += plans[index].layer.output.height * plans[index].layer.output.width
+        }
+        maps.update(repeating: 0, count: total)
+        for index in stride(from: model.layerCount - 1, through: 0, by: -1) {
+            let layer = plans[index].layer
+            let output = maps + plans[index].fanOutIndex
+            let input = model.shape(ofTensor: layer.inputA)
+            let inputMap = maps + (layer.inputA == 0 ? 0 : plans[layer.inputA - 1].fanOutIndex)
+            let inputPixels = input.height * input.width
+            switch layer.kind {
+            case .conv2d, .avgPool2d, .maxPool2d:
+                // Through each tap of each window on the input: `Cout` connections for a conv2d, the
+                // output pixel's fan-out for a pooling.
+                let g = geometry(of: layer, input: input)
+                let weight = layer.output.channels
+                g.forEachOutput { _, row, column, pixel in
+                    let reached = layer.kind == .conv2d ? weight : output[pixel]
+                    g.forEachTap(outputRow: row, outputColumn: column) { inputPixel, _ in
+                        inputMap[inputPixel] = inputMap[inputPixel].saturatingAdding(reached)
+                    }
+                }
+            case .linear:
+                inputMap[0] = inputMap[0].saturatingAdding(layer.output.channels)
+            case .qcfs:
+                for pixel in 0..<inputPixels { inputMap[pixel] = inputMap[pixel].saturatingAdding(1) }
+            case .globalAvgPool, .flatten:
+                for pixel in 0..<inputPixels { inputMap[pixel] = inputMap[pixel].saturatingAdding(output[0]) }
+            case .add, .affine:
+                for pixel in 0..<inputPixels { inputMap[pixel] = inputMap[pixel].saturatingAdding(output[pixel]) }
+                if layer.inputB >= 0 {
+                    let second = maps + (layer.inputB == 0 ? 0 : plans[layer.inputB - 1].fanOutIndex)
+                    for pixel in 0..<inputPixels { second[pixel] = second[pixel].saturatingAdding(output[pixel]) }
+                }
+            }
+        }
+        for index in 0..<model.layerCount where plans[index].layer.kind == .qcfs {
+            let shape = plans[index].layer.output
+            let map = maps + plans[index].fanOutIndex
+            var sum = 0
+            for pixel in 0..<shape.height * shape.width { sum = sum.saturatingAdding(map[pixel]) }
+            plans[index].synapses = sum.saturatingMultiplied(by: shape.channels)
+        }
+    }
+
+    /// Taps inside the input over all output rows: `Σ_row #{kernel rows inside the input}`.
+    private static func taps(rowsOf g: WindowGeometry) -> Int {
+        var count = 0
+        for row in 0..<g.outputHeight {
+            for kernelRow in 0..<g.kernelHeight where (0..<g.inputHeight).contains(g.inputRow(row, kernelRow)) { count += 1 }
+        }
+        return count
+    }
+
+    /// Taps inside the input over all output columns.
+    private static func taps(columnsOf g: WindowGeometry) -> Int {
+        var count = 0
+        for column in 0..<g.outputWidth {
+            for kernelColumn in 0..<g.kernelWidth where (0..<g.inputWidth).contains(g.inputColumn(column, kernelColumn)) { count += 1 }
+        }
+        return count
+    }
+
+    /// The window geometry of one sample through a conv2d or pooling layer.
+    private static func geometry(of layer: Layer, input: TensorShape) -> WindowGeometry {
+        WindowGeometry(batch: 1, inputHeight: input.height, inputWidth: input.width, inputChannels: input.channels,
+                       outputHeight: layer.output.height, outputWidth: layer.output.width, outputChannels: layer.output.channels,
+                       kernelHeight: layer.kernelHeight, kernelWidth: layer.kernelWidth, strideHeight: layer.strideHeight,
+                       strideWidth: layer.strideWidth, paddingHeight: layer.paddingHeight, paddingWidth: layer.paddingWidth)
+    }
+}

@@ -1,0 +1,66 @@
+/// What a neuron layer of a session that counts spikes is, for turning its counts into rates and
+/// operations.
+public struct NeuronLayerInfo: Sendable {
+    /// The index of the layer in the model.
+    public var layer: Int
+    /// Neurons of one sample.
+    public var neurons: Int
+    /// Members per neuron: τ for Group Neurons, 1 for IF neurons. A member fires at most once per step.
+    public var members: Int
+    /// The synaptic operations of one sample if each of its neurons spiked once (the sum of the fan-outs).
+    public var synapses: Int
+}
+
+/// Spike accounting: per neuron layer, step and sample, the spikes emitted and the synaptic operations
+/// they cause (`OperationCount`), recorded when the session was created with `countsSpikes`.
+extension Session {
+    /// Counts the spikes of neuron layer `index` at `step` in `output` (the first `active` slots) and
+    /// records them under each slot's sample.
+    func recordSpikes(of index: Int, step: Int, output: UnsafePointer<Float>, active: Int) {
+        let plan = plans[index]
+        let shape = plan.layer.output
+        let unit = plan.layer.threshold / Float(max(1, plan.members))
+        let fanOut = UnsafePointer(ints(at: layout.fanOutOffset) + plan.fanOutIndex)
+        let row = (step * model.neuronLayerCount + plan.neuronIndex) * samples
+        let spikes = ints(at: layout.spikeCountsOffset) + row
+        let operations = ints(at: layout.synapticOperationsOffset) + row
+        let slots = int32s(at: layout.slotSamplesOffset)
+        for slot in 0..<active {
+            let counted = SpikeCount.count(output + slot * shape.elementCount, pixels: shape.height * shape.width,
+                                           channels: shape.channels, unit: unit, fanOut: fanOut)
+            let sample = Int(slots[slot])
+            spikes[sample] = counted.spikes
+            operations[sample] = counted.synapticOperations
+        }
+    }
+
+    /// Copies the spikes and the synaptic operations of the last run or of the stream so far,
+    /// `[step][neuron layer][sample]`, into `spikes` and `synapticOperations`, each exactly
+    /// `steps × neuron layers × samples` values. Steps a sample did not compute count 0.
+    public func spikeCounts(spikes: UnsafeMutableBufferPointer<Int>,
+                            synapticOperations: UnsafeMutableBufferPointer<Int>) throws(GNError) {
+        guard countsSpikes else { throw GNError(.unsupported, "the session does not count spikes (count_spikes was off)") }
+        guard samples > 0, stepsDone > 0 else { throw GNError(.noResult, "the session has not run yet") }
+        let count = stepsDone * model.neuronLayerCount * samples
+        guard spikes.count == count, synapticOperations.count == count,
+              let spikeTarget = spikes.baseAddress, let operationTarget = synapticOperations.baseAddress else {
+            throw GNError(.sizeMismatch, "counts must hold steps x neuron layers x samples values", expected: count,
+                          actual: spikes.count == count ? synapticOperations.count : spikes.count)
+        }
+        spikeTarget.update(from: ints(at: layout.spikeCountsOffset), count: count)
+        operationTarget.update(from: ints(at: layout.synapticOperationsOffset), count: count)
+    }
+
+    /// Neuron layer `neuronIndex` (0 ..< the model's QCFS layer count) of a session that counts spikes.
+    public func neuronLayer(_ neuronIndex: Int) throws(GNError) -> NeuronLayerInfo {
+        guard countsSpikes else { throw GNError(.unsupported, "the session does not count spikes (count_spikes was off)") }
+        guard (0..<model.neuronLayerCount).contains(neuronIndex) else {
+            throw GNError(.outOfRange, "neuron layer index is past the last qcfs layer", expected: model.neuronLayerCount, actual: neuronIndex)
+        }
+        var index = 0
+        while plans[index].neuronIndex != neuronIndex { index += 1 }
+        let plan = plans[index]
+        return NeuronLayerInfo(layer: index, neurons: plan.layer.output.elementCount, members: max(1, plan.members),
+                               synapses: plan.synapses)
+    }
+}
