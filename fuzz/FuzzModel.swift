@@ -3,7 +3,8 @@
 //
 // An input is 4 control bytes, then the bytes of a model file. The control bytes choose the neuron
 // kind, τ, T, the schedule, the threads and whether the checksum is checked (mostly not: a mutated
-// file rarely keeps a valid CRC, and the structural checks are what matter).
+// file rarely keeps a valid CRC, and the structural checks are what matter), and whether the session
+// counts spikes, stops samples early (by margin or stable prediction) and streams.
 
 import GNRuntimeC
 
@@ -37,6 +38,11 @@ public func fuzzModel(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     options.batch = 2
     options.schedule = flags & 2 == 0 ? GN_SCHEDULE_LAYER_BY_LAYER : GN_SCHEDULE_STEP_BY_STEP
     options.threads = flags & 4 == 0 ? 1 : 2
+    options.count_spikes = neuron != GN_NEURON_ANN && data[2] & 4 != 0 ? 1 : 0
+    options.exit_rule = gn_exit_rule(UInt32(data[2] >> 3 & 3) % 3)
+    options.exit_margin = Float(data[1] >> 3) / 16
+    options.exit_steps = UInt32(1 + (data[1] >> 3) % 4)
+    let streams = data[2] & 32 != 0
     var layerTau = [UInt32](repeating: UInt32(flags >> 4), count: neurons)
     var bytes = 0
     let status = layerTau.withUnsafeMutableBufferPointer { buffer -> gn_status in
@@ -69,5 +75,27 @@ public func fuzzModel(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     _ = gn_session_run(session, input, input.count - 1, 1, &output, outputCount)
     input[0] = 0
     _ = gn_session_run(session, input, inputCount, 1, &output, outputCount)
+    var sampleSteps: [UInt32] = [0]
+    _ = gn_session_sample_steps(session, &sampleSteps, 1)
+    if streams {
+        _ = gn_session_begin_stream(session, 2)
+        for _ in 0...stepCount {   // one step past T, too
+            _ = gn_session_step(session, input, input.count, &output, output.count)
+        }
+    }
+    var macs: UInt64 = 0
+    _ = gn_model_mac_count(model, &macs)
+    _ = gn_session_analog_mac_count(session, &macs)
+    if options.count_spikes == 1 {
+        var taken = 0
+        _ = gn_session_steps_taken(session, &taken)
+        var spikes = [UInt64](repeating: 0, count: taken * neurons * 2)
+        var operations = spikes
+        _ = gn_session_spike_counts(session, &spikes, &operations, spikes.count)
+        for index in 0...neurons {   // one past the end, too
+            var info = gn_neuron_layer_info()
+            _ = gn_session_neuron_layer(session, index, &info)
+        }
+    }
     return 0
 }

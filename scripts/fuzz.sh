@@ -9,6 +9,7 @@ set -eu
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 out=.build/fuzz
+rm -rf "$out/artifacts"
 mkdir -p "$out/corpus" "$out/artifacts"
 root=$(pwd)
 cat > "$out/module.modulemap" <<MAP

@@ -29,4 +29,24 @@ final class FuzzRegressionTests: XCTestCase {
         }
         XCTAssertEqual(try threadCount(), before, "worker threads outlived their sessions")
     }
+
+    /// Found at once when the fuzzer first counted spikes: with a threshold so small (a subnormal)
+    /// that 1/unit overflows, a neuron's output times 1/unit is infinite or NaN, and converting it to a
+    /// count trapped. Counts are clamped to 0 … members; every threshold runs.
+    func testExtremeThresholdsCountWithoutTrapping() throws {
+        for threshold: Float in [1e-40, .leastNonzeroMagnitude, 3e38, .greatestFiniteMagnitude] {
+            var b = ModelBuilder(input: TensorShape(channels: 1, height: 4, width: 4))
+            let x = try b.conv2d(b.input, outputChannels: 3, window: Window(kernel: 3, padding: 1),
+                                 weights: (0..<27).map { Float($0 % 5) - 1.5 }, bias: [0.5, -0.5, 1e30])
+            _ = try b.linear(try b.flatten(try b.qcfs(x, levels: 4, threshold: threshold)), outputs: 2,
+                             weights: [Float](repeating: 0.25, count: 96), bias: nil)
+            let model = try loadModel(b.serialize())
+            for neuron in [NeuronKind.groupNeuron, .integrateAndFire] {
+                let handle = try session(model, options(neuron, tau: 4, T: 3)) { $0.countsSpikes = true }
+                let run = try handle.anytimeRun(randomInput(count: 16, seed: 1, dyadic: false), samples: 1)
+                let members = neuron == .groupNeuron ? 4 : 1
+                for count in run.spikes { XCTAssertTrue((0...48 * members).contains(count), "\(threshold) \(neuron): \(count)") }
+            }
+        }
+    }
 }

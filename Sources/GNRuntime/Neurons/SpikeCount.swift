@@ -9,16 +9,22 @@
 enum SpikeCount {
     /// The spikes of one sample's output, channels-last (`pixels × channels` values), and the
     /// synaptic operations they cause: `Σ s · fanOut[pixel]`. Unsafe pointers in the loop on purpose.
-    static func count(_ output: UnsafePointer<Float>, pixels: Int, channels: Int, unit: Float,
+    /// `members` bounds a neuron's count: with a threshold so small that `1/unit` overflows (or so
+    /// large that `s · unit` does), the quotient is clamped to `0 … members` rather than trusted.
+    static func count(_ output: UnsafePointer<Float>, pixels: Int, channels: Int, unit: Float, members: Int,
                       fanOut: UnsafePointer<Int>) -> (spikes: Int, synapticOperations: Int) {
         let reciprocal = 1 / unit
+        let top = Float(members)
         var spikes = 0
         var operations = 0
         for pixel in 0..<pixels {
             let values = output + pixel * channels
             var pixelSpikes = 0
-            // Outputs are ≥ 0: adding a half and truncating rounds to nearest.
-            for channel in 0..<channels { pixelSpikes += Int(values[channel] * reciprocal + 0.5) }
+            for channel in 0..<channels {
+                // Outputs are ≥ 0: adding a half and truncating rounds to nearest. NaN counts 0.
+                let estimate = values[channel] * reciprocal + 0.5
+                pixelSpikes += estimate >= 1 ? Int(min(estimate, top)) : 0
+            }
             spikes = spikes.saturatingAdding(pixelSpikes)
             operations = operations.saturatingAdding(pixelSpikes.saturatingMultiplied(by: fanOut[pixel]))
         }

@@ -19,7 +19,8 @@ extension Session {
     func recordSpikes(of index: Int, step: Int, output: UnsafePointer<Float>, active: Int) {
         let plan = plans[index]
         let shape = plan.layer.output
-        let unit = plan.layer.threshold / Float(max(1, plan.members))
+        let members = max(1, plan.members)
+        let unit = plan.layer.threshold / Float(members)
         let fanOut = UnsafePointer(ints(at: layout.fanOutOffset) + plan.fanOutIndex)
         let row = (step * model.neuronLayerCount + plan.neuronIndex) * samples
         let spikes = ints(at: layout.spikeCountsOffset) + row
@@ -27,7 +28,7 @@ extension Session {
         let slots = int32s(at: layout.slotSamplesOffset)
         for slot in 0..<active {
             let counted = SpikeCount.count(output + slot * shape.elementCount, pixels: shape.height * shape.width,
-                                           channels: shape.channels, unit: unit, fanOut: fanOut)
+                                           channels: shape.channels, unit: unit, members: members, fanOut: fanOut)
             let sample = Int(slots[slot])
             spikes[sample] = counted.spikes
             operations[sample] = counted.synapticOperations

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from conftest import random_model
 
@@ -51,6 +52,31 @@ def test_eval_on_the_shipped_subset(tmp_path) -> None:
     # The exactness property on real images: GN with tau = L at T = 1 is the ANN.
     assert data["accuracy"]["GN(tau=L)"][0] == data["accuracy"]["ANN"][0]
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_stats_on_the_shipped_subset() -> None:
+    result = gnruntime_cli("stats", "--subset", "--limit", "40", "--T", "4", "--exit-margin", "0.5",
+                           "--exit-stable", "2", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["samples"] == 40 and data["configuration"] == "GN(tau=L)"
+    layers = data["layers"]
+    assert [layer["layer"] for layer in layers] == [1, 3, 6, 8]
+    for layer in layers:
+        assert 0 < layer["member_firing_rate"] <= 1
+        assert layer["firing_rate"] == pytest.approx(layer["member_firing_rate"] * layer["members"])
+    steps = data["steps"]
+    assert [row["T"] for row in steps] == [1, 2, 4]
+    # Operations grow with T; the totals over the layers are the T = 4 row's.
+    assert steps[0]["synaptic_operations"] < steps[1]["synaptic_operations"] < steps[2]["synaptic_operations"]
+    assert sum(layer["synaptic_operations"] for layer in layers) == pytest.approx(steps[2]["synaptic_operations"])
+    assert steps[0]["accuracy"] == data["ann"]["accuracy"]          # GN(tau = L) at T = 1 is the ANN
+    assert data["ann"]["energy"] == pytest.approx(data["ann"]["macs"] * 4.6e-12)
+    assert steps[2]["energy"] == pytest.approx(data["analog_macs"] * 4.6e-12 + steps[2]["synaptic_operations"] * 0.9e-12)
+    exits = data["early_exit"]
+    assert [row["rule"] for row in exits] == ["margin > 0.5", "stable for 2"]
+    assert all(1 <= row["mean_steps"] <= 4 for row in exits)
+    assert exits[1]["mean_steps"] >= 2
 
 
 def test_mse_on_the_shipped_subset() -> None:
