@@ -72,10 +72,17 @@ final class BadInputTests: XCTestCase {
     }
 
     func testSessionOptionsOutOfRange() {
-        var layerTau: [UInt32] = [1, 2]
         let neurons: Int = { var count = 0; gn_model_neuron_layer_count(model, &count); return count }()
-        var tooLarge = [UInt32](repeating: 0, count: neurons)
+        // Per-layer tau arrays that outlive the cases below.
+        let layerTau = UnsafeMutablePointer<UInt32>.allocate(capacity: 2)
+        layerTau.initialize(repeating: 1, count: 2)
+        let tooLarge = UnsafeMutablePointer<UInt32>.allocate(capacity: neurons)
+        tooLarge.initialize(repeating: 0, count: neurons)
         tooLarge[1] = 65
+        defer {
+            layerTau.deallocate()
+            tooLarge.deallocate()
+        }
         let cases: [(gn_session_options, gn_status, String)] = [
             (CAPI.options(steps: 0), GN_STATUS_INVALID_OPTION, "time_steps must be at least 1"),
             (CAPI.options(tau: 0), GN_STATUS_INVALID_OPTION, "tau must be in 1...64"),
@@ -84,9 +91,9 @@ final class BadInputTests: XCTestCase {
             (CAPI.options(steps: 65536, batch: 65536), GN_STATUS_INVALID_OPTION, "time_steps x batch"),
             (CAPI.options(gn_neuron_kind(7)), GN_STATUS_INVALID_OPTION, "neuron is not a gn_neuron_kind"),
             ({ var o = CAPI.options(); o.layer_tau_count = 3; return o }(), GN_STATUS_NULL_POINTER, "layer_tau is NULL"),
-            ({ var o = CAPI.options(); o.layer_tau = UnsafePointer(&layerTau); o.layer_tau_count = 2; return o }(),
+            ({ var o = CAPI.options(); o.layer_tau = UnsafePointer(layerTau); o.layer_tau_count = 2; return o }(),
              GN_STATUS_INVALID_OPTION, "layer_tau_count must equal"),
-            ({ var o = CAPI.options(); o.layer_tau = UnsafePointer(&tooLarge); o.layer_tau_count = neurons; return o }(),
+            ({ var o = CAPI.options(); o.layer_tau = UnsafePointer(tooLarge); o.layer_tau_count = neurons; return o }(),
              GN_STATUS_INVALID_OPTION, "layer_tau entries"),
             ({ var o = CAPI.options(); o.count_spikes = 2; return o }(), GN_STATUS_INVALID_OPTION, "count_spikes must be 0 or 1"),
             ({ var o = CAPI.options(GN_NEURON_ANN); o.count_spikes = 1; return o }(), GN_STATUS_INVALID_OPTION,

@@ -7,13 +7,14 @@
         per_step = s.predictions()                  # (4, n): the running prediction after each step
 """
 from ._errors import (ArenaError, BadModelError, GNRuntimeError, InvalidInputError, InvalidOptionError,
-                      InvalidStateError, ModelIOError, NoResultError, OutOfMemoryError, OutOfRangeError, SizeMismatchError,
-                      UnsupportedError)
+                      InvalidStateError, ModelIOError, NoResultError, OutOfMemoryError, OutOfRangeError,
+                      SizeMismatchError, UnsupportedError)
 from ._library import library
 from .model import Layer, Model
-from .session import Session, SpikeCounts
+from .accounting import SpikeCounts
+from .session import Session
 
-__version__ = "0.1.0"
+__version__ = "0.3.0"
 
 __all__ = [
     "Model", "Session", "Layer", "library", "version",
