@@ -160,7 +160,8 @@ typedef struct gn_layer_info {
 /* Called by a session right after each layer runs (see gn_session_set_observer): `context` as given,
    the layer index, the time step (0-based), and the layer's output at that step for every sample of
    the run, as `count` floats in channels-last order ([sample][height][width][channels]; the layer's
-   shape is in gn_layer_info). Step by step, the calls come step after step; layer by layer, a layer's
+   shape is in gn_layer_info). With an exit rule, only the samples still running are computed and
+   observed, in an order the runtime chooses. Step by step, the calls come step after step; layer by layer, a layer's
    steps come one after another once it has run. `output` is valid only during the call. Called on
    the thread running the session. */
 typedef void (*gn_layer_observer)(void *context, size_t layer, size_t step, const float *output, size_t count);
