@@ -83,14 +83,30 @@ func check(_ status: gn_status, _ what: String) {
     }
 }
 
+/// Loads model bytes through the C API (exits on failure); the caller frees the model.
+func loadModel(_ bytes: [UInt8]) -> OpaquePointer? {
+    var model: OpaquePointer?
+    check(bytes.withUnsafeBytes { gn_model_load_bytes($0.baseAddress, $0.count, 0, &model) }, "load")
+    return model
+}
+
+/// Multiply-adds of one sample through a conv2d or linear layer, counted densely (every window tap,
+/// padding included), as FLOP rates conventionally are; 0 for other layers.
+func denseMultiplyAdds(_ info: gn_layer_info, input: gn_shape) -> Int {
+    let out = info.output
+    if info.kind == GN_LAYER_CONV2D {
+        return Int(out.channels * out.height * out.width * info.kernel_height * info.kernel_width * input.channels)
+    }
+    return info.kind == GN_LAYER_LINEAR ? Int(input.channels * out.channels) : 0
+}
+
 func network(_ architecture: ReferenceNetworks.Architecture, size: Int) -> Network {
     var configuration = ReferenceNetworks.Configuration(architecture: architecture, inputSize: size,
                                                         classes: size >= 224 ? 1000 : 10)
     configuration.levels = 8
     let bytes: [UInt8]
     do { bytes = try ReferenceNetworks.build(configuration).serialize() } catch { print(error.message); exit(1) }
-    var model: OpaquePointer?
-    check(bytes.withUnsafeBytes { gn_model_load_bytes($0.baseAddress, $0.count, 0, &model) }, "load")
+    let model = loadModel(bytes)
     defer { gn_model_free(model) }
     var count = 0
     gn_model_layer_count(model, &count)
@@ -104,13 +120,8 @@ func network(_ architecture: ReferenceNetworks.Architecture, size: Int) -> Netwo
         gn_model_layer(model, index, &info)
         let input = shapes[Int(info.input_a)]
         let out = info.output
-        var layerMacs = 0
-        if info.kind == GN_LAYER_CONV2D {
-            layerMacs = Int(out.channels * out.height * out.width * info.kernel_height * info.kernel_width * input.channels)
-            convMacs += layerMacs
-        } else if info.kind == GN_LAYER_LINEAR {
-            layerMacs = Int(input.channels * out.channels)
-        }
+        let layerMacs = denseMultiplyAdds(info, input: input)
+        if info.kind == GN_LAYER_CONV2D { convMacs += layerMacs }
         let layerIsStatic = info.kind != GN_LAYER_QCFS && isStatic[Int(info.input_a)]
             && (info.input_b < 0 || isStatic[Int(info.input_b)])
         macs += layerMacs
@@ -137,6 +148,17 @@ struct Case {
         return "\(network) \(kind) batch=\(batch) threads=\(threads)"
     }
 
+    /// The session options of this case.
+    var options: gn_session_options {
+        var options = gn_session_options_default()
+        options.neuron = neuron
+        options.tau = tau
+        options.time_steps = steps
+        options.batch = batch
+        options.threads = threads
+        return options
+    }
+
     /// The key the peer script reports the same configuration under.
     var peerKey: String {
         let kind = neuron == GN_NEURON_ANN ? "ann" : "gn_tau\(tau)_T\(steps)"
@@ -160,15 +182,9 @@ struct Measurement {
 
 /// Median seconds of a run, and the median time of every layer (from an observer's timestamps).
 func measure(_ network: Network, _ benchmarkCase: Case, repetitions: Int, perLayer: Bool) -> Measurement {
-    var model: OpaquePointer?
-    check(network.bytes.withUnsafeBytes { gn_model_load_bytes($0.baseAddress, $0.count, 0, &model) }, "load")
+    let model = loadModel(network.bytes)
     defer { gn_model_free(model) }
-    var options = gn_session_options_default()
-    options.neuron = benchmarkCase.neuron
-    options.tau = benchmarkCase.tau
-    options.time_steps = benchmarkCase.steps
-    options.batch = benchmarkCase.batch
-    options.threads = benchmarkCase.threads
+    var options = benchmarkCase.options
     var session: OpaquePointer?
     check(gn_session_create(model, &options, &session), benchmarkCase.label)
     defer { gn_session_free(session) }
@@ -222,8 +238,7 @@ func measure(_ network: Network, _ benchmarkCase: Case, repetitions: Int, perLay
 /// at one layer (an element-wise layer's output may take its dying input's place; layer by layer a
 /// time-dependent activation holds all `steps` steps).
 func analyticMinimum(_ network: Network, steps: Int, layerByLayer: Bool) -> Int {
-    var model: OpaquePointer?
-    check(network.bytes.withUnsafeBytes { gn_model_load_bytes($0.baseAddress, $0.count, 0, &model) }, "load")
+    let model = loadModel(network.bytes)
     defer { gn_model_free(model) }
     var count = 0
     gn_model_layer_count(model, &count)
@@ -269,14 +284,10 @@ func analyticMinimum(_ network: Network, steps: Int, layerByLayer: Bool) -> Int 
 }
 
 func arenaBytes(_ network: Network, _ benchmarkCase: Case, schedule: gn_schedule) -> Int {
-    var model: OpaquePointer?
-    check(network.bytes.withUnsafeBytes { gn_model_load_bytes($0.baseAddress, $0.count, 0, &model) }, "load")
+    let model = loadModel(network.bytes)
     defer { gn_model_free(model) }
-    var options = gn_session_options_default()
-    options.neuron = benchmarkCase.neuron
-    options.tau = benchmarkCase.tau
-    options.time_steps = benchmarkCase.steps
-    options.batch = benchmarkCase.batch
+    var options = benchmarkCase.options
+    options.threads = 1
     options.schedule = schedule
     var bytes = 0
     check(gn_session_arena_size(model, &options, &bytes), "arena size")
@@ -292,7 +303,7 @@ func runPeers(python: String, keys: [String], repetitions: Int) -> [String: Doub
     guard let pipe = popen(command, "r") else { print("peers: cannot start \(python)"); return [:] }
     var text = ""
     var buffer = [CChar](repeating: 0, count: 4096)
-    while fgets(&buffer, Int32(buffer.count), pipe) != nil { text += String(cString: buffer) }
+    while fgets(&buffer, Int32(buffer.count), pipe) != nil { text += buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) } }
     let status = pclose(pipe)
     if status != 0 { print("peers: \(script) failed (\(status))") }
     // Lines "key milliseconds".
@@ -326,8 +337,7 @@ func runBenchmarks() {
         let benchmarkCase = Case(network: net.name, neuron: neuron, tau: UInt32(fields[2])!, steps: UInt32(fields[3])!,
                                  batch: UInt32(fields[4])!, threads: UInt32(fields[5])!)
         let measurement = measure(net, benchmarkCase, repetitions: 20, perLayer: true)
-        var model: OpaquePointer?
-        check(net.bytes.withUnsafeBytes { gn_model_load_bytes($0.baseAddress, $0.count, 0, &model) }, "load")
+        let model = loadModel(net.bytes)
         let names = [1: "conv2d", 2: "linear", 3: "avgpool2d", 4: "maxpool2d", 5: "global_avgpool", 6: "flatten",
                      7: "add", 8: "affine", 9: "qcfs"]
         print("\(benchmarkCase.label): median \(measurement.seconds * 1000) ms without an observer; per layer, with one:")
@@ -341,12 +351,7 @@ func runBenchmarks() {
             inputShapes.append(info.output)
             let input = inputShapes[Int(info.input_a)]
             let out = info.output
-            var macs = 0.0
-            if info.kind == GN_LAYER_CONV2D {
-                macs = Double(out.channels * out.height * out.width * info.kernel_height * info.kernel_width * input.channels)
-            } else if info.kind == GN_LAYER_LINEAR {
-                macs = Double(input.channels * out.channels)
-            }
+            let macs = Double(denseMultiplyAdds(info, input: input))
             let samples = Double(benchmarkCase.batch) * Double(neuron == GN_NEURON_ANN ? 1 : benchmarkCase.steps)
             let rate = macs > 0 ? String(format: "%7.1f GFLOP/s", 2 * macs * samples / seconds / 1e9) : ""
             print(String(format: "  %3d %@ %4dx%3dx%3d %8.3f ms %@", index,
@@ -421,9 +426,8 @@ func runBenchmarks() {
     // Conv layers of VGG-16 at batch 32 (ANN mode): their share of the time, and their rate.
     print("")
     for (benchmarkCase, measurement) in results where !measurement.layerSeconds.isEmpty {
-        var model: OpaquePointer?
         let net = all[benchmarkCase.network]!
-        check(net.bytes.withUnsafeBytes { gn_model_load_bytes($0.baseAddress, $0.count, 0, &model) }, "load")
+        let model = loadModel(net.bytes)
         var convSeconds = 0.0
         for (index, seconds) in measurement.layerSeconds.enumerated() {
             var info = gn_layer_info()

@@ -60,6 +60,14 @@ private func sessionHandle(_ pointer: OpaquePointer?) -> SessionHandle? {
     pointer.map { Unmanaged<SessionHandle>.fromOpaque(UnsafeRawPointer($0)).takeUnretainedValue() }
 }
 
+/// Runs `body` with the session behind `pointer` (failing with NULL_POINTER when it is NULL), and
+/// records a failure's message on the session too.
+@inline(__always)
+private func withSession(_ pointer: OpaquePointer?, _ body: (SessionHandle) throws(GNError) -> Void) -> gn_status {
+    let handle = sessionHandle(pointer)
+    return guarded(session: handle) { () throws(GNError) in try body(try nonNull(handle, "session is NULL")) }
+}
+
 /// The Swift options for C options, checking what the C types allow but Swift's do not.
 private func sessionOptions(_ pointer: UnsafePointer<gn_session_options>?) throws(GNError) -> SessionOptions {
     let options = try nonNull(pointer, "options is NULL").pointee
@@ -317,9 +325,7 @@ public func cSessionFree(_ session: OpaquePointer?) {
 @_cdecl("gn_session_run")
 public func cSessionRun(_ session: OpaquePointer?, _ input: UnsafePointer<Float>?, _ inputCount: Int,
                         _ samples: Int, _ output: UnsafeMutablePointer<Float>?, _ outputCount: Int) -> gn_status {
-    let handle = sessionHandle(session)
-    return guarded(session: handle) { () throws(GNError) in
-        let handle = try nonNull(handle, "session is NULL")
+    withSession(session) { (handle) throws(GNError) in
         let input = try nonNull(input, "input is NULL")
         let output = try nonNull(output, "output is NULL")
         try handle.session.run(input: UnsafeBufferPointer(start: input, count: inputCount), samples: samples,
@@ -330,10 +336,8 @@ public func cSessionRun(_ session: OpaquePointer?, _ input: UnsafePointer<Float>
 /// The C function `gn_session_step_count`; documented in include/gnruntime.h.
 @_cdecl("gn_session_step_count")
 public func cSessionStepCount(_ session: OpaquePointer?, _ stepsOut: UnsafeMutablePointer<Int>?) -> gn_status {
-    let handle = sessionHandle(session)
-    return guarded(session: handle) { () throws(GNError) in
-        let handle = try nonNull(handle, "session is NULL")
-        try nonNull(stepsOut, "steps_out is NULL").pointee = handle.session.layout.steps
+    withSession(session) { (handle) throws(GNError) in
+        try nonNull(stepsOut, "steps_out is NULL").pointee = handle.session.steps
     }
 }
 
@@ -341,9 +345,7 @@ public func cSessionStepCount(_ session: OpaquePointer?, _ stepsOut: UnsafeMutab
 @_cdecl("gn_session_predictions")
 public func cSessionPredictions(_ session: OpaquePointer?, _ predictionsOut: UnsafeMutablePointer<Int32>?,
                                 _ count: Int) -> gn_status {
-    let handle = sessionHandle(session)
-    return guarded(session: handle) { () throws(GNError) in
-        let handle = try nonNull(handle, "session is NULL")
+    withSession(session) { (handle) throws(GNError) in
         let out = try nonNull(predictionsOut, "predictions_out is NULL")
         try handle.session.predictions(into: UnsafeMutableBufferPointer(start: out, count: count))
     }
@@ -352,9 +354,7 @@ public func cSessionPredictions(_ session: OpaquePointer?, _ predictionsOut: Uns
 /// The C function `gn_session_steps_taken`; documented in include/gnruntime.h.
 @_cdecl("gn_session_steps_taken")
 public func cSessionStepsTaken(_ session: OpaquePointer?, _ stepsOut: UnsafeMutablePointer<Int>?) -> gn_status {
-    let handle = sessionHandle(session)
-    return guarded(session: handle) { () throws(GNError) in
-        let handle = try nonNull(handle, "session is NULL")
+    withSession(session) { (handle) throws(GNError) in
         try nonNull(stepsOut, "steps_out is NULL").pointee = handle.session.stepsTaken
     }
 }
@@ -363,9 +363,7 @@ public func cSessionStepsTaken(_ session: OpaquePointer?, _ stepsOut: UnsafeMuta
 @_cdecl("gn_session_sample_steps")
 public func cSessionSampleSteps(_ session: OpaquePointer?, _ stepsOut: UnsafeMutablePointer<UInt32>?,
                                 _ count: Int) -> gn_status {
-    let handle = sessionHandle(session)
-    return guarded(session: handle) { () throws(GNError) in
-        let handle = try nonNull(handle, "session is NULL")
+    withSession(session) { (handle) throws(GNError) in
         let out = try nonNull(stepsOut, "steps_out is NULL")
         try out.withMemoryRebound(to: Int32.self, capacity: count) { (steps) throws(GNError) in
             try handle.session.stepsRun(into: UnsafeMutableBufferPointer(start: steps, count: count))
@@ -376,9 +374,8 @@ public func cSessionSampleSteps(_ session: OpaquePointer?, _ stepsOut: UnsafeMut
 /// The C function `gn_session_begin_stream`; documented in include/gnruntime.h.
 @_cdecl("gn_session_begin_stream")
 public func cSessionBeginStream(_ session: OpaquePointer?, _ samples: Int) -> gn_status {
-    let handle = sessionHandle(session)
-    return guarded(session: handle) { () throws(GNError) in
-        try nonNull(handle, "session is NULL").session.beginStream(samples: samples)
+    withSession(session) { (handle) throws(GNError) in
+        try handle.session.beginStream(samples: samples)
     }
 }
 
@@ -386,9 +383,7 @@ public func cSessionBeginStream(_ session: OpaquePointer?, _ samples: Int) -> gn
 @_cdecl("gn_session_step")
 public func cSessionStep(_ session: OpaquePointer?, _ input: UnsafePointer<Float>?, _ inputCount: Int,
                          _ output: UnsafeMutablePointer<Float>?, _ outputCount: Int) -> gn_status {
-    let handle = sessionHandle(session)
-    return guarded(session: handle) { () throws(GNError) in
-        let handle = try nonNull(handle, "session is NULL")
+    withSession(session) { (handle) throws(GNError) in
         let input = try nonNull(input, "input is NULL")
         let output = try nonNull(output, "output is NULL")
         try handle.session.step(input: UnsafeBufferPointer(start: input, count: inputCount),
@@ -399,9 +394,7 @@ public func cSessionStep(_ session: OpaquePointer?, _ input: UnsafePointer<Float
 /// The C function `gn_session_analog_mac_count`; documented in include/gnruntime.h.
 @_cdecl("gn_session_analog_mac_count")
 public func cSessionAnalogMacCount(_ session: OpaquePointer?, _ macsOut: UnsafeMutablePointer<UInt64>?) -> gn_status {
-    let handle = sessionHandle(session)
-    return guarded(session: handle) { () throws(GNError) in
-        let handle = try nonNull(handle, "session is NULL")
+    withSession(session) { (handle) throws(GNError) in
         try nonNull(macsOut, "macs_out is NULL").pointee = UInt64(handle.session.analogMultiplyAccumulates)
     }
 }
@@ -410,9 +403,7 @@ public func cSessionAnalogMacCount(_ session: OpaquePointer?, _ macsOut: UnsafeM
 @_cdecl("gn_session_neuron_layer")
 public func cSessionNeuronLayer(_ session: OpaquePointer?, _ neuronLayer: Int,
                                 _ infoOut: UnsafeMutablePointer<gn_neuron_layer_info>?) -> gn_status {
-    let handle = sessionHandle(session)
-    return guarded(session: handle) { () throws(GNError) in
-        let handle = try nonNull(handle, "session is NULL")
+    withSession(session) { (handle) throws(GNError) in
         let out = try nonNull(infoOut, "info_out is NULL")
         let info = try handle.session.neuronLayer(neuronLayer)
         out.pointee = gn_neuron_layer_info(layer: info.layer, neurons: info.neurons, members: UInt32(info.members),
@@ -424,9 +415,7 @@ public func cSessionNeuronLayer(_ session: OpaquePointer?, _ neuronLayer: Int,
 @_cdecl("gn_session_spike_counts")
 public func cSessionSpikeCounts(_ session: OpaquePointer?, _ spikesOut: UnsafeMutablePointer<UInt64>?,
                                 _ operationsOut: UnsafeMutablePointer<UInt64>?, _ count: Int) -> gn_status {
-    let handle = sessionHandle(session)
-    return guarded(session: handle) { () throws(GNError) in
-        let handle = try nonNull(handle, "session is NULL")
+    withSession(session) { (handle) throws(GNError) in
         let spikes = try nonNull(spikesOut, "spikes_out is NULL")
         let operations = try nonNull(operationsOut, "synaptic_operations_out is NULL")
         // The core counts in Int, which is the 64-bit C type's size on the hosts this layer builds for.
@@ -447,9 +436,7 @@ public func cSessionSpikeCounts(_ session: OpaquePointer?, _ spikesOut: UnsafeMu
 @_cdecl("gn_session_set_observer")
 public func cSessionSetObserver(_ session: OpaquePointer?, _ observer: gn_layer_observer?,
                                 _ context: UnsafeMutableRawPointer?) -> gn_status {
-    let handle = sessionHandle(session)
-    return guarded(session: handle) { () throws(GNError) in
-        let handle = try nonNull(handle, "session is NULL")
+    withSession(session) { (handle) throws(GNError) in
         handle.session.observer = observer.map { LayerObserver(function: $0, context: context) }
     }
 }

@@ -30,6 +30,8 @@ struct ArenaLayout {
     var synapticOperationsOffset = -1
     /// The fan-out maps of every tensor (one Int per pixel; see `OperationCount`), when counting; else -1.
     var fanOutOffset = -1
+    /// The Ints of all fan-out maps: the pixels of the model input and of every layer output.
+    var fanOutCount = 0
     /// The membrane potentials: one block per neuron layer when step by step; one block, shared by
     /// every neuron layer in turn, when layer by layer.
     var membraneOffset = 0

@@ -41,21 +41,19 @@ enum OperationCount {
         }
     }
 
-    /// Fills the fan-out map of every tensor of a plan that counts spikes (`fanOutIndex`: one Int per
-    /// pixel, from `maps`; saturating, as `SpikeCount`'s counts), and sets each neuron layer's `synapses`. Consumers are visited before
-    /// producers, so that a tensor's map is complete before it is passed on to the tensors it reads.
-    static func fillFanOut(model: ModelView, plans: UnsafeMutablePointer<LayerPlan>, maps: UnsafeMutablePointer<Int>) {
-        let inputPixels = model.inputShape.height * model.inputShape.width
-        var total = inputPixels
-        for index in 0..<model.layerCount {
-            total += plans[index].layer.output.height * plans[index].layer.output.width
-        }
-        maps.update(repeating: 0, count: total)
+    /// Fills the fan-out map of every tensor of a plan that counts spikes (one Int per pixel, at each
+    /// tensor's `fanOutIndex` in `maps`; saturating, as `SpikeCount`'s counts), and sets each neuron
+    /// layer's `synapses`. Consumers are visited before producers, so that a tensor's map is complete
+    /// before it is passed on to the tensors it reads.
+    static func fillFanOut(model: ModelView, plans: UnsafeMutablePointer<LayerPlan>, maps: UnsafeMutableBufferPointer<Int>) {
+        maps.update(repeating: 0)
+        let base = maps.baseAddress!
+        func map(ofTensor id: Int) -> UnsafeMutablePointer<Int> { base + (id == 0 ? 0 : plans[id - 1].fanOutIndex) }
         for index in stride(from: model.layerCount - 1, through: 0, by: -1) {
             let layer = plans[index].layer
-            let output = maps + plans[index].fanOutIndex
+            let output = map(ofTensor: index + 1)
             let input = model.shape(ofTensor: layer.inputA)
-            let inputMap = maps + (layer.inputA == 0 ? 0 : plans[layer.inputA - 1].fanOutIndex)
+            let inputMap = map(ofTensor: layer.inputA)
             let inputPixels = input.height * input.width
             switch layer.kind {
             case .conv2d, .avgPool2d, .maxPool2d:
@@ -78,16 +76,16 @@ enum OperationCount {
             case .add, .affine:
                 for pixel in 0..<inputPixels { inputMap[pixel] = inputMap[pixel].saturatingAdding(output[pixel]) }
                 if layer.inputB >= 0 {
-                    let second = maps + (layer.inputB == 0 ? 0 : plans[layer.inputB - 1].fanOutIndex)
+                    let second = map(ofTensor: layer.inputB)
                     for pixel in 0..<inputPixels { second[pixel] = second[pixel].saturatingAdding(output[pixel]) }
                 }
             }
         }
         for index in 0..<model.layerCount where plans[index].layer.kind == .qcfs {
             let shape = plans[index].layer.output
-            let map = maps + plans[index].fanOutIndex
+            let fanOut = map(ofTensor: index + 1)
             var sum = 0
-            for pixel in 0..<shape.height * shape.width { sum = sum.saturatingAdding(map[pixel]) }
+            for pixel in 0..<shape.height * shape.width { sum = sum.saturatingAdding(fanOut[pixel]) }
             plans[index].synapses = sum.saturatingMultiplied(by: shape.channels)
         }
     }

@@ -102,6 +102,7 @@ enum Planner {
                 plans[index].fanOutIndex = pixels
                 pixels += plans[index].layer.output.height * plans[index].layer.output.width
             }
+            layout.fanOutCount = pixels
             layout.fanOutOffset = try cursor.take(count: pixels, elements: words)
         }
         layout.membraneOffset = cursor.offset

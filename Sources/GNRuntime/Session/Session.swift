@@ -38,8 +38,8 @@ public struct Session {
     let arena: UnsafeMutableRawPointer
     /// Samples of the last successful run or of the current stream; 0 before the first.
     private(set) var samples = 0
-    /// Steps computed by the last run (T), or by the current stream so far.
-    private(set) var stepsDone = 0
+    /// Steps taken by the last run (T), or by the current stream so far.
+    public private(set) var stepsTaken = 0
     /// Whether `step` may continue a stream.
     private(set) var isStreaming = false
     /// Sees every layer's output during runs (for analysis and tests); nil by default, and free then.
@@ -97,8 +97,8 @@ public struct Session {
             throw GNError(.arenaTooSmall, "arena is smaller than the session needs", expected: layout.totalBytes, actual: arena.count)
         }
         if options.countsSpikes {
-            OperationCount.fillFanOut(model: model, plans: plans,
-                                      maps: (base + layout.fanOutOffset).assumingMemoryBound(to: Int.self))
+            let maps = (base + layout.fanOutOffset).assumingMemoryBound(to: Int.self)
+            OperationCount.fillFanOut(model: model, plans: plans, maps: UnsafeMutableBufferPointer(start: maps, count: layout.fanOutCount))
         }
         self.model = model
         self.layout = layout
@@ -148,11 +148,9 @@ public struct Session {
             for index in 0..<model.layerCount where !(fusing && plans[index].isFusedIntoNeuron) {
                 execute(index, samples: samples)
                 let plan = plans[index]
+                let slice = samples * plan.layer.output.elementCount
                 for step in 0..<plan.slices {
-                    let slice = samples * plan.layer.output.elementCount
-                    let output = UnsafePointer(floats(at: plan.outputOffset)) + step * slice
-                    observer?.function(observer?.context, index, step, output, slice)
-                    if countsSpikes && plan.neuronIndex >= 0 { recordSpikes(of: index, step: step, output: output, active: samples) }
+                    layerDidRun(index, step: step, output: UnsafePointer(floats(at: plan.outputOffset)) + step * slice, active: samples)
                 }
             }
             let last = plans[model.layerCount - 1]
@@ -179,7 +177,7 @@ public struct Session {
                                  into: outputBase + sample * outputElements, batch: 1, channels: outputShape.channels,
                                  pixels: outputShape.height * outputShape.width, dividedBy: Float(Int(stepsRun[sample])))
         }
-        stepsDone = layout.steps
+        stepsTaken = layout.steps
         isStreaming = false
     }
 
@@ -193,7 +191,7 @@ public struct Session {
             throw GNError(.sizeMismatch, "sample count must be in 1...batch", expected: batch, actual: samples)
         }
         resetState(samples: samples)
-        stepsDone = 0
+        stepsTaken = 0
         isStreaming = true
     }
 
@@ -204,45 +202,47 @@ public struct Session {
     /// most T steps; exit rules do not apply to it. Nothing changes unless the step succeeds.
     public mutating func step(input: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>) throws(GNError) {
         guard isStreaming else { throw GNError(.invalidState, "no stream has begun") }
-        guard stepsDone < layout.steps else {
-            throw GNError(.outOfRange, "the stream has taken the session's T steps; begin another", expected: layout.steps, actual: stepsDone + 1)
+        guard stepsTaken < layout.steps else {
+            throw GNError(.outOfRange, "the stream has taken the session's T steps; begin another", expected: layout.steps, actual: stepsTaken + 1)
         }
         let (inputBase, outputBase) = try check(input: input, samples: samples, output: output)
         loadInput(inputBase, samples: samples)
-        let step = stepsDone
+        let step = stepsTaken
         computeStep(step, active: samples, everyLayer: true)
         accumulateOutput(step: step, active: samples, slice: 0)
         let last = plans[model.layerCount - 1]
         let outputShape = model.outputShape
         Layout.channelsFirst(floats(at: last.outputOffset), into: outputBase, batch: samples, channels: outputShape.channels,
                              pixels: outputShape.height * outputShape.width, dividedBy: 1)
-        stepsDone = step + 1
-        int32s(at: layout.stepsRunOffset).update(repeating: Int32(truncatingIfNeeded: stepsDone), count: samples)
+        stepsTaken = step + 1
+        int32s(at: layout.stepsRunOffset).update(repeating: Int32(truncatingIfNeeded: stepsTaken), count: samples)
     }
 
     /// Copies the running prediction of every step of the last run or of the stream so far,
     /// `[step][sample]`, into `predictions`, which must hold exactly `steps × samples` values (steps
     /// taken: T after a run). A sample an exit rule stopped keeps its last prediction.
     public func predictions(into predictions: UnsafeMutableBufferPointer<Int32>) throws(GNError) {
-        guard samples > 0, stepsDone > 0 else { throw GNError(.noResult, "the session has not run yet") }
-        let count = stepsDone * samples
+        try requireResult()
+        let count = stepsTaken * samples
         guard predictions.count == count, let target = predictions.baseAddress else {
             throw GNError(.sizeMismatch, "predictions must hold steps x samples values", expected: count, actual: predictions.count)
         }
         target.update(from: int32s(at: layout.predictionsOffset), count: count)
     }
 
-    /// Steps taken by the last run or the stream so far (T after a run).
-    public var stepsTaken: Int { stepsDone }
-
     /// Copies the steps each sample of the last run computed into `steps` (`samples` values): T, or
     /// the step after which the exit rule stopped it; in a stream, the steps taken.
     public func stepsRun(into steps: UnsafeMutableBufferPointer<Int32>) throws(GNError) {
-        guard samples > 0, stepsDone > 0 else { throw GNError(.noResult, "the session has not run yet") }
+        try requireResult()
         guard steps.count == samples, let target = steps.baseAddress else {
             throw GNError(.sizeMismatch, "steps must hold one value per sample", expected: samples, actual: steps.count)
         }
         target.update(from: int32s(at: layout.stepsRunOffset), count: samples)
+    }
+
+    /// Fails unless a run, or a stream's step, has produced something to read.
+    func requireResult() throws(GNError) {
+        guard samples > 0, stepsTaken > 0 else { throw GNError(.noResult, "the session has not run yet") }
     }
 
     // MARK: - Execution
@@ -328,13 +328,16 @@ public struct Session {
         for index in 0..<model.layerCount
         where (everyLayer || !plans[index].isStatic) && !(fusing && plans[index].isFusedIntoNeuron) {
             execute(index, samples: active)
-            let plan = plans[index]
-            if observer != nil || (countsSpikes && plan.neuronIndex >= 0) {
-                let output = UnsafePointer(floats(at: plan.outputOffset))
-                observer?.function(observer?.context, index, step, output, active * plan.layer.output.elementCount)
-                if countsSpikes && plan.neuronIndex >= 0 { recordSpikes(of: index, step: step, output: output, active: active) }
-            }
+            layerDidRun(index, step: step, output: UnsafePointer(floats(at: plans[index].outputOffset)), active: active)
         }
+    }
+
+    /// Shows layer `index`'s output at `step` (the first `active` samples at `output`) to the observer,
+    /// and counts its spikes when the session counts them.
+    private func layerDidRun(_ index: Int, step: Int, output: UnsafePointer<Float>, active: Int) {
+        let plan = plans[index]
+        observer?.function(observer?.context, index, step, output, active * plan.layer.output.elementCount)
+        if countsSpikes && plan.neuronIndex >= 0 { recordSpikes(of: index, step: step, output: output, active: active) }
     }
 
     /// Adds step `slice` of the last layer's output to the running sums of the first `active` slots,

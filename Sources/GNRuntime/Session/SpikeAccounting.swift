@@ -41,8 +41,8 @@ extension Session {
     public func spikeCounts(spikes: UnsafeMutableBufferPointer<Int>,
                             synapticOperations: UnsafeMutableBufferPointer<Int>) throws(GNError) {
         guard countsSpikes else { throw GNError(.unsupported, "the session does not count spikes (count_spikes was off)") }
-        guard samples > 0, stepsDone > 0 else { throw GNError(.noResult, "the session has not run yet") }
-        let count = stepsDone * model.neuronLayerCount * samples
+        try requireResult()
+        let count = stepsTaken * model.neuronLayerCount * samples
         guard spikes.count == count, synapticOperations.count == count,
               let spikeTarget = spikes.baseAddress, let operationTarget = synapticOperations.baseAddress else {
             throw GNError(.sizeMismatch, "counts must hold steps x neuron layers x samples values", expected: count,
