@@ -14,14 +14,22 @@ let package = Package(
     targets: [
         // Carries the public C header (include/gnruntime.h) so that Swift and C share one declaration.
         .target(name: "GNRuntimeC"),
-        .target(
-            name: "GNRuntime",
-            dependencies: ["GNRuntimeC"]
-        ),
-        .executableTarget(name: "gnruntime-demo-model", dependencies: ["GNRuntime"]),
-        .executableTarget(name: "gnruntime-bench", dependencies: ["GNRuntime", "GNRuntimeC"]),
+        // The core: model, plan, kernels, neurons, session. Imports nothing and never allocates, so it
+        // also compiles in Embedded Swift (scripts/embedded.sh).
+        .target(name: "GNRuntimeCore"),
+        // The host layer over the core (memory, files, threads) and the C API.
+        .target(name: "GNRuntime", dependencies: ["GNRuntimeCore", "GNRuntimeC"]),
+        // Writes model files in code and builds the paper's architectures: for tests and tools, not shipped.
+        .target(name: "GNModelBuilder", dependencies: ["GNRuntimeCore"]),
+        .executableTarget(name: "gnruntime-demo-model", dependencies: ["GNModelBuilder", "GNRuntimeCore"]),
+        .executableTarget(name: "gnruntime-bench", dependencies: ["GNRuntime", "GNRuntimeC", "GNRuntimeCore", "GNModelBuilder"]),
+        // The libFuzzer target over the C API (scripts/fuzz.sh builds it with --sanitize fuzzer); a plain
+        // build replays saved inputs.
+        .executableTarget(name: "gnruntime-fuzz", dependencies: ["GNRuntime", "GNRuntimeC"], path: "fuzz",
+                          exclude: ["corpus", "make_corpus.py"]),
         // Counts heap calls on the calling thread; linked into the tests only.
         .target(name: "MallocCounter", path: "Tests/MallocCounter"),
-        .testTarget(name: "GNRuntimeTests", dependencies: ["GNRuntime", "GNRuntimeC", "MallocCounter"]),
+        .testTarget(name: "GNRuntimeTests",
+                    dependencies: ["GNRuntime", "GNRuntimeCore", "GNRuntimeC", "GNModelBuilder", "MallocCounter"]),
     ]
 )

@@ -99,3 +99,35 @@ public func fuzzModel(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     }
     return 0
 }
+
+#if !GN_FUZZING
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Without libFuzzer (a plain build): runs the target on each file named on the command line, to
+/// reproduce a crash the fuzzer saved (`gnruntime-fuzz .build/fuzz/artifacts/crash-…`).
+@main
+enum Replay {
+    static func main() {
+        for path in CommandLine.arguments.dropFirst() {
+            guard let file = fopen(path, "rb") else {
+                print("cannot open \(path)")
+                exit(2)
+            }
+            var bytes: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let count = fread(&chunk, 1, chunk.count, file)
+                if count <= 0 { break }
+                bytes += chunk[0..<count]
+            }
+            fclose(file)
+            _ = bytes.withUnsafeBufferPointer { fuzzModel($0.baseAddress, $0.count) }
+            print("\(path): \(bytes.count) bytes, no crash")
+        }
+    }
+}
+#endif

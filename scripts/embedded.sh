@@ -42,7 +42,7 @@ toolchain=$(dirname "$(command -v swiftc)")
 arm_float="-mfloat-abi=hard -mfpu=fpv4-sp-d16"
 
 # ---- 1. the static libraries --------------------------------------------------------------------
-core="Sources/GNRuntime/Status Sources/GNRuntime/Model Sources/GNRuntime/Plan Sources/GNRuntime/Kernels Sources/GNRuntime/Neurons Sources/GNRuntime/Session"
+core="Sources/GNRuntimeCore/Status Sources/GNRuntimeCore/Model Sources/GNRuntimeCore/Plan Sources/GNRuntimeCore/Kernels Sources/GNRuntimeCore/Neurons Sources/GNRuntimeCore/Session"
 sources=$(for dir in $core; do ls "$dir"/*.swift; done)
 echo "runtime core (no weights), Embedded Swift -Osize -no-allocations:"
 for target in armv7em-none-none-eabi riscv32-none-none-eabi; do
@@ -52,7 +52,7 @@ for target in armv7em-none-none-eabi riscv32-none-none-eabi; do
     [ "$target" = armv7em-none-none-eabi ] && extra="-target-cpu cortex-m4 -Xcc -mfloat-abi=hard -Xcc -mfpu=fpv4-sp-d16"
     # shellcheck disable=SC2086
     swiftc -enable-experimental-feature Embedded -target "$target" $extra -wmo -parse-as-library -Osize \
-        -no-allocations -module-name GNRuntimeCore -emit-module -emit-module-path "$lib/GNRuntimeCore.swiftmodule" \
+        -no-allocations -module-name GNRuntimeCore -package-name GNRuntime -emit-module -emit-module-path "$lib/GNRuntimeCore.swiftmodule" \
         -c $sources -o "$lib/gnruntime-core.o"
     rm -f "$lib/libgnruntime-core.a"
     "$toolchain/llvm-ar" rcs "$lib/libgnruntime-core.a" "$lib/gnruntime-core.o"

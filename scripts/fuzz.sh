@@ -1,8 +1,9 @@
 #!/bin/sh
-# Builds the libFuzzer target fuzz/FuzzModel.swift (with the runtime's sources, under AddressSanitizer)
-# and runs it for SECONDS (default 60) on a copy of the seed corpus fuzz/corpus. A crash, a leak or a
-# sanitizer report fails the script and leaves the input in .build/fuzz/artifacts; make it a
-# regression test (Tests/GNRuntimeTests/FuzzRegressionTests.swift) and add it to fuzz/corpus.
+# Builds the libFuzzer target fuzz/FuzzModel.swift (the gnruntime-fuzz product, every module of the
+# runtime instrumented, under AddressSanitizer) and runs it for SECONDS (default 60) on a copy of the
+# seed corpus fuzz/corpus. A crash, a leak or a sanitizer report fails the script and leaves the input
+# in .build/fuzz/artifacts; make it a regression test (Tests/GNRuntimeTests/FuzzRegressionTests.swift)
+# and add it to fuzz/corpus. A plain build of gnruntime-fuzz replays such inputs without libFuzzer.
 #
 #     scripts/fuzz.sh [SECONDS]
 set -eu
@@ -11,25 +12,13 @@ seconds="${1:-60}"
 out=.build/fuzz
 rm -rf "$out/artifacts"
 mkdir -p "$out/corpus" "$out/artifacts"
-root=$(pwd)
-cat > "$out/module.modulemap" <<MAP
-module GNRuntimeC {
-    header "$root/Sources/GNRuntimeC/include/gnruntime.h"
-    header "$root/Sources/GNRuntimeC/include/gnruntime_internal.h"
-    export *
-}
-MAP
-"${CLANG:-clang}" -c -O1 -g -fsanitize=address,fuzzer-no-link -ISources/GNRuntimeC/include \
-    Sources/GNRuntimeC/thread_message.c -o "$out/thread_message.o"
-# shellcheck disable=SC2046
-swiftc -sanitize=fuzzer,address -parse-as-library -O -g -module-name GNRuntimeFuzz \
-    -Xcc -fmodule-map-file="$out/module.modulemap" -ISources/GNRuntimeC/include \
-    $(find Sources/GNRuntime -name '*.swift' | sort) fuzz/FuzzModel.swift "$out/thread_message.o" \
-    -o "$out/fuzz-model"
+# --disable-dead-strip keeps the coverage counters, which the linker would otherwise drop.
+swift build -c release --product gnruntime-fuzz --scratch-path .build-fuzz --sanitize fuzzer --sanitize address \
+    --disable-dead-strip -Xswiftc -DGN_FUZZING -Xswiftc -g >/dev/null
 cp fuzz/corpus/* "$out/corpus/"
 echo "fuzzing for $seconds s"
 status=0
-"$out/fuzz-model" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=4096 -timeout=10 \
+.build-fuzz/release/gnruntime-fuzz -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=4096 -timeout=10 \
     -artifact_prefix="$out/artifacts/" -print_final_stats=1 "$out/corpus" > "$out/log" 2>&1 || status=$?
 grep -E "^(Done|stat::|==[0-9]+==ERROR|SUMMARY|artifact_prefix|Test unit written)" "$out/log" || true
 if [ "$status" != 0 ]; then

@@ -3,7 +3,8 @@
 // the same run (benchmarks/peers.py), and prints ratios. See docs/benchmarks.md.
 //
 //     gnruntime-bench [--quick] [--peers] [--python PATH] [--reps N] [--json FILE]
-import GNRuntime
+import GNModelBuilder
+import GNRuntimeCore
 import GNRuntimeC
 #if canImport(Glibc)
 import Glibc

@@ -3,7 +3,8 @@
 // on 3×32×32 inputs, with random weights.
 //
 //     gnruntime-demo-model OUTPUT [--seed N] [--max-pool]
-import GNRuntime
+import GNModelBuilder
+import GNRuntimeCore
 #if canImport(Glibc)
 import Glibc
 #endif

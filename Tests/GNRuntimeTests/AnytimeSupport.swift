@@ -1,5 +1,7 @@
 import XCTest
 @testable import GNRuntime
+@testable import GNRuntimeCore
+import GNModelBuilder
 
 /// What a run of a session reports beyond its output, for the tests of spike accounting, early exit
 /// and streams.

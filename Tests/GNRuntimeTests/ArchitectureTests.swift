@@ -1,5 +1,7 @@
 import XCTest
 @testable import GNRuntime
+@testable import GNRuntimeCore
+import GNModelBuilder
 
 /// The paper's architectures run at CIFAR and ImageNet sizes, in ANN and spiking modes, with batches.
 final class ArchitectureTests: XCTestCase {

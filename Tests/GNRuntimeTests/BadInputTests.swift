@@ -1,6 +1,8 @@
 import GNRuntimeC
 import XCTest
 @testable import GNRuntime
+@testable import GNRuntimeCore
+import GNModelBuilder
 
 /// The bad-input contract through the C ABI: every bad input gets its documented status and a message,
 /// nothing is written to out-parameters, and the model and session stay usable.

@@ -1,6 +1,8 @@
 import GNRuntimeC
 import XCTest
 @testable import GNRuntime
+@testable import GNRuntimeCore
+import GNModelBuilder
 
 /// Helpers for tests that go through the C ABI, exactly as a C program would.
 enum CAPI {

@@ -2,6 +2,8 @@ import Dispatch
 import GNRuntimeC
 import XCTest
 @testable import GNRuntime
+@testable import GNRuntimeCore
+import GNModelBuilder
 
 /// One model serves sessions on several threads at once.
 final class ConcurrencyTests: XCTestCase {

@@ -1,5 +1,7 @@
 import XCTest
 @testable import GNRuntime
+@testable import GNRuntimeCore
+import GNModelBuilder
 
 /// Early exit: a sample stops once its running prediction is settled.
 final class EarlyExitTests: XCTestCase {

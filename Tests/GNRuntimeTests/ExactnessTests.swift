@@ -1,5 +1,7 @@
 import XCTest
 @testable import GNRuntime
+@testable import GNRuntimeCore
+import GNModelBuilder
 
 /// The exactness properties of docs/semantics.md, on dyadic networks where every sum is exact.
 final class ExactnessTests: XCTestCase {

@@ -2,6 +2,8 @@ import Foundation
 import GNRuntimeC
 import XCTest
 @testable import GNRuntime
+@testable import GNRuntimeCore
+import GNModelBuilder
 
 /// What the fuzzer (scripts/fuzz.sh) found, kept as tests.
 final class FuzzRegressionTests: XCTestCase {

@@ -1,5 +1,7 @@
 import XCTest
 @testable import GNRuntime
+@testable import GNRuntimeCore
+import GNModelBuilder
 
 /// The kernels against plain NCHW loops written here, on edge sizes. Values are dyadic, so every sum
 /// is exact in any order and results must agree bit for bit.

@@ -2,6 +2,8 @@ import Foundation
 import GNRuntimeC
 import XCTest
 @testable import GNRuntime
+@testable import GNRuntimeCore
+import GNModelBuilder
 
 /// The model file: round trip through the builder, loading from a path, borrowing bytes in place,
 /// introspection, lifetime, and corruption.

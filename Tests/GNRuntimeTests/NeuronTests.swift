@@ -1,5 +1,7 @@
 import XCTest
 @testable import GNRuntime
+@testable import GNRuntimeCore
+import GNModelBuilder
 
 /// The neurons against sequences worked out by hand (docs/semantics.md).
 final class NeuronTests: XCTestCase {

@@ -1,5 +1,7 @@
 import XCTest
 @testable import GNRuntime
+@testable import GNRuntimeCore
+import GNModelBuilder
 
 /// The memory plan: no two tensors that are needed at the same time share bytes, everything lies
 /// inside the arena, and the arena of each reference model stays within its budget.

@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
 @testable import GNRuntime
+@testable import GNRuntimeCore
+import GNModelBuilder
 
 /// The runtime against the independent numpy reference in Tests/reference (written from
 /// docs/semantics.md and docs/model-format.md alone), on random networks with non-dyadic weights.

@@ -1,5 +1,7 @@
 import XCTest
 @testable import GNRuntime
+@testable import GNRuntimeCore
+import GNModelBuilder
 
 /// Spike accounting: spikes and synaptic operations per neuron layer, step and sample.
 final class SpikeAccountingTests: XCTestCase {

@@ -1,5 +1,7 @@
 import XCTest
 @testable import GNRuntime
+@testable import GNRuntimeCore
+import GNModelBuilder
 
 /// Streams: a host feeds one step's input at a time.
 final class StreamTests: XCTestCase {

@@ -1,5 +1,7 @@
 import XCTest
 @testable import GNRuntime
+@testable import GNRuntimeCore
+import GNModelBuilder
 
 /// Bytes in 64-byte aligned memory, as the runtime wants borrowed models and arenas.
 final class AlignedBuffer {

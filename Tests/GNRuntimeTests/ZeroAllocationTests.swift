@@ -2,6 +2,8 @@ import GNRuntimeC
 import MallocCounter
 import XCTest
 @testable import GNRuntime
+@testable import GNRuntimeCore
+import GNModelBuilder
 
 /// `gn_session_run` performs no heap allocation: malloc, calloc, realloc, free and the aligned
 /// allocators are replaced in this test process, and the calls the running thread makes are counted.

@@ -1,3 +1,4 @@
+import GNRuntimeCore
 import GNRuntimeC
 
 // The C ABI: thin @_cdecl thunks that check pointers, translate C types to the Swift API and

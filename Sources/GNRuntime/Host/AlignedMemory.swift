@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import GNRuntimeCore
 
 /// Heap memory aligned for the runtime (64 bytes), whose allocation failure is an error, not a trap.
 enum AlignedMemory {

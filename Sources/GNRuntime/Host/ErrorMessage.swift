@@ -1,3 +1,5 @@
+import GNRuntimeCore
+
 /// Writes a `GNError` as a NUL-terminated message into a fixed buffer, without allocating:
 /// "<status>: layer <i> (<kind>): <message> (expected <e>, got <a>)".
 struct ErrorMessage {

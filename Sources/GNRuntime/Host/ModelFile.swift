@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import GNRuntimeCore
 
 /// Reads a whole model file into aligned heap memory.
 enum ModelFile {

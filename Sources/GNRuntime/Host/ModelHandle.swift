@@ -1,3 +1,5 @@
+import GNRuntimeCore
+
 /// A model as C callers hold it: a validated view plus, unless borrowed, the memory it views.
 /// Immutable after creation; sessions keep it alive by holding a reference.
 final class ModelHandle {

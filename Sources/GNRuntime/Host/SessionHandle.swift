@@ -1,3 +1,4 @@
+import GNRuntimeCore
 import GNRuntimeC
 
 /// A session as C callers hold it: the core session, the model it keeps alive, its arena (owned or

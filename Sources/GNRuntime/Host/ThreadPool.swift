@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import GNRuntimeCore
 import Synchronization
 
 /// A persistent pool of worker threads for one session: `count − 1` threads, plus the thread that

@@ -25,7 +25,7 @@ public struct TensorShape: Equatable, Sendable {
     static let maxElements = Int.max / 64
 
     /// Whether every dimension is in `1 ... maxDimension` and the element count is at most `maxElements`.
-    var isValid: Bool {
+    package var isValid: Bool {
         guard (1...TensorShape.maxDimension).contains(channels),
               (1...TensorShape.maxDimension).contains(height),
               (1...TensorShape.maxDimension).contains(width) else { return false }

@@ -1,3 +1,5 @@
+import GNRuntimeCore
+
 /// The architectures of the paper (VGG-16, ResNet-20, ResNet-18, ResNet-34) with random weights:
 /// for tests, benchmarks and demos. Convolutions carry their (folded) BatchNorm as a bias; every
 /// activation is QCFS with the given `levels` and `threshold`; max pooling is already average pooling.

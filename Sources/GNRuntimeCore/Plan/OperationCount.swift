@@ -8,9 +8,9 @@
 ///   unchanged in number); a neuron layer reading spikes directly integrates each with one accumulate.
 ///   The number of synaptic operations one spike of a neuron causes is its *fan-out*; it depends on
 ///   the neuron's pixel, not its channel.
-enum OperationCount {
+package enum OperationCount {
     /// Multiply-accumulates of one sample through every conv2d and linear layer of `model`.
-    static func multiplyAccumulates(model: ModelView) -> Int {
+    package static func multiplyAccumulates(model: ModelView) -> Int {
         var total = 0
         for index in 0..<model.layerCount {
             total += multiplyAccumulates(of: model.layer(index), input: model.shape(ofTensor: model.layer(index).inputA))

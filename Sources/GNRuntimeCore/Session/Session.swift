@@ -27,7 +27,7 @@ public struct LayerObserver {
 /// at a time. Several sessions may share one model.
 public struct Session {
     /// The model this session runs.
-    let model: ModelView
+    package let model: ModelView
     /// Where everything lies in the arena.
     let layout: ArenaLayout
     /// The neuron kind the QCFS layers run as.

@@ -5,44 +5,44 @@
 /// `[o / lanes][tap][c][o % lanes]` (`packed`): one block's weights are then contiguous, so the
 /// tiled kernels stream them sequentially instead of with a power-of-two stride that makes cache lines
 /// collide. The values are the same; only their order differs, so results do not change.
-struct WeightLayout {
+package struct WeightLayout {
     /// Output channels per block.
-    var lanes: Int
+    package var lanes: Int
     /// Floats between the first weights of consecutive blocks.
-    var blockStride: Int
+    package var blockStride: Int
     /// Floats between consecutive kernel positions.
-    var tapStride: Int
+    package var tapStride: Int
     /// Floats between consecutive input channels.
-    var channelStride: Int
+    package var channelStride: Int
 
     /// The file's layout `[tap][c][o]`.
-    static func plain(inputChannels: Int, outputChannels: Int) -> WeightLayout {
+    package static func plain(inputChannels: Int, outputChannels: Int) -> WeightLayout {
         WeightLayout(lanes: outputChannels, blockStride: 0, tapStride: inputChannels * outputChannels,
                      channelStride: outputChannels)
     }
 
     /// The blocked layout `[o / lanes][tap][c][o % lanes]`.
-    static func packed(taps: Int, inputChannels: Int, lanes: Int) -> WeightLayout {
+    package static func packed(taps: Int, inputChannels: Int, lanes: Int) -> WeightLayout {
         WeightLayout(lanes: lanes, blockStride: taps * inputChannels * lanes, tapStride: inputChannels * lanes,
                      channelStride: lanes)
     }
 
     /// The block width a layer with `outputChannels` is packed with, or nil when its channels do not
     /// come in whole blocks (it then keeps the file's layout).
-    static func packingLanes(outputChannels: Int) -> Int? {
+    package static func packingLanes(outputChannels: Int) -> Int? {
         outputChannels % 32 == 0 ? 32 : outputChannels % 16 == 0 ? 16 : nil
     }
 
     /// The offset of the weight of output channel `channel` (the first of a run within one block),
     /// kernel position `tap` and input channel 0.
     @inline(__always)
-    func offset(channel: Int, tap: Int) -> Int {
+    package func offset(channel: Int, tap: Int) -> Int {
         (channel / lanes) * blockStride + tap * tapStride + channel % lanes
     }
 
     /// Copies `taps × inputChannels × outputChannels` weights from the file's layout into the packed
     /// layout with `lanes`-wide blocks.
-    static func pack(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>, taps: Int,
+    package static func pack(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>, taps: Int,
                      inputChannels: Int, outputChannels: Int, lanes: Int) {
         let plain = WeightLayout.plain(inputChannels: inputChannels, outputChannels: outputChannels)
         let packed = WeightLayout.packed(taps: taps, inputChannels: inputChannels, lanes: lanes)

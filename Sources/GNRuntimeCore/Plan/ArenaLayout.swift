@@ -7,9 +7,9 @@
 /// [outputs kept across steps][kernel scratch][activations]
 /// ```
 /// The counts and the fan-out maps are there only when the session counts spikes.
-struct ArenaLayout {
+package struct ArenaLayout {
     /// Alignment of the arena and of every region in it.
-    static let alignment = 64
+    package static let alignment = 64
 
     /// Bytes of the layer-plan table at offset 0 (one `LayerPlan` per layer).
     var planBytes = 0
@@ -62,7 +62,7 @@ struct ArenaLayout {
     }
 
     /// `bytes` rounded up to the alignment.
-    static func roundedUp(_ bytes: Int) -> Int {
+    package static func roundedUp(_ bytes: Int) -> Int {
         (bytes + alignment - 1) / alignment * alignment
     }
 }

@@ -1,3 +1,5 @@
+import GNRuntimeCore
+
 /// The window of a convolution or pooling layer: kernel, stride and zero padding, per axis.
 public struct Window: Sendable, Equatable {
     /// Kernel rows.

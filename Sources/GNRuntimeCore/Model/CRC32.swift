@@ -1,8 +1,8 @@
 /// CRC-32 as zlib, gzip and PNG compute it (reflected polynomial 0xEDB88320, initial value and final
 /// xor 0xFFFFFFFF). The model file's checksum.
-enum CRC32 {
+package enum CRC32 {
     /// The CRC of `bytes`, computed as if the four bytes at `zeroedOffset` were zero.
-    static func checksum(_ bytes: UnsafeRawBufferPointer, zeroingFourBytesAt zeroedOffset: Int) -> UInt32 {
+    package static func checksum(_ bytes: UnsafeRawBufferPointer, zeroingFourBytesAt zeroedOffset: Int) -> UInt32 {
         var state = State()
         let zeroEnd = zeroedOffset + 4
         state.update(UnsafeRawBufferPointer(rebasing: bytes[0..<zeroedOffset]))
@@ -13,7 +13,7 @@ enum CRC32 {
     }
 
     /// The CRC of `bytes`.
-    static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+    package static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
         var state = State()
         state.update(bytes)
         return state.finish()

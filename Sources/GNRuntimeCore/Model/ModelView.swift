@@ -16,7 +16,7 @@ public struct ModelView {
     /// Whether the weights of the conv2d and linear layers whose output channels come in whole blocks
     /// are in the packed layout (`WeightLayout.packed`) rather than the file's. Set by a host that
     /// repacked its own copy of the bytes after validation.
-    var weightsArePacked = false
+    package var weightsArePacked = false
     /// Where the layer table starts.
     private let tableOffset: Int
 
@@ -90,13 +90,13 @@ public struct ModelView {
     }
 
     /// The validated layer at `index` (0 ..< layerCount).
-    func layer(_ index: Int) -> Layer {
+    package func layer(_ index: Int) -> Layer {
         // Validation at init decoded every layer already, so this cannot fail.
         do { return try decodeLayer(index, validating: false) } catch { fatalError("unreachable") }
     }
 
     /// The shape of tensor `id` (0 = input, i + 1 = output of layer i).
-    func shape(ofTensor id: Int) -> TensorShape {
+    package func shape(ofTensor id: Int) -> TensorShape {
         id == 0 ? inputShape : storedOutputShape(ofLayer: id - 1)
     }
 

@@ -1,28 +1,28 @@
 /// One decoded, validated layer of a model. Its blob pointers point into the model's bytes.
-struct Layer {
-    var kind: LayerKind
+package struct Layer {
+    package var kind: LayerKind
     /// Tensor id of the first input (0 = model input, i + 1 = output of layer i).
-    var inputA: Int
+    package var inputA: Int
     /// Tensor id of the second input (`add` only), else -1.
-    var inputB: Int
+    package var inputB: Int
     /// Shape of the output of one sample.
-    var output: TensorShape
-    var kernelHeight = 0
-    var kernelWidth = 0
-    var strideHeight = 0
-    var strideWidth = 0
-    var paddingHeight = 0
-    var paddingWidth = 0
+    package var output: TensorShape
+    package var kernelHeight = 0
+    package var kernelWidth = 0
+    package var strideHeight = 0
+    package var strideWidth = 0
+    package var paddingHeight = 0
+    package var paddingWidth = 0
     /// QCFS levels `L`.
-    var levels = 0
+    package var levels = 0
     /// QCFS threshold `λ`.
-    var threshold: Float = 0
+    package var threshold: Float = 0
     /// conv2d and linear weights, or affine scale.
-    var weights: UnsafePointer<Float>? = nil
+    package var weights: UnsafePointer<Float>? = nil
     /// conv2d and linear bias (when present), or affine shift.
-    var bias: UnsafePointer<Float>? = nil
+    package var bias: UnsafePointer<Float>? = nil
 
-    init(kind: LayerKind, inputA: Int, inputB: Int, output: TensorShape) {
+    package init(kind: LayerKind, inputA: Int, inputB: Int, output: TensorShape) {
         self.kind = kind
         self.inputA = inputA
         self.inputB = inputB
@@ -31,9 +31,9 @@ struct Layer {
 }
 
 /// The arithmetic of output shapes, shared by the reader (to check stored shapes) and the builder.
-enum ShapeRules {
+package enum ShapeRules {
     /// `floor((size + 2·padding − kernel) / stride) + 1`, or nil when the window does not fit.
-    static func windowOutput(size: Int, kernel: Int, stride: Int, padding: Int) -> Int? {
+    package static func windowOutput(size: Int, kernel: Int, stride: Int, padding: Int) -> Int? {
         let span = size + 2 * padding - kernel
         guard kernel >= 1, stride >= 1, span >= 0 else { return nil }
         return span / stride + 1
@@ -41,7 +41,7 @@ enum ShapeRules {
 
     /// The output shape of a layer of `kind` over `input`, or an error naming what is wrong.
     /// `channels` is the declared output channel count (conv2d, linear); window fields as in the file.
-    static func outputShape(
+    package static func outputShape(
         kind: LayerKind, input: TensorShape, secondInput: TensorShape?, channels: Int,
         kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int), layer: Int
     ) throws(GNError) -> TensorShape {
