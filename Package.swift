@@ -14,9 +14,16 @@ let package = Package(
     targets: [
         // Carries the public C header (include/gnruntime.h) so that Swift and C share one declaration.
         .target(name: "GNRuntimeC"),
-        // The core: model, plan, kernels, neurons, session. Imports nothing and never allocates, so it
+        // Which instruction sets the CPU runs (cpuid and XGETBV), for choosing kernel variants.
+        .target(name: "GNCPUFeatures"),
+        // What kernels and the planner share: the sizes of work, the kernel signature, the questions
+        // the planner asks and the answers kernels give, instruction sets, neuron kinds.
+        .target(name: "GNKernelInterface"),
+        // The kernels (Sources/Kernels), compiled for the architecture's baseline.
+        .target(name: "GNKernelsBaseline", dependencies: ["GNKernelInterface"]),
+        // The core: model, plan, session. Imports nothing of the system and never allocates, so it
         // also compiles in Embedded Swift (scripts/embedded.sh).
-        .target(name: "GNRuntimeCore"),
+        .target(name: "GNRuntimeCore", dependencies: ["GNKernelInterface", "GNKernelsBaseline", "GNCPUFeatures"]),
         // The host layer over the core (memory, files, threads) and the C API.
         .target(name: "GNRuntime", dependencies: ["GNRuntimeCore", "GNRuntimeC"]),
         // Writes model files in code and builds the paper's architectures: for tests and tools, not shipped.
@@ -30,6 +37,6 @@ let package = Package(
         // Counts heap calls on the calling thread; linked into the tests only.
         .target(name: "MallocCounter", path: "Tests/MallocCounter"),
         .testTarget(name: "GNRuntimeTests",
-                    dependencies: ["GNRuntime", "GNRuntimeCore", "GNRuntimeC", "GNModelBuilder", "MallocCounter"]),
+                    dependencies: ["GNRuntime", "GNRuntimeCore", "GNRuntimeC", "GNKernelsBaseline", "GNModelBuilder", "MallocCounter"]),
     ]
 )

@@ -56,7 +56,7 @@ extern "C" {
 
 /* The version of this header. gn_version() returns the library's: check they agree. */
 #define GN_VERSION_MAJOR 0
-#define GN_VERSION_MINOR 3
+#define GN_VERSION_MINOR 4
 #define GN_VERSION_PATCH 0
 #define GN_VERSION ((GN_VERSION_MAJOR << 16) | (GN_VERSION_MINOR << 8) | GN_VERSION_PATCH)
 
@@ -115,6 +115,18 @@ typedef enum gn_exit_rule {
     GN_EXIT_STABLE = 2   /* stop after the first step at which the running prediction has been the same
                             for exit_steps consecutive steps, counting that one */
 } gn_exit_rule;
+
+/* The instruction sets the library carries kernels for, narrowest first. One library runs on every
+   CPU of its architecture: it detects the CPU when a session is created and runs the kernels of the
+   widest set the CPU has. Kernels of sets that fuse multiply-add (every set but the x86-64 baseline)
+   give results equal to one another bit for bit; the x86-64 baseline rounds each product first
+   (docs/semantics.md, "Arithmetic"). */
+typedef enum gn_isa {
+    GN_ISA_AUTO = 0,      /* options: the widest set this CPU runs (or GNRUNTIME_ISA's, when set) */
+    GN_ISA_BASELINE = 1,  /* what every CPU of the architecture runs: SSE2 on x86-64; NEON on AArch64 */
+    GN_ISA_AVX2 = 2,      /* x86-64-v3: AVX2 and FMA (Intel Haswell, AMD Excavator and later) */
+    GN_ISA_AVX512 = 3     /* x86-64-v4: AVX-512 F, BW, CD, DQ, VL (Intel Skylake-SP, AMD Zen 4 and later) */
+} gn_isa;
 
 /* Layer kinds; the values are those of the model file (docs/model-format.md). */
 typedef enum gn_layer_kind {
@@ -186,6 +198,10 @@ typedef struct gn_session_options {
     gn_exit_rule exit_rule;    /* default GN_EXIT_NONE */
     float exit_margin;         /* GN_EXIT_MARGIN: finite, >= 0; default 0 */
     uint32_t exit_steps;       /* GN_EXIT_STABLE: >= 1; default 1 */
+    /* The widest instruction set the session's kernels may use. GN_ISA_AUTO (default): the widest this
+       CPU runs, unless the environment variable GNRUNTIME_ISA names one ("baseline", "avx2",
+       "avx512"; read when a session is created). A set the CPU cannot run fails with UNSUPPORTED. */
+    gn_isa isa;
 } gn_session_options;
 
 /* What gn_session_neuron_layer reports of one neuron (qcfs) layer of a session that counts spikes. */
@@ -211,6 +227,14 @@ GN_API const char *gn_status_string(gn_status status);
    "" when no call on this thread has failed. Owned by the library; valid until the next gn_ call on
    this thread. Thread-safe (each thread has its own). */
 GN_API const char *gn_last_error(void);
+
+/* The widest instruction set this CPU runs among those the library carries kernels for (what
+   GN_ISA_AUTO chooses without GNRUNTIME_ISA). Never fails. */
+GN_API gn_isa gn_cpu_isa(void);
+
+/* A static, NUL-terminated name of `isa` ("auto", "baseline", "avx2", "avx512"), as GNRUNTIME_ISA
+   spells them; "unknown" for other values. Never NULL; never freed. */
+GN_API const char *gn_isa_name(gn_isa isa);
 
 /* ---- Models ------------------------------------------------------------------------------------- */
 
@@ -255,7 +279,7 @@ GN_API gn_status gn_model_mac_count(const gn_model *model, uint64_t *macs_out);
 /* ---- Sessions ----------------------------------------------------------------------------------- */
 
 /* The default options: Group Neurons, tau = 4, T = 4, batch 1, 1 thread, layer by layer, no per-layer
-   tau, no spike counting, no early exit. Never fails. */
+   tau, no spike counting, no early exit, the CPU's widest kernels. Never fails. */
 GN_API gn_session_options gn_session_options_default(void);
 
 /* The bytes of arena a session of `model` under `options` needs (for gn_session_create_in_arena).
@@ -303,6 +327,17 @@ GN_API gn_status gn_session_predictions(const gn_session *session, int32_t *pred
    it (in a stream, the steps taken). `count` must equal the samples of the run.
    Returns OK, NULL_POINTER, NO_RESULT, SIZE_MISMATCH. */
 GN_API gn_status gn_session_sample_steps(const gn_session *session, uint32_t *steps_out, size_t count);
+
+/* The widest instruction set the session's kernels use (chosen when it was created).
+   Returns OK, NULL_POINTER. */
+GN_API gn_status gn_session_isa(const gn_session *session, gn_isa *isa_out);
+
+/* The kernel that computes layer `layer` (0 ... layer count - 1) in this session: its name
+   ("conv2d.tiled32", "neuron.gn", ...; static, never freed) and the instruction set it was compiled for.
+   A layer that computes nothing (a flatten: a view of its input) reports "none" and GN_ISA_AUTO.
+   Returns OK, NULL_POINTER, OUT_OF_RANGE. */
+GN_API gn_status gn_session_layer_kernel(const gn_session *session, size_t layer, const char **name_out,
+                                         gn_isa *isa_out);
 
 /* ---- Streams: hosts that drive time themselves --------------------------------------------------- */
 

@@ -11,7 +11,7 @@ struct AnytimeRun {
     /// `[step][sample]`.
     var predictions: [Int32]
     /// The steps each sample ran.
-    var stepsRun: [Int32]
+    var sampleSteps: [Int32]
     /// `[step][neuron layer][sample]`, when the session counts spikes; else empty.
     var spikes: [Int]
     var synapticOperations: [Int]
@@ -32,8 +32,8 @@ extension SessionHandle {
         let samples = session.samples
         var predictions = [Int32](repeating: -1, count: session.stepsTaken * samples)
         try predictions.withUnsafeMutableBufferPointer { try session.predictions(into: $0) }
-        var stepsRun = [Int32](repeating: -1, count: samples)
-        try stepsRun.withUnsafeMutableBufferPointer { try session.stepsRun(into: $0) }
+        var sampleSteps = [Int32](repeating: -1, count: samples)
+        try sampleSteps.withUnsafeMutableBufferPointer { try session.sampleSteps(into: $0) }
         var spikes: [Int] = []
         var operations: [Int] = []
         if session.countsSpikes {
@@ -46,7 +46,7 @@ extension SessionHandle {
                 }
             }
         }
-        return AnytimeRun(output: output, predictions: predictions, stepsRun: stepsRun, spikes: spikes,
+        return AnytimeRun(output: output, predictions: predictions, sampleSteps: sampleSteps, spikes: spikes,
                           synapticOperations: operations)
     }
 }

@@ -35,7 +35,7 @@ final class EarlyExitTests: XCTestCase {
                     assertSame(ruled.predictions, full.predictions, "\(label): predictions")
                     assertSame(ruled.spikes, full.spikes, "\(label): spikes")
                     assertSame(ruled.synapticOperations, full.synapticOperations, "\(label): operations")
-                    assertSame(ruled.stepsRun, [Int32](repeating: Int32(steps), count: samples), "\(label): steps run")
+                    assertSame(ruled.sampleSteps, [Int32](repeating: Int32(steps), count: samples), "\(label): steps run")
                 }
             }
         }
@@ -67,9 +67,9 @@ final class EarlyExitTests: XCTestCase {
                 handle.session.observer = observer.observer
                 let ruled = try withExtendedLifetime(observer) { try handle.anytimeRun(input, samples: samples) }
                 let label = "\(neuron) \(rule)"
-                XCTAssertTrue(ruled.stepsRun.contains { $0 < Int32(steps) }, "\(label): some sample should stop early")
+                XCTAssertTrue(ruled.sampleSteps.contains { $0 < Int32(steps) }, "\(label): some sample should stop early")
                 for sample in 0..<samples {
-                    let stop = Int(ruled.stepsRun[sample])
+                    let stop = Int(ruled.sampleSteps[sample])
                     XCTAssertTrue((1...steps).contains(stop), label)
                     for step in 0..<steps {
                         XCTAssertEqual(ruled.predictions[step * samples + sample], full.predictions[min(step, stop - 1) * samples + sample],
@@ -102,7 +102,7 @@ final class EarlyExitTests: XCTestCase {
                 }
                 // Each step computes the samples still running.
                 for step in 0..<steps {
-                    let running = ruled.stepsRun.filter { Int($0) > step }.count
+                    let running = ruled.sampleSteps.filter { Int($0) > step }.count
                     XCTAssertEqual(computedSamples[step] ?? 0, running, "\(label): samples computed at step \(step)")
                 }
             }

@@ -16,7 +16,7 @@ final class ExactnessTests: XCTestCase {
         let ann = try runModel(model, options(.ann), input: input)
         var gn = options(.groupNeuron, tau: 64, T: 1)
         try levels.withUnsafeBufferPointer { levelBuffer in
-            gn.layerMembers = levelBuffer
+            gn.layerTau = levelBuffer
             let spiking = try runModel(model, gn, input: input)
             assertSame(bitPatterns(spiking.output), bitPatterns(ann.output), "outputs", file: file, line: line)
             XCTAssertEqual(spiking.predictions, ann.predictions, file: file, line: line)
@@ -130,7 +130,7 @@ final class FusedAddTests: XCTestCase {
                     sessionOptions.schedule = schedule
                     let observed = try runModel(model, sessionOptions, input: input)   // adds run on their own
                     let handle = try SessionHandle.create(model: model, options: sessionOptions)
-                    var plans = [LayerPlan](repeating: LayerPlan(layer: model.view.layer(0)), count: model.view.layerCount)
+                    var plans = [LayerPlan](repeating: LayerPlan(layer: model.view.layer(0), geometry: model.view.layer(0).geometry(input: model.view.inputShape)), count: model.view.layerCount)
                     _ = try plans.withUnsafeMutableBufferPointer { buffer throws(GNError) in
                         try Planner.plan(model: model.view, options: sessionOptions, into: buffer.baseAddress!)
                     }

@@ -2,6 +2,7 @@ import XCTest
 @testable import GNRuntime
 @testable import GNRuntimeCore
 import GNModelBuilder
+@testable import GNKernelsBaseline
 
 /// The kernels against plain NCHW loops written here, on edge sizes. Values are dyadic, so every sum
 /// is exact in any order and results must agree bit for bit.
@@ -149,92 +150,10 @@ final class KernelTests: XCTestCase {
         let n = 2, c = 3, pixels = 5
         let x = dyadic(n * c * pixels)
         var last = [Float](repeating: .nan, count: x.count)
-        Layout.channelsLast(x, into: &last, batch: n, channels: c, pixels: pixels)
+        TensorLayout.channelsLast(x, into: &last, batch: n, channels: c, pixels: pixels)
         XCTAssertEqual(last, channelsLast(x, n, c, 1, pixels))
         var back = [Float](repeating: .nan, count: x.count)
-        Layout.channelsFirst(last, into: &back, batch: n, channels: c, pixels: pixels, dividedBy: 2)
+        TensorLayout.channelsFirst(last, into: &back, batch: n, channels: c, pixels: pixels, dividedBy: 2)
         XCTAssertEqual(back, x.map { $0 / 2 })
-    }
-}
-
-/// The register-blocked convolution against the reference kernel, bit for bit, on random
-/// (non-dyadic) values: both sum `bias + Σ (kh, kw, cin)` in the same order with separate
-/// multiplications and additions.
-final class TiledConvolutionTests: XCTestCase {
-    func testTiledEqualsReferenceOnEdgeSizes() {
-        var random = SeededRandom(seed: 21)
-        // (batch, Cin, H, W, Cout, kernel, stride, padding)
-        let cases: [(Int, Int, Int, Int, Int, Int, Int, Int)] = [
-            (1, 1, 28, 28, 16, 3, 1, 1), (2, 3, 9, 13, 32, 3, 1, 1), (1, 5, 8, 8, 48, 3, 2, 1),
-            (1, 4, 7, 20, 17, 1, 1, 0), (1, 16, 6, 6, 64, 3, 1, 0), (1, 2, 5, 30, 33, 5, 3, 2),
-            (1, 3, 4, 4, 16, 7, 1, 3), (2, 8, 12, 12, 96, 1, 2, 0), (1, 1, 1, 12, 16, 1, 1, 0),
-            (3, 32, 2, 2, 64, 3, 1, 1), (1, 7, 3, 5, 40, 3, 1, 4), (2, 3, 11, 11, 16, 3, 2, 0),
-        ]
-        for (index, c) in cases.enumerated() {
-            let (n, cin, h, w, cout, k, s, p) = c
-            let oh = (h + 2 * p - k) / s + 1, ow = (w + 2 * p - k) / s + 1
-            let input = (0..<n * h * w * cin).map { _ in random.unit() < 0.3 ? 0 : random.symmetric(1) }
-            let weights = (0..<k * k * cin * cout).map { _ in random.symmetric(0.5) }
-            let bias = (0..<cout).map { _ in random.symmetric(0.1) }
-            let g = WindowGeometry(batch: n, inputHeight: h, inputWidth: w, inputChannels: cin, outputHeight: oh,
-                                   outputWidth: ow, outputChannels: cout, kernelHeight: k, kernelWidth: k,
-                                   strideHeight: s, strideWidth: s, paddingHeight: p, paddingWidth: p)
-            var expected = [Float](repeating: .nan, count: n * oh * ow * cout)
-            Convolution.reference(g, input: input, weights: weights, bias: bias, output: &expected)
-            for wide in [false, true] where !wide || cout >= 32 {
-                for withBias in [true, false] {
-                    var reference = expected
-                    if !withBias { Convolution.reference(g, input: input, weights: weights, bias: nil, output: &reference) }
-                    // The file's layout, and the packed one where the channels come in whole blocks.
-                    let lanes = wide ? 32 : 16
-                    var layouts = [(WeightLayout.plain(inputChannels: cin, outputChannels: cout), weights)]
-                    if cout % lanes == 0 {
-                        var packed = [Float](repeating: .nan, count: weights.count)
-                        WeightLayout.pack(weights, into: &packed, taps: k * k, inputChannels: cin, outputChannels: cout, lanes: lanes)
-                        layouts.append((WeightLayout.packed(taps: k * k, inputChannels: cin, lanes: lanes), packed))
-                    }
-                    for (layout, layoutWeights) in layouts {
-                        var output = [Float](repeating: .nan, count: expected.count)
-                        var scratch = [Float](repeating: .nan, count: ConvolutionTiled.scratchFloats(g))
-                        // In two task ranges, as two threads would run them.
-                        let tasks = ConvolutionTiled.taskCount(g, wide: wide)
-                        for range in [0..<(tasks / 3), (tasks / 3)..<tasks] {
-                            ConvolutionTiled.run(g, wide: wide, tasks: range, input: input, weights: layoutWeights, layout: layout,
-                                                 bias: withBias ? bias : nil, output: &output, scratch: &scratch)
-                        }
-                        // Equal as floats: bit for bit but for the sign of zero.
-                        assertSame(output, reference, "case \(index), wide \(wide), bias \(withBias), packed \(layout.blockStride > 0)")
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// The matrix-vector kernel of linear layers against the reference, in the file's layout and packed.
-final class LinearKernelTests: XCTestCase {
-    func testBlockedEqualsReference() {
-        var random = SeededRandom(seed: 31)
-        for (batch, inputs, outputs) in [(1, 7, 10), (3, 64, 64), (2, 100, 96), (1, 33, 160), (4, 5, 16), (2, 512, 4096)] {
-            let input = (0..<batch * inputs).map { _ in random.unit() < 0.4 ? 0 : random.symmetric(1) }
-            let weights = (0..<inputs * outputs).map { _ in random.symmetric(0.3) }
-            let bias = (0..<outputs).map { _ in random.symmetric(0.1) }
-            var expected = [Float](repeating: .nan, count: batch * outputs)
-            Linear.reference(batch: batch, inputCount: inputs, outputCount: outputs, input: input, weights: weights,
-                             bias: bias, output: &expected)
-            var layouts = [(WeightLayout.plain(inputChannels: inputs, outputChannels: outputs), weights)]
-            if let lanes = WeightLayout.packingLanes(outputChannels: outputs) {
-                var packed = [Float](repeating: .nan, count: weights.count)
-                WeightLayout.pack(weights, into: &packed, taps: 1, inputChannels: inputs, outputChannels: outputs, lanes: lanes)
-                layouts.append((WeightLayout.packed(taps: 1, inputChannels: inputs, lanes: lanes), packed))
-            }
-            for (layout, layoutWeights) in layouts {
-                var output = [Float](repeating: .nan, count: expected.count)
-                let tasks = Linear.taskCount(batch: batch, outputCount: outputs)
-                Linear.blocked(batch: batch, inputCount: inputs, outputCount: outputs, tasks: 0..<tasks, input: input,
-                               weights: layoutWeights, layout: layout, bias: bias, output: &output)
-                assertSame(output, expected, "batch \(batch), \(inputs) → \(outputs), packed \(layout.blockStride > 0)")
-            }
-        }
     }
 }

@@ -2,6 +2,7 @@ import XCTest
 @testable import GNRuntime
 @testable import GNRuntimeCore
 import GNModelBuilder
+@testable import GNKernelsBaseline
 
 /// The neurons against sequences worked out by hand (docs/semantics.md).
 final class NeuronTests: XCTestCase {
@@ -55,7 +56,7 @@ final class NeuronTests: XCTestCase {
         // Every τ and several λ: at every threshold, just below and above it, and at random points,
         // both the vector code of `step` and its one-value tail agree with the definition.
         var random = SeededRandom(seed: 5)
-        for members in 1...GroupNeuron.maxMembers {
+        for members in 1...NeuronKind.maxTau {
             for threshold: Float in [1, 0.7, 1.5923, 3, 0.1] {
                 let unit = GroupNeuron.unit(members: members, threshold: threshold)
                 var potentials: [Float] = [0, -0.0, -unit, .greatestFiniteMagnitude, -.greatestFiniteMagnitude]

@@ -76,7 +76,7 @@ final class ReferenceParityTests: XCTestCase {
         let input = randomInput(count: samples * view.inputShape.elementCount, seed: seed, dyadic: false)
         var sessionOptions = options(neuron, tau: tau, T: steps, batch: samples)
         let runtime: RunResult = try (layerTau ?? []).withUnsafeBufferPointer { buffer in
-            if layerTau != nil { sessionOptions.layerMembers = buffer }
+            if layerTau != nil { sessionOptions.layerTau = buffer }
             return try runModel(handle, sessionOptions, input: input)
         }
         let neuronCounts = (0..<view.layerCount).map { view.layer($0) }.filter { $0.kind == .qcfs }.map { $0.output.elementCount }

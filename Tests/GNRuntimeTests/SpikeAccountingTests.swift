@@ -20,7 +20,7 @@ final class SpikeAccountingTests: XCTestCase {
         let observer = ObserverBox { layer, step, values, count in
             guard let neuron = neuronLayers.firstIndex(of: layer) else { return }
             let info = view.layer(layer)
-            let members = options.neuron == .groupNeuron ? options.members(ofNeuronLayer: neuron) : 1
+            let members = options.neuron == .groupNeuron ? options.tau(ofNeuronLayer: neuron) : 1
             let unit = info.threshold / Float(members)
             precondition(count == samples * info.output.elementCount)
             let shape = info.output

@@ -32,7 +32,7 @@ final class StreamTests: XCTestCase {
                 assertSame(streamed.predictions, run.predictions, "\(neuron): predictions")
                 assertSame(streamed.spikes, run.spikes, "\(neuron): spikes")
                 assertSame(streamed.synapticOperations, run.synapticOperations, "\(neuron): operations")
-                assertSame(streamed.stepsRun, run.stepsRun, "\(neuron): steps")
+                assertSame(streamed.sampleSteps, run.sampleSteps, "\(neuron): steps")
             }
         }
     }

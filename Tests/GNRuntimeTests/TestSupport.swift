@@ -55,7 +55,7 @@ struct RunResult {
 func options(_ neuron: NeuronKind, tau: Int = 4, T: Int = 1, batch: Int = 1) -> SessionOptions {
     var options = SessionOptions()
     options.neuron = neuron
-    options.members = tau
+    options.tau = tau
     options.timeSteps = T
     options.batch = batch
     return options
@@ -82,9 +82,9 @@ func runModel(_ model: ModelHandle, _ options: SessionOptions, input: [Float], s
         neuronIndex[index] = spikes.count
         spikes.append([Int](repeating: 0, count: samples * view.layer(index).output.elementCount))
     }
-    var members: [Int] = []
+    var taus: [Int] = []
     for index in 0..<view.layerCount where view.layer(index).kind == .qcfs {
-        members.append(sessionOptions.members(ofNeuronLayer: neuronIndex[index]))
+        taus.append(sessionOptions.tau(ofNeuronLayer: neuronIndex[index]))
     }
     let observer = ObserverBox { layer, _, values, count in
         let neuron = neuronIndex[layer]
@@ -93,7 +93,7 @@ func runModel(_ model: ModelHandle, _ options: SessionOptions, input: [Float], s
         let unit: Float
         switch options.neuron {
         case .ann: unit = layerInfo.threshold / Float(layerInfo.levels)
-        case .groupNeuron: unit = GroupNeuron.unit(members: members[neuron], threshold: layerInfo.threshold)
+        case .groupNeuron: unit = layerInfo.threshold / Float(taus[neuron])
         case .integrateAndFire: unit = layerInfo.threshold
         }
         let shape = layerInfo.output

@@ -77,7 +77,7 @@ private func sessionOptions(_ pointer: UnsafePointer<gn_session_options>?) throw
     }
     var swiftOptions = SessionOptions()
     swiftOptions.neuron = neuron
-    swiftOptions.members = Int(options.tau)
+    swiftOptions.tau = Int(options.tau)
     swiftOptions.timeSteps = Int(options.time_steps)
     swiftOptions.batch = Int(options.batch)
     swiftOptions.threads = Int(options.threads)
@@ -96,9 +96,17 @@ private func sessionOptions(_ pointer: UnsafePointer<gn_session_options>?) throw
     swiftOptions.exitMargin = options.exit_margin
     swiftOptions.exitSteps = Int(options.exit_steps)
     if let layerTau = options.layer_tau {
-        swiftOptions.layerMembers = UnsafeBufferPointer(start: layerTau, count: options.layer_tau_count)
+        swiftOptions.layerTau = UnsafeBufferPointer(start: layerTau, count: options.layer_tau_count)
     } else if options.layer_tau_count != 0 {
         throw GNError(.nullPointer, "layer_tau is NULL but layer_tau_count is not 0")
+    }
+    if options.isa != GN_ISA_AUTO {
+        guard let set = InstructionSet(rawValue: UInt32(options.isa.rawValue)) else {
+            throw GNError(.invalidOption, "isa is not a gn_isa", actual: Int(options.isa.rawValue))
+        }
+        swiftOptions.instructionSet = set
+    } else {
+        swiftOptions.instructionSet = try Environment.instructionSet()
     }
     return swiftOptions
 }
@@ -144,6 +152,20 @@ public func cLastError() -> UnsafePointer<CChar> {
 /// A static string's bytes as a C string (static strings are NUL-terminated in the binary).
 private func staticCString(_ text: StaticString) -> UnsafePointer<CChar> {
     UnsafeRawPointer(text.utf8Start).assumingMemoryBound(to: CChar.self)
+}
+
+/// The C function `gn_cpu_isa`; documented in include/gnruntime.h.
+@_cdecl("gn_cpu_isa")
+public func cCPUInstructionSet() -> gn_isa {
+    gn_isa(KernelRegistry.widestAvailable.rawValue)
+}
+
+/// The C function `gn_isa_name`; documented in include/gnruntime.h.
+@_cdecl("gn_isa_name")
+public func cInstructionSetName(_ isa: gn_isa) -> UnsafePointer<CChar> {
+    if isa == GN_ISA_AUTO { return staticCString("auto") }
+    guard let set = InstructionSet(rawValue: UInt32(isa.rawValue)) else { return staticCString("unknown") }
+    return staticCString(set.name)
 }
 
 // MARK: - Models
@@ -269,11 +291,11 @@ public func cModelMacCount(_ model: OpaquePointer?, _ macsOut: UnsafeMutablePoin
 public func cSessionOptionsDefault() -> gn_session_options {
     let defaults = SessionOptions()
     return gn_session_options(
-        neuron: gn_neuron_kind(defaults.neuron.rawValue), tau: UInt32(defaults.members),
+        neuron: gn_neuron_kind(defaults.neuron.rawValue), tau: UInt32(defaults.tau),
         time_steps: UInt32(defaults.timeSteps), batch: UInt32(defaults.batch), threads: UInt32(defaults.threads),
         schedule: gn_schedule(defaults.schedule.rawValue), layer_tau: nil, layer_tau_count: 0,
         count_spikes: defaults.countsSpikes ? 1 : 0, exit_rule: gn_exit_rule(defaults.exitRule.rawValue),
-        exit_margin: defaults.exitMargin, exit_steps: UInt32(defaults.exitSteps))
+        exit_margin: defaults.exitMargin, exit_steps: UInt32(defaults.exitSteps), isa: GN_ISA_AUTO)
 }
 
 /// The C function `gn_session_arena_size`; documented in include/gnruntime.h.
@@ -367,8 +389,30 @@ public func cSessionSampleSteps(_ session: OpaquePointer?, _ stepsOut: UnsafeMut
     withSession(session) { (handle) throws(GNError) in
         let out = try nonNull(stepsOut, "steps_out is NULL")
         try out.withMemoryRebound(to: Int32.self, capacity: count) { (steps) throws(GNError) in
-            try handle.session.stepsRun(into: UnsafeMutableBufferPointer(start: steps, count: count))
+            try handle.session.sampleSteps(into: UnsafeMutableBufferPointer(start: steps, count: count))
         }
+    }
+}
+
+/// The C function `gn_session_isa`; documented in include/gnruntime.h.
+@_cdecl("gn_session_isa")
+public func cSessionInstructionSet(_ session: OpaquePointer?, _ isaOut: UnsafeMutablePointer<gn_isa>?) -> gn_status {
+    withSession(session) { (handle) throws(GNError) in
+        try nonNull(isaOut, "isa_out is NULL").pointee = gn_isa(handle.session.instructionSet.rawValue)
+    }
+}
+
+/// The C function `gn_session_layer_kernel`; documented in include/gnruntime.h.
+@_cdecl("gn_session_layer_kernel")
+public func cSessionLayerKernel(_ session: OpaquePointer?, _ layer: Int,
+                                _ nameOut: UnsafeMutablePointer<UnsafePointer<CChar>?>?,
+                                _ isaOut: UnsafeMutablePointer<gn_isa>?) -> gn_status {
+    withSession(session) { (handle) throws(GNError) in
+        let name = try nonNull(nameOut, "name_out is NULL")
+        let isa = try nonNull(isaOut, "isa_out is NULL")
+        let kernel = try handle.session.kernel(ofLayer: layer)
+        name.pointee = staticCString(kernel?.name ?? "none")
+        isa.pointee = kernel.map { gn_isa($0.instructionSet.rawValue) } ?? GN_ISA_AUTO
     }
 }
 

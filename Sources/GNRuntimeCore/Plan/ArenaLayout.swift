@@ -2,7 +2,7 @@
 /// Every region starts at a multiple of `ArenaLayout.alignment`.
 ///
 /// ```
-/// [layer plans][input, channels-last][output running sum][predictions][sample slots][steps run]
+/// [layer plans][input, channels-last][output running sum][predictions][sample slots][sample steps]
 /// [spike and synaptic-operation counts][fan-out maps][membrane potentials]
 /// [outputs kept across steps][kernel scratch][activations]
 /// ```
@@ -23,7 +23,7 @@ package struct ArenaLayout {
     /// the samples still running in the first slots, so that layers compute only those.
     var slotSamplesOffset = 0
     /// The steps each sample of the last run computed (`batch` Int32).
-    var stepsRunOffset = 0
+    var sampleStepsOffset = 0
     /// Spikes per `[step][neuron layer][sample]` (Int), when counting; else -1.
     var spikeCountsOffset = -1
     /// Synaptic operations per `[step][neuron layer][sample]` (Int), when counting; else -1.
@@ -65,74 +65,4 @@ package struct ArenaLayout {
     package static func roundedUp(_ bytes: Int) -> Int {
         (bytes + alignment - 1) / alignment * alignment
     }
-}
-
-/// Which convolution kernel a layer uses, chosen once when the session is planned.
-enum ConvolutionChoice {
-    /// `Convolution.reference`.
-    case reference
-    /// `ConvolutionTiled` with blocks of 16 output channels.
-    case tiled16
-    /// `ConvolutionTiled` with blocks of 32 output channels.
-    case tiled32
-}
-
-/// What a session does for one layer, decided once when the session is planned.
-struct LayerPlan {
-    /// The decoded layer.
-    var layer: Layer
-    /// Arena offset of input A, input B (or -1) and the output.
-    var inputAOffset = 0
-    var inputBOffset = -1
-    var outputOffset = 0
-    /// Arena offset of this layer's membrane potentials, or -1 when it has none.
-    var membraneOffset = -1
-    /// Members per Group Neuron (QCFS layers of a GN session), else 0.
-    var members = 0
-    /// For a QCFS layer: its index among the QCFS layers; else -1.
-    var neuronIndex = -1
-    /// Whether the output depends on the model input through no neuron layer (an analog value: the
-    /// weighted layers reading it multiply, where those reading spikes only accumulate).
-    var isAnalog = false
-    /// Where the fan-out map of the output starts, in Ints from `ArenaLayout.fanOutOffset`, when the
-    /// session counts spikes; else -1.
-    var fanOutIndex = -1
-    /// For a neuron layer of a session that counts spikes: the synaptic operations its neurons cause
-    /// when each spikes once (the sum of its fan-out map over all its neurons).
-    var synapses = 0
-    /// The convolution kernel (conv2d layers).
-    var convolution = ConvolutionChoice.reference
-    /// How the weights of a conv2d or linear layer are ordered.
-    var weightLayout = WeightLayout.plain(inputChannels: 0, outputChannels: 0)
-    /// Whether the output depends on the input only, not on time: such layers run once (at the first
-    /// step, when step by step) and their output serves every step.
-    var isStatic = false
-    /// Time steps the output holds: T for a time-dependent layer of a layer-by-layer session, else 1.
-    var slices = 1
-    /// Time steps input A and input B hold.
-    var inputASlices = 1
-    var inputBSlices = 1
-    /// For an add: whether the neuron layer right after it computes the sum itself, a cache-sized chunk
-    /// at a time, instead of reading it from memory (nothing else reads the sum).
-    var isFusedIntoNeuron = false
-    /// For a neuron layer: the add it computes itself (see `isFusedIntoNeuron`), or -1.
-    var fusedAdd = -1
-
-    // Planning bookkeeping for the output tensor of this layer.
-    /// The last layer that reads this output (`layerCount` for the model output, `Int.max` for outputs
-    /// kept across steps).
-    var lastUse = 0
-    /// The layer whose buffer the output lives in (itself, unless it overwrites its input or is a
-    /// view of it), or -1 when the output is a view of the model input.
-    var bufferOwner = 0
-    /// For a buffer owner: the last layer that reads any tensor living in the buffer.
-    var bufferLastUse = 0
-    /// For a buffer owner: its arena offset.
-    var bufferOffset = 0
-    /// For a buffer owner: its size in bytes.
-    var bufferBytes = 0
-    /// For a live buffer owner: the next live owner by offset, or -1.
-    var nextLive = -1
-
-    init(layer: Layer) { self.layer = layer }
 }

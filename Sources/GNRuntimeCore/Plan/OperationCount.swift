@@ -1,3 +1,5 @@
+import GNKernelInterface
+
 /// The operations a network performs, counted by connection: a connection is a weight meeting an input
 /// value that lies inside the input (window taps on padding are no connections).
 ///

@@ -1,3 +1,5 @@
+import GNKernelInterface
+
 /// Plans a session: checks the options, decides what each layer reads and writes, and lays out the
 /// arena. It writes only into the plan table it is given, so it can run on a device without a heap.
 enum Planner {
@@ -8,43 +10,40 @@ enum Planner {
                      into plans: UnsafeMutablePointer<LayerPlan>) throws(GNError) -> ArenaLayout {
         try options.validate(for: model)
         let layerCount = model.layerCount
-        let spiking = options.neuron != .ann
-        let layerByLayer = spiking && options.computesLayerByLayer
+        let spiking = options.neuron.isSpiking
+        let layerByLayer = options.computesLayerByLayer
         // With several steps, layers that depend on the input alone run once: step by step they keep
         // their output across steps; layer by layer their output holds one step, which serves all.
         let keepsStatic = spiking && options.timeSteps > 1 && !layerByLayer
         let findsStatic = spiking && options.timeSteps > 1
 
-        // Decode layers, choose members, mark static layers.
+        // Decode layers, set neuron parameters, mark static layers.
         var neuronIndex = 0
         for index in 0..<layerCount {
             let layer = model.layer(index)
             if spiking && layer.kind == .maxPool2d {
                 throw GNError(.unsupported, "max pooling has no spiking equivalent; run the model in ANN mode or convert it to average pooling", layer: index)
             }
-            var plan = LayerPlan(layer: layer)
-            if layer.kind == .conv2d {
-                plan.convolution = !TiledKernels.available ? .reference
-                    : layer.output.channels % 32 == 0 ? .tiled32 : layer.output.channels >= 16 ? .tiled16 : .reference
-            }
+            let input = model.shape(ofTensor: layer.inputA)
+            var plan = LayerPlan(layer: layer, geometry: layer.geometry(input: input))
             if layer.kind == .conv2d || layer.kind == .linear {
-                let inputChannels = model.shape(ofTensor: layer.inputA).channels
                 let lanes = model.weightsArePacked ? WeightLayout.packingLanes(outputChannels: layer.output.channels) : nil
                 plan.weightLayout = lanes.map {
-                    WeightLayout.packed(taps: max(1, layer.kernelHeight * layer.kernelWidth), inputChannels: inputChannels, lanes: $0)
-                } ?? WeightLayout.plain(inputChannels: inputChannels, outputChannels: layer.output.channels)
+                    WeightLayout.packed(taps: max(1, layer.kernelHeight * layer.kernelWidth), inputChannels: input.channels, lanes: $0)
+                } ?? WeightLayout.plain(inputChannels: input.channels, outputChannels: layer.output.channels)
             }
             if layer.kind == .qcfs {
-                plan.members = options.neuron == .groupNeuron ? options.members(ofNeuronLayer: neuronIndex) : 0
+                plan.neuron = NeuronParameters(threshold: layer.threshold, levels: layer.levels,
+                                               members: options.neuron.members(tau: options.tau(ofNeuronLayer: neuronIndex)))
                 plan.neuronIndex = neuronIndex
                 neuronIndex += 1
             }
             let analogInputs = isAnalog(layer.inputA, plans) && (layer.inputB < 0 || isAnalog(layer.inputB, plans))
             plan.isAnalog = layer.kind != .qcfs && analogInputs
             plan.isStatic = findsStatic && plan.isAnalog
-            plan.slices = layerByLayer && !plan.isStatic ? options.steps : 1
-            plan.inputASlices = layer.inputA == 0 ? 1 : plans[layer.inputA - 1].slices
-            plan.inputBSlices = layer.inputB <= 0 ? 1 : plans[layer.inputB - 1].slices
+            plan.steps = layerByLayer && !plan.isStatic ? options.steps : 1
+            plan.inputASteps = layer.inputA == 0 ? 1 : plans[layer.inputA - 1].steps
+            plan.inputBSteps = layer.inputB <= 0 ? 1 : plans[layer.inputB - 1].steps
             plan.lastUse = index == layerCount - 1 ? Int.max : index
             (plans + index).initialize(to: plan)
         }
@@ -68,7 +67,7 @@ enum Planner {
             if owner == newBuffer {
                 plans[index].bufferOwner = index
                 plans[index].bufferLastUse = plans[index].lastUse
-                let (samples, overflow) = options.batch.multipliedReportingOverflow(by: plans[index].slices)
+                let (samples, overflow) = options.batch.multipliedReportingOverflow(by: plans[index].steps)
                 guard !overflow else { throw SizeCursor.overflowError }
                 plans[index].bufferBytes = try SizeCursor.bytes(count: samples, elements: plans[index].layer.output.elementCount)
             } else {
@@ -89,7 +88,7 @@ enum Planner {
         layout.outputSumOffset = try cursor.take(count: options.batch, elements: model.outputShape.elementCount)
         layout.predictionsOffset = try cursor.take(count: options.batch, elements: layout.steps)
         layout.slotSamplesOffset = try cursor.take(count: options.batch, elements: 1)
-        layout.stepsRunOffset = try cursor.take(count: options.batch, elements: 1)
+        layout.sampleStepsOffset = try cursor.take(count: options.batch, elements: 1)
         if options.countsSpikes {
             // Int counts: one or two 4-byte elements each.
             let words = MemoryLayout<Int>.stride / 4
@@ -127,11 +126,10 @@ enum Planner {
         layout.keptBytes = cursor.offset - layout.keptOffset
         // An add read only by the neuron layer right after it, changing over time as the neuron
         // does: the neuron computes the sum itself. (A static add must run once and keep its output.)
-        var fusesAdds = false
         for index in 1..<max(1, layerCount) where plans[index].layer.kind == .qcfs {
             let add = plans[index - 1]
             guard add.layer.kind == .add, plans[index].layer.inputA == index, add.lastUse == index,
-                  add.isStatic == plans[index].isStatic, plans[index].inputASlices == add.slices else { continue }
+                  add.isStatic == plans[index].isStatic, plans[index].inputASteps == add.steps else { continue }
             var readElsewhere = false
             for other in 0..<layerCount where other != index {
                 if plans[other].layer.inputA == index || plans[other].layer.inputB == index { readElsewhere = true }
@@ -139,20 +137,21 @@ enum Planner {
             if readElsewhere { continue }
             plans[index - 1].isFusedIntoNeuron = true
             plans[index].fusedAdd = index - 1
-            fusesAdds = true
         }
 
-        // Kernel scratch: tiled convolutions, linear layers (which run as tiled 1×1 convolutions
-        // over the samples when there are enough of them), and the sums of fused adds.
-        var scratchFloats = fusesAdds ? LayerJob.elementsPerTask : 0
+        // Kernels: one per layer, from the registry, with the scratch each thread needs for it.
+        let instructionSet = options.instructionSet ?? KernelRegistry.widestAvailable
+        var scratchFloats = 0
         for index in 0..<layerCount {
-            let layer = plans[index].layer
-            let tiled = plans[index].convolution != .reference
-                || (TiledKernels.available && layer.kind == .linear && options.batch * plans[index].slices >= LayerJob.linearTileSamples)
-            if tiled {
-                scratchFloats = max(scratchFloats, model.shape(ofTensor: layer.inputA).channels
-                                        + ConvolutionTiled.tileWidth * layer.output.channels)
+            guard let operation = plans[index].layer.operation(neuron: options.neuron) else { continue }
+            let query = KernelQuery(operation: operation, geometry: plans[index].geometry,
+                                    weightLayout: plans[index].weightLayout, steps: plans[index].steps, batch: options.batch,
+                                    readsSum: plans[index].fusedAdd >= 0)
+            guard let kernel = KernelRegistry.kernel(for: query, upTo: instructionSet) else {
+                throw GNError(.unsupported, "no kernel computes this layer", layer: index)
             }
+            plans[index].kernel = kernel
+            scratchFloats = max(scratchFloats, kernel.scratchFloats)
         }
         layout.scratchStride = try SizeCursor.bytes(count: 1, elements: scratchFloats)
         layout.scratchOffset = try cursor.take(count: options.threads, elements: layout.scratchStride / 4)
@@ -223,7 +222,7 @@ enum Planner {
             guard tensor > 0 else { continue }
             let owner = plans[tensor - 1].bufferOwner
             // Only into an input of the same size (an input of one step cannot hold T steps).
-            if owner >= 0 && plans[owner].bufferLastUse == index && plans[tensor - 1].slices == plans[index].slices {
+            if owner >= 0 && plans[owner].bufferLastUse == index && plans[tensor - 1].steps == plans[index].steps {
                 return owner
             }
         }
@@ -261,36 +260,5 @@ enum Planner {
             current = plans[current].nextLive
         }
         return (candidate, previous)
-    }
-}
-
-/// Hands out aligned regions one after another, refusing sizes that overflow `Int`.
-struct SizeCursor {
-    /// The next free offset.
-    private(set) var offset: Int
-
-    init(start: Int) { offset = start }
-
-    static let overflowError = GNError(.invalidOption, "session memory size overflows: batch or time_steps too large for this model")
-
-    /// `count × elements` 4-byte values, rounded up to the arena alignment.
-    static func bytes(count: Int, elements: Int) throws(GNError) -> Int {
-        let (values, overflow1) = count.multipliedReportingOverflow(by: elements)
-        let (bytes, overflow2) = values.multipliedReportingOverflow(by: 4)
-        guard !overflow1, !overflow2, bytes <= Int.max - ArenaLayout.alignment else { throw overflowError }
-        return ArenaLayout.roundedUp(bytes)
-    }
-
-    /// Reserves `count × elements` 4-byte values and returns their offset.
-    mutating func take(count: Int, elements: Int) throws(GNError) -> Int {
-        try take(bytes: SizeCursor.bytes(count: count, elements: elements))
-    }
-
-    /// Reserves `size` bytes (a multiple of the alignment) and returns their offset.
-    mutating func take(bytes size: Int) throws(GNError) -> Int {
-        let (end, overflow) = offset.addingReportingOverflow(size)
-        guard !overflow else { throw SizeCursor.overflowError }
-        defer { offset = end }
-        return offset
     }
 }

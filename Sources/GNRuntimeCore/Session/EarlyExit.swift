@@ -1,3 +1,5 @@
+import GNKernelInterface
+
 /// Early exit: after each step of a run, the samples whose running prediction is settled under the
 /// session's `ExitRule` stop. The samples still running are kept in the first slots of every per-sample
 /// buffer that lives across steps, so that each layer computes only them.
@@ -8,11 +10,11 @@ extension Session {
         var running = active
         let slots = int32s(at: layout.slotSamplesOffset)
         let predictions = int32s(at: layout.predictionsOffset)
-        let stepsRun = int32s(at: layout.stepsRunOffset)
+        let sampleSteps = int32s(at: layout.sampleStepsOffset)
         // From the last slot down, so that the slot a stopped sample swaps with has been decided.
         for slot in stride(from: active - 1, through: 0, by: -1) where isSettled(slot: slot, step: step) {
             let sample = Int(slots[slot])
-            stepsRun[sample] = Int32(truncatingIfNeeded: step + 1)
+            sampleSteps[sample] = Int32(truncatingIfNeeded: step + 1)
             let prediction = predictions[step * samples + sample]
             for later in (step + 1)..<layout.steps { predictions[later * samples + sample] = prediction }
             running -= 1

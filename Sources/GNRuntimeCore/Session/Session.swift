@@ -1,23 +1,4 @@
-/// A function a session calls right after each layer runs: `(context, layer, step, output, count)`,
-/// with the layer's output for every sample of the run, channels-last (`[sample][h][w][c]`). The
-/// pointer is valid only during the call. A C function pointer, so that observing allocates nothing.
-public typealias LayerObserverFunction = @convention(c) (
-    _ context: UnsafeMutableRawPointer?, _ layer: Int, _ step: Int, _ output: UnsafePointer<Float>?, _ count: Int
-) -> Void
-
-/// An observer of a session's layers: a function and the context it is called with.
-public struct LayerObserver {
-    /// Called after each layer, with `context`.
-    public var function: LayerObserverFunction
-    /// Passed to `function` unchanged; the caller keeps it alive.
-    public var context: UnsafeMutableRawPointer?
-
-    /// An observer calling `function` with `context`.
-    public init(function: LayerObserverFunction, context: UnsafeMutableRawPointer?) {
-        self.function = function
-        self.context = context
-    }
-}
+import GNKernelInterface
 
 /// A session of the core: runs one model under fixed options in one arena. A value type over memory
 /// it does not own — the model bytes and the arena — so it never allocates; the host layer owns both.
@@ -30,8 +11,6 @@ public struct Session {
     package let model: ModelView
     /// Where everything lies in the arena.
     let layout: ArenaLayout
-    /// The neuron kind the QCFS layers run as.
-    let neuron: NeuronKind
     /// The most samples one run may take.
     let batch: Int
     /// The arena: `layout.totalBytes` bytes, 64-byte aligned, owned by the caller.
@@ -102,13 +81,12 @@ public struct Session {
         }
         self.model = model
         self.layout = layout
-        self.neuron = options.neuron
         self.batch = options.batch
         self.arena = base
         self.threads = options.threads
-        self.layerByLayer = options.neuron != .ann && options.computesLayerByLayer
+        self.layerByLayer = options.computesLayerByLayer
         self.countsSpikes = options.countsSpikes
-        self.exitRule = options.neuron == .ann ? .none : options.exitRule
+        self.exitRule = options.effectiveExitRule
         self.exitMargin = options.exitMargin
         self.exitSteps = options.exitSteps
         self.analogMultiplyAccumulates = OperationCount.analogMultiplyAccumulates(model: model, plans: plans)
@@ -146,16 +124,16 @@ public struct Session {
             // neuron layer after it is computed by that layer.
             let fusing = observer == nil
             for index in 0..<model.layerCount where !(fusing && plans[index].isFusedIntoNeuron) {
-                execute(index, samples: samples)
+                execute(index, samples: samples, step: 0)
                 let plan = plans[index]
                 let slice = samples * plan.layer.output.elementCount
-                for step in 0..<plan.slices {
+                for step in 0..<plan.steps {
                     layerDidRun(index, step: step, output: UnsafePointer(floats(at: plan.outputOffset)) + step * slice, active: samples)
                 }
             }
             let last = plans[model.layerCount - 1]
             for step in 0..<layout.steps {
-                accumulateOutput(step: step, active: samples, slice: last.slices == 1 ? 0 : step)
+                accumulateOutput(step: step, active: samples, slice: last.steps == 1 ? 0 : step)
             }
         } else {
             var active = samples
@@ -168,14 +146,14 @@ public struct Session {
                 }
             }
         }
-        let stepsRun = int32s(at: layout.stepsRunOffset)
+        let sampleSteps = int32s(at: layout.sampleStepsOffset)
         let slots = int32s(at: layout.slotSamplesOffset)
         let outputShape = model.outputShape
         for slot in 0..<samples {
             let sample = Int(slots[slot])
-            Layout.channelsFirst(floats(at: layout.outputSumOffset) + slot * outputElements,
-                                 into: outputBase + sample * outputElements, batch: 1, channels: outputShape.channels,
-                                 pixels: outputShape.height * outputShape.width, dividedBy: Float(Int(stepsRun[sample])))
+            TensorLayout.channelsFirst(floats(at: layout.outputSumOffset) + slot * outputElements,
+                                       into: outputBase + sample * outputElements, batch: 1, channels: outputShape.channels,
+                                       pixels: outputShape.height * outputShape.width, dividedBy: Float(Int(sampleSteps[sample])))
         }
         stepsTaken = layout.steps
         isStreaming = false
@@ -212,10 +190,10 @@ public struct Session {
         accumulateOutput(step: step, active: samples, slice: 0)
         let last = plans[model.layerCount - 1]
         let outputShape = model.outputShape
-        Layout.channelsFirst(floats(at: last.outputOffset), into: outputBase, batch: samples, channels: outputShape.channels,
-                             pixels: outputShape.height * outputShape.width, dividedBy: 1)
+        TensorLayout.channelsFirst(floats(at: last.outputOffset), into: outputBase, batch: samples,
+                                   channels: outputShape.channels, pixels: outputShape.height * outputShape.width, dividedBy: 1)
         stepsTaken = step + 1
-        int32s(at: layout.stepsRunOffset).update(repeating: Int32(truncatingIfNeeded: stepsTaken), count: samples)
+        int32s(at: layout.sampleStepsOffset).update(repeating: Int32(truncatingIfNeeded: stepsTaken), count: samples)
     }
 
     /// Copies the running prediction of every step of the last run or of the stream so far,
@@ -232,12 +210,30 @@ public struct Session {
 
     /// Copies the steps each sample of the last run computed into `steps` (`samples` values): T, or
     /// the step after which the exit rule stopped it; in a stream, the steps taken.
-    public func stepsRun(into steps: UnsafeMutableBufferPointer<Int32>) throws(GNError) {
+    public func sampleSteps(into steps: UnsafeMutableBufferPointer<Int32>) throws(GNError) {
         try requireResult()
         guard steps.count == samples, let target = steps.baseAddress else {
             throw GNError(.sizeMismatch, "steps must hold one value per sample", expected: samples, actual: steps.count)
         }
-        target.update(from: int32s(at: layout.stepsRunOffset), count: samples)
+        target.update(from: int32s(at: layout.sampleStepsOffset), count: samples)
+    }
+
+    /// The widest instruction set the session's kernels use.
+    public var instructionSet: InstructionSet {
+        var widest = InstructionSet.baseline
+        for index in 0..<model.layerCount {
+            if let kernel = plans[index].kernel { widest = max(widest, kernel.instructionSet) }
+        }
+        return widest
+    }
+
+    /// The name of the kernel that computes layer `index` and the instruction set it was compiled
+    /// for; nil for a layer that computes nothing (a flatten).
+    public func kernel(ofLayer index: Int) throws(GNError) -> (name: StaticString, instructionSet: InstructionSet)? {
+        guard (0..<model.layerCount).contains(index) else {
+            throw GNError(.outOfRange, "layer index is past the last layer", expected: model.layerCount - 1, actual: index)
+        }
+        return plans[index].kernel.map { ($0.name, $0.instructionSet) }
     }
 
     /// Fails unless a run, or a stream's step, has produced something to read.
@@ -287,34 +283,23 @@ public struct Session {
     /// Copies `samples` input samples into the arena, channels-last.
     private func loadInput(_ input: UnsafePointer<Float>, samples: Int) {
         let shape = model.inputShape
-        Layout.channelsLast(input, into: floats(at: layout.inputOffset), batch: samples,
-                            channels: shape.channels, pixels: shape.height * shape.width)
+        TensorLayout.channelsLast(input, into: floats(at: layout.inputOffset), batch: samples,
+                                  channels: shape.channels, pixels: shape.height * shape.width)
     }
 
-    /// Starts a run or a stream of `samples` samples: zeroes the output sums and the counts, puts
-    /// sample i in slot i with T steps to run, and sets every membrane potential to its initial value.
+    /// Starts a run or a stream of `samples` samples: zeroes the output sums and the counts, and puts
+    /// sample i in slot i with T steps to run. (Neuron layers set their potentials to their initial
+    /// value themselves, at a run's first step.)
     private mutating func resetState(samples: Int) {
         self.samples = samples
         floats(at: layout.outputSumOffset).update(repeating: 0, count: samples * outputElements)
         let slots = int32s(at: layout.slotSamplesOffset)
         for slot in 0..<samples { slots[slot] = Int32(truncatingIfNeeded: slot) }
-        int32s(at: layout.stepsRunOffset).update(repeating: Int32(truncatingIfNeeded: layout.steps), count: samples)
+        int32s(at: layout.sampleStepsOffset).update(repeating: Int32(truncatingIfNeeded: layout.steps), count: samples)
         if countsSpikes {
             let count = layout.steps * model.neuronLayerCount * samples
             ints(at: layout.spikeCountsOffset).update(repeating: 0, count: count)
             ints(at: layout.synapticOperationsOffset).update(repeating: 0, count: count)
-        }
-        // Layer by layer, each neuron layer resets its potentials when it runs.
-        guard neuron != .ann && !layerByLayer else { return }
-        for index in 0..<model.layerCount where plans[index].membraneOffset >= 0 {
-            let plan = plans[index]
-            let membrane = floats(at: plan.membraneOffset)
-            let count = samples * plan.layer.output.elementCount
-            if neuron == .groupNeuron {
-                GroupNeuron.reset(membrane, count: count, members: plan.members, threshold: plan.layer.threshold)
-            } else {
-                IntegrateAndFire.reset(membrane, count: count, threshold: plan.layer.threshold)
-            }
         }
     }
 
@@ -327,7 +312,7 @@ public struct Session {
         let fusing = observer == nil
         for index in 0..<model.layerCount
         where (everyLayer || !plans[index].isStatic) && !(fusing && plans[index].isFusedIntoNeuron) {
-            execute(index, samples: active)
+            execute(index, samples: active, step: step)
             layerDidRun(index, step: step, output: UnsafePointer(floats(at: plans[index].outputOffset)), active: active)
         }
     }
@@ -369,19 +354,34 @@ public struct Session {
         }
     }
 
-    /// Runs one layer for `samples` samples, on the workers when there are several.
-    private func execute(_ index: Int, samples: Int) {
+    /// Runs layer `index` for `samples` samples at step `step` (a layer-by-layer session's layers
+    /// compute all their steps in this one call), on the workers when there are several: the kernel
+    /// and the task split its plan records, over the tensors it records. Nothing is decided here.
+    private func execute(_ index: Int, samples: Int, step: Int) {
         let plan = plans[index]
+        guard let kernel = plan.kernel else { return }
+        // An add the neuron layer computes itself is read from its two inputs; with an observer
+        // (which must see every layer's output) the add runs as a layer of its own.
         let fusedAdd = observer == nil && plan.fusedAdd >= 0 ? plans[plan.fusedAdd] : nil
-        let job = LayerJob(plan: plan, fusedAdd: fusedAdd, inputShape: model.shape(ofTensor: plan.layer.inputA), neuron: neuron,
-                           samples: samples, resetsNeurons: layerByLayer, arena: arena, scratchOffset: layout.scratchOffset,
-                           scratchStride: layout.scratchStride)
-        let tasks = job.taskCount
-        if tasks == 0 { return }
-        if let workers, tasks > 1 {
-            withUnsafePointer(to: job) { workers.dispatch(workers.context, UnsafeRawPointer($0), LayerJob.entry, tasks) }
-        } else {
-            job.run(worker: 0, tasks: 0..<tasks)
+        let firstInput = fusedAdd ?? plan
+        var geometry = plan.geometry
+        geometry.batch = samples * plan.steps
+        var arguments = KernelArguments(
+            samples: samples, steps: plan.steps, geometry: geometry,
+            input: UnsafePointer(floats(at: firstInput.inputAOffset)), inputSteps: firstInput.inputASteps,
+            secondInput: firstInput.inputBOffset < 0 ? nil : UnsafePointer(floats(at: firstInput.inputBOffset)),
+            secondInputSteps: firstInput.inputBSteps, output: floats(at: plan.outputOffset),
+            weights: plan.layer.weights, bias: plan.layer.bias, weightLayout: plan.weightLayout,
+            membrane: plan.membraneOffset < 0 ? nil : floats(at: plan.membraneOffset), neuron: plan.neuron,
+            resetsMembranes: layerByLayer || step == 0, scratch: floats(at: layout.scratchOffset),
+            scratchStride: layout.scratchStride / MemoryLayout<Float>.stride, split: kernel.split)
+        let tasks = kernel.split.tasks(samples: samples)
+        withUnsafePointer(to: &arguments) { job in
+            if let workers, tasks > 1 {
+                workers.dispatch(workers.context, UnsafeRawPointer(job), kernel.function, tasks)
+            } else {
+                kernel.function(UnsafeRawPointer(job), 0, 0, tasks)
+            }
         }
     }
 }

@@ -1,15 +1,4 @@
-/// What a neuron layer of a session that counts spikes is, for turning its counts into rates and
-/// operations.
-public struct NeuronLayerInfo: Sendable {
-    /// The index of the layer in the model.
-    public var layer: Int
-    /// Neurons of one sample.
-    public var neurons: Int
-    /// Members per neuron: τ for Group Neurons, 1 for IF neurons. A member fires at most once per step.
-    public var members: Int
-    /// The synaptic operations of one sample if each of its neurons spiked once (the sum of the fan-outs).
-    public var synapses: Int
-}
+import GNKernelInterface
 
 /// Spike accounting: per neuron layer, step and sample, the spikes emitted and the synaptic operations
 /// they cause (`OperationCount`), recorded when the session was created with `countsSpikes`.
@@ -19,7 +8,7 @@ extension Session {
     func recordSpikes(of index: Int, step: Int, output: UnsafePointer<Float>, active: Int) {
         let plan = plans[index]
         let shape = plan.layer.output
-        let members = max(1, plan.members)
+        let members = plan.neuron.members
         let unit = plan.layer.threshold / Float(members)
         let fanOut = UnsafePointer(ints(at: layout.fanOutOffset) + plan.fanOutIndex)
         let row = (step * model.neuronLayerCount + plan.neuronIndex) * samples
@@ -61,7 +50,7 @@ extension Session {
         var index = 0
         while plans[index].neuronIndex != neuronIndex { index += 1 }
         let plan = plans[index]
-        return NeuronLayerInfo(layer: index, neurons: plan.layer.output.elementCount, members: max(1, plan.members),
+        return NeuronLayerInfo(layer: index, neurons: plan.layer.output.elementCount, members: plan.neuron.members,
                                synapses: plan.synapses)
     }
 }

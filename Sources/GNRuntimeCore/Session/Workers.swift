@@ -1,7 +1,4 @@
-/// Runs tasks `begin ..< end` of a job on worker `worker` (0 is the thread that dispatched the job).
-public typealias TaskFunction = @convention(c) (
-    _ job: UnsafeRawPointer, _ worker: Int, _ begin: Int, _ end: Int
-) -> Void
+import GNKernelInterface
 
 /// Threads a session may spread a layer's work over. The core has no threads of its own: a host
 /// provides these (GNRuntime's C API starts a persistent pool per session when asked for threads > 1).

@@ -1,5 +1,47 @@
+import GNKernelInterface
+
 /// Pooling over channels-last tensors. Unsafe pointers in the loops on purpose (hot paths).
 enum Pooling {
+    /// Output pixels per task of average and max pooling.
+    static let pixelsPerTask = 64
+    /// Elements a task of global average pooling reads, about.
+    static let elementsPerTask = 2048
+
+    /// The kernel of an average (`maximum` false) or max pooling layer.
+    static func choice(_ query: KernelQuery, maximum: Bool) -> KernelChoice {
+        let split = TaskSplit(itemsPerSample: query.steps * query.geometry.outputPixelsPerSample, itemsPerTask: pixelsPerTask)
+        if maximum {
+            return KernelChoice(function: { job, _, begin, end in
+                let arguments = job.load(as: KernelArguments.self)
+                arguments.forEachTask(begin..<end) { _, pixels in
+                    Pooling.maximum(arguments.geometry, pixels: pixels, input: arguments.input, output: arguments.output)
+                }
+            }, split: split, name: "maxpool2d")
+        }
+        return KernelChoice(function: { job, _, begin, end in
+            let arguments = job.load(as: KernelArguments.self)
+            arguments.forEachTask(begin..<end) { _, pixels in
+                Pooling.average(arguments.geometry, pixels: pixels, input: arguments.input, output: arguments.output)
+            }
+        }, split: split, name: "avgpool2d")
+    }
+
+    /// The kernel of a global average pooling layer: samples (and steps) split over tasks.
+    static func globalAverageChoice(_ query: KernelQuery) -> KernelChoice {
+        let g = query.geometry
+        let perItem = max(1, g.inputElementsPerSample)
+        return KernelChoice(function: { job, _, begin, end in
+            let arguments = job.load(as: KernelArguments.self)
+            let g = arguments.geometry
+            arguments.forEachTask(begin..<end) { _, samples in
+                let first = samples.lowerBound
+                Pooling.globalAverage(batch: samples.count, pixels: g.inputHeight * g.inputWidth, channels: g.inputChannels,
+                              input: arguments.input + first * g.inputElementsPerSample,
+                              output: arguments.output + first * g.outputChannels)
+            }
+        }, split: TaskSplit(itemsPerSample: query.steps, itemsPerTask: max(1, elementsPerTask / perItem)), name: "global_avgpool")
+    }
+
     /// Average pooling: the window sum (positions outside the input count as zeros) divided by
     /// `kernelHeight · kernelWidth` — PyTorch's `AvgPool2d(count_include_pad=True)`.
     /// Computes the output pixels `pixels` (all by default).
@@ -8,7 +50,7 @@ enum Pooling {
         let channels = g.inputChannels
         let divisor = Float(g.kernelHeight * g.kernelWidth)
         g.forEachOutput(pixels) { sample, outputRow, outputColumn, outputPixel in
-            let image = input + sample * g.inputHeight * g.inputWidth * channels
+            let image = input + sample * g.inputElementsPerSample
             let out = output + outputPixel * channels
             out.update(repeating: 0, count: channels)
             g.forEachTap(outputRow: outputRow, outputColumn: outputColumn) { inputPixel, _ in
@@ -25,7 +67,7 @@ enum Pooling {
                         output: UnsafeMutablePointer<Float>) {
         let channels = g.inputChannels
         g.forEachOutput(pixels) { sample, outputRow, outputColumn, outputPixel in
-            let image = input + sample * g.inputHeight * g.inputWidth * channels
+            let image = input + sample * g.inputElementsPerSample
             let out = output + outputPixel * channels
             out.update(repeating: -Float.infinity, count: channels)
             g.forEachTap(outputRow: outputRow, outputColumn: outputColumn) { inputPixel, _ in

@@ -1,3 +1,5 @@
+import GNKernelInterface
+
 /// The integrate-and-fire neuron with reset by subtraction, threshold `λ`, `v` starting at `λ/2`:
 /// the baseline the Group Neuron is compared with.
 enum IntegrateAndFire {
@@ -32,5 +34,16 @@ enum IntegrateAndFire {
             }
             index += 1
         }
+    }
+}
+
+extension IntegrateAndFire: NeuronUpdate {
+    static func reset(_ membrane: UnsafeMutablePointer<Float>, count: Int, _ neuron: NeuronParameters) {
+        reset(membrane, count: count, threshold: neuron.threshold)
+    }
+
+    static func step(_ input: UnsafePointer<Float>, membrane: UnsafeMutablePointer<Float>?,
+                     into output: UnsafeMutablePointer<Float>, count: Int, _ neuron: NeuronParameters) {
+        step(input, membrane: membrane!, into: output, count: count, threshold: neuron.threshold)
     }
 }

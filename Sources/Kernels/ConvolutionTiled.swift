@@ -1,3 +1,5 @@
+import GNKernelInterface
+
 /// A register-blocked convolution over channels-last tensors with `[kh][kw][Cin][Cout]` weights.
 ///
 /// The output is computed in tiles of `tileWidth` consecutive output pixels (in memory order, so a tile
@@ -21,79 +23,85 @@ enum ConvolutionTiled {
 
     typealias Vector = SIMD16<Float>
 
+    /// The tiled kernel for a query, or nil when its output channels are too few to fill a block of
+    /// 16 (or when packed weights come in blocks of another width).
+    static func choice(_ query: KernelQuery) -> KernelChoice? {
+        let g = query.geometry
+        guard TiledKernels.available, g.outputChannels >= 16 else { return nil }
+        let wide = g.outputChannels % 32 == 0
+        let lanes = wide ? 32 : 16
+        guard !query.weightLayout.isPacked || query.weightLayout.lanes == lanes else { return nil }
+        let split = TaskSplit(blocks: (g.outputChannels + lanes - 1) / lanes,
+                              itemsPerSample: query.steps * g.outputPixelsPerSample, itemsPerTask: tileWidth * tilesPerTask)
+        let scratch = scratchFloats(g)
+        if wide {
+            return KernelChoice(function: { job, worker, begin, end in ConvolutionTiled.run(job, worker: worker, tasks: begin..<end, wide: true) },
+                                split: split, scratchFloats: scratch, name: "conv2d.tiled32")
+        }
+        return KernelChoice(function: { job, worker, begin, end in ConvolutionTiled.run(job, worker: worker, tasks: begin..<end, wide: false) },
+                            split: split, scratchFloats: scratch, name: "conv2d.tiled16")
+    }
+
     /// Scratch floats a call needs: a zero row of input channels, and one tile of outputs.
     static func scratchFloats(_ g: WindowGeometry) -> Int {
         g.inputChannels + tileWidth * g.outputChannels
     }
 
-    /// Channel blocks (of 16, or 32 when `wide`), counting the remainder as one more block.
-    static func blockCount(_ g: WindowGeometry, wide: Bool) -> Int {
-        let lanes = wide ? 32 : 16
-        return (g.outputChannels + lanes - 1) / lanes
+    /// Runs `tasks` of a call whose job is `KernelArguments`.
+    private static func run(_ job: UnsafeRawPointer, worker: Int, tasks: Range<Int>, wide: Bool) {
+        let arguments = job.load(as: KernelArguments.self)
+        let scratch = arguments.scratch(of: worker)
+        scratch.update(repeating: 0, count: arguments.geometry.inputChannels)
+        arguments.forEachTask(tasks) { block, pixels in
+            run(arguments.geometry, wide: wide, block: block, pixels: pixels, input: arguments.input,
+                weights: arguments.weights!, layout: arguments.weightLayout, bias: arguments.bias,
+                output: arguments.output, scratch: scratch)
+        }
     }
 
-    /// Pixel runs per channel block.
-    private static func runsPerBlock(_ g: WindowGeometry) -> Int {
-        let pixels = g.batch * g.outputHeight * g.outputWidth
-        let run = tileWidth * tilesPerTask
-        return (pixels + run - 1) / run
-    }
-
-    /// Tasks of a call: channel blocks × pixel runs.
-    static func taskCount(_ g: WindowGeometry, wide: Bool) -> Int {
-        blockCount(g, wide: wide) * runsPerBlock(g)
-    }
-
-    /// Runs tasks `tasks` of the convolution. `scratch` holds `scratchFloats(g)` floats, private to
-    /// the caller (one per thread).
-    /// `layout` says how `weights` are ordered: the file's layout, or packed in blocks as wide as the
-    /// tiles (16, or 32 when `wide`).
-    static func run(_ g: WindowGeometry, wide: Bool, tasks: Range<Int>, input: UnsafePointer<Float>,
+    /// Computes output pixels `pixels` × the channels of block `block` (16 channels, or 32 when
+    /// `wide`; the last block may be partial). `scratch` holds `scratchFloats(g)` floats, private to
+    /// the caller, starting with `inputChannels` zeros. `layout` says how `weights` are ordered: the
+    /// file's layout, or packed in blocks as wide as the tiles.
+    static func run(_ g: WindowGeometry, wide: Bool, block: Int, pixels: Range<Int>, input: UnsafePointer<Float>,
                     weights: UnsafePointer<Float>, layout: WeightLayout, bias: UnsafePointer<Float>?,
                     output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
         let lanes = wide ? 32 : 16
         // Packed weights come in whole blocks; only plain ones can have channels past the last block.
-        assert(layout.blockStride == 0 || (layout.lanes == lanes && g.outputChannels % lanes == 0))
-        let pixels = g.batch * g.outputHeight * g.outputWidth
-        let runs = runsPerBlock(g)
-        let zeros = UnsafeMutablePointer(scratch)
-        zeros.update(repeating: 0, count: g.inputChannels)
+        assert(!layout.isPacked || (layout.lanes == lanes && g.outputChannels % lanes == 0))
+        let zeros = UnsafePointer(scratch)
         let spill = scratch + g.inputChannels
-        for task in tasks {
-            let firstChannel = (task / runs) * lanes
-            let firstPixel = (task % runs) * tileWidth * tilesPerTask
-            let endPixel = min(pixels, firstPixel + tileWidth * tilesPerTask)
-            if firstChannel + lanes > g.outputChannels {
-                // The channels past the last full block: the reference loop, one pixel at a time.
-                for pixel in firstPixel..<endPixel {
-                    let (sample, row, column) = position(g, pixel)
-                    referencePixel(g, image: input + sample * g.inputHeight * g.inputWidth * g.inputChannels,
-                                   outputRow: row, outputColumn: column, firstChannel: firstChannel,
-                                   weights: weights, bias: bias, output: output + pixel * g.outputChannels)
-                }
-                continue
+        let firstChannel = block * lanes
+        if firstChannel + lanes > g.outputChannels {
+            // The channels past the last full block: the reference loop, one pixel at a time.
+            for pixel in pixels {
+                let (sample, row, column) = position(g, pixel)
+                Convolution.pixel(g, image: input + sample * g.inputElementsPerSample, outputRow: row, outputColumn: column,
+                                  channels: firstChannel..<g.outputChannels, weights: weights, layout: layout, bias: bias,
+                                  output: output + pixel * g.outputChannels)
             }
-            var pixel = firstPixel
-            while pixel < endPixel {
-                let count = min(tileWidth, endPixel - pixel)
-                // A partial tile computes into scratch, then copies the pixels that exist.
-                let target = count == tileWidth ? output + pixel * g.outputChannels : spill
-                let origins = TileOrigins(g, input: input, firstPixel: pixel, count: count)
-                if wide {
-                    tile32(g, origins, zeros: zeros, firstChannel: firstChannel, weights: weights, layout: layout, bias: bias,
-                           output: target)
-                } else {
-                    tile16(g, origins, zeros: zeros, firstChannel: firstChannel, weights: weights, layout: layout, bias: bias,
-                           output: target)
-                }
-                if count < tileWidth {
-                    for index in 0..<count {
-                        (output + (pixel + index) * g.outputChannels + firstChannel)
-                            .update(from: spill + index * g.outputChannels + firstChannel, count: lanes)
-                    }
-                }
-                pixel += count
+            return
+        }
+        var pixel = pixels.lowerBound
+        while pixel < pixels.upperBound {
+            let count = min(tileWidth, pixels.upperBound - pixel)
+            // A partial tile computes into scratch, then copies the pixels that exist.
+            let target = count == tileWidth ? output + pixel * g.outputChannels : spill
+            let origins = TileOrigins(g, input: input, firstPixel: pixel, count: count)
+            if wide {
+                tile32(g, origins, zeros: zeros, firstChannel: firstChannel, weights: weights, layout: layout, bias: bias,
+                       output: target)
+            } else {
+                tile16(g, origins, zeros: zeros, firstChannel: firstChannel, weights: weights, layout: layout, bias: bias,
+                       output: target)
             }
+            if count < tileWidth {
+                for index in 0..<count {
+                    (output + (pixel + index) * g.outputChannels + firstChannel)
+                        .update(from: spill + index * g.outputChannels + firstChannel, count: lanes)
+                }
+            }
+            pixel += count
         }
     }
 
@@ -157,23 +165,13 @@ enum ConvolutionTiled {
         }
     }
 
-    @inline(__always)
-    private static func load(_ pointer: UnsafePointer<Float>) -> Vector {
-        UnsafeRawPointer(pointer).loadUnaligned(as: Vector.self)
-    }
-
-    @inline(__always)
-    private static func store(_ value: Vector, _ pointer: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: Vector.self)
-    }
-
     /// One tile: six output pixels × 16 channels from `firstChannel`, written at `output` (the first
     /// pixel's output; the others follow, `outputChannels` floats apart).
     @inline(__always)
     private static func tile16(_ g: WindowGeometry, _ origins: TileOrigins, zeros: UnsafePointer<Float>,
                                firstChannel: Int, weights: UnsafePointer<Float>, layout: WeightLayout,
                                bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
-        let start = bias.map { load($0 + firstChannel) } ?? Vector()
+        let start = bias.map { Vector.load($0 + firstChannel) } ?? Vector()
         var a0 = start, a1 = start, a2 = start, a3 = start, a4 = start, a5 = start
         let inputChannels = g.inputChannels
         for kernelRow in 0..<g.kernelHeight {
@@ -181,7 +179,7 @@ enum ConvolutionTiled {
                 let (x0, x1, x2, x3, x4, x5) = origins.pointers(g, zeros: zeros, kernelRow: kernelRow, kernelColumn: kernelColumn)
                 var w = weights + layout.offset(channel: firstChannel, tap: kernelRow * g.kernelWidth + kernelColumn)
                 for channel in 0..<inputChannels {
-                    let weight = load(w)
+                    let weight = Vector.load(w)
                     a0 = multiplyAdd(a0, Vector(repeating: x0[channel]), weight)
                     a1 = multiplyAdd(a1, Vector(repeating: x1[channel]), weight)
                     a2 = multiplyAdd(a2, Vector(repeating: x2[channel]), weight)
@@ -194,12 +192,12 @@ enum ConvolutionTiled {
         }
         let out = output + firstChannel
         let pixel = g.outputChannels
-        store(a0, out)
-        store(a1, out + pixel)
-        store(a2, out + 2 * pixel)
-        store(a3, out + 3 * pixel)
-        store(a4, out + 4 * pixel)
-        store(a5, out + 5 * pixel)
+        a0.store(out)
+        a1.store(out + pixel)
+        a2.store(out + 2 * pixel)
+        a3.store(out + 3 * pixel)
+        a4.store(out + 4 * pixel)
+        a5.store(out + 5 * pixel)
     }
 
     /// One tile of 32 channels; otherwise as `tile16`.
@@ -207,8 +205,8 @@ enum ConvolutionTiled {
     private static func tile32(_ g: WindowGeometry, _ origins: TileOrigins, zeros: UnsafePointer<Float>,
                                firstChannel: Int, weights: UnsafePointer<Float>, layout: WeightLayout,
                                bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
-        let low = bias.map { load($0 + firstChannel) } ?? Vector()
-        let high = bias.map { load($0 + firstChannel + 16) } ?? Vector()
+        let low = bias.map { Vector.load($0 + firstChannel) } ?? Vector()
+        let high = bias.map { Vector.load($0 + firstChannel + 16) } ?? Vector()
         var a0 = low, a1 = low, a2 = low, a3 = low, a4 = low, a5 = low
         var b0 = high, b1 = high, b2 = high, b3 = high, b4 = high, b5 = high
         let inputChannels = g.inputChannels
@@ -217,7 +215,7 @@ enum ConvolutionTiled {
                 let (p0, p1, p2, p3, p4, p5) = origins.pointers(g, zeros: zeros, kernelRow: kernelRow, kernelColumn: kernelColumn)
                 var w = weights + layout.offset(channel: firstChannel, tap: kernelRow * g.kernelWidth + kernelColumn)
                 for channel in 0..<inputChannels {
-                    let weightLow = load(w), weightHigh = load(w + 16)
+                    let weightLow = Vector.load(w), weightHigh = Vector.load(w + 16)
                     let x0 = Vector(repeating: p0[channel]), x1 = Vector(repeating: p1[channel])
                     let x2 = Vector(repeating: p2[channel]), x3 = Vector(repeating: p3[channel])
                     let x4 = Vector(repeating: p4[channel]), x5 = Vector(repeating: p5[channel])
@@ -239,35 +237,17 @@ enum ConvolutionTiled {
         }
         let out = output + firstChannel
         let pixel = g.outputChannels
-        store(a0, out)
-        store(b0, out + 16)
-        store(a1, out + pixel)
-        store(b1, out + pixel + 16)
-        store(a2, out + 2 * pixel)
-        store(b2, out + 2 * pixel + 16)
-        store(a3, out + 3 * pixel)
-        store(b3, out + 3 * pixel + 16)
-        store(a4, out + 4 * pixel)
-        store(b4, out + 4 * pixel + 16)
-        store(a5, out + 5 * pixel)
-        store(b5, out + 5 * pixel + 16)
-    }
-
-    /// Output channels `firstChannel ..< outputChannels` of one pixel, as the reference computes them.
-    private static func referencePixel(_ g: WindowGeometry, image: UnsafePointer<Float>, outputRow: Int,
-                                       outputColumn: Int, firstChannel: Int, weights: UnsafePointer<Float>,
-                                       bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
-        let count = g.outputChannels - firstChannel
-        let out = output + firstChannel
-        if let bias {
-            out.update(from: bias + firstChannel, count: count)
-        } else {
-            out.update(repeating: 0, count: count)
-        }
-        g.forEachTap(outputRow: outputRow, outputColumn: outputColumn) { inputPixel, tap in
-            Convolution.accumulate(image + inputPixel * g.inputChannels, count: g.inputChannels,
-                                   rows: weights + tap * g.inputChannels * g.outputChannels + firstChannel,
-                                   width: count, stride: g.outputChannels, into: out)
-        }
+        a0.store(out)
+        b0.store(out + 16)
+        a1.store(out + pixel)
+        b1.store(out + pixel + 16)
+        a2.store(out + 2 * pixel)
+        b2.store(out + 2 * pixel + 16)
+        a3.store(out + 3 * pixel)
+        b3.store(out + 3 * pixel + 16)
+        a4.store(out + 4 * pixel)
+        b4.store(out + 4 * pixel + 16)
+        a5.store(out + 5 * pixel)
+        b5.store(out + 5 * pixel + 16)
     }
 }

@@ -1,9 +1,8 @@
+import GNKernelInterface
+
 /// The Group Neuron GN(τ, λ) of Lv et al. (ICASSP 2024): τ members with thresholds `k·u`
 /// (`u = λ/τ`, k = 1 … τ) share one membrane potential `v`, which starts at `u/2`.
 enum GroupNeuron {
-    /// The largest number of members a group may have.
-    static let maxMembers = 64
-
     /// The unit `u = λ/τ`.
     @inline(__always)
     static func unit(members: Int, threshold: Float) -> Float { threshold / Float(members) }
@@ -55,5 +54,16 @@ enum GroupNeuron {
         if spikes > 0 && potential < spikes * unit { spikes -= 1 }
         if spikes < members && potential >= (spikes + 1) * unit { spikes += 1 }
         return spikes
+    }
+}
+
+extension GroupNeuron: NeuronUpdate {
+    static func reset(_ membrane: UnsafeMutablePointer<Float>, count: Int, _ neuron: NeuronParameters) {
+        reset(membrane, count: count, members: neuron.members, threshold: neuron.threshold)
+    }
+
+    static func step(_ input: UnsafePointer<Float>, membrane: UnsafeMutablePointer<Float>?,
+                     into output: UnsafeMutablePointer<Float>, count: Int, _ neuron: NeuronParameters) {
+        step(input, membrane: membrane!, into: output, count: count, members: neuron.members, threshold: neuron.threshold)
     }
 }

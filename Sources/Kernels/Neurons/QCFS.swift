@@ -1,3 +1,5 @@
+import GNKernelInterface
+
 /// The QCFS activation of the ANN: `clamp(floor((x·L)/λ + 0.5), 0, L)`, then `(q·λ)/L`.
 enum QCFS {
     /// Applies QCFS with `levels` and `threshold` to `count` values; `output` may be `input`.
@@ -30,16 +32,11 @@ enum QCFS {
     }
 }
 
-extension SIMD16 where Scalar == Float {
-    /// 16 floats from `pointer`, any alignment.
-    @inline(__always)
-    static func load(_ pointer: UnsafePointer<Float>) -> Self {
-        UnsafeRawPointer(pointer).loadUnaligned(as: Self.self)
-    }
+extension QCFS: NeuronUpdate {
+    static func reset(_ membrane: UnsafeMutablePointer<Float>, count: Int, _ neuron: NeuronParameters) {}
 
-    /// Writes the 16 floats to `pointer`, any alignment.
-    @inline(__always)
-    func store(_ pointer: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(pointer).storeBytes(of: self, as: Self.self)
+    static func step(_ input: UnsafePointer<Float>, membrane: UnsafeMutablePointer<Float>?,
+                     into output: UnsafeMutablePointer<Float>, count: Int, _ neuron: NeuronParameters) {
+        apply(input, into: output, count: count, levels: neuron.levels, threshold: neuron.threshold)
     }
 }

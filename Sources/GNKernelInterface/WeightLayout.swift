@@ -5,45 +5,61 @@
 /// `[o / lanes][tap][c][o % lanes]` (`packed`): one block's weights are then contiguous, so the
 /// tiled kernels stream them sequentially instead of with a power-of-two stride that makes cache lines
 /// collide. The values are the same; only their order differs, so results do not change.
-package struct WeightLayout {
-    /// Output channels per block.
-    package var lanes: Int
-    /// Floats between the first weights of consecutive blocks.
-    package var blockStride: Int
+public struct WeightLayout: Sendable {
+    /// Output channels per block (all of them in the plain layout).
+    public var lanes: Int
+    /// Floats between the first weights of consecutive blocks (0 in the plain layout).
+    public var blockStride: Int
     /// Floats between consecutive kernel positions.
-    package var tapStride: Int
+    public var tapStride: Int
     /// Floats between consecutive input channels.
-    package var channelStride: Int
+    public var channelStride: Int
 
     /// The file's layout `[tap][c][o]`.
-    package static func plain(inputChannels: Int, outputChannels: Int) -> WeightLayout {
-        WeightLayout(lanes: outputChannels, blockStride: 0, tapStride: inputChannels * outputChannels,
+    @inlinable
+    public static func plain(inputChannels: Int, outputChannels: Int) -> WeightLayout {
+        WeightLayout(lanes: max(outputChannels, 1), blockStride: 0, tapStride: inputChannels * outputChannels,
                      channelStride: outputChannels)
     }
 
     /// The blocked layout `[o / lanes][tap][c][o % lanes]`.
-    package static func packed(taps: Int, inputChannels: Int, lanes: Int) -> WeightLayout {
+    @inlinable
+    public static func packed(taps: Int, inputChannels: Int, lanes: Int) -> WeightLayout {
         WeightLayout(lanes: lanes, blockStride: taps * inputChannels * lanes, tapStride: inputChannels * lanes,
                      channelStride: lanes)
     }
 
+    @inlinable
+    init(lanes: Int, blockStride: Int, tapStride: Int, channelStride: Int) {
+        self.lanes = lanes
+        self.blockStride = blockStride
+        self.tapStride = tapStride
+        self.channelStride = channelStride
+    }
+
+    /// Whether the weights are in blocks (`packed`) rather than the file's layout.
+    @inlinable
+    public var isPacked: Bool { blockStride != 0 }
+
     /// The block width a layer with `outputChannels` is packed with, or nil when its channels do not
-    /// come in whole blocks (it then keeps the file's layout).
-    package static func packingLanes(outputChannels: Int) -> Int? {
+    /// come in whole blocks (it then keeps the file's layout). The tiled kernels compute blocks of
+    /// the same widths.
+    @inlinable
+    public static func packingLanes(outputChannels: Int) -> Int? {
         outputChannels % 32 == 0 ? 32 : outputChannels % 16 == 0 ? 16 : nil
     }
 
     /// The offset of the weight of output channel `channel` (the first of a run within one block),
     /// kernel position `tap` and input channel 0.
-    @inline(__always)
-    package func offset(channel: Int, tap: Int) -> Int {
+    @inlinable @inline(__always)
+    public func offset(channel: Int, tap: Int) -> Int {
         (channel / lanes) * blockStride + tap * tapStride + channel % lanes
     }
 
     /// Copies `taps × inputChannels × outputChannels` weights from the file's layout into the packed
     /// layout with `lanes`-wide blocks.
-    package static func pack(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>, taps: Int,
-                     inputChannels: Int, outputChannels: Int, lanes: Int) {
+    public static func pack(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>, taps: Int,
+                            inputChannels: Int, outputChannels: Int, lanes: Int) {
         let plain = WeightLayout.plain(inputChannels: inputChannels, outputChannels: outputChannels)
         let packed = WeightLayout.packed(taps: taps, inputChannels: inputChannels, lanes: lanes)
         for tap in 0..<taps {

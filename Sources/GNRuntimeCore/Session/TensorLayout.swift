@@ -1,5 +1,5 @@
 /// Conversions between the API's NCHW layout and the channels-last layout inside.
-enum Layout {
+enum TensorLayout {
     /// `[batch][channels][pixels]` → `[batch][pixels][channels]`.
     static func channelsLast(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
                              batch: Int, channels: Int, pixels: Int) {

@@ -1,0 +1,16 @@
+/* Internal to libgnruntime: which instruction sets the CPU runs, for choosing kernel variants. */
+#ifndef GN_CPU_FEATURES_H
+#define GN_CPU_FEATURES_H
+
+#include <stdint.h>
+
+/* x86-64-v3 (the psABI level): AVX, AVX2, BMI1, BMI2, F16C, FMA, LZCNT, MOVBE and the v2 set, with the
+   AVX state enabled by the operating system. */
+#define GN_CPU_X86_64_V3 1u
+/* x86-64-v4: v3 and AVX-512 F, BW, CD, DQ, VL, with the AVX-512 state enabled by the operating system. */
+#define GN_CPU_X86_64_V4 2u
+
+/* The GN_CPU_* bits this CPU has (0 on other architectures), from cpuid and XGETBV. */
+__attribute__((visibility("hidden"))) uint32_t gn_internal_cpu_features(void);
+
+#endif

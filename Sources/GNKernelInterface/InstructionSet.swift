@@ -1,0 +1,40 @@
+/// The instruction sets kernels are compiled for, narrowest first. The library carries one build of
+/// its kernels per instruction set of its architecture, picks at run time the widest one the CPU
+/// has, and can be told to go no wider (`SessionOptions.instructionSet`). Raw values are the C ABI's
+/// `gn_isa`.
+public enum InstructionSet: UInt32, Sendable, CaseIterable, Comparable {
+    /// What every CPU of the architecture runs: x86-64 (SSE2, no fused multiply-add) on x86-64; the
+    /// target's default elsewhere (NEON with fused multiply-add on AArch64).
+    case baseline = 1
+    /// x86-64-v3: AVX2 and FMA (with BMI1/2, F16C, LZCNT, MOVBE), Intel Haswell and AMD Excavator on.
+    case avx2 = 2
+    /// x86-64-v4: AVX-512 F, BW, CD, DQ and VL, Intel Skylake-SP and AMD Zen 4 on.
+    case avx512 = 3
+
+    /// The name used in messages, the C API and the Python binding.
+    public var name: StaticString {
+        switch self {
+        case .baseline: return "baseline"
+        case .avx2: return "avx2"
+        case .avx512: return "avx512"
+        }
+    }
+
+    /// Whether kernels of this set sum products with fused multiply-add (rounded once). Variants that
+    /// do give results equal to one another bit for bit; a variant that does not rounds each product
+    /// first (docs/semantics.md, "Arithmetic").
+    public var fusesMultiplyAdd: Bool {
+        switch self {
+        case .baseline:
+            #if arch(arm64)
+            return true
+            #else
+            return false
+            #endif
+        case .avx2, .avx512:
+            return true
+        }
+    }
+
+    public static func < (left: InstructionSet, right: InstructionSet) -> Bool { left.rawValue < right.rawValue }
+}

@@ -1,0 +1,82 @@
+/// Everything a kernel reads and writes for one call, by pointer: the job of every `TaskFunction`
+/// kernel. The session fills it from the layer's plan when a run reaches the layer; a kernel reads
+/// the fields its operation uses.
+///
+/// A layer that computes several steps at once (layer by layer) holds them one after another: step
+/// `t` of a tensor starts `t × samples × elements` floats in; a tensor of one step serves every step.
+public struct KernelArguments {
+    /// The samples of this call.
+    public var samples: Int
+    /// The steps the output holds (per sample).
+    public var steps: Int
+    /// The sizes, with `batch` = samples × steps.
+    public var geometry: WindowGeometry
+    /// The first input, and the steps it holds (1 or `steps`).
+    public var input: UnsafePointer<Float>
+    public var inputSteps: Int
+    /// The second input (an add's; for a neuron layer, the tensor added to its input), and its steps.
+    public var secondInput: UnsafePointer<Float>?
+    public var secondInputSteps: Int
+    /// The output.
+    public var output: UnsafeMutablePointer<Float>
+    /// Convolution and linear weights (in `weightLayout`), or an affine layer's scales.
+    public var weights: UnsafePointer<Float>?
+    /// Convolution and linear biases (nil: none), or an affine layer's shifts.
+    public var bias: UnsafePointer<Float>?
+    /// How `weights` are ordered.
+    public var weightLayout: WeightLayout
+    /// A neuron layer's membrane potentials (one per element of one step), nil for QCFS.
+    public var membrane: UnsafeMutablePointer<Float>?
+    /// A neuron layer's parameters.
+    public var neuron: NeuronParameters
+    /// Whether a neuron layer sets its potentials to their initial value before its first step.
+    public var resetsMembranes: Bool
+    /// Worker 0's scratch; worker `w`'s starts `w × scratchStride` floats further.
+    public var scratch: UnsafeMutablePointer<Float>
+    public var scratchStride: Int
+    /// How tasks divide the work (from the kernel's `KernelChoice`).
+    public var split: TaskSplit
+
+    /// Arguments from every field.
+    @inlinable
+    public init(samples: Int, steps: Int, geometry: WindowGeometry, input: UnsafePointer<Float>, inputSteps: Int,
+                secondInput: UnsafePointer<Float>?, secondInputSteps: Int, output: UnsafeMutablePointer<Float>,
+                weights: UnsafePointer<Float>?, bias: UnsafePointer<Float>?, weightLayout: WeightLayout,
+                membrane: UnsafeMutablePointer<Float>?, neuron: NeuronParameters, resetsMembranes: Bool,
+                scratch: UnsafeMutablePointer<Float>, scratchStride: Int, split: TaskSplit) {
+        self.samples = samples
+        self.steps = steps
+        self.geometry = geometry
+        self.input = input
+        self.inputSteps = inputSteps
+        self.secondInput = secondInput
+        self.secondInputSteps = secondInputSteps
+        self.output = output
+        self.weights = weights
+        self.bias = bias
+        self.weightLayout = weightLayout
+        self.membrane = membrane
+        self.neuron = neuron
+        self.resetsMembranes = resetsMembranes
+        self.scratch = scratch
+        self.scratchStride = scratchStride
+        self.split = split
+    }
+
+    /// Output elements of one step (all samples).
+    @inlinable
+    public var stepElements: Int { samples * geometry.outputPixelsPerSample * geometry.outputChannels }
+
+    /// The scratch of worker `worker`.
+    @inlinable
+    public func scratch(of worker: Int) -> UnsafeMutablePointer<Float> { scratch + worker * scratchStride }
+
+    /// Calls `body` with the block and the items of each task in `tasks`.
+    @inlinable @inline(__always)
+    public func forEachTask(_ tasks: Range<Int>, _ body: (_ block: Int, _ items: Range<Int>) -> Void) {
+        for task in tasks {
+            let (block, items) = split.work(task: task, samples: samples)
+            body(block, items)
+        }
+    }
+}

@@ -1,0 +1,45 @@
+/// What the planner asks about one layer: which kernel computes it? A kernel variant answers with a
+/// `KernelChoice`, or nil when it has none for the question.
+public struct KernelQuery: Sendable {
+    /// Which kernels a query wants.
+    public enum Preference: Sendable {
+        /// The fastest kernel for the layer's shape.
+        case fastest
+        /// The plain reference kernel (the definition the others are tested against).
+        case reference
+    }
+
+    /// What the layer computes.
+    public var operation: KernelOperation
+    /// The number type of its weights and activations.
+    public var numberType: NumberType
+    /// The layer's sizes for one sample and one step (`batch` = 1).
+    public var geometry: WindowGeometry
+    /// How the weights of a convolution or linear layer are ordered.
+    public var weightLayout: WeightLayout
+    /// The steps one call computes per sample: T for a time-dependent layer of a layer-by-layer
+    /// session, else 1.
+    public var steps: Int
+    /// The most samples one call computes.
+    public var batch: Int
+    /// For a neuron layer: whether its input is the sum of two tensors, which the kernel adds itself
+    /// (an add only this layer reads).
+    public var readsSum: Bool
+    /// Which kernel to answer with.
+    public var preference: Preference
+
+    /// A query about a layer.
+    @inlinable
+    public init(operation: KernelOperation, numberType: NumberType = .float32, geometry: WindowGeometry,
+                weightLayout: WeightLayout, steps: Int, batch: Int, readsSum: Bool = false,
+                preference: Preference = .fastest) {
+        self.operation = operation
+        self.numberType = numberType
+        self.geometry = geometry
+        self.weightLayout = weightLayout
+        self.steps = steps
+        self.batch = batch
+        self.readsSum = readsSum
+        self.preference = preference
+    }
+}

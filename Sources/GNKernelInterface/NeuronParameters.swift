@@ -1,0 +1,18 @@
+/// What a neuron layer's update rule reads besides its input and potentials: the QCFS layer's
+/// trained threshold `λ` and levels `L`, and the members of each neuron (`NeuronKind.members`).
+public struct NeuronParameters: Sendable {
+    /// The threshold `λ`.
+    public var threshold: Float
+    /// The QCFS levels `L`.
+    public var levels: Int
+    /// Members per neuron: τ for a Group Neuron, 1 for an IF neuron, 0 for QCFS.
+    public var members: Int
+
+    /// Parameters from their values.
+    @inlinable
+    public init(threshold: Float, levels: Int, members: Int) {
+        self.threshold = threshold
+        self.levels = levels
+        self.members = members
+    }
+}

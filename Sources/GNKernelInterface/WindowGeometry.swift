@@ -1,0 +1,99 @@
+/// The sizes a kernel works with. All tensors are channels-last: input
+/// `[batch][inputHeight][inputWidth][inputChannels]`, output `[batch][outputHeight][outputWidth][outputChannels]`.
+/// Windowed layers (convolution, pooling) use every field; a linear layer is a 1 × 1 convolution over a
+/// 1 × 1 map, and element-wise layers read only the output shape.
+///
+/// `batch` counts what a kernel computes at once: the samples of a run, times the steps a layer of a
+/// layer-by-layer session computes together (its steps follow each other in memory like samples).
+public struct WindowGeometry: Sendable {
+    public var batch: Int
+    public var inputHeight: Int
+    public var inputWidth: Int
+    public var inputChannels: Int
+    public var outputHeight: Int
+    public var outputWidth: Int
+    public var outputChannels: Int
+    public var kernelHeight: Int
+    public var kernelWidth: Int
+    public var strideHeight: Int
+    public var strideWidth: Int
+    public var paddingHeight: Int
+    public var paddingWidth: Int
+
+    /// A geometry from every size.
+    @inlinable
+    public init(batch: Int, inputHeight: Int, inputWidth: Int, inputChannels: Int, outputHeight: Int, outputWidth: Int,
+                outputChannels: Int, kernelHeight: Int, kernelWidth: Int, strideHeight: Int, strideWidth: Int,
+                paddingHeight: Int, paddingWidth: Int) {
+        self.batch = batch
+        self.inputHeight = inputHeight
+        self.inputWidth = inputWidth
+        self.inputChannels = inputChannels
+        self.outputHeight = outputHeight
+        self.outputWidth = outputWidth
+        self.outputChannels = outputChannels
+        self.kernelHeight = kernelHeight
+        self.kernelWidth = kernelWidth
+        self.strideHeight = strideHeight
+        self.strideWidth = strideWidth
+        self.paddingHeight = paddingHeight
+        self.paddingWidth = paddingWidth
+    }
+
+    /// The input row of kernel row `kernelRow` for output row `outputRow` (may lie outside the input).
+    @inlinable @inline(__always)
+    public func inputRow(_ outputRow: Int, _ kernelRow: Int) -> Int {
+        outputRow * strideHeight - paddingHeight + kernelRow
+    }
+
+    /// The input column of kernel column `kernelColumn` for output column `outputColumn`.
+    @inlinable @inline(__always)
+    public func inputColumn(_ outputColumn: Int, _ kernelColumn: Int) -> Int {
+        outputColumn * strideWidth - paddingWidth + kernelColumn
+    }
+
+    /// Output pixels of one sample.
+    @inlinable
+    public var outputPixelsPerSample: Int { outputHeight * outputWidth }
+
+    /// Output pixels of the whole batch.
+    @inlinable
+    public var outputPixels: Int { batch * outputHeight * outputWidth }
+
+    /// Output elements of the whole batch.
+    @inlinable
+    public var outputElements: Int { outputPixels * outputChannels }
+
+    /// Input floats of one sample.
+    @inlinable
+    public var inputElementsPerSample: Int { inputHeight * inputWidth * inputChannels }
+
+    /// Calls `body` for the output positions `pixels` (all by default), in memory order, with the
+    /// sample, the output row and column, and the output pixel index
+    /// (`(sample · outputHeight + row) · outputWidth + column`).
+    @inlinable @inline(__always)
+    public func forEachOutput(_ pixels: Range<Int>? = nil,
+                              _ body: (_ sample: Int, _ outputRow: Int, _ outputColumn: Int, _ outputPixel: Int) -> Void) {
+        let perSample = outputHeight * outputWidth
+        for outputPixel in pixels ?? 0..<outputPixels {
+            let inSample = outputPixel % perSample
+            body(outputPixel / perSample, inSample / outputWidth, inSample % outputWidth, outputPixel)
+        }
+    }
+
+    /// Calls `body` for every kernel position of the window of output `(outputRow, outputColumn)`
+    /// that lies inside the input, in row-major kernel order, with the input pixel index
+    /// (`row · inputWidth + column`) and the kernel position index (`kernelRow · kernelWidth + kernelColumn`).
+    @inlinable @inline(__always)
+    public func forEachTap(outputRow: Int, outputColumn: Int, _ body: (_ inputPixel: Int, _ tap: Int) -> Void) {
+        for kernelRow in 0..<kernelHeight {
+            let row = inputRow(outputRow, kernelRow)
+            if row < 0 || row >= inputHeight { continue }
+            for kernelColumn in 0..<kernelWidth {
+                let column = inputColumn(outputColumn, kernelColumn)
+                if column < 0 || column >= inputWidth { continue }
+                body(row * inputWidth + column, kernelRow * kernelWidth + kernelColumn)
+            }
+        }
+    }
+}

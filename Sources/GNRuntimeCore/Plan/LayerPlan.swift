@@ -1,0 +1,67 @@
+import GNKernelInterface
+
+/// What a session does for one layer, decided once when the session is planned: where its tensors
+/// lie, which kernel computes it, and how its steps are laid out. The session executes it as it is.
+struct LayerPlan {
+    /// The decoded layer.
+    var layer: Layer
+    /// The layer's sizes for one sample and one step.
+    var geometry: WindowGeometry
+    /// The kernel, or nil for a layer that computes nothing (a flatten is a view of its input).
+    var kernel: LayerKernel?
+    /// Arena offset of input A, input B (or -1) and the output.
+    var inputAOffset = 0
+    var inputBOffset = -1
+    var outputOffset = 0
+    /// Arena offset of this layer's membrane potentials, or -1 when it has none.
+    var membraneOffset = -1
+    /// For a QCFS layer: what its neurons' update rule reads (threshold, levels, members).
+    var neuron = NeuronParameters(threshold: 0, levels: 0, members: 0)
+    /// For a QCFS layer: its index among the QCFS layers; else -1.
+    var neuronIndex = -1
+    /// Whether the output depends on the model input through no neuron layer (an analog value: the
+    /// weighted layers reading it multiply, where those reading spikes only accumulate).
+    var isAnalog = false
+    /// Where the fan-out map of the output starts, in Ints from `ArenaLayout.fanOutOffset`, when the
+    /// session counts spikes; else -1.
+    var fanOutIndex = -1
+    /// For a neuron layer of a session that counts spikes: the synaptic operations its neurons cause
+    /// when each spikes once (the sum of its fan-out map over all its neurons).
+    var synapses = 0
+    /// How the weights of a conv2d or linear layer are ordered.
+    var weightLayout = WeightLayout.plain(inputChannels: 0, outputChannels: 0)
+    /// Whether the output depends on the input only, not on time: such layers run once (at the first
+    /// step, when step by step) and their output serves every step.
+    var isStatic = false
+    /// Time steps the output holds: T for a time-dependent layer of a layer-by-layer session, else 1.
+    var steps = 1
+    /// Time steps input A and input B hold.
+    var inputASteps = 1
+    var inputBSteps = 1
+    /// For an add: whether the neuron layer right after it computes the sum itself, a cache-sized chunk
+    /// at a time, instead of reading it from memory (nothing else reads the sum).
+    var isFusedIntoNeuron = false
+    /// For a neuron layer: the add it computes itself (see `isFusedIntoNeuron`), or -1.
+    var fusedAdd = -1
+
+    // Planning bookkeeping for the output tensor of this layer.
+    /// The last layer that reads this output (`layerCount` for the model output, `Int.max` for outputs
+    /// kept across steps).
+    var lastUse = 0
+    /// The layer whose buffer the output lives in (itself, unless it overwrites its input or is a
+    /// view of it), or -1 when the output is a view of the model input.
+    var bufferOwner = 0
+    /// For a buffer owner: the last layer that reads any tensor living in the buffer.
+    var bufferLastUse = 0
+    /// For a buffer owner: its arena offset.
+    var bufferOffset = 0
+    /// For a buffer owner: its size in bytes.
+    var bufferBytes = 0
+    /// For a live buffer owner: the next live owner by offset, or -1.
+    var nextLive = -1
+
+    init(layer: Layer, geometry: WindowGeometry) {
+        self.layer = layer
+        self.geometry = geometry
+    }
+}

@@ -1,0 +1,20 @@
+/// A function a session calls right after each layer runs: `(context, layer, step, output, count)`,
+/// with the layer's output for every sample of the run, channels-last (`[sample][h][w][c]`). The
+/// pointer is valid only during the call. A C function pointer, so that observing allocates nothing.
+public typealias LayerObserverFunction = @convention(c) (
+    _ context: UnsafeMutableRawPointer?, _ layer: Int, _ step: Int, _ output: UnsafePointer<Float>?, _ count: Int
+) -> Void
+
+/// An observer of a session's layers: a function and the context it is called with.
+public struct LayerObserver {
+    /// Called after each layer, with `context`.
+    public var function: LayerObserverFunction
+    /// Passed to `function` unchanged; the caller keeps it alive.
+    public var context: UnsafeMutableRawPointer?
+
+    /// An observer calling `function` with `context`.
+    public init(function: LayerObserverFunction, context: UnsafeMutableRawPointer?) {
+        self.function = function
+        self.context = context
+    }
+}

@@ -1,0 +1,57 @@
+import GNKernelInterface
+
+/// Element-wise kernels: the sum of two tensors and the per-channel affine map. Output may be the same
+/// memory as an input (in-place).
+enum Elementwise {
+    /// Elements of one step per task of element-wise layers and neuron layers (a multiple of 16, for
+    /// the SIMD loops; a neuron layer's fused sum fills a scratch of this size).
+    static let elementsPerTask = 2048
+
+    /// The kernel of an add layer: a task is a range of one step's elements, through all the steps the
+    /// layer computes (an input of one step serves every step).
+    static func addChoice(_ query: KernelQuery) -> KernelChoice {
+        KernelChoice(function: { job, _, begin, end in
+            let arguments = job.load(as: KernelArguments.self)
+            let slice = arguments.stepElements
+            arguments.forEachTask(begin..<end) { _, elements in
+                for step in 0..<arguments.steps {
+                    Elementwise.add(arguments.input + (arguments.inputSteps == 1 ? 0 : step * slice) + elements.lowerBound,
+                        arguments.secondInput! + (arguments.secondInputSteps == 1 ? 0 : step * slice) + elements.lowerBound,
+                        into: arguments.output + step * slice + elements.lowerBound, count: elements.count)
+                }
+            }
+        }, split: TaskSplit(itemsPerSample: query.geometry.outputPixelsPerSample * query.geometry.outputChannels,
+                            itemsPerTask: elementsPerTask), name: "add")
+    }
+
+    /// The kernel of an affine layer: pixels (of every sample and step) split over tasks.
+    static func affineChoice(_ query: KernelQuery) -> KernelChoice {
+        let channels = query.geometry.outputChannels
+        return KernelChoice(function: { job, _, begin, end in
+            let arguments = job.load(as: KernelArguments.self)
+            let channels = arguments.geometry.outputChannels
+            arguments.forEachTask(begin..<end) { _, pixels in
+                Elementwise.affine(arguments.input + pixels.lowerBound * channels, scale: arguments.weights!, shift: arguments.bias!,
+                       into: arguments.output + pixels.lowerBound * channels, pixels: pixels.count, channels: channels)
+            }
+        }, split: TaskSplit(itemsPerSample: query.steps * query.geometry.outputPixelsPerSample,
+                            itemsPerTask: max(1, elementsPerTask / max(1, channels))), name: "affine")
+    }
+
+    /// `output[i] = first[i] + second[i]`.
+    static func add(_ first: UnsafePointer<Float>, _ second: UnsafePointer<Float>,
+                    into output: UnsafeMutablePointer<Float>, count: Int) {
+        for index in 0..<count { output[index] = first[index] + second[index] }
+    }
+
+    /// `output[p][c] = input[p][c] · scale[c] + shift[c]` over `pixels` channels-last positions.
+    static func affine(_ input: UnsafePointer<Float>, scale: UnsafePointer<Float>, shift: UnsafePointer<Float>,
+                       into output: UnsafeMutablePointer<Float>, pixels: Int, channels: Int) {
+        for pixel in 0..<pixels {
+            let base = pixel * channels
+            for channel in 0..<channels {
+                output[base + channel] = input[base + channel] * scale[channel] + shift[channel]
+            }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import GNKernelInterface
+
+/// The kernels of this module: the answer to the planner's question "which kernel computes this
+/// layer?" (`KernelRegistry` in the core asks it once per layer). The kernel sources are compiled once
+/// per instruction set, each build a module of its own (`GNKernelsBaseline`, `GNKernelsAVX2`,
+/// `GNKernelsAVX512`), so every variant makes the same choices and differs only in the instructions
+/// the compiler emits for them.
+public enum KernelCatalog {
+    /// The kernel this module has for `query`, or nil (a number type it has no kernels for).
+    public static func kernel(for query: KernelQuery) -> KernelChoice? {
+        guard query.numberType == .float32 else { return nil }
+        let fastest = query.preference == .fastest
+        switch query.operation {
+        case .convolution:
+            return (fastest ? ConvolutionTiled.choice(query) : nil) ?? Convolution.choice(query)
+        case .linear:
+            return (fastest ? Linear.fastestChoice(query) : nil) ?? Linear.referenceChoice(query)
+        case .averagePool:
+            return Pooling.choice(query, maximum: false)
+        case .maxPool:
+            return Pooling.choice(query, maximum: true)
+        case .globalAveragePool:
+            return Pooling.globalAverageChoice(query)
+        case .add:
+            return Elementwise.addChoice(query)
+        case .affine:
+            return Elementwise.affineChoice(query)
+        case .neuronLayer(let kind):
+            // Each kind's rule; a C function pointer cannot capture the rule's type, hence one closure each.
+            switch kind {
+            case .ann:
+                return NeuronLayer.choice(query, name: "neuron.qcfs") { job, worker, begin, end in
+                    NeuronLayer.run(QCFS.self, job, worker: worker, tasks: begin..<end)
+                }
+            case .groupNeuron:
+                return NeuronLayer.choice(query, name: "neuron.gn") { job, worker, begin, end in
+                    NeuronLayer.run(GroupNeuron.self, job, worker: worker, tasks: begin..<end)
+                }
+            case .integrateAndFire:
+                return NeuronLayer.choice(query, name: "neuron.if") { job, worker, begin, end in
+                    NeuronLayer.run(IntegrateAndFire.self, job, worker: worker, tasks: begin..<end)
+                }
+            }
+        }
+    }
+}

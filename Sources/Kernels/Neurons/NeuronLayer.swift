@@ -1,0 +1,49 @@
+import GNKernelInterface
+
+/// The update rule of one neuron kind, over `count` neurons of one step. A new neuron kind is an enum
+/// conforming to this, registered in `KernelCatalog` for its `NeuronKind`.
+protocol NeuronUpdate {
+    /// Sets `count` membrane potentials to their value at rest.
+    static func reset(_ membrane: UnsafeMutablePointer<Float>, count: Int, _ neuron: NeuronParameters)
+
+    /// One time step of `count` neurons: integrates `input` into `membrane` (nil for a neuron without
+    /// state), writes each neuron's output (spikes × their value) to `output`, which may be `input`.
+    static func step(_ input: UnsafePointer<Float>, membrane: UnsafeMutablePointer<Float>?,
+                     into output: UnsafeMutablePointer<Float>, count: Int, _ neuron: NeuronParameters)
+}
+
+/// The kernel of a neuron layer, for any `NeuronUpdate`: a task is a range of one step's neurons,
+/// taken through every step the layer computes (a neuron's steps follow each other in time).
+enum NeuronLayer {
+    /// The kernel of a neuron layer whose rule `run` applies (a closure calling `run` with the rule).
+    static func choice(_ query: KernelQuery, name: StaticString, function: TaskFunction) -> KernelChoice {
+        KernelChoice(function: function,
+                     split: TaskSplit(itemsPerSample: query.geometry.outputPixelsPerSample * query.geometry.outputChannels,
+                                      itemsPerTask: Elementwise.elementsPerTask),
+                     scratchFloats: query.readsSum ? Elementwise.elementsPerTask : 0, name: name)
+    }
+
+    /// Runs `tasks` of a neuron layer with rule `Rule`. When the layer reads a sum (`secondInput`), a
+    /// task adds its part of the two tensors into the worker's scratch first, as the add layer would;
+    /// one task at a time, since the scratch holds one.
+    static func run<Rule: NeuronUpdate>(_ rule: Rule.Type, _ job: UnsafeRawPointer, worker: Int, tasks: Range<Int>) {
+        let arguments = job.load(as: KernelArguments.self)
+        let slice = arguments.stepElements
+        let scratch = arguments.scratch(of: worker)
+        arguments.forEachTask(tasks) { _, neurons in
+            let first = neurons.lowerBound
+            let membrane = arguments.membrane.map { $0 + first }
+            if arguments.resetsMembranes, let membrane { Rule.reset(membrane, count: neurons.count, arguments.neuron) }
+            for step in 0..<arguments.steps {
+                var input = arguments.input + (arguments.inputSteps == 1 ? 0 : step * slice) + first
+                if let second = arguments.secondInput {
+                    Elementwise.add(input, second + (arguments.secondInputSteps == 1 ? 0 : step * slice) + first,
+                                    into: scratch, count: neurons.count)
+                    input = UnsafePointer(scratch)
+                }
+                Rule.step(input, membrane: membrane, into: arguments.output + step * slice + first, count: neurons.count,
+                          arguments.neuron)
+            }
+        }
+    }
+}

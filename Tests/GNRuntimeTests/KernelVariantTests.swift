@@ -1,0 +1,259 @@
+import XCTest
+@testable import GNRuntimeCore
+import GNModelBuilder
+@testable import GNKernelsBaseline
+
+/// Every kernel variant this machine runs (one build of the kernel sources per instruction set),
+/// through the interface the planner uses (`KernelRegistry.kernel(for:in:)`), run as a session runs
+/// them: all tasks, split between two workers with scratch of their own.
+///
+/// - Within a variant, the fastest kernel equals the reference kernel bit for bit (same order of
+///   operations) on edge sizes, in the file's weight layout and packed.
+/// - Variants that fuse multiply-add equal one another bit for bit; the baseline, which rounds each
+///   product, stays within the bound docs/semantics.md states: |a − b| ≤ 2·γ(n+1)·(|bias| + Σ|x·w|),
+///   γ(k) = k·u/(1 − k·u), u = 2⁻²⁴, n the number of products summed.
+/// - Kernels without products (pooling, add, affine, neurons) are equal in every variant.
+final class KernelVariantTests: XCTestCase {
+    /// The instruction sets whose kernels this machine runs, narrowest first.
+    private let variants = InstructionSet.allCases.filter { KernelRegistry.isAvailable($0) }
+
+    private func kernel(_ query: KernelQuery, _ set: InstructionSet, file: StaticString = #filePath,
+                        line: UInt = #line) throws -> KernelChoice {
+        try XCTUnwrap(KernelRegistry.kernel(for: query, in: set), "\(set.name) has no kernel for \(query.operation)",
+                      file: file, line: line)
+    }
+
+    func testTheBaselineIsAlwaysAvailableAndAutomaticIsTheWidest() {
+        XCTAssertEqual(variants.first, .baseline)
+        XCTAssertEqual(KernelRegistry.widestAvailable, variants.last)
+        #if arch(x86_64)
+        // This library is built with all three x86-64 variants; a CPU with AVX-512 has AVX2 as well.
+        if KernelRegistry.isAvailable(.avx512) { XCTAssertTrue(KernelRegistry.isAvailable(.avx2)) }
+        #endif
+    }
+
+    // (batch, Cin, H, W, Cout, kernel, stride, padding)
+    private static let convolutionCases: [(Int, Int, Int, Int, Int, Int, Int, Int)] = [
+        (1, 1, 28, 28, 16, 3, 1, 1), (2, 3, 9, 13, 32, 3, 1, 1), (1, 5, 8, 8, 48, 3, 2, 1),
+        (1, 4, 7, 20, 17, 1, 1, 0), (1, 16, 6, 6, 64, 3, 1, 0), (1, 2, 5, 30, 33, 5, 3, 2),
+        (1, 3, 4, 4, 16, 7, 1, 3), (2, 8, 12, 12, 96, 1, 2, 0), (1, 1, 1, 12, 16, 1, 1, 0),
+        (3, 32, 2, 2, 64, 3, 1, 1), (1, 7, 3, 5, 40, 3, 1, 4), (2, 3, 11, 11, 16, 3, 2, 0),
+        (1, 3, 6, 6, 8, 3, 1, 1), (2, 20, 5, 5, 5, 3, 2, 1),   // too narrow to tile: the reference kernel
+    ]
+
+    func testConvolutionVariants() throws {
+        var random = SeededRandom(seed: 21)
+        for (index, c) in Self.convolutionCases.enumerated() {
+            let (n, cin, h, w, cout, k, s, p) = c
+            let g = WindowGeometry(batch: 1, inputHeight: h, inputWidth: w, inputChannels: cin,
+                                   outputHeight: (h + 2 * p - k) / s + 1, outputWidth: (w + 2 * p - k) / s + 1,
+                                   outputChannels: cout, kernelHeight: k, kernelWidth: k, strideHeight: s, strideWidth: s,
+                                   paddingHeight: p, paddingWidth: p)
+            let input = (0..<n * h * w * cin).map { _ in random.unit() < 0.3 ? 0 : random.symmetric(1) }
+            let weights = (0..<k * k * cin * cout).map { _ in random.symmetric(0.5) }
+            let bias = (0..<cout).map { _ in random.symmetric(0.1) }
+            try checkProducts(.convolution, g, samples: n, input: input, weights: weights, bias: bias, taps: k * k,
+                              label: "convolution case \(index)")
+        }
+    }
+
+    func testLinearVariants() throws {
+        var random = SeededRandom(seed: 31)
+        // Few samples take the matrix-vector kernel, six or more the tiled one.
+        for (batch, inputs, outputs) in [(1, 7, 10), (3, 64, 64), (2, 100, 96), (1, 33, 160), (4, 5, 16), (2, 512, 4096),
+                                         (6, 40, 64), (9, 17, 48), (7, 64, 10)] {
+            let g = WindowGeometry(batch: 1, inputHeight: 1, inputWidth: 1, inputChannels: inputs, outputHeight: 1,
+                                   outputWidth: 1, outputChannels: outputs, kernelHeight: 1, kernelWidth: 1,
+                                   strideHeight: 1, strideWidth: 1, paddingHeight: 0, paddingWidth: 0)
+            let input = (0..<batch * inputs).map { _ in random.unit() < 0.4 ? 0 : random.symmetric(1) }
+            let weights = (0..<inputs * outputs).map { _ in random.symmetric(0.3) }
+            let bias = (0..<outputs).map { _ in random.symmetric(0.1) }
+            try checkProducts(.linear, g, samples: batch, input: input, weights: weights, bias: bias, taps: 1,
+                              label: "linear \(batch) x \(inputs) -> \(outputs)")
+        }
+    }
+
+    /// A convolution or linear layer in every variant, layout and bias: fastest against reference,
+    /// variant against variant.
+    private func checkProducts(_ operation: KernelOperation, _ g: WindowGeometry, samples: Int, input: [Float],
+                               weights: [Float], bias: [Float], taps: Int, label: String) throws {
+        var layouts = [(WeightLayout.plain(inputChannels: g.inputChannels, outputChannels: g.outputChannels), weights)]
+        if let lanes = WeightLayout.packingLanes(outputChannels: g.outputChannels) {
+            var packed = [Float](repeating: .nan, count: weights.count)
+            WeightLayout.pack(weights, into: &packed, taps: taps, inputChannels: g.inputChannels,
+                              outputChannels: g.outputChannels, lanes: lanes)
+            layouts.append((WeightLayout.packed(taps: taps, inputChannels: g.inputChannels, lanes: lanes), packed))
+        }
+        // The scale of each output's rounding error: |bias| + Σ|x·w|, by the baseline reference.
+        let magnitudes = try run(query(operation, g, samples: samples, layout: layouts[0].0, .reference), .baseline,
+                                 samples: samples, input: input.map(abs), weights: weights.map(abs), bias: bias.map(abs))
+        for withBias in [true, false] {
+            for (layout, layoutWeights) in layouts {
+                let caseLabel = "\(label), bias \(withBias), packed \(layout.isPacked)"
+                var fused: [Float]? = nil
+                var unfused: [Float]? = nil
+                for set in variants {
+                    let fastest = try run(query(operation, g, samples: samples, layout: layout, .fastest), set, samples: samples,
+                                          input: input, weights: layoutWeights, bias: withBias ? bias : nil)
+                    let reference = try run(query(operation, g, samples: samples, layout: layout, .reference), set,
+                                            samples: samples, input: input, weights: layoutWeights, bias: withBias ? bias : nil)
+                    assertSame(fastest, reference, "\(caseLabel), \(set.name): fastest against reference")
+                    if set.fusesMultiplyAdd {
+                        if let fused { assertSame(fastest, fused, "\(caseLabel), \(set.name) against another fused variant") }
+                        fused = fastest
+                    } else {
+                        unfused = fastest
+                    }
+                }
+                guard let fused, let unfused else { continue }
+                let terms = Double(taps * g.inputChannels + 1)
+                let gamma = terms * 0x1p-24 / (1 - terms * 0x1p-24)
+                let outside = fused.indices.filter {
+                    Double(abs(fused[$0] - unfused[$0])) > 2 * gamma * Double(magnitudes[$0]) * 1.001
+                }
+                XCTAssertTrue(outside.isEmpty, "\(caseLabel): \(outside.count) outputs of the baseline leave the bound")
+            }
+        }
+    }
+
+    func testKernelsWithoutProductsAreEqualInEveryVariant() throws {
+        var random = SeededRandom(seed: 41)
+        let (n, c, h, w) = (3, 5, 7, 6)
+        let input = (0..<n * h * w * c).map { _ in random.symmetric(2) }
+        let second = (0..<n * h * w * c).map { _ in random.symmetric(2) }
+        func map(kernel: Int, stride: Int, padding: Int) -> WindowGeometry {
+            WindowGeometry(batch: 1, inputHeight: h, inputWidth: w, inputChannels: c,
+                           outputHeight: (h + 2 * padding - kernel) / stride + 1, outputWidth: (w + 2 * padding - kernel) / stride + 1,
+                           outputChannels: c, kernelHeight: kernel, kernelWidth: kernel, strideHeight: stride,
+                           strideWidth: stride, paddingHeight: padding, paddingWidth: padding)
+        }
+        var global = map(kernel: 1, stride: 1, padding: 0)
+        (global.outputHeight, global.outputWidth) = (1, 1)
+        let scale = (0..<c).map { _ in random.symmetric(1) }, shift = (0..<c).map { _ in random.symmetric(1) }
+        let cases: [(KernelOperation, WindowGeometry, [Float]?, [Float]?, [Float]?)] = [
+            (.averagePool, map(kernel: 3, stride: 2, padding: 1), nil, nil, nil),
+            (.maxPool, map(kernel: 2, stride: 2, padding: 0), nil, nil, nil),
+            (.globalAveragePool, global, nil, nil, nil),
+            (.add, map(kernel: 1, stride: 1, padding: 0), second, nil, nil),
+            (.affine, map(kernel: 1, stride: 1, padding: 0), nil, scale, shift),
+        ]
+        for (operation, g, secondInput, weights, bias) in cases {
+            let outputs = try variants.map { set in
+                try run(query(operation, g, samples: n, layout: .plain(inputChannels: c, outputChannels: c), .fastest), set,
+                        samples: n, input: input, secondInput: secondInput, weights: weights, bias: bias)
+            }
+            for (set, output) in zip(variants, outputs) {
+                XCTAssertFalse(output.contains { $0.isNaN }, "\(operation), \(set.name): every output written")
+                assertSame(output, outputs[0], "\(operation): \(set.name) against the baseline")
+            }
+        }
+    }
+
+    func testNeuronLayersAreEqualInEveryVariant() throws {
+        var random = SeededRandom(seed: 51)
+        let (n, c, h, w, steps) = (2, 19, 9, 13, 3)   // 2 × 2223 neurons: several tasks, a partial vector
+        let input = (0..<steps * n * h * w * c).map { _ in random.symmetric(1.5) }
+        let addend = (0..<n * h * w * c).map { _ in random.symmetric(0.5) }   // one step, serving all
+        let g = WindowGeometry(batch: 1, inputHeight: h, inputWidth: w, inputChannels: c, outputHeight: h, outputWidth: w,
+                               outputChannels: c, kernelHeight: 1, kernelWidth: 1, strideHeight: 1, strideWidth: 1,
+                               paddingHeight: 0, paddingWidth: 0)
+        for kind in NeuronKind.allCases {
+            for readsSum in [false, true] {
+                let neuron = NeuronParameters(threshold: 1.25, levels: 4, members: kind.members(tau: 3))
+                var outputs: [[Float]] = []
+                for set in variants {
+                    var q = query(.neuronLayer(kind), g, samples: n, layout: .plain(inputChannels: c, outputChannels: c), .fastest)
+                    q.steps = steps
+                    q.readsSum = readsSum
+                    outputs.append(try run(q, set, samples: n, steps: steps, input: input, inputSteps: steps,
+                                           secondInput: readsSum ? addend : nil, neuron: neuron, membrane: kind.isSpiking))
+                }
+                for (set, output) in zip(variants, outputs) {
+                    XCTAssertFalse(output.contains { $0.isNaN }, "\(kind.name), \(set.name): every output written")
+                    assertSame(output, outputs[0], "\(kind.name), sum \(readsSum): \(set.name) against the baseline")
+                }
+                // Against the rule applied neuron by neuron and step by step (the layer loop: steps,
+                // reset, the sum read from two tensors).
+                let sum = (0..<input.count).map { readsSum ? input[$0] + addend[$0 % addend.count] : input[$0] }
+                let expected: [Float]
+                switch kind {
+                case .ann: expected = applied(QCFS.self, sum, neurons: n * h * w * c, steps: steps, neuron)
+                case .groupNeuron: expected = applied(GroupNeuron.self, sum, neurons: n * h * w * c, steps: steps, neuron)
+                case .integrateAndFire: expected = applied(IntegrateAndFire.self, sum, neurons: n * h * w * c, steps: steps, neuron)
+                }
+                assertSame(outputs[0], expected, "\(kind.name), sum \(readsSum): the layer against its rule")
+            }
+        }
+    }
+
+    /// `Rule` over `steps` steps of `neurons` neurons, one neuron and one step at a time.
+    private func applied<Rule: NeuronUpdate>(_ rule: Rule.Type, _ input: [Float], neurons: Int, steps: Int,
+                                             _ neuron: NeuronParameters) -> [Float] {
+        var output = [Float](repeating: .nan, count: input.count)
+        for index in 0..<neurons {
+            var potential: Float = .nan
+            Rule.reset(&potential, count: 1, neuron)
+            for step in 0..<steps {
+                var x = input[step * neurons + index]
+                var y: Float = .nan
+                Rule.step(&x, membrane: &potential, into: &y, count: 1, neuron)
+                output[step * neurons + index] = y
+            }
+        }
+        return output
+    }
+
+    // MARK: - Harness
+
+    private func query(_ operation: KernelOperation, _ g: WindowGeometry, samples: Int, layout: WeightLayout,
+                       _ preference: KernelQuery.Preference) -> KernelQuery {
+        KernelQuery(operation: operation, geometry: g, weightLayout: layout, steps: 1, batch: samples, preference: preference)
+    }
+
+    /// Runs variant `set`'s answer to `query` over `samples` samples as a session does: arguments for
+    /// the call, the tasks split in two ranges, each on a worker with scratch of its own (filled with
+    /// NaN, so that a kernel reading scratch it did not write shows).
+    private func run(_ query: KernelQuery, _ set: InstructionSet, samples: Int, steps: Int = 1, input: [Float],
+                     inputSteps: Int = 1, secondInput: [Float]? = nil, weights: [Float]? = nil, bias: [Float]? = nil,
+                     neuron: NeuronParameters = NeuronParameters(threshold: 1, levels: 1, members: 1),
+                     membrane hasMembrane: Bool = false) throws -> [Float] {
+        let choice = try kernel(query, set)
+        var g = query.geometry
+        g.batch = samples * steps
+        let outputCount = g.outputElements
+        let scratchStride = (choice.scratchFloats + 15) / 16 * 16
+        var output = [Float](repeating: .nan, count: outputCount)
+        var scratch = [Float](repeating: .nan, count: max(1, 2 * scratchStride))
+        var membrane = [Float](repeating: .nan, count: hasMembrane ? samples * g.outputPixelsPerSample * g.outputChannels : 0)
+        input.withUnsafeBufferPointer { input in
+            (secondInput ?? []).withUnsafeBufferPointer { second in
+                (weights ?? []).withUnsafeBufferPointer { weights in
+                    (bias ?? []).withUnsafeBufferPointer { bias in
+                        output.withUnsafeMutableBufferPointer { output in
+                            scratch.withUnsafeMutableBufferPointer { scratch in
+                                membrane.withUnsafeMutableBufferPointer { membrane in
+                                    var arguments = KernelArguments(
+                                        samples: samples, steps: steps, geometry: g, input: input.baseAddress!,
+                                        inputSteps: inputSteps, secondInput: secondInput == nil ? nil : second.baseAddress,
+                                        secondInputSteps: 1, output: output.baseAddress!,
+                                        weights: weights.isEmpty ? nil : weights.baseAddress,
+                                        bias: bias.isEmpty ? nil : bias.baseAddress,
+                                        weightLayout: query.weightLayout, membrane: hasMembrane ? membrane.baseAddress : nil,
+                                        neuron: neuron, resetsMembranes: true, scratch: scratch.baseAddress!,
+                                        scratchStride: scratchStride, split: choice.split)
+                                    let tasks = choice.split.tasks(samples: samples)
+                                    XCTAssertGreaterThan(tasks, 0)
+                                    withUnsafePointer(to: &arguments) { job in
+                                        choice.function(UnsafeRawPointer(job), 1, 0, tasks / 3)
+                                        choice.function(UnsafeRawPointer(job), 0, tasks / 3, tasks)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return output
+    }
+}
