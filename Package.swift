@@ -1,6 +1,24 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The kernels (Sources/Kernels) are compiled once per instruction set, each build a module of its own;
+// the runtime detects the CPU and runs the widest it can (Plan/KernelRegistry.swift). Every target
+// directory of a variant holds one symbolic link to Sources/Kernels.
+var kernelVariants: [Target] = [
+    // The architecture's baseline: every CPU of it runs this (SSE2 on x86-64).
+    .target(name: "GNKernelsBaseline", dependencies: ["GNKernelInterface"]),
+]
+#if arch(x86_64)
+kernelVariants += [
+    // x86-64-v3: AVX2, FMA, BMI1/2, F16C, LZCNT, MOVBE.
+    .target(name: "GNKernelsAVX2", dependencies: ["GNKernelInterface"],
+            swiftSettings: [.define("GN_FMA"), .unsafeFlags(["-Xcc", "-march=x86-64-v3"])]),
+    // x86-64-v4: x86-64-v3 and AVX-512 F, BW, CD, DQ, VL.
+    .target(name: "GNKernelsAVX512", dependencies: ["GNKernelInterface"],
+            swiftSettings: [.define("GN_FMA"), .unsafeFlags(["-Xcc", "-march=x86-64-v4"])]),
+]
+#endif
+
 let package = Package(
     name: "GNRuntime",
     products: [
@@ -11,7 +29,7 @@ let package = Package(
         // Writes a small demo model (random dyadic weights) for the C example.
         .executable(name: "gnruntime-demo-model", targets: ["gnruntime-demo-model"]),
     ],
-    targets: [
+    targets: kernelVariants + [
         // Carries the public C header (include/gnruntime.h) so that Swift and C share one declaration.
         .target(name: "GNRuntimeC"),
         // Which instruction sets the CPU runs (cpuid and XGETBV), for choosing kernel variants.
@@ -19,11 +37,10 @@ let package = Package(
         // What kernels and the planner share: the sizes of work, the kernel signature, the questions
         // the planner asks and the answers kernels give, instruction sets, neuron kinds.
         .target(name: "GNKernelInterface"),
-        // The kernels (Sources/Kernels), compiled for the architecture's baseline.
-        .target(name: "GNKernelsBaseline", dependencies: ["GNKernelInterface"]),
         // The core: model, plan, session. Imports nothing of the system and never allocates, so it
         // also compiles in Embedded Swift (scripts/embedded.sh).
-        .target(name: "GNRuntimeCore", dependencies: ["GNKernelInterface", "GNKernelsBaseline", "GNCPUFeatures"]),
+        .target(name: "GNRuntimeCore",
+                dependencies: ["GNKernelInterface", "GNCPUFeatures"] + kernelVariants.map { .target(name: $0.name) }),
         // The host layer over the core (memory, files, threads) and the C API.
         .target(name: "GNRuntime", dependencies: ["GNRuntimeCore", "GNRuntimeC"]),
         // Writes model files in code and builds the paper's architectures: for tests and tools, not shipped.
@@ -37,6 +54,7 @@ let package = Package(
         // Counts heap calls on the calling thread; linked into the tests only.
         .target(name: "MallocCounter", path: "Tests/MallocCounter"),
         .testTarget(name: "GNRuntimeTests",
-                    dependencies: ["GNRuntime", "GNRuntimeCore", "GNRuntimeC", "GNKernelsBaseline", "GNModelBuilder", "MallocCounter"]),
+                    dependencies: ["GNRuntime", "GNRuntimeCore", "GNRuntimeC", "GNKernelsBaseline", "GNModelBuilder",
+                                   "MallocCounter"]),
     ]
 )

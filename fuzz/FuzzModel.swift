@@ -4,7 +4,8 @@
 // An input is 4 control bytes, then the bytes of a model file. The control bytes choose the neuron
 // kind, τ, T, the schedule, the threads and whether the checksum is checked (mostly not: a mutated
 // file rarely keeps a valid CRC, and the structural checks are what matter), and whether the session
-// counts spikes, stops samples early (by margin or stable prediction) and streams.
+// counts spikes, stops samples early (by margin or stable prediction) and streams, and which kernel
+// variant (instruction set) it runs.
 
 import GNRuntimeC
 
@@ -42,6 +43,7 @@ public func fuzzModel(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     options.exit_rule = gn_exit_rule(UInt32(data[2] >> 3 & 3) % 3)
     options.exit_margin = Float(data[1] >> 3) / 16
     options.exit_steps = UInt32(1 + (data[1] >> 3) % 4)
+    options.isa = gn_isa(UInt32(data[2] >> 6))   // auto, or a kernel variant (the CPU may lack it)
     let streams = data[2] & 32 != 0
     var layerTau = [UInt32](repeating: UInt32(flags >> 4), count: neurons)
     var bytes = 0

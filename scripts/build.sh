@@ -4,22 +4,18 @@
 #                                          (it needs only libc, libm and libstdc++ at run time)
 #   .build/release/libgnruntime_static.a   the static archive (link it with `swiftc -static-stdlib`)
 #   .build/release/gnruntime-demo-model    writes a demo model for the examples
-# The public header is include/gnruntime.h.
-#
 #   .build/release/gnruntime-bench         benchmarks (docs/benchmarks.md)
 # and copies the shared library next to the Python package (examples/python/gnruntime), so that
-# `pip install ./examples/python` carries it.
+# `pip install ./examples/python` carries it. The public header is include/gnruntime.h.
 #
-# Builds are for this machine's CPU unless GNRUNTIME_PORTABLE=1 (see scripts/swift-flags.sh).
+# One build runs on every CPU of the architecture: it carries its kernels compiled for each
+# instruction set (on x86-64: the baseline, AVX2 and AVX-512) and picks at run time the widest the CPU
+# has (docs/architecture.md). GNRUNTIME_NATIVE=1 (with its own --scratch-path) compiles everything for
+# the building CPU instead, for comparison only (docs/benchmarks.md).
 set -eu
 cd "$(dirname "$0")/.."
-flags=$(scripts/swift-flags.sh)
-# shellcheck disable=SC2086
-swift build -c release --product gnruntime -Xswiftc -static-stdlib $flags
-# shellcheck disable=SC2086
-swift build -c release --product gnruntime_static $flags
-# shellcheck disable=SC2086
-swift build -c release --product gnruntime-demo-model $flags
-# shellcheck disable=SC2086
-swift build -c release --product gnruntime-bench $flags
+swift build -c release --product gnruntime -Xswiftc -static-stdlib
+swift build -c release --product gnruntime_static
+swift build -c release --product gnruntime-demo-model
+swift build -c release --product gnruntime-bench
 cp .build/release/libgnruntime.so examples/python/gnruntime/libgnruntime.so

@@ -13,7 +13,7 @@
 #
 #     scripts/embedded.sh [--images N] [--neuron gn|if|ann] [--tau N] [-T N] [--libraries-only]
 #
-# Outputs go to .build/embedded: lib/<target>/libgnruntime-core.a (with GNRuntimeCore.swiftmodule),
+# Outputs go to .build/embedded: lib/<target>/libgnruntime-core.a (with the modules' .swiftmodule files),
 # firmware/firmware.elf, firmware/run.log.
 set -eu
 cd "$(dirname "$0")/.."
@@ -42,33 +42,39 @@ toolchain=$(dirname "$(command -v swiftc)")
 arm_float="-mfloat-abi=hard -mfpu=fpv4-sp-d16"
 
 # ---- 1. the static libraries --------------------------------------------------------------------
-core="Sources/GNRuntimeCore/Status Sources/GNRuntimeCore/Model Sources/GNRuntimeCore/Plan Sources/GNRuntimeCore/Kernels Sources/GNRuntimeCore/Neurons Sources/GNRuntimeCore/Session"
-sources=$(for dir in $core; do ls "$dir"/*.swift; done)
+# The modules the core consists of, in dependency order, as the package declares them (Package.swift):
+# the kernel interface, the kernels (their baseline build: a microcontroller has one instruction set)
+# and the core itself. Each becomes a module of its own; the archive holds all three.
+modules="GNKernelInterface:Sources/GNKernelInterface GNKernelsBaseline:Sources/Kernels GNRuntimeCore:Sources/GNRuntimeCore"
 echo "runtime core (no weights), Embedded Swift -Osize -no-allocations:"
 for target in armv7em-none-none-eabi riscv32-none-none-eabi; do
     lib="$out/lib/$target"
+    rm -rf "$lib"
     mkdir -p "$lib"
     extra=""
     [ "$target" = armv7em-none-none-eabi ] && extra="-target-cpu cortex-m4 -Xcc -mfloat-abi=hard -Xcc -mfpu=fpv4-sp-d16"
-    # shellcheck disable=SC2086
-    swiftc -enable-experimental-feature Embedded -target "$target" $extra -wmo -parse-as-library -Osize \
-        -no-allocations -module-name GNRuntimeCore -package-name GNRuntime -emit-module -emit-module-path "$lib/GNRuntimeCore.swiftmodule" \
-        -c $sources -o "$lib/gnruntime-core.o"
-    rm -f "$lib/libgnruntime-core.a"
-    "$toolchain/llvm-ar" rcs "$lib/libgnruntime-core.a" "$lib/gnruntime-core.o"
-    size "$lib/libgnruntime-core.a" | awk -v target="$target" 'NR > 1 {
-        printf "  %-24s text %6d B, data %4d B, bss %4d B: %5.1f KiB of text + data\n", target, $1, $2, $3, ($1 + $2) / 1024 }'
+    for module in $modules; do
+        name=${module%%:*}
+        sources=$(find "${module#*:}" -name '*.swift' | sort)
+        # shellcheck disable=SC2086
+        swiftc -enable-experimental-feature Embedded -target "$target" $extra -wmo -parse-as-library -Osize \
+            -no-allocations -module-name "$name" -package-name GNRuntime -I "$lib" \
+            -emit-module -emit-module-path "$lib/$name.swiftmodule" -c $sources -o "$lib/$name.o"
+    done
+    "$toolchain/llvm-ar" rcs "$lib/libgnruntime-core.a" "$lib"/*.o
+    size "$lib/libgnruntime-core.a" | awk -v target="$target" 'NR > 1 { text += $1; data += $2; bss += $3 }
+        END { printf "  %-24s text %6d B, data %4d B, bss %4d B: %5.1f KiB of text + data\n", target, text, data, bss, (text + data) / 1024 }'
 done
 [ "$libraries_only" = 1 ] && exit 0
 
 # ---- 2. the firmware ------------------------------------------------------------------------------
 firmware="$out/firmware"
 mkdir -p "$firmware"
-# The host predictions come from a build without fused multiply-add, like the firmware's.
-GNRUNTIME_PORTABLE=1 swift build -c release --product gnruntime -Xswiftc -static-stdlib \
-    --scratch-path .build-portable >/dev/null
+# The host predictions come from the baseline kernels (make_data.py asks for them), which round each
+# product as the firmware's do (no fused multiply-add).
+swift build -c release --product gnruntime -Xswiftc -static-stdlib >/dev/null
 python="$(scripts/python-env.sh)"
-GNRUNTIME_LIBRARY=.build-portable/release/libgnruntime.so "$python" examples/embedded/make_data.py \
+GNRUNTIME_LIBRARY=.build/release/libgnruntime.so "$python" examples/embedded/make_data.py \
     --model examples/python/gnruntime/data/fashion-mnist-qcfs.gnrt --images "$images" \
     --neuron "$neuron" --tau "$tau" -T "$steps" --out "$firmware/data.c"
 

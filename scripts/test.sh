@@ -12,11 +12,8 @@ scripts/build.sh >/dev/null
 GN_PYTHON="$(scripts/python-env.sh --torch)"
 export GN_PYTHON
 echo "== Swift tests"
-flags=$(scripts/swift-flags.sh)
-# shellcheck disable=SC2086
-swift build -c release --scratch-path .build-tests -Xswiftc -enable-testing $flags --build-tests
-# shellcheck disable=SC2086
-swift test -c release --scratch-path .build-tests -Xswiftc -enable-testing $flags --skip-build
+swift build -c release --scratch-path .build-tests -Xswiftc -enable-testing --build-tests
+swift test -c release --scratch-path .build-tests -Xswiftc -enable-testing --skip-build
 echo "== numpy reference self-tests"
 "$GN_PYTHON" -m pytest -q -p no:cacheprovider Tests/reference
 echo "== Python package (installed), with torch"

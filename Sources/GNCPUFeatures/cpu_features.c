@@ -12,7 +12,7 @@ static uint64_t enabled_state(void) {
 
 static int all(uint32_t value, uint32_t bits) { return (value & bits) == bits; }
 
-uint32_t gn_internal_cpu_features(void) {
+static uint32_t detect(void) {
     uint32_t eax, ebx, ecx, edx;
     if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return 0;
     /* SSE3, SSSE3, FMA, CMPXCHG16B, SSE4.1, SSE4.2, MOVBE, POPCNT, OSXSAVE, AVX, F16C */
@@ -34,6 +34,18 @@ uint32_t gn_internal_cpu_features(void) {
     const uint32_t avx512 = (1u << 16) | (1u << 17) | (1u << 28) | (1u << 30) | (1u << 31);
     if (all(ebx7, avx512) && (state & 0xE0u) == 0xE0u) features |= GN_CPU_X86_64_V4;
     return features;
+}
+
+/* Detected once: cpuid is slow under a hypervisor (each one exits to it), and sessions ask per layer.
+   Threads that race to the first call compute the same value. */
+uint32_t gn_internal_cpu_features(void) {
+    static uint32_t cached = 0; /* the features, plus bit 31 once known */
+    uint32_t known = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (known == 0) {
+        known = detect() | 0x80000000u;
+        __atomic_store_n(&cached, known, __ATOMIC_RELAXED);
+    }
+    return known & ~0x80000000u;
 }
 
 #else

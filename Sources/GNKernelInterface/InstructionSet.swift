@@ -2,7 +2,7 @@
 /// its kernels per instruction set of its architecture, picks at run time the widest one the CPU
 /// has, and can be told to go no wider (`SessionOptions.instructionSet`). Raw values are the C ABI's
 /// `gn_isa`.
-public enum InstructionSet: UInt32, Sendable, CaseIterable, Comparable {
+public enum InstructionSet: UInt32, Sendable, Comparable {
     /// What every CPU of the architecture runs: x86-64 (SSE2, no fused multiply-add) on x86-64; the
     /// target's default elsewhere (NEON with fused multiply-add on AArch64).
     case baseline = 1
@@ -38,3 +38,8 @@ public enum InstructionSet: UInt32, Sendable, CaseIterable, Comparable {
 
     public static func < (left: InstructionSet, right: InstructionSet) -> Bool { left.rawValue < right.rawValue }
 }
+
+#if !hasFeature(Embedded)
+// Every case, for tests and tools (a list allocates, which Embedded Swift builds refuse).
+extension InstructionSet: CaseIterable {}
+#endif

@@ -4,7 +4,7 @@
 /// What depends on the kind is decided here, in exhaustive switches, so that a new kind does not
 /// compile until each question has its answer; its update rule is a kernel (`Sources/Kernels/Neurons`),
 /// registered in `KernelCatalog` (docs/architecture.md, "A new neuron kind").
-public enum NeuronKind: UInt32, Sendable, CaseIterable {
+public enum NeuronKind: UInt32, Sendable {
     /// The QCFS ANN itself: one step, no state.
     case ann = 0
     /// Group Neurons with τ members.
@@ -43,3 +43,8 @@ public enum NeuronKind: UInt32, Sendable, CaseIterable {
         }
     }
 }
+
+#if !hasFeature(Embedded)
+// Every case, for tests and tools (a list allocates, which Embedded Swift builds refuse).
+extension NeuronKind: CaseIterable {}
+#endif

@@ -7,6 +7,9 @@ import GNKernelInterface
 /// the compiler emits for them.
 public enum KernelCatalog {
     /// The kernel this module has for `query`, or nil (a number type it has no kernels for).
+    /// `@export(interface)`: callers call this module's code rather than compiling its kernels into
+    /// themselves (Embedded Swift would), so each kernel exists once, in its variant's build.
+    @export(interface)
     public static func kernel(for query: KernelQuery) -> KernelChoice? {
         guard query.numberType == .float32 else { return nil }
         let fastest = query.preference == .fastest

@@ -1,4 +1,5 @@
 import XCTest
+@testable import GNRuntime
 @testable import GNRuntimeCore
 import GNModelBuilder
 @testable import GNKernelsBaseline

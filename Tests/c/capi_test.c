@@ -279,6 +279,30 @@ int main(int argc, char **argv) {
                         && gn_session_spike_counts(stream, spikes, operations, neurons * 4 * 2) == GN_STATUS_OK);
     gn_session_free(stream);
 
+    /* Instruction sets. */
+    gn_session_options isa_options = options;
+    gn_session *forced = NULL;
+    isa_options.isa = (gn_isa)7;
+    expect("B53", gn_session_create(model, &isa_options, &forced), GN_STATUS_INVALID_OPTION, "isa is not a gn_isa");
+    if (gn_cpu_isa() < GN_ISA_AVX512) {
+        isa_options.isa = GN_ISA_AVX512;
+        expect("B54", gn_session_create(model, &isa_options, &forced), GN_STATUS_UNSUPPORTED,
+               "no kernels of the requested instruction set");
+    } else {
+        printf("skip B54: this CPU runs every instruction set the library has\n");
+    }
+    isa_options.isa = GN_ISA_AUTO;
+    setenv("GNRUNTIME_ISA", "avx1024", 1);
+    expect("B55", gn_session_create(model, &isa_options, &forced), GN_STATUS_INVALID_OPTION,
+           "GNRUNTIME_ISA must be baseline, avx2 or avx512");
+    setenv("GNRUNTIME_ISA", "baseline", 1);
+    gn_isa forced_isa = GN_ISA_AUTO;
+    check("GNRUNTIME_ISA", gn_session_create(model, &isa_options, &forced) == GN_STATUS_OK
+                               && gn_session_isa(forced, &forced_isa) == GN_STATUS_OK && forced_isa == GN_ISA_BASELINE);
+    gn_session_free(forced);
+    unsetenv("GNRUNTIME_ISA");
+    check("isa names", strcmp(gn_isa_name(GN_ISA_AVX2), "avx2") == 0 && strcmp(gn_isa_name((gn_isa)9), "unknown") == 0);
+
     /* Queries. */
     gn_layer_info info;
     size_t count = 0;
@@ -286,6 +310,16 @@ int main(int argc, char **argv) {
     expect("B39", gn_model_layer(model, count, &info), GN_STATUS_OUT_OF_RANGE, "past the last layer");
     expect("B40", gn_model_input_shape(model, NULL), GN_STATUS_NULL_POINTER, "_out is NULL");
     expect("B40", gn_session_step_count(session, NULL), GN_STATUS_NULL_POINTER, "_out is NULL");
+    expect("B40", gn_session_isa(session, NULL), GN_STATUS_NULL_POINTER, "_out is NULL");
+    const char *kernel_name = NULL;
+    gn_isa kernel_isa = GN_ISA_AUTO;
+    expect("B40", gn_session_layer_kernel(session, 0, NULL, &kernel_isa), GN_STATUS_NULL_POINTER, "_out is NULL");
+    expect("B56", gn_session_layer_kernel(session, count, &kernel_name, &kernel_isa), GN_STATUS_OUT_OF_RANGE,
+           "past the last layer");
+    check("kernel names", gn_session_layer_kernel(session, 0, &kernel_name, &kernel_isa) == GN_STATUS_OK
+                              && strncmp(kernel_name, "conv2d.", 7) == 0 && kernel_isa == gn_cpu_isa());
+    gn_isa session_isa = GN_ISA_AUTO;
+    check("session isa", gn_session_isa(session, &session_isa) == GN_STATUS_OK && session_isa == gn_cpu_isa());
     gn_session_free(session);
     free(arena);
 

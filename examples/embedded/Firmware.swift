@@ -69,7 +69,7 @@ func firmwareMain() {
         firmware_exit(1)
     }
     options.neuron = neuron
-    options.members = Int(firmware_session.tau)
+    options.tau = Int(firmware_session.tau)
     options.timeSteps = Int(firmware_session.time_steps)
     options.schedule = .stepByStep
     options.batch = 1
@@ -103,7 +103,7 @@ func firmwareMain() {
     Console.write(" layers; session: ")
     Console.write(options.neuron == .ann ? "ANN" : options.neuron == .groupNeuron ? "GN" : "IF")
     Console.write(", tau ")
-    Console.write(options.members)
+    Console.write(options.tau)
     Console.write(", T ")
     Console.write(options.timeSteps)
     Console.write(", step by step; arena ")

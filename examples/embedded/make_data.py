@@ -2,8 +2,9 @@
 predictions the host runtime makes of them at every step, and the static RAM for the session.
 
 The host predictions come from the gnruntime library this Python loads (GNRUNTIME_LIBRARY selects
-one); the firmware compares its own with them, bit for bit, so build that library without fused
-multiply-add (GNRUNTIME_PORTABLE=1), as the firmware is.
+one); the firmware compares its own with them, bit for bit, so they are made with the library's
+baseline kernels, which round each product before adding it, as the firmware's do (no fused
+multiply-add): `isa="baseline"`.
 """
 from __future__ import annotations
 
@@ -43,7 +44,8 @@ def main() -> None:
     images, labels = images[:args.images], labels[:args.images]
 
     with gnruntime.Model.load(args.model) as model, \
-            gnruntime.Session(model, neuron=args.neuron, tau=args.tau, T=args.T, schedule="step") as session:
+            gnruntime.Session(model, neuron=args.neuron, tau=args.tau, T=args.T, schedule="step",
+                              isa="baseline") as session:
         rows = []
         for image in images:
             session.run(image[None])

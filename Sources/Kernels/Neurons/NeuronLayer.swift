@@ -26,6 +26,7 @@ enum NeuronLayer {
     /// Runs `tasks` of a neuron layer with rule `Rule`. When the layer reads a sum (`secondInput`), a
     /// task adds its part of the two tensors into the worker's scratch first, as the add layer would;
     /// one task at a time, since the scratch holds one.
+    @inline(__always)
     static func run<Rule: NeuronUpdate>(_ rule: Rule.Type, _ job: UnsafeRawPointer, worker: Int, tasks: Range<Int>) {
         let arguments = job.load(as: KernelArguments.self)
         let slice = arguments.stepElements

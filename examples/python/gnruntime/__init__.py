@@ -12,12 +12,12 @@ from ._errors import (ArenaError, BadModelError, GNRuntimeError, InvalidInputErr
 from ._library import library
 from .model import Layer, Model
 from .accounting import SpikeCounts
-from .session import Session
+from .session import Session, cpu_isa
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 __all__ = [
-    "Model", "Session", "Layer", "library", "version",
+    "Model", "Session", "Layer", "library", "version", "cpu_isa",
     "GNRuntimeError", "InvalidOptionError", "SizeMismatchError", "InvalidInputError", "BadModelError",
     "UnsupportedError", "ArenaError", "OutOfMemoryError", "ModelIOError", "OutOfRangeError", "NoResultError",
     "InvalidStateError", "SpikeCounts",

@@ -49,6 +49,7 @@ class SessionOptions(ctypes.Structure):
         ("exit_rule", ctypes.c_int),
         ("exit_margin", ctypes.c_float),
         ("exit_steps", ctypes.c_uint32),
+        ("isa", ctypes.c_int),
     ]
 
 
@@ -74,6 +75,8 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "gn_version": (ctypes.c_uint32, []),
     "gn_status_string": (ctypes.c_char_p, [_STATUS]),
     "gn_last_error": (ctypes.c_char_p, []),
+    "gn_cpu_isa": (ctypes.c_int, []),
+    "gn_isa_name": (ctypes.c_char_p, [ctypes.c_int]),
     "gn_model_load_file": (_STATUS, [ctypes.c_char_p, ctypes.c_uint32, ctypes.POINTER(_P)]),
     "gn_model_load_bytes": (_STATUS, [ctypes.c_char_p, _SIZE, ctypes.c_uint32, ctypes.POINTER(_P)]),
     "gn_model_free": (None, [_P]),
@@ -99,6 +102,8 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "gn_session_neuron_layer": (_STATUS, [_P, _SIZE, ctypes.POINTER(NeuronLayerInfo)]),
     "gn_session_spike_counts": (_STATUS, [_P, ctypes.POINTER(ctypes.c_uint64), ctypes.POINTER(ctypes.c_uint64), _SIZE]),
     "gn_session_set_observer": (_STATUS, [_P, LayerObserver, _P]),
+    "gn_session_isa": (_STATUS, [_P, ctypes.POINTER(ctypes.c_int)]),
+    "gn_session_layer_kernel": (_STATUS, [_P, _SIZE, ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(ctypes.c_int)]),
     "gn_session_last_error": (ctypes.c_char_p, [_P]),
 }
 

@@ -15,7 +15,7 @@ from .accounting import ENERGY_PER_ACCUMULATE, ENERGY_PER_MULTIPLY_ACCUMULATE, a
 from .evaluation import (Configuration, accuracy_curves, default_configurations, early_exit, layer_activity,
                          layer_errors)
 from .model import Model
-from .session import Session
+from .session import Session, cpu_isa
 
 #: The Fashion-MNIST model this package ships.
 DEFAULT_MODEL = Path(__file__).resolve().parent / "data" / "fashion-mnist-qcfs.gnrt"
@@ -47,7 +47,7 @@ def _load_data(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, str]:
 def command_info(args: argparse.Namespace) -> int:
     with Model.load(args.model) as model:
         layers = model.layers
-        data = {"input_shape": model.input_shape, "output_shape": model.output_shape,
+        data = {"input_shape": model.input_shape, "output_shape": model.output_shape, "cpu_isa": cpu_isa(),
                 "neuron_layers": model.neuron_layer_count,
                 "layers": [{"index": l.index, "kind": l.kind, "inputs": l.inputs, "output_shape": l.output_shape,
                             **({"kernel": l.kernel, "stride": l.stride, "padding": l.padding}
@@ -55,7 +55,7 @@ def command_info(args: argparse.Namespace) -> int:
                             **({"levels": l.levels, "threshold": l.threshold} if l.kind == "qcfs" else {})}
                            for l in layers]}
         lines = [f"{args.model}: input {model.input_shape}, output {model.output_shape}, "
-                 f"{len(layers)} layers, {model.neuron_layer_count} QCFS"]
+                 f"{len(layers)} layers, {model.neuron_layer_count} QCFS; kernels for this CPU: {cpu_isa()}"]
         for l in layers:
             detail = ""
             if l.kind in ("conv2d", "avgpool2d", "maxpool2d"):

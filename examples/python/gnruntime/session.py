@@ -13,6 +13,15 @@ from .model import Model
 NEURONS = {"ann": 0, "gn": 1, "if": 2}
 SCHEDULES = {"layer": 0, "step": 1}
 EXIT_RULES = {"none": 0, "margin": 1, "stable": 2}
+#: ``gn_isa``: the instruction sets kernels are compiled for ("auto": the widest this CPU runs).
+ISAS = {"auto": 0, "baseline": 1, "avx2": 2, "avx512": 3}
+_ISA_NAMES = {value: name for name, value in ISAS.items()}
+
+
+def cpu_isa() -> str:
+    """The widest instruction set this CPU runs among those the library carries kernels for: what
+    ``isa="auto"`` chooses (unless the environment variable GNRUNTIME_ISA names another)."""
+    return _ISA_NAMES[library().gn_cpu_isa()]
 
 #: Called with (layer index, step, output) after each layer; output is a read-only view,
 #: (samples, C, H, W), valid only during the call.
@@ -33,16 +42,24 @@ class Session:
     output's top value exceeds the second by more than the margin; ``exit_stable=k`` after the first
     step at which its running prediction has been the same for k steps (``sample_steps`` tells when).
     A session with an exit rule runs step by step. ``begin_stream`` and ``step`` feed one step's input
-    at a time (a step-by-step session). Close it with ``close`` or a ``with`` block.
+    at a time (a step-by-step session).
+
+    ``isa`` is the widest instruction set the kernels may use: ``"auto"`` (the widest this CPU runs,
+    or GNRUNTIME_ISA's), ``"baseline"``, ``"avx2"`` or ``"avx512"``; one this CPU cannot run raises
+    ``UnsupportedError``. ``isa`` and ``layer_kernels()`` tell what the session runs. Close it with
+    ``close`` or a ``with`` block.
     """
 
     def __init__(self, model: Model, neuron: str = "gn", tau: Union[int, Sequence[int]] = 4, T: int = 4,
                  batch: int = 1, threads: int = 1, schedule: str = "layer", count_spikes: bool = False,
-                 exit_margin: Optional[float] = None, exit_stable: Optional[int] = None) -> None:
+                 exit_margin: Optional[float] = None, exit_stable: Optional[int] = None,
+                 isa: str = "auto") -> None:
         if neuron not in NEURONS:
             raise ValueError(f"neuron must be one of {sorted(NEURONS)}, not {neuron!r}")
         if schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {sorted(SCHEDULES)}, not {schedule!r}")
+        if isa not in ISAS:
+            raise ValueError(f"isa must be one of {sorted(ISAS)}, not {isa!r}")
         if exit_margin is not None and exit_stable is not None:
             raise ValueError("give exit_margin or exit_stable, not both")
         for name, value in (("T", T), ("batch", batch), ("threads", threads)):
@@ -56,6 +73,7 @@ class Session:
         options.threads = int(threads)
         options.schedule = SCHEDULES[schedule]
         options.count_spikes = 1 if count_spikes else 0
+        options.isa = ISAS[isa]
         if exit_margin is not None:
             options.exit_rule = EXIT_RULES["margin"]
             options.exit_margin = float(exit_margin)
@@ -95,6 +113,22 @@ class Session:
         self.count_spikes = bool(count_spikes)
         self._samples_of_last_run = 0
         self._observer: Optional[LayerObserver] = None
+        chosen = ctypes.c_int()
+        check(lib.gn_session_isa(handle, ctypes.byref(chosen)), self._last_error)
+        #: The widest instruction set the session's kernels use ("baseline", "avx2", "avx512").
+        self.isa = _ISA_NAMES[chosen.value]
+
+    def layer_kernels(self) -> list[tuple[str, str]]:
+        """The kernel of every layer, as (name, instruction set): ``("conv2d.tiled32", "avx512")``;
+        a layer that computes nothing (a flatten) has ``("none", "auto")``."""
+        lib = library()
+        kernels = []
+        for index in range(len(self._layer_shapes)):
+            name = ctypes.c_char_p()
+            isa = ctypes.c_int()
+            check(lib.gn_session_layer_kernel(self.handle, index, ctypes.byref(name), ctypes.byref(isa)), self._last_error)
+            kernels.append(((name.value or b"").decode(), _ISA_NAMES.get(isa.value, "unknown")))
+        return kernels
 
     # -- lifetime ---------------------------------------------------------------------------------
 

@@ -224,9 +224,38 @@ def test_p01_p05_arrays(model: gnruntime.Model) -> None:
 def test_p06_p07_names_and_lifetimes(model: gnruntime.Model) -> None:
     with pytest.raises(ValueError, match="neuron must be one of"):
         gnruntime.Session(model, neuron="lif")                                    # "P06"
+    with pytest.raises(ValueError, match="isa must be one of"):
+        gnruntime.Session(model, isa="avx1024")                                   # "P06"
     model.close()
     with pytest.raises(ValueError, match="the model is closed"):
         gnruntime.Session(model)                                                  # "P07"
+
+
+def test_b53_b56_instruction_sets(model: gnruntime.Model, monkeypatch: pytest.MonkeyPatch) -> None:
+    lib = library()
+    options = lib.gn_session_options_default()
+    created = ctypes.c_void_p()
+    options.isa = 7
+    expect("B53", lib.gn_session_create(model.handle, ctypes.byref(options), ctypes.byref(created)),
+           gnruntime.InvalidOptionError, "isa is not a gn_isa")
+    assert not created.value
+    if gnruntime.cpu_isa() != "avx512":
+        with pytest.raises(gnruntime.UnsupportedError, match="no kernels of the requested instruction set"):
+            gnruntime.Session(model, isa="avx512")                                # "B54"
+    monkeypatch.setenv("GNRUNTIME_ISA", "avx1024")
+    with pytest.raises(gnruntime.InvalidOptionError, match="GNRUNTIME_ISA must be baseline, avx2 or avx512"):
+        gnruntime.Session(model)                                                  # "B55"
+    monkeypatch.setenv("GNRUNTIME_ISA", "baseline")
+    with gnruntime.Session(model) as forced:
+        assert forced.isa == "baseline"
+    monkeypatch.delenv("GNRUNTIME_ISA")
+    with gnruntime.Session(model) as session:
+        name = ctypes.c_char_p()
+        isa = ctypes.c_int()
+        expect("B56", lib.gn_session_layer_kernel(session.handle, len(model.layers), ctypes.byref(name), ctypes.byref(isa)),
+               gnruntime.OutOfRangeError, "past the last layer")
+        assert session.isa == gnruntime.cpu_isa()
+        assert all(kernel_isa in (session.isa, "auto") for _, kernel_isa in session.layer_kernels())
 
 
 def test_rows_the_binding_guards_through_its_ctypes_layer(model: gnruntime.Model) -> None:
