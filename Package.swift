@@ -2,22 +2,37 @@
 import PackageDescription
 
 // The kernels (Sources/Kernels) are compiled once per instruction set, each build a module of its own;
-// the runtime detects the CPU and runs the widest it can (Plan/KernelRegistry.swift). Every target
-// directory of a variant holds one symbolic link to Sources/Kernels.
-var kernelVariants: [Target] = [
-    // The architecture's baseline: every CPU of it runs this (SSE2 on x86-64).
-    .target(name: "GNKernelsBaseline", dependencies: ["GNKernelInterface"]),
-]
+// the runtime detects the CPU and runs the widest it can (Sources/GNRuntimeCore/Plan/KernelRegistry.swift).
+// The target directory of each variant holds one symbolic link to the shared sources. The benchmark's
+// peak loop (Sources/BenchmarkPeak) is built the same way.
+struct InstructionSetVariant {
+    /// The suffix of the variant's module names.
+    var name: String
+    /// What the compiler is told.
+    var settings: [SwiftSetting]
+}
+
+/// GNRUNTIME_NATIVE=1 compiles everything for the building CPU instead, for comparison only
+/// (docs/benchmarks.md): the library then runs on that CPU alone.
+let native = Context.environment["GNRUNTIME_NATIVE"] == "1"
+let nativeSettings: [SwiftSetting] = native ? [.unsafeFlags(["-target-cpu", "native"])] : []
+
+// The architecture's baseline: every CPU of it runs this (SSE2 on x86-64).
+var variants = [InstructionSetVariant(name: "Baseline", settings: nativeSettings)]
 #if arch(x86_64)
-kernelVariants += [
+variants += [
     // x86-64-v3: AVX2, FMA, BMI1/2, F16C, LZCNT, MOVBE.
-    .target(name: "GNKernelsAVX2", dependencies: ["GNKernelInterface"],
-            swiftSettings: [.define("GN_FMA"), .unsafeFlags(["-Xcc", "-march=x86-64-v3"])]),
+    InstructionSetVariant(name: "AVX2", settings: [.define("GN_FMA"),
+                                                   .unsafeFlags(native ? ["-target-cpu", "native"] : ["-Xcc", "-march=x86-64-v3"])]),
     // x86-64-v4: x86-64-v3 and AVX-512 F, BW, CD, DQ, VL.
-    .target(name: "GNKernelsAVX512", dependencies: ["GNKernelInterface"],
-            swiftSettings: [.define("GN_FMA"), .unsafeFlags(["-Xcc", "-march=x86-64-v4"])]),
+    InstructionSetVariant(name: "AVX512", settings: [.define("GN_FMA"),
+                                                     .unsafeFlags(native ? ["-target-cpu", "native"] : ["-Xcc", "-march=x86-64-v4"])]),
 ]
 #endif
+let kernelVariants: [Target] = variants.map {
+    .target(name: "GNKernels\($0.name)", dependencies: ["GNKernelInterface"], swiftSettings: $0.settings)
+}
+let peakVariants: [Target] = variants.map { .target(name: "BenchmarkPeak\($0.name)", swiftSettings: $0.settings) }
 
 let package = Package(
     name: "GNRuntime",
@@ -29,24 +44,27 @@ let package = Package(
         // Writes a small demo model (random dyadic weights) for the C example.
         .executable(name: "gnruntime-demo-model", targets: ["gnruntime-demo-model"]),
     ],
-    targets: kernelVariants + [
+    targets: kernelVariants + peakVariants + [
         // Carries the public C header (include/gnruntime.h) so that Swift and C share one declaration.
         .target(name: "GNRuntimeC"),
         // Which instruction sets the CPU runs (cpuid and XGETBV), for choosing kernel variants.
         .target(name: "GNCPUFeatures"),
         // What kernels and the planner share: the sizes of work, the kernel signature, the questions
         // the planner asks and the answers kernels give, instruction sets, neuron kinds.
-        .target(name: "GNKernelInterface"),
+        .target(name: "GNKernelInterface", swiftSettings: nativeSettings),
         // The core: model, plan, session. Imports nothing of the system and never allocates, so it
         // also compiles in Embedded Swift (scripts/embedded.sh).
         .target(name: "GNRuntimeCore",
-                dependencies: ["GNKernelInterface", "GNCPUFeatures"] + kernelVariants.map { .target(name: $0.name) }),
+                dependencies: ["GNKernelInterface", "GNCPUFeatures"] + kernelVariants.map { .target(name: $0.name) },
+                swiftSettings: nativeSettings),
         // The host layer over the core (memory, files, threads) and the C API.
-        .target(name: "GNRuntime", dependencies: ["GNRuntimeCore", "GNRuntimeC"]),
+        .target(name: "GNRuntime", dependencies: ["GNRuntimeCore", "GNRuntimeC"], swiftSettings: nativeSettings),
         // Writes model files in code and builds the paper's architectures: for tests and tools, not shipped.
         .target(name: "GNModelBuilder", dependencies: ["GNRuntimeCore"]),
         .executableTarget(name: "gnruntime-demo-model", dependencies: ["GNModelBuilder", "GNRuntimeCore"]),
-        .executableTarget(name: "gnruntime-bench", dependencies: ["GNRuntime", "GNRuntimeC", "GNRuntimeCore", "GNModelBuilder"]),
+        .executableTarget(name: "gnruntime-bench",
+                          dependencies: ["GNRuntime", "GNRuntimeC", "GNRuntimeCore", "GNModelBuilder"]
+                              + peakVariants.map { .target(name: $0.name) }),
         // The libFuzzer target over the C API (scripts/fuzz.sh builds it with --sanitize fuzzer); a plain
         // build replays saved inputs.
         .executableTarget(name: "gnruntime-fuzz", dependencies: ["GNRuntime", "GNRuntimeC"], path: "fuzz",

@@ -2,10 +2,21 @@
 // with --peers, the PyTorch pipeline of the paper's conversion and ONNX Runtime on the QCFS ANN in
 // the same run (benchmarks/peers.py), and prints ratios. See docs/benchmarks.md.
 //
-//     gnruntime-bench [--quick] [--peers] [--python PATH] [--reps N] [--json FILE]
+//     gnruntime-bench [--quick] [--peers] [--python PATH] [--reps N]
+//     gnruntime-bench --case NETWORK,NEURON,TAU,T,BATCH,THREADS [--reps N]    one case's median time
+//     gnruntime-bench --profile NETWORK,NEURON,TAU,T,BATCH,THREADS             per-layer times and kernels
+//
+// The kernels are the widest instruction set the CPU runs; GNRUNTIME_ISA=baseline|avx2|avx512 narrows it.
 import GNModelBuilder
 import GNRuntimeCore
 import GNRuntimeC
+import BenchmarkPeakBaseline
+#if canImport(BenchmarkPeakAVX2)
+import BenchmarkPeakAVX2
+#endif
+#if canImport(BenchmarkPeakAVX512)
+import BenchmarkPeakAVX512
+#endif
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -21,41 +32,43 @@ func now() -> Double {
 
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
-/// Twelve independent fused multiply-add chains of 16 floats: the FP32 peak of one core, when the
-/// build targets the CPU (scripts/swift-flags.sh).
-@inline(never)
-func fmaLoop(_ iterations: Int, _ seed: Float) -> Float {
-    typealias V = SIMD16<Float>
-    var a0 = V(repeating: seed), a1 = a0 + 1, a2 = a0 + 2, a3 = a0 + 3, a4 = a0 + 4, a5 = a0 + 5
-    var a6 = a0 + 6, a7 = a0 + 7, a8 = a0 + 8, a9 = a0 + 9, a10 = a0 + 10, a11 = a0 + 11
-    let m = V(repeating: 0.999_999), c = V(repeating: 1e-7)
-    for _ in 0..<iterations {
-        a0 = c.addingProduct(a0, m); a1 = c.addingProduct(a1, m); a2 = c.addingProduct(a2, m)
-        a3 = c.addingProduct(a3, m); a4 = c.addingProduct(a4, m); a5 = c.addingProduct(a5, m)
-        a6 = c.addingProduct(a6, m); a7 = c.addingProduct(a7, m); a8 = c.addingProduct(a8, m)
-        a9 = c.addingProduct(a9, m); a10 = c.addingProduct(a10, m); a11 = c.addingProduct(a11, m)
+/// The peak loop compiled for the instruction set the sessions run (`gn_cpu_isa`, or GNRUNTIME_ISA).
+func peakLoop(_ iterations: Int, _ seed: Float) -> Float {
+    switch benchmarkInstructionSet() {
+    #if canImport(BenchmarkPeakAVX512)
+    case GN_ISA_AVX512: return BenchmarkPeakAVX512.PeakLoop.run(iterations: iterations, seed: seed)
+    #endif
+    #if canImport(BenchmarkPeakAVX2)
+    case GN_ISA_AVX2: return BenchmarkPeakAVX2.PeakLoop.run(iterations: iterations, seed: seed)
+    #endif
+    default: return BenchmarkPeakBaseline.PeakLoop.run(iterations: iterations, seed: seed)
     }
-    let sum = (a0 + a1 + a2 + a3) + (a4 + a5 + a6 + a7) + (a8 + a9 + a10 + a11)
-    return sum.sum()
+}
+
+/// The instruction set the benchmark's sessions run: the CPU's widest, or GNRUNTIME_ISA's.
+func benchmarkInstructionSet() -> gn_isa {
+    guard let name = getenv("GNRUNTIME_ISA").map({ String(cString: $0) }), !name.isEmpty else { return gn_cpu_isa() }
+    for raw in UInt32(1)...3 where String(cString: gn_isa_name(gn_isa(raw))) == name { return gn_isa(raw) }
+    return gn_cpu_isa()
 }
 
 /// FP32 peak in GFLOP/s of `threads` cores running the FMA loop at once (best of three).
 func measurePeak(threads: Int) -> Double {
     let iterations = 20_000_000
-    let flopsPerIteration = 12.0 * 16.0 * 2.0
+    let flopsPerIteration = BenchmarkPeakBaseline.PeakLoop.flopsPerIteration
     var best = 0.0
     for _ in 0..<3 {
         let start = now()
         if threads == 1 {
-            _ = fmaLoop(iterations, 1)
+            _ = peakLoop(iterations, 1)
         } else {
             var handles: [pthread_t] = []
             for _ in 1..<threads {
                 var thread = pthread_t()
-                pthread_create(&thread, nil, { _ in _ = fmaLoop(20_000_000, 2); return nil }, nil)
+                pthread_create(&thread, nil, { _ in _ = peakLoop(20_000_000, 2); return nil }, nil)
                 handles.append(thread)
             }
-            _ = fmaLoop(iterations, 1)
+            _ = peakLoop(iterations, 1)
             for thread in handles { pthread_join(thread, nil) }
         }
         let seconds = now() - start
@@ -318,6 +331,19 @@ func runPeers(python: String, keys: [String], repetitions: Int) -> [String: Doub
 
 // MARK: - Main
 
+/// A case from NETWORK,NEURON,TAU,T,BATCH,THREADS (e.g. resnet20,gn,4,4,1,2), with its network.
+func parseCase(_ text: String) -> (Network, Case) {
+    let fields = text.split(separator: ",").map(String.init)
+    guard fields.count == 6, let tau = UInt32(fields[2]), let steps = UInt32(fields[3]), let batch = UInt32(fields[4]),
+          let threads = UInt32(fields[5]), ["vgg16", "resnet20"].contains(fields[0]) else {
+        print("a case is NETWORK,NEURON,TAU,T,BATCH,THREADS with NETWORK vgg16 or resnet20, e.g. resnet20,gn,4,4,1,2")
+        exit(2)
+    }
+    let net = network(fields[0] == "vgg16" ? .vgg16 : .resnet20, size: 32)
+    let neuron = fields[1] == "ann" ? GN_NEURON_ANN : fields[1] == "if" ? GN_NEURON_IF : GN_NEURON_GROUP
+    return (net, Case(network: net.name, neuron: neuron, tau: tau, steps: steps, batch: batch, threads: threads))
+}
+
 func runBenchmarks() {
 
     let arguments = Array(CommandLine.arguments.dropFirst())
@@ -330,17 +356,27 @@ func runBenchmarks() {
     let repetitions = option("--reps").flatMap(Int.init) ?? (quick ? 3 : 10)
     let python = option("--python") ?? (getenv("GN_PEER_PYTHON").map { String(cString: $0) } ?? "python3")
 
+    if let single = option("--case") {
+        // One case, no per-layer times: NETWORK,NEURON,TAU,T,BATCH,THREADS; prints its median time.
+        let (net, benchmarkCase) = parseCase(single)
+        let measurement = measure(net, benchmarkCase, repetitions: repetitions, perLayer: false)
+        print(String(format: "%@ isa=%@ median_ms=%.4f", benchmarkCase.label,
+                     String(cString: gn_isa_name(benchmarkInstructionSet())), measurement.seconds * 1000))
+        return
+    }
+
     if let profile = option("--profile") {
         // Per-layer times of one case: NETWORK,NEURON,TAU,T,BATCH,THREADS (e.g. resnet20,gn,4,4,1,2).
-        let fields = profile.split(separator: ",").map(String.init)
-        let net = network(fields[0] == "vgg16" ? .vgg16 : .resnet20, size: 32)
-        let neuron = fields[1] == "ann" ? GN_NEURON_ANN : fields[1] == "if" ? GN_NEURON_IF : GN_NEURON_GROUP
-        let benchmarkCase = Case(network: net.name, neuron: neuron, tau: UInt32(fields[2])!, steps: UInt32(fields[3])!,
-                                 batch: UInt32(fields[4])!, threads: UInt32(fields[5])!)
+        let (net, benchmarkCase) = parseCase(profile)
+        let neuron = benchmarkCase.neuron
         let measurement = measure(net, benchmarkCase, repetitions: 20, perLayer: true)
         let model = loadModel(net.bytes)
         let names = [1: "conv2d", 2: "linear", 3: "avgpool2d", 4: "maxpool2d", 5: "global_avgpool", 6: "flatten",
                      7: "add", 8: "affine", 9: "qcfs"]
+        var options = benchmarkCase.options
+        var session: OpaquePointer?
+        check(gn_session_create(model, &options, &session), benchmarkCase.label)
+        defer { gn_session_free(session) }
         print("\(benchmarkCase.label): median \(measurement.seconds * 1000) ms without an observer; per layer, with one:")
         var inputShapes: [gn_shape] = []
         var shape = gn_shape()
@@ -355,15 +391,21 @@ func runBenchmarks() {
             let macs = Double(denseMultiplyAdds(info, input: input))
             let samples = Double(benchmarkCase.batch) * Double(neuron == GN_NEURON_ANN ? 1 : benchmarkCase.steps)
             let rate = macs > 0 ? String(format: "%7.1f GFLOP/s", 2 * macs * samples / seconds / 1e9) : ""
-            print(String(format: "  %3d %@ %4dx%3dx%3d %8.3f ms %@", index,
+            var kernel: UnsafePointer<CChar>?
+            var kernelSet = GN_ISA_AUTO
+            check(gn_session_layer_kernel(session, index, &kernel, &kernelSet), "kernel")
+            let kernelName = String(cString: kernel!) + (kernelSet == GN_ISA_AUTO ? "" : " (" + String(cString: gn_isa_name(kernelSet)) + ")")
+            print(String(format: "  %3d %@ %4dx%3dx%3d %8.3f ms %@  %@", index,
                          (names[Int(info.kind.rawValue)] ?? "?").padding(toLength: 14, withPad: " ", startingAt: 0),
-                         out.channels, out.height, out.width, seconds * 1000, rate))
+                         out.channels, out.height, out.width, seconds * 1000, rate.padding(toLength: 15, withPad: " ", startingAt: 0),
+                         kernelName))
         }
         gn_model_free(model)
         return
     }
 
-    print("measuring the FP32 peak (FMA loop)…")
+    print("kernels: \(String(cString: gn_isa_name(benchmarkInstructionSet()))) (this CPU runs up to \(String(cString: gn_isa_name(gn_cpu_isa()))); GNRUNTIME_ISA narrows it)")
+    print("measuring the FP32 peak (multiply-add loop, same instruction set)…")
     let peaks = [1: measurePeak(threads: 1), 2: measurePeak(threads: 2)]
     print(String(format: "peak: %.1f GFLOP/s on 1 core, %.1f on 2", peaks[1]!, peaks[2]!))
 
