@@ -34,7 +34,7 @@ package enum OperationCount {
     static func multiplyAccumulates(of layer: Layer, input: TensorShape) -> Int {
         switch layer.kind {
         case .conv2d:
-            let g = geometry(of: layer, input: input)
+            let g = layer.geometry(input: input)
             return taps(rowsOf: g) * taps(columnsOf: g) * input.channels * layer.output.channels
         case .linear:
             return input.channels * layer.output.channels
@@ -61,7 +61,7 @@ package enum OperationCount {
             case .conv2d, .avgPool2d, .maxPool2d:
                 // Through each tap of each window on the input: `Cout` connections for a conv2d, the
                 // output pixel's fan-out for a pooling.
-                let g = geometry(of: layer, input: input)
+                let g = layer.geometry(input: input)
                 let weight = layer.output.channels
                 g.forEachOutput { _, row, column, pixel in
                     let reached = layer.kind == .conv2d ? weight : output[pixel]
@@ -108,13 +108,5 @@ package enum OperationCount {
             for kernelColumn in 0..<g.kernelWidth where (0..<g.inputWidth).contains(g.inputColumn(column, kernelColumn)) { count += 1 }
         }
         return count
-    }
-
-    /// The window geometry of one sample through a conv2d or pooling layer.
-    private static func geometry(of layer: Layer, input: TensorShape) -> WindowGeometry {
-        WindowGeometry(batch: 1, inputHeight: input.height, inputWidth: input.width, inputChannels: input.channels,
-                       outputHeight: layer.output.height, outputWidth: layer.output.width, outputChannels: layer.output.channels,
-                       kernelHeight: layer.kernelHeight, kernelWidth: layer.kernelWidth, strideHeight: layer.strideHeight,
-                       strideWidth: layer.strideWidth, paddingHeight: layer.paddingHeight, paddingWidth: layer.paddingWidth)
     }
 }
