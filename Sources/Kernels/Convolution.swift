@@ -37,6 +37,7 @@ enum Convolution {
     /// Output channels `channels` of one output pixel (`output` is the pixel's first channel), as the
     /// reference computes them. Unsafe pointers in the loops on purpose: the inner loop is an axpy
     /// over output channels.
+    @inline(never)
     static func pixel(_ g: WindowGeometry, image: UnsafePointer<Float>, outputRow: Int, outputColumn: Int,
                       channels: Range<Int>, weights: UnsafePointer<Float>, layout: WeightLayout,
                       bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
