@@ -166,3 +166,27 @@ def test_library_found_through_the_environment(tmp_path) -> None:
     env["GNRUNTIME_LIBRARY"] = str(tmp_path / "nothing.so")
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert result.returncode != 0 and "does not name a file" in result.stderr
+
+
+def test_instruction_sets(model_bytes: bytes) -> None:
+    from gnruntime.session import ISAS
+    lib = gnruntime.library()
+    for name, value in ISAS.items():
+        assert lib.gn_isa_name(value).decode() == name      # the binding's names are the library's
+    order = ["baseline", "avx2", "avx512"]
+    runnable = order[:order.index(gnruntime.cpu_isa()) + 1]
+    x = np.random.default_rng(1).random((2, 2, 8, 8), dtype=np.float32)
+    outputs = {}
+    with gnruntime.Model.load(model_bytes) as model:
+        for isa in runnable:
+            with gnruntime.Session(model, "gn", tau=4, T=3, batch=2, isa=isa) as session:
+                assert session.isa == isa
+                assert {kernel_isa for name, kernel_isa in session.layer_kernels() if name != "none"} == {isa}
+                outputs[isa] = session.run(x)
+        with gnruntime.Session(model, "gn", tau=4, T=3, batch=2) as automatic:
+            assert automatic.isa == gnruntime.cpu_isa()
+    # The variants that fuse multiply-add agree bit for bit (the baseline rounds each product: the
+    # Swift tests bound its kernels' difference and check it equal where sums are exact).
+    fused = [isa for isa in runnable if isa != "baseline"]
+    for isa in fused[1:]:
+        np.testing.assert_array_equal(outputs[isa], outputs[fused[0]])
