@@ -32,9 +32,9 @@ func now() -> Double {
 
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
-/// The peak loop compiled for the instruction set the sessions run (`gn_cpu_isa`, or GNRUNTIME_ISA).
-func peakLoop(_ iterations: Int, _ seed: Float) -> Float {
-    switch benchmarkInstructionSet() {
+/// The peak loop compiled for instruction set `isa` (the one the sessions run, as they report it).
+func peakLoop(_ isa: gn_isa, _ iterations: Int, _ seed: Float) -> Float {
+    switch isa {
     #if canImport(BenchmarkPeakAVX512)
     case GN_ISA_AVX512: return BenchmarkPeakAVX512.PeakLoop.run(iterations: iterations, seed: seed)
     #endif
@@ -45,34 +45,30 @@ func peakLoop(_ iterations: Int, _ seed: Float) -> Float {
     }
 }
 
-/// The instruction set the benchmark's sessions run: the CPU's widest, or GNRUNTIME_ISA's.
-func benchmarkInstructionSet() -> gn_isa {
-    guard let name = getenv("GNRUNTIME_ISA").map({ String(cString: $0) }), !name.isEmpty else { return gn_cpu_isa() }
-    for raw in UInt32(1)...3 where String(cString: gn_isa_name(gn_isa(raw))) == name { return gn_isa(raw) }
-    return gn_cpu_isa()
-}
-
-/// FP32 peak in GFLOP/s of `threads` cores running the FMA loop at once (best of three).
-func measurePeak(threads: Int) -> Double {
+/// FP32 peak in GFLOP/s of `threads` cores running the peak loop of `isa` at once (best of three).
+func measurePeak(threads: Int, isa: gn_isa) -> Double {
     let iterations = 20_000_000
-    let flopsPerIteration = BenchmarkPeakBaseline.PeakLoop.flopsPerIteration
     var best = 0.0
     for _ in 0..<3 {
         let start = now()
-        if threads == 1 {
-            _ = peakLoop(iterations, 1)
-        } else {
-            var handles: [pthread_t] = []
-            for _ in 1..<threads {
-                var thread = pthread_t()
-                pthread_create(&thread, nil, { _ in _ = peakLoop(20_000_000, 2); return nil }, nil)
-                handles.append(thread)
-            }
-            _ = peakLoop(iterations, 1)
-            for thread in handles { pthread_join(thread, nil) }
+        var handles: [pthread_t] = []
+        for _ in 1..<threads {
+            // The instruction set travels in the thread argument: a C thread function captures nothing.
+            let argument = UnsafeMutablePointer<gn_isa>.allocate(capacity: 1)
+            argument.initialize(to: isa)
+            var thread = pthread_t()
+            pthread_create(&thread, nil, { argument in
+                let isa = argument!.assumingMemoryBound(to: gn_isa.self)
+                _ = peakLoop(isa.pointee, 20_000_000, 2)
+                isa.deallocate()
+                return nil
+            }, argument)
+            handles.append(thread)
         }
+        _ = peakLoop(isa, iterations, 1)
+        for thread in handles { pthread_join(thread, nil) }
         let seconds = now() - start
-        best = max(best, Double(threads) * Double(iterations) * flopsPerIteration / seconds / 1e9)
+        best = max(best, Double(threads) * Double(iterations) * BenchmarkPeakBaseline.PeakLoop.flopsPerIteration / seconds / 1e9)
     }
     return best
 }
@@ -192,6 +188,9 @@ struct Case {
 struct Measurement {
     var seconds: Double
     var layerSeconds: [Double]
+    /// The widest instruction set the session's kernels used, and each layer's kernel ("name (isa)").
+    var instructionSet: gn_isa
+    var kernels: [String]
 }
 
 /// Median seconds of a run, and the median time of every layer (from an observer's timestamps).
@@ -202,6 +201,16 @@ func measure(_ network: Network, _ benchmarkCase: Case, repetitions: Int, perLay
     var session: OpaquePointer?
     check(gn_session_create(model, &options, &session), benchmarkCase.label)
     defer { gn_session_free(session) }
+    var instructionSet = GN_ISA_AUTO
+    check(gn_session_isa(session, &instructionSet), "isa")
+    var layerCount = 0
+    gn_model_layer_count(model, &layerCount)
+    let kernels = (0..<layerCount).map { index -> String in
+        var name: UnsafePointer<CChar>?
+        var kernelSet = GN_ISA_AUTO
+        check(gn_session_layer_kernel(session, index, &name, &kernelSet), "kernel")
+        return String(cString: name!) + (kernelSet == GN_ISA_AUTO ? "" : " (" + String(cString: gn_isa_name(kernelSet)) + ")")
+    }
     var shape = gn_shape(), outputShape = gn_shape()
     gn_model_input_shape(model, &shape)
     gn_model_output_shape(model, &outputShape)
@@ -241,7 +250,7 @@ func measure(_ network: Network, _ benchmarkCase: Case, repetitions: Int, perLay
         }
         layerSeconds = (0..<count).map { index in median(perRun.map { $0[index] }) }
     }
-    return Measurement(seconds: median(times), layerSeconds: layerSeconds)
+    return Measurement(seconds: median(times), layerSeconds: layerSeconds, instructionSet: instructionSet, kernels: kernels)
 }
 
 // MARK: - Memory
@@ -361,7 +370,7 @@ func runBenchmarks() {
         let (net, benchmarkCase) = parseCase(single)
         let measurement = measure(net, benchmarkCase, repetitions: repetitions, perLayer: false)
         print(String(format: "%@ isa=%@ median_ms=%.4f", benchmarkCase.label,
-                     String(cString: gn_isa_name(benchmarkInstructionSet())), measurement.seconds * 1000))
+                     String(cString: gn_isa_name(measurement.instructionSet)), measurement.seconds * 1000))
         return
     }
 
@@ -373,10 +382,6 @@ func runBenchmarks() {
         let model = loadModel(net.bytes)
         let names = [1: "conv2d", 2: "linear", 3: "avgpool2d", 4: "maxpool2d", 5: "global_avgpool", 6: "flatten",
                      7: "add", 8: "affine", 9: "qcfs"]
-        var options = benchmarkCase.options
-        var session: OpaquePointer?
-        check(gn_session_create(model, &options, &session), benchmarkCase.label)
-        defer { gn_session_free(session) }
         print("\(benchmarkCase.label): median \(measurement.seconds * 1000) ms without an observer; per layer, with one:")
         var inputShapes: [gn_shape] = []
         var shape = gn_shape()
@@ -391,26 +396,25 @@ func runBenchmarks() {
             let macs = Double(denseMultiplyAdds(info, input: input))
             let samples = Double(benchmarkCase.batch) * Double(neuron == GN_NEURON_ANN ? 1 : benchmarkCase.steps)
             let rate = macs > 0 ? String(format: "%7.1f GFLOP/s", 2 * macs * samples / seconds / 1e9) : ""
-            var kernel: UnsafePointer<CChar>?
-            var kernelSet = GN_ISA_AUTO
-            check(gn_session_layer_kernel(session, index, &kernel, &kernelSet), "kernel")
-            let kernelName = String(cString: kernel!) + (kernelSet == GN_ISA_AUTO ? "" : " (" + String(cString: gn_isa_name(kernelSet)) + ")")
             print(String(format: "  %3d %@ %4dx%3dx%3d %8.3f ms %@  %@", index,
                          (names[Int(info.kind.rawValue)] ?? "?").padding(toLength: 14, withPad: " ", startingAt: 0),
                          out.channels, out.height, out.width, seconds * 1000, rate.padding(toLength: 15, withPad: " ", startingAt: 0),
-                         kernelName))
+                         measurement.kernels[index]))
         }
         gn_model_free(model)
         return
     }
 
-    print("kernels: \(String(cString: gn_isa_name(benchmarkInstructionSet()))) (this CPU runs up to \(String(cString: gn_isa_name(gn_cpu_isa()))); GNRUNTIME_ISA narrows it)")
-    print("measuring the FP32 peak (multiply-add loop, same instruction set)…")
-    let peaks = [1: measurePeak(threads: 1), 2: measurePeak(threads: 2)]
-    print(String(format: "peak: %.1f GFLOP/s on 1 core, %.1f on 2", peaks[1]!, peaks[2]!))
-
     let networks = Dictionary(uniqueKeysWithValues: [network(.resnet20, size: 32), network(.vgg16, size: 32)]
         .map { ($0.name, $0) })
+    // The instruction set as a session reports it (the CPU's widest, or what GNRUNTIME_ISA asks for).
+    let probe = Case(network: "resnet20", neuron: GN_NEURON_GROUP, tau: 4, steps: 1, batch: 1, threads: 1)
+    let instructionSet = measure(networks["resnet20"]!, probe, repetitions: 1, perLayer: false).instructionSet
+    print("kernels: \(String(cString: gn_isa_name(instructionSet))) (this CPU runs up to \(String(cString: gn_isa_name(gn_cpu_isa()))); GNRUNTIME_ISA narrows it)")
+    print("measuring the FP32 peak (multiply-add loop, same instruction set)…")
+    let peaks = [1: measurePeak(threads: 1, isa: instructionSet), 2: measurePeak(threads: 2, isa: instructionSet)]
+    print(String(format: "peak: %.1f GFLOP/s on 1 core, %.1f on 2", peaks[1]!, peaks[2]!))
+
     var cases: [Case] = []
     for name in ["resnet20", "vgg16"] {
         for batch: UInt32 in quick ? [1] : [1, 32] {
