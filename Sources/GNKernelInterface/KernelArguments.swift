@@ -9,7 +9,7 @@ public struct KernelArguments {
     public var samples: Int
     /// The steps the output holds (per sample).
     public var steps: Int
-    /// The sizes, with `batch` = samples × steps.
+    /// The sizes, with `batch` = samples × steps (set from them).
     public var geometry: WindowGeometry
     /// The first input, and the steps it holds (1 or `steps`).
     public var input: UnsafePointer<Float>
@@ -37,7 +37,7 @@ public struct KernelArguments {
     /// How tasks divide the work (from the kernel's `KernelChoice`).
     public var split: TaskSplit
 
-    /// Arguments from every field.
+    /// Arguments from every field; `geometry` is one sample's and one step's, its `batch` is set here.
     @inlinable
     public init(samples: Int, steps: Int, geometry: WindowGeometry, input: UnsafePointer<Float>, inputSteps: Int,
                 secondInput: UnsafePointer<Float>?, secondInputSteps: Int, output: UnsafeMutablePointer<Float>,
@@ -47,6 +47,7 @@ public struct KernelArguments {
         self.samples = samples
         self.steps = steps
         self.geometry = geometry
+        self.geometry.batch = samples * steps
         self.input = input
         self.inputSteps = inputSteps
         self.secondInput = secondInput
@@ -66,6 +67,20 @@ public struct KernelArguments {
     /// Output elements of one step (all samples).
     @inlinable
     public var stepElements: Int { samples * geometry.outputPixelsPerSample * geometry.outputChannels }
+
+    /// Step `step` of the first input (its only step, when it holds one).
+    @inlinable
+    public func input(atStep step: Int) -> UnsafePointer<Float> { input + (inputSteps == 1 ? 0 : step * stepElements) }
+
+    /// Step `step` of the second input (its only step, when it holds one), or nil.
+    @inlinable
+    public func secondInput(atStep step: Int) -> UnsafePointer<Float>? {
+        secondInput.map { $0 + (secondInputSteps == 1 ? 0 : step * stepElements) }
+    }
+
+    /// Step `step` of the output.
+    @inlinable
+    public func output(atStep step: Int) -> UnsafeMutablePointer<Float> { output + step * stepElements }
 
     /// The scratch of worker `worker`.
     @inlinable

@@ -42,4 +42,14 @@ public struct KernelQuery: Sendable {
         self.readsSum = readsSum
         self.preference = preference
     }
+
+    /// Output pixels of one sample through a call (all the steps it computes): the work items of
+    /// kernels that treat each (sample, step) as an image.
+    @inlinable
+    public var outputPixelsPerSample: Int { steps * geometry.outputPixelsPerSample }
+
+    /// Output elements of one step of one sample: the work items of element-wise and neuron layers,
+    /// which take each element through every step.
+    @inlinable
+    public var stepElementsPerSample: Int { geometry.outputPixelsPerSample * geometry.outputChannels }
 }

@@ -12,10 +12,9 @@ enum Convolution {
             let arguments = job.load(as: KernelArguments.self)
             arguments.forEachTask(begin..<end) { _, pixels in
                 Convolution.reference(arguments.geometry, pixels: pixels, input: arguments.input, weights: arguments.weights!,
-                          layout: arguments.weightLayout, bias: arguments.bias, output: arguments.output)
+                                      layout: arguments.weightLayout, bias: arguments.bias, output: arguments.output)
             }
-        }, split: TaskSplit(itemsPerSample: query.steps * query.geometry.outputPixelsPerSample, itemsPerTask: pixelsPerTask),
-           name: "conv2d.reference")
+        }, split: TaskSplit(itemsPerSample: query.outputPixelsPerSample, itemsPerTask: pixelsPerTask), name: "conv2d.reference")
     }
 
     /// The reference kernel: each output element is `bias + Σ (kh, kw, cin) input · weight`, summed in

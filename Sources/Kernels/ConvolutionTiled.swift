@@ -32,7 +32,7 @@ enum ConvolutionTiled {
         let lanes = wide ? 32 : 16
         guard !query.weightLayout.isPacked || query.weightLayout.lanes == lanes else { return nil }
         let split = TaskSplit(blocks: (g.outputChannels + lanes - 1) / lanes,
-                              itemsPerSample: query.steps * g.outputPixelsPerSample, itemsPerTask: tileWidth * tilesPerTask)
+                              itemsPerSample: query.outputPixelsPerSample, itemsPerTask: tileWidth * tilesPerTask)
         let scratch = scratchFloats(g)
         if wide {
             return KernelChoice(function: { job, worker, begin, end in ConvolutionTiled.run(job, worker: worker, tasks: begin..<end, wide: true) },

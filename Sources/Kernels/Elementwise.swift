@@ -12,16 +12,14 @@ enum Elementwise {
     static func addChoice(_ query: KernelQuery) -> KernelChoice {
         KernelChoice(function: { job, _, begin, end in
             let arguments = job.load(as: KernelArguments.self)
-            let slice = arguments.stepElements
             arguments.forEachTask(begin..<end) { _, elements in
+                let first = elements.lowerBound
                 for step in 0..<arguments.steps {
-                    Elementwise.add(arguments.input + (arguments.inputSteps == 1 ? 0 : step * slice) + elements.lowerBound,
-                        arguments.secondInput! + (arguments.secondInputSteps == 1 ? 0 : step * slice) + elements.lowerBound,
-                        into: arguments.output + step * slice + elements.lowerBound, count: elements.count)
+                    Elementwise.add(arguments.input(atStep: step) + first, arguments.secondInput(atStep: step)! + first,
+                                    into: arguments.output(atStep: step) + first, count: elements.count)
                 }
             }
-        }, split: TaskSplit(itemsPerSample: query.geometry.outputPixelsPerSample * query.geometry.outputChannels,
-                            itemsPerTask: elementsPerTask), name: "add")
+        }, split: TaskSplit(itemsPerSample: query.stepElementsPerSample, itemsPerTask: elementsPerTask), name: "add")
     }
 
     /// The kernel of an affine layer: pixels (of every sample and step) split over tasks.
@@ -31,11 +29,12 @@ enum Elementwise {
             let arguments = job.load(as: KernelArguments.self)
             let channels = arguments.geometry.outputChannels
             arguments.forEachTask(begin..<end) { _, pixels in
-                Elementwise.affine(arguments.input + pixels.lowerBound * channels, scale: arguments.weights!, shift: arguments.bias!,
-                       into: arguments.output + pixels.lowerBound * channels, pixels: pixels.count, channels: channels)
+                Elementwise.affine(arguments.input + pixels.lowerBound * channels, scale: arguments.weights!,
+                                   shift: arguments.bias!, into: arguments.output + pixels.lowerBound * channels,
+                                   pixels: pixels.count, channels: channels)
             }
-        }, split: TaskSplit(itemsPerSample: query.steps * query.geometry.outputPixelsPerSample,
-                            itemsPerTask: max(1, elementsPerTask / max(1, channels))), name: "affine")
+        }, split: TaskSplit(itemsPerSample: query.outputPixelsPerSample, itemsPerTask: max(1, elementsPerTask / max(1, channels))),
+           name: "affine")
     }
 
     /// `output[i] = first[i] + second[i]`.

@@ -22,33 +22,27 @@ enum Linear {
             let arguments = job.load(as: KernelArguments.self)
             arguments.forEachTask(begin..<end) { _, items in
                 Linear.blocked(arguments.geometry, items: items, input: arguments.input, weights: arguments.weights!,
-                        layout: arguments.weightLayout, bias: arguments.bias, output: arguments.output)
+                               layout: arguments.weightLayout, bias: arguments.bias, output: arguments.output)
             }
         }, split: TaskSplit(itemsPerSample: query.steps * runs, itemsPerTask: 1), name: "linear.blocked")
     }
 
-    /// The reference kernel for a query: one sample (and step) per task.
+    /// The reference kernel for a query: the reference convolution's (a linear layer is a 1 × 1
+    /// convolution over 1 × 1 maps, whose pixels are the samples).
     static func referenceChoice(_ query: KernelQuery) -> KernelChoice {
-        KernelChoice(function: { job, _, begin, end in
-            let arguments = job.load(as: KernelArguments.self)
-            let g = arguments.geometry
-            arguments.forEachTask(begin..<end) { _, samples in
-                Linear.reference(batch: g.batch, inputCount: g.inputChannels, outputCount: g.outputChannels, samples: samples,
-                          input: arguments.input, weights: arguments.weights!, layout: arguments.weightLayout,
-                          bias: arguments.bias, output: arguments.output)
-            }
-        }, split: TaskSplit(itemsPerSample: query.steps, itemsPerTask: 1), name: "linear.reference")
+        var reference = Convolution.choice(query)
+        reference.name = "linear.reference"
+        return reference
     }
 
-    /// The reference kernel over samples `samples` (all by default) of `batch`; `layout` orders the
-    /// weights (the file's layout by default).
-    static func reference(batch: Int, inputCount: Int, outputCount: Int, samples: Range<Int>? = nil,
-                          input: UnsafePointer<Float>, weights: UnsafePointer<Float>, layout: WeightLayout? = nil,
-                          bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
+    /// The reference kernel over `batch` samples, weights in the file's layout: the reference
+    /// convolution over 1 × 1 maps.
+    static func reference(batch: Int, inputCount: Int, outputCount: Int, input: UnsafePointer<Float>,
+                          weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
         let g = WindowGeometry(batch: batch, inputHeight: 1, inputWidth: 1, inputChannels: inputCount, outputHeight: 1,
                                outputWidth: 1, outputChannels: outputCount, kernelHeight: 1, kernelWidth: 1,
                                strideHeight: 1, strideWidth: 1, paddingHeight: 0, paddingWidth: 0)
-        Convolution.reference(g, pixels: samples, input: input, weights: weights, layout: layout, bias: bias, output: output)
+        Convolution.reference(g, input: input, weights: weights, bias: bias, output: output)
     }
 
     /// A matrix-vector kernel for few samples: each task keeps 64 outputs of one sample in registers

@@ -4,12 +4,10 @@ import GNKernelInterface
 enum Pooling {
     /// Output pixels per task of average and max pooling.
     static let pixelsPerTask = 64
-    /// Elements a task of global average pooling reads, about.
-    static let elementsPerTask = 2048
 
     /// The kernel of an average (`maximum` false) or max pooling layer.
     static func choice(_ query: KernelQuery, maximum: Bool) -> KernelChoice {
-        let split = TaskSplit(itemsPerSample: query.steps * query.geometry.outputPixelsPerSample, itemsPerTask: pixelsPerTask)
+        let split = TaskSplit(itemsPerSample: query.outputPixelsPerSample, itemsPerTask: pixelsPerTask)
         if maximum {
             return KernelChoice(function: { job, _, begin, end in
                 let arguments = job.load(as: KernelArguments.self)
@@ -26,20 +24,20 @@ enum Pooling {
         }, split: split, name: "avgpool2d")
     }
 
-    /// The kernel of a global average pooling layer: samples (and steps) split over tasks.
+    /// The kernel of a global average pooling layer: samples (and steps) split over tasks of about
+    /// `Elementwise.elementsPerTask` input elements.
     static func globalAverageChoice(_ query: KernelQuery) -> KernelChoice {
-        let g = query.geometry
-        let perItem = max(1, g.inputElementsPerSample)
+        let perTask = max(1, Elementwise.elementsPerTask / max(1, query.geometry.inputElementsPerSample))
         return KernelChoice(function: { job, _, begin, end in
             let arguments = job.load(as: KernelArguments.self)
             let g = arguments.geometry
             arguments.forEachTask(begin..<end) { _, samples in
                 let first = samples.lowerBound
                 Pooling.globalAverage(batch: samples.count, pixels: g.inputHeight * g.inputWidth, channels: g.inputChannels,
-                              input: arguments.input + first * g.inputElementsPerSample,
-                              output: arguments.output + first * g.outputChannels)
+                                      input: arguments.input + first * g.inputElementsPerSample,
+                                      output: arguments.output + first * g.outputChannels)
             }
-        }, split: TaskSplit(itemsPerSample: query.steps, itemsPerTask: max(1, elementsPerTask / perItem)), name: "global_avgpool")
+        }, split: TaskSplit(itemsPerSample: query.steps, itemsPerTask: perTask), name: "global_avgpool")
     }
 
     /// Average pooling: the window sum (positions outside the input count as zeros) divided by

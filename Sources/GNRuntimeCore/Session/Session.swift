@@ -364,10 +364,8 @@ public struct Session {
         // (which must see every layer's output) the add runs as a layer of its own.
         let fusedAdd = observer == nil && plan.fusedAdd >= 0 ? plans[plan.fusedAdd] : nil
         let firstInput = fusedAdd ?? plan
-        var geometry = plan.geometry
-        geometry.batch = samples * plan.steps
         var arguments = KernelArguments(
-            samples: samples, steps: plan.steps, geometry: geometry,
+            samples: samples, steps: plan.steps, geometry: plan.geometry,
             input: UnsafePointer(floats(at: firstInput.inputAOffset)), inputSteps: firstInput.inputASteps,
             secondInput: firstInput.inputBOffset < 0 ? nil : UnsafePointer(floats(at: firstInput.inputBOffset)),
             secondInputSteps: firstInput.inputBSteps, output: floats(at: plan.outputOffset),

@@ -18,8 +18,7 @@ enum NeuronLayer {
     /// The kernel of a neuron layer whose rule `run` applies (a closure calling `run` with the rule).
     static func choice(_ query: KernelQuery, name: StaticString, function: TaskFunction) -> KernelChoice {
         KernelChoice(function: function,
-                     split: TaskSplit(itemsPerSample: query.geometry.outputPixelsPerSample * query.geometry.outputChannels,
-                                      itemsPerTask: Elementwise.elementsPerTask),
+                     split: TaskSplit(itemsPerSample: query.stepElementsPerSample, itemsPerTask: Elementwise.elementsPerTask),
                      scratchFloats: query.readsSum ? Elementwise.elementsPerTask : 0, name: name)
     }
 
@@ -29,20 +28,18 @@ enum NeuronLayer {
     @inline(__always)
     static func run<Rule: NeuronUpdate>(_ rule: Rule.Type, _ job: UnsafeRawPointer, worker: Int, tasks: Range<Int>) {
         let arguments = job.load(as: KernelArguments.self)
-        let slice = arguments.stepElements
         let scratch = arguments.scratch(of: worker)
         arguments.forEachTask(tasks) { _, neurons in
             let first = neurons.lowerBound
             let membrane = arguments.membrane.map { $0 + first }
             if arguments.resetsMembranes, let membrane { Rule.reset(membrane, count: neurons.count, arguments.neuron) }
             for step in 0..<arguments.steps {
-                var input = arguments.input + (arguments.inputSteps == 1 ? 0 : step * slice) + first
-                if let second = arguments.secondInput {
-                    Elementwise.add(input, second + (arguments.secondInputSteps == 1 ? 0 : step * slice) + first,
-                                    into: scratch, count: neurons.count)
+                var input = arguments.input(atStep: step) + first
+                if let second = arguments.secondInput(atStep: step) {
+                    Elementwise.add(input, second + first, into: scratch, count: neurons.count)
                     input = UnsafePointer(scratch)
                 }
-                Rule.step(input, membrane: membrane, into: arguments.output + step * slice + first, count: neurons.count,
+                Rule.step(input, membrane: membrane, into: arguments.output(atStep: step) + first, count: neurons.count,
                           arguments.neuron)
             }
         }
