@@ -105,8 +105,6 @@ private func sessionOptions(_ pointer: UnsafePointer<gn_session_options>?) throw
             throw GNError(.invalidOption, "isa is not a gn_isa", actual: Int(options.isa.rawValue))
         }
         swiftOptions.instructionSet = set
-    } else {
-        swiftOptions.instructionSet = try Environment.instructionSet()
     }
     return swiftOptions
 }

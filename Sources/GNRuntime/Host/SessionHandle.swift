@@ -31,20 +31,17 @@ final class SessionHandle {
 
     /// The arena bytes a session needs, planned in temporary memory.
     static func arenaBytes(model: ModelHandle, options: SessionOptions) throws(GNError) -> Int {
-        let bytes = Session.scratchBytes(for: model.view)
-        let scratch = try AlignedMemory.allocate(byteCount: bytes)
-        defer { AlignedMemory.release(scratch) }
-        return try Session.arenaBytes(model: model.view, options: options,
-                                      scratch: UnsafeMutableRawBufferPointer(start: scratch, count: bytes))
+        try plannedBytes(model: model, options: try resolved(options))
     }
 
     /// A session in an arena it allocates.
     static func create(model: ModelHandle, options: SessionOptions) throws(GNError) -> SessionHandle {
-        let bytes = try arenaBytes(model: model, options: options)
+        let options = try resolved(options)
+        let bytes = try plannedBytes(model: model, options: options)
         let arena = try AlignedMemory.allocate(byteCount: bytes)
         do {
-            return try create(model: model, options: options,
-                              arena: UnsafeMutableRawBufferPointer(start: arena, count: bytes), owned: true)
+            return try make(model: model, options: options,
+                            arena: UnsafeMutableRawBufferPointer(start: arena, count: bytes), owned: true)
         } catch {
             AlignedMemory.release(arena)
             throw error
@@ -54,6 +51,28 @@ final class SessionHandle {
     /// A session in the caller's arena (`owned: false`) or in one the handle frees (`owned: true`).
     static func create(model: ModelHandle, options: SessionOptions, arena: UnsafeMutableRawBufferPointer,
                        owned: Bool) throws(GNError) -> SessionHandle {
+        try make(model: model, options: try resolved(options), arena: arena, owned: owned)
+    }
+
+    /// `options` as this library runs them: with no instruction set asked for, `GNRUNTIME_ISA`'s
+    /// (`Environment`), else the CPU's widest (the core's default).
+    private static func resolved(_ options: SessionOptions) throws(GNError) -> SessionOptions {
+        guard options.instructionSet == nil else { return options }
+        var resolved = options
+        resolved.instructionSet = try Environment.instructionSet()
+        return resolved
+    }
+
+    private static func plannedBytes(model: ModelHandle, options: SessionOptions) throws(GNError) -> Int {
+        let bytes = Session.scratchBytes(for: model.view)
+        let scratch = try AlignedMemory.allocate(byteCount: bytes)
+        defer { AlignedMemory.release(scratch) }
+        return try Session.arenaBytes(model: model.view, options: options,
+                                      scratch: UnsafeMutableRawBufferPointer(start: scratch, count: bytes))
+    }
+
+    private static func make(model: ModelHandle, options: SessionOptions, arena: UnsafeMutableRawBufferPointer,
+                             owned: Bool) throws(GNError) -> SessionHandle {
         var session = try Session(model: model.view, options: options, arena: arena)
         let pool = options.threads > 1 ? try ThreadPool(count: options.threads) : nil
         if let pool { try session.setWorkers(pool.workers) }

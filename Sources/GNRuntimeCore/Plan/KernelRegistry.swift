@@ -53,7 +53,7 @@ package enum KernelRegistry {
         // Widest first; counting raw values down, as a list of the cases would allocate.
         var raw = limit.rawValue
         while let set = InstructionSet(rawValue: raw) {
-            if isAvailable(set), let choice = kernel(for: query, in: set) { return LayerKernel(choice, instructionSet: set) }
+            if isAvailable(set), let choice = kernel(for: query, in: set) { return LayerKernel(choice: choice, instructionSet: set) }
             raw -= 1
         }
         return nil

@@ -12,20 +12,4 @@ extension Layer {
                               strideHeight: windowed ? strideHeight : 1, strideWidth: windowed ? strideWidth : 1,
                               paddingHeight: windowed ? paddingHeight : 0, paddingWidth: windowed ? paddingWidth : 0)
     }
-
-    /// The kernel operation that computes the layer in a session of `neuron`s, or nil for a layer that
-    /// computes nothing (a flatten is a view of its input).
-    func operation(neuron: NeuronKind) -> KernelOperation? {
-        switch kind {
-        case .conv2d: return .convolution
-        case .linear: return .linear
-        case .avgPool2d: return .averagePool
-        case .maxPool2d: return .maxPool
-        case .globalAvgPool: return .globalAveragePool
-        case .flatten: return nil
-        case .add: return .add
-        case .affine: return .affine
-        case .qcfs: return .neuronLayer(neuron)
-        }
-    }
 }

@@ -1,24 +1,32 @@
 import GNKernelInterface
 
-/// The kernel a layer runs: a variant's `KernelChoice` and the instruction set of that variant,
-/// recorded in the layer's plan when the session is planned.
+/// The kernel a layer runs: a variant's answer to the layer's query, and the instruction set of that
+/// variant, recorded in the layer's plan when the session is planned.
 struct LayerKernel {
-    /// Computes tasks of the layer; its job is a `KernelArguments`.
-    var function: TaskFunction
-    /// How a call divides into tasks.
-    var split: TaskSplit
-    /// Floats of scratch one thread needs.
-    var scratchFloats: Int
-    /// The kernel's name (`"conv2d.tiled32"`).
-    var name: StaticString
+    /// The function, its task split, its scratch and its name.
+    var choice: KernelChoice
     /// The instruction set the kernel was compiled for.
     var instructionSet: InstructionSet
+}
 
-    init(_ choice: KernelChoice, instructionSet: InstructionSet) {
-        function = choice.function
-        split = choice.split
-        scratchFloats = choice.scratchFloats
-        name = choice.name
-        self.instructionSet = instructionSet
+extension LayerPlan {
+    /// What the planner asks the registry about this layer in a session of `neuron`s and `batch`
+    /// samples, or nil for a layer that computes nothing (a flatten is a view of its input). Its plan
+    /// must be complete but for the kernel: steps, weight layout, fusion.
+    func kernelQuery(neuron: NeuronKind, batch: Int) -> KernelQuery? {
+        let operation: KernelOperation
+        switch layer.kind {
+        case .conv2d: operation = .convolution
+        case .linear: operation = .linear
+        case .avgPool2d: operation = .averagePool
+        case .maxPool2d: operation = .maxPool
+        case .globalAvgPool: operation = .globalAveragePool
+        case .flatten: return nil
+        case .add: operation = .add
+        case .affine: operation = .affine
+        case .qcfs: operation = .neuronLayer(neuron)
+        }
+        return KernelQuery(operation: operation, geometry: geometry, weightLayout: weightLayout, steps: steps,
+                           batch: batch, readsSum: fusedAdd >= 0)
     }
 }

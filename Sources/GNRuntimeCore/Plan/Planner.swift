@@ -143,15 +143,12 @@ enum Planner {
         let instructionSet = options.instructionSet ?? KernelRegistry.widestAvailable
         var scratchFloats = 0
         for index in 0..<layerCount {
-            guard let operation = plans[index].layer.operation(neuron: options.neuron) else { continue }
-            let query = KernelQuery(operation: operation, geometry: plans[index].geometry,
-                                    weightLayout: plans[index].weightLayout, steps: plans[index].steps, batch: options.batch,
-                                    readsSum: plans[index].fusedAdd >= 0)
+            guard let query = plans[index].kernelQuery(neuron: options.neuron, batch: options.batch) else { continue }
             guard let kernel = KernelRegistry.kernel(for: query, upTo: instructionSet) else {
                 throw GNError(.unsupported, "no kernel computes this layer", layer: index)
             }
             plans[index].kernel = kernel
-            scratchFloats = max(scratchFloats, kernel.scratchFloats)
+            scratchFloats = max(scratchFloats, kernel.choice.scratchFloats)
         }
         layout.scratchStride = try SizeCursor.bytes(count: 1, elements: scratchFloats)
         layout.scratchOffset = try cursor.take(count: options.threads, elements: layout.scratchStride / 4)

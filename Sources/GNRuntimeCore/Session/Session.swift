@@ -120,10 +120,7 @@ public struct Session {
         loadInput(inputBase, samples: samples)
         resetState(samples: samples)
         if layerByLayer {
-            // Without an observer (which must see every layer's output), an add read only by the
-            // neuron layer after it is computed by that layer.
-            let fusing = observer == nil
-            for index in 0..<model.layerCount where !(fusing && plans[index].isFusedIntoNeuron) {
+            for index in 0..<model.layerCount where runsAsLayer(index) {
                 execute(index, samples: samples, step: 0)
                 let plan = plans[index]
                 let slice = samples * plan.layer.output.elementCount
@@ -233,7 +230,7 @@ public struct Session {
         guard (0..<model.layerCount).contains(index) else {
             throw GNError(.outOfRange, "layer index is past the last layer", expected: model.layerCount - 1, actual: index)
         }
-        return plans[index].kernel.map { ($0.name, $0.instructionSet) }
+        return plans[index].kernel.map { ($0.choice.name, $0.instructionSet) }
     }
 
     /// Fails unless a run, or a stream's step, has produced something to read.
@@ -307,14 +304,17 @@ public struct Session {
     /// when `everyLayer` (the first step of a run; every step of a stream, whose input changes), else
     /// the layers that change over time.
     private func computeStep(_ step: Int, active: Int, everyLayer: Bool) {
-        // Without an observer (which must see every layer's output), an add read only by the neuron
-        // layer after it is computed by that layer.
-        let fusing = observer == nil
-        for index in 0..<model.layerCount
-        where (everyLayer || !plans[index].isStatic) && !(fusing && plans[index].isFusedIntoNeuron) {
+        for index in 0..<model.layerCount where (everyLayer || !plans[index].isStatic) && runsAsLayer(index) {
             execute(index, samples: active, step: step)
             layerDidRun(index, step: step, output: UnsafePointer(floats(at: plans[index].outputOffset)), active: active)
         }
+    }
+
+    /// Whether layer `index` runs on its own: every layer does, but an add the neuron layer after it
+    /// computes itself (`isFusedIntoNeuron`) — unless an observer, which must see every layer's
+    /// output, is set.
+    private func runsAsLayer(_ index: Int) -> Bool {
+        observer != nil || !plans[index].isFusedIntoNeuron
     }
 
     /// Shows layer `index`'s output at `step` (the first `active` samples at `output`) to the observer,
@@ -359,11 +359,9 @@ public struct Session {
     /// and the task split its plan records, over the tensors it records. Nothing is decided here.
     private func execute(_ index: Int, samples: Int, step: Int) {
         let plan = plans[index]
-        guard let kernel = plan.kernel else { return }
-        // An add the neuron layer computes itself is read from its two inputs; with an observer
-        // (which must see every layer's output) the add runs as a layer of its own.
-        let fusedAdd = observer == nil && plan.fusedAdd >= 0 ? plans[plan.fusedAdd] : nil
-        let firstInput = fusedAdd ?? plan
+        guard let kernel = plan.kernel?.choice else { return }
+        // A neuron layer that computes the add before it reads that add's two inputs.
+        let firstInput = plan.fusedAdd >= 0 && !runsAsLayer(plan.fusedAdd) ? plans[plan.fusedAdd] : plan
         var arguments = KernelArguments(
             samples: samples, steps: plan.steps, geometry: plan.geometry,
             input: UnsafePointer(floats(at: firstInput.inputAOffset)), inputSteps: firstInput.inputASteps,
