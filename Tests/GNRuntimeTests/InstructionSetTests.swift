@@ -38,30 +38,27 @@ final class InstructionSetTests: XCTestCase {
         return [("ann", options(.ann, batch: 3)), ("gn T=4, 2 threads", layerByLayer), ("if step by step", stepByStep)]
     }
 
-    func testFusedVariantsAgreeOnAnyWeights() throws {
-        let fused = available.filter(\.fusesMultiplyAdd)
-        try XCTSkipIf(fused.count < 2, "this machine runs fewer than two variants with fused multiply-add")
+    /// `sets` agree on random VGG- and ResNet-shaped networks (dyadic or not) in every mode.
+    private func assertEqualAcross(_ sets: [InstructionSet], dyadic: Bool) throws {
         for seed: UInt64 in 1...3 {
-            for (name, bytes) in [("vgg", try RandomNetworks.vgg(seed: seed, dyadic: false)),
-                                  ("resnet", try RandomNetworks.resnet(seed: seed, dyadic: false))] {
+            for (name, bytes) in [("vgg", try RandomNetworks.vgg(seed: seed, dyadic: dyadic)),
+                                  ("resnet", try RandomNetworks.resnet(seed: seed, dyadic: dyadic))] {
                 for (mode, sessionOptions) in modes {
-                    try assertEqualAcross(fused, bytes, sessionOptions, dyadic: false, seed: seed,
+                    try assertEqualAcross(sets, bytes, sessionOptions, dyadic: dyadic, seed: seed,
                                           label: "\(name) \(seed), \(mode)")
                 }
             }
         }
     }
 
+    func testFusedVariantsAgreeOnAnyWeights() throws {
+        let fused = available.filter(\.fusesMultiplyAdd)
+        try XCTSkipIf(fused.count < 2, "this machine runs fewer than two variants with fused multiply-add")
+        try assertEqualAcross(fused, dyadic: false)
+    }
+
     func testEveryVariantAgreesWhereSumsAreExact() throws {
-        for seed: UInt64 in 1...3 {
-            for (name, bytes) in [("vgg", try RandomNetworks.vgg(seed: seed, dyadic: true)),
-                                  ("resnet", try RandomNetworks.resnet(seed: seed, dyadic: true))] {
-                for (mode, sessionOptions) in modes {
-                    try assertEqualAcross(available, bytes, sessionOptions, dyadic: true, seed: seed,
-                                          label: "\(name) \(seed), \(mode)")
-                }
-            }
-        }
+        try assertEqualAcross(available, dyadic: true)
     }
 
     func testAutomaticChoiceIsTheWidest() throws {
