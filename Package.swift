@@ -25,7 +25,8 @@ variants += [
     InstructionSetVariant(name: "AVX2", settings: [.define("GN_FMA"),
                                                    .unsafeFlags(native ? ["-target-cpu", "native"] : ["-Xcc", "-march=x86-64-v3"])]),
     // x86-64-v4: x86-64-v3 and AVX-512 F, BW, CD, DQ, VL.
-    InstructionSetVariant(name: "AVX512", settings: [.define("GN_FMA"),
+    // GN_AVX512: 32 vector registers of 16 floats, for the kernels' tile shapes.
+    InstructionSetVariant(name: "AVX512", settings: [.define("GN_FMA"), .define("GN_AVX512"),
                                                      .unsafeFlags(native ? ["-target-cpu", "native"] : ["-Xcc", "-march=x86-64-v4"])]),
 ]
 #endif

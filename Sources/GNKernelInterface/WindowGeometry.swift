@@ -52,6 +52,15 @@ public struct WindowGeometry: Sendable {
         outputColumn * strideWidth - paddingWidth + kernelColumn
     }
 
+    /// The input pixel (index within its sample) that kernel position `tap` (kernel row-major) of
+    /// output pixel (`outputRow`, `outputColumn`) reads, or nil when it lies on padding.
+    @inlinable @inline(__always)
+    public func inputPixel(outputRow: Int, outputColumn: Int, tap: Int) -> Int? {
+        let row = inputRow(outputRow, tap / kernelWidth), column = inputColumn(outputColumn, tap % kernelWidth)
+        guard row >= 0, row < inputHeight, column >= 0, column < inputWidth else { return nil }
+        return row * inputWidth + column
+    }
+
     /// Output pixels of one sample.
     @inlinable
     public var outputPixelsPerSample: Int { outputHeight * outputWidth }

@@ -66,8 +66,9 @@ final class KernelTests: XCTestCase {
                                           kernelHeight: t.kh, kernelWidth: t.kw, strideHeight: t.sh, strideWidth: t.sw,
                                           paddingHeight: t.ph, paddingWidth: t.pw)
             var output = [Float](repeating: .nan, count: expected.count)
+            var scratch = [Float](repeating: 0, count: Convolution.scratchFloats(channels: t.co))
             Convolution.reference(geometry, input: channelsLast(x, t.n, t.c, t.h, t.w), weights: weightsHWIO,
-                                  bias: bias, output: &output)
+                                  bias: bias, output: &output, scratch: &scratch)
             XCTAssertEqual(output, channelsLast(expected, t.n, t.co, oh, ow), "case \(index)")
         }
     }
@@ -80,11 +81,12 @@ final class KernelTests: XCTestCase {
                 expected[s * outputs + o] = bias[o] + (0..<inputs).reduce(0) { $0 + x[s * inputs + $1] * weights[$1 * outputs + o] }
             } }
             var output = [Float](repeating: .nan, count: expected.count)
+            var scratch = [Float](repeating: 0, count: Convolution.scratchFloats(channels: outputs))
             Linear.reference(batch: n, inputCount: inputs, outputCount: outputs, input: x, weights: weights,
-                             bias: bias, output: &output)
+                             bias: bias, output: &output, scratch: &scratch)
             XCTAssertEqual(output, expected)
             Linear.reference(batch: n, inputCount: inputs, outputCount: outputs, input: x, weights: weights,
-                             bias: nil, output: &output)
+                             bias: nil, output: &output, scratch: &scratch)
             XCTAssertEqual(output, zip(expected, (0..<n * outputs).map { bias[$0 % outputs] }).map { $0 - $1 })
         }
     }

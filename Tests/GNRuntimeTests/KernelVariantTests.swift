@@ -40,7 +40,23 @@ final class KernelVariantTests: XCTestCase {
         (1, 3, 4, 4, 16, 7, 1, 3), (2, 8, 12, 12, 96, 1, 2, 0), (1, 1, 1, 12, 16, 1, 1, 0),
         (3, 32, 2, 2, 64, 3, 1, 1), (1, 7, 3, 5, 40, 3, 1, 4), (2, 3, 11, 11, 16, 3, 2, 0),
         (1, 3, 6, 6, 8, 3, 1, 1), (2, 20, 5, 5, 5, 3, 2, 1),   // too narrow to tile: the reference kernel
+        // Runs of 64 channels per tap and several groups of blocks (SummationOrder).
+        (1, 80, 5, 5, 32, 3, 1, 1), (2, 70, 4, 3, 16, 3, 1, 1), (1, 200, 3, 3, 48, 3, 1, 1),
     ]
+
+    func testLayersWideEnoughToTileGetTiledKernelsInEveryVariant() throws {
+        for set in variants {
+            for channels in [16, 32, 48, 64] {
+                let g = WindowGeometry(batch: 1, inputHeight: 8, inputWidth: 8, inputChannels: 3, outputHeight: 8,
+                                       outputWidth: 8, outputChannels: channels, kernelHeight: 3, kernelWidth: 3,
+                                       strideHeight: 1, strideWidth: 1, paddingHeight: 1, paddingWidth: 1)
+                let layout = WeightLayout.plain(inputChannels: 3, outputChannels: channels)
+                let choice = try kernel(query(.convolution, g, samples: 1, layout: layout, .fastest), set)
+                let name = "\(choice.name)"
+                XCTAssertTrue(name.hasPrefix("conv2d.tiled"), "\(set.name), \(channels) channels: \(name)")
+            }
+        }
+    }
 
     func testConvolutionVariants() throws {
         var random = SeededRandom(seed: 21)
@@ -62,7 +78,8 @@ final class KernelVariantTests: XCTestCase {
         var random = SeededRandom(seed: 31)
         // Few samples take the matrix-vector kernel, six or more the tiled one.
         for (batch, inputs, outputs) in [(1, 7, 10), (3, 64, 64), (2, 100, 96), (1, 33, 160), (4, 5, 16), (2, 512, 4096),
-                                         (6, 40, 64), (9, 17, 48), (7, 64, 10)] {
+                                         (6, 40, 64), (9, 17, 48), (7, 64, 10), (13, 70, 48), (12, 1100, 64),
+                                         (1, 1100, 80)] {
             let g = WindowGeometry(batch: 1, inputHeight: 1, inputWidth: 1, inputChannels: inputs, outputHeight: 1,
                                    outputWidth: 1, outputChannels: outputs, kernelHeight: 1, kernelWidth: 1,
                                    strideHeight: 1, strideWidth: 1, paddingHeight: 0, paddingWidth: 0)
