@@ -58,7 +58,10 @@ enum Convolution {
         let order = SummationOrder(taps: g.kernelHeight * g.kernelWidth, channels: g.inputChannels)
         for index in 0..<order.count {
             let (taps, inputChannels) = order.block(index)
-            blockSums.update(repeating: 0, count: width)
+            // A group's first block sums straight into the group's sums.
+            let starts = order.startsGroup(index)
+            let sums = starts ? groupSums : blockSums
+            sums.update(repeating: 0, count: width)
             for tap in taps {
                 guard let inputPixel = g.inputPixel(outputRow: outputRow, outputColumn: outputColumn, tap: tap) else { continue }
                 // The channels block by block of the weight layout (one block in the file's layout).
@@ -68,13 +71,11 @@ enum Convolution {
                     accumulate(image + inputPixel * g.inputChannels + inputChannels.lowerBound, count: inputChannels.count,
                                rows: weights + layout.offset(channel: channel, tap: tap)
                                    + inputChannels.lowerBound * layout.channelStride,
-                               width: run, stride: layout.channelStride, into: blockSums + (channel - channels.lowerBound))
+                               width: run, stride: layout.channelStride, into: sums + (channel - channels.lowerBound))
                     channel += run
                 }
             }
-            if order.startsGroup(index) {
-                groupSums.update(from: blockSums, count: width)
-            } else {
+            if !starts {
                 for column in 0..<width { groupSums[column] = groupSums[column] + blockSums[column] }
             }
             if order.endsGroup(index) {

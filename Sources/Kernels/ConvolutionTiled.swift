@@ -70,14 +70,11 @@ enum ConvolutionTiled {
     #endif
 
     /// This variant's tile for a layer: the wide one when its channels come in whole blocks of 32,
-    /// else the narrow one; nil when its output channels are too few to fill a vector, its kernel has
-    /// more than 64 taps, or its packed weights come in blocks the tile does not divide.
+    /// else the narrow one; nil when its output channels are too few to fill a vector or its packed
+    /// weights come in blocks the tile does not divide.
     static func tile(_ query: KernelQuery) -> Tile? {
         let channels = query.geometry.outputChannels, layout = query.weightLayout
-        let taps = query.geometry.kernelHeight * query.geometry.kernelWidth
-        guard TiledKernels.available, channels >= 16, taps <= 64, !layout.isPacked || layout.lanes % 16 == 0 else {
-            return nil
-        }
+        guard TiledKernels.available, channels >= 16, !layout.isPacked || layout.lanes % 16 == 0 else { return nil }
         if channels % 32 == 0, !layout.isPacked || layout.lanes % 32 == 0, let wide = wideTile { return wide }
         return narrowTile
     }
@@ -175,40 +172,31 @@ enum ConvolutionTiled {
         return (pixel / perSample, inSample / g.outputWidth, inSample % g.outputWidth)
     }
 
-    /// Where the windows of a tile's `P` pixels read: for each pixel, where its window's top-left
-    /// corner would lie in the input, and which of its taps lie inside the input (bit `tap` of a
-    /// mask; kernels have at most 64 taps). Pixels past the end of a partial tile read zeros.
+    /// Where the windows of a tile's `P` pixels read: for each pixel, its window's top-left corner in
+    /// the input (row, column, and where it would lie in memory, even outside the input). Pixels past
+    /// the end of a partial tile get a corner far outside the input, so they read zeros.
     private struct TileOrigins<let P: Int> {
         var corners: InlineArray<P, UnsafePointer<Float>>
-        var insideTaps: InlineArray<P, UInt64>
+        var tops: InlineArray<P, Int>
+        var lefts: InlineArray<P, Int>
         /// Whether every tap of every pixel lies inside the input (the common case: no checks).
         var inside: Bool
 
         @inline(__always)
         init(_ g: WindowGeometry, input: UnsafePointer<Float>, firstPixel: Int, count: Int) {
             var corners = InlineArray<P, UnsafePointer<Float>>(repeating: input)
-            var insideTaps = InlineArray<P, UInt64>(repeating: 0)
+            var tops = InlineArray<P, Int>(repeating: Int.min / 2)
+            var lefts = InlineArray<P, Int>(repeating: 0)
             var (sample, row, column) = position(g, firstPixel)
-            let taps = g.kernelHeight * g.kernelWidth
-            let allTaps: UInt64 = taps == 64 ? ~0 : (1 << UInt64(taps)) - 1
-            var all: UInt64 = allTaps
+            var inside = count == P
             for index in 0..<min(count, P) {
                 let top = row * g.strideHeight - g.paddingHeight, left = column * g.strideWidth - g.paddingWidth
-                // The corner may lie outside the input; only taps inside it are read through it.
-                corners[index] = input + sample * g.inputElementsPerSample
-                    + (top * g.inputWidth + left) * g.inputChannels
-                var mask = allTaps
+                corners[index] = input + sample * g.inputElementsPerSample + (top * g.inputWidth + left) * g.inputChannels
+                tops[index] = top
+                lefts[index] = left
                 if top < 0 || left < 0 || top + g.kernelHeight > g.inputHeight || left + g.kernelWidth > g.inputWidth {
-                    mask = 0
-                    for kernelRow in 0..<g.kernelHeight where top + kernelRow >= 0 && top + kernelRow < g.inputHeight {
-                        for kernelColumn in 0..<g.kernelWidth
-                            where left + kernelColumn >= 0 && left + kernelColumn < g.inputWidth {
-                            mask |= 1 << UInt64(kernelRow * g.kernelWidth + kernelColumn)
-                        }
-                    }
+                    inside = false
                 }
-                insideTaps[index] = mask
-                all &= mask
                 column += 1
                 if column == g.outputWidth {
                     column = 0
@@ -220,14 +208,15 @@ enum ConvolutionTiled {
                 }
             }
             self.corners = corners
-            self.insideTaps = insideTaps
-            inside = count == P && all == allTaps
+            self.tops = tops
+            self.lefts = lefts
+            self.inside = inside
         }
 
-        /// The input pointers of the pixels at kernel position `tap` (at `kernelRow`, `kernelColumn`):
-        /// the input pixel, or the zero row where the window leaves the input.
+        /// The input pointers of the pixels at kernel position (`kernelRow`, `kernelColumn`): the input
+        /// pixel, or the zero row where the window leaves the input.
         @inline(__always)
-        func pointers(_ g: WindowGeometry, zeros: UnsafePointer<Float>, tap: Int, kernelRow: Int, kernelColumn: Int)
+        func pointers(_ g: WindowGeometry, zeros: UnsafePointer<Float>, kernelRow: Int, kernelColumn: Int)
             -> InlineArray<P, UnsafePointer<Float>> {
             let offset = (kernelRow * g.inputWidth + kernelColumn) * g.inputChannels
             var result = InlineArray<P, UnsafePointer<Float>>(repeating: zeros)
@@ -235,8 +224,12 @@ enum ConvolutionTiled {
                 for index in 0..<P { result[index] = corners[index] + offset }
                 return result
             }
-            let bit: UInt64 = 1 << UInt64(tap)
-            for index in 0..<P where insideTaps[index] & bit != 0 { result[index] = corners[index] + offset }
+            for index in 0..<P {
+                let row = tops[index] + kernelRow, column = lefts[index] + kernelColumn
+                if row >= 0, row < g.inputHeight, column >= 0, column < g.inputWidth {
+                    result[index] = corners[index] + offset
+                }
+            }
             return result
         }
     }
@@ -264,7 +257,7 @@ enum ConvolutionTiled {
             var sums = InlineArray<P, InlineArray<V, Vector>>(repeating: InlineArray(repeating: Vector()))
             var kernelRow = taps.lowerBound / g.kernelWidth, kernelColumn = taps.lowerBound % g.kernelWidth
             for tap in taps {
-                let x = origins.pointers(g, zeros: zeros, tap: tap, kernelRow: kernelRow, kernelColumn: kernelColumn)
+                let x = origins.pointers(g, zeros: zeros, kernelRow: kernelRow, kernelColumn: kernelColumn)
                 var w = blockWeights + tap * layout.tapStride
                 for channel in channels {
                     var weight = InlineArray<V, Vector>(repeating: Vector())
