@@ -333,7 +333,7 @@ GN_API gn_status gn_session_sample_steps(const gn_session *session, uint32_t *st
 GN_API gn_status gn_session_isa(const gn_session *session, gn_isa *isa_out);
 
 /* The kernel that computes layer `layer` (0 ... layer count - 1) in this session: its name
-   ("conv2d.tiled32", "neuron.gn", ...; static, never freed) and the instruction set it was compiled for.
+   ("conv2d.tiled8x32", "neuron.gn", ...; static, never freed) and the instruction set it was compiled for.
    A layer that computes nothing (a flatten: a view of its input) reports "none" and GN_ISA_AUTO.
    Returns OK, NULL_POINTER, OUT_OF_RANGE. */
 GN_API gn_status gn_session_layer_kernel(const gn_session *session, size_t layer, const char **name_out,

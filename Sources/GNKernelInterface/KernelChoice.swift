@@ -8,7 +8,7 @@ public struct KernelChoice: Sendable {
     public var split: TaskSplit
     /// Floats of scratch memory one thread needs, 64-byte aligned, private to it for the call.
     public var scratchFloats: Int
-    /// The kernel's name, for introspection: operation and method (`"conv2d.tiled32"`).
+    /// The kernel's name, for introspection: operation and method (`"conv2d.tiled8x32"`).
     public var name: StaticString
 
     /// A choice from its parts.

@@ -119,7 +119,7 @@ class Session:
         self.isa = _ISA_NAMES[chosen.value]
 
     def layer_kernels(self) -> list[tuple[str, str]]:
-        """The kernel of every layer, as (name, instruction set): ``("conv2d.tiled32", "avx512")``;
+        """The kernel of every layer, as (name, instruction set): ``("conv2d.tiled8x32", "avx512")``;
         a layer that computes nothing (a flatten) has ``("none", "auto")``."""
         lib = library()
         kernels = []
