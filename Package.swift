@@ -48,7 +48,8 @@ let package = Package(
     targets: kernelVariants + peakVariants + [
         // Carries the public C header (include/gnruntime.h) so that Swift and C share one declaration.
         .target(name: "GNRuntimeC"),
-        // Which instruction sets the CPU runs (cpuid and XGETBV), for choosing kernel variants.
+        // Which instruction sets the CPU runs (cpuid and XGETBV), for choosing kernel variants; the
+        // spin-wait hint of the thread pool.
         .target(name: "GNCPUFeatures"),
         // What kernels and the planner share: the sizes of work, the kernel signature, the questions
         // the planner asks and the answers kernels give, instruction sets, neuron kinds.
@@ -59,7 +60,8 @@ let package = Package(
                 dependencies: ["GNKernelInterface", "GNCPUFeatures"] + kernelVariants.map { .target(name: $0.name) },
                 swiftSettings: nativeSettings),
         // The host layer over the core (memory, files, threads) and the C API.
-        .target(name: "GNRuntime", dependencies: ["GNRuntimeCore", "GNRuntimeC"], swiftSettings: nativeSettings),
+        .target(name: "GNRuntime", dependencies: ["GNRuntimeCore", "GNRuntimeC", "GNCPUFeatures"],
+                swiftSettings: nativeSettings),
         // Writes model files in code and builds the paper's architectures: for tests and tools, not shipped.
         .target(name: "GNModelBuilder", dependencies: ["GNRuntimeCore"]),
         .executableTarget(name: "gnruntime-demo-model", dependencies: ["GNModelBuilder", "GNRuntimeCore"]),

@@ -13,4 +13,14 @@
 /* The GN_CPU_* bits this CPU has (0 on other architectures), from cpuid and XGETBV. */
 __attribute__((visibility("hidden"))) uint32_t gn_internal_cpu_features(void);
 
+/* Tells the CPU that the calling thread is spinning on a value another thread will change (x86 PAUSE,
+   AArch64 YIELD): the spin draws less power and leaves a sibling hardware thread more of the core. */
+static inline void gn_internal_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 #endif

@@ -3,16 +3,46 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import GNCPUFeatures
 import GNRuntimeCore
 import Synchronization
 
 /// A persistent pool of worker threads for one session: `count − 1` threads, plus the thread that
-/// dispatches, run the tasks of each job. Between jobs the workers spin briefly (layers follow each
-/// other within microseconds), then sleep on a condition variable. Dispatching allocates nothing.
-/// Freeing the pool stops and joins its threads.
+/// dispatches, run the tasks of each job. Dispatching allocates nothing; freeing the pool stops and
+/// joins its threads. Built to stay fast when other programs (or the host's own threads) take cores
+/// (docs/architecture.md, "Threads"):
+///
+/// - **Shared tasks.** Threads claim chunks of a job's tasks from one counter that also carries the
+///   job's number, so any thread takes whatever is left — the dispatching thread alone can run a whole
+///   job — and a thread that arrives late (asleep, or descheduled) claims nothing of a job that is done.
+///   The dispatching thread waits only for chunks already claimed to finish, never for a thread to
+///   show up.
+/// - **Bounded spinning, then sleeping.** Idle workers spin for `workerSpin` after a job (layers
+///   follow each other within microseconds), then sleep until the next. The dispatching thread spins
+///   for `dispatcherSpin` on a claimed chunk, then sleeps until it is done, which frees its core for the
+///   thread it waits on.
+/// - **Backing off.** Two signs say that another program has a core the pool counts on: the
+///   dispatching thread was preempted repeatedly (`preemptionsPerWindow` involuntary context switches
+///   within `preemptionWindow`), or a chunk held by a worker made it wait longer than its own share of
+///   the job took (and more than `stallThreshold`). A pool with more threads than it gets cores is
+///   slower than one thread, so on either sign it runs the next `firstBackoff` jobs on the dispatching
+///   thread alone (its workers go to sleep), twice as many after each further sign (up to
+///   `longestBackoff`), half as many once it has run as many jobs with its workers without one, and
+///   between back-offs tries its workers again. On free cores the signs are rare (the occasional
+///   preemption by the system).
 final class ThreadPool {
     /// Threads that run tasks, the dispatching thread included.
     var count: Int { shared.count }
+
+    /// How long an idle worker spins before it sleeps, in nanoseconds.
+    static let workerSpin = 100_000
+    /// How long the dispatching thread spins on claimed chunks before it sleeps, in nanoseconds.
+    static let dispatcherSpin = 20_000
+    /// The shortest wait on a worker that counts as its core being taken, in nanoseconds.
+    static let stallThreshold = 50_000
+    /// Jobs run on the dispatching thread alone after a first stall, and at most.
+    static let firstBackoff = 64
+    static let longestBackoff = 4096
 
     /// What the threads share. The workers hold it, not the pool, so that the pool's owner alone
     /// decides when the pool ends.
@@ -64,44 +94,91 @@ final class ThreadPool {
         }
     }
 
+    /// Jobs the pool will run on the dispatching thread alone before it tries its workers again.
+    var jobsLeftAlone: Int { shared.jobsLeftAlone }
+
     private struct WorkerStart {
         var shared: Unmanaged<Shared>
         var index: Int
     }
 
-    /// The job, the counters and the sleeping place the threads share.
+    /// A window of jobs with workers (nanoseconds) in which `preemptionsPerWindow` involuntary
+    /// context switches of the dispatching thread are a sign that its core is shared. With a busy
+    /// program on one of two cores it is preempted every few milliseconds; on free cores, rarely.
+    static let preemptionWindow = 8_000_000
+    static let preemptionsPerWindow = 2
+
+    /// The calling thread's involuntary context switches so far.
+    fileprivate static func involuntarySwitches() -> Int {
+        var usage = rusage()
+        // RUSAGE_THREAD (Linux; Glibc hides its name from Swift without _GNU_SOURCE).
+        let thisThread = __rusage_who_t(1)
+        guard getrusage(thisThread, &usage) == 0 else { return 0 }
+        return usage.ru_nivcsw
+    }
+
+    /// Monotonic time in nanoseconds.
+    @inline(__always)
+    fileprivate static func now() -> Int {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return time.tv_sec * 1_000_000_000 + time.tv_nsec
+    }
+
+    /// The job, the counters and the sleeping places the threads share.
     private final class Shared: @unchecked Sendable {
         let count: Int
 
-        // The current job; written before `generation` is published, read after it is observed.
-        private var job: UnsafeRawPointer?
-        private var function: TaskFunction?
-        private var tasks = 0
-        private var chunk = 1
+        /// The claim counter: the job's number in the high 32 bits, the next unclaimed task in the low 32.
+        /// While the dispatching thread writes a job, the task part is `closed` (nothing to claim).
+        private let claims = Atomic<Int>(0)
+        private static let closed = 0x7fff_ffff
+        // The job, written while the counter is closed, read after it opens (atomics, so that a late
+        // reader of a job being replaced reads whole values, which its failing claim then discards).
+        private let job = Atomic<UInt>(0)
+        private let function = Atomic<UInt>(0)
+        private let tasks = Atomic<Int>(0)
+        private let chunk = Atomic<Int>(1)
+        /// Tasks of the current job finished.
+        private let completed = Atomic<Int>(0)
 
-        private let nextTask = Atomic<Int>(0)
-        private let working = Atomic<Int>(0)
-        private let generation = Atomic<Int>(0)
         private let sleepers = Atomic<Int>(0)
+        private let dispatcherSleeps = Atomic<Bool>(false)
         private let stopping = Atomic<Bool>(false)
         private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-        private let condition: UnsafeMutablePointer<pthread_cond_t>
+        /// Where idle workers sleep.
+        private let workAvailable: UnsafeMutablePointer<pthread_cond_t>
+        /// Where the dispatching thread sleeps until claimed chunks finish.
+        private let jobDone: UnsafeMutablePointer<pthread_cond_t>
 
-        /// How long an idle worker spins before it sleeps, in polls of the job counter.
-        private static let spinPolls = 200_000
+        // The dispatching thread's own state.
+        private var jobNumber = 0
+        private(set) var jobsLeftAlone = 0
+        private var backoff = 0
+        /// When the current window of jobs with workers began (−1: with the next job), the
+        /// dispatching thread's involuntary context switches then, and the window's jobs so far.
+        private var windowStart = -1
+        private var windowSwitches = 0
+        private var jobsInWindow = 0
+        /// Jobs run with workers since the last back-off without a sign of a taken core.
+        private var quietJobs = 0
 
         init(count: Int) {
             self.count = count
             mutex = .allocate(capacity: 1)
-            condition = .allocate(capacity: 1)
+            workAvailable = .allocate(capacity: 1)
+            jobDone = .allocate(capacity: 1)
             pthread_mutex_init(mutex, nil)
-            pthread_cond_init(condition, nil)
+            pthread_cond_init(workAvailable, nil)
+            pthread_cond_init(jobDone, nil)
         }
 
         deinit {
-            pthread_cond_destroy(condition)
+            pthread_cond_destroy(jobDone)
+            pthread_cond_destroy(workAvailable)
             pthread_mutex_destroy(mutex)
-            condition.deallocate()
+            jobDone.deallocate()
+            workAvailable.deallocate()
             mutex.deallocate()
         }
 
@@ -109,35 +186,116 @@ final class ThreadPool {
         func stop() {
             stopping.store(true, ordering: .sequentiallyConsistent)
             pthread_mutex_lock(mutex)
-            pthread_cond_broadcast(condition)
+            pthread_cond_broadcast(workAvailable)
             pthread_mutex_unlock(mutex)
         }
 
-        /// Runs `tasks` tasks of `job` on all threads and returns when every task is done.
+        /// Runs `tasks` tasks of `job` on the pool and returns when every task is done.
         func run(job: UnsafeRawPointer, function: TaskFunction, tasks: Int) {
-            self.job = job
-            self.function = function
-            self.tasks = tasks
-            chunk = max(1, tasks / (count * 4))
-            nextTask.store(0, ordering: .relaxed)
-            working.store(count - 1, ordering: .relaxed)
-            generation.wrappingAdd(1, ordering: .sequentiallyConsistent)
+            if jobsLeftAlone > 0 {
+                jobsLeftAlone -= 1
+                function(job, 0, 0, tasks)
+                return
+            }
+            // Close the counter under a new number, write the job, open the counter.
+            jobNumber = jobNumber == 0x7fff_ffff ? 1 : jobNumber + 1
+            let opened = jobNumber << 32
+            claims.store(opened | Shared.closed, ordering: .sequentiallyConsistent)
+            self.job.store(UInt(bitPattern: job), ordering: .relaxed)
+            self.function.store(UInt(bitPattern: unsafeBitCast(function, to: UnsafeRawPointer.self)), ordering: .relaxed)
+            self.tasks.store(tasks, ordering: .relaxed)
+            chunk.store(max(1, tasks / (count * 4)), ordering: .relaxed)
+            completed.store(0, ordering: .relaxed)
+            claims.store(opened, ordering: .sequentiallyConsistent)
             if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
                 pthread_mutex_lock(mutex)
-                pthread_cond_broadcast(condition)
+                pthread_cond_broadcast(workAvailable)
                 pthread_mutex_unlock(mutex)
             }
-            runTasks(worker: 0)
-            while working.load(ordering: .acquiring) > 0 {}
+            let start = ThreadPool.now()
+            runTasks(worker: 0, jobNumber: jobNumber)
+            let ownEnd = ThreadPool.now()
+            waitForClaimedChunks(tasks: tasks, since: ownEnd)
+            let end = ThreadPool.now()
+            let waited = end - ownEnd
+            // Preempted while its workers run, again and again: another program shares the cores.
+            var preempted = false, quietWindow = false
+            jobsInWindow += 1
+            if windowStart < 0 {
+                windowStart = end
+                windowSwitches = ThreadPool.involuntarySwitches()
+                jobsInWindow = 0
+            } else if end - windowStart >= ThreadPool.preemptionWindow {
+                let switches = ThreadPool.involuntarySwitches()
+                preempted = switches - windowSwitches >= ThreadPool.preemptionsPerWindow
+                quietWindow = !preempted
+                windowStart = end
+                windowSwitches = switches
+            }
+            if preempted || waited > max(ThreadPool.stallThreshold, ownEnd - start) {
+                backoff = backoff == 0 ? ThreadPool.firstBackoff : min(backoff * 4, ThreadPool.longestBackoff)
+                jobsLeftAlone = backoff
+                windowStart = -1
+                quietJobs = 0
+            } else if quietWindow {
+                // As many jobs with workers as the last back-off ran alone, without a sign of a taken
+                // core: the next back-off is half as long.
+                quietJobs += jobsInWindow
+                jobsInWindow = 0
+                if quietJobs >= backoff {
+                    backoff /= 2
+                    quietJobs = 0
+                }
+            }
         }
 
-        /// Takes chunks of tasks until none are left.
-        private func runTasks(worker: Int) {
-            guard let job, let function else { return }
+        /// Spins, then sleeps, until every task of the current job is done.
+        private func waitForClaimedChunks(tasks: Int, since start: Int) {
+            var polls = 0
+            while completed.load(ordering: .acquiring) < tasks {
+                gn_internal_cpu_relax()
+                polls += 1
+                if polls % 64 == 0 && ThreadPool.now() - start > ThreadPool.dispatcherSpin {
+                    pthread_mutex_lock(mutex)
+                    dispatcherSleeps.store(true, ordering: .sequentiallyConsistent)
+                    while completed.load(ordering: .sequentiallyConsistent) < tasks {
+                        pthread_cond_wait(jobDone, mutex)
+                    }
+                    dispatcherSleeps.store(false, ordering: .sequentiallyConsistent)
+                    pthread_mutex_unlock(mutex)
+                    return
+                }
+            }
+        }
+
+        /// Claims chunks of job `jobNumber` and runs them until none are left (or the job is over).
+        @discardableResult
+        private func runTasks(worker: Int, jobNumber: Int) -> Int {
+            guard let job = UnsafeRawPointer(bitPattern: self.job.load(ordering: .relaxed)),
+                  let functionAddress = UnsafeRawPointer(bitPattern: self.function.load(ordering: .relaxed)) else { return 0 }
+            let function = unsafeBitCast(functionAddress, to: TaskFunction.self)
+            let tasks = self.tasks.load(ordering: .relaxed), chunk = self.chunk.load(ordering: .relaxed)
+            var current = claims.load(ordering: .acquiring)
+            var ran = 0
             while true {
-                let begin = nextTask.wrappingAdd(chunk, ordering: .relaxed).oldValue
-                if begin >= tasks { return }
-                function(job, worker, begin, min(tasks, begin + chunk))
+                let begin = current & 0xffff_ffff
+                guard current >> 32 == jobNumber, begin < tasks else { return ran }
+                let (claimed, seen) = claims.compareExchange(expected: current, desired: current + chunk,
+                                                             ordering: .acquiringAndReleasing)
+                guard claimed else {
+                    current = seen
+                    continue
+                }
+                let end = min(tasks, begin + chunk)
+                function(job, worker, begin, end)
+                ran += end - begin
+                let done = completed.wrappingAdd(end - begin, ordering: .sequentiallyConsistent).newValue
+                if done == tasks && dispatcherSleeps.load(ordering: .sequentiallyConsistent) {
+                    pthread_mutex_lock(mutex)
+                    pthread_cond_signal(jobDone)
+                    pthread_mutex_unlock(mutex)
+                }
+                current = claims.load(ordering: .acquiring)
             }
         }
 
@@ -145,26 +303,35 @@ final class ThreadPool {
         func work(index: Int) {
             var seen = 0
             while true {
+                var current = claims.load(ordering: .acquiring)
                 var polls = 0
-                while generation.load(ordering: .acquiring) == seen {
+                var spinStart = 0
+                // Wait for an open job with a new number.
+                while current >> 32 == seen || current & 0xffff_ffff == Shared.closed {
                     if stopping.load(ordering: .relaxed) { return }
+                    gn_internal_cpu_relax()
                     polls += 1
-                    if polls >= Shared.spinPolls {
-                        pthread_mutex_lock(mutex)
-                        sleepers.wrappingAdd(1, ordering: .sequentiallyConsistent)
-                        while generation.load(ordering: .sequentiallyConsistent) == seen
-                            && !stopping.load(ordering: .sequentiallyConsistent) {
-                            pthread_cond_wait(condition, mutex)
+                    if polls % 64 == 0 {
+                        let now = ThreadPool.now()
+                        if spinStart == 0 { spinStart = now }
+                        if now - spinStart > ThreadPool.workerSpin {
+                            pthread_mutex_lock(mutex)
+                            sleepers.wrappingAdd(1, ordering: .sequentiallyConsistent)
+                            while !stopping.load(ordering: .sequentiallyConsistent) {
+                                let latest = claims.load(ordering: .sequentiallyConsistent)
+                                if latest >> 32 != seen && latest & 0xffff_ffff != Shared.closed { break }
+                                pthread_cond_wait(workAvailable, mutex)
+                            }
+                            sleepers.wrappingSubtract(1, ordering: .sequentiallyConsistent)
+                            pthread_mutex_unlock(mutex)
+                            polls = 0
+                            spinStart = 0
                         }
-                        sleepers.wrappingSubtract(1, ordering: .sequentiallyConsistent)
-                        pthread_mutex_unlock(mutex)
-                        polls = 0
                     }
+                    current = claims.load(ordering: .acquiring)
                 }
-                if stopping.load(ordering: .relaxed) { return }
-                seen = generation.load(ordering: .acquiring)
-                runTasks(worker: index)
-                working.wrappingSubtract(1, ordering: .releasing)
+                seen = current >> 32
+                runTasks(worker: index, jobNumber: seen)
             }
         }
     }

@@ -1,0 +1,123 @@
+import Synchronization
+import XCTest
+@testable import GNRuntime
+@testable import GNRuntimeCore
+
+/// The session thread pool (`ThreadPool`): every task of every job runs exactly once, whichever thread
+/// gets to it, and a worker that holds up a job makes the pool run the next jobs on the dispatching
+/// thread alone, then try its workers again.
+final class ThreadPoolTests: XCTestCase {
+    /// What the test jobs share with their task function (a C function pointer captures nothing).
+    private final class Record: @unchecked Sendable {
+        /// How many times each task ran, and on which worker it last ran (each task writes only its own
+        /// slots, so threads never write the same memory).
+        let runs: UnsafeMutableBufferPointer<Int>
+        let workers: UnsafeMutableBufferPointer<Int>
+        /// Tasks worker 1 has started in the current job.
+        let startedOnWorker = Atomic<Int>(0)
+        /// When set, worker 1 sleeps this long in each task it runs, and worker 0 waits (at most a
+        /// second) for worker 1 to start one before it goes on: a worker whose core is taken.
+        var stallNanoseconds = 0
+
+        init(tasks: Int) {
+            runs = .allocate(capacity: tasks)
+            workers = .allocate(capacity: tasks)
+            reset()
+        }
+
+        deinit {
+            runs.deallocate()
+            workers.deallocate()
+        }
+
+        func reset() {
+            for index in runs.indices {
+                runs[index] = 0
+                workers[index] = -1
+            }
+            startedOnWorker.store(0, ordering: .sequentiallyConsistent)
+        }
+    }
+
+    private static let task: TaskFunction = { job, worker, begin, end in
+        let record = Unmanaged<Record>.fromOpaque(job).takeUnretainedValue()
+        for task in begin..<end {
+            if worker == 1 {
+                record.startedOnWorker.wrappingAdd(1, ordering: .sequentiallyConsistent)
+                if record.stallNanoseconds > 0 {
+                    var pause = timespec(tv_sec: 0, tv_nsec: record.stallNanoseconds)
+                    nanosleep(&pause, nil)
+                }
+            } else if record.stallNanoseconds > 0 {
+                var waited = 0
+                while record.startedOnWorker.load(ordering: .sequentiallyConsistent) == 0 && waited < 1_000_000 {
+                    var pause = timespec(tv_sec: 0, tv_nsec: 1_000)
+                    nanosleep(&pause, nil)
+                    waited += 1
+                }
+            }
+            // A task run twice, or not at all, shows as a count other than 1.
+            record.runs[task] += 1
+            record.workers[task] = worker
+        }
+    }
+
+    private func dispatch(_ pool: ThreadPool, _ record: Record, tasks: Int) {
+        record.reset()
+        let workers = pool.workers
+        workers.dispatch(workers.context, UnsafeRawPointer(Unmanaged.passUnretained(record).toOpaque()), Self.task, tasks)
+    }
+
+    func testEveryTaskRunsExactlyOnce() throws {
+        let pool = try ThreadPool(count: 2)
+        let record = Record(tasks: 1000)
+        for job in 0..<2000 {
+            let tasks = [2, 3, 17, 64, 1000][job % 5]
+            dispatch(pool, record, tasks: tasks)
+            XCTAssertEqual(record.runs[..<tasks].filter { $0 != 1 }.count, 0, "job \(job): tasks not run exactly once")
+            XCTAssertEqual(record.runs[tasks...].filter { $0 != 0 }.count, 0, "job \(job): tasks outside the job ran")
+        }
+    }
+
+    func testAStalledWorkerMakesThePoolRunAloneForAWhileThenTryAgain() throws {
+        let pool = try ThreadPool(count: 2)
+        let record = Record(tasks: 64)
+        // A job in which worker 1 takes a task and sleeps 20 ms in it.
+        record.stallNanoseconds = 20_000_000
+        dispatch(pool, record, tasks: 64)
+        record.stallNanoseconds = 0
+        try XCTSkipIf(!record.workers.contains(1), "worker 1 never got to run (the machine is too busy to stage a stall)")
+        XCTAssertEqual(record.runs.filter { $0 != 1 }.count, 0)
+        XCTAssertEqual(pool.jobsLeftAlone, ThreadPool.firstBackoff)
+        // The next jobs run on the dispatching thread alone.
+        for job in 0..<ThreadPool.firstBackoff {
+            dispatch(pool, record, tasks: 64)
+            XCTAssertEqual(record.runs.filter { $0 != 1 }.count, 0)
+            XCTAssertEqual(Set(record.workers), [0], "job \(job) of the backoff ran on a worker")
+        }
+        XCTAssertEqual(pool.jobsLeftAlone, 0)
+        // Then the workers take part again (a woken worker may miss the first job or two).
+        var workerTookPart = false
+        for _ in 0..<1000 where !workerTookPart {
+            record.reset()
+            record.stallNanoseconds = 0
+            let workers = pool.workers
+            workers.dispatch(workers.context, UnsafeRawPointer(Unmanaged.passUnretained(record).toOpaque()),
+                             Self.slowTask, 64)
+            XCTAssertEqual(record.runs.filter { $0 != 1 }.count, 0)
+            workerTookPart = record.workers.contains(1)
+        }
+        XCTAssertTrue(workerTookPart, "the pool never tried its worker again")
+    }
+
+    /// Tasks of about 20 µs each, so that a worker that wakes up finds some left.
+    private static let slowTask: TaskFunction = { job, worker, begin, end in
+        let record = Unmanaged<Record>.fromOpaque(job).takeUnretainedValue()
+        for task in begin..<end {
+            var pause = timespec(tv_sec: 0, tv_nsec: 20_000)
+            nanosleep(&pause, nil)
+            record.runs[task] += 1
+            record.workers[task] = worker
+        }
+    }
+}

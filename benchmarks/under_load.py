@@ -1,0 +1,85 @@
+"""Two threads against one when another program takes a core: GNRuntime's thread pool should then
+run no slower with threads = 2 than with threads = 1 (docs/architecture.md, "Threads").
+
+    python3 benchmarks/under_load.py [--bench .build/release/gnruntime-bench] [--rounds 3] [--reps 10]
+                                     [--cases resnet20,gn,4,4,1 vgg16,gn,4,4,32 ...] [--busy 1]
+
+For each case (NETWORK,NEURON,TAU,T,BATCH) it runs `gnruntime-bench --case` with threads = 1 and
+threads = 2 alternately, `--rounds` times each, first on an idle machine, then while `--busy` programs
+(`yes > /dev/null`, each in a session of its own, as the threads of a host application or another
+process would be: a busy child in the benchmark's own session would be scheduled against it as a group)
+keep cores busy. Prints the median of each and the ratio of two threads to one. Build the benchmark
+first: swift build -c release --product gnruntime-bench.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+DEFAULT_CASES = ["resnet20,gn,4,4,1", "resnet20,gn,4,4,32", "vgg16,gn,4,4,1", "vgg16,gn,4,4,32"]
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def median_ms(bench: str, case: str, threads: int, reps: int) -> float:
+    result = subprocess.run([bench, "--case", f"{case},{threads}", "--reps", str(reps)],
+                            capture_output=True, text=True, check=True)
+    match = re.search(r"median_ms=([0-9.]+)", result.stdout)
+    if not match:
+        raise RuntimeError(f"no median in the output of {case},{threads}: {result.stdout!r}")
+    return float(match.group(1))
+
+
+def measure(bench: str, case: str, rounds: int, reps: int) -> tuple[float, float]:
+    times: dict[int, list[float]] = {1: [], 2: []}
+    for _ in range(rounds):
+        for threads in (1, 2):
+            times[threads].append(median_ms(bench, case, threads, reps))
+    return statistics.median(times[1]), statistics.median(times[2])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--bench", default=".build/release/gnruntime-bench", help="the gnruntime-bench executable")
+    parser.add_argument("--cases", nargs="+", default=DEFAULT_CASES, help="NETWORK,NEURON,TAU,T,BATCH")
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each thread count (median taken)")
+    parser.add_argument("--reps", type=int, default=10, help="inferences per run (gnruntime-bench --reps)")
+    parser.add_argument("--busy", type=int, default=1, help="busy programs in the loaded phase")
+    args = parser.parse_args()
+    if not os.access(args.bench, os.X_OK):
+        parser.error(f"{args.bench} is not an executable; build it first")
+
+    print(f"CPU: {cpu_model()}, {os.cpu_count()} logical CPUs; loaded: {args.busy} busy program(s)")
+    print(f"{'case':<26} {'load':<6} {'1 thread ms':>12} {'2 threads ms':>13} {'2 / 1':>7}")
+    for case in args.cases:
+        for loaded in (False, True):
+            busy = [subprocess.Popen(["yes"], stdout=subprocess.DEVNULL, start_new_session=True)
+                    for _ in range(args.busy if loaded else 0)]
+            try:
+                time.sleep(0.2 if busy else 0)
+                one, two = measure(args.bench, case, args.rounds, args.reps)
+            finally:
+                for process in busy:
+                    process.kill()
+                    process.wait()
+            print(f"{case:<26} {'busy' if loaded else 'idle':<6} {one:12.3f} {two:13.3f} {two / one:7.2f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
