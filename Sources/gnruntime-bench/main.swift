@@ -340,6 +340,26 @@ func runPeers(python: String, keys: [String], repetitions: Int) -> [String: Doub
 
 // MARK: - Main
 
+/// The CPU's model name (from /proc/cpuinfo) and its logical CPUs.
+func cpuDescription() -> String {
+    let model = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
+        .split(separator: "\n").first { $0.hasPrefix("model name") }
+        .flatMap { $0.split(separator: ":", maxSplits: 1).last }
+        .map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown CPU"
+    return "\(model), \(ProcessInfo.processInfo.activeProcessorCount) logical CPUs"
+}
+
+/// Each kernel a case's layers ran, with how many layers ran it, in order of first use.
+func kernelSummary(_ kernels: [String]) -> String {
+    var order: [String] = []
+    var counts: [String: Int] = [:]
+    for kernel in kernels where kernel != "none" {
+        if counts[kernel] == nil { order.append(kernel) }
+        counts[kernel, default: 0] += 1
+    }
+    return order.map { "\($0) ×\(counts[$0]!)" }.joined(separator: ", ")
+}
+
 /// A case from NETWORK,NEURON,TAU,T,BATCH,THREADS (e.g. resnet20,gn,4,4,1,2), with its network.
 func parseCase(_ text: String) -> (Network, Case) {
     let fields = text.split(separator: ",").map(String.init)
@@ -382,6 +402,7 @@ func runBenchmarks() {
         let model = loadModel(net.bytes)
         let names = [1: "conv2d", 2: "linear", 3: "avgpool2d", 4: "maxpool2d", 5: "global_avgpool", 6: "flatten",
                      7: "add", 8: "affine", 9: "qcfs"]
+        print("CPU: \(cpuDescription())")
         print("\(benchmarkCase.label): median \(measurement.seconds * 1000) ms without an observer; per layer, with one:")
         var inputShapes: [gn_shape] = []
         var shape = gn_shape()
@@ -410,6 +431,7 @@ func runBenchmarks() {
     // The instruction set as a session reports it (the CPU's widest, or what GNRUNTIME_ISA asks for).
     let probe = Case(network: "resnet20", neuron: GN_NEURON_GROUP, tau: 4, steps: 1, batch: 1, threads: 1)
     let instructionSet = measure(networks["resnet20"]!, probe, repetitions: 1, perLayer: false).instructionSet
+    print("CPU: \(cpuDescription())")
     print("kernels: \(String(cString: gn_isa_name(instructionSet))) (this CPU runs up to \(String(cString: gn_isa_name(gn_cpu_isa()))); GNRUNTIME_ISA narrows it)")
     print("measuring the FP32 peak (multiply-add loop, same instruction set)…")
     let peaks = [1: measurePeak(threads: 1, isa: instructionSet), 2: measurePeak(threads: 2, isa: instructionSet)]
@@ -468,6 +490,17 @@ func runBenchmarks() {
     }
     if withPeers {
         print("(torch, ort: the peer's time over GNRuntime's, measured right after it; > 1: GNRuntime is faster)")
+    }
+
+    // The kernels the layers ran (the first case of each network, neuron kind and batch: threads do
+    // not change the choice, only how the tasks are shared).
+    print("")
+    var described: Set<String> = []
+    for (benchmarkCase, measurement) in results {
+        let key = benchmarkCase.network + (benchmarkCase.neuron == GN_NEURON_ANN ? " ann" : " gn")
+            + " batch=\(benchmarkCase.batch)"
+        guard described.insert(key).inserted else { continue }
+        print("kernels, \(key): \(kernelSummary(measurement.kernels))")
     }
 
     // Conv layers of VGG-16 at batch 32 (ANN mode): their share of the time, and their rate.
