@@ -257,24 +257,28 @@ enum ConvolutionTiled {
             let (taps, channels) = order.block(block)
             let blockWeights = tileWeights + channels.lowerBound * layout.channelStride
             var sums = InlineArray<P, InlineArray<V, Vector>>(repeating: InlineArray(repeating: Vector()))
-            var kernelRow = taps.lowerBound / g.kernelWidth, kernelColumn = taps.lowerBound % g.kernelWidth
-            for tap in taps {
+            // Runs of terms contiguous in the input: one tap's channels, or — when every pixel's window
+            // lies inside the input and the block takes whole taps — the block's taps within one kernel
+            // row (a window row's columns × channels are consecutive in channels-last memory, and so are
+            // their weights). Fewer, longer loops; the terms are added in the same order.
+            let wholeTaps = channels.count == g.inputChannels
+            var tap = taps.lowerBound
+            while tap < taps.upperBound {
+                let kernelRow = tap / g.kernelWidth, kernelColumn = tap % g.kernelWidth
+                let runEnd = origins.inside && wholeTaps ? min(taps.upperBound, (kernelRow + 1) * g.kernelWidth) : tap + 1
                 let x = origins.pointers(g, zeros: zeros, kernelRow: kernelRow, kernelColumn: kernelColumn)
                 var w = blockWeights + tap * layout.tapStride
-                for channel in channels {
+                let terms = channels.lowerBound..<(channels.lowerBound + (runEnd - tap - 1) * g.inputChannels + channels.count)
+                for term in terms {
                     var weight = InlineArray<V, Vector>(repeating: Vector())
                     for vector in 0..<V { weight[vector] = Vector.load(w + 16 * vector) }
                     for index in 0..<P {
-                        let value = Vector(repeating: x[index][channel])
+                        let value = Vector(repeating: x[index][term])
                         for vector in 0..<V { sums[index][vector] = multiplyAdd(sums[index][vector], value, weight[vector]) }
                     }
                     w += layout.channelStride
                 }
-                kernelColumn += 1
-                if kernelColumn == g.kernelWidth {
-                    kernelColumn = 0
-                    kernelRow += 1
-                }
+                tap = runEnd
             }
             // The block's sums join the group's (straight-line loops, so that the sums stay in registers).
             if order.startsGroup(block) {
