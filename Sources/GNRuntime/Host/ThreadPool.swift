@@ -26,7 +26,7 @@ import Synchronization
 ///   within `preemptionWindow`), or a chunk held by a worker made it wait longer than its own share of
 ///   the job took (and more than `stallThreshold`). A pool with more threads than it gets cores is
 ///   slower than one thread, so on either sign it runs the next `firstBackoff` jobs on the dispatching
-///   thread alone (its workers go to sleep), twice as many after each further sign (up to
+///   thread alone (its workers go to sleep), four times as many after each further sign (up to
 ///   `longestBackoff`), half as many once it has run as many jobs with its workers without one, and
 ///   between back-offs tries its workers again. On free cores the signs are rare (the occasional
 ///   preemption by the system).
@@ -40,7 +40,7 @@ final class ThreadPool {
     static let dispatcherSpin = 20_000
     /// The shortest wait on a worker that counts as its core being taken, in nanoseconds.
     static let stallThreshold = 50_000
-    /// Jobs run on the dispatching thread alone after a first stall, and at most.
+    /// Jobs run on the dispatching thread alone after a first sign of a taken core, and at most.
     static let firstBackoff = 64
     static let longestBackoff = 4096
 
