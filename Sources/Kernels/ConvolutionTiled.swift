@@ -53,10 +53,10 @@ enum ConvolutionTiled {
         }
     }
     // Small maps (VGG-16's last convolutions at batch 1: 2 × 2 pixels) waste less in tiles of 4
-    // pixels: those layers took 0.78 ms instead of 0.90–1.04 (profile, batch 1).
+    // pixels, and are bound by reading their weights: 4 × 64 reads two blocks of packed weights at once.
     static var smallWideTile: Tile? {
-        Tile(pixels: 4, vectors: 2, names: ("conv2d.tiled4x32", "linear.tiled4x32")) { job, worker, begin, end in
-            ConvolutionTiled.run(TileShape<4, 2>.self, job, worker: worker, tasks: begin..<end)
+        Tile(pixels: 4, vectors: 4, names: ("conv2d.tiled4x64", "linear.tiled4x64")) { job, worker, begin, end in
+            ConvolutionTiled.run(TileShape<4, 4>.self, job, worker: worker, tasks: begin..<end)
         }
     }
     #elseif GN_FMA
@@ -80,16 +80,21 @@ enum ConvolutionTiled {
     #endif
 
     /// This variant's tile for a layer: the wide one when its channels come in whole blocks of 32 (for
-    /// a convolution over fewer pixels than two wide tiles — all samples and steps of a call — the small
-    /// wide one, where the variant has one), else the narrow one; nil when its output channels are too few to fill a vector or its packed
+    /// a convolution over fewer pixels than four wide tiles — all samples and steps of a call — the
+    /// small wide one, where the variant has one and the channels fill it), else the narrow one; nil when its output channels are too few to fill a vector or its packed
     /// weights come in blocks the tile does not divide.
     static func tile(_ query: KernelQuery) -> Tile? {
         let channels = query.geometry.outputChannels, layout = query.weightLayout
         guard TiledKernels.available, channels >= 16, !layout.isPacked || layout.lanes % 16 == 0 else { return nil }
         if channels % 32 == 0, !layout.isPacked || layout.lanes % 32 == 0, let wide = wideTile {
-            // A convolution over fewer pixels than two wide tiles would leave most of a tile empty.
+            // A convolution over few pixels (fewer than four wide tiles: VGG-16's 2 × 2 and 4 × 4 maps at
+            // batch 1) is bound by reading its weights, and leaves tiles empty: the small tile, measured
+            // 1.2–1.6× faster there (1.0 against 1.2 ms, 0.6 against 0.9–1.0 ms), level on 8 × 8 maps.
             let pixels = query.batch * query.outputPixelsPerSample
-            if case .convolution = query.operation, pixels < 2 * wide.pixels, let small = smallWideTile { return small }
+            if case .convolution = query.operation, pixels < 4 * wide.pixels, let small = smallWideTile,
+               channels % (16 * small.vectors) == 0 {
+                return small
+            }
             return wide
         }
         return narrowTile
@@ -267,10 +272,13 @@ enum ConvolutionTiled {
             let start = bias.map { Vector.load($0 + firstChannel + 16 * vector) } ?? Vector()
             for index in 0..<P { start.store(out + index * pixelStride + 16 * vector) }
         }
-        let tileWeights = weights + layout.offset(channel: firstChannel, tap: 0)
+        // Each vector's weights (in a packed layout, the tile's vectors may lie in different blocks:
+        // separate streams, which also lets the memory system fetch more at once).
+        var tileWeights = InlineArray<V, UnsafePointer<Float>>(repeating: weights)
+        for vector in 0..<V { tileWeights[vector] = weights + layout.offset(channel: firstChannel + 16 * vector, tap: 0) }
         for block in 0..<order.count {
             let (taps, channels) = order.block(block)
-            let blockWeights = tileWeights + channels.lowerBound * layout.channelStride
+            let blockOffset = channels.lowerBound * layout.channelStride
             var sums = InlineArray<P, InlineArray<V, Vector>>(repeating: InlineArray(repeating: Vector()))
             // Runs of terms contiguous in the input: one tap's channels, or — when every pixel's window
             // lies inside the input and the block takes whole taps — the block's taps within one kernel
@@ -282,16 +290,17 @@ enum ConvolutionTiled {
                 let kernelRow = tap / g.kernelWidth, kernelColumn = tap % g.kernelWidth
                 let runEnd = origins.inside && wholeTaps ? min(taps.upperBound, (kernelRow + 1) * g.kernelWidth) : tap + 1
                 let x = origins.pointers(g, zeros: zeros, kernelRow: kernelRow, kernelColumn: kernelColumn)
-                var w = blockWeights + tap * layout.tapStride
+                var w = InlineArray<V, UnsafePointer<Float>>(repeating: weights)
+                for vector in 0..<V { w[vector] = tileWeights[vector] + blockOffset + tap * layout.tapStride }
                 let terms = channels.lowerBound..<(channels.lowerBound + (runEnd - tap - 1) * g.inputChannels + channels.count)
                 for term in terms {
                     var weight = InlineArray<V, Vector>(repeating: Vector())
-                    for vector in 0..<V { weight[vector] = Vector.load(w + 16 * vector) }
+                    for vector in 0..<V { weight[vector] = Vector.load(w[vector]) }
                     for index in 0..<P {
                         let value = Vector(repeating: x[index][term])
                         for vector in 0..<V { sums[index][vector] = multiplyAdd(sums[index][vector], value, weight[vector]) }
                     }
-                    w += layout.channelStride
+                    for vector in 0..<V { w[vector] += layout.channelStride }
                 }
                 tap = runEnd
             }

@@ -42,6 +42,8 @@ final class KernelVariantTests: XCTestCase {
         (1, 3, 6, 6, 8, 3, 1, 1), (2, 20, 5, 5, 5, 3, 2, 1),   // too narrow to tile: the reference kernel
         // Runs of 64 channels per tap and several groups of blocks (SummationOrder).
         (1, 80, 5, 5, 32, 3, 1, 1), (2, 70, 4, 3, 16, 3, 1, 1), (1, 200, 3, 3, 48, 3, 1, 1),
+        // Few pixels and channels in 64s: the small wide tile of AVX-512 (two packed blocks at once).
+        (1, 100, 2, 2, 128, 3, 1, 1), (2, 64, 3, 3, 64, 3, 2, 1),
     ]
 
     func testLayersWideEnoughToTileGetTiledKernelsInEveryVariant() throws {
