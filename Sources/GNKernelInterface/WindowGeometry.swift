@@ -52,15 +52,6 @@ public struct WindowGeometry: Sendable {
         outputColumn * strideWidth - paddingWidth + kernelColumn
     }
 
-    /// The input pixel (index within its sample) that kernel position `tap` (kernel row-major) of
-    /// output pixel (`outputRow`, `outputColumn`) reads, or nil when it lies on padding.
-    @inlinable @inline(__always)
-    public func inputPixel(outputRow: Int, outputColumn: Int, tap: Int) -> Int? {
-        let row = inputRow(outputRow, tap / kernelWidth), column = inputColumn(outputColumn, tap % kernelWidth)
-        guard row >= 0, row < inputHeight, column >= 0, column < inputWidth else { return nil }
-        return row * inputWidth + column
-    }
-
     /// Output pixels of one sample.
     @inlinable
     public var outputPixelsPerSample: Int { outputHeight * outputWidth }
@@ -77,31 +68,45 @@ public struct WindowGeometry: Sendable {
     @inlinable
     public var inputElementsPerSample: Int { inputHeight * inputWidth * inputChannels }
 
-    /// Calls `body` for the output positions `pixels` (all by default), in memory order, with the
-    /// sample, the output row and column, and the output pixel index
+    /// The sample, output row and output column of output pixel `outputPixel`
     /// (`(sample · outputHeight + row) · outputWidth + column`).
+    @inlinable @inline(__always)
+    public func outputPosition(_ outputPixel: Int) -> (sample: Int, outputRow: Int, outputColumn: Int) {
+        let perSample = outputHeight * outputWidth
+        let inSample = outputPixel % perSample
+        return (outputPixel / perSample, inSample / outputWidth, inSample % outputWidth)
+    }
+
+    /// Calls `body` for the output positions `pixels` (all by default), in memory order, with the
+    /// sample, the output row and column, and the output pixel index.
     @inlinable @inline(__always)
     public func forEachOutput(_ pixels: Range<Int>? = nil,
                               _ body: (_ sample: Int, _ outputRow: Int, _ outputColumn: Int, _ outputPixel: Int) -> Void) {
-        let perSample = outputHeight * outputWidth
         for outputPixel in pixels ?? 0..<outputPixels {
-            let inSample = outputPixel % perSample
-            body(outputPixel / perSample, inSample / outputWidth, inSample % outputWidth, outputPixel)
+            let (sample, outputRow, outputColumn) = outputPosition(outputPixel)
+            body(sample, outputRow, outputColumn, outputPixel)
         }
     }
 
-    /// Calls `body` for every kernel position of the window of output `(outputRow, outputColumn)`
-    /// that lies inside the input, in row-major kernel order, with the input pixel index
-    /// (`row · inputWidth + column`) and the kernel position index (`kernelRow · kernelWidth + kernelColumn`).
+    /// The input pixel (index within its sample) that kernel position `tap` (kernel row-major) of
+    /// output pixel (`outputRow`, `outputColumn`) reads, or nil when it lies on padding.
     @inlinable @inline(__always)
-    public func forEachTap(outputRow: Int, outputColumn: Int, _ body: (_ inputPixel: Int, _ tap: Int) -> Void) {
-        for kernelRow in 0..<kernelHeight {
-            let row = inputRow(outputRow, kernelRow)
-            if row < 0 || row >= inputHeight { continue }
-            for kernelColumn in 0..<kernelWidth {
-                let column = inputColumn(outputColumn, kernelColumn)
-                if column < 0 || column >= inputWidth { continue }
-                body(row * inputWidth + column, kernelRow * kernelWidth + kernelColumn)
+    public func inputPixel(outputRow: Int, outputColumn: Int, tap: Int) -> Int? {
+        let row = inputRow(outputRow, tap / kernelWidth), column = inputColumn(outputColumn, tap % kernelWidth)
+        guard row >= 0, row < inputHeight, column >= 0, column < inputWidth else { return nil }
+        return row * inputWidth + column
+    }
+
+    /// Calls `body` for the kernel positions `taps` (all by default, in row-major kernel order) of the
+    /// window of output `(outputRow, outputColumn)` that lie inside the input, with the input pixel
+    /// index (`row · inputWidth + column`) and the kernel position index
+    /// (`kernelRow · kernelWidth + kernelColumn`).
+    @inlinable @inline(__always)
+    public func forEachTap(outputRow: Int, outputColumn: Int, taps: Range<Int>? = nil,
+                           _ body: (_ inputPixel: Int, _ tap: Int) -> Void) {
+        for tap in taps ?? 0..<kernelHeight * kernelWidth {
+            if let inputPixel = inputPixel(outputRow: outputRow, outputColumn: outputColumn, tap: tap) {
+                body(inputPixel, tap)
             }
         }
     }

@@ -62,8 +62,7 @@ enum Convolution {
             let starts = order.startsGroup(index)
             let sums = starts ? groupSums : blockSums
             sums.update(repeating: 0, count: width)
-            for tap in taps {
-                guard let inputPixel = g.inputPixel(outputRow: outputRow, outputColumn: outputColumn, tap: tap) else { continue }
+            g.forEachTap(outputRow: outputRow, outputColumn: outputColumn, taps: taps) { inputPixel, tap in
                 // The channels block by block of the weight layout (one block in the file's layout).
                 var channel = channels.lowerBound
                 while channel < channels.upperBound {

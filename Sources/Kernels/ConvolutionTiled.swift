@@ -158,8 +158,7 @@ enum ConvolutionTiled {
         let firstChannel = block * lanes
         if firstChannel + lanes > g.outputChannels {
             // The channels past the last full block: the reference loop, one pixel at a time.
-            for pixel in pixels {
-                let (sample, row, column) = position(g, pixel)
+            g.forEachOutput(pixels) { sample, row, column, pixel in
                 Convolution.pixel(g, image: input + sample * g.inputElementsPerSample, outputRow: row, outputColumn: column,
                                   channels: firstChannel..<g.outputChannels, weights: weights, layout: layout, bias: bias,
                                   output: output + pixel * g.outputChannels, scratch: scratch.remainder)
@@ -173,8 +172,8 @@ enum ConvolutionTiled {
             // A partial tile computes into scratch, then copies the pixels that exist.
             let target = count == P ? output + pixel * g.outputChannels : scratch.spill
             let origins = TileOrigins<P>(g, input: input, firstPixel: pixel, count: count)
-            computeTile(shape, g, origins, zeros: scratch.zeros, firstChannel: firstChannel, weights: weights, layout: layout,
-                 bias: bias, order: order, groupSums: scratch.groupSums, output: target)
+            computeTile(shape, g, origins, zeros: scratch.zeros, firstChannel: firstChannel, weights: weights,
+                        layout: layout, bias: bias, order: order, groupSums: scratch.groupSums, output: target)
             if count < P {
                 for index in 0..<count {
                     (output + (pixel + index) * g.outputChannels + firstChannel)
@@ -183,14 +182,6 @@ enum ConvolutionTiled {
             }
             pixel += count
         }
-    }
-
-    /// (sample, output row, output column) of an output pixel index.
-    @inline(__always)
-    private static func position(_ g: WindowGeometry, _ pixel: Int) -> (Int, Int, Int) {
-        let perSample = g.outputHeight * g.outputWidth
-        let inSample = pixel % perSample
-        return (pixel / perSample, inSample / g.outputWidth, inSample % g.outputWidth)
     }
 
     /// Where the windows of a tile's `P` pixels read: for each pixel, its window's top-left corner in
@@ -211,7 +202,7 @@ enum ConvolutionTiled {
             var tops = InlineArray<P, Int>(repeating: Int.min / 2)
             var lefts = InlineArray<P, Int>(repeating: 0)
             var pixelInside = InlineArray<P, Bool>(repeating: false)
-            var (sample, row, column) = position(g, firstPixel)
+            var (sample, row, column) = g.outputPosition(firstPixel)
             var inside = count == P
             for index in 0..<min(count, P) {
                 let top = row * g.strideHeight - g.paddingHeight, left = column * g.strideWidth - g.paddingWidth
@@ -261,10 +252,11 @@ enum ConvolutionTiled {
     /// `groupSums` holds `P · 16·V` floats of scratch.
     @inline(__always)
     private static func computeTile<let P: Int, let V: Int>(_ shape: TileShape<P, V>.Type, _ g: WindowGeometry,
-                                                     _ origins: TileOrigins<P>, zeros: UnsafePointer<Float>,
-                                                     firstChannel: Int, weights: UnsafePointer<Float>, layout: WeightLayout,
-                                                     bias: UnsafePointer<Float>?, order: SummationOrder,
-                                                     groupSums: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>) {
+                                                            _ origins: TileOrigins<P>, zeros: UnsafePointer<Float>,
+                                                            firstChannel: Int, weights: UnsafePointer<Float>,
+                                                            layout: WeightLayout, bias: UnsafePointer<Float>?,
+                                                            order: SummationOrder, groupSums: UnsafeMutablePointer<Float>,
+                                                            output: UnsafeMutablePointer<Float>) {
         let out = output + firstChannel
         let pixelStride = g.outputChannels
         // The output starts as the bias; each group's sum is added to it.

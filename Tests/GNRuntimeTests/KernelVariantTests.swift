@@ -82,9 +82,7 @@ final class KernelVariantTests: XCTestCase {
         for (batch, inputs, outputs) in [(1, 7, 10), (3, 64, 64), (2, 100, 96), (1, 33, 160), (4, 5, 16), (2, 512, 4096),
                                          (6, 40, 64), (9, 17, 48), (7, 64, 10), (13, 70, 48), (12, 1100, 64),
                                          (1, 1100, 80)] {
-            let g = WindowGeometry(batch: 1, inputHeight: 1, inputWidth: 1, inputChannels: inputs, outputHeight: 1,
-                                   outputWidth: 1, outputChannels: outputs, kernelHeight: 1, kernelWidth: 1,
-                                   strideHeight: 1, strideWidth: 1, paddingHeight: 0, paddingWidth: 0)
+            let g = Linear.geometry(batch: 1, inputCount: inputs, outputCount: outputs)
             let input = (0..<batch * inputs).map { _ in random.unit() < 0.4 ? 0 : random.symmetric(1) }
             let weights = (0..<inputs * outputs).map { _ in random.symmetric(0.3) }
             let bias = (0..<outputs).map { _ in random.symmetric(0.1) }

@@ -44,6 +44,12 @@ final class ThreadPool {
     static let firstBackoff = 64
     static let longestBackoff = 4096
 
+    /// A window of jobs with workers (nanoseconds) in which `preemptionsPerWindow` involuntary
+    /// context switches of the dispatching thread are a sign that its core is shared. With a busy
+    /// program on one of two cores it is preempted every few milliseconds; on free cores, rarely.
+    static let preemptionWindow = 8_000_000
+    static let preemptionsPerWindow = 2
+
     /// What the threads share. The workers hold it, not the pool, so that the pool's owner alone
     /// decides when the pool ends.
     private let shared: Shared
@@ -102,12 +108,6 @@ final class ThreadPool {
         var index: Int
     }
 
-    /// A window of jobs with workers (nanoseconds) in which `preemptionsPerWindow` involuntary
-    /// context switches of the dispatching thread are a sign that its core is shared. With a busy
-    /// program on one of two cores it is preempted every few milliseconds; on free cores, rarely.
-    static let preemptionWindow = 8_000_000
-    static let preemptionsPerWindow = 2
-
     /// The calling thread's involuntary context switches so far.
     fileprivate static func involuntarySwitches() -> Int {
         var usage = rusage()
@@ -125,6 +125,63 @@ final class ThreadPool {
         return time.tv_sec * 1_000_000_000 + time.tv_nsec
     }
 
+    /// When the pool runs jobs on the dispatching thread alone (the back-off of the type's comment);
+    /// kept by the dispatching thread only.
+    private struct Backoff {
+        /// Jobs left to run on the dispatching thread alone.
+        private(set) var jobsLeftAlone = 0
+        /// Jobs of the last back-off (0: none yet, or worn off).
+        private var length = 0
+        /// Jobs run with workers since the last back-off without a sign of a taken core.
+        private var quietJobs = 0
+        /// When the current window of jobs with workers began (−1: with the next job), the
+        /// dispatching thread's involuntary context switches then, and the window's jobs so far.
+        private var windowStart = -1
+        private var windowSwitches = 0
+        private var jobsInWindow = 0
+
+        /// Whether the next job runs on the dispatching thread alone (it is then counted).
+        mutating func takeJobAlone() -> Bool {
+            guard jobsLeftAlone > 0 else { return false }
+            jobsLeftAlone -= 1
+            return true
+        }
+
+        /// Records a job run with workers that ended at `end` (nanoseconds), for which the dispatching
+        /// thread ran its own share in `ownTime`, then waited `waited` for chunks workers held.
+        mutating func record(end: Int, ownTime: Int, waited: Int) {
+            // Preempted while its workers run, again and again: another program shares the cores.
+            var preempted = false, quietWindow = false
+            jobsInWindow += 1
+            if windowStart < 0 {
+                windowStart = end
+                windowSwitches = ThreadPool.involuntarySwitches()
+                jobsInWindow = 0
+            } else if end - windowStart >= ThreadPool.preemptionWindow {
+                let switches = ThreadPool.involuntarySwitches()
+                preempted = switches - windowSwitches >= ThreadPool.preemptionsPerWindow
+                quietWindow = !preempted
+                windowStart = end
+                windowSwitches = switches
+            }
+            if preempted || waited > max(ThreadPool.stallThreshold, ownTime) {
+                length = length == 0 ? ThreadPool.firstBackoff : min(length * 4, ThreadPool.longestBackoff)
+                jobsLeftAlone = length
+                windowStart = -1
+                quietJobs = 0
+            } else if quietWindow {
+                // As many jobs with workers as the last back-off ran alone, without a sign of a taken
+                // core: the next back-off is half as long.
+                quietJobs += jobsInWindow
+                jobsInWindow = 0
+                if quietJobs >= length {
+                    length /= 2
+                    quietJobs = 0
+                }
+            }
+        }
+    }
+
     /// The job, the counters and the sleeping places the threads share.
     private final class Shared: @unchecked Sendable {
         let count: Int
@@ -133,6 +190,11 @@ final class ThreadPool {
         /// While the dispatching thread writes a job, the task part is `closed` (nothing to claim).
         private let claims = Atomic<Int>(0)
         private static let closed = 0x7fff_ffff
+
+        /// Whether claim counter value `claims` is an open job numbered other than `seen`.
+        private static func opensNewJob(_ claims: Int, after seen: Int) -> Bool {
+            claims >> 32 != seen && claims & 0xffff_ffff != closed
+        }
         // The job, written while the counter is closed, read after it opens (atomics, so that a late
         // reader of a job being replaced reads whole values, which its failing claim then discards).
         private let job = Atomic<UInt>(0)
@@ -153,15 +215,10 @@ final class ThreadPool {
 
         // The dispatching thread's own state.
         private var jobNumber = 0
-        private(set) var jobsLeftAlone = 0
-        private var backoff = 0
-        /// When the current window of jobs with workers began (−1: with the next job), the
-        /// dispatching thread's involuntary context switches then, and the window's jobs so far.
-        private var windowStart = -1
-        private var windowSwitches = 0
-        private var jobsInWindow = 0
-        /// Jobs run with workers since the last back-off without a sign of a taken core.
-        private var quietJobs = 0
+        private var backoff = Backoff()
+
+        /// Jobs the pool will run on the dispatching thread alone before it tries its workers again.
+        var jobsLeftAlone: Int { backoff.jobsLeftAlone }
 
         init(count: Int) {
             self.count = count
@@ -192,8 +249,7 @@ final class ThreadPool {
 
         /// Runs `tasks` tasks of `job` on the pool and returns when every task is done.
         func run(job: UnsafeRawPointer, function: TaskFunction, tasks: Int) {
-            if jobsLeftAlone > 0 {
-                jobsLeftAlone -= 1
+            if backoff.takeJobAlone() {
                 function(job, 0, 0, tasks)
                 return
             }
@@ -217,36 +273,7 @@ final class ThreadPool {
             let ownEnd = ThreadPool.now()
             waitForClaimedChunks(tasks: tasks, since: ownEnd)
             let end = ThreadPool.now()
-            let waited = end - ownEnd
-            // Preempted while its workers run, again and again: another program shares the cores.
-            var preempted = false, quietWindow = false
-            jobsInWindow += 1
-            if windowStart < 0 {
-                windowStart = end
-                windowSwitches = ThreadPool.involuntarySwitches()
-                jobsInWindow = 0
-            } else if end - windowStart >= ThreadPool.preemptionWindow {
-                let switches = ThreadPool.involuntarySwitches()
-                preempted = switches - windowSwitches >= ThreadPool.preemptionsPerWindow
-                quietWindow = !preempted
-                windowStart = end
-                windowSwitches = switches
-            }
-            if preempted || waited > max(ThreadPool.stallThreshold, ownEnd - start) {
-                backoff = backoff == 0 ? ThreadPool.firstBackoff : min(backoff * 4, ThreadPool.longestBackoff)
-                jobsLeftAlone = backoff
-                windowStart = -1
-                quietJobs = 0
-            } else if quietWindow {
-                // As many jobs with workers as the last back-off ran alone, without a sign of a taken
-                // core: the next back-off is half as long.
-                quietJobs += jobsInWindow
-                jobsInWindow = 0
-                if quietJobs >= backoff {
-                    backoff /= 2
-                    quietJobs = 0
-                }
-            }
+            backoff.record(end: end, ownTime: ownEnd - start, waited: end - ownEnd)
         }
 
         /// Spins, then sleeps, until every task of the current job is done.
@@ -299,6 +326,18 @@ final class ThreadPool {
             }
         }
 
+        /// Sleeps until a job numbered other than `seen` opens, or the pool stops.
+        private func sleepUntilJob(after seen: Int) {
+            pthread_mutex_lock(mutex)
+            sleepers.wrappingAdd(1, ordering: .sequentiallyConsistent)
+            while !stopping.load(ordering: .sequentiallyConsistent)
+                && !Shared.opensNewJob(claims.load(ordering: .sequentiallyConsistent), after: seen) {
+                pthread_cond_wait(workAvailable, mutex)
+            }
+            sleepers.wrappingSubtract(1, ordering: .sequentiallyConsistent)
+            pthread_mutex_unlock(mutex)
+        }
+
         /// The loop of worker thread `index`, until `stop`.
         func work(index: Int) {
             var seen = 0
@@ -307,7 +346,7 @@ final class ThreadPool {
                 var polls = 0
                 var spinStart = 0
                 // Wait for an open job with a new number.
-                while current >> 32 == seen || current & 0xffff_ffff == Shared.closed {
+                while !Shared.opensNewJob(current, after: seen) {
                     if stopping.load(ordering: .relaxed) { return }
                     gn_internal_cpu_relax()
                     polls += 1
@@ -315,15 +354,7 @@ final class ThreadPool {
                         let now = ThreadPool.now()
                         if spinStart == 0 { spinStart = now }
                         if now - spinStart > ThreadPool.workerSpin {
-                            pthread_mutex_lock(mutex)
-                            sleepers.wrappingAdd(1, ordering: .sequentiallyConsistent)
-                            while !stopping.load(ordering: .sequentiallyConsistent) {
-                                let latest = claims.load(ordering: .sequentiallyConsistent)
-                                if latest >> 32 != seen && latest & 0xffff_ffff != Shared.closed { break }
-                                pthread_cond_wait(workAvailable, mutex)
-                            }
-                            sleepers.wrappingSubtract(1, ordering: .sequentiallyConsistent)
-                            pthread_mutex_unlock(mutex)
+                            sleepUntilJob(after: seen)
                             polls = 0
                             spinStart = 0
                         }
