@@ -25,6 +25,14 @@ public struct KernelArguments {
     public var bias: UnsafePointer<Float>?
     /// How `weights` are ordered.
     public var weightLayout: WeightLayout
+    /// An int8 layer's weights (`[kh][kw][Cin][Cout]`), nil for FP32 weights.
+    public var integerWeights: UnsafePointer<Int8>?
+    /// An int8 layer's scale per output channel.
+    public var weightScales: UnsafePointer<Float>?
+    /// For an int8 layer: the scale of its input (every input value is an integer times it) and the
+    /// float reciprocal the kernel recovers the integers with (`IntegerInput`).
+    public var inputScale: Float
+    public var inputReciprocal: Float
     /// A neuron layer's membrane potentials (one per element of one step), nil for QCFS.
     public var membrane: UnsafeMutablePointer<Float>?
     /// A neuron layer's parameters.
@@ -43,7 +51,9 @@ public struct KernelArguments {
                 secondInput: UnsafePointer<Float>?, secondInputSteps: Int, output: UnsafeMutablePointer<Float>,
                 weights: UnsafePointer<Float>?, bias: UnsafePointer<Float>?, weightLayout: WeightLayout,
                 membrane: UnsafeMutablePointer<Float>?, neuron: NeuronParameters, resetsMembranes: Bool,
-                scratch: UnsafeMutablePointer<Float>, scratchStride: Int, split: TaskSplit) {
+                scratch: UnsafeMutablePointer<Float>, scratchStride: Int, split: TaskSplit,
+                integerWeights: UnsafePointer<Int8>? = nil, weightScales: UnsafePointer<Float>? = nil,
+                inputScale: Float = 0) {
         self.samples = samples
         self.steps = steps
         self.geometry = geometry
@@ -62,6 +72,10 @@ public struct KernelArguments {
         self.scratch = scratch
         self.scratchStride = scratchStride
         self.split = split
+        self.integerWeights = integerWeights
+        self.weightScales = weightScales
+        self.inputScale = inputScale
+        self.inputReciprocal = inputScale > 0 ? 1 / inputScale : 0
     }
 
     /// Output elements of one step (all samples).

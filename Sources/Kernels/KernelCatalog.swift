@@ -6,12 +6,19 @@ import GNKernelInterface
 /// `GNKernelsAVX512`), so every variant makes the same choices and differs only in the instructions
 /// the compiler emits for them.
 public enum KernelCatalog {
-    /// The kernel this module has for `query`, or nil (a number type it has no kernels for).
+    /// The kernel this module has for `query`, or nil (an operation it has no kernel for in the
+    /// query's number type).
     /// `@export(interface)`: callers call this module's code rather than compiling its kernels into
     /// themselves (Embedded Swift would), so each kernel exists once, in its variant's build.
     @export(interface)
     public static func kernel(for query: KernelQuery) -> KernelChoice? {
-        guard query.numberType == .float32 else { return nil }
+        if query.numberType == .int8 {
+            switch query.operation {
+            case .convolution: return IntegerConvolution.choice(query, name: "conv2d.int8")
+            case .linear: return IntegerConvolution.choice(query, name: "linear.int8")
+            default: return nil
+            }
+        }
         let fastest = query.preference == .fastest
         switch query.operation {
         case .convolution:

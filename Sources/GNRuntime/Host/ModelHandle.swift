@@ -63,8 +63,13 @@ final class ModelHandle {
             case .conv2d, .linear:
                 let count = max(1, layer.kernelHeight * layer.kernelWidth) * inputChannels * layer.output.channels
                 if let weights = layer.weights { ranges.append((UnsafeRawPointer(weights), UnsafeRawPointer(weights + count))) }
-                if let bias = layer.bias {
-                    ranges.append((UnsafeRawPointer(bias), UnsafeRawPointer(bias + layer.output.channels)))
+                if let weights = layer.integerWeights {
+                    ranges.append((UnsafeRawPointer(weights), UnsafeRawPointer(weights + count)))
+                }
+                // An int8 layer's scales and bias are one blob, the bias right after the scales.
+                if let floats = layer.weightScales ?? layer.bias {
+                    let count = layer.output.channels * (layer.weightScales != nil && layer.bias != nil ? 2 : 1)
+                    ranges.append((UnsafeRawPointer(floats), UnsafeRawPointer(floats + count)))
                 }
             case .affine:
                 if let scale = layer.weights { ranges.append((UnsafeRawPointer(scale), UnsafeRawPointer(scale + inputChannels))) }

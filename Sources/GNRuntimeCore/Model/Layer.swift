@@ -17,8 +17,12 @@ package struct Layer {
     package var levels = 0
     /// QCFS threshold `λ`.
     package var threshold: Float = 0
-    /// conv2d and linear weights, or affine scale.
+    /// conv2d and linear weights in FP32, or affine scale.
     package var weights: UnsafePointer<Float>? = nil
+    /// conv2d and linear weights in int8 (format 1.1), `[kh][kw][Cin][Cout]`; nil for FP32 weights.
+    package var integerWeights: UnsafePointer<Int8>? = nil
+    /// With `integerWeights`: the scale of each output channel (a weight is `integer · scale`).
+    package var weightScales: UnsafePointer<Float>? = nil
     /// conv2d and linear bias (when present), or affine shift.
     package var bias: UnsafePointer<Float>? = nil
 

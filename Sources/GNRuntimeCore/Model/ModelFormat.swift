@@ -4,8 +4,9 @@ package enum ModelFormat {
     package static let magic: UInt32 = 0x5452_4E47
     /// The major version this reader understands.
     package static let majorVersion: UInt16 = 1
-    /// The minor version this writer produces.
-    package static let minorVersion: UInt16 = 0
+    /// The newest minor version this reader knows (1.1 added int8 weights). Writers put the oldest
+    /// minor version whose features a file uses, so that older readers load what they can.
+    package static let minorVersion: UInt16 = 1
     /// Header size in bytes.
     package static let headerSize = 64
     /// Layer record size in bytes.
@@ -58,4 +59,7 @@ package enum ModelFormat {
 
     /// Flag bit 0 of a layer record: the conv2d or linear layer has a bias.
     package static let flagHasBias: UInt16 = 1
+    /// Flag bit 1 of a layer record (format 1.1): the conv2d or linear layer's weights are int8, with
+    /// one f32 scale per output channel at the start of blob Q (the bias, if any, follows them).
+    package static let flagInt8Weights: UInt16 = 2
 }

@@ -167,9 +167,13 @@ public struct ModelView {
                 throw GNError(.badModel, "input B is set on a layer with one input", layer: index)
             }
             // Flags and the fields a kind does not use.
-            let allowedFlags: UInt16 = (kind == .conv2d || kind == .linear) ? ModelFormat.flagHasBias : 0
+            let weighted = kind == .conv2d || kind == .linear
+            let allowedFlags: UInt16 = weighted ? ModelFormat.flagHasBias | ModelFormat.flagInt8Weights : 0
             guard flags & ~allowedFlags == 0 else {
                 throw GNError(.badModel, "unknown flag bits set", layer: index, actual: Int(flags))
+            }
+            if flags & ModelFormat.flagInt8Weights != 0 && !isIntegerValued(layer.inputA) {
+                throw GNError(.badModel, "int8 weights on a layer whose input is not integer-valued (spike counts or QCFS levels, pooled or flattened); the model input and add or affine outputs need FP32 weights", layer: index)
             }
             if !kind.hasWindow, kernel != (0, 0) || stride != (0, 0) || padding != (0, 0) {
                 throw GNError(.badModel, "kernel, stride or padding set on a layer without a window", layer: index)
@@ -200,15 +204,16 @@ public struct ModelView {
 
         // Blobs.
         let inputChannels = shape(ofTensor: layer.inputA).channels
+        let integer = (flags & ModelFormat.flagInt8Weights) != 0
         var countP: Int? = 0
         var countQ = 0
         switch kind {
         case .conv2d:
             countP = product(kernel.0, kernel.1, inputChannels, stored.channels)
-            countQ = hasBias ? stored.channels : 0
+            countQ = stored.channels * ((hasBias ? 1 : 0) + (integer ? 1 : 0))
         case .linear:
             countP = product(1, 1, inputChannels, stored.channels)
-            countQ = hasBias ? stored.channels : 0
+            countQ = stored.channels * ((hasBias ? 1 : 0) + (integer ? 1 : 0))
         case .affine:
             countP = inputChannels
             countQ = inputChannels
@@ -218,13 +223,67 @@ public struct ModelView {
         guard let countP else {
             throw GNError(.badModel, "weight count overflows", layer: index)
         }
-        layer.weights = try blob(at: blobP, count: countP, layer: index, validating: validating)
-        layer.bias = try blob(at: blobQ, count: countQ, layer: index, validating: validating)
+        let floatsQ = try blob(at: blobQ, count: countQ, layer: index, validating: validating)
+        if integer, let floatsQ {
+            layer.integerWeights = try int8Blob(at: blobP, count: countP, layer: index, validating: validating)
+            layer.weightScales = floatsQ
+            layer.bias = hasBias ? floatsQ + stored.channels : nil
+            if validating {
+                for channel in 0..<stored.channels where !(floatsQ[channel] > 0) {
+                    throw GNError(.badModel, "int8 weight scale must be positive (not zero, negative or NaN)", layer: index, actual: channel)
+                }
+            }
+        } else {
+            layer.weights = try blob(at: blobP, count: countP, layer: index, validating: validating)
+            layer.bias = floatsQ
+        }
         return layer
     }
 
-    /// The float array at `offset`, or nil when `count` is 0 (the offset must then be 0).
+    /// Whether tensor `id` holds integers times one scale whatever the session: the output of a qcfs
+    /// layer (spike counts, or QCFS levels in ANN mode), pooled or flattened any number of times.
+    /// Only called on tensors of layers that passed validation.
+    private func isIntegerValued(_ id: Int) -> Bool {
+        var tensor = id
+        let reader = ByteReader(base: base)
+        while tensor > 0 {
+            let record = recordOffset(tensor - 1)
+            switch LayerKind(rawValue: reader.u16(record + ModelFormat.Record.kind)) {
+            case .qcfs:
+                return true
+            case .avgPool2d, .maxPool2d, .globalAvgPool, .flatten:
+                tensor = reader.int32(record + ModelFormat.Record.inputA)
+            default:
+                return false
+            }
+        }
+        return false
+    }
+
+    /// The f32 array of `count` values at `offset`, every one finite; nil when `count` is 0.
     private func blob(at offset: Int?, count: Int, layer: Int, validating: Bool) throws(GNError) -> UnsafePointer<Float>? {
+        guard let start = try blobStart(at: offset, count: count, elementSize: 4, layer: layer, validating: validating) else {
+            return nil
+        }
+        let floats = start.assumingMemoryBound(to: Float.self)
+        if validating {
+            for index in 0..<count where !floats[index].isFinite {
+                throw GNError(.badModel, "blob holds NaN or infinity", layer: layer, actual: index)
+            }
+        }
+        return floats
+    }
+
+    /// The int8 array of `count` values at `offset` (every value is valid); nil when `count` is 0.
+    private func int8Blob(at offset: Int?, count: Int, layer: Int, validating: Bool) throws(GNError) -> UnsafePointer<Int8>? {
+        try blobStart(at: offset, count: count, elementSize: 1, layer: layer, validating: validating)?
+            .assumingMemoryBound(to: Int8.self)
+    }
+
+    /// Where a blob of `count` elements of `elementSize` bytes at `offset` starts, checked against the
+    /// file's rules; nil when `count` is 0 (the offset must then be 0).
+    private func blobStart(at offset: Int?, count: Int, elementSize: Int, layer: Int,
+                           validating: Bool) throws(GNError) -> UnsafeRawPointer? {
         if count == 0 {
             if validating, offset != 0 {
                 throw GNError(.badModel, "blob offset set on a layer that has no such blob", layer: layer)
@@ -233,20 +292,16 @@ public struct ModelView {
         }
         if validating {
             // `count` is a product of validated dimensions; its byte size may still not fit the file.
-            let (bytes, overflow) = count.multipliedReportingOverflow(by: MemoryLayout<Float>.size)
+            let (bytes, overflow) = count.multipliedReportingOverflow(by: elementSize)
             let tableEnd = tableOffset + layerCount * ModelFormat.recordSize
             guard !overflow, let offset, offset % ModelFormat.blobAlignment == 0, offset >= tableEnd,
                   offset <= byteCount, byteCount - offset >= bytes
             else {
                 throw GNError(.badModel, "blob is misaligned, overlaps the table or lies outside the file", layer: layer)
             }
-            let floats = (base + offset).assumingMemoryBound(to: Float.self)
-            for index in 0..<count where !floats[index].isFinite {
-                throw GNError(.badModel, "blob holds NaN or infinity", layer: layer, actual: index)
-            }
         }
         guard let offset else { throw GNError(.badModel, "blob offset does not fit in memory", layer: layer) }
-        return (base + offset).assumingMemoryBound(to: Float.self)
+        return base + offset
     }
 
     /// `a · b · c · d`, or nil when it overflows `Int`.

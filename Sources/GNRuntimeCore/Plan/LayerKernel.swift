@@ -26,7 +26,7 @@ extension LayerPlan {
         case .affine: operation = .affine
         case .qcfs: operation = .neuronLayer(neuron)
         }
-        return KernelQuery(operation: operation, geometry: geometry, weightLayout: weightLayout, steps: steps,
+        return KernelQuery(operation: operation, numberType: layer.integerWeights != nil ? .int8 : .float32, geometry: geometry, weightLayout: weightLayout, steps: steps,
                            batch: batch, readsSum: fusedAdd >= 0)
     }
 }

@@ -19,6 +19,10 @@ struct LayerPlan {
     var neuron = NeuronParameters(threshold: 0, levels: 0, members: 0)
     /// For a QCFS layer: its index among the QCFS layers; else -1.
     var neuronIndex = -1
+    /// How the output holds integers (a neuron layer's, pooled or flattened), or nil when it does not.
+    var integerForm: IntegerForm?
+    /// For a layer with int8 weights: the scale of its integer-valued input.
+    var integerInputScale: Float = 0
     /// Whether the output depends on the model input through no neuron layer (an analog value: the
     /// weighted layers reading it multiply, where those reading spikes only accumulate).
     var isAnalog = false

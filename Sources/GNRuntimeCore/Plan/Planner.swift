@@ -38,6 +38,12 @@ enum Planner {
                 plan.neuronIndex = neuronIndex
                 neuronIndex += 1
             }
+            let inputForm = layer.inputA == 0 ? nil : plans[layer.inputA - 1].integerForm
+            plan.integerForm = integerForm(of: layer, input: inputForm, neuron: options.neuron, parameters: plan.neuron,
+                                           geometry: plan.geometry)
+            if layer.integerWeights != nil {
+                plan.integerInputScale = try integerInputScale(of: layer, input: inputForm, geometry: plan.geometry, index: index)
+            }
             let analogInputs = isAnalog(layer.inputA, plans) && (layer.inputB < 0 || isAnalog(layer.inputB, plans))
             plan.isAnalog = layer.kind != .qcfs && analogInputs
             plan.isStatic = findsStatic && plan.isAnalog
@@ -186,6 +192,39 @@ enum Planner {
             plans[index].inputBOffset = layer.inputB < 0 ? -1 : offset(ofTensor: layer.inputB, plans, layout)
         }
         return layout
+    }
+
+    /// The integer form of a layer's output, given its input's: neuron layers make one; pooling and
+    /// flatten keep their input's; everything else has none.
+    private static func integerForm(of layer: Layer, input: IntegerForm?, neuron: NeuronKind, parameters: NeuronParameters,
+                                    geometry g: WindowGeometry) -> IntegerForm? {
+        switch layer.kind {
+        case .qcfs:
+            return IntegerForm.neuron(neuron, parameters)
+        case .maxPool2d, .flatten:
+            return input
+        case .avgPool2d:
+            return input?.averaged(over: g.kernelHeight * g.kernelWidth)
+        case .globalAvgPool:
+            return input?.averaged(over: g.inputHeight * g.inputWidth)
+        case .conv2d, .linear, .add, .affine:
+            return nil
+        }
+    }
+
+    /// The input scale of a layer with int8 weights, once its integers are shown to be recoverable
+    /// from their floats and its int32 sums shown not to overflow (the model reader has checked that
+    /// the input is integer-valued).
+    private static func integerInputScale(of layer: Layer, input: IntegerForm?, geometry g: WindowGeometry,
+                                          index: Int) throws(GNError) -> Float {
+        guard let input, input.isRecoverable else {
+            throw GNError(.unsupported, "the integers this int8 layer reads are too large (or their scale too small or large) to carry exactly; use a smaller tau or L, or FP32 weights", layer: index)
+        }
+        guard input.sumFitsInt32(fanIn: g.kernelHeight * g.kernelWidth * g.inputChannels) else {
+            throw GNError(.unsupported, "this int8 layer's sums could overflow int32 (fan-in x 128 x largest input integer > 2^31 - 1); use a smaller tau or L, or FP32 weights", layer: index,
+                          actual: input.largest)
+        }
+        return input.scale
     }
 
     /// `sharedBuffer`'s answer for a layer that needs a buffer of its own.

@@ -370,7 +370,9 @@ public struct Session {
             weights: plan.layer.weights, bias: plan.layer.bias, weightLayout: plan.weightLayout,
             membrane: plan.membraneOffset < 0 ? nil : floats(at: plan.membraneOffset), neuron: plan.neuron,
             resetsMembranes: layerByLayer || step == 0, scratch: floats(at: layout.scratchOffset),
-            scratchStride: layout.scratchStride / MemoryLayout<Float>.stride, split: kernel.split)
+            scratchStride: layout.scratchStride / MemoryLayout<Float>.stride, split: kernel.split,
+            integerWeights: plan.layer.integerWeights, weightScales: plan.layer.weightScales,
+            inputScale: plan.integerInputScale)
         let tasks = kernel.split.tasks(samples: samples)
         withUnsafePointer(to: &arguments) { job in
             if let workers, tasks > 1 {
