@@ -81,6 +81,41 @@ public struct ModelBuilder {
         return try add(.linear, x, channels: outputs, p: weights, expectedP: inputs * outputs, q: bias, expectedQ: outputs)
     }
 
+    /// Adds a 2-D convolution with int8 weights (format 1.1): `weights` `[kh][kw][Cin][Cout]`, the
+    /// weight of output channel `o` being `weights[…][o] · scales[o]`; optional FP32 `bias` `[Cout]`.
+    /// Its input must hold integers (a QCFS output, pooled or flattened), as the reader requires.
+    public mutating func conv2d(_ x: Int, outputChannels: Int, window: Window, integerWeights: [Int8], scales: [Float],
+                                bias: [Float]? = nil) throws(GNError) -> Int {
+        let inputChannels = try checkedShape(x).channels
+        return try addInteger(.conv2d, x, channels: outputChannels, window: window, weights: integerWeights,
+                              expected: window.kernelHeight * window.kernelWidth * inputChannels * outputChannels,
+                              scales: scales, bias: bias)
+    }
+
+    /// Adds a fully connected layer with int8 weights `[Cin][Cout]` and their `scales` `[Cout]` (as
+    /// `conv2d(_:outputChannels:window:integerWeights:scales:bias:)`).
+    public mutating func linear(_ x: Int, outputs: Int, integerWeights: [Int8], scales: [Float],
+                                bias: [Float]? = nil) throws(GNError) -> Int {
+        let inputs = try checkedShape(x).channels
+        return try addInteger(.linear, x, channels: outputs, weights: integerWeights, expected: inputs * outputs,
+                              scales: scales, bias: bias)
+    }
+
+    /// Symmetric per-output-channel int8 quantisation of weights in the file's layout (`Cout`
+    /// innermost): each channel's scale is its largest magnitude / 127 (1 for a channel of zeros),
+    /// its integers the weights divided by it, rounded, in -127 … 127.
+    public static func quantize(_ weights: [Float], outputChannels: Int) -> (integers: [Int8], scales: [Float]) {
+        var largest = [Float](repeating: 0, count: outputChannels)
+        for (index, weight) in weights.enumerated() {
+            largest[index % outputChannels] = max(largest[index % outputChannels], abs(weight))
+        }
+        let scales = largest.map { $0 > 0 ? $0 / 127 : 1 }
+        let integers = weights.enumerated().map { index, weight in
+            Int8(max(-127, min(127, (weight / scales[index % outputChannels]).rounded())))
+        }
+        return (integers, scales)
+    }
+
     /// Adds average pooling (padding counted as zeros).
     public mutating func avgPool2d(_ x: Int, window: Window) throws(GNError) -> Int {
         try add(.avgPool2d, x, window: window)
@@ -138,6 +173,10 @@ public struct ModelBuilder {
                 pair.0 = UInt64(blobOffset)
                 blobOffset = ArenaLayout.roundedUp(blobOffset + p.count * 4)
             }
+            if let p = layer.integerP {
+                pair.0 = UInt64(blobOffset)
+                blobOffset = ArenaLayout.roundedUp(blobOffset + p.count)
+            }
             if let q = layer.q {
                 pair.1 = UInt64(blobOffset)
                 blobOffset = ArenaLayout.roundedUp(blobOffset + q.count * 4)
@@ -148,7 +187,8 @@ public struct ModelBuilder {
         var writer = ByteWriter(bytes: bytes)
         writer.u32(ModelFormat.magic, at: ModelFormat.Header.magic)
         writer.u16(ModelFormat.majorVersion, at: ModelFormat.Header.major)
-        writer.u16(ModelFormat.minorVersion, at: ModelFormat.Header.minor)
+        // The oldest minor version that has every feature used: 1.1 for int8 weights.
+        writer.u16(layers.contains { $0.integerP != nil } ? 1 : 0, at: ModelFormat.Header.minor)
         writer.u32(UInt32(ModelFormat.headerSize), at: ModelFormat.Header.headerSize)
         writer.u64(UInt64(blobOffset), at: ModelFormat.Header.fileSize)
         writer.u32(UInt32(layers.count), at: ModelFormat.Header.layerCount)
@@ -160,7 +200,8 @@ public struct ModelBuilder {
         for (index, layer) in layers.enumerated() {
             let record = tableOffset + index * ModelFormat.recordSize
             writer.u16(layer.kind.rawValue, at: record + ModelFormat.Record.kind)
-            writer.u16(layer.kind != .affine && layer.q != nil ? ModelFormat.flagHasBias : 0, at: record + ModelFormat.Record.flags)
+            let flags = (layer.hasBias ? ModelFormat.flagHasBias : 0) | (layer.integerP != nil ? ModelFormat.flagInt8Weights : 0)
+            writer.u16(flags, at: record + ModelFormat.Record.flags)
             writer.u32(UInt32(layer.inputA), at: record + ModelFormat.Record.inputA)
             writer.u32(layer.inputB < 0 ? ModelFormat.noInput : UInt32(layer.inputB), at: record + ModelFormat.Record.inputB)
             writer.u32(UInt32(layer.output.channels), at: record + ModelFormat.Record.channels)
@@ -179,6 +220,9 @@ public struct ModelBuilder {
             writer.u64(offsets[index].0, at: record + ModelFormat.Record.blobP)
             writer.u64(offsets[index].1, at: record + ModelFormat.Record.blobQ)
             if let p = layer.p { writer.floats(p, at: Int(offsets[index].0)) }
+            if let p = layer.integerP {
+                for (position, value) in p.enumerated() { writer.bytes[Int(offsets[index].0) + position] = UInt8(bitPattern: value) }
+            }
             if let q = layer.q { writer.floats(q, at: Int(offsets[index].1)) }
         }
         bytes = writer.bytes
@@ -201,7 +245,10 @@ public struct ModelBuilder {
         var levels = 0
         var threshold: Float = 0
         var p: [Float]?
+        /// int8 weights (then `q` holds the scales, and the bias after them when `hasBias`).
+        var integerP: [Int8]?
         var q: [Float]?
+        var hasBias = false
     }
 
     private func checkedShape(_ id: Int) throws(GNError) -> TensorShape {
@@ -247,8 +294,27 @@ public struct ModelBuilder {
         }
         layer.p = p
         layer.q = q
+        layer.hasBias = kind != .affine && q != nil
         layers.append(layer)
         return layers.count
+    }
+
+    private mutating func addInteger(_ kind: LayerKind, _ x: Int, channels: Int, window: Window? = nil, weights: [Int8],
+                                     expected: Int, scales: [Float], bias: [Float]?) throws(GNError) -> Int {
+        guard weights.count == expected else {
+            throw GNError(.sizeMismatch, "weight array has the wrong number of values", layer: layers.count,
+                          expected: expected, actual: weights.count)
+        }
+        // Scales and bias are checked as one FP32 array, then the scales' sign.
+        let index = try add(kind, x, channels: channels, window: window, q: scales + (bias ?? []),
+                            expectedQ: channels * (bias == nil ? 1 : 2))
+        guard scales.allSatisfy({ $0 > 0 }) else {
+            layers.removeLast()
+            throw GNError(.invalidInput, "int8 weight scales must be positive", layer: index - 1)
+        }
+        layers[index - 1].integerP = weights
+        layers[index - 1].hasBias = bias != nil
+        return index
     }
 }
 

@@ -1,8 +1,9 @@
 // Writes a small demo model for the C examples and tests: a VGG-style QCFS network (conv-QCFS blocks,
 // average pooling — or max pooling with --max-pool, for ANN sessions only — and a linear classifier)
-// on 3×32×32 inputs, with random weights.
+// on 3×32×32 inputs, with random weights; with --int8, every layer but the first (which reads the
+// analog input) has int8 weights, one scale per output channel (format 1.1).
 //
-//     gnruntime-demo-model OUTPUT [--seed N] [--max-pool]
+//     gnruntime-demo-model OUTPUT [--seed N] [--max-pool] [--int8]
 import GNModelBuilder
 import GNRuntimeCore
 #if canImport(Glibc)
@@ -15,7 +16,7 @@ func fail(_ message: String) -> Never {
     exit(2)
 }
 
-func demoModel(seed: UInt64, maxPool: Bool) throws(GNError) -> [UInt8] {
+func demoModel(seed: UInt64, maxPool: Bool, int8: Bool) throws(GNError) -> [UInt8] {
     var random = SeededRandom(seed: seed)
     func values(_ count: Int, _ bound: Float) -> [Float] { (0..<count).map { _ in random.symmetric(bound) } }
 
@@ -23,16 +24,28 @@ func demoModel(seed: UInt64, maxPool: Bool) throws(GNError) -> [UInt8] {
     var x = builder.input
     for width in [16, 32, 64] {
         let fanIn = 9 * builder.shape(of: x).channels
-        x = try builder.conv2d(x, outputChannels: width, window: Window(kernel: 3, padding: 1),
-                               weights: values(fanIn * width, (6 / Float(fanIn)).squareRoot()), bias: values(width, 0.1))
+        let weights = values(fanIn * width, (6 / Float(fanIn)).squareRoot())
+        if int8 && x != builder.input {
+            let (integers, scales) = ModelBuilder.quantize(weights, outputChannels: width)
+            x = try builder.conv2d(x, outputChannels: width, window: Window(kernel: 3, padding: 1), integerWeights: integers,
+                                   scales: scales, bias: values(width, 0.1))
+        } else {
+            x = try builder.conv2d(x, outputChannels: width, window: Window(kernel: 3, padding: 1), weights: weights,
+                                   bias: values(width, 0.1))
+        }
         x = try builder.qcfs(x, levels: 4, threshold: 1)
         x = maxPool ? try builder.maxPool2d(x, window: Window(kernel: 2, stride: 2))
                     : try builder.avgPool2d(x, window: Window(kernel: 2, stride: 2))
     }
     x = try builder.flatten(x)
     let features = builder.shape(of: x).channels
-    _ = try builder.linear(x, outputs: 10, weights: values(features * 10, (6 / Float(features)).squareRoot()),
-                           bias: values(10, 0.1))
+    let weights = values(features * 10, (6 / Float(features)).squareRoot())
+    if int8 {
+        let (integers, scales) = ModelBuilder.quantize(weights, outputChannels: 10)
+        _ = try builder.linear(x, outputs: 10, integerWeights: integers, scales: scales, bias: values(10, 0.1))
+    } else {
+        _ = try builder.linear(x, outputs: 10, weights: weights, bias: values(10, 0.1))
+    }
     return builder.serialize()
 }
 
@@ -40,16 +53,17 @@ func main() {
     var arguments = Array(CommandLine.arguments.dropFirst())
     var seed: UInt64 = 7
     let maxPool = arguments.contains("--max-pool")
-    arguments.removeAll { $0 == "--max-pool" }
+    let int8 = arguments.contains("--int8")
+    arguments.removeAll { $0 == "--max-pool" || $0 == "--int8" }
     if let flag = arguments.firstIndex(of: "--seed") {
         guard flag + 1 < arguments.count, let value = UInt64(arguments[flag + 1]) else { fail("--seed needs a number") }
         seed = value
         arguments.removeSubrange(flag...(flag + 1))
     }
-    guard arguments.count == 1 else { fail("usage: gnruntime-demo-model OUTPUT [--seed N] [--max-pool]") }
+    guard arguments.count == 1 else { fail("usage: gnruntime-demo-model OUTPUT [--seed N] [--max-pool] [--int8]") }
     let bytes: [UInt8]
     do {
-        bytes = try demoModel(seed: seed, maxPool: maxPool)
+        bytes = try demoModel(seed: seed, maxPool: maxPool, int8: int8)
     } catch {
         fail("could not build the model: \(error.message)")
     }

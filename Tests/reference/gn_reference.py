@@ -19,7 +19,11 @@ Arithmetic:
   documented order;
 * conv2d, linear, avgpool2d and global_avgpool accumulate in float64 (bias added in
   float64) and round the result once to float32;
-* maxpool2d is exact (a maximum of float32 values).
+* maxpool2d is exact (a maximum of float32 values);
+* conv2d and linear layers with int8 weights (format 1.1) read their input as integers
+  times a scale, tracked beside every tensor that holds them (neuron outputs, pooled and
+  flattened); they sum exactly and leave the integers with the documented float32
+  multiplication and addition.
 
 CLI::
 
@@ -133,9 +137,11 @@ class Layer:
     levels: int
     lam: np.float32
     # file (channels-last) layouts:
-    #   conv2d weights [kh][kw][Ci][Co], linear weights [Ci][Co],
-    #   bias [Co], affine scale [Ci] and shift [Ci]
+    #   conv2d weights [kh][kw][Ci][Co], linear weights [Ci][Co] (float32, or int8 values
+    #   with int8 set), bias [Co], int8 weight scales [Co], affine scale [Ci] and shift [Ci]
+    int8: bool = False
     weights: Optional[np.ndarray] = None
+    weight_scale: Optional[np.ndarray] = None
     bias: Optional[np.ndarray] = None
     scale: Optional[np.ndarray] = None
     shift: Optional[np.ndarray] = None
@@ -207,15 +213,17 @@ def load_model(data: bytes) -> Model:
     layers: list[Layer] = []
     for i in range(layer_count):
         record = RECORD_STRUCT.unpack_from(data, table_offset + i * RECORD_SIZE)
-        layer = _parse_layer(i, record, data, shapes, table_end)
+        layer = _parse_layer(i, record, data, shapes, table_end, layers)
         layers.append(layer)
         shapes.append(layer.out_shape)
     return Model(major=major, minor=minor, input_shape=input_shape, layers=layers, shapes=shapes)
 
 
-def _read_blob(data: bytes, offset: int, count: int, table_end: int, what: str, where: str) -> np.ndarray:
-    """Read `count` little-endian float32 at `offset`, validating alignment, bounds, finiteness."""
-    nbytes = 4 * count
+def _read_blob(data: bytes, offset: int, count: int, table_end: int, what: str, where: str,
+               dtype: str = "<f4") -> np.ndarray:
+    """Read `count` little-endian float32 (or int8) at `offset`, validating alignment, bounds and
+    (floats) finiteness."""
+    nbytes = np.dtype(dtype).itemsize * count
     if offset == 0:
         raise ValueError(f"{where}: {what} blob offset is 0 but the blob is required")
     if offset % BLOB_ALIGN != 0:
@@ -224,6 +232,8 @@ def _read_blob(data: bytes, offset: int, count: int, table_end: int, what: str, 
         raise ValueError(f"{where}: {what} blob at {offset} starts before the end of the layer table ({table_end})")
     if offset + nbytes > len(data):
         raise ValueError(f"{where}: {what} blob [{offset}, {offset + nbytes}) extends past the end of the file ({len(data)})")
+    if dtype == "i1":
+        return np.frombuffer(data, dtype=np.int8, count=count, offset=offset).copy()
     values = np.frombuffer(data, dtype="<f4", count=count, offset=offset).astype(F32)
     if not np.all(np.isfinite(values)):
         bad = int(np.flatnonzero(~np.isfinite(values))[0])
@@ -231,7 +241,20 @@ def _read_blob(data: bytes, offset: int, count: int, table_end: int, what: str, 
     return values
 
 
-def _parse_layer(i: int, record: tuple, data: bytes, shapes: list[Shape], table_end: int) -> Layer:
+def _integer_valued(tensor: int, layers: list[Layer]) -> bool:
+    """Whether a tensor is a qcfs output, pooled or flattened any number of times."""
+    while tensor > 0:
+        producer = layers[tensor - 1]
+        if producer.kind == Kind.QCFS:
+            return True
+        if producer.kind not in (Kind.AVGPOOL2D, Kind.MAXPOOL2D, Kind.GLOBAL_AVGPOOL, Kind.FLATTEN):
+            return False
+        tensor = producer.input_a
+    return False
+
+
+def _parse_layer(i: int, record: tuple, data: bytes, shapes: list[Shape], table_end: int,
+                 layers: list[Layer]) -> Layer:
     (kind_raw, flags, input_a, input_b, oc, oh, ow, kh, kw, sh, sw, ph, pw,
      levels, lam_bits, reserved, blob_p, blob_q) = record
     lam = struct.unpack("<f", struct.pack("<I", lam_bits))[0]
@@ -243,11 +266,14 @@ def _parse_layer(i: int, record: tuple, data: bytes, shapes: list[Shape], table_
     where = f"layer {i} ({kind.name.lower()})"
 
     # --- flags -------------------------------------------------------------
-    if flags & ~1:
-        raise ValueError(f"{where}: flags 0x{flags:04x} has bits other than bit 0 set")
+    if flags & ~3:
+        raise ValueError(f"{where}: flags 0x{flags:04x} has bits other than bits 0 and 1 set")
     has_bias = bool(flags & 1)
-    if has_bias and kind not in (Kind.CONV2D, Kind.LINEAR):
-        raise ValueError(f"{where}: the has-bias flag is only allowed on conv2d and linear")
+    int8 = bool(flags & 2)
+    if (has_bias or int8) and kind not in (Kind.CONV2D, Kind.LINEAR):
+        raise ValueError(f"{where}: the has-bias and int8 flags are only allowed on conv2d and linear")
+    if int8 and not _integer_valued(input_a, layers):
+        raise ValueError(f"{where}: int8 weights need an integer-valued input (a qcfs output, pooled or flattened)")
 
     # --- inputs ------------------------------------------------------------
     own_id = i + 1
@@ -264,7 +290,7 @@ def _parse_layer(i: int, record: tuple, data: bytes, shapes: list[Shape], table_
     uses_window = kind in (Kind.CONV2D, Kind.AVGPOOL2D, Kind.MAXPOOL2D)
     uses_qcfs = kind == Kind.QCFS
     uses_p = kind in (Kind.CONV2D, Kind.LINEAR, Kind.AFFINE)
-    uses_q = kind == Kind.AFFINE or has_bias
+    uses_q = kind == Kind.AFFINE or has_bias or int8
     if not uses_window and (kh, kw, sh, sw, ph, pw) != (0, 0, 0, 0, 0, 0):
         raise ValueError(f"{where}: kernel/stride/padding fields must be 0, got "
                          f"kernel ({kh}, {kw}) stride ({sh}, {sw}) padding ({ph}, {pw})")
@@ -324,19 +350,27 @@ def _parse_layer(i: int, record: tuple, data: bytes, shapes: list[Shape], table_
     layer = Layer(index=i, kind=kind, has_bias=has_bias, input_a=input_a,
                   input_b=input_b if kind == Kind.ADD else None, out_shape=expected,
                   kernel=(kh, kw), stride=(sh, sw), padding=(ph, pw),
-                  levels=levels, lam=F32(lam))
+                  levels=levels, lam=F32(lam), int8=int8)
 
     # --- blobs -----------------------------------------------------------------
+    weight_dtype = "i1" if int8 else "<f4"
     if kind == Kind.CONV2D:
-        w = _read_blob(data, blob_p, kh * kw * a.c * oc, table_end, "weight", where)
+        w = _read_blob(data, blob_p, kh * kw * a.c * oc, table_end, "weight", where, weight_dtype)
         layer.weights = w.reshape(kh, kw, a.c, oc)
     elif kind == Kind.LINEAR:
-        w = _read_blob(data, blob_p, a.c * oc, table_end, "weight", where)
+        w = _read_blob(data, blob_p, a.c * oc, table_end, "weight", where, weight_dtype)
         layer.weights = w.reshape(a.c, oc)
     elif kind == Kind.AFFINE:
         layer.scale = _read_blob(data, blob_p, a.c, table_end, "scale", where)
         layer.shift = _read_blob(data, blob_q, a.c, table_end, "shift", where)
-    if has_bias:
+    if int8:
+        # Blob Q: the weight scales [Co], then the bias [Co] when the layer has one.
+        q = _read_blob(data, blob_q, oc * (2 if has_bias else 1), table_end, "scale and bias", where)
+        if not np.all(q[:oc] > 0):
+            raise ValueError(f"{where}: int8 weight scales must be > 0")
+        layer.weight_scale = q[:oc]
+        layer.bias = q[oc:] if has_bias else None
+    elif has_bias:
         layer.bias = _read_blob(data, blob_q, oc, table_end, "bias", where)
     return layer
 
@@ -351,7 +385,8 @@ class PlannedLayer:
     layer: Layer
     # conv2d: weight OIHW float64 [Co][Ci][kh][kw]; linear: [Co][Ci] float64
     weight: Optional[np.ndarray] = None
-    bias: Optional[np.ndarray] = None          # float64 [Co]
+    bias: Optional[np.ndarray] = None          # float64 [Co] (float32 for int8 layers)
+    weight_scale: Optional[np.ndarray] = None  # int8 layers: float32 [Co]
     scale: Optional[np.ndarray] = None         # float32 [C], in the stored channel order
     shift: Optional[np.ndarray] = None         # float32 [C], in the stored channel order
     b_reindex: Optional[np.ndarray] = None     # add: stored channel j of A <- stored channel b_reindex[j] of B
@@ -383,13 +418,13 @@ def make_plan(model: Model) -> Plan:
             # [kh][kw][Ci][Co] -> [Co][Ci][kh][kw], then the Ci axis in stored order
             w = np.transpose(layer.weights, (3, 2, 0, 1))
             p.weight = w[:, a_order, :, :].astype(F64)
-            p.bias = None if layer.bias is None else layer.bias.astype(F64)
+            _plan_bias(p, layer)
             out_order = np.arange(layer.out_shape.c)
         elif layer.kind == Kind.LINEAR:
             # [Ci][Co] -> [Co][Ci], the Ci axis in stored order (this is where
             # the file's flatten order (h*W+w)*C+c becomes PyTorch's (c*H+h)*W+w)
             p.weight = layer.weights[a_order, :].T.astype(F64)
-            p.bias = None if layer.bias is None else layer.bias.astype(F64)
+            _plan_bias(p, layer)
             out_order = np.arange(layer.out_shape.c)
         elif layer.kind == Kind.FLATTEN:
             # PyTorch flatten: stored position j = (cs*H + h)*W + w, cs a stored channel.
@@ -416,6 +451,15 @@ def make_plan(model: Model) -> Plan:
         planned.append(p)
         order.append(np.asarray(out_order))
     return Plan(model=model, layers=planned, order=order)
+
+
+def _plan_bias(p: PlannedLayer, layer: Layer) -> None:
+    """FP32 layers add their bias in float64 (one rounding at the end); int8 layers in float32."""
+    if layer.int8:
+        p.weight_scale = layer.weight_scale
+        p.bias = layer.bias
+    else:
+        p.bias = None if layer.bias is None else layer.bias.astype(F64)
 
 
 def to_file_channel_order(x: np.ndarray, order: np.ndarray) -> np.ndarray:
@@ -639,8 +683,11 @@ def run(model: Model, x: np.ndarray, neuron: str, tau: Optional[int] = None, T: 
     step_operations = np.zeros((steps, len(qcfs_plans), batch), dtype=np.int64)
     for t in range(steps):
         tensors: list[np.ndarray] = [x]      # direct encoding: the same input every step
+        integers: list[Optional[IntegerTensor]] = [None]
         for p in plan.layers:
-            tensors.append(_apply(p, tensors, neuron, neurons, ann_levels))
+            value, integer = _apply(p, tensors, integers, neuron, neurons, ann_levels)
+            tensors.append(value)
+            integers.append(integer)
         if counting:
             for p in qcfs_plans:
                 spikes = neurons[p.qcfs_index].last_spikes
@@ -704,34 +751,94 @@ def reach(plan: Plan, start: int, counts: np.ndarray) -> np.ndarray:
     return total
 
 
-def _apply(p: PlannedLayer, tensors: list[np.ndarray], neuron: str, neurons: list,
-           ann_levels: list[Optional[np.ndarray]]) -> np.ndarray:
+@dataclass
+class IntegerTensor:
+    """A tensor that holds integers times one scale: ``q`` (int64, NCHW in the stored channel
+    order) times ``scale``, every integer in 0 ... ``largest``."""
+
+    q: np.ndarray
+    scale: np.float32
+    largest: int
+
+
+INT32_MAX = 2**31 - 1
+
+
+def integer_layer(p: PlannedLayer, a: IntegerTensor, out_hw: tuple[int, int]) -> np.ndarray:
+    """An int8 conv2d or linear layer: the exact integer sum of q * w over each output's window,
+    then float32(sum) * (scale[o] * sigma) + bias[o], each float32 operation rounded once."""
+    layer = p.layer
+    fan_in = int(np.prod(p.weight.shape[1:]))
+    if fan_in * 128 * a.largest > INT32_MAX:
+        raise ValueError(f"layer {layer.index}: int8 sums could overflow int32 "
+                         f"(fan-in {fan_in} x 128 x largest input integer {a.largest} > 2^31 - 1)")
+    q = a.q.astype(F64)    # integer products and sums below 2^53 are exact in float64
+    if layer.kind == Kind.CONV2D:
+        kh, kw = p.weight.shape[2], p.weight.shape[3]
+        cols = windows(pad_nchw(q, *layer.padding), (kh, kw), layer.stride, out_hw)
+        sums = np.tensordot(cols, p.weight, axes=([1, 4, 5], [1, 2, 3])).transpose(0, 3, 1, 2)
+        shape = (1, -1, 1, 1)
+    else:
+        sums = (q.reshape(q.shape[0], -1) @ p.weight.T).reshape(q.shape[0], -1, 1, 1)
+        shape = (1, -1, 1, 1)
+    sums = np.rint(sums).astype(np.int64)
+    assert np.abs(sums).max(initial=0) <= INT32_MAX
+    factor = (p.weight_scale * a.scale).astype(F32).reshape(shape)
+    y = (sums.astype(F32) * factor).astype(F32)
+    if p.bias is not None:
+        y = (y + p.bias.astype(F32).reshape(shape)).astype(F32)
+    return np.ascontiguousarray(y)
+
+
+def _apply(p: PlannedLayer, tensors: list[np.ndarray], integers: list[Optional[IntegerTensor]], neuron: str,
+           neurons: list, ann_levels: list[Optional[np.ndarray]]) -> tuple[np.ndarray, Optional[IntegerTensor]]:
+    """The layer's output, and its integers when it holds some (a neuron's, pooled or flattened)."""
     layer = p.layer
     a = tensors[layer.input_a]
+    ia = integers[layer.input_a]
     out_hw = (layer.out_shape.h, layer.out_shape.w)
+    if layer.kind in (Kind.CONV2D, Kind.LINEAR) and layer.int8:
+        assert ia is not None, "the reader checks that int8 layers read integers"
+        return integer_layer(p, ia, out_hw), None
     if layer.kind == Kind.CONV2D:
-        return conv2d_nchw(a, p.weight, p.bias, layer.stride, layer.padding, out_hw)
+        return conv2d_nchw(a, p.weight, p.bias, layer.stride, layer.padding, out_hw), None
     if layer.kind == Kind.LINEAR:
-        return linear_nchw(a, p.weight, p.bias)
+        return linear_nchw(a, p.weight, p.bias), None
     if layer.kind == Kind.AVGPOOL2D:
-        return avgpool_nchw(a, layer.kernel, layer.stride, layer.padding, out_hw)
+        kh, kw = layer.kernel
+        pooled = None if ia is None else IntegerTensor(
+            np.rint(windows(pad_nchw(ia.q.astype(F64), *layer.padding), layer.kernel, layer.stride, out_hw)
+                    .sum(axis=(4, 5))).astype(np.int64), F32(ia.scale / F32(kh * kw)), ia.largest * kh * kw)
+        return avgpool_nchw(a, layer.kernel, layer.stride, layer.padding, out_hw), pooled
     if layer.kind == Kind.MAXPOOL2D:
-        return maxpool_nchw(a, layer.kernel, layer.stride, layer.padding, out_hw)
+        pooled = None if ia is None else IntegerTensor(
+            windows(pad_nchw(ia.q, *layer.padding, value=0), layer.kernel, layer.stride, out_hw).max(axis=(4, 5)),
+            ia.scale, ia.largest)
+        return maxpool_nchw(a, layer.kernel, layer.stride, layer.padding, out_hw), pooled
     if layer.kind == Kind.GLOBAL_AVGPOOL:
-        return global_avgpool_nchw(a)
+        hw = a.shape[2] * a.shape[3]
+        pooled = None if ia is None else IntegerTensor(
+            ia.q.sum(axis=(2, 3), keepdims=True), F32(ia.scale / F32(hw)), ia.largest * hw)
+        return global_avgpool_nchw(a), pooled
     if layer.kind == Kind.FLATTEN:
-        return a.reshape(a.shape[0], -1, 1, 1)        # PyTorch order (c, h, w)
+        flat = None if ia is None else IntegerTensor(ia.q.reshape(ia.q.shape[0], -1, 1, 1), ia.scale, ia.largest)
+        return a.reshape(a.shape[0], -1, 1, 1), flat        # PyTorch order (c, h, w)
     if layer.kind == Kind.ADD:
         b = tensors[layer.input_b][:, p.b_reindex]
-        return (a + b).astype(F32)
+        return (a + b).astype(F32), None
     if layer.kind == Kind.AFFINE:
-        return affine_nchw(a, p.scale, p.shift)
+        return affine_nchw(a, p.scale, p.shift), None
     if layer.kind == Kind.QCFS:
         if neuron == "ann":
             q = qcfs_levels(a, layer.levels, layer.lam)
             ann_levels[p.qcfs_index] = q.astype(np.int64)
-            return qcfs_output(q, layer.levels, layer.lam)
-        return neurons[p.qcfs_index].step(a)
+            levels = IntegerTensor(q.astype(np.int64), F32(F32(layer.lam) / F32(layer.levels)), layer.levels)
+            return qcfs_output(q, layer.levels, layer.lam), levels
+        cell = neurons[p.qcfs_index]
+        y = cell.step(a)
+        if neuron == "gn":
+            return y, IntegerTensor(cell.last_spikes, cell.u, cell.tau)
+        return y, IntegerTensor(cell.last_spikes, cell.lam, 1)
     raise AssertionError(f"unhandled kind {layer.kind}")
 
 

@@ -204,16 +204,16 @@ def command_export(args: argparse.Namespace) -> int:
         module = fashion_mnist_net(int(checkpoint.get("levels", 4)))
         module.load_state_dict(state)
     input_shape = tuple(int(v) for v in args.input_shape.split(","))
-    data = from_torch(module, args.output, input_shape)
+    data = from_torch(module, args.output, input_shape, weights=args.weights)
     if input_shape == (1, 28, 28):
         inputs, _ = fashion_mnist.load_subset()
     else:
         inputs = np.random.default_rng(0).random((64, *input_shape), dtype=np.float32)
     check = verify(module, args.output, inputs=inputs)
-    _print(args, {"output": str(args.output), "bytes": len(data), "samples": check.samples,
+    _print(args, {"output": str(args.output), "bytes": len(data), "weights": args.weights, "samples": check.samples,
                   "max_abs_difference": check.max_abs_difference, "differing_samples": check.differing_samples,
                   "different_predictions": check.different_predictions},
-           f"wrote {args.output}: {len(data)} bytes\nANN mode against the module on {check.samples} images: "
+           f"wrote {args.output}: {len(data)} bytes, {args.weights} weights\nANN mode against the module on {check.samples} images: "
            f"largest difference {check.max_abs_difference:.3g} (outputs up to {check.max_abs_output:.3g}); "
            f"{check.differing_samples} samples beyond rounding, {check.different_predictions} different predictions")
     return 0
@@ -289,6 +289,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="package.module:function building the module a state dict belongs to "
                              "(default: gnruntime.qcfs.fashion_mnist_net)")
     export.add_argument("--input-shape", default="1,28,28", help="C,H,W of one input (default 1,28,28)")
+    export.add_argument("--weights", choices=("float32", "int8"), default="float32",
+                        help="int8: int8 weights (one scale per output channel) in every layer that reads spike "
+                             "counts; the first layer keeps float32 (default float32)")
     export.add_argument("--json", action="store_true")
     export.set_defaults(function=command_export)
     return parser

@@ -33,9 +33,11 @@ class UnsupportedModuleError(ValueError):
     """The network holds a module or operation the runtime has no layer for."""
 
 
-def from_arrays(input_shape: Sequence[int], layers: Sequence[w.LayerSpec], path: Optional[PathLike] = None) -> bytes:
-    """Writes a model from numpy arrays and a layer list (see ``gnruntime.writer``); returns its bytes."""
-    return w.write(input_shape, layers, path)
+def from_arrays(input_shape: Sequence[int], layers: Sequence[w.LayerSpec], path: Optional[PathLike] = None,
+                weights: str = "float32") -> bytes:
+    """Writes a model from numpy arrays and a layer list (see ``gnruntime.writer``); returns its bytes.
+    ``weights="int8"`` stores int8 weights wherever a layer reads spike counts (``writer.encode``)."""
+    return w.write(input_shape, layers, path, weights)
 
 
 def _qcfs_parameters(module: Any, activation: Optional[ActivationHook]) -> Optional[tuple[int, float]]:
@@ -194,12 +196,16 @@ def _layers_from_torch(module: Any, input_shape: tuple[int, int, int],
 
 
 def from_torch(module: Any, path: Optional[PathLike], input_shape: Sequence[int], *,
-               activation: Optional[ActivationHook] = None, keep_max_pool: bool = False) -> bytes:
+               activation: Optional[ActivationHook] = None, keep_max_pool: bool = False,
+               weights: str = "float32") -> bytes:
     """Exports a PyTorch ``module`` (trained with QCFS) for inputs of ``input_shape`` — (C, H, W) or
     (1, C, H, W) — to ``path`` (or only returns the bytes when ``path`` is None).
 
     MaxPool becomes AvgPool (as the paper converts it) unless ``keep_max_pool``, which keeps it for
-    ANN-only use. Raises ``UnsupportedModuleError`` naming any module or operation with no layer.
+    ANN-only use. ``weights="int8"`` stores the weights of every conv2d and linear layer that reads
+    spike counts as int8, one scale per output channel (symmetric, max-abs); the first layer, which
+    reads the analog input, keeps float32 weights (``writer.encode``). Raises
+    ``UnsupportedModuleError`` naming any module or operation with no layer.
     """
     shape = tuple(int(v) for v in input_shape)
     if len(shape) == 4 and shape[0] == 1:
@@ -212,7 +218,7 @@ def from_torch(module: Any, path: Optional[PathLike], input_shape: Sequence[int]
         layers = _layers_from_torch(module, shape, activation, keep_max_pool)  # type: ignore[arg-type]
     finally:
         module.train(was_training)
-    return w.write(shape, layers, path)
+    return w.write(shape, layers, path, weights)
 
 
 @dataclass
