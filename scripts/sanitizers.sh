@@ -18,6 +18,7 @@ out=.build/sanitizers
 mkdir -p "$out/scratch"
 .build/release/gnruntime-demo-model "$out/model.gnrt" >/dev/null
 .build/release/gnruntime-demo-model "$out/maxpool.gnrt" --max-pool >/dev/null
+.build/release/gnruntime-demo-model "$out/int8.gnrt" --int8 >/dev/null
 cc="${CLANG:-clang}"
 # The sanitizer runtimes of the toolchain's clang, which the Swift library was built against.
 runtimes=$(dirname "$("$cc" -print-file-name=libclang_rt.asan-x86_64.so)")
@@ -35,7 +36,7 @@ lib=.build-asan/release
 # allocator_may_return_null: row B30 asks the heap for terabytes and expects OUT_OF_MEMORY, not an abort.
 export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0:allocator_may_return_null=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-"$out/capi_test-asan" "$out/model.gnrt" "$out/maxpool.gnrt" "$out/scratch" > "$out/capi_test-asan.log"
+"$out/capi_test-asan" "$out/model.gnrt" "$out/maxpool.gnrt" "$out/int8.gnrt" "$out/scratch" > "$out/capi_test-asan.log"
 tail -n 1 "$out/capi_test-asan.log"
 "$out/classify-asan" "$out/model.gnrt" --neuron gn --tau 4 --T 4 | tail -n 1
 "$out/classify-asan" "$out/model.gnrt" --neuron if --T 3 | tail -n 1
@@ -66,7 +67,7 @@ if command -v valgrind >/dev/null 2>&1; then
     "$cc" $plain examples/c/classify.c -L"$out/valgrind" -lgnruntime -Wl,-rpath,"$PWD/$out/valgrind" -o "$out/classify"
     memcheck="valgrind --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=3"
     $memcheck "$out/classify" "$out/model.gnrt" --neuron gn --tau 4 --T 4 > "$out/classify-valgrind.log" 2>&1
-    $memcheck "$out/capi_test" "$out/model.gnrt" "$out/maxpool.gnrt" "$out/scratch" > "$out/capi_test-valgrind.log" 2>&1
+    $memcheck "$out/capi_test" "$out/model.gnrt" "$out/maxpool.gnrt" "$out/int8.gnrt" "$out/scratch" > "$out/capi_test-valgrind.log" 2>&1
     grep -hE "ERROR SUMMARY|definitely lost|indirectly lost|failures$" "$out/classify-valgrind.log" "$out/capi_test-valgrind.log"
 else
     echo "valgrind is not installed: memcheck skipped (apt-get install valgrind)"

@@ -3,10 +3,11 @@
  * Built and run by scripts/sanitizers.sh under AddressSanitizer and UndefinedBehaviorSanitizer, and
  * by valgrind memcheck.
  *
- *     capi_test MODEL MAXPOOL_MODEL SCRATCH_DIR
+ *     capi_test MODEL MAXPOOL_MODEL INT8_MODEL SCRATCH_DIR
  *
  * MODEL: a model with 3x32x32 inputs and 10 outputs whose spiking sessions run (gnruntime-demo-model);
- * MAXPOOL_MODEL: one with max pooling (gnruntime-demo-model --max-pool).
+ * MAXPOOL_MODEL: one with max pooling (gnruntime-demo-model --max-pool); INT8_MODEL: one with int8
+ * weights (gnruntime-demo-model --int8).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -70,15 +71,96 @@ static gn_session_options options_with(gn_neuron_kind neuron, uint32_t tau, uint
     return options;
 }
 
+/* Little-endian field writes into a model's bytes. */
+static void put_u16(unsigned char *at, uint16_t value) {
+    for (int i = 0; i < 2; i++) at[i] = (unsigned char)(value >> (8 * i));
+}
+static void put_u32(unsigned char *at, uint32_t value) {
+    for (int i = 0; i < 4; i++) at[i] = (unsigned char)(value >> (8 * i));
+}
+static void put_f32(unsigned char *at, float value) {
+    uint32_t bits;
+    memcpy(&bits, &value, 4);
+    put_u32(at, bits);
+}
+static uint64_t get_u64(const unsigned char *at) {
+    uint64_t value = 0;
+    for (int i = 7; i >= 0; i--) value = value << 8 | at[i];
+    return value;
+}
+
+/* Rows B57 - B62 on the int8 demo model: layer 0 conv2d (float32, reads the input), 1 qcfs,
+   2 avgpool 2x2, 3 conv2d with int8 weights, ... Records are 64 bytes from offset 64. */
+static void int8_rows(const unsigned char *bytes, size_t size) {
+    enum { RECORD = 64, FLAGS = 2, KERNEL = 24, STRIDE = 28, PADDING = 32, LEVELS = 36, BLOB_P = 48, BLOB_Q = 56 };
+    unsigned char *changed = malloc(size);
+    gn_model *model = NULL;
+    const unsigned char *int8_layer = bytes + RECORD * 4;
+    size_t scales = (size_t)get_u64(int8_layer + BLOB_Q);
+
+    memcpy(changed, bytes, size);
+    put_f32(changed + scales, 0.0f);
+    fix_checksum(changed, size);
+    expect("B57", gn_model_load_bytes(changed, size, 0, &model), GN_STATUS_BAD_MODEL, "int8 weight scale must be positive");
+    put_f32(changed + scales, -1.0f);
+    fix_checksum(changed, size);
+    expect("B57", gn_model_load_bytes(changed, size, 0, &model), GN_STATUS_BAD_MODEL, "int8 weight scale must be positive");
+    put_f32(changed + scales, NAN);
+    fix_checksum(changed, size);
+    expect("B58", gn_model_load_bytes(changed, size, 0, &model), GN_STATUS_BAD_MODEL, "blob holds NaN or infinity");
+    put_f32(changed + scales, INFINITY);
+    fix_checksum(changed, size);
+    expect("B58", gn_model_load_bytes(changed, size, 0, &model), GN_STATUS_BAD_MODEL, "blob holds NaN or infinity");
+
+    memcpy(changed, bytes, size);
+    put_u32(changed + RECORD * 4 + BLOB_P, (uint32_t)((size - 1) / 64 * 64)); /* the last 64 bytes: too few */
+    fix_checksum(changed, size);
+    expect("B59", gn_model_load_bytes(changed, size, 0, &model), GN_STATUS_BAD_MODEL, "lies outside the file");
+
+    memcpy(changed, bytes, size);
+    put_u16(changed + RECORD * 1 + FLAGS, 3); /* int8 weights on the layer that reads the input */
+    fix_checksum(changed, size);
+    expect("B60", gn_model_load_bytes(changed, size, 0, &model), GN_STATUS_BAD_MODEL,
+           "int8 weights on a layer whose input is not integer-valued");
+
+    /* L = 65535 before the 2x2 pool: layer 3 sums 144 x 128 x 262140 > 2^31 - 1 in ANN mode. */
+    gn_session_options ann = options_with(GN_NEURON_ANN, 4, 1, 1);
+    gn_session *session = NULL;
+    memcpy(changed, bytes, size);
+    put_u32(changed + RECORD * 2 + LEVELS, 65535);
+    fix_checksum(changed, size);
+    check("B61 loads", gn_model_load_bytes(changed, size, 0, &model) == GN_STATUS_OK);
+    expect("B61", gn_session_create(model, &ann, &session), GN_STATUS_UNSUPPORTED, "sums could overflow int32");
+    gn_session_options gn = options_with(GN_NEURON_GROUP, 8, 2, 1);
+    check("B61: a Group-Neuron session of the same model fits", gn_session_create(model, &gn, &session) == GN_STATUS_OK);
+    gn_session_free(session);
+    gn_model_free(model);
+
+    /* And a 4x4 pool (stride 2, padding 1: the same shape): integers up to 65535 x 16. */
+    put_u16(changed + RECORD * 3 + KERNEL, 4);
+    put_u16(changed + RECORD * 3 + KERNEL + 2, 4);
+    put_u16(changed + RECORD * 3 + STRIDE, 2);
+    put_u16(changed + RECORD * 3 + STRIDE + 2, 2);
+    put_u16(changed + RECORD * 3 + PADDING, 1);
+    put_u16(changed + RECORD * 3 + PADDING + 2, 1);
+    fix_checksum(changed, size);
+    check("B62 loads", gn_model_load_bytes(changed, size, 0, &model) == GN_STATUS_OK);
+    expect("B62", gn_session_create(model, &ann, &session), GN_STATUS_UNSUPPORTED, "to carry exactly");
+    gn_model_free(model);
+    free(changed);
+}
+
 int main(int argc, char **argv) {
-    if (argc != 4) {
-        fprintf(stderr, "usage: capi_test MODEL MAXPOOL_MODEL SCRATCH_DIR\n");
+    if (argc != 5) {
+        fprintf(stderr, "usage: capi_test MODEL MAXPOOL_MODEL INT8_MODEL SCRATCH_DIR\n");
         return 2;
     }
-    size_t size = 0, pool_size = 0;
+    size_t size = 0, pool_size = 0, int8_size = 0;
     unsigned char *bytes = read_file(argv[1], &size);
     unsigned char *pool_bytes = read_file(argv[2], &pool_size);
-    if (!bytes || !pool_bytes) {
+    unsigned char *int8_bytes = read_file(argv[3], &int8_size);
+    const char *scratch_dir = argv[4];
+    if (!bytes || !pool_bytes || !int8_bytes) {
         fprintf(stderr, "capi_test: cannot read the models\n");
         return 2;
     }
@@ -87,9 +169,9 @@ int main(int argc, char **argv) {
     /* Loading. */
     expect("B01", gn_model_load_file(NULL, 0, &model), GN_STATUS_NULL_POINTER, "path is NULL");
     char missing[4096];
-    snprintf(missing, sizeof missing, "%s/does-not-exist.gnrt", argv[3]);
+    snprintf(missing, sizeof missing, "%s/does-not-exist.gnrt", scratch_dir);
     expect("B02", gn_model_load_file(missing, 0, &model), GN_STATUS_IO_ERROR, "cannot open the model file");
-    expect("B03", gn_model_load_file(argv[3], 0, &model), GN_STATUS_IO_ERROR, "not a regular file");
+    expect("B03", gn_model_load_file(scratch_dir, 0, &model), GN_STATUS_IO_ERROR, "not a regular file");
     expect("B04", gn_model_load_bytes(NULL, size, 0, &model), GN_STATUS_NULL_POINTER, "bytes is NULL");
     expect("B05", gn_model_load_bytes(bytes, size, 0, NULL), GN_STATUS_NULL_POINTER, "model_out is NULL");
     expect("B06", gn_model_load_bytes(bytes, 10, 0, &model), GN_STATUS_BAD_MODEL, "shorter than the 64-byte header");
@@ -339,6 +421,8 @@ int main(int argc, char **argv) {
     free(aligned);
     free(bytes);
     free(pool_bytes);
+    int8_rows(int8_bytes, int8_size);
+    free(int8_bytes);
     printf("%s: %d failures\n", failures ? "FAILED" : "passed", failures);
     return failures ? 1 : 0;
 }

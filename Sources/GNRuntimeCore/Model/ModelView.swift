@@ -230,7 +230,7 @@ public struct ModelView {
             layer.bias = hasBias ? floatsQ + stored.channels : nil
             if validating {
                 for channel in 0..<stored.channels where !(floatsQ[channel] > 0) {
-                    throw GNError(.badModel, "int8 weight scale must be positive (not zero, negative or NaN)", layer: index, actual: channel)
+                    throw GNError(.badModel, "int8 weight scale must be positive (not zero or negative)", layer: index, actual: channel)
                 }
             }
         } else {

@@ -336,3 +336,59 @@ def test_rows_the_binding_guards_through_its_ctypes_layer(model: gnruntime.Model
         assert (shape.channels, shape.height, shape.width) == (5, 1, 1)
     finally:
         lib.gn_session_free(session)
+
+
+def int8_model() -> bytes:
+    """Layer 0 conv2d (float32, reads the input), 1 qcfs, 2 avgpool 2x2, 3 conv2d with int8 weights,
+    4 qcfs, 5 global average pool, 6 linear with int8 weights."""
+    from gnruntime import writer as w
+    rng = np.random.default_rng(8)
+    return w.encode((3, 8, 8), [
+        w.Conv2d(rng.normal(0, 0.3, (16, 3, 3, 3)), rng.normal(0, 0.1, 16), padding=1),
+        w.QCFS(levels=4, threshold=1.0),
+        w.AvgPool2d(2),
+        w.Conv2d(rng.normal(0, 0.1, (16, 16, 3, 3)), rng.normal(0, 0.1, 16), padding=1),
+        w.QCFS(levels=4, threshold=1.0),
+        w.GlobalAvgPool(),
+        w.Linear(rng.normal(0, 0.2, (10, 16)), rng.normal(0, 0.1, 10)),
+    ], weights="int8")
+
+
+def record(index: int) -> int:
+    return 64 + 64 * index
+
+
+def test_b57_b60_int8_models() -> None:
+    data = int8_model()
+    scales = struct.unpack_from("<Q", data, record(3) + 56)[0]
+    for value, row, exception, words in [
+            (0.0, "B57", gnruntime.BadModelError, "int8 weight scale must be positive"),
+            (-1.0, "B57", gnruntime.BadModelError, "int8 weight scale must be positive"),
+            (float("nan"), "B58", gnruntime.BadModelError, "blob holds NaN or infinity"),
+            (float("inf"), "B58", gnruntime.BadModelError, "blob holds NaN or infinity")]:
+        changed = bytearray(data)
+        struct.pack_into("<f", changed, scales, value)
+        with pytest.raises(exception, match=re.escape(words)):
+            gnruntime.Model.load(fix_checksum(changed))                        # "B57", "B58"
+    changed = bytearray(data)
+    struct.pack_into("<Q", changed, record(3) + 48, (len(data) - 1) // 64 * 64)
+    with pytest.raises(gnruntime.BadModelError, match="lies outside the file"):
+        gnruntime.Model.load(fix_checksum(changed))                            # "B59"
+    changed = bytearray(data)
+    struct.pack_into("<H", changed, record(0) + 2, 3)
+    with pytest.raises(gnruntime.BadModelError, match="int8 weights on a layer whose input is not integer-valued"):
+        gnruntime.Model.load(fix_checksum(changed))                            # "B60"
+
+
+def test_b61_b62_int8_sessions() -> None:
+    changed = bytearray(int8_model())
+    struct.pack_into("<I", changed, record(1) + 36, 65535)   # L = 65535 before the 2x2 pool
+    with gnruntime.Model.load(fix_checksum(changed)) as model:
+        with pytest.raises(gnruntime.UnsupportedError, match="sums could overflow int32"):
+            gnruntime.Session(model, "ann")                                    # "B61"
+        with gnruntime.Session(model, "gn", tau=8, T=2) as session:           # tau = 8: it fits
+            assert session.run(np.zeros((1, 3, 8, 8), np.float32)).shape == (1, 10)
+    struct.pack_into("<6H", changed, record(2) + 24, 4, 4, 2, 2, 1, 1)   # a 4x4 pool, the same shape
+    with gnruntime.Model.load(fix_checksum(changed)) as model:
+        with pytest.raises(gnruntime.UnsupportedError, match="to carry exactly"):
+            gnruntime.Session(model, "ann")                                    # "B62"
