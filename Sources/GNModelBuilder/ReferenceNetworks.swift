@@ -44,11 +44,14 @@ public enum ReferenceNetworks {
         public var imageNetStem: Bool
         /// How the weights are drawn.
         public var weights: Weights
+        /// Whether every conv2d and linear layer but those reading the model input stores its weights
+        /// as int8, quantised per output channel (`ModelBuilder.quantize`; model format 1.1).
+        public var int8: Bool
 
         /// A configuration with CIFAR defaults: 32×32×3 input, 10 classes, L = 8, λ = 1, Kaiming weights.
         public init(architecture: Architecture, inputSize: Int = 32, inputChannels: Int = 3, classes: Int = 10,
                     levels: Int = 8, threshold: Float = 1, imageNetStem: Bool? = nil,
-                    weights: Weights = .kaiming(seed: 1)) {
+                    weights: Weights = .kaiming(seed: 1), int8: Bool = false) {
             self.architecture = architecture
             self.inputSize = inputSize
             self.inputChannels = inputChannels
@@ -57,6 +60,7 @@ public enum ReferenceNetworks {
             self.threshold = threshold
             self.imageNetStem = imageNetStem ?? (inputSize >= 224)
             self.weights = weights
+            self.int8 = int8
         }
     }
 
@@ -103,14 +107,24 @@ public enum ReferenceNetworks {
         mutating func conv(_ x: Int, _ outputChannels: Int, _ window: Window) throws(GNError) -> Int {
             let fanIn = window.kernelHeight * window.kernelWidth * builder.shape(of: x).channels
             let weights = values(fanIn * outputChannels, bound: (6 / Float(fanIn)).squareRoot())
-            return try builder.conv2d(x, outputChannels: outputChannels, window: window, weights: weights,
-                                      bias: values(outputChannels, bound: 0.1))
+            let bias = values(outputChannels, bound: 0.1)
+            if configuration.int8 && x != builder.input {
+                let (integers, scales) = ModelBuilder.quantize(weights, outputChannels: outputChannels)
+                return try builder.conv2d(x, outputChannels: outputChannels, window: window, integerWeights: integers,
+                                          scales: scales, bias: bias)
+            }
+            return try builder.conv2d(x, outputChannels: outputChannels, window: window, weights: weights, bias: bias)
         }
 
         mutating func linear(_ x: Int, _ outputs: Int) throws(GNError) -> Int {
             let fanIn = builder.shape(of: x).channels
-            return try builder.linear(x, outputs: outputs, weights: values(fanIn * outputs, bound: (6 / Float(fanIn)).squareRoot()),
-                                      bias: values(outputs, bound: 0.1))
+            let weights = values(fanIn * outputs, bound: (6 / Float(fanIn)).squareRoot())
+            let bias = values(outputs, bound: 0.1)
+            if configuration.int8 && x != builder.input {
+                let (integers, scales) = ModelBuilder.quantize(weights, outputChannels: outputs)
+                return try builder.linear(x, outputs: outputs, integerWeights: integers, scales: scales, bias: bias)
+            }
+            return try builder.linear(x, outputs: outputs, weights: weights, bias: bias)
         }
 
         mutating func activation(_ x: Int) throws(GNError) -> Int {

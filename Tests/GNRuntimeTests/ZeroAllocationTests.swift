@@ -19,7 +19,8 @@ final class ZeroAllocationTests: XCTestCase {
 
     func testRunAllocatesNothing() throws {
         let models = [try RandomNetworks.vgg(seed: 1, dyadic: false), try RandomNetworks.resnet(seed: 2, dyadic: false),
-                      try RandomNetworks.vgg(seed: 3, dyadic: false, maxPool: true)]
+                      try RandomNetworks.vgg(seed: 3, dyadic: false, maxPool: true),
+                      try ReferenceNetworks.build(.init(architecture: .resnet20, inputSize: 8, levels: 4, int8: true)).serialize()]
         for (index, bytes) in models.enumerated() {
             let model = CAPI.load(bytes)
             defer { gn_model_free(model) }
