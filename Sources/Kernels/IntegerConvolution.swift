@@ -68,12 +68,12 @@ enum IntegerConvolution {
                 let row = weights + Int(rows[index]) * g.outputChannels + channels.lowerBound
                 let integer = integers[index]
                 // Wrapping operations: the planner proved the sums fit; no overflow checks in the loop.
-                for column in 0..<width { sums[column] = sums[column] &+ Int32(row[column]) &* integer }
+                for column in 0..<width { sums[column] = sums[column] &+ Int32(truncatingIfNeeded: row[column]) &* integer }
             }
             let output = arguments.output + outputPixel * g.outputChannels
             for column in 0..<width {
                 let channel = channels.lowerBound + column
-                let product = Float(sums[column]) * (scales[channel] * arguments.inputScale)
+                let product = Float(Int(truncatingIfNeeded: sums[column])) * (scales[channel] * arguments.inputScale)
                 output[channel] = arguments.bias.map { product + $0[channel] } ?? product
             }
         }
@@ -82,11 +82,12 @@ enum IntegerConvolution {
 
 /// How an int8 layer reads its integer-valued float input.
 enum IntegerInput {
-    /// The integer `q` of an input value `x ≈ q · σ`: `x · (1/σ)` rounded to the nearest integer. Exact
-    /// when `x` lies within a quarter of `σ` of `q · σ`, which the planner checks per layer; the input
-    /// values are never negative.
+    /// The integer `q` of an input value `x ≈ q · σ`: `x · (1/σ)` rounded to the nearest integer, as
+    /// `x · (1/σ) + 0.5` truncated (no libm call: microcontrollers have none). Exact when `x` lies
+    /// within a quarter of `σ` of `q · σ` and `q ≤ 2²²`, which the planner checks per layer (the
+    /// addition may round, by at most a quarter there); the input values are finite and never negative.
     @inline(__always)
     static func recover(_ value: Float, reciprocal: Float) -> Int32 {
-        Int32((value * reciprocal).rounded(.toNearestOrEven))
+        Int32(value * reciprocal + 0.5)
     }
 }
