@@ -4,6 +4,7 @@
 //
 //     gnruntime-bench [--quick] [--peers] [--python PATH] [--reps N]
 //     gnruntime-bench --case NETWORK,NEURON,TAU,T,BATCH,THREADS [--reps N]    one case's median time
+//                     (NETWORK: vgg16, resnet20, or vgg16-int8, resnet20-int8 for int8 weights)
 //     gnruntime-bench --profile NETWORK,NEURON,TAU,T,BATCH,THREADS             per-layer times and kernels
 //
 // The kernels are the widest instruction set the CPU runs; GNRUNTIME_ISA=baseline|avx2|avx512 narrows it.
@@ -110,9 +111,9 @@ func denseMultiplyAdds(_ info: gn_layer_info, input: gn_shape) -> Int {
     return info.kind == GN_LAYER_LINEAR ? Int(input.channels * out.channels) : 0
 }
 
-func network(_ architecture: ReferenceNetworks.Architecture, size: Int) -> Network {
+func network(_ architecture: ReferenceNetworks.Architecture, size: Int, int8: Bool = false) -> Network {
     var configuration = ReferenceNetworks.Configuration(architecture: architecture, inputSize: size,
-                                                        classes: size >= 224 ? 1000 : 10)
+                                                        classes: size >= 224 ? 1000 : 10, int8: int8)
     configuration.levels = 8
     let bytes: [UInt8]
     do { bytes = try ReferenceNetworks.build(configuration).serialize() } catch { print(error.message); exit(1) }
@@ -139,7 +140,7 @@ func network(_ architecture: ReferenceNetworks.Architecture, size: Int) -> Netwo
         shapes.append(out)
         isStatic.append(layerIsStatic)
     }
-    return Network(name: size >= 224 ? "\(architecture.rawValue)-224" : architecture.rawValue, bytes: bytes, macs: macs,
+    return Network(name: (size >= 224 ? "\(architecture.rawValue)-224" : architecture.rawValue) + (int8 ? "-int8" : ""), bytes: bytes, macs: macs,
                    staticMacs: staticMacs, convMacs: convMacs)
 }
 
@@ -364,11 +365,12 @@ func kernelSummary(_ kernels: [String]) -> String {
 func parseCase(_ text: String) -> (Network, Case) {
     let fields = text.split(separator: ",").map(String.init)
     guard fields.count == 6, let tau = UInt32(fields[2]), let steps = UInt32(fields[3]), let batch = UInt32(fields[4]),
-          let threads = UInt32(fields[5]), ["vgg16", "resnet20"].contains(fields[0]) else {
-        print("a case is NETWORK,NEURON,TAU,T,BATCH,THREADS with NETWORK vgg16 or resnet20, e.g. resnet20,gn,4,4,1,2")
+          let threads = UInt32(fields[5]), ["vgg16", "resnet20", "vgg16-int8", "resnet20-int8"].contains(fields[0]) else {
+        print("a case is NETWORK,NEURON,TAU,T,BATCH,THREADS with NETWORK vgg16 or resnet20 (FP32), vgg16-int8 or "
+              + "resnet20-int8 (int8 weights but in the first layer), e.g. resnet20,gn,4,4,1,2")
         exit(2)
     }
-    let net = network(fields[0] == "vgg16" ? .vgg16 : .resnet20, size: 32)
+    let net = network(fields[0].hasPrefix("vgg16") ? .vgg16 : .resnet20, size: 32, int8: fields[0].hasSuffix("-int8"))
     let neuron = fields[1] == "ann" ? GN_NEURON_ANN : fields[1] == "if" ? GN_NEURON_IF : GN_NEURON_GROUP
     return (net, Case(network: net.name, neuron: neuron, tau: tau, steps: steps, batch: batch, threads: threads))
 }
