@@ -10,6 +10,11 @@ struct InstructionSetVariant {
     var name: String
     /// What the compiler is told.
     var settings: [SwiftSetting]
+    /// Whether the kernels call intrinsics (GNIntrinsics) rather than leave the instructions to the
+    /// vectoriser.
+    var usesIntrinsics = false
+    /// Whether the benchmark's FP32 peak loop has a build of this variant (one whose FP32 code differs).
+    var hasPeakLoop = true
 }
 
 /// GNRUNTIME_NATIVE=1 compiles everything for the building CPU instead, for comparison only
@@ -28,12 +33,22 @@ variants += [
     // GN_AVX512: 32 vector registers of 16 floats, for the kernels' tile shapes.
     InstructionSetVariant(name: "AVX512", settings: [.define("GN_FMA"), .define("GN_AVX512"),
                                                      .unsafeFlags(native ? ["-target-cpu", "native"] : ["-Xcc", "-march=x86-64-v4"])]),
+    // x86-64-v4 and AVX-512 VNNI: the AVX-512 kernels, and int8 kernels on vpdpbusd (GN_VNNI), which
+    // they reach through the intrinsics of the toolchain's clang headers.
+    InstructionSetVariant(name: "AVX512VNNI",
+                          settings: [.define("GN_FMA"), .define("GN_AVX512"), .define("GN_VNNI"),
+                                     .unsafeFlags(native ? ["-target-cpu", "native"]
+                                                         : ["-Xcc", "-march=x86-64-v4", "-Xcc", "-mavx512vnni"])],
+                          usesIntrinsics: true, hasPeakLoop: false),
 ]
 #endif
 let kernelVariants: [Target] = variants.map {
-    .target(name: "GNKernels\($0.name)", dependencies: ["GNKernelInterface"], swiftSettings: $0.settings)
+    .target(name: "GNKernels\($0.name)", dependencies: ["GNKernelInterface"] + ($0.usesIntrinsics ? ["GNIntrinsics"] : []),
+            swiftSettings: $0.settings)
 }
-let peakVariants: [Target] = variants.map { .target(name: "BenchmarkPeak\($0.name)", swiftSettings: $0.settings) }
+let peakVariants: [Target] = variants.filter(\.hasPeakLoop).map {
+    .target(name: "BenchmarkPeak\($0.name)", swiftSettings: $0.settings)
+}
 
 let package = Package(
     name: "GNRuntime",
@@ -51,6 +66,9 @@ let package = Package(
         // Which instruction sets the CPU runs (cpuid and XGETBV), for choosing kernel variants; the
         // spin-wait hint of the thread pool.
         .target(name: "GNCPUFeatures"),
+        // The x86 intrinsics of the toolchain's clang (<immintrin.h>), for the kernel variants that call
+        // them; a header only.
+        .target(name: "GNIntrinsics"),
         // What kernels and the planner share: the sizes of work, the kernel signature, the questions
         // the planner asks and the answers kernels give, instruction sets, neuron kinds.
         .target(name: "GNKernelInterface", swiftSettings: nativeSettings),

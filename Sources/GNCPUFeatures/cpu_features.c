@@ -32,7 +32,11 @@ static uint32_t detect(void) {
     uint32_t features = GN_CPU_X86_64_V3;
     /* AVX512F, AVX512DQ, AVX512CD, AVX512BW, AVX512VL; opmask, ZMM_Hi256 and Hi16_ZMM state */
     const uint32_t avx512 = (1u << 16) | (1u << 17) | (1u << 28) | (1u << 30) | (1u << 31);
-    if (all(ebx7, avx512) && (state & 0xE0u) == 0xE0u) features |= GN_CPU_X86_64_V4;
+    if (all(ebx7, avx512) && (state & 0xE0u) == 0xE0u) {
+        features |= GN_CPU_X86_64_V4;
+        /* AVX512_VNNI: leaf 7, ECX bit 11 */
+        if (ecx7 & (1u << 11)) features |= GN_CPU_AVX512_VNNI;
+    }
     return features;
 }
 

@@ -10,6 +10,9 @@ public enum InstructionSet: UInt32, Sendable, Comparable {
     case avx2 = 2
     /// x86-64-v4: AVX-512 F, BW, CD, DQ and VL, Intel Skylake-SP and AMD Zen 4 on.
     case avx512 = 3
+    /// x86-64-v4 and AVX-512 VNNI (u8 × s8 dot products into int32, `vpdpbusd`), Intel Cascade Lake and
+    /// AMD Zen 4 on: the AVX-512 kernels, and integer kernels of their own for int8 layers.
+    case avx512vnni = 4
 
     /// The name used in messages, the C API and the Python binding.
     public var name: StaticString {
@@ -17,6 +20,7 @@ public enum InstructionSet: UInt32, Sendable, Comparable {
         case .baseline: return "baseline"
         case .avx2: return "avx2"
         case .avx512: return "avx512"
+        case .avx512vnni: return "avx512vnni"
         }
     }
 
@@ -31,7 +35,7 @@ public enum InstructionSet: UInt32, Sendable, Comparable {
             #else
             return false
             #endif
-        case .avx2, .avx512:
+        case .avx2, .avx512, .avx512vnni:
             return true
         }
     }

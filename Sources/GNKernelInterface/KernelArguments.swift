@@ -33,6 +33,8 @@ public struct KernelArguments {
     /// float reciprocal the kernel recovers the integers with (`IntegerInput`).
     public var inputScale: Float
     public var inputReciprocal: Float
+    /// The weights as the kernel packed them (`KernelChoice.packWeights`), or nil.
+    public var packedWeights: UnsafeRawPointer?
     /// A neuron layer's membrane potentials (one per element of one step), nil for QCFS.
     public var membrane: UnsafeMutablePointer<Float>?
     /// A neuron layer's parameters.
@@ -53,7 +55,7 @@ public struct KernelArguments {
                 membrane: UnsafeMutablePointer<Float>?, neuron: NeuronParameters, resetsMembranes: Bool,
                 scratch: UnsafeMutablePointer<Float>, scratchStride: Int, split: TaskSplit,
                 integerWeights: UnsafePointer<Int8>? = nil, weightScales: UnsafePointer<Float>? = nil,
-                inputScale: Float = 0) {
+                inputScale: Float = 0, packedWeights: UnsafeRawPointer? = nil) {
         self.samples = samples
         self.steps = steps
         self.geometry = geometry
@@ -76,6 +78,7 @@ public struct KernelArguments {
         self.weightScales = weightScales
         self.inputScale = inputScale
         self.inputReciprocal = inputScale > 0 ? 1 / inputScale : 0
+        self.packedWeights = packedWeights
     }
 
     /// Output elements of one step (all samples).

@@ -10,13 +10,23 @@ public struct KernelChoice: Sendable {
     public var scratchFloats: Int
     /// The kernel's name, for introspection: operation and method (`"conv2d.tiled8x32"`).
     public var name: StaticString
+    /// Bytes of the layer's weights in the kernel's own order (64-byte aligned, kept for the session's
+    /// life), which `packWeights` writes once when the session is created; 0 when the kernel reads the
+    /// model's weights as they are.
+    public var packedWeightBytes: Int
+    /// Writes the packed weights: reads the weights of its `KernelArguments` job, writes
+    /// `packedWeightBytes` bytes at the destination.
+    public var packWeights: PackFunction?
 
     /// A choice from its parts.
     @inlinable
-    public init(function: TaskFunction, split: TaskSplit, scratchFloats: Int = 0, name: StaticString) {
+    public init(function: TaskFunction, split: TaskSplit, scratchFloats: Int = 0, name: StaticString,
+                packedWeightBytes: Int = 0, packWeights: PackFunction? = nil) {
         self.function = function
         self.split = split
         self.scratchFloats = scratchFloats
         self.name = name
+        self.packedWeightBytes = packedWeightBytes
+        self.packWeights = packWeights
     }
 }

@@ -27,12 +27,14 @@ public struct KernelQuery: Sendable {
     public var readsSum: Bool
     /// Which kernel to answer with.
     public var preference: Preference
+    /// For an int8 layer: the largest integer its input holds (`q_max`, docs/semantics.md).
+    public var largestInputInteger: Int
 
     /// A query about a layer.
     @inlinable
     public init(operation: KernelOperation, numberType: NumberType = .float32, geometry: WindowGeometry,
                 weightLayout: WeightLayout, steps: Int, batch: Int, readsSum: Bool = false,
-                preference: Preference = .fastest) {
+                preference: Preference = .fastest, largestInputInteger: Int = 0) {
         self.operation = operation
         self.numberType = numberType
         self.geometry = geometry
@@ -41,6 +43,7 @@ public struct KernelQuery: Sendable {
         self.batch = batch
         self.readsSum = readsSum
         self.preference = preference
+        self.largestInputInteger = largestInputInteger
     }
 
     /// Output pixels of one sample through a call (all the steps it computes): the work items of

@@ -4,3 +4,7 @@
 public typealias TaskFunction = @convention(c) (
     _ job: UnsafeRawPointer, _ worker: Int, _ begin: Int, _ end: Int
 ) -> Void
+
+/// Writes a layer's weights in a kernel's own order (`KernelChoice.packWeights`): the job is the
+/// layer's `KernelArguments`, the destination its `packedWeightBytes` bytes, 64-byte aligned.
+public typealias PackFunction = @convention(c) (_ job: UnsafeRawPointer, _ destination: UnsafeMutableRawPointer) -> Void

@@ -13,11 +13,12 @@ public enum KernelCatalog {
     @export(interface)
     public static func kernel(for query: KernelQuery) -> KernelChoice? {
         if query.numberType == .int8 {
-            switch query.operation {
-            case .convolution: return IntegerConvolution.choice(query, name: "conv2d.int8")
-            case .linear: return IntegerConvolution.choice(query, name: "linear.int8")
-            default: return nil
-            }
+            let linear = query.operation == .linear
+            guard query.operation == .convolution || linear else { return nil }
+            #if GN_VNNI
+            if query.preference == .fastest, let vnni = IntegerConvolutionVNNI.choice(query, linear: linear) { return vnni }
+            #endif
+            return IntegerConvolution.choice(query, name: linear ? "linear.int8" : "conv2d.int8")
         }
         let fastest = query.preference == .fastest
         switch query.operation {

@@ -376,7 +376,7 @@ int main(int argc, char **argv) {
     isa_options.isa = GN_ISA_AUTO;
     setenv("GNRUNTIME_ISA", "avx1024", 1);
     expect("B55", gn_session_create(model, &isa_options, &forced), GN_STATUS_INVALID_OPTION,
-           "GNRUNTIME_ISA must be baseline, avx2 or avx512");
+           "GNRUNTIME_ISA must be baseline, avx2, avx512 or avx512vnni");
     setenv("GNRUNTIME_ISA", "baseline", 1);
     gn_isa forced_isa = GN_ISA_AUTO;
     check("GNRUNTIME_ISA", gn_session_create(model, &isa_options, &forced) == GN_STATUS_OK

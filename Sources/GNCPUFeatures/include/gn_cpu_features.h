@@ -9,6 +9,8 @@
 #define GN_CPU_X86_64_V3 1u
 /* x86-64-v4: v3 and AVX-512 F, BW, CD, DQ, VL, with the AVX-512 state enabled by the operating system. */
 #define GN_CPU_X86_64_V4 2u
+/* AVX-512 VNNI (vpdpbusd), on a CPU that also has x86-64-v4. */
+#define GN_CPU_AVX512_VNNI 4u
 
 /* The GN_CPU_* bits this CPU has (0 on other architectures), from cpuid and XGETBV. */
 __attribute__((visibility("hidden"))) uint32_t gn_internal_cpu_features(void);

@@ -6,6 +6,9 @@ import GNKernelsAVX2
 #if canImport(GNKernelsAVX512)
 import GNKernelsAVX512
 #endif
+#if canImport(GNKernelsAVX512VNNI)
+import GNKernelsAVX512VNNI
+#endif
 #if canImport(GNCPUFeatures)
 import GNCPUFeatures
 #endif
@@ -44,6 +47,13 @@ package enum KernelRegistry {
             #else
             return false
             #endif
+        case .avx512vnni:
+            #if canImport(GNKernelsAVX512VNNI) && canImport(GNCPUFeatures)
+            let needed = UInt32(GN_CPU_X86_64_V4) | UInt32(GN_CPU_AVX512_VNNI)
+            return gn_internal_cpu_features() & needed == needed
+            #else
+            return false
+            #endif
         }
     }
 
@@ -73,6 +83,12 @@ package enum KernelRegistry {
         case .avx512:
             #if canImport(GNKernelsAVX512)
             return GNKernelsAVX512.KernelCatalog.kernel(for: query)
+            #else
+            return nil
+            #endif
+        case .avx512vnni:
+            #if canImport(GNKernelsAVX512VNNI)
+            return GNKernelsAVX512VNNI.KernelCatalog.kernel(for: query)
             #else
             return nil
             #endif

@@ -27,6 +27,6 @@ extension LayerPlan {
         case .qcfs: operation = .neuronLayer(neuron)
         }
         return KernelQuery(operation: operation, numberType: layer.integerWeights != nil ? .int8 : .float32, geometry: geometry, weightLayout: weightLayout, steps: steps,
-                           batch: batch, readsSum: fusedAdd >= 0)
+                           batch: batch, readsSum: fusedAdd >= 0, largestInputInteger: integerInput?.largest ?? 0)
     }
 }

@@ -21,8 +21,10 @@ struct LayerPlan {
     var neuronIndex = -1
     /// How the output holds integers (a neuron layer's, pooled or flattened), or nil when it does not.
     var integerForm: IntegerForm?
-    /// For a layer with int8 weights: the scale of its integer-valued input.
-    var integerInputScale: Float = 0
+    /// For a layer with int8 weights: how its input holds integers (checked: exact, no overflow).
+    var integerInput: IntegerForm?
+    /// Arena offset of the layer's weights as its kernel packed them, or -1 (`KernelChoice.packWeights`).
+    var packedWeightsOffset = -1
     /// Whether the output depends on the model input through no neuron layer (an analog value: the
     /// weighted layers reading it multiply, where those reading spikes only accumulate).
     var isAnalog = false

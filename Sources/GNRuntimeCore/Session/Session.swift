@@ -90,6 +90,16 @@ public struct Session {
         self.exitMargin = options.exitMargin
         self.exitSteps = options.exitSteps
         self.analogMultiplyAccumulates = OperationCount.analogMultiplyAccumulates(model: model, plans: plans)
+        packWeights()
+    }
+
+    /// Writes, into the arena, the weights of the layers whose kernels read them in an order of their own.
+    private func packWeights() {
+        for index in 0..<model.layerCount where plans[index].packedWeightsOffset >= 0 {
+            guard let pack = plans[index].kernel?.choice.packWeights else { continue }
+            var arguments = self.arguments(for: plans[index], samples: 0, step: 0)
+            withUnsafePointer(to: &arguments) { pack(UnsafeRawPointer($0), arena + plans[index].packedWeightsOffset) }
+        }
     }
 
     /// Spreads later runs over `workers` (nil: the calling thread only). Their count must not exceed
@@ -360,19 +370,7 @@ public struct Session {
     private func execute(_ index: Int, samples: Int, step: Int) {
         let plan = plans[index]
         guard let kernel = plan.kernel?.choice else { return }
-        // A neuron layer that computes the add before it reads that add's two inputs.
-        let firstInput = plan.fusedAdd >= 0 && !runsAsLayer(plan.fusedAdd) ? plans[plan.fusedAdd] : plan
-        var arguments = KernelArguments(
-            samples: samples, steps: plan.steps, geometry: plan.geometry,
-            input: UnsafePointer(floats(at: firstInput.inputAOffset)), inputSteps: firstInput.inputASteps,
-            secondInput: firstInput.inputBOffset < 0 ? nil : UnsafePointer(floats(at: firstInput.inputBOffset)),
-            secondInputSteps: firstInput.inputBSteps, output: floats(at: plan.outputOffset),
-            weights: plan.layer.weights, bias: plan.layer.bias, weightLayout: plan.weightLayout,
-            membrane: plan.membraneOffset < 0 ? nil : floats(at: plan.membraneOffset), neuron: plan.neuron,
-            resetsMembranes: layerByLayer || step == 0, scratch: floats(at: layout.scratchOffset),
-            scratchStride: layout.scratchStride / MemoryLayout<Float>.stride, split: kernel.split,
-            integerWeights: plan.layer.integerWeights, weightScales: plan.layer.weightScales,
-            inputScale: plan.integerInputScale)
+        var arguments = self.arguments(for: plan, samples: samples, step: step)
         let tasks = kernel.split.tasks(samples: samples)
         withUnsafePointer(to: &arguments) { job in
             if let workers, tasks > 1 {
@@ -381,5 +379,24 @@ public struct Session {
                 kernel.function(UnsafeRawPointer(job), 0, 0, tasks)
             }
         }
+    }
+
+    /// What the kernel of the layer `plan` describes reads and writes for `samples` samples at `step`.
+    private func arguments(for plan: LayerPlan, samples: Int, step: Int) -> KernelArguments {
+        // A neuron layer that computes the add before it reads that add's two inputs.
+        let firstInput = plan.fusedAdd >= 0 && !runsAsLayer(plan.fusedAdd) ? plans[plan.fusedAdd] : plan
+        return KernelArguments(
+            samples: samples, steps: plan.steps, geometry: plan.geometry,
+            input: UnsafePointer(floats(at: firstInput.inputAOffset)), inputSteps: firstInput.inputASteps,
+            secondInput: firstInput.inputBOffset < 0 ? nil : UnsafePointer(floats(at: firstInput.inputBOffset)),
+            secondInputSteps: firstInput.inputBSteps, output: floats(at: plan.outputOffset),
+            weights: plan.layer.weights, bias: plan.layer.bias, weightLayout: plan.weightLayout,
+            membrane: plan.membraneOffset < 0 ? nil : floats(at: plan.membraneOffset), neuron: plan.neuron,
+            resetsMembranes: layerByLayer || step == 0, scratch: floats(at: layout.scratchOffset),
+            scratchStride: layout.scratchStride / MemoryLayout<Float>.stride,
+            split: plan.kernel?.choice.split ?? TaskSplit(itemsPerSample: 0, itemsPerTask: 1),
+            integerWeights: plan.layer.integerWeights, weightScales: plan.layer.weightScales,
+            inputScale: plan.integerInput?.scale ?? 0,
+            packedWeights: plan.packedWeightsOffset < 0 ? nil : UnsafeRawPointer(arena + plan.packedWeightsOffset))
     }
 }

@@ -14,7 +14,7 @@ NEURONS = {"ann": 0, "gn": 1, "if": 2}
 SCHEDULES = {"layer": 0, "step": 1}
 EXIT_RULES = {"none": 0, "margin": 1, "stable": 2}
 #: ``gn_isa``: the instruction sets kernels are compiled for ("auto": the widest this CPU runs).
-ISAS = {"auto": 0, "baseline": 1, "avx2": 2, "avx512": 3}
+ISAS = {"auto": 0, "baseline": 1, "avx2": 2, "avx512": 3, "avx512vnni": 4}
 _ISA_NAMES = {value: name for name, value in ISAS.items()}
 
 

@@ -243,7 +243,7 @@ def test_b53_b56_instruction_sets(model: gnruntime.Model, monkeypatch: pytest.Mo
         with pytest.raises(gnruntime.UnsupportedError, match="no kernels of the requested instruction set"):
             gnruntime.Session(model, isa="avx512")                                # "B54"
     monkeypatch.setenv("GNRUNTIME_ISA", "avx1024")
-    with pytest.raises(gnruntime.InvalidOptionError, match="GNRUNTIME_ISA must be baseline, avx2 or avx512"):
+    with pytest.raises(gnruntime.InvalidOptionError, match="GNRUNTIME_ISA must be baseline, avx2, avx512 or avx512vnni"):
         gnruntime.Session(model)                                                  # "B55"
     monkeypatch.setenv("GNRUNTIME_ISA", "baseline")
     with gnruntime.Session(model) as forced:

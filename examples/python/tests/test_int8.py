@@ -90,7 +90,7 @@ def test_int8_equals_the_reference_bit_for_bit(reference, seed: int, neuron: str
     assert np.abs(output).max() > 0
 
 
-@pytest.mark.parametrize("isa", ["baseline", "avx2", "avx512"])
+@pytest.mark.parametrize("isa", ["baseline", "avx2", "avx512", "avx512vnni"])
 def test_every_instruction_set_gives_the_same_int8_bits(isa: str) -> None:
     data = w.encode(INPUT_SHAPE, integer_network(3))
     x = inputs(3)

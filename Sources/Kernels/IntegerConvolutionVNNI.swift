@@ -1,0 +1,188 @@
+#if GN_VNNI
+import GNIntrinsics
+import GNKernelInterface
+
+/// Convolution and linear layers with int8 weights on AVX-512 VNNI: `vpdpbusd` multiplies 4 unsigned
+/// bytes (the input integers) by 4 signed bytes (the weights) and adds the 4 products to an int32, in
+/// 16 lanes at once — 64 multiply-accumulates per instruction, four times an FP32 multiply-add's.
+/// The semantics are `IntegerConvolution`'s (docs/semantics.md, "Integer layers"), and so are the
+/// results, bit for bit: integer sums are exact in any order, and the conversion to float is the same.
+///
+/// - Inputs: each output pixel's window becomes a *patch* of bytes in the thread's scratch, tap by tap,
+///   the channels of a tap padded to a multiple of 4, taps on padding zero. The integers must fit a
+///   byte (`largestInputInteger ≤ 255`); layers whose inputs may not (pooled counts of a large τ) keep
+///   `IntegerConvolution`.
+/// - Weights: packed when the session is created (`packWeights`), per vector of 16 output channels, as
+///   `[group of 4 patch bytes][16 channels][4 bytes]`: one 64-byte load per group and vector.
+/// - A tile of P pixels × V vectors keeps its P·V sums in registers while the loop runs over the
+///   groups: V weight loads and P broadcasts of 4 patch bytes feed P·V `vpdpbusd`.
+///
+/// Intrinsics of the toolchain's clang headers (GNIntrinsics), in a module built with AVX-512 VNNI.
+enum IntegerConvolutionVNNI {
+    /// Tiles per task.
+    static let tilesPerTask = 4
+
+    /// The kernel for an int8 layer whose input integers fit a byte, or nil.
+    static func choice(_ query: KernelQuery, linear: Bool) -> KernelChoice? {
+        guard query.largestInputInteger <= Int(UInt8.max) else { return nil }
+        let g = query.geometry
+        let vectors = (g.outputChannels + 15) / 16
+        let pixels = query.batch * query.outputPixelsPerSample
+        // Shapes: as many sums as 32 registers hold beside the weights; few pixels (a linear layer of a
+        // small batch) in tiles of one, which read the weights once.
+        if pixels < 6 {
+            return choice(TileShape<1, 4>.self, query, name: linear ? "linear.vnni1x64" : "conv2d.vnni1x64") { job, worker, begin, end in
+                IntegerConvolutionVNNI.run(TileShape<1, 4>.self, job, worker: worker, tasks: begin..<end)
+            } pack: { job, destination in
+                IntegerConvolutionVNNI.pack(TileShape<1, 4>.self, job, into: destination)
+            }
+        }
+        if vectors >= 4 {
+            return choice(TileShape<6, 4>.self, query, name: linear ? "linear.vnni6x64" : "conv2d.vnni6x64") { job, worker, begin, end in
+                IntegerConvolutionVNNI.run(TileShape<6, 4>.self, job, worker: worker, tasks: begin..<end)
+            } pack: { job, destination in
+                IntegerConvolutionVNNI.pack(TileShape<6, 4>.self, job, into: destination)
+            }
+        }
+        if vectors >= 2 {
+            return choice(TileShape<8, 2>.self, query, name: linear ? "linear.vnni8x32" : "conv2d.vnni8x32") { job, worker, begin, end in
+                IntegerConvolutionVNNI.run(TileShape<8, 2>.self, job, worker: worker, tasks: begin..<end)
+            } pack: { job, destination in
+                IntegerConvolutionVNNI.pack(TileShape<8, 2>.self, job, into: destination)
+            }
+        }
+        return choice(TileShape<12, 1>.self, query, name: linear ? "linear.vnni12x16" : "conv2d.vnni12x16") { job, worker, begin, end in
+            IntegerConvolutionVNNI.run(TileShape<12, 1>.self, job, worker: worker, tasks: begin..<end)
+        } pack: { job, destination in
+            IntegerConvolutionVNNI.pack(TileShape<12, 1>.self, job, into: destination)
+        }
+    }
+
+    /// Bytes of one pixel's patch: every tap's channels, padded to a multiple of 4.
+    @inline(__always)
+    static func patchBytes(_ g: WindowGeometry) -> Int {
+        g.kernelHeight * g.kernelWidth * ((g.inputChannels + 3) / 4 * 4)
+    }
+
+    private static func choice<let P: Int, let V: Int>(_ shape: TileShape<P, V>.Type, _ query: KernelQuery,
+                                                       name: StaticString, _ function: TaskFunction,
+                                                       pack: PackFunction) -> KernelChoice {
+        let g = query.geometry
+        let blocks = ((g.outputChannels + 15) / 16 + V - 1) / V
+        let patch = patchBytes(g)
+        return KernelChoice(function: function,
+                            split: TaskSplit(blocks: blocks, itemsPerSample: query.outputPixelsPerSample,
+                                             itemsPerTask: P * tilesPerTask),
+                            scratchFloats: (P * patch + 3) / 4, name: name,
+                            packedWeightBytes: blocks * V * patch * 16, packWeights: pack)
+    }
+
+    /// Packs `[tap][c][o]` int8 weights into `[vector][group][16][4]`, vectors padded with zeros to a
+    /// multiple of V, channels of a tap to a multiple of 4.
+    private static func pack<let P: Int, let V: Int>(_ shape: TileShape<P, V>.Type, _ job: UnsafeRawPointer,
+                                         into destination: UnsafeMutableRawPointer) {
+        let arguments = job.load(as: KernelArguments.self)
+        let g = arguments.geometry, weights = arguments.integerWeights!
+        let taps = g.kernelHeight * g.kernelWidth, channels4 = (g.inputChannels + 3) / 4 * 4
+        let groups = taps * channels4 / 4
+        let vectors = ((g.outputChannels + 15) / 16 + V - 1) / V * V
+        let bytes = destination.bindMemory(to: Int8.self, capacity: vectors * groups * 64)
+        bytes.update(repeating: 0, count: vectors * groups * 64)
+        for vector in 0..<vectors {
+            for lane in 0..<16 where vector * 16 + lane < g.outputChannels {
+                let output = vector * 16 + lane
+                for tap in 0..<taps {
+                    for channel in 0..<g.inputChannels {
+                        let byte = tap * channels4 + channel
+                        bytes[(vector * groups + byte / 4) * 64 + lane * 4 + byte % 4] =
+                            weights[(tap * g.inputChannels + channel) * g.outputChannels + output]
+                    }
+                }
+            }
+        }
+    }
+
+    private static func run<let P: Int, let V: Int>(_ shape: TileShape<P, V>.Type, _ job: UnsafeRawPointer, worker: Int,
+                                                    tasks: Range<Int>) {
+        let arguments = job.load(as: KernelArguments.self)
+        let patches = UnsafeMutableRawPointer(arguments.scratch(of: worker)).bindMemory(to: UInt8.self,
+                                                                                      capacity: P * patchBytes(arguments.geometry))
+        arguments.forEachTask(tasks) { block, items in
+            var first = items.lowerBound
+            while first < items.upperBound {
+                let count = min(P, items.upperBound - first)
+                tile(shape, arguments, block: block, pixels: first..<first + count, patches: patches)
+                first += count
+            }
+        }
+    }
+
+    /// One tile: output pixels `pixels` (at most P) × the V vectors of block `block`.
+    @inline(__always)
+    private static func tile<let P: Int, let V: Int>(_ shape: TileShape<P, V>.Type, _ arguments: KernelArguments,
+                                                     block: Int, pixels: Range<Int>, patches: UnsafeMutablePointer<UInt8>) {
+        let g = arguments.geometry
+        let patch = patchBytes(g), channels4 = (g.inputChannels + 3) / 4 * 4
+        let reciprocal = arguments.inputReciprocal
+        // The patches of the tile's pixels; a last, partial tile's missing pixels read zeros.
+        for index in 0..<P {
+            let row = patches + index * patch
+            guard index < pixels.count else {
+                row.update(repeating: 0, count: patch)
+                continue
+            }
+            let (sample, outputRow, outputColumn) = g.outputPosition(pixels.lowerBound + index)
+            let image = arguments.input + sample * g.inputElementsPerSample
+            for tap in 0..<g.kernelHeight * g.kernelWidth {
+                let bytes = row + tap * channels4
+                if let inputPixel = g.inputPixel(outputRow: outputRow, outputColumn: outputColumn, tap: tap) {
+                    let values = image + inputPixel * g.inputChannels
+                    for channel in 0..<g.inputChannels {
+                        bytes[channel] = UInt8(truncatingIfNeeded: IntegerInput.recover(values[channel], reciprocal: reciprocal))
+                    }
+                    for channel in g.inputChannels..<channels4 { bytes[channel] = 0 }
+                } else {
+                    bytes.update(repeating: 0, count: channels4)
+                }
+            }
+        }
+        // The sums.
+        let groups = patch / 4
+        let weights = arguments.packedWeights!
+        var stream = InlineArray<V, UnsafeRawPointer>(repeating: weights)
+        for vector in 0..<V { stream[vector] = weights + (block * V + vector) * groups * 64 }
+        var sums = InlineArray<P, InlineArray<V, __m512i>>(repeating: InlineArray(repeating: _mm512_setzero_si512()))
+        let patchWords = UnsafeRawPointer(patches)
+        for group in 0..<groups {
+            var weight = InlineArray<V, __m512i>(repeating: _mm512_setzero_si512())
+            for vector in 0..<V { weight[vector] = _mm512_loadu_si512(stream[vector] + group * 64) }
+            for index in 0..<P {
+                let inputs = _mm512_set1_epi32(patchWords.loadUnaligned(fromByteOffset: index * patch + group * 4, as: Int32.self))
+                for vector in 0..<V { sums[index][vector] = _mm512_dpbusd_epi32(sums[index][vector], inputs, weight[vector]) }
+            }
+        }
+        // Out of the integers: float(sum) · (scale · σ), then + bias, each rounded once.
+        let scales = arguments.weightScales!, bias = arguments.bias
+        for index in 0..<pixels.count {
+            let output = arguments.output + (pixels.lowerBound + index) * g.outputChannels
+            for vector in 0..<V {
+                let firstChannel = (block * V + vector) * 16
+                guard firstChannel < g.outputChannels else { break }
+                let integers = unsafeBitCast(sums[index][vector], to: SIMD16<Int32>.self)
+                if firstChannel + 16 <= g.outputChannels {
+                    let factor = SIMD16<Float>.load(scales + firstChannel) * arguments.inputScale
+                    var values = SIMD16<Float>(integers) * factor
+                    if let bias { values = values + SIMD16<Float>.load(bias + firstChannel) }
+                    values.store(output + firstChannel)
+                } else {
+                    for lane in 0..<g.outputChannels - firstChannel {
+                        let channel = firstChannel + lane
+                        let product = Float(Int(truncatingIfNeeded: integers[lane])) * (scales[channel] * arguments.inputScale)
+                        output[channel] = bias.map { product + $0[channel] } ?? product
+                    }
+                }
+            }
+        }
+    }
+}
+#endif
