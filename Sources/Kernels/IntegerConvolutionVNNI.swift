@@ -16,6 +16,9 @@ import GNKernelInterface
 ///   `[group of 4 patch bytes][16 channels][4 bytes]`: one 64-byte load per group and vector.
 /// - A tile of P pixels × V vectors keeps its P·V sums in registers while the loop runs over the
 ///   groups: V weight loads and P broadcasts of 4 patch bytes feed P·V `vpdpbusd`.
+/// - A task makes the patches of its pixels once, then runs every block of V vectors over them, so
+///   that a block's weights serve all its tiles from the cache. Tiles of one pixel (a linear layer of a
+///   small batch) split over the blocks instead, for threads to share the weights' reading.
 ///
 /// Intrinsics of the toolchain's clang headers (GNIntrinsics), in a module built with AVX-512 VNNI.
 enum IntegerConvolutionVNNI {
@@ -64,16 +67,20 @@ enum IntegerConvolutionVNNI {
         g.kernelHeight * g.kernelWidth * ((g.inputChannels + 3) / 4 * 4)
     }
 
+    /// Blocks of V vectors of 16 output channels.
+    @inline(__always)
+    static func blocks(_ g: WindowGeometry, vectors: Int) -> Int { ((g.outputChannels + 15) / 16 + vectors - 1) / vectors }
+
     private static func choice<let P: Int, let V: Int>(_ shape: TileShape<P, V>.Type, _ query: KernelQuery,
                                                        name: StaticString, _ function: TaskFunction,
                                                        pack: PackFunction) -> KernelChoice {
         let g = query.geometry
-        let blocks = ((g.outputChannels + 15) / 16 + V - 1) / V
+        let blocks = blocks(g, vectors: V)
         let patch = patchBytes(g)
         return KernelChoice(function: function,
-                            split: TaskSplit(blocks: blocks, itemsPerSample: query.outputPixelsPerSample,
+                            split: TaskSplit(blocks: P == 1 ? blocks : 1, itemsPerSample: query.outputPixelsPerSample,
                                              itemsPerTask: P * tilesPerTask),
-                            scratchFloats: (P * patch + 3) / 4, name: name,
+                            scratchFloats: (P * tilesPerTask * patch + 3) / 4, name: name,
                             packedWeightBytes: blocks * V * patch * 16, packWeights: pack)
     }
 
@@ -105,47 +112,72 @@ enum IntegerConvolutionVNNI {
     private static func run<let P: Int, let V: Int>(_ shape: TileShape<P, V>.Type, _ job: UnsafeRawPointer, worker: Int,
                                                     tasks: Range<Int>) {
         let arguments = job.load(as: KernelArguments.self)
+        let g = arguments.geometry
+        let patch = patchBytes(g)
         let patches = UnsafeMutableRawPointer(arguments.scratch(of: worker)).bindMemory(to: UInt8.self,
-                                                                                      capacity: P * patchBytes(arguments.geometry))
+                                                                                      capacity: P * tilesPerTask * patch)
+        let allBlocks = blocks(g, vectors: V)
         arguments.forEachTask(tasks) { block, items in
-            var first = items.lowerBound
-            while first < items.upperBound {
-                let count = min(P, items.upperBound - first)
-                tile(shape, arguments, block: block, pixels: first..<first + count, patches: patches)
-                first += count
+            // The task's patches, then each block over every tile of them; a last, partial tile's
+            // missing pixels read zeros.
+            let tiles = (items.count + P - 1) / P
+            for index in 0..<tiles * P {
+                makePatch(arguments, pixel: index < items.count ? items.lowerBound + index : nil, into: patches + index * patch)
+            }
+            for block in P == 1 ? block..<block + 1 : 0..<allBlocks {
+                for tile in 0..<tiles {
+                    let first = items.lowerBound + tile * P
+                    IntegerConvolutionVNNI.tile(shape, arguments, block: block, pixels: first..<min(first + P, items.upperBound),
+                                                patches: patches + tile * P * patch)
+                }
             }
         }
     }
 
-    /// One tile: output pixels `pixels` (at most P) × the V vectors of block `block`.
+    /// The patch of output pixel `pixel` (zeros for nil): its window's integers as bytes. SIMD on
+    /// purpose: 16 channels at a time.
+    @inline(__always)
+    private static func makePatch(_ arguments: KernelArguments, pixel: Int?, into row: UnsafeMutablePointer<UInt8>) {
+        let g = arguments.geometry
+        let channels4 = (g.inputChannels + 3) / 4 * 4
+        guard let pixel else {
+            row.update(repeating: 0, count: patchBytes(g))
+            return
+        }
+        let reciprocal = arguments.inputReciprocal
+        let (sample, outputRow, outputColumn) = g.outputPosition(pixel)
+        let image = arguments.input + sample * g.inputElementsPerSample
+        for tap in 0..<g.kernelHeight * g.kernelWidth {
+            let bytes = row + tap * channels4
+            guard let inputPixel = g.inputPixel(outputRow: outputRow, outputColumn: outputColumn, tap: tap) else {
+                bytes.update(repeating: 0, count: channels4)
+                continue
+            }
+            let values = image + inputPixel * g.inputChannels
+            var channel = 0
+            let scale = _mm512_set1_ps(reciprocal), half = _mm512_set1_ps(0.5)
+            while channel + 16 <= g.inputChannels {
+                // `IntegerInput.recover`, 16 values at once: x · (1/σ), + 0.5, truncated, to bytes.
+                let scaled = _mm512_add_ps(_mm512_mul_ps(_mm512_loadu_ps(values + channel), scale), half)
+                UnsafeMutableRawPointer(bytes + channel).storeBytes(of: _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(scaled)),
+                                                                    as: __m128i.self)
+                channel += 16
+            }
+            while channel < g.inputChannels {
+                bytes[channel] = UInt8(truncatingIfNeeded: IntegerInput.recover(values[channel], reciprocal: reciprocal))
+                channel += 1
+            }
+            for padding in g.inputChannels..<channels4 { bytes[padding] = 0 }
+        }
+    }
+
+    /// One tile: output pixels `pixels` (at most P), whose patches start at `patches`, × the V vectors
+    /// of block `block`.
     @inline(__always)
     private static func tile<let P: Int, let V: Int>(_ shape: TileShape<P, V>.Type, _ arguments: KernelArguments,
                                                      block: Int, pixels: Range<Int>, patches: UnsafeMutablePointer<UInt8>) {
         let g = arguments.geometry
-        let patch = patchBytes(g), channels4 = (g.inputChannels + 3) / 4 * 4
-        let reciprocal = arguments.inputReciprocal
-        // The patches of the tile's pixels; a last, partial tile's missing pixels read zeros.
-        for index in 0..<P {
-            let row = patches + index * patch
-            guard index < pixels.count else {
-                row.update(repeating: 0, count: patch)
-                continue
-            }
-            let (sample, outputRow, outputColumn) = g.outputPosition(pixels.lowerBound + index)
-            let image = arguments.input + sample * g.inputElementsPerSample
-            for tap in 0..<g.kernelHeight * g.kernelWidth {
-                let bytes = row + tap * channels4
-                if let inputPixel = g.inputPixel(outputRow: outputRow, outputColumn: outputColumn, tap: tap) {
-                    let values = image + inputPixel * g.inputChannels
-                    for channel in 0..<g.inputChannels {
-                        bytes[channel] = UInt8(truncatingIfNeeded: IntegerInput.recover(values[channel], reciprocal: reciprocal))
-                    }
-                    for channel in g.inputChannels..<channels4 { bytes[channel] = 0 }
-                } else {
-                    bytes.update(repeating: 0, count: channels4)
-                }
-            }
-        }
+        let patch = patchBytes(g)
         // The sums.
         let groups = patch / 4
         let weights = arguments.packedWeights!
