@@ -181,16 +181,23 @@ enum IntegerConvolutionVNNI {
         // The sums.
         let groups = patch / 4
         let weights = arguments.packedWeights!
+        // Pointers that advance, group by group, with no arithmetic in the loop but their increments:
+        // the sums then stay in registers.
         var stream = InlineArray<V, UnsafeRawPointer>(repeating: weights)
         for vector in 0..<V { stream[vector] = weights + (block * V + vector) * groups * 64 }
+        var inputs = InlineArray<P, UnsafeRawPointer>(repeating: UnsafeRawPointer(patches))
+        for index in 0..<P { inputs[index] = UnsafeRawPointer(patches + index * patch) }
         var sums = InlineArray<P, InlineArray<V, __m512i>>(repeating: InlineArray(repeating: _mm512_setzero_si512()))
-        let patchWords = UnsafeRawPointer(patches)
-        for group in 0..<groups {
+        for _ in 0..<groups {
             var weight = InlineArray<V, __m512i>(repeating: _mm512_setzero_si512())
-            for vector in 0..<V { weight[vector] = _mm512_loadu_si512(stream[vector] + group * 64) }
+            for vector in 0..<V {
+                weight[vector] = _mm512_loadu_si512(stream[vector])
+                stream[vector] += 64
+            }
             for index in 0..<P {
-                let inputs = _mm512_set1_epi32(patchWords.loadUnaligned(fromByteOffset: index * patch + group * 4, as: Int32.self))
-                for vector in 0..<V { sums[index][vector] = _mm512_dpbusd_epi32(sums[index][vector], inputs, weight[vector]) }
+                let value = _mm512_set1_epi32(inputs[index].loadUnaligned(as: Int32.self))
+                inputs[index] += 4
+                for vector in 0..<V { sums[index][vector] = _mm512_dpbusd_epi32(sums[index][vector], value, weight[vector]) }
             }
         }
         // Out of the integers: float(sum) · (scale · σ), then + bias, each rounded once.
