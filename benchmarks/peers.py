@@ -5,9 +5,11 @@ on the QCFS ANN. Random weights (L = 8); only times matter.
 
     python3 benchmarks/peers.py --cases resnet20_gn_tau4_T4_b1_t1,vgg16_ann_b32_t2 [--reps N]
 
-Case keys: NETWORK_{ann | gn_tauTAU_TSTEPS}_bBATCH_tTHREADS. Prints "torch_KEY MILLISECONDS" for
-every case, and "ort_NETWORK_ann_bBATCH_tTHREADS MILLISECONDS" for every ANN case. Needs torch, onnx
-and onnxruntime (pip install torch onnx onnxruntime).
+Case keys: NETWORK_{ann | annq | gn_tauTAU_TSTEPS}_bBATCH_tTHREADS. Prints "torch_KEY MILLISECONDS" for
+every ann and gn case, "ort_NETWORK_ann_bBATCH_tTHREADS MILLISECONDS" for every ann case, and
+"ortq_NETWORK_annq_bBATCH_tTHREADS MILLISECONDS" for every annq case: ONNX Runtime on the ANN quantised
+to int8 (static QDQ quantisation, per-channel s8 weights, u8 activations, calibrated on random
+inputs). Needs torch, onnx and onnxruntime (pip install torch onnx onnxruntime).
 """
 from __future__ import annotations
 
@@ -114,6 +116,34 @@ def spiking_run(module: nn.Module, x: torch.Tensor, steps: int) -> torch.Tensor:
     return total / steps
 
 
+def quantized_session(ann: nn.Module, x: torch.Tensor, threads: int):
+    """An ONNX Runtime session of `ann` quantised to int8: static QDQ, per-channel s8 weights, u8
+    activations, calibrated on 8 batches of random inputs like `x`."""
+    import os
+    import tempfile
+
+    import onnxruntime
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+
+    class RandomInputs(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.batches = iter([{"x": torch.rand_like(x).numpy()} for _ in range(8)])
+
+        def get_next(self):
+            return next(self.batches, None)
+
+    with tempfile.TemporaryDirectory() as folder:
+        floating, quantized = os.path.join(folder, "ann.onnx"), os.path.join(folder, "ann-int8.onnx")
+        export_options = {"dynamo": False} if "dynamo" in torch.onnx.export.__code__.co_varnames else {}
+        torch.onnx.export(ann, x, floating, input_names=["x"], output_names=["y"], **export_options)
+        quantize_static(floating, quantized, RandomInputs(), quant_format=QuantFormat.QDQ, per_channel=True,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        return onnxruntime.InferenceSession(quantized, options, providers=["CPUExecutionProvider"])
+
+
 def median_seconds(function: Callable[[], object], repetitions: int) -> float:
     function()
     times = []
@@ -131,7 +161,7 @@ def main() -> None:
     parser.add_argument("--levels", type=int, default=8)
     args = parser.parse_args()
     torch.manual_seed(0)
-    pattern = re.compile(r"^(\w+?)_(ann|gn_tau(\d+)_T(\d+))_b(\d+)_t(\d+)$")
+    pattern = re.compile(r"^(\w+?)_(annq|ann|gn_tau(\d+)_T(\d+))_b(\d+)_t(\d+)$")
     for key in args.cases.split(","):
         match = pattern.match(key)
         if not match:
@@ -141,7 +171,16 @@ def main() -> None:
         torch.set_num_threads(threads)
         x = torch.rand(batch, 3, 32, 32)
         repetitions = max(3, args.reps if batch == 1 else args.reps // 2)
-        if kind == "ann":
+        if kind == "annq":
+            ann = NETWORKS[network]("ann", args.levels, args.levels).eval()
+            try:
+                session = quantized_session(ann, x, threads)
+                feed = {"x": x.numpy()}
+                seconds = median_seconds(lambda: session.run(None, feed), repetitions * 3)
+                print(f"ortq_{key} {1000 * seconds:.4f}", flush=True)
+            except Exception as error:  # onnxruntime missing or quantisation failed
+                print(f"# onnxruntime int8: {error!r}"[:200], file=sys.stderr)
+        elif kind == "ann":
             ann = NETWORKS[network]("ann", args.levels, args.levels).eval()
             with torch.no_grad():
                 seconds = median_seconds(lambda: ann(x), repetitions)

@@ -17,8 +17,9 @@ import GNKernelInterface
 /// - A tile of P pixels × V vectors keeps its P·V sums in registers while the loop runs over the
 ///   groups: V weight loads and P broadcasts of 4 patch bytes feed P·V `vpdpbusd`.
 /// - A task makes the patches of its pixels once, then runs every block of V vectors over them, so
-///   that a block's weights serve all its tiles from the cache. Tiles of one pixel (a linear layer of a
-///   small batch) split over the blocks instead, for threads to share the weights' reading.
+///   that a block's weights serve all its tiles from the cache. Layers of few pixels (a linear layer
+///   of a small batch, the small maps of a batch of one) split over the blocks too, so that threads
+///   share the work and the weights' reading.
 ///
 /// Intrinsics of the toolchain's clang headers (GNIntrinsics), in a module built with AVX-512 VNNI.
 enum IntegerConvolutionVNNI {
@@ -67,6 +68,13 @@ enum IntegerConvolutionVNNI {
         g.kernelHeight * g.kernelWidth * ((g.inputChannels + 3) / 4 * 4)
     }
 
+    /// Whether tasks of P-pixel tiles split over the blocks of output channels as well as over the
+    /// pixels: when the pixels alone make fewer than 8 tasks.
+    @inline(__always)
+    static func splitsBlocks(_ pixels: Int, _ query: KernelQuery) -> Bool {
+        pixels == 1 || query.batch * query.outputPixelsPerSample < 8 * pixels * tilesPerTask
+    }
+
     /// Blocks of V vectors of 16 output channels.
     @inline(__always)
     static func blocks(_ g: WindowGeometry, vectors: Int) -> Int { ((g.outputChannels + 15) / 16 + vectors - 1) / vectors }
@@ -78,8 +86,8 @@ enum IntegerConvolutionVNNI {
         let blocks = blocks(g, vectors: V)
         let patch = patchBytes(g)
         return KernelChoice(function: function,
-                            split: TaskSplit(blocks: P == 1 ? blocks : 1, itemsPerSample: query.outputPixelsPerSample,
-                                             itemsPerTask: P * tilesPerTask),
+                            split: TaskSplit(blocks: splitsBlocks(P, query) ? blocks : 1,
+                                             itemsPerSample: query.outputPixelsPerSample, itemsPerTask: P * tilesPerTask),
                             scratchFloats: (P * tilesPerTask * patch + 3) / 4, name: name,
                             packedWeightBytes: blocks * V * patch * 16, packWeights: pack)
     }
@@ -124,7 +132,7 @@ enum IntegerConvolutionVNNI {
             for index in 0..<tiles * P {
                 makePatch(arguments, pixel: index < items.count ? items.lowerBound + index : nil, into: patches + index * patch)
             }
-            for block in P == 1 ? block..<block + 1 : 0..<allBlocks {
+            for block in arguments.split.blocks > 1 ? block..<block + 1 : 0..<allBlocks {
                 for tile in 0..<tiles {
                     let first = items.lowerBound + tile * P
                     IntegerConvolutionVNNI.tile(shape, arguments, block: block, pixels: first..<min(first + P, items.upperBound),

@@ -45,8 +45,10 @@ final class IntegerTests: XCTestCase {
         for index in 0..<model.view.layerCount {
             let layer = model.view.layer(index)
             guard let kernel = try handle.session.kernel(ofLayer: index) else { continue }
+            // The integer kernels: the portable one (".int8") and those of AVX-512 VNNI (".vnni…").
             let name = "\(kernel.name)"
-            XCTAssertEqual(name.hasSuffix(".int8"), layer.integerWeights != nil, "layer \(index): \(name)")
+            let integer = name.hasSuffix(".int8") || name.contains(".vnni")
+            XCTAssertEqual(integer, layer.integerWeights != nil, "layer \(index): \(name)")
             if layer.integerWeights != nil { integerKernels += 1 }
         }
         XCTAssertEqual(integerKernels, 21, "ResNet-20: 18 + 2 shortcut convolutions and the classifier")

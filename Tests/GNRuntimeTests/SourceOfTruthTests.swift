@@ -20,6 +20,7 @@ final class SourceOfTruthTests: XCTestCase {
         case .baseline: return GN_ISA_BASELINE
         case .avx2: return GN_ISA_AVX2
         case .avx512: return GN_ISA_AVX512
+        case .avx512vnni: return GN_ISA_AVX512_VNNI
         }
     }
 

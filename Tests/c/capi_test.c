@@ -366,8 +366,8 @@ int main(int argc, char **argv) {
     gn_session *forced = NULL;
     isa_options.isa = (gn_isa)7;
     expect("B53", gn_session_create(model, &isa_options, &forced), GN_STATUS_INVALID_OPTION, "isa is not a gn_isa");
-    if (gn_cpu_isa() < GN_ISA_AVX512) {
-        isa_options.isa = GN_ISA_AVX512;
+    if (gn_cpu_isa() < GN_ISA_AVX512_VNNI) {
+        isa_options.isa = GN_ISA_AVX512_VNNI;
         expect("B54", gn_session_create(model, &isa_options, &forced), GN_STATUS_UNSUPPORTED,
                "no kernels of the requested instruction set");
     } else {

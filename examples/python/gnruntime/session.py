@@ -45,7 +45,7 @@ class Session:
     at a time (a step-by-step session).
 
     ``isa`` is the widest instruction set the kernels may use: ``"auto"`` (the widest this CPU runs,
-    or GNRUNTIME_ISA's), ``"baseline"``, ``"avx2"`` or ``"avx512"``; one this CPU cannot run raises
+    or GNRUNTIME_ISA's), ``"baseline"``, ``"avx2"``, ``"avx512"`` or ``"avx512vnni"``; one this CPU cannot run raises
     ``UnsupportedError``. ``isa`` and ``layer_kernels()`` tell what the session runs. Close it with
     ``close`` or a ``with`` block.
     """
@@ -115,7 +115,7 @@ class Session:
         self._observer: Optional[LayerObserver] = None
         chosen = ctypes.c_int()
         check(lib.gn_session_isa(handle, ctypes.byref(chosen)), self._last_error)
-        #: The widest instruction set the session's kernels use ("baseline", "avx2", "avx512").
+        #: The widest instruction set the session's kernels use ("baseline", "avx2", "avx512", "avx512vnni").
         self.isa = _ISA_NAMES[chosen.value]
 
     def layer_kernels(self) -> list[tuple[str, str]]:

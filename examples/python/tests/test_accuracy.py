@@ -32,7 +32,7 @@ def test_wide_convolutions_are_as_accurate_as_pytorch(channels: int) -> None:
     pytorch_error = relative_rms_error(pytorch, exact)
     assert 0 < pytorch_error < 1e-5          # float32 against float64: a real, small difference
 
-    order = ["baseline", "avx2", "avx512"]
+    order = ["baseline", "avx2", "avx512", "avx512vnni"]
     data = from_arrays((channels, size, size), [writer.Conv2d(weight, bias, padding=1)])
     with gnruntime.Model.load(data) as model:
         for isa in order[:order.index(gnruntime.cpu_isa()) + 1]:

@@ -173,7 +173,7 @@ def test_instruction_sets(model_bytes: bytes) -> None:
     lib = gnruntime.library()
     for name, value in ISAS.items():
         assert lib.gn_isa_name(value).decode() == name      # the binding's names are the library's
-    order = ["baseline", "avx2", "avx512"]
+    order = ["baseline", "avx2", "avx512", "avx512vnni"]
     runnable = order[:order.index(gnruntime.cpu_isa()) + 1]
     x = np.random.default_rng(1).random((2, 2, 8, 8), dtype=np.float32)
     outputs = {}
