@@ -38,6 +38,12 @@ def models() -> dict[str, bytes]:
         ]),
         "linear": w.encode((4, 1, 1), [w.Linear(rng.uniform(-1, 1, (64, 4)), None), w.QCFS(levels=4, threshold=1.0),
                                        w.Linear(rng.uniform(-1, 1, (7, 64)), rng.uniform(-1, 1, 7))]),
+        # int8 weights (format 1.1): every layer after the first QCFS, on pooled and flattened counts.
+        "int8": w.encode((2, 6, 6), [
+            w.Conv2d(conv(16, 2, 3), rng.uniform(-.1, .1, 16), padding=1), w.QCFS(levels=4, threshold=1.0),
+            w.AvgPool2d(2), w.Conv2d(conv(32, 16, 3), None, stride=2, padding=1), w.QCFS(levels=2, threshold=0.5),
+            w.Flatten(), w.Linear(rng.uniform(-.3, .3, (5, 128)), rng.uniform(-.1, .1, 5)),
+        ], weights="int8"),
     }
 
 
