@@ -68,3 +68,29 @@ def test_readme_quotes_the_recorded_figures() -> None:
     for label, values in record["accuracy"].items():
         row = f"| {label} | " + " | ".join(f"{100 * v:.1f}%" for v in values) + " |"
         assert row in readme, f"README lacks the subset row {row}"
+
+
+def test_int8_export_on_the_subset_equals_the_record_and_stays_near_float32() -> None:
+    record = json.loads((DATA / "fashion-mnist-qcfs.json").read_text())
+    int8, float32 = record["int8"]["subset"], record["subset"]
+    images, labels = fashion_mnist.load_subset()
+    with Model.load(DATA / record["int8"]["model"]) as model:
+        curves = accuracy_curves(model, images, labels, max(int8["steps"]), default_configurations(), progress=False)
+    measured = {c.configuration.label: [round(c.at(t), 4) for t in int8["steps"]] for c in curves}
+    assert measured == int8["accuracy"]
+    # int8 weights cost the shipped network at most 3 of the 1000 images in every row (the issue's
+    # bound on the full test set is 0.3 points; README, "Integer weights").
+    for label, values in measured.items():
+        assert max(abs(a - b) for a, b in zip(values, float32["accuracy"][label])) <= 0.003 + 1e-9, label
+    assert measured["GN(tau=L)"][0] == measured["ANN"][0]
+    assert (DATA / record["int8"]["model"]).stat().st_size <= 0.3 * (DATA / "fashion-mnist-qcfs.gnrt").stat().st_size
+
+
+def test_readme_quotes_the_int8_test_set_figures() -> None:
+    record = json.loads((DATA / "fashion-mnist-qcfs.json").read_text())["int8"]["test_set"]
+    readme = README.read_text()
+    names = {"ANN": "ANN (QCFS)", "GN(tau=L)": "GN, τ = L = 4", "GN(tau=2)": "GN, τ = 2", "IF": "IF"}
+    for label, values in record["accuracy"].items():
+        shown = values[:1] if label == "ANN" else values
+        row = f"| {names[label]}, int8 | " + " | ".join(f"{100 * v:.2f}%" for v in shown)
+        assert row in readme, f"README lacks the int8 row {row}"
