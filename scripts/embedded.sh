@@ -11,22 +11,26 @@
 #     (-icount shift=0: one instruction per virtual nanosecond), and fails unless every prediction of
 #     every step equals the host's.
 #
-#     scripts/embedded.sh [--images N] [--neuron gn|if|ann] [--tau N] [-T N] [--libraries-only]
+#     scripts/embedded.sh [--images N] [--neuron gn|if|ann] [--tau N] [-T N] [--model FILE] [--libraries-only]
+#
+# --model puts another Fashion-MNIST model in flash (default: the shipped FP32 one; the int8 export is
+# examples/python/gnruntime/data/fashion-mnist-qcfs-int8.gnrt).
 #
 # Outputs go to .build/embedded: lib/<target>/libgnruntime-core.a (with the modules' .swiftmodule files),
 # firmware/firmware.elf, firmware/run.log.
 set -eu
 cd "$(dirname "$0")/.."
 out=.build/embedded
-images=100 neuron=gn tau=4 steps=4 libraries_only=0
+images=100 neuron=gn tau=4 steps=4 libraries_only=0 model=examples/python/gnruntime/data/fashion-mnist-qcfs.gnrt
 while [ $# -gt 0 ]; do
     case "$1" in
         --images) images="$2"; shift 2 ;;
         --neuron) neuron="$2"; shift 2 ;;
         --tau) tau="$2"; shift 2 ;;
         -T) steps="$2"; shift 2 ;;
+        --model) model="$2"; shift 2 ;;
         --libraries-only) libraries_only=1; shift ;;
-        *) echo "usage: $0 [--images N] [--neuron gn|if|ann] [--tau N] [-T N] [--libraries-only]" >&2; exit 2 ;;
+        *) echo "usage: $0 [--images N] [--neuron gn|if|ann] [--tau N] [-T N] [--model FILE] [--libraries-only]" >&2; exit 2 ;;
     esac
 done
 
@@ -75,7 +79,7 @@ mkdir -p "$firmware"
 swift build -c release --product gnruntime -Xswiftc -static-stdlib >/dev/null
 python="$(scripts/python-env.sh)"
 GNRUNTIME_LIBRARY=.build/release/libgnruntime.so "$python" examples/embedded/make_data.py \
-    --model examples/python/gnruntime/data/fashion-mnist-qcfs.gnrt --images "$images" \
+    --model "$model" --images "$images" \
     --neuron "$neuron" --tau "$tau" -T "$steps" --out "$firmware/data.c"
 
 lib="$out/lib/armv7em-none-none-eabi"
