@@ -15,17 +15,11 @@ import GNKernelInterface
 /// - Weights: packed when the session is created (`packWeights`), per vector of 16 output channels, as
 ///   `[group of 4 patch bytes][16 channels][4 bytes]`: one 64-byte load per group and vector.
 /// - A tile of P pixels × V vectors keeps its P·V sums in registers while the loop runs over the
-///   groups: V weight loads and P broadcasts of 4 patch bytes feed P·V `vpdpbusd`.
-/// - A task makes the patches of its pixels once, then runs every block of V vectors over them, so
-///   that a block's weights serve all its tiles from the cache. Layers of few pixels (a linear layer
-///   of a small batch, the small maps of a batch of one) split over the blocks too, so that threads
-///   share the work and the weights' reading.
+///   groups: V weight loads and P broadcasts of 4 patch bytes feed P·V `vpdpbusd`. Tasks and tiles
+///   are `IntegerTiling`'s.
 ///
 /// Intrinsics of the toolchain's clang headers (GNIntrinsics), in a module built with AVX-512 VNNI.
 enum IntegerConvolutionVNNI {
-    /// Tiles per task.
-    static let tilesPerTask = 4
-
     /// The kernel for an int8 layer whose input integers fit a byte, or nil.
     static func choice(_ query: KernelQuery, linear: Bool) -> KernelChoice? {
         guard query.largestInputInteger <= Int(UInt8.max) else { return nil }
@@ -68,28 +62,14 @@ enum IntegerConvolutionVNNI {
         g.kernelHeight * g.kernelWidth * ((g.inputChannels + 3) / 4 * 4)
     }
 
-    /// Whether tasks of P-pixel tiles split over the blocks of output channels as well as over the
-    /// pixels: when the pixels alone make fewer than 8 tasks.
-    @inline(__always)
-    static func splitsBlocks(_ pixels: Int, _ query: KernelQuery) -> Bool {
-        pixels == 1 || query.batch * query.outputPixelsPerSample < 8 * pixels * tilesPerTask
-    }
-
-    /// Blocks of V vectors of 16 output channels.
-    @inline(__always)
-    static func blocks(_ g: WindowGeometry, vectors: Int) -> Int { ((g.outputChannels + 15) / 16 + vectors - 1) / vectors }
-
     private static func choice<let P: Int, let V: Int>(_ shape: TileShape<P, V>.Type, _ query: KernelQuery,
                                                        name: StaticString, _ function: TaskFunction,
                                                        pack: PackFunction) -> KernelChoice {
         let g = query.geometry
-        let blocks = blocks(g, vectors: V)
         let patch = patchBytes(g)
-        return KernelChoice(function: function,
-                            split: TaskSplit(blocks: splitsBlocks(P, query) ? blocks : 1,
-                                             itemsPerSample: query.outputPixelsPerSample, itemsPerTask: P * tilesPerTask),
-                            scratchFloats: (P * tilesPerTask * patch + 3) / 4, name: name,
-                            packedWeightBytes: blocks * V * patch * 16, packWeights: pack)
+        return KernelChoice(function: function, split: IntegerTiling.split(query, pixels: P, vectors: V),
+                            scratchFloats: (P * IntegerTiling.tilesPerTask * patch + 3) / 4, name: name,
+                            packedWeightBytes: IntegerTiling.blocks(g, vectors: V) * V * patch * 16, packWeights: pack)
     }
 
     /// Packs `[tap][c][o]` int8 weights into `[vector][group][16][4]`, vectors padded with zeros to a
@@ -120,25 +100,14 @@ enum IntegerConvolutionVNNI {
     private static func run<let P: Int, let V: Int>(_ shape: TileShape<P, V>.Type, _ job: UnsafeRawPointer, worker: Int,
                                                     tasks: Range<Int>) {
         let arguments = job.load(as: KernelArguments.self)
-        let g = arguments.geometry
-        let patch = patchBytes(g)
-        let patches = UnsafeMutableRawPointer(arguments.scratch(of: worker)).bindMemory(to: UInt8.self,
-                                                                                      capacity: P * tilesPerTask * patch)
-        let allBlocks = blocks(g, vectors: V)
-        arguments.forEachTask(tasks) { block, items in
-            // The task's patches, then each block over every tile of them; a last, partial tile's
-            // missing pixels read zeros.
-            let tiles = (items.count + P - 1) / P
-            for index in 0..<tiles * P {
-                makePatch(arguments, pixel: index < items.count ? items.lowerBound + index : nil, into: patches + index * patch)
-            }
-            for block in arguments.split.blocks > 1 ? block..<block + 1 : 0..<allBlocks {
-                for tile in 0..<tiles {
-                    let first = items.lowerBound + tile * P
-                    IntegerConvolutionVNNI.tile(shape, arguments, block: block, pixels: first..<min(first + P, items.upperBound),
-                                                patches: patches + tile * P * patch)
-                }
-            }
+        let patch = patchBytes(arguments.geometry)
+        let patches = UnsafeMutableRawPointer(arguments.scratch(of: worker))
+            .bindMemory(to: UInt8.self, capacity: P * IntegerTiling.tilesPerTask * patch)
+        // A last, partial tile's missing pixels read zeros.
+        IntegerTiling.forEachTile(arguments, tasks: tasks, pixels: P, vectors: V) { pixel, index in
+            makePatch(arguments, pixel: pixel, into: patches + index * patch)
+        } tile: { block, pixels, first in
+            tile(shape, arguments, block: block, pixels: pixels, patches: patches + first * patch)
         }
     }
 
@@ -208,26 +177,14 @@ enum IntegerConvolutionVNNI {
                 for vector in 0..<V { sums[index][vector] = _mm512_dpbusd_epi32(sums[index][vector], value, weight[vector]) }
             }
         }
-        // Out of the integers: float(sum) · (scale · σ), then + bias, each rounded once.
-        let scales = arguments.weightScales!, bias = arguments.bias
+        // Out of the integers.
         for index in 0..<pixels.count {
             let output = arguments.output + (pixels.lowerBound + index) * g.outputChannels
             for vector in 0..<V {
-                let firstChannel = (block * V + vector) * 16
-                guard firstChannel < g.outputChannels else { break }
-                let integers = unsafeBitCast(sums[index][vector], to: SIMD16<Int32>.self)
-                if firstChannel + 16 <= g.outputChannels {
-                    let factor = SIMD16<Float>.load(scales + firstChannel) * arguments.inputScale
-                    var values = SIMD16<Float>(integers) * factor
-                    if let bias { values = values + SIMD16<Float>.load(bias + firstChannel) }
-                    values.store(output + firstChannel)
-                } else {
-                    for lane in 0..<g.outputChannels - firstChannel {
-                        let channel = firstChannel + lane
-                        let product = Float(Int(truncatingIfNeeded: integers[lane])) * (scales[channel] * arguments.inputScale)
-                        output[channel] = bias.map { product + $0[channel] } ?? product
-                    }
-                }
+                let first = (block * V + vector) * 16
+                guard first < g.outputChannels else { break }
+                IntegerTiling.store(SIMD16<Float>(unsafeBitCast(sums[index][vector], to: SIMD16<Int32>.self)),
+                                    count: min(16, g.outputChannels - first), first: first, arguments, into: output)
             }
         }
     }

@@ -15,9 +15,12 @@ public enum KernelCatalog {
         if query.numberType == .int8 {
             let linear = query.operation == .linear
             guard query.operation == .convolution || linear else { return nil }
-            #if GN_VNNI
-            if query.preference == .fastest, let vnni = IntegerConvolutionVNNI.choice(query, linear: linear) { return vnni }
-            #endif
+            if query.preference == .fastest {
+                #if GN_VNNI
+                if let vnni = IntegerConvolutionVNNI.choice(query, linear: linear) { return vnni }
+                #endif
+                if let exact = IntegerConvolutionExact.choice(query, linear: linear) { return exact }
+            }
             return IntegerConvolution.choice(query, name: linear ? "linear.int8" : "conv2d.int8")
         }
         let fastest = query.preference == .fastest

@@ -45,9 +45,10 @@ final class IntegerTests: XCTestCase {
         for index in 0..<model.view.layerCount {
             let layer = model.view.layer(index)
             guard let kernel = try handle.session.kernel(ofLayer: index) else { continue }
-            // The integer kernels: the portable one (".int8") and those of AVX-512 VNNI (".vnni…").
+            // The integer kernels: the portable one (".int8"), exact float arithmetic (".exact…") and
+            // AVX-512 VNNI (".vnni…").
             let name = "\(kernel.name)"
-            let integer = name.hasSuffix(".int8") || name.contains(".vnni")
+            let integer = name.hasSuffix(".int8") || name.contains(".exact") || name.contains(".vnni")
             XCTAssertEqual(integer, layer.integerWeights != nil, "layer \(index): \(name)")
             if layer.integerWeights != nil { integerKernels += 1 }
         }
@@ -77,5 +78,93 @@ final class IntegerTests: XCTestCase {
                 }
             }
         }
+    }
+
+    // MARK: - Kernels
+
+    /// Every variant's fastest int8 kernel equals its reference kernel (`IntegerConvolution`), bit for
+    /// bit, on convolutions and linear layers of every tile shape, with inputs whose integers fit a
+    /// byte, fit the exact float sums, or neither (the kernels that cannot take them step aside).
+    func testEveryIntegerKernelEqualsTheReferenceKernel() throws {
+        var random = SeededRandom(seed: 77)
+        // (batch, Cin, H, W, Cout, kernel, stride, padding); H = W = kernel = 1 for a linear layer.
+        let cases: [(Int, Int, Int, Int, Int, Int, Int, Int)] = [
+            (2, 3, 9, 9, 16, 3, 1, 1), (1, 16, 8, 8, 32, 3, 1, 1), (1, 20, 6, 7, 70, 3, 2, 1), (2, 64, 4, 4, 64, 1, 2, 0),
+            (1, 5, 3, 3, 7, 3, 1, 1), (1, 300, 1, 1, 40, 1, 1, 0), (5, 64, 1, 1, 100, 1, 1, 0), (32, 33, 1, 1, 10, 1, 1, 0),
+        ]
+        var kernels: Set<String> = []
+        for (batch, cin, h, w, cout, k, s, p) in cases {
+            let linear = h == 1 && w == 1 && k == 1
+            let ho = (h + 2 * p - k) / s + 1, wo = (w + 2 * p - k) / s + 1
+            let g = WindowGeometry(batch: batch, inputHeight: h, inputWidth: w, inputChannels: cin, outputHeight: ho,
+                                   outputWidth: wo, outputChannels: cout, kernelHeight: k, kernelWidth: k, strideHeight: s,
+                                   strideWidth: s, paddingHeight: p, paddingWidth: p)
+            let weights = (0..<k * k * cin * cout).map { _ in Int8(truncatingIfNeeded: Int(random.next() % 256) - 128) }
+            let scales = (0..<cout).map { _ in 0.001 + 0.01 * random.unit() }
+            let bias = (0..<cout).map { _ in random.symmetric(0.5) }
+            for largest in [4, 255, 4000] {
+                let scale: Float = 0.37
+                let input = (0..<batch * h * w * cin).map { _ -> Float in
+                    random.unit() < 0.4 ? 0 : Float(Int(random.next() % UInt64(largest + 1))) * scale
+                }
+                let query = KernelQuery(operation: linear ? .linear : .convolution, numberType: .int8, geometry: g,
+                                        weightLayout: .plain(inputChannels: cin, outputChannels: cout), steps: 1,
+                                        batch: batch, largestInputInteger: largest)
+                var reference = query
+                reference.preference = .reference
+                for set in InstructionSet.allCases where KernelRegistry.isAvailable(set) {
+                    let label = "\(set.name) \(linear ? "linear" : "conv") \(cin)->\(cout) k\(k) s\(s) largest \(largest)"
+                    let expected = try run(reference, set, input: input, weights: weights, scales: scales, bias: bias, scale: scale)
+                    let fastest = try run(query, set, input: input, weights: weights, scales: scales, bias: bias, scale: scale)
+                    XCTAssertEqual(bitPatterns(fastest.output), bitPatterns(expected.output), "\(label): \(fastest.name)")
+                    XCTAssertFalse(expected.output.contains { $0.isNaN }, label)
+                    kernels.insert("\(fastest.name)")
+                    XCTAssertEqual("\(expected.name)", linear ? "linear.int8" : "conv2d.int8")
+                }
+            }
+        }
+        // Each kind of kernel took part: the portable one (the largest integers), the exact float one,
+        // and VNNI's where the CPU has it.
+        XCTAssertTrue(kernels.contains("conv2d.int8") && kernels.contains { $0.contains(".exact") }, "\(kernels)")
+        if KernelRegistry.isAvailable(.avx512vnni) { XCTAssertTrue(kernels.contains { $0.contains(".vnni") }, "\(kernels)") }
+    }
+
+    /// Runs variant `set`'s answer to an int8 `query` as a session does: its weights packed first when
+    /// it packs them, its tasks in two ranges on two workers' scratch (NaN-filled).
+    private func run(_ query: KernelQuery, _ set: InstructionSet, input: [Float], weights: [Int8], scales: [Float],
+                     bias: [Float], scale: Float) throws -> (output: [Float], name: StaticString) {
+        let choice = try XCTUnwrap(KernelRegistry.kernel(for: query, in: set))
+        let g = query.geometry
+        let stride = (choice.scratchFloats + 15) / 16 * 16
+        var output = [Float](repeating: .nan, count: g.outputElements)
+        var scratch = [Float](repeating: .nan, count: max(1, 2 * stride))
+        let packed = AlignedBuffer(count: max(64, choice.packedWeightBytes))
+        input.withUnsafeBufferPointer { input in
+            weights.withUnsafeBufferPointer { weights in
+                scales.withUnsafeBufferPointer { scales in
+                    bias.withUnsafeBufferPointer { bias in
+                        output.withUnsafeMutableBufferPointer { output in
+                            scratch.withUnsafeMutableBufferPointer { scratch in
+                                var arguments = KernelArguments(
+                                    samples: g.batch, steps: 1, geometry: g, input: input.baseAddress!, inputSteps: 1,
+                                    secondInput: nil, secondInputSteps: 1, output: output.baseAddress!, weights: nil,
+                                    bias: bias.baseAddress, weightLayout: query.weightLayout, membrane: nil,
+                                    neuron: NeuronParameters(threshold: 1, levels: 1, members: 1), resetsMembranes: true,
+                                    scratch: scratch.baseAddress!, scratchStride: stride, split: choice.split,
+                                    integerWeights: weights.baseAddress, weightScales: scales.baseAddress, inputScale: scale,
+                                    packedWeights: choice.packWeights == nil ? nil : UnsafeRawPointer(packed.pointer))
+                                withUnsafePointer(to: &arguments) { job in
+                                    choice.packWeights?(UnsafeRawPointer(job), packed.pointer)
+                                    let tasks = choice.split.tasks(samples: g.batch)
+                                    choice.function(UnsafeRawPointer(job), 1, 0, tasks / 3)
+                                    choice.function(UnsafeRawPointer(job), 0, tasks / 3, tasks)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (output, choice.name)
     }
 }

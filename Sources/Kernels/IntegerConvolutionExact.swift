@@ -1,0 +1,162 @@
+import GNKernelInterface
+
+/// Convolution and linear layers with int8 weights on the FP32 vector units of CPUs without VNNI: the
+/// integers and the weights as floats, multiplied and added as floats. Every product `q · w` and every
+/// partial sum is then an integer of magnitude at most `fan-in × 128 × q_max`; when that is at most 2²⁴
+/// (the query says `q_max`), every one is exact in binary32, in any order, fused or not — so the sums
+/// are the integer sums of `IntegerConvolution`, and the results equal it bit for bit, at the speed of
+/// the FP32 kernels. Layers past the bound keep `IntegerConvolution`.
+///
+/// Patches of floats, weights packed once per session as floats per vector of 16 output channels
+/// (`[vector][patch element][16]`), and tiles as `IntegerTiling` lays them out; the tile shapes are the
+/// variant's registers' (those of `ConvolutionTiled`'s narrow and wide tiles). SIMD and unsafe pointers
+/// on purpose: the hot loop.
+enum IntegerConvolutionExact {
+    /// The kernel for an int8 layer whose sums stay within 2²⁴, or nil.
+    static func choice(_ query: KernelQuery, linear: Bool) -> KernelChoice? {
+        let g = query.geometry
+        let (perInput, overflow1) = query.largestInputInteger.multipliedReportingOverflow(by: 128)
+        let (bound, overflow2) = perInput.multipliedReportingOverflow(by: g.kernelHeight * g.kernelWidth * g.inputChannels)
+        guard TiledKernels.available, !overflow1, !overflow2, bound <= 1 << 24 else { return nil }
+        // Few pixels (a linear layer of a small batch): tiles of one, which read the weights once.
+        if query.batch * query.outputPixelsPerSample < 4 {
+            return choice(TileShape<1, 4>.self, query, name: linear ? "linear.exact1x64" : "conv2d.exact1x64") { job, worker, begin, end in
+                IntegerConvolutionExact.run(TileShape<1, 4>.self, job, worker: worker, tasks: begin..<end)
+            } pack: { job, destination in
+                IntegerConvolutionExact.pack(TileShape<1, 4>.self, job, into: destination)
+            }
+        }
+        #if GN_AVX512
+        return choice(TileShape<8, 2>.self, query, name: linear ? "linear.exact8x32" : "conv2d.exact8x32") { job, worker, begin, end in
+            IntegerConvolutionExact.run(TileShape<8, 2>.self, job, worker: worker, tasks: begin..<end)
+        } pack: { job, destination in
+            IntegerConvolutionExact.pack(TileShape<8, 2>.self, job, into: destination)
+        }
+        #elseif GN_FMA
+        return choice(TileShape<6, 1>.self, query, name: linear ? "linear.exact6x16" : "conv2d.exact6x16") { job, worker, begin, end in
+            IntegerConvolutionExact.run(TileShape<6, 1>.self, job, worker: worker, tasks: begin..<end)
+        } pack: { job, destination in
+            IntegerConvolutionExact.pack(TileShape<6, 1>.self, job, into: destination)
+        }
+        #else
+        return choice(TileShape<3, 1>.self, query, name: linear ? "linear.exact3x16" : "conv2d.exact3x16") { job, worker, begin, end in
+            IntegerConvolutionExact.run(TileShape<3, 1>.self, job, worker: worker, tasks: begin..<end)
+        } pack: { job, destination in
+            IntegerConvolutionExact.pack(TileShape<3, 1>.self, job, into: destination)
+        }
+        #endif
+    }
+
+    /// Floats of one pixel's patch: every tap's channels.
+    @inline(__always)
+    static func patchFloats(_ g: WindowGeometry) -> Int { g.kernelHeight * g.kernelWidth * g.inputChannels }
+
+    private static func choice<let P: Int, let V: Int>(_ shape: TileShape<P, V>.Type, _ query: KernelQuery,
+                                                       name: StaticString, _ function: TaskFunction,
+                                                       pack: PackFunction) -> KernelChoice {
+        let g = query.geometry
+        return KernelChoice(function: function, split: IntegerTiling.split(query, pixels: P, vectors: V),
+                            scratchFloats: P * IntegerTiling.tilesPerTask * patchFloats(g), name: name,
+                            packedWeightBytes: IntegerTiling.blocks(g, vectors: V) * V * 16 * patchFloats(g) * 4,
+                            packWeights: pack)
+    }
+
+    /// Packs `[tap][c][o]` int8 weights into floats `[vector][tap · Cin + c][16]`, vectors padded with
+    /// zeros to a multiple of V.
+    private static func pack<let P: Int, let V: Int>(_ shape: TileShape<P, V>.Type, _ job: UnsafeRawPointer,
+                                                     into destination: UnsafeMutableRawPointer) {
+        let arguments = job.load(as: KernelArguments.self)
+        let g = arguments.geometry, weights = arguments.integerWeights!
+        let depth = patchFloats(g)
+        let vectors = IntegerTiling.blocks(g, vectors: V) * V
+        let floats = destination.bindMemory(to: Float.self, capacity: vectors * depth * 16)
+        floats.update(repeating: 0, count: vectors * depth * 16)
+        for element in 0..<depth {
+            for output in 0..<g.outputChannels {
+                floats[((output / 16) * depth + element) * 16 + output % 16] = Float(weights[element * g.outputChannels + output])
+            }
+        }
+    }
+
+    private static func run<let P: Int, let V: Int>(_ shape: TileShape<P, V>.Type, _ job: UnsafeRawPointer, worker: Int,
+                                                    tasks: Range<Int>) {
+        let arguments = job.load(as: KernelArguments.self)
+        let g = arguments.geometry
+        let depth = patchFloats(g)
+        let patches = arguments.scratch(of: worker)
+        IntegerTiling.forEachTile(arguments, tasks: tasks, pixels: P, vectors: V) { pixel, index in
+            makePatch(arguments, pixel: pixel, into: patches + index * depth)
+        } tile: { block, pixels, first in
+            tile(shape, arguments, block: block, pixels: pixels, patches: patches + first * depth)
+        }
+    }
+
+    /// The patch of output pixel `pixel` (zeros for nil): its window's integers as floats, taps on
+    /// padding zero.
+    @inline(__always)
+    private static func makePatch(_ arguments: KernelArguments, pixel: Int?, into row: UnsafeMutablePointer<Float>) {
+        let g = arguments.geometry
+        guard let pixel else {
+            row.update(repeating: 0, count: patchFloats(g))
+            return
+        }
+        let reciprocal = arguments.inputReciprocal
+        let (sample, outputRow, outputColumn) = g.outputPosition(pixel)
+        let image = arguments.input + sample * g.inputElementsPerSample
+        for tap in 0..<g.kernelHeight * g.kernelWidth {
+            let floats = row + tap * g.inputChannels
+            guard let inputPixel = g.inputPixel(outputRow: outputRow, outputColumn: outputColumn, tap: tap) else {
+                floats.update(repeating: 0, count: g.inputChannels)
+                continue
+            }
+            let values = image + inputPixel * g.inputChannels
+            var channel = 0
+            while channel + 16 <= g.inputChannels {
+                // `IntegerInput.recover`, 16 values at once, the integers kept as floats.
+                (SIMD16<Float>.load(values + channel) * reciprocal + 0.5).rounded(.towardZero).store(floats + channel)
+                channel += 16
+            }
+            while channel < g.inputChannels {
+                floats[channel] = Float(Int(truncatingIfNeeded: IntegerInput.recover(values[channel], reciprocal: reciprocal)))
+                channel += 1
+            }
+        }
+    }
+
+    /// One tile: output pixels `pixels` (at most P), whose patches start at `patches`, × the V vectors
+    /// of block `block`.
+    @inline(__always)
+    private static func tile<let P: Int, let V: Int>(_ shape: TileShape<P, V>.Type, _ arguments: KernelArguments,
+                                                     block: Int, pixels: Range<Int>, patches: UnsafeMutablePointer<Float>) {
+        let g = arguments.geometry
+        let depth = patchFloats(g)
+        let weights = arguments.packedWeights!.assumingMemoryBound(to: Float.self)
+        // Pointers that advance element by element: the sums then stay in registers.
+        var stream = InlineArray<V, UnsafePointer<Float>>(repeating: weights)
+        for vector in 0..<V { stream[vector] = weights + (block * V + vector) * depth * 16 }
+        var inputs = InlineArray<P, UnsafePointer<Float>>(repeating: UnsafePointer(patches))
+        for index in 0..<P { inputs[index] = UnsafePointer(patches + index * depth) }
+        var sums = InlineArray<P, InlineArray<V, SIMD16<Float>>>(repeating: InlineArray(repeating: SIMD16<Float>()))
+        for _ in 0..<depth {
+            var weight = InlineArray<V, SIMD16<Float>>(repeating: SIMD16<Float>())
+            for vector in 0..<V {
+                weight[vector] = SIMD16<Float>.load(stream[vector])
+                stream[vector] += 16
+            }
+            for index in 0..<P {
+                let value = SIMD16<Float>(repeating: inputs[index].pointee)
+                inputs[index] += 1
+                for vector in 0..<V { sums[index][vector] = multiplyAdd(sums[index][vector], value, weight[vector]) }
+            }
+        }
+        for index in 0..<pixels.count {
+            let output = arguments.output + (pixels.lowerBound + index) * g.outputChannels
+            for vector in 0..<V {
+                let first = (block * V + vector) * 16
+                guard first < g.outputChannels else { break }
+                IntegerTiling.store(sums[index][vector], count: min(16, g.outputChannels - first), first: first, arguments,
+                                    into: output)
+            }
+        }
+    }
+}
