@@ -73,7 +73,7 @@ enum IntegerConvolutionExact {
         floats.update(repeating: 0, count: vectors * depth * 16)
         for element in 0..<depth {
             for output in 0..<g.outputChannels {
-                floats[((output / 16) * depth + element) * 16 + output % 16] = Float(weights[element * g.outputChannels + output])
+                floats[((output / 16) * depth + element) * 16 + output % 16] = Float(Int(truncatingIfNeeded: weights[element * g.outputChannels + output]))
             }
         }
     }
