@@ -27,6 +27,14 @@ enum IntegerConvolutionExact {
             }
         }
         #if GN_AVX512
+        // 32 registers of 16 floats: 8 pixels × 32 channels, or 10 × 16 for a layer of 16 channels or fewer.
+        if g.outputChannels <= 16 {
+            return choice(TileShape<10, 1>.self, query, name: linear ? "linear.exact10x16" : "conv2d.exact10x16") { job, worker, begin, end in
+                IntegerConvolutionExact.run(TileShape<10, 1>.self, job, worker: worker, tasks: begin..<end)
+            } pack: { job, destination in
+                IntegerConvolutionExact.pack(TileShape<10, 1>.self, job, into: destination)
+            }
+        }
         return choice(TileShape<8, 2>.self, query, name: linear ? "linear.exact8x32" : "conv2d.exact8x32") { job, worker, begin, end in
             IntegerConvolutionExact.run(TileShape<8, 2>.self, job, worker: worker, tasks: begin..<end)
         } pack: { job, destination in

@@ -7,7 +7,7 @@ import GNKernelInterface
 /// (or, for layers of few pixels, one block each, so that threads share the work).
 enum IntegerTiling {
     /// Tiles per task.
-    static let tilesPerTask = 4
+    static let tilesPerTask = 2
 
     /// Blocks of `vectors` vectors of 16 output channels.
     @inline(__always)
