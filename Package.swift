@@ -40,6 +40,12 @@ variants += [
                                      .unsafeFlags(native ? ["-target-cpu", "native"]
                                                          : ["-Xcc", "-march=x86-64-v4", "-Xcc", "-mavx512vnni"])],
                           usesIntrinsics: true, hasPeakLoop: false),
+    // x86-64-v3 and AVX-VNNI: the AVX2 kernels, and int8 kernels on 256-bit vpdpbusd (GN_AVXVNNI).
+    InstructionSetVariant(name: "AVX2VNNI",
+                          settings: [.define("GN_FMA"), .define("GN_AVXVNNI"),
+                                     .unsafeFlags(native ? ["-target-cpu", "native"]
+                                                         : ["-Xcc", "-march=x86-64-v3", "-Xcc", "-mavxvnni"])],
+                          usesIntrinsics: true, hasPeakLoop: false),
 ]
 #endif
 let kernelVariants: [Target] = variants.map {

@@ -126,8 +126,11 @@ typedef enum gn_isa {
     GN_ISA_BASELINE = 1,  /* what every CPU of the architecture runs: SSE2 on x86-64; NEON on AArch64 */
     GN_ISA_AVX2 = 2,      /* x86-64-v3: AVX2 and FMA (Intel Haswell, AMD Excavator and later) */
     GN_ISA_AVX512 = 3,    /* x86-64-v4: AVX-512 F, BW, CD, DQ, VL (Intel Skylake-SP, AMD Zen 4 and later) */
-    GN_ISA_AVX512_VNNI = 4 /* x86-64-v4 and AVX-512 VNNI: int8 layers with vpdpbusd (Intel Cascade Lake,
+    GN_ISA_AVX512_VNNI = 4, /* x86-64-v4 and AVX-512 VNNI: int8 layers with vpdpbusd (Intel Cascade Lake,
                               AMD Zen 4 and later); its FP32 kernels are GN_ISA_AVX512's */
+    GN_ISA_AVX2_VNNI = 5  /* x86-64-v3 and AVX-VNNI: int8 layers with 256-bit vpdpbusd, for CPUs without
+                             AVX-512 (Intel Alder Lake, AMD Zen 5 and later); its FP32 kernels are
+                             GN_ISA_AVX2's. In width it lies between GN_ISA_AVX2 and GN_ISA_AVX512. */
 } gn_isa;
 
 /* Layer kinds; the values are those of the model file (docs/model-format.md). */

@@ -30,6 +30,10 @@ static uint32_t detect(void) {
     /* SSE and AVX state */
     if ((state & 0x6u) != 0x6u) return 0;
     uint32_t features = GN_CPU_X86_64_V3;
+    /* AVX_VNNI: leaf 7 subleaf 1, EAX bit 4 (subleaf 1 exists when leaf 7 subleaf 0 reports EAX >= 1) */
+    uint32_t eax71, ebx71, ecx71, edx71;
+    if (eax7 >= 1 && __get_cpuid_count(7, 1, &eax71, &ebx71, &ecx71, &edx71) && (eax71 & (1u << 4)))
+        features |= GN_CPU_AVX_VNNI;
     /* AVX512F, AVX512DQ, AVX512CD, AVX512BW, AVX512VL; opmask, ZMM_Hi256 and Hi16_ZMM state */
     const uint32_t avx512 = (1u << 16) | (1u << 17) | (1u << 28) | (1u << 30) | (1u << 31);
     if (all(ebx7, avx512) && (state & 0xE0u) == 0xE0u) {

@@ -1,10 +1,11 @@
-#if GN_VNNI
+#if GN_VNNI || GN_AVXVNNI
 import GNIntrinsics
 import GNKernelInterface
 
-/// Convolution and linear layers with int8 weights on AVX-512 VNNI: `vpdpbusd` multiplies 4 unsigned
-/// bytes (the input integers) by 4 signed bytes (the weights) and adds the 4 products to an int32, in
-/// 16 lanes at once — 64 multiply-accumulates per instruction, four times an FP32 multiply-add's.
+/// Convolution and linear layers with int8 weights on AVX-512 VNNI (`GN_VNNI`) or AVX-VNNI
+/// (`GN_AVXVNNI`): `vpdpbusd` multiplies 4 unsigned bytes (the input integers) by 4 signed bytes (the
+/// weights) and adds the 4 products to an int32, in 16 lanes at once on AVX-512 (64 multiply-accumulates
+/// per instruction, four times an FP32 multiply-add's), 8 on AVX-VNNI.
 /// The semantics are `IntegerConvolution`'s (docs/semantics.md, "Integer layers"), and so are the
 /// results, bit for bit: integer sums are exact in any order, and the conversion to float is the same.
 ///
@@ -18,7 +19,8 @@ import GNKernelInterface
 ///   groups: V weight loads and P broadcasts of 4 patch bytes feed P·V `vpdpbusd`. Tasks and tiles
 ///   are `IntegerTiling`'s.
 ///
-/// Intrinsics of the toolchain's clang headers (GNIntrinsics), in a module built with AVX-512 VNNI.
+/// Intrinsics of the toolchain's clang headers (GNIntrinsics), in a module built with AVX-512 VNNI or
+/// AVX-VNNI; `DotProduct` holds what differs between the two.
 enum IntegerConvolutionVNNI {
     /// The kernel for an int8 layer whose input integers fit a byte, or nil.
     static func choice(_ query: KernelQuery, linear: Bool) -> KernelChoice? {
@@ -26,6 +28,23 @@ enum IntegerConvolutionVNNI {
         let g = query.geometry
         let vectors = (g.outputChannels + 15) / 16
         let pixels = query.batch * query.outputPixelsPerSample
+        #if GN_AVXVNNI
+        // 16 registers of 8 int32, two per vector of 16 channels: 6 pixels × 16 channels (12 sums, 2
+        // weights, a broadcast), or for few pixels 1 × 32.
+        if pixels < 6 {
+            return choice(TileShape<1, 2>.self, query, name: linear ? "linear.avxvnni1x32" : "conv2d.avxvnni1x32") { job, worker, begin, end in
+                IntegerConvolutionVNNI.run(TileShape<1, 2>.self, job, worker: worker, tasks: begin..<end)
+            } pack: { job, destination in
+                IntegerConvolutionVNNI.pack(TileShape<1, 2>.self, job, into: destination)
+            }
+        }
+        _ = vectors
+        return choice(TileShape<6, 1>.self, query, name: linear ? "linear.avxvnni6x16" : "conv2d.avxvnni6x16") { job, worker, begin, end in
+            IntegerConvolutionVNNI.run(TileShape<6, 1>.self, job, worker: worker, tasks: begin..<end)
+        } pack: { job, destination in
+            IntegerConvolutionVNNI.pack(TileShape<6, 1>.self, job, into: destination)
+        }
+        #else
         // Shapes: as many sums as 32 registers hold beside the weights; few pixels (a linear layer of a
         // small batch) in tiles of one, which read the weights once.
         if pixels < 6 {
@@ -54,6 +73,7 @@ enum IntegerConvolutionVNNI {
         } pack: { job, destination in
             IntegerConvolutionVNNI.pack(TileShape<12, 1>.self, job, into: destination)
         }
+        #endif
     }
 
     /// Bytes of one pixel's patch: every tap's channels, padded to a multiple of 4.
@@ -132,13 +152,9 @@ enum IntegerConvolutionVNNI {
             }
             let values = image + inputPixel * g.inputChannels
             var channel = 0
-            let scale = _mm512_set1_ps(reciprocal), half = _mm512_set1_ps(0.5)
-            while channel + 16 <= g.inputChannels {
-                // `IntegerInput.recover`, 16 values at once: x · (1/σ), + 0.5, truncated, to bytes.
-                let scaled = _mm512_add_ps(_mm512_mul_ps(_mm512_loadu_ps(values + channel), scale), half)
-                UnsafeMutableRawPointer(bytes + channel).storeBytes(of: _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(scaled)),
-                                                                    as: __m128i.self)
-                channel += 16
+            while channel + DotProduct.lanes <= g.inputChannels {
+                DotProduct.recover(values + channel, reciprocal: reciprocal, into: bytes + channel)
+                channel += DotProduct.lanes
             }
             while channel < g.inputChannels {
                 bytes[channel] = UInt8(truncatingIfNeeded: IntegerInput.recover(values[channel], reciprocal: reciprocal))
@@ -164,17 +180,17 @@ enum IntegerConvolutionVNNI {
         for vector in 0..<V { stream[vector] = weights + (block * V + vector) * groups * 64 }
         var inputs = InlineArray<P, UnsafeRawPointer>(repeating: UnsafeRawPointer(patches))
         for index in 0..<P { inputs[index] = UnsafeRawPointer(patches + index * patch) }
-        var sums = InlineArray<P, InlineArray<V, __m512i>>(repeating: InlineArray(repeating: _mm512_setzero_si512()))
+        var sums = InlineArray<P, InlineArray<V, DotProduct>>(repeating: InlineArray(repeating: DotProduct()))
         for _ in 0..<groups {
-            var weight = InlineArray<V, __m512i>(repeating: _mm512_setzero_si512())
+            var weight = InlineArray<V, DotProduct>(repeating: DotProduct())
             for vector in 0..<V {
-                weight[vector] = _mm512_loadu_si512(stream[vector])
+                weight[vector] = DotProduct(loading: stream[vector])
                 stream[vector] += 64
             }
             for index in 0..<P {
-                let value = _mm512_set1_epi32(inputs[index].loadUnaligned(as: Int32.self))
+                let value = DotProduct.Broadcast(inputs[index].loadUnaligned(as: Int32.self))
                 inputs[index] += 4
-                for vector in 0..<V { sums[index][vector] = _mm512_dpbusd_epi32(sums[index][vector], value, weight[vector]) }
+                for vector in 0..<V { sums[index][vector].add(value, weight[vector]) }
             }
         }
         // Out of the integers.
@@ -183,10 +199,80 @@ enum IntegerConvolutionVNNI {
             for vector in 0..<V {
                 let first = (block * V + vector) * 16
                 guard first < g.outputChannels else { break }
-                IntegerTiling.store(SIMD16<Float>(unsafeBitCast(sums[index][vector], to: SIMD16<Int32>.self)),
+                IntegerTiling.store(SIMD16<Float>(sums[index][vector].integers),
                                     count: min(16, g.outputChannels - first), first: first, arguments, into: output)
             }
         }
     }
+}
+
+/// 16 int32 lanes of `vpdpbusd` sums (or 64 signed weight bytes): one zmm register on AVX-512 VNNI,
+/// two ymm registers on AVX-VNNI.
+struct DotProduct {
+    #if GN_VNNI
+    var value: __m512i
+
+    @inline(__always) init() { value = _mm512_setzero_si512() }
+    @inline(__always) init(loading pointer: UnsafeRawPointer) { value = _mm512_loadu_si512(pointer) }
+
+    /// 4 input bytes in every lane.
+    struct Broadcast {
+        var value: __m512i
+        @inline(__always) init(_ bytes: Int32) { value = _mm512_set1_epi32(bytes) }
+    }
+
+    /// `self += Σ inputs · weights`, 4 byte products per lane.
+    @inline(__always) mutating func add(_ inputs: Broadcast, _ weights: DotProduct) {
+        value = _mm512_dpbusd_epi32(value, inputs.value, weights.value)
+    }
+
+    var integers: SIMD16<Int32> { unsafeBitCast(value, to: SIMD16<Int32>.self) }
+
+    /// Floats `recover` converts at once.
+    static let lanes = 16
+
+    /// `IntegerInput.recover` of `lanes` values: x · (1/σ), + 0.5, truncated, to bytes.
+    @inline(__always)
+    static func recover(_ values: UnsafePointer<Float>, reciprocal: Float, into bytes: UnsafeMutablePointer<UInt8>) {
+        let scaled = _mm512_add_ps(_mm512_mul_ps(_mm512_loadu_ps(values), _mm512_set1_ps(reciprocal)), _mm512_set1_ps(0.5))
+        UnsafeMutableRawPointer(bytes).storeBytes(of: _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(scaled)), as: __m128i.self)
+    }
+    #else
+    var low: __m256i
+    var high: __m256i
+
+    @inline(__always) init() { low = _mm256_setzero_si256(); high = _mm256_setzero_si256() }
+    @inline(__always) init(loading pointer: UnsafeRawPointer) {
+        low = _mm256_loadu_si256(pointer.assumingMemoryBound(to: __m256i_u.self))
+        high = _mm256_loadu_si256((pointer + 32).assumingMemoryBound(to: __m256i_u.self))
+    }
+
+    /// 4 input bytes in every lane.
+    struct Broadcast {
+        var value: __m256i
+        @inline(__always) init(_ bytes: Int32) { value = _mm256_set1_epi32(bytes) }
+    }
+
+    /// `self += Σ inputs · weights`, 4 byte products per lane.
+    @inline(__always) mutating func add(_ inputs: Broadcast, _ weights: DotProduct) {
+        low = _mm256_dpbusd_avx_epi32(low, inputs.value, weights.low)
+        high = _mm256_dpbusd_avx_epi32(high, inputs.value, weights.high)
+    }
+
+    var integers: SIMD16<Int32> {
+        SIMD16(lowHalf: unsafeBitCast(low, to: SIMD8<Int32>.self), highHalf: unsafeBitCast(high, to: SIMD8<Int32>.self))
+    }
+
+    /// Floats `recover` converts at once.
+    static let lanes = 8
+
+    /// `IntegerInput.recover` of `lanes` values: x · (1/σ), + 0.5, truncated, to bytes.
+    @inline(__always)
+    static func recover(_ values: UnsafePointer<Float>, reciprocal: Float, into bytes: UnsafeMutablePointer<UInt8>) {
+        let scaled = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(values), _mm256_set1_ps(reciprocal)), _mm256_set1_ps(0.5))
+        let integers = unsafeBitCast(_mm256_cvttps_epi32(scaled), to: SIMD8<Int32>.self)
+        UnsafeMutableRawPointer(bytes).storeBytes(of: SIMD8<UInt8>(truncatingIfNeeded: integers), as: SIMD8<UInt8>.self)
+    }
+    #endif
 }
 #endif

@@ -16,7 +16,7 @@ public enum KernelCatalog {
             let linear = query.operation == .linear
             guard query.operation == .convolution || linear else { return nil }
             if query.preference == .fastest {
-                #if GN_VNNI
+                #if GN_VNNI || GN_AVXVNNI
                 if let vnni = IntegerConvolutionVNNI.choice(query, linear: linear) { return vnni }
                 #endif
                 if let exact = IntegerConvolutionExact.choice(query, linear: linear) { return exact }

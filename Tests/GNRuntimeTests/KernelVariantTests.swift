@@ -15,8 +15,8 @@ import GNModelBuilder
 ///   γ(k) = k·u/(1 − k·u), u = 2⁻²⁴, n the number of products summed.
 /// - Kernels without products (pooling, add, affine, neurons) are equal in every variant.
 final class KernelVariantTests: XCTestCase {
-    /// The instruction sets whose kernels this machine runs, narrowest first.
-    private let variants = InstructionSet.allCases.filter { KernelRegistry.isAvailable($0) }
+    /// The instruction sets whose kernels this machine runs, narrowest first (`InstructionSet.narrower`).
+    private let variants = InstructionSet.allCases.filter { KernelRegistry.isAvailable($0) }.sorted()
 
     private func kernel(_ query: KernelQuery, _ set: InstructionSet, file: StaticString = #filePath,
                         line: UInt = #line) throws -> KernelChoice {
@@ -30,6 +30,7 @@ final class KernelVariantTests: XCTestCase {
         #if arch(x86_64)
         // This library is built with every x86-64 variant; each needs what the narrower ones need.
         if KernelRegistry.isAvailable(.avx512vnni) { XCTAssertTrue(KernelRegistry.isAvailable(.avx512)) }
+        if KernelRegistry.isAvailable(.avx2vnni) { XCTAssertTrue(KernelRegistry.isAvailable(.avx2)) }
         if KernelRegistry.isAvailable(.avx512) { XCTAssertTrue(KernelRegistry.isAvailable(.avx2)) }
         #endif
     }

@@ -21,6 +21,7 @@ final class SourceOfTruthTests: XCTestCase {
         case .avx2: return GN_ISA_AVX2
         case .avx512: return GN_ISA_AVX512
         case .avx512vnni: return GN_ISA_AVX512_VNNI
+        case .avx2vnni: return GN_ISA_AVX2_VNNI
         }
     }
 

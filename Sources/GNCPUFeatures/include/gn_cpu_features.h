@@ -11,6 +11,8 @@
 #define GN_CPU_X86_64_V4 2u
 /* AVX-512 VNNI (vpdpbusd), on a CPU that also has x86-64-v4. */
 #define GN_CPU_AVX512_VNNI 4u
+/* AVX-VNNI (vpdpbusd on 256-bit vectors, VEX-encoded), on a CPU that also has x86-64-v3. */
+#define GN_CPU_AVX_VNNI 8u
 
 /* The GN_CPU_* bits this CPU has (0 on other architectures), from cpuid and XGETBV. */
 __attribute__((visibility("hidden"))) uint32_t gn_internal_cpu_features(void);

@@ -9,6 +9,9 @@ import GNKernelsAVX512
 #if canImport(GNKernelsAVX512VNNI)
 import GNKernelsAVX512VNNI
 #endif
+#if canImport(GNKernelsAVX2VNNI)
+import GNKernelsAVX2VNNI
+#endif
 #if canImport(GNCPUFeatures)
 import GNCPUFeatures
 #endif
@@ -21,13 +24,13 @@ package enum KernelRegistry {
     /// The widest instruction set this build has kernels for and this CPU runs (cpuid and XGETBV on
     /// x86-64; the baseline elsewhere, and in Embedded Swift).
     package static var widestAvailable: InstructionSet {
-        var widest = InstructionSet.baseline
-        var raw = InstructionSet.baseline.rawValue
-        while let set = InstructionSet(rawValue: raw) {
-            if isAvailable(set) { widest = set }
-            raw += 1
+        // Widest first, down the library's order (a list of the cases would allocate).
+        var candidate: InstructionSet? = InstructionSet.widest
+        while let set = candidate {
+            if isAvailable(set) { return set }
+            candidate = set.narrower
         }
-        return widest
+        return .baseline
     }
 
     /// Whether this build has kernels of `set` and this CPU runs them.
@@ -54,17 +57,24 @@ package enum KernelRegistry {
             #else
             return false
             #endif
+        case .avx2vnni:
+            #if canImport(GNKernelsAVX2VNNI) && canImport(GNCPUFeatures)
+            let needed = UInt32(GN_CPU_X86_64_V3) | UInt32(GN_CPU_AVX_VNNI)
+            return gn_internal_cpu_features() & needed == needed
+            #else
+            return false
+            #endif
         }
     }
 
     /// The kernel for `query` from the widest variant that is available and no wider than `limit`
     /// (every variant has a kernel for every FP32 operation, so this finds one for those).
     static func kernel(for query: KernelQuery, upTo limit: InstructionSet) -> LayerKernel? {
-        // Widest first; counting raw values down, as a list of the cases would allocate.
-        var raw = limit.rawValue
-        while let set = InstructionSet(rawValue: raw) {
+        // Widest first, down the library's order (a list of the cases would allocate).
+        var candidate: InstructionSet? = limit
+        while let set = candidate {
             if isAvailable(set), let choice = kernel(for: query, in: set) { return LayerKernel(choice: choice, instructionSet: set) }
-            raw -= 1
+            candidate = set.narrower
         }
         return nil
     }
@@ -89,6 +99,12 @@ package enum KernelRegistry {
         case .avx512vnni:
             #if canImport(GNKernelsAVX512VNNI)
             return GNKernelsAVX512VNNI.KernelCatalog.kernel(for: query)
+            #else
+            return nil
+            #endif
+        case .avx2vnni:
+            #if canImport(GNKernelsAVX2VNNI)
+            return GNKernelsAVX2VNNI.KernelCatalog.kernel(for: query)
             #else
             return nil
             #endif

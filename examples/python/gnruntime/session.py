@@ -14,7 +14,7 @@ NEURONS = {"ann": 0, "gn": 1, "if": 2}
 SCHEDULES = {"layer": 0, "step": 1}
 EXIT_RULES = {"none": 0, "margin": 1, "stable": 2}
 #: ``gn_isa``: the instruction sets kernels are compiled for ("auto": the widest this CPU runs).
-ISAS = {"auto": 0, "baseline": 1, "avx2": 2, "avx512": 3, "avx512vnni": 4}
+ISAS = {"auto": 0, "baseline": 1, "avx2": 2, "avx512": 3, "avx512vnni": 4, "avx2vnni": 5}
 _ISA_NAMES = {value: name for name, value in ISAS.items()}
 
 
@@ -45,7 +45,7 @@ class Session:
     at a time (a step-by-step session).
 
     ``isa`` is the widest instruction set the kernels may use: ``"auto"`` (the widest this CPU runs,
-    or GNRUNTIME_ISA's), ``"baseline"``, ``"avx2"``, ``"avx512"`` or ``"avx512vnni"``; one this CPU cannot run raises
+    or GNRUNTIME_ISA's), ``"baseline"``, ``"avx2"``, ``"avx2vnni"``, ``"avx512"`` or ``"avx512vnni"``; one this CPU cannot run raises
     ``UnsupportedError``. ``isa`` and ``layer_kernels()`` tell what the session runs. Close it with
     ``close`` or a ``with`` block.
     """
@@ -115,7 +115,7 @@ class Session:
         self._observer: Optional[LayerObserver] = None
         chosen = ctypes.c_int()
         check(lib.gn_session_isa(handle, ctypes.byref(chosen)), self._last_error)
-        #: The widest instruction set the session's kernels use ("baseline", "avx2", "avx512", "avx512vnni").
+        #: The widest instruction set the session's kernels use ("baseline", "avx2", "avx2vnni", "avx512", "avx512vnni").
         self.isa = _ISA_NAMES[chosen.value]
 
     def layer_kernels(self) -> list[tuple[str, str]]:

@@ -66,3 +66,24 @@ def torch_or_skip():
         if os.environ.get("GN_REQUIRE_TORCH"):
             pytest.fail("torch is required (GN_REQUIRE_TORCH is set) but cannot be imported")
         pytest.skip("torch is not installed")
+
+
+#: The instruction sets of the library, narrow to wide.
+ISA_ORDER = ["baseline", "avx2", "avx2vnni", "avx512", "avx512vnni"]
+
+
+def runnable_isas() -> list[str]:
+    """The instruction sets this CPU runs, narrow to wide: up to its widest, less those it lacks (a CPU
+    with AVX-512 may lack AVX-VNNI, which is narrower)."""
+    import gnruntime
+    from gnruntime import writer as w
+    data = w.encode((1, 1, 1), [w.Linear(np.ones((1, 1)), None)])
+    runnable = []
+    with gnruntime.Model.load(data) as model:
+        for isa in ISA_ORDER[:ISA_ORDER.index(gnruntime.cpu_isa()) + 1]:
+            try:
+                gnruntime.Session(model, "ann", isa=isa).close()
+                runnable.append(isa)
+            except gnruntime.UnsupportedError:
+                pass
+    return runnable
