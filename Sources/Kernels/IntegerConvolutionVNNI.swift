@@ -132,7 +132,7 @@ enum IntegerConvolutionVNNI {
     }
 
     /// The patch of output pixel `pixel` (zeros for nil): its window's integers as bytes. SIMD on
-    /// purpose: 16 channels at a time.
+    /// purpose: `DotProduct.lanes` channels at a time.
     @inline(__always)
     private static func makePatch(_ arguments: KernelArguments, pixel: Int?, into row: UnsafeMutablePointer<UInt8>) {
         let g = arguments.geometry
