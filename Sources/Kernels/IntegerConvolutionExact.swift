@@ -111,11 +111,11 @@ enum IntegerConvolutionExact {
         let reciprocal = arguments.inputReciprocal
         let (sample, outputRow, outputColumn) = g.outputPosition(pixel)
         let image = arguments.input + sample * g.inputElementsPerSample
-        for tap in 0..<g.kernelHeight * g.kernelWidth {
+        IntegerTiling.forEachWindowPosition(g, outputRow: outputRow, outputColumn: outputColumn) { tap, inputPixel in
             let floats = row + tap * g.inputChannels
-            guard let inputPixel = g.inputPixel(outputRow: outputRow, outputColumn: outputColumn, tap: tap) else {
+            guard let inputPixel else {
                 floats.update(repeating: 0, count: g.inputChannels)
-                continue
+                return
             }
             let values = image + inputPixel * g.inputChannels
             var channel = 0

@@ -144,11 +144,11 @@ enum IntegerConvolutionVNNI {
         let reciprocal = arguments.inputReciprocal
         let (sample, outputRow, outputColumn) = g.outputPosition(pixel)
         let image = arguments.input + sample * g.inputElementsPerSample
-        for tap in 0..<g.kernelHeight * g.kernelWidth {
+        IntegerTiling.forEachWindowPosition(g, outputRow: outputRow, outputColumn: outputColumn) { tap, inputPixel in
             let bytes = row + tap * channels4
-            guard let inputPixel = g.inputPixel(outputRow: outputRow, outputColumn: outputColumn, tap: tap) else {
+            guard let inputPixel else {
                 bytes.update(repeating: 0, count: channels4)
-                continue
+                return
             }
             let values = image + inputPixel * g.inputChannels
             var channel = 0

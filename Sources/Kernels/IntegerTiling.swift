@@ -48,6 +48,23 @@ enum IntegerTiling {
         }
     }
 
+    /// Calls `body` for every kernel position of the window of output (`outputRow`, `outputColumn`), in
+    /// row-major order, with the input pixel it reads (its index within the sample), or nil on
+    /// padding. Rows and columns advance by addition: no division per position.
+    @inline(__always)
+    static func forEachWindowPosition(_ g: WindowGeometry, outputRow: Int, outputColumn: Int,
+                                      _ body: (_ tap: Int, _ inputPixel: Int?) -> Void) {
+        let top = g.inputRow(outputRow, 0), left = g.inputColumn(outputColumn, 0)
+        var tap = 0
+        for row in top..<top + g.kernelHeight {
+            let rowInside = row >= 0 && row < g.inputHeight
+            for column in left..<left + g.kernelWidth {
+                body(tap, rowInside && column >= 0 && column < g.inputWidth ? row * g.inputWidth + column : nil)
+                tap += 1
+            }
+        }
+    }
+
     /// Out of the integers for `count` outputs from `first` of one pixel: `float(sum) · (scale · σ)`,
     /// then `+ bias`, each rounded once; `sums` are `float(sum)`, the int32 sums converted to float as
     /// the semantics say (to nearest, ties to even). SIMD on purpose: 16 outputs at a time, else one.
