@@ -14,6 +14,12 @@ import GNKernelInterface
 enum IntegerConvolutionExact {
     /// The kernel for an int8 layer whose sums stay within 2²⁴, or nil.
     static func choice(_ query: KernelQuery, linear: Bool) -> KernelChoice? {
+        #if arch(x86_64) && !GN_FMA
+        // The x86-64 baseline (SSE2, CPUs from before 2013) keeps the portable kernel, as
+        // microcontrollers do: it then plans int8 sessions as they do, and the firmware's arena is sized
+        // from its plan (examples/embedded/make_data.py).
+        return nil
+        #else
         let g = query.geometry
         let (perInput, overflow1) = query.largestInputInteger.multipliedReportingOverflow(by: 128)
         let (bound, overflow2) = perInput.multipliedReportingOverflow(by: g.kernelHeight * g.kernelWidth * g.inputChannels)
@@ -52,6 +58,7 @@ enum IntegerConvolutionExact {
         } pack: { job, destination in
             IntegerConvolutionExact.pack(TileShape<3, 1>.self, job, into: destination)
         }
+        #endif
         #endif
     }
 
