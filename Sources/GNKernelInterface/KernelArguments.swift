@@ -29,10 +29,8 @@ public struct KernelArguments {
     public var integerWeights: UnsafePointer<Int8>?
     /// An int8 layer's scale per output channel.
     public var weightScales: UnsafePointer<Float>?
-    /// For an int8 layer: the scale of its input (every input value is an integer times it) and the
-    /// float reciprocal the kernel recovers the integers with (`IntegerInput`).
+    /// For an int8 layer: the scale of its input (every input value is an integer times it).
     public var inputScale: Float
-    public var inputReciprocal: Float
     /// The weights as the kernel packed them (`KernelChoice.packWeights`), or nil.
     public var packedWeights: UnsafeRawPointer?
     /// A neuron layer's membrane potentials (one per element of one step), nil for QCFS.
@@ -77,9 +75,13 @@ public struct KernelArguments {
         self.integerWeights = integerWeights
         self.weightScales = weightScales
         self.inputScale = inputScale
-        self.inputReciprocal = inputScale > 0 ? 1 / inputScale : 0
         self.packedWeights = packedWeights
     }
+
+    /// For an int8 layer: the float reciprocal of its input scale, which the kernels recover the
+    /// integers with (`IntegerArithmetic.recover`).
+    @inlinable
+    public var inputReciprocal: Float { inputScale > 0 ? 1 / inputScale : 0 }
 
     /// Output elements of one step (all samples).
     @inlinable

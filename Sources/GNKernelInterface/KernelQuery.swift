@@ -51,6 +51,13 @@ public struct KernelQuery: Sendable {
     @inlinable
     public var outputPixelsPerSample: Int { steps * geometry.outputPixelsPerSample }
 
+    /// For an int8 layer: the largest magnitude of an output's integer sum (nil when it overflows `Int`).
+    @inlinable
+    public var largestIntegerSum: Int? {
+        NumberType.largestInt8Sum(fanIn: geometry.kernelHeight * geometry.kernelWidth * geometry.inputChannels,
+                                  largestInput: largestInputInteger)
+    }
+
     /// Output elements of one step of one sample: the work items of element-wise and neuron layers,
     /// which take each element through every step.
     @inlinable

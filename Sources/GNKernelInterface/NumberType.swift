@@ -6,3 +6,14 @@ public enum NumberType: Sendable {
     /// levels, times one scale per tensor), summed exactly in int32 (docs/semantics.md, "Integer layers").
     case int8
 }
+
+extension NumberType {
+    /// The largest magnitude the sum of an int8 layer's output can reach: `fanIn × 128 × largestInput`
+    /// (an int8 weight is at most 128 in magnitude), or nil when that overflows `Int`. The planner
+    /// refuses a layer whose bound passes int32; kernels that sum in float need it within 2²⁴.
+    public static func largestInt8Sum(fanIn: Int, largestInput: Int) -> Int? {
+        let (perInput, overflow1) = largestInput.multipliedReportingOverflow(by: 128)
+        let (total, overflow2) = perInput.multipliedReportingOverflow(by: fanIn)
+        return overflow1 || overflow2 ? nil : total
+    }
+}

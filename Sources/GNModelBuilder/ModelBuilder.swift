@@ -281,6 +281,14 @@ public struct ModelBuilder {
     private mutating func add(_ kind: LayerKind, _ x: Int, second: Int = -1, channels: Int = 0,
                               window: Window? = nil, p: [Float]? = nil, expectedP: Int = 0,
                               q: [Float]? = nil, expectedQ: Int = 0) throws(GNError) -> Int {
+        layers.append(try layer(kind, x, second: second, channels: channels, window: window, p: p, expectedP: expectedP,
+                                q: q, expectedQ: expectedQ))
+        return layers.count
+    }
+
+    /// The next layer with its FP32 blobs, each checked for its count and for finite values.
+    private func layer(_ kind: LayerKind, _ x: Int, second: Int = -1, channels: Int = 0, window: Window? = nil,
+                       p: [Float]? = nil, expectedP: Int = 0, q: [Float]? = nil, expectedQ: Int = 0) throws(GNError) -> PendingLayer {
         var layer = try pending(kind, x, second: second, channels: channels, window: window)
         for (blob, expected) in [(p, expectedP), (q, expectedQ)] {
             guard let blob else { continue }
@@ -295,8 +303,7 @@ public struct ModelBuilder {
         layer.p = p
         layer.q = q
         layer.hasBias = kind != .affine && q != nil
-        layers.append(layer)
-        return layers.count
+        return layer
     }
 
     private mutating func addInteger(_ kind: LayerKind, _ x: Int, channels: Int, window: Window? = nil, weights: [Int8],
@@ -305,16 +312,18 @@ public struct ModelBuilder {
             throw GNError(.sizeMismatch, "weight array has the wrong number of values", layer: layers.count,
                           expected: expected, actual: weights.count)
         }
-        // Scales and bias are checked as one FP32 array, then the scales' sign.
-        let index = try add(kind, x, channels: channels, window: window, q: scales + (bias ?? []),
-                            expectedQ: channels * (bias == nil ? 1 : 2))
+        // The scales and the bias checked each as an FP32 blob of one value per output channel.
+        var layer = try self.layer(kind, x, channels: channels, window: window, p: scales, expectedP: channels,
+                                   q: bias, expectedQ: channels)
         guard scales.allSatisfy({ $0 > 0 }) else {
-            layers.removeLast()
-            throw GNError(.invalidInput, "int8 weight scales must be positive", layer: index - 1)
+            throw GNError(.invalidInput, "int8 weight scales must be positive", layer: layers.count)
         }
-        layers[index - 1].integerP = weights
-        layers[index - 1].hasBias = bias != nil
-        return index
+        // Blob Q holds the scales, then the bias.
+        layer.p = nil
+        layer.q = scales + (bias ?? [])
+        layer.integerP = weights
+        layers.append(layer)
+        return layers.count
     }
 }
 

@@ -42,7 +42,7 @@ enum IntegerConvolution {
     static func compute(_ arguments: KernelArguments, pixels: Range<Int>, channels: Range<Int>,
                         scratch: UnsafeMutableRawPointer) {
         let g = arguments.geometry
-        let weights = arguments.integerWeights!, scales = arguments.weightScales!
+        let weights = arguments.integerWeights!
         let window = g.kernelHeight * g.kernelWidth * g.inputChannels
         let rows = scratch.bindMemory(to: Int32.self, capacity: 2 * window + channelsPerBlock)
         let integers = rows + window, sums = rows + 2 * window
@@ -55,7 +55,7 @@ enum IntegerConvolution {
             g.forEachTap(outputRow: outputRow, outputColumn: outputColumn) { inputPixel, tap in
                 let values = image + inputPixel * g.inputChannels
                 for channel in 0..<g.inputChannels {
-                    let integer = IntegerInput.recover(values[channel], reciprocal: reciprocal)
+                    let integer = IntegerArithmetic.recover(values[channel], reciprocal: reciprocal)
                     if integer != 0 {
                         rows[count] = Int32(truncatingIfNeeded: tap * g.inputChannels + channel)
                         integers[count] = integer
@@ -73,15 +73,15 @@ enum IntegerConvolution {
             let output = arguments.output + outputPixel * g.outputChannels
             for column in 0..<width {
                 let channel = channels.lowerBound + column
-                let product = Float(Int(truncatingIfNeeded: sums[column])) * (scales[channel] * arguments.inputScale)
-                output[channel] = arguments.bias.map { product + $0[channel] } ?? product
+                output[channel] = IntegerArithmetic.output(Float(Int(truncatingIfNeeded: sums[column])), channel: channel, arguments)
             }
         }
     }
 }
 
-/// How an int8 layer reads its integer-valued float input.
-enum IntegerInput {
+/// How an int8 layer reads its integer-valued float input, and how its integer sums leave the integers:
+/// the arithmetic every integer kernel shares.
+enum IntegerArithmetic {
     /// The integer `q` of an input value `x ≈ q · σ`: `x · (1/σ)` rounded to the nearest integer, as
     /// `x · (1/σ) + 0.5` truncated (no libm call: microcontrollers have none). Exact when `x` lies
     /// within a quarter of `σ` of `q · σ` and `q ≤ 2²²`, which the planner checks per layer (the
@@ -89,5 +89,13 @@ enum IntegerInput {
     @inline(__always)
     static func recover(_ value: Float, reciprocal: Float) -> Int32 {
         Int32(value * reciprocal + 0.5)
+    }
+
+    /// Output channel `channel` from its int32 sum converted to float (to nearest, ties to even):
+    /// `float(sum) · (scale · σ)`, then `+ bias`, each rounded once.
+    @inline(__always)
+    static func output(_ sum: Float, channel: Int, _ arguments: KernelArguments) -> Float {
+        let product = sum * (arguments.weightScales![channel] * arguments.inputScale)
+        return arguments.bias.map { product + $0[channel] } ?? product
     }
 }

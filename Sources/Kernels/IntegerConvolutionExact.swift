@@ -20,10 +20,7 @@ enum IntegerConvolutionExact {
         // from its plan (examples/embedded/make_data.py).
         return nil
         #else
-        let g = query.geometry
-        let (perInput, overflow1) = query.largestInputInteger.multipliedReportingOverflow(by: 128)
-        let (bound, overflow2) = perInput.multipliedReportingOverflow(by: g.kernelHeight * g.kernelWidth * g.inputChannels)
-        guard TiledKernels.available, !overflow1, !overflow2, bound <= 1 << 24 else { return nil }
+        guard TiledKernels.available, let sum = query.largestIntegerSum, sum <= 1 << 24 else { return nil }
         // Few pixels (a linear layer of a small batch): tiles of one, which read the weights once.
         if query.batch * query.outputPixelsPerSample < 4 {
             return choice(TileShape<1, 4>.self, query, name: linear ? "linear.exact1x64" : "conv2d.exact1x64") { job, worker, begin, end in
@@ -34,7 +31,7 @@ enum IntegerConvolutionExact {
         }
         #if GN_AVX512
         // 32 registers of 16 floats: 8 pixels × 32 channels, or 10 × 16 for a layer of 16 channels or fewer.
-        if g.outputChannels <= 16 {
+        if query.geometry.outputChannels <= 16 {
             return choice(TileShape<10, 1>.self, query, name: linear ? "linear.exact10x16" : "conv2d.exact10x16") { job, worker, begin, end in
                 IntegerConvolutionExact.run(TileShape<10, 1>.self, job, worker: worker, tasks: begin..<end)
             } pack: { job, destination in
@@ -71,7 +68,7 @@ enum IntegerConvolutionExact {
                                                        pack: PackFunction) -> KernelChoice {
         let g = query.geometry
         return KernelChoice(function: function, split: IntegerTiling.split(query, pixels: P, vectors: V),
-                            scratchFloats: P * IntegerTiling.tilesPerTask * patchFloats(g), name: name,
+                            scratchFloats: IntegerTiling.scratchFloats(pixels: P, patchBytes: 4 * patchFloats(g)), name: name,
                             packedWeightBytes: IntegerTiling.blocks(g, vectors: V) * V * 16 * patchFloats(g) * 4,
                             packWeights: pack)
     }
@@ -97,44 +94,24 @@ enum IntegerConvolutionExact {
                                                     tasks: Range<Int>) {
         let arguments = job.load(as: KernelArguments.self)
         let g = arguments.geometry
-        let depth = patchFloats(g)
-        let patches = arguments.scratch(of: worker)
-        IntegerTiling.forEachTile(arguments, tasks: tasks, pixels: P, vectors: V) { pixel, index in
-            makePatch(arguments, pixel: pixel, into: patches + index * depth)
-        } tile: { block, pixels, first in
-            tile(shape, arguments, block: block, pixels: pixels, patches: patches + first * depth)
-        }
-    }
-
-    /// The patch of output pixel `pixel` (zeros for nil): its window's integers as floats, taps on
-    /// padding zero.
-    @inline(__always)
-    private static func makePatch(_ arguments: KernelArguments, pixel: Int?, into row: UnsafeMutablePointer<Float>) {
-        let g = arguments.geometry
-        guard let pixel else {
-            row.update(repeating: 0, count: patchFloats(g))
-            return
-        }
         let reciprocal = arguments.inputReciprocal
-        let (sample, outputRow, outputColumn) = g.outputPosition(pixel)
-        let image = arguments.input + sample * g.inputElementsPerSample
-        IntegerTiling.forEachWindowPosition(g, outputRow: outputRow, outputColumn: outputColumn) { tap, inputPixel in
-            let floats = row + tap * g.inputChannels
-            guard let inputPixel else {
-                floats.update(repeating: 0, count: g.inputChannels)
-                return
+        IntegerTiling.run(arguments, worker: worker, tasks: tasks, pixels: P, vectors: V, patchElements: patchFloats(g),
+                          of: Float.self) { pixel, patch in
+            // The window's integers as floats. SIMD on purpose: 16 channels at a time.
+            IntegerTiling.makePatch(arguments, pixel: pixel, into: patch, stride: g.inputChannels, zero: 0) { values, floats in
+                var channel = 0
+                while channel + 16 <= g.inputChannels {
+                    // `IntegerArithmetic.recover`, 16 values at once, the integers kept as floats.
+                    (SIMD16<Float>.load(values + channel) * reciprocal + 0.5).rounded(.towardZero).store(floats + channel)
+                    channel += 16
+                }
+                while channel < g.inputChannels {
+                    floats[channel] = Float(Int(truncatingIfNeeded: IntegerArithmetic.recover(values[channel], reciprocal: reciprocal)))
+                    channel += 1
+                }
             }
-            let values = image + inputPixel * g.inputChannels
-            var channel = 0
-            while channel + 16 <= g.inputChannels {
-                // `IntegerInput.recover`, 16 values at once, the integers kept as floats.
-                (SIMD16<Float>.load(values + channel) * reciprocal + 0.5).rounded(.towardZero).store(floats + channel)
-                channel += 16
-            }
-            while channel < g.inputChannels {
-                floats[channel] = Float(Int(truncatingIfNeeded: IntegerInput.recover(values[channel], reciprocal: reciprocal)))
-                channel += 1
-            }
+        } tile: { block, pixels, patches in
+            tile(shape, arguments, block: block, pixels: pixels, patches: patches)
         }
     }
 
@@ -143,8 +120,7 @@ enum IntegerConvolutionExact {
     @inline(__always)
     private static func tile<let P: Int, let V: Int>(_ shape: TileShape<P, V>.Type, _ arguments: KernelArguments,
                                                      block: Int, pixels: Range<Int>, patches: UnsafeMutablePointer<Float>) {
-        let g = arguments.geometry
-        let depth = patchFloats(g)
+        let depth = patchFloats(arguments.geometry)
         let weights = arguments.packedWeights!.assumingMemoryBound(to: Float.self)
         // Pointers that advance element by element: the sums then stay in registers.
         var stream = InlineArray<V, UnsafePointer<Float>>(repeating: weights)
@@ -164,14 +140,6 @@ enum IntegerConvolutionExact {
                 for vector in 0..<V { sums[index][vector] = multiplyAdd(sums[index][vector], value, weight[vector]) }
             }
         }
-        for index in 0..<pixels.count {
-            let output = arguments.output + (pixels.lowerBound + index) * g.outputChannels
-            for vector in 0..<V {
-                let first = (block * V + vector) * 16
-                guard first < g.outputChannels else { break }
-                IntegerTiling.store(sums[index][vector], count: min(16, g.outputChannels - first), first: first, arguments,
-                                    into: output)
-            }
-        }
+        IntegerTiling.store(arguments, block: block, pixels: pixels, vectors: V) { index, vector in sums[index][vector] }
     }
 }

@@ -25,8 +25,6 @@ enum IntegerConvolutionVNNI {
     /// The kernel for an int8 layer whose input integers fit a byte, or nil.
     static func choice(_ query: KernelQuery, linear: Bool) -> KernelChoice? {
         guard query.largestInputInteger <= Int(UInt8.max) else { return nil }
-        let g = query.geometry
-        let vectors = (g.outputChannels + 15) / 16
         let pixels = query.batch * query.outputPixelsPerSample
         #if GN_AVXVNNI
         // 16 registers of 8 int32, two per vector of 16 channels: 6 pixels × 16 channels (12 sums, 2
@@ -38,7 +36,6 @@ enum IntegerConvolutionVNNI {
                 IntegerConvolutionVNNI.pack(TileShape<1, 2>.self, job, into: destination)
             }
         }
-        _ = vectors
         return choice(TileShape<6, 1>.self, query, name: linear ? "linear.avxvnni6x16" : "conv2d.avxvnni6x16") { job, worker, begin, end in
             IntegerConvolutionVNNI.run(TileShape<6, 1>.self, job, worker: worker, tasks: begin..<end)
         } pack: { job, destination in
@@ -47,6 +44,7 @@ enum IntegerConvolutionVNNI {
         #else
         // Shapes: as many sums as 32 registers hold beside the weights; few pixels (a linear layer of a
         // small batch) in tiles of one, which read the weights once.
+        let vectors = (query.geometry.outputChannels + 15) / 16
         if pixels < 6 {
             return choice(TileShape<1, 4>.self, query, name: linear ? "linear.vnni1x64" : "conv2d.vnni1x64") { job, worker, begin, end in
                 IntegerConvolutionVNNI.run(TileShape<1, 4>.self, job, worker: worker, tasks: begin..<end)
@@ -76,42 +74,39 @@ enum IntegerConvolutionVNNI {
         #endif
     }
 
-    /// Bytes of one pixel's patch: every tap's channels, padded to a multiple of 4.
+    /// A tap's channels in a patch: padded to a multiple of 4, the bytes one `vpdpbusd` lane reads.
     @inline(__always)
-    static func patchBytes(_ g: WindowGeometry) -> Int {
-        g.kernelHeight * g.kernelWidth * ((g.inputChannels + 3) / 4 * 4)
-    }
+    static func paddedChannels(_ g: WindowGeometry) -> Int { (g.inputChannels + 3) / 4 * 4 }
+
+    /// Bytes of one pixel's patch: every tap's padded channels.
+    @inline(__always)
+    static func patchBytes(_ g: WindowGeometry) -> Int { g.kernelHeight * g.kernelWidth * paddedChannels(g) }
 
     private static func choice<let P: Int, let V: Int>(_ shape: TileShape<P, V>.Type, _ query: KernelQuery,
                                                        name: StaticString, _ function: TaskFunction,
                                                        pack: PackFunction) -> KernelChoice {
         let g = query.geometry
-        let patch = patchBytes(g)
         return KernelChoice(function: function, split: IntegerTiling.split(query, pixels: P, vectors: V),
-                            scratchFloats: (P * IntegerTiling.tilesPerTask * patch + 3) / 4, name: name,
-                            packedWeightBytes: IntegerTiling.blocks(g, vectors: V) * V * patch * 16, packWeights: pack)
+                            scratchFloats: IntegerTiling.scratchFloats(pixels: P, patchBytes: patchBytes(g)), name: name,
+                            packedWeightBytes: IntegerTiling.blocks(g, vectors: V) * V * 16 * patchBytes(g), packWeights: pack)
     }
 
-    /// Packs `[tap][c][o]` int8 weights into `[vector][group][16][4]`, vectors padded with zeros to a
-    /// multiple of V, channels of a tap to a multiple of 4.
+    /// Packs `[tap][c][o]` int8 weights into `[vector][group of 4 patch bytes][16][4]`, vectors padded
+    /// with zeros to a multiple of V, the channels of a tap to a multiple of 4.
     private static func pack<let P: Int, let V: Int>(_ shape: TileShape<P, V>.Type, _ job: UnsafeRawPointer,
-                                         into destination: UnsafeMutableRawPointer) {
+                                                     into destination: UnsafeMutableRawPointer) {
         let arguments = job.load(as: KernelArguments.self)
         let g = arguments.geometry, weights = arguments.integerWeights!
-        let taps = g.kernelHeight * g.kernelWidth, channels4 = (g.inputChannels + 3) / 4 * 4
-        let groups = taps * channels4 / 4
-        let vectors = ((g.outputChannels + 15) / 16 + V - 1) / V * V
+        let channels = paddedChannels(g), groups = patchBytes(g) / 4
+        let vectors = IntegerTiling.blocks(g, vectors: V) * V
         let bytes = destination.bindMemory(to: Int8.self, capacity: vectors * groups * 64)
         bytes.update(repeating: 0, count: vectors * groups * 64)
-        for vector in 0..<vectors {
-            for lane in 0..<16 where vector * 16 + lane < g.outputChannels {
-                let output = vector * 16 + lane
-                for tap in 0..<taps {
-                    for channel in 0..<g.inputChannels {
-                        let byte = tap * channels4 + channel
-                        bytes[(vector * groups + byte / 4) * 64 + lane * 4 + byte % 4] =
-                            weights[(tap * g.inputChannels + channel) * g.outputChannels + output]
-                    }
+        for output in 0..<g.outputChannels {
+            for tap in 0..<g.kernelHeight * g.kernelWidth {
+                for channel in 0..<g.inputChannels {
+                    let byte = tap * channels + channel
+                    bytes[((output / 16) * groups + byte / 4) * 64 + (output % 16) * 4 + byte % 4] =
+                        weights[(tap * g.inputChannels + channel) * g.outputChannels + output]
                 }
             }
         }
@@ -120,47 +115,24 @@ enum IntegerConvolutionVNNI {
     private static func run<let P: Int, let V: Int>(_ shape: TileShape<P, V>.Type, _ job: UnsafeRawPointer, worker: Int,
                                                     tasks: Range<Int>) {
         let arguments = job.load(as: KernelArguments.self)
-        let patch = patchBytes(arguments.geometry)
-        let patches = UnsafeMutableRawPointer(arguments.scratch(of: worker))
-            .bindMemory(to: UInt8.self, capacity: P * IntegerTiling.tilesPerTask * patch)
-        // A last, partial tile's missing pixels read zeros.
-        IntegerTiling.forEachTile(arguments, tasks: tasks, pixels: P, vectors: V) { pixel, index in
-            makePatch(arguments, pixel: pixel, into: patches + index * patch)
-        } tile: { block, pixels, first in
-            tile(shape, arguments, block: block, pixels: pixels, patches: patches + first * patch)
-        }
-    }
-
-    /// The patch of output pixel `pixel` (zeros for nil): its window's integers as bytes. SIMD on
-    /// purpose: `DotProduct.lanes` channels at a time.
-    @inline(__always)
-    private static func makePatch(_ arguments: KernelArguments, pixel: Int?, into row: UnsafeMutablePointer<UInt8>) {
         let g = arguments.geometry
-        let channels4 = (g.inputChannels + 3) / 4 * 4
-        guard let pixel else {
-            row.update(repeating: 0, count: patchBytes(g))
-            return
-        }
         let reciprocal = arguments.inputReciprocal
-        let (sample, outputRow, outputColumn) = g.outputPosition(pixel)
-        let image = arguments.input + sample * g.inputElementsPerSample
-        IntegerTiling.forEachWindowPosition(g, outputRow: outputRow, outputColumn: outputColumn) { tap, inputPixel in
-            let bytes = row + tap * channels4
-            guard let inputPixel else {
-                bytes.update(repeating: 0, count: channels4)
-                return
+        IntegerTiling.run(arguments, worker: worker, tasks: tasks, pixels: P, vectors: V, patchElements: patchBytes(g),
+                          of: UInt8.self) { pixel, patch in
+            // The window's integers as bytes. SIMD on purpose: `DotProduct.lanes` channels at a time.
+            IntegerTiling.makePatch(arguments, pixel: pixel, into: patch, stride: paddedChannels(g), zero: 0) { values, bytes in
+                var channel = 0
+                while channel + DotProduct.lanes <= g.inputChannels {
+                    DotProduct.recover(values + channel, reciprocal: reciprocal, into: bytes + channel)
+                    channel += DotProduct.lanes
+                }
+                while channel < g.inputChannels {
+                    bytes[channel] = UInt8(truncatingIfNeeded: IntegerArithmetic.recover(values[channel], reciprocal: reciprocal))
+                    channel += 1
+                }
             }
-            let values = image + inputPixel * g.inputChannels
-            var channel = 0
-            while channel + DotProduct.lanes <= g.inputChannels {
-                DotProduct.recover(values + channel, reciprocal: reciprocal, into: bytes + channel)
-                channel += DotProduct.lanes
-            }
-            while channel < g.inputChannels {
-                bytes[channel] = UInt8(truncatingIfNeeded: IntegerInput.recover(values[channel], reciprocal: reciprocal))
-                channel += 1
-            }
-            for padding in g.inputChannels..<channels4 { bytes[padding] = 0 }
+        } tile: { block, pixels, patches in
+            tile(shape, arguments, block: block, pixels: pixels, patches: patches)
         }
     }
 
@@ -169,9 +141,7 @@ enum IntegerConvolutionVNNI {
     @inline(__always)
     private static func tile<let P: Int, let V: Int>(_ shape: TileShape<P, V>.Type, _ arguments: KernelArguments,
                                                      block: Int, pixels: Range<Int>, patches: UnsafeMutablePointer<UInt8>) {
-        let g = arguments.geometry
-        let patch = patchBytes(g)
-        // The sums.
+        let patch = patchBytes(arguments.geometry)
         let groups = patch / 4
         let weights = arguments.packedWeights!
         // Pointers that advance, group by group, with no arithmetic in the loop but their increments:
@@ -193,15 +163,8 @@ enum IntegerConvolutionVNNI {
                 for vector in 0..<V { sums[index][vector].add(value, weight[vector]) }
             }
         }
-        // Out of the integers.
-        for index in 0..<pixels.count {
-            let output = arguments.output + (pixels.lowerBound + index) * g.outputChannels
-            for vector in 0..<V {
-                let first = (block * V + vector) * 16
-                guard first < g.outputChannels else { break }
-                IntegerTiling.store(SIMD16<Float>(sums[index][vector].integers),
-                                    count: min(16, g.outputChannels - first), first: first, arguments, into: output)
-            }
+        IntegerTiling.store(arguments, block: block, pixels: pixels, vectors: V) { index, vector in
+            SIMD16<Float>(sums[index][vector].integers)
         }
     }
 }
@@ -231,7 +194,7 @@ struct DotProduct {
     /// Floats `recover` converts at once.
     static let lanes = 16
 
-    /// `IntegerInput.recover` of `lanes` values: x · (1/σ), + 0.5, truncated, to bytes.
+    /// `IntegerArithmetic.recover` of `lanes` values: x · (1/σ), + 0.5, truncated, to bytes.
     @inline(__always)
     static func recover(_ values: UnsafePointer<Float>, reciprocal: Float, into bytes: UnsafeMutablePointer<UInt8>) {
         let scaled = _mm512_add_ps(_mm512_mul_ps(_mm512_loadu_ps(values), _mm512_set1_ps(reciprocal)), _mm512_set1_ps(0.5))
@@ -266,7 +229,7 @@ struct DotProduct {
     /// Floats `recover` converts at once.
     static let lanes = 8
 
-    /// `IntegerInput.recover` of `lanes` values: x · (1/σ), + 0.5, truncated, to bytes.
+    /// `IntegerArithmetic.recover` of `lanes` values: x · (1/σ), + 0.5, truncated, to bytes.
     @inline(__always)
     static func recover(_ values: UnsafePointer<Float>, reciprocal: Float, into bytes: UnsafeMutablePointer<UInt8>) {
         let scaled = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(values), _mm256_set1_ps(reciprocal)), _mm256_set1_ps(0.5))

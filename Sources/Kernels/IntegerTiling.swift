@@ -4,7 +4,8 @@ import GNKernelInterface
 /// output pixel's window copied into the thread's scratch as its *patch* of integers, weights packed
 /// once per session per vector of 16 output channels, tiles of P pixels × V vectors whose sums stay in
 /// registers, and tasks that make their pixels' patches once and run every block of V vectors over them
-/// (or, for layers of few pixels, one block each, so that threads share the work).
+/// (or, for layers of few pixels, one block each, so that threads share the work). The kernels differ
+/// only in the type of a patch's elements and in their inner product.
 enum IntegerTiling {
     /// Tiles per task.
     static let tilesPerTask = 2
@@ -26,61 +27,92 @@ enum IntegerTiling {
                   itemsPerSample: query.outputPixelsPerSample, itemsPerTask: pixels * tilesPerTask)
     }
 
-    /// Runs tasks `tasks`: for each, `makePatch(pixel or nil, patch index)` for the task's pixels
-    /// rounded up to whole tiles of `pixels` (nil past the last), then `tile(block, pixels, first
-    /// patch index)` for every block the task covers and every tile.
+    /// Scratch floats one thread needs for the patches of one task: `patchBytes` bytes per pixel.
+    static func scratchFloats(pixels: Int, patchBytes: Int) -> Int { (pixels * tilesPerTask * patchBytes + 3) / 4 }
+
+    /// Runs tasks `tasks` of a call, on worker `worker`'s scratch, whose patches hold `patchElements`
+    /// elements of `Element` each: for every task, `makePatch(pixel or nil, patch)` for its pixels rounded
+    /// up to whole tiles of `pixels` (nil past the last: the patch must read zeros), then `tile(block,
+    /// pixels, first patch)` for every block the task covers and every tile.
     @inline(__always)
-    static func forEachTile(_ arguments: KernelArguments, tasks: Range<Int>, pixels: Int, vectors: Int,
-                            makePatch: (_ pixel: Int?, _ patch: Int) -> Void,
-                            tile: (_ block: Int, _ pixels: Range<Int>, _ firstPatch: Int) -> Void) {
+    static func run<Element>(_ arguments: KernelArguments, worker: Int, tasks: Range<Int>, pixels: Int, vectors: Int,
+                             patchElements: Int, of _: Element.Type,
+                             makePatch: (_ pixel: Int?, _ patch: UnsafeMutablePointer<Element>) -> Void,
+                             tile: (_ block: Int, _ pixels: Range<Int>, _ patches: UnsafeMutablePointer<Element>) -> Void) {
+        let patches = UnsafeMutableRawPointer(arguments.scratch(of: worker))
+            .bindMemory(to: Element.self, capacity: pixels * tilesPerTask * patchElements)
         let allBlocks = blocks(arguments.geometry, vectors: vectors)
         arguments.forEachTask(tasks) { block, items in
             let tiles = (items.count + pixels - 1) / pixels
             for index in 0..<tiles * pixels {
-                makePatch(index < items.count ? items.lowerBound + index : nil, index)
+                makePatch(index < items.count ? items.lowerBound + index : nil, patches + index * patchElements)
             }
             for block in arguments.split.blocks > 1 ? block..<block + 1 : 0..<allBlocks {
                 for index in 0..<tiles {
                     let first = items.lowerBound + index * pixels
-                    tile(block, first..<min(first + pixels, items.upperBound), index * pixels)
+                    tile(block, first..<min(first + pixels, items.upperBound), patches + index * pixels * patchElements)
                 }
             }
         }
     }
 
-    /// Calls `body` for every kernel position of the window of output (`outputRow`, `outputColumn`), in
-    /// row-major order, with the input pixel it reads (its index within the sample), or nil on
-    /// padding. Rows and columns advance by addition: no division per position.
+    /// Writes the patch of output pixel `pixel` into `row`: for each kernel position (row-major),
+    /// `stride` elements — `convert(values, destination)` of the input pixel's `inputChannels` floats
+    /// when the position lies inside the input, zeros on padding — and zeros past the channels
+    /// (`stride > inputChannels`); all zeros for a nil pixel. Rows and columns advance by addition: no
+    /// division per position.
     @inline(__always)
-    static func forEachWindowPosition(_ g: WindowGeometry, outputRow: Int, outputColumn: Int,
-                                      _ body: (_ tap: Int, _ inputPixel: Int?) -> Void) {
+    static func makePatch<Element>(_ arguments: KernelArguments, pixel: Int?, into row: UnsafeMutablePointer<Element>,
+                                   stride: Int, zero: Element,
+                                   convert: (_ values: UnsafePointer<Float>, _ destination: UnsafeMutablePointer<Element>) -> Void) {
+        let g = arguments.geometry
+        guard let pixel else {
+            row.update(repeating: zero, count: g.kernelHeight * g.kernelWidth * stride)
+            return
+        }
+        let (sample, outputRow, outputColumn) = g.outputPosition(pixel)
+        let image = arguments.input + sample * g.inputElementsPerSample
         let top = g.inputRow(outputRow, 0), left = g.inputColumn(outputColumn, 0)
-        var tap = 0
-        for row in top..<top + g.kernelHeight {
-            let rowInside = row >= 0 && row < g.inputHeight
-            for column in left..<left + g.kernelWidth {
-                body(tap, rowInside && column >= 0 && column < g.inputWidth ? row * g.inputWidth + column : nil)
-                tap += 1
+        var destination = row
+        for inputRow in top..<top + g.kernelHeight {
+            let rowInside = inputRow >= 0 && inputRow < g.inputHeight
+            for inputColumn in left..<left + g.kernelWidth {
+                if rowInside && inputColumn >= 0 && inputColumn < g.inputWidth {
+                    convert(image + (inputRow * g.inputWidth + inputColumn) * g.inputChannels, destination)
+                    (destination + g.inputChannels).update(repeating: zero, count: stride - g.inputChannels)
+                } else {
+                    destination.update(repeating: zero, count: stride)
+                }
+                destination += stride
             }
         }
     }
 
-    /// Out of the integers for `count` outputs from `first` of one pixel: `float(sum) · (scale · σ)`,
-    /// then `+ bias`, each rounded once; `sums` are `float(sum)`, the int32 sums converted to float as
-    /// the semantics say (to nearest, ties to even). SIMD on purpose: 16 outputs at a time, else one.
+    /// Writes a tile's outputs: for each of its `pixels` and each of the V (`vectors`) vectors of block
+    /// `block` inside the layer's channels, `float(sum) · (scale · σ) + bias` (`IntegerArithmetic.output`)
+    /// from `sums(pixel index, vector)`, the int32 sums converted to float as the semantics say (to
+    /// nearest, ties to even). SIMD on purpose: 16 outputs at a time, else one.
     @inline(__always)
-    static func store(_ sums: SIMD16<Float>, count: Int, first: Int, _ arguments: KernelArguments,
-                      into output: UnsafeMutablePointer<Float>) {
+    static func store(_ arguments: KernelArguments, block: Int, pixels: Range<Int>, vectors: Int,
+                      sums: (_ pixel: Int, _ vector: Int) -> SIMD16<Float>) {
+        let g = arguments.geometry
         let scales = arguments.weightScales!, bias = arguments.bias
-        if count == 16 {
-            var values = sums * (SIMD16<Float>.load(scales + first) * arguments.inputScale)
-            if let bias { values = values + SIMD16<Float>.load(bias + first) }
-            values.store(output + first)
-            return
-        }
-        for lane in 0..<count {
-            let product = sums[lane] * (scales[first + lane] * arguments.inputScale)
-            output[first + lane] = bias.map { product + $0[first + lane] } ?? product
+        for index in 0..<pixels.count {
+            let output = arguments.output + (pixels.lowerBound + index) * g.outputChannels
+            for vector in 0..<vectors {
+                let first = (block * vectors + vector) * 16
+                guard first < g.outputChannels else { break }
+                let values = sums(index, vector)
+                if first + 16 <= g.outputChannels {
+                    var result = values * (SIMD16<Float>.load(scales + first) * arguments.inputScale)
+                    if let bias { result = result + SIMD16<Float>.load(bias + first) }
+                    result.store(output + first)
+                } else {
+                    for lane in 0..<g.outputChannels - first {
+                        output[first + lane] = IntegerArithmetic.output(values[lane], channel: first + lane, arguments)
+                    }
+                }
+            }
         }
     }
 }

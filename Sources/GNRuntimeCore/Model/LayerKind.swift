@@ -40,6 +40,15 @@ public enum LayerKind: UInt16, Sendable {
         self == .conv2d || self == .avgPool2d || self == .maxPool2d
     }
 
+    /// Whether the output holds integers times one scale whenever the input does (pooling, flatten):
+    /// the layers between a neuron layer and the int8 layers that read its counts.
+    var keepsIntegers: Bool {
+        switch self {
+        case .avgPool2d, .maxPool2d, .globalAvgPool, .flatten: return true
+        case .conv2d, .linear, .add, .affine, .qcfs: return false
+        }
+    }
+
     /// Whether the output has the input's shape and each output element depends only on the input
     /// element at the same place, so the output may overwrite the input.
     var isElementwise: Bool {

@@ -207,13 +207,15 @@ public struct ModelView {
         let integer = (flags & ModelFormat.flagInt8Weights) != 0
         var countP: Int? = 0
         var countQ = 0
+        // Blob Q of a conv2d or linear layer: its int8 scales (when int8), then its bias (when any).
+        let weightedQ = stored.channels * ((hasBias ? 1 : 0) + (integer ? 1 : 0))
         switch kind {
         case .conv2d:
             countP = product(kernel.0, kernel.1, inputChannels, stored.channels)
-            countQ = stored.channels * ((hasBias ? 1 : 0) + (integer ? 1 : 0))
+            countQ = weightedQ
         case .linear:
             countP = product(1, 1, inputChannels, stored.channels)
-            countQ = stored.channels * ((hasBias ? 1 : 0) + (integer ? 1 : 0))
+            countQ = weightedQ
         case .affine:
             countP = inputChannels
             countQ = inputChannels
@@ -248,14 +250,10 @@ public struct ModelView {
         let reader = ByteReader(base: base)
         while tensor > 0 {
             let record = recordOffset(tensor - 1)
-            switch LayerKind(rawValue: reader.u16(record + ModelFormat.Record.kind)) {
-            case .qcfs:
-                return true
-            case .avgPool2d, .maxPool2d, .globalAvgPool, .flatten:
-                tensor = reader.int32(record + ModelFormat.Record.inputA)
-            default:
-                return false
-            }
+            guard let kind = LayerKind(rawValue: reader.u16(record + ModelFormat.Record.kind)) else { return false }
+            if kind == .qcfs { return true }
+            guard kind.keepsIntegers else { return false }
+            tensor = reader.int32(record + ModelFormat.Record.inputA)
         }
         return false
     }

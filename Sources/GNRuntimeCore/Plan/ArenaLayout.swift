@@ -41,11 +41,6 @@ package struct ArenaLayout {
     var keptOffset = 0
     /// Bytes of the kept outputs.
     var keptBytes = 0
-    /// The weights kernels packed for themselves (`KernelChoice.packWeights`), written once when the
-    /// session is created.
-    var packedWeightsOffset = 0
-    /// Bytes of the packed weights.
-    var packedWeightsBytes = 0
     /// Scratch memory of the kernels (the convolution's zero row and spill tile), one part per thread.
     var scratchOffset = 0
     /// Bytes of kernel scratch of one thread.

@@ -52,8 +52,7 @@ struct IntegerForm {
     /// Whether the int32 sum of `fanIn` products of an int8 weight (|w| ≤ 128) and an integer of this
     /// form cannot overflow: `fanIn · 128 · largest ≤ 2³¹ − 1`.
     func sumFitsInt32(fanIn: Int) -> Bool {
-        let (perInput, overflow1) = largest.multipliedReportingOverflow(by: 128)
-        let (total, overflow2) = perInput.multipliedReportingOverflow(by: fanIn)
-        return !overflow1 && !overflow2 && total <= Int(Int32.max)
+        guard let sum = NumberType.largestInt8Sum(fanIn: fanIn, largestInput: largest) else { return false }
+        return sum <= Int(Int32.max)
     }
 }

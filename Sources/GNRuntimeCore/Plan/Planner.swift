@@ -42,7 +42,7 @@ enum Planner {
             plan.integerForm = integerForm(of: layer, input: inputForm, neuron: options.neuron, parameters: plan.neuron,
                                            geometry: plan.geometry)
             if layer.integerWeights != nil {
-                plan.integerInput = try checkedIntegerInput(of: layer, input: inputForm, geometry: plan.geometry, index: index)
+                plan.integerInput = try checkedIntegerInput(inputForm, geometry: plan.geometry, index: index)
             }
             let analogInputs = isAnalog(layer.inputA, plans) && (layer.inputB < 0 || isAnalog(layer.inputB, plans))
             plan.isAnalog = layer.kind != .qcfs && analogInputs
@@ -147,7 +147,6 @@ enum Planner {
 
         // Kernels: one per layer, from the registry, with the scratch each thread needs for it, and the
         // weights of kernels that pack them (kept for the session's life).
-        layout.packedWeightsOffset = cursor.offset
         let instructionSet = options.instructionSet ?? KernelRegistry.widestAvailable
         var scratchFloats = 0
         for index in 0..<layerCount {
@@ -158,12 +157,9 @@ enum Planner {
             plans[index].kernel = kernel
             scratchFloats = max(scratchFloats, kernel.choice.scratchFloats)
             if kernel.choice.packedWeightBytes > 0 {
-                let (bytes, overflow) = kernel.choice.packedWeightBytes.addingReportingOverflow(ArenaLayout.alignment - 1)
-                guard !overflow else { throw SizeCursor.overflowError }
-                plans[index].packedWeightsOffset = try cursor.take(bytes: bytes / ArenaLayout.alignment * ArenaLayout.alignment)
+                plans[index].packedWeightsOffset = try cursor.take(count: 1, elements: (kernel.choice.packedWeightBytes + 3) / 4)
             }
         }
-        layout.packedWeightsBytes = cursor.offset - layout.packedWeightsOffset
         layout.scratchStride = try SizeCursor.bytes(count: 1, elements: scratchFloats)
         layout.scratchOffset = try cursor.take(count: options.threads, elements: layout.scratchStride / 4)
         layout.scratchBytes = cursor.offset - layout.scratchOffset
@@ -223,7 +219,7 @@ enum Planner {
     /// The integer form of the input of a layer with int8 weights, once its integers are shown to be
     /// recoverable from their floats and its int32 sums shown not to overflow (the model reader has
     /// checked that the input is integer-valued).
-    private static func checkedIntegerInput(of layer: Layer, input: IntegerForm?, geometry g: WindowGeometry,
+    private static func checkedIntegerInput(_ input: IntegerForm?, geometry g: WindowGeometry,
                                             index: Int) throws(GNError) -> IntegerForm {
         guard let input, input.isRecoverable else {
             throw GNError(.unsupported, "the integers this int8 layer reads are too large (or their scale too small or large) to carry exactly; use a smaller tau or L, or FP32 weights", layer: index)

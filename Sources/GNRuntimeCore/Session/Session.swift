@@ -96,8 +96,8 @@ public struct Session {
     /// Writes, into the arena, the weights of the layers whose kernels read them in an order of their own.
     private func packWeights() {
         for index in 0..<model.layerCount where plans[index].packedWeightsOffset >= 0 {
-            guard let pack = plans[index].kernel?.choice.packWeights else { continue }
-            var arguments = self.arguments(for: plans[index], samples: 0, step: 0)
+            guard let kernel = plans[index].kernel?.choice, let pack = kernel.packWeights else { continue }
+            var arguments = self.arguments(for: plans[index], kernel: kernel, samples: 0, step: 0)
             withUnsafePointer(to: &arguments) { pack(UnsafeRawPointer($0), arena + plans[index].packedWeightsOffset) }
         }
     }
@@ -370,7 +370,7 @@ public struct Session {
     private func execute(_ index: Int, samples: Int, step: Int) {
         let plan = plans[index]
         guard let kernel = plan.kernel?.choice else { return }
-        var arguments = self.arguments(for: plan, samples: samples, step: step)
+        var arguments = self.arguments(for: plan, kernel: kernel, samples: samples, step: step)
         let tasks = kernel.split.tasks(samples: samples)
         withUnsafePointer(to: &arguments) { job in
             if let workers, tasks > 1 {
@@ -381,8 +381,9 @@ public struct Session {
         }
     }
 
-    /// What the kernel of the layer `plan` describes reads and writes for `samples` samples at `step`.
-    private func arguments(for plan: LayerPlan, samples: Int, step: Int) -> KernelArguments {
+    /// What `kernel`, the kernel of the layer `plan` describes, reads and writes for `samples` samples
+    /// at `step`.
+    private func arguments(for plan: LayerPlan, kernel: KernelChoice, samples: Int, step: Int) -> KernelArguments {
         // A neuron layer that computes the add before it reads that add's two inputs.
         let firstInput = plan.fusedAdd >= 0 && !runsAsLayer(plan.fusedAdd) ? plans[plan.fusedAdd] : plan
         return KernelArguments(
@@ -394,7 +395,7 @@ public struct Session {
             membrane: plan.membraneOffset < 0 ? nil : floats(at: plan.membraneOffset), neuron: plan.neuron,
             resetsMembranes: layerByLayer || step == 0, scratch: floats(at: layout.scratchOffset),
             scratchStride: layout.scratchStride / MemoryLayout<Float>.stride,
-            split: plan.kernel?.choice.split ?? TaskSplit(itemsPerSample: 0, itemsPerTask: 1),
+            split: kernel.split,
             integerWeights: plan.layer.integerWeights, weightScales: plan.layer.weightScales,
             inputScale: plan.integerInput?.scale ?? 0,
             packedWeights: plan.packedWeightsOffset < 0 ? nil : UnsafeRawPointer(arena + plan.packedWeightsOffset))
