@@ -183,8 +183,18 @@ typedef struct gn_layer_info {
    the thread running the session. */
 typedef void (*gn_layer_observer)(void *context, size_t layer, size_t step, const float *output, size_t count);
 
-/* Options of a session. Start from gn_session_options_default() and change what you need. */
+/* Options of a session. Start from gn_session_options_default() (or gn_session_options_init) and
+   change what you need.
+
+   The struct is extensible: `size` is the sizeof(gn_session_options) of the header a program was
+   compiled with, and the library reads only the fields that size covers. Fields are only ever added
+   at the end, keeping a layout without padding, and a field's default is always 0, so a program built against an older header keeps
+   working with a newer library, and a program built against a newer header gets UNSUPPORTED from an
+   older library only when it sets a field that library does not know (nonzero bytes past its size).
+   Programs built against 0.3, whose struct began with `neuron` and had no `size`, keep working too: a
+   first field of 0, 1 or 2 (a gn_neuron_kind, never a valid size) is read with the 0.3 layout. */
 typedef struct gn_session_options {
+    uint32_t size;             /* sizeof(gn_session_options); set by gn_session_options_init */
     gn_neuron_kind neuron;     /* default GN_NEURON_GROUP */
     uint32_t tau;              /* members per Group Neuron, 1 ... GN_MAX_TAU; default 4 */
     uint32_t time_steps;       /* T >= 1; ANN sessions compute one step whatever T is; default 4 */
@@ -192,6 +202,10 @@ typedef struct gn_session_options {
     uint32_t threads;          /* threads a run uses, 1 ... 64; > 1 starts a persistent pool with the
                                   session (threads - 1 workers, which sleep when idle); default 1 */
     gn_schedule schedule;      /* default GN_SCHEDULE_LAYER_BY_LAYER */
+    /* The widest instruction set the session's kernels may use. GN_ISA_AUTO (default): the widest this
+       CPU runs, unless the environment variable GNRUNTIME_ISA names one ("baseline", "avx2",
+       "avx512", ...; read when a session is created). A set the CPU cannot run fails with UNSUPPORTED. */
+    gn_isa isa;
     /* Optional per-layer tau: layer_tau_count entries, one per qcfs layer in model order, each 0
        (use tau) or 1 ... GN_MAX_TAU. NULL for none. Borrowed: read during gn_session_create only. */
     const uint32_t *layer_tau;
@@ -203,10 +217,6 @@ typedef struct gn_session_options {
     gn_exit_rule exit_rule;    /* default GN_EXIT_NONE */
     float exit_margin;         /* GN_EXIT_MARGIN: finite, >= 0; default 0 */
     uint32_t exit_steps;       /* GN_EXIT_STABLE: >= 1; default 1 */
-    /* The widest instruction set the session's kernels may use. GN_ISA_AUTO (default): the widest this
-       CPU runs, unless the environment variable GNRUNTIME_ISA names one ("baseline", "avx2",
-       "avx512"; read when a session is created). A set the CPU cannot run fails with UNSUPPORTED. */
-    gn_isa isa;
 } gn_session_options;
 
 /* What gn_session_neuron_layer reports of one neuron (qcfs) layer of a session that counts spikes. */
@@ -219,10 +229,23 @@ typedef struct gn_neuron_layer_info {
                                   the neurons' fan-outs (docs/semantics.md, "Operations") */
 } gn_neuron_layer_info;
 
+/* The structs of this header whose size a binding may check (gn_struct_size). */
+typedef enum gn_struct {
+    GN_STRUCT_SHAPE = 1,
+    GN_STRUCT_LAYER_INFO = 2,
+    GN_STRUCT_SESSION_OPTIONS = 3,
+    GN_STRUCT_NEURON_LAYER_INFO = 4
+} gn_struct;
+
 /* ---- Library ------------------------------------------------------------------------------------ */
 
-/* The library's version, encoded as GN_VERSION is. Never fails. */
+/* The library's version, encoded as GN_VERSION is. Releases with the same major version are
+   compatible in ABI (CHANGELOG.md, "Versioning"). Never fails. */
 GN_API uint32_t gn_version(void);
+
+/* sizeof the struct `which` in the library's own header, or 0 for a value this library does not know:
+   lets a binding that declares the structs itself (ctypes, FFI) check its layouts. Never fails. */
+GN_API size_t gn_struct_size(gn_struct which);
 
 /* A static, NUL-terminated name of `status` ("ok", "bad model", ...); "unknown status" for values this
    library does not know. Never NULL; never freed. */
@@ -283,9 +306,21 @@ GN_API gn_status gn_model_mac_count(const gn_model *model, uint64_t *macs_out);
 
 /* ---- Sessions ----------------------------------------------------------------------------------- */
 
-/* The default options: Group Neurons, tau = 4, T = 4, batch 1, 1 thread, layer by layer, no per-layer
-   tau, no spike counting, no early exit, the CPU's widest kernels. Never fails. */
-GN_API gn_session_options gn_session_options_default(void);
+/* Fills the `size` bytes at `options` with the default options: Group Neurons, tau = 4, T = 4, batch 1,
+   1 thread, layer by layer, no per-layer tau, no spike counting, no early exit, the CPU's widest
+   kernels; sets options->size to `size` and every byte the library does not know to 0. Pass
+   sizeof(gn_session_options). Returns OK, NULL_POINTER, INVALID_OPTION (a size smaller than the
+   0.4 struct). */
+GN_API gn_status gn_session_options_init(gn_session_options *options, size_t size);
+
+/* The default options (gn_session_options_init with this header's size), by value. Never fails.
+   (The library also exports a function of this name for programs built against 0.3, which returns the
+   0.3 layout; programs built against this header use this inline function instead.) */
+static inline gn_session_options gn_session_options_default(void) {
+    gn_session_options options;
+    (void)gn_session_options_init(&options, sizeof options);
+    return options;
+}
 
 /* The bytes of arena a session of `model` under `options` needs (for gn_session_create_in_arena).
    Returns OK, NULL_POINTER, INVALID_OPTION, UNSUPPORTED. */

@@ -1,12 +1,14 @@
 #!/bin/sh
 # Builds libgnruntime in release mode:
 #   .build/release/libgnruntime.so         the shared library, Swift runtime linked in statically
-#                                          (it needs only libc, libm and libstdc++ at run time)
+#                                          (it needs only libc, libm and libstdc++ at run time); its
+#                                          SONAME is libgnruntime.so.MAJOR and it exports the C API and
+#                                          nothing else (abi/libgnruntime.map)
 #   .build/release/libgnruntime_static.a   the static archive (link it with `swiftc -static-stdlib`)
 #   .build/release/gnruntime-demo-model    writes a demo model for the examples
 #   .build/release/gnruntime-bench         benchmarks (docs/benchmarks.md)
-# and copies the shared library next to the Python package (examples/python/gnruntime), so that
-# `pip install ./examples/python` carries it. The public header is include/gnruntime.h.
+# and copies the shared library, stripped, next to the Python package (examples/python/gnruntime).
+# The public header is include/gnruntime.h; scripts/install.sh installs all of it under a prefix.
 #
 # One build runs on every CPU of the architecture: it carries its kernels compiled for each
 # instruction set (on x86-64: the baseline, AVX2 and AVX-512) and picks at run time the widest the CPU
@@ -14,8 +16,12 @@
 # the building CPU instead, for comparison only (docs/benchmarks.md).
 set -eu
 cd "$(dirname "$0")/.."
-swift build -c release --product gnruntime -Xswiftc -static-stdlib
+major=$(awk '$2 == "GN_VERSION_MAJOR" {print $3}' include/gnruntime.h)
+swift build -c release --product gnruntime -Xswiftc -static-stdlib \
+    -Xlinker --version-script="$PWD/abi/libgnruntime.map" -Xlinker -soname="libgnruntime.so.$major"
+# Programs linked with -lgnruntime ask for the SONAME: give it to them in the build folder too.
+ln -sf libgnruntime.so ".build/release/libgnruntime.so.$major"
 swift build -c release --product gnruntime_static
 swift build -c release --product gnruntime-demo-model
 swift build -c release --product gnruntime-bench
-cp .build/release/libgnruntime.so examples/python/gnruntime/libgnruntime.so
+strip --strip-unneeded -o examples/python/gnruntime/libgnruntime.so .build/release/libgnruntime.so

@@ -259,6 +259,30 @@ int main(int argc, char **argv) {
     gn_session_free(pool_session);
     gn_model_free(pool_model);
 
+    /* B63 - B65: the options struct's size (include/gnruntime.h, above gn_session_options). */
+    bad = options;
+    bad.size = 40;
+    expect("B63", gn_session_create(model, &bad, &session), GN_STATUS_INVALID_OPTION,
+           "size is smaller than any gn_session_options");
+    {
+        /* A newer header's struct: this library's fields, then one it does not know. */
+        struct { gn_session_options known; uint32_t later_field; uint32_t padding; } newer;
+        memset(&newer, 0, sizeof newer);
+        check("B64: init at a newer size", gn_session_options_init(&newer.known, sizeof newer) == GN_STATUS_OK);
+        check("B64: init records the size", newer.known.size == sizeof newer);
+        check("B64: init zeroes what it does not know", newer.later_field == 0 && newer.padding == 0);
+        gn_session *newer_session = NULL;
+        check("B64: a newer struct at its defaults runs",
+              gn_session_create(model, &newer.known, &newer_session) == GN_STATUS_OK);
+        gn_session_free(newer_session);
+        newer.later_field = 1;
+        expect("B64", gn_session_create(model, &newer.known, &session), GN_STATUS_UNSUPPORTED,
+               "set a field this library does not know");
+    }
+    expect("B65", gn_session_options_init(&bad, 40), GN_STATUS_INVALID_OPTION,
+           "size is not that of a gn_session_options");
+    expect("B65", gn_session_options_init(NULL, sizeof bad), GN_STATUS_NULL_POINTER, "options is NULL");
+
     bad = options;
     bad.count_spikes = 2;
     expect("B41", gn_session_create(model, &bad, &session), GN_STATUS_INVALID_OPTION, "count_spikes must be 0 or 1");

@@ -9,8 +9,8 @@ import GNRuntimeC
 /// Runs `body`; on failure records the message (for the thread, and for `session` when given) and
 /// returns the status. No Swift error crosses into C.
 @inline(__always)
-private func guarded(session: SessionHandle? = nil, model: ModelView? = nil,
-                     _ body: () throws(GNError) -> Void) -> gn_status {
+func guarded(session: SessionHandle? = nil, model: ModelView? = nil,
+             _ body: () throws(GNError) -> Void) -> gn_status {
     do {
         try body()
         return GN_STATUS_OK
@@ -43,7 +43,7 @@ private func cStatus(_ status: GNStatus) -> gn_status {
     }
 }
 
-private func nonNull<T>(_ pointer: T?, _ what: StaticString) throws(GNError) -> T {
+func nonNull<T>(_ pointer: T?, _ what: StaticString) throws(GNError) -> T {
     guard let pointer else { throw GNError(.nullPointer, what) }
     return pointer
 }
@@ -67,46 +67,6 @@ private func sessionHandle(_ pointer: OpaquePointer?) -> SessionHandle? {
 private func withSession(_ pointer: OpaquePointer?, _ body: (SessionHandle) throws(GNError) -> Void) -> gn_status {
     let handle = sessionHandle(pointer)
     return guarded(session: handle) { () throws(GNError) in try body(try nonNull(handle, "session is NULL")) }
-}
-
-/// The Swift options for C options, checking what the C types allow but Swift's do not.
-private func sessionOptions(_ pointer: UnsafePointer<gn_session_options>?) throws(GNError) -> SessionOptions {
-    let options = try nonNull(pointer, "options is NULL").pointee
-    guard let neuron = NeuronKind(rawValue: UInt32(options.neuron.rawValue)) else {
-        throw GNError(.invalidOption, "neuron is not a gn_neuron_kind", actual: Int(options.neuron.rawValue))
-    }
-    var swiftOptions = SessionOptions()
-    swiftOptions.neuron = neuron
-    swiftOptions.tau = Int(options.tau)
-    swiftOptions.timeSteps = Int(options.time_steps)
-    swiftOptions.batch = Int(options.batch)
-    swiftOptions.threads = Int(options.threads)
-    guard let schedule = Schedule(rawValue: UInt32(options.schedule.rawValue)) else {
-        throw GNError(.invalidOption, "schedule is not a gn_schedule", actual: Int(options.schedule.rawValue))
-    }
-    swiftOptions.schedule = schedule
-    guard options.count_spikes <= 1 else {
-        throw GNError(.invalidOption, "count_spikes must be 0 or 1", actual: Int(options.count_spikes))
-    }
-    swiftOptions.countsSpikes = options.count_spikes == 1
-    guard let exitRule = ExitRule(rawValue: UInt32(options.exit_rule.rawValue)) else {
-        throw GNError(.invalidOption, "exit_rule is not a gn_exit_rule", actual: Int(options.exit_rule.rawValue))
-    }
-    swiftOptions.exitRule = exitRule
-    swiftOptions.exitMargin = options.exit_margin
-    swiftOptions.exitSteps = Int(options.exit_steps)
-    if let layerTau = options.layer_tau {
-        swiftOptions.layerTau = UnsafeBufferPointer(start: layerTau, count: options.layer_tau_count)
-    } else if options.layer_tau_count != 0 {
-        throw GNError(.nullPointer, "layer_tau is NULL but layer_tau_count is not 0")
-    }
-    if options.isa != GN_ISA_AUTO {
-        guard let set = InstructionSet(rawValue: UInt32(options.isa.rawValue)) else {
-            throw GNError(.invalidOption, "isa is not a gn_isa", actual: Int(options.isa.rawValue))
-        }
-        swiftOptions.instructionSet = set
-    }
-    return swiftOptions
 }
 
 private func cShape(_ shape: TensorShape) -> gn_shape {
@@ -139,6 +99,18 @@ public func cStatusString(_ status: gn_status) -> UnsafePointer<CChar> {
         return staticCString("unknown status")
     }
     return staticCString(known.description)
+}
+
+/// The C function `gn_struct_size`; documented in include/gnruntime.h.
+@_cdecl("gn_struct_size")
+public func cStructSize(_ which: gn_struct) -> Int {
+    switch which {
+    case GN_STRUCT_SHAPE: MemoryLayout<gn_shape>.stride
+    case GN_STRUCT_LAYER_INFO: MemoryLayout<gn_layer_info>.stride
+    case GN_STRUCT_SESSION_OPTIONS: MemoryLayout<gn_session_options>.stride
+    case GN_STRUCT_NEURON_LAYER_INFO: MemoryLayout<gn_neuron_layer_info>.stride
+    default: 0
+    }
 }
 
 /// The C function `gn_last_error`; documented in include/gnruntime.h.
@@ -283,18 +255,6 @@ public func cModelMacCount(_ model: OpaquePointer?, _ macsOut: UnsafeMutablePoin
 }
 
 // MARK: - Sessions
-
-/// The C function `gn_session_options_default`; documented in include/gnruntime.h.
-@_cdecl("gn_session_options_default")
-public func cSessionOptionsDefault() -> gn_session_options {
-    let defaults = SessionOptions()
-    return gn_session_options(
-        neuron: gn_neuron_kind(defaults.neuron.rawValue), tau: UInt32(defaults.tau),
-        time_steps: UInt32(defaults.timeSteps), batch: UInt32(defaults.batch), threads: UInt32(defaults.threads),
-        schedule: gn_schedule(defaults.schedule.rawValue), layer_tau: nil, layer_tau_count: 0,
-        count_spikes: defaults.countsSpikes ? 1 : 0, exit_rule: gn_exit_rule(defaults.exitRule.rawValue),
-        exit_margin: defaults.exitMargin, exit_steps: UInt32(defaults.exitSteps), isa: GN_ISA_AUTO)
-}
 
 /// The C function `gn_session_arena_size`; documented in include/gnruntime.h.
 @_cdecl("gn_session_arena_size")

@@ -3,6 +3,26 @@
 #define GNRUNTIME_INTERNAL_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "gnruntime.h"
+
+/* gn_session_options as GNRuntime 0.3 declared it (no size; no isa): what programs built against 0.3
+   pass to gn_session_create and get from the exported gn_session_options_default. Never changes. */
+typedef struct gn_session_options_0_3 {
+    gn_neuron_kind neuron;
+    uint32_t tau;
+    uint32_t time_steps;
+    uint32_t batch;
+    uint32_t threads;
+    gn_schedule schedule;
+    const uint32_t *layer_tau;
+    size_t layer_tau_count;
+    uint32_t count_spikes;
+    gn_exit_rule exit_rule;
+    float exit_margin;
+    uint32_t exit_steps;
+} gn_session_options_0_3;
 
 /* Capacity in bytes of every error message buffer, NUL included. */
 #define GN_INTERNAL_MESSAGE_CAPACITY 320

@@ -9,7 +9,7 @@
 from ._errors import (ArenaError, BadModelError, GNRuntimeError, InvalidInputError, InvalidOptionError,
                       InvalidStateError, ModelIOError, NoResultError, OutOfMemoryError, OutOfRangeError,
                       SizeMismatchError, UnsupportedError)
-from ._library import library
+from ._library import LibraryMismatchError, LibraryNotFoundError, library
 from .model import Layer, Model
 from .accounting import SpikeCounts
 from .session import Session, cpu_isa
@@ -17,7 +17,7 @@ from .session import Session, cpu_isa
 __version__ = "0.4.0"
 
 __all__ = [
-    "Model", "Session", "Layer", "library", "version", "cpu_isa",
+    "Model", "Session", "Layer", "library", "version", "cpu_isa", "LibraryMismatchError", "LibraryNotFoundError",
     "GNRuntimeError", "InvalidOptionError", "SizeMismatchError", "InvalidInputError", "BadModelError",
     "UnsupportedError", "ArenaError", "OutOfMemoryError", "ModelIOError", "OutOfRangeError", "NoResultError",
     "InvalidStateError", "SpikeCounts",
@@ -28,3 +28,12 @@ def version() -> str:
     """The version of the loaded libgnruntime, "major.minor.patch"."""
     packed = library().gn_version()
     return f"{packed >> 16}.{(packed >> 8) & 0xFF}.{packed & 0xFF}"
+
+
+# Load and check the library at import, so that a library of another version or other struct layouts is
+# refused at once (LibraryMismatchError, naming both versions). A missing library is reported at first
+# use instead: writing and exporting model files need no library.
+try:
+    library()
+except LibraryNotFoundError:
+    pass

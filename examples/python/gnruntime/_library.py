@@ -37,19 +37,20 @@ class LayerInfo(ctypes.Structure):
 class SessionOptions(ctypes.Structure):
     """``gn_session_options``."""
     _fields_ = [
+        ("size", ctypes.c_uint32),
         ("neuron", ctypes.c_int),
         ("tau", ctypes.c_uint32),
         ("time_steps", ctypes.c_uint32),
         ("batch", ctypes.c_uint32),
         ("threads", ctypes.c_uint32),
         ("schedule", ctypes.c_int),
+        ("isa", ctypes.c_int),
         ("layer_tau", ctypes.POINTER(ctypes.c_uint32)),
         ("layer_tau_count", ctypes.c_size_t),
         ("count_spikes", ctypes.c_uint32),
         ("exit_rule", ctypes.c_int),
         ("exit_margin", ctypes.c_float),
         ("exit_steps", ctypes.c_uint32),
-        ("isa", ctypes.c_int),
     ]
 
 
@@ -73,6 +74,7 @@ _STATUS = ctypes.c_int
 
 _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "gn_version": (ctypes.c_uint32, []),
+    "gn_struct_size": (_SIZE, [ctypes.c_int]),
     "gn_status_string": (ctypes.c_char_p, [_STATUS]),
     "gn_last_error": (ctypes.c_char_p, []),
     "gn_cpu_isa": (ctypes.c_int, []),
@@ -86,7 +88,7 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "gn_model_neuron_layer_count": (_STATUS, [_P, ctypes.POINTER(_SIZE)]),
     "gn_model_layer": (_STATUS, [_P, _SIZE, ctypes.POINTER(LayerInfo)]),
     "gn_model_mac_count": (_STATUS, [_P, ctypes.POINTER(ctypes.c_uint64)]),
-    "gn_session_options_default": (SessionOptions, []),
+    "gn_session_options_init": (_STATUS, [ctypes.POINTER(SessionOptions), _SIZE]),
     "gn_session_arena_size": (_STATUS, [_P, ctypes.POINTER(SessionOptions), ctypes.POINTER(_SIZE)]),
     "gn_session_create": (_STATUS, [_P, ctypes.POINTER(SessionOptions), ctypes.POINTER(_P)]),
     "gn_session_free": (None, [_P]),
@@ -106,6 +108,47 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "gn_session_layer_kernel": (_STATUS, [_P, _SIZE, ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(ctypes.c_int)]),
     "gn_session_last_error": (ctypes.c_char_p, [_P]),
 }
+
+
+#: The version of the C API these declarations follow (include/gnruntime.h's GN_VERSION).
+API_VERSION = (0, 4, 0)
+
+#: The structs declared here, by their gn_struct value, for gn_struct_size.
+_STRUCTS: dict[int, type[ctypes.Structure]] = {1: Shape, 2: LayerInfo, 3: SessionOptions, 4: NeuronLayerInfo}
+
+
+class LibraryNotFoundError(OSError):
+    """No libgnruntime was found where it is looked for (candidate_paths)."""
+
+
+class LibraryMismatchError(OSError):
+    """The library found is not one these declarations fit: another major version, an older minor
+    version, or structs of other sizes."""
+
+
+def _version_text(packed: int) -> str:
+    return f"{packed >> 16}.{(packed >> 8) & 0xFF}.{packed & 0xFF}"
+
+
+def check_compatible(library: ctypes.CDLL, path: str) -> None:
+    """Raises LibraryMismatchError unless ``library`` has this binding's major version, at least its
+    minor version (semantic versioning: CHANGELOG.md), and the struct sizes declared here."""
+    library.gn_version.restype = ctypes.c_uint32
+    library.gn_version.argtypes = []
+    packed = library.gn_version()
+    found = (packed >> 16, (packed >> 8) & 0xFF, packed & 0xFF)
+    expected = ".".join(map(str, API_VERSION))
+    if found[0] != API_VERSION[0] or found[1] < API_VERSION[1]:
+        raise LibraryMismatchError(f"{path} is libgnruntime {_version_text(packed)}, but this gnruntime package "
+                                   f"needs {expected} or a later {API_VERSION[0]}.x")
+    library.gn_struct_size.restype = _SIZE
+    library.gn_struct_size.argtypes = [ctypes.c_int]
+    for which, structure in _STRUCTS.items():
+        size = library.gn_struct_size(which)
+        if size != ctypes.sizeof(structure):
+            raise LibraryMismatchError(
+                f"{path} (libgnruntime {_version_text(packed)}) has a {structure.__name__} of {size} bytes, "
+                f"but this gnruntime package (for {expected}) declares {ctypes.sizeof(structure)}")
 
 
 def candidate_paths() -> list[Path]:
@@ -128,6 +171,7 @@ def _load() -> ctypes.CDLL:
     for path in candidate_paths():
         if path.is_file():
             library = ctypes.CDLL(str(path))
+            check_compatible(library, str(path))
             for name, (restype, argtypes) in _SIGNATURES.items():
                 function = getattr(library, name)
                 function.restype = restype
@@ -135,8 +179,8 @@ def _load() -> ctypes.CDLL:
             return library
         tried.append(str(path))
         if explicit and len(tried) == 1:
-            raise OSError(f"{ENVIRONMENT_VARIABLE}={explicit} does not name a file")
-    raise OSError("libgnruntime.so not found; build it with scripts/build.sh or set "
+            raise LibraryNotFoundError(f"{ENVIRONMENT_VARIABLE}={explicit} does not name a file")
+    raise LibraryNotFoundError("libgnruntime.so not found; build it with scripts/build.sh or set "
                   f"{ENVIRONMENT_VARIABLE}. Looked in: " + ", ".join(tried[:4]) + ", …")
 
 
@@ -158,3 +202,10 @@ def check(status: int, message: Callable[[], bytes | None] | None = None) -> Non
         return
     text = (message() if message else None) or library().gn_last_error() or b""
     raise error_for(status, text.decode("utf-8", "replace"))
+
+
+def default_options() -> SessionOptions:
+    """``gn_session_options_init``: the default options, at this binding's struct size."""
+    options = SessionOptions()
+    check(library().gn_session_options_init(ctypes.byref(options), ctypes.sizeof(options)))
+    return options

@@ -6,7 +6,7 @@ from typing import Callable, Optional, Sequence, Union
 
 import numpy as np
 
-from ._library import LayerObserver, NeuronLayerInfo, SessionOptions, check, library
+from ._library import LayerObserver, NeuronLayerInfo, check, default_options, library
 from .accounting import SpikeCounts
 from .model import Model
 
@@ -66,7 +66,7 @@ class Session:
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or not 0 <= value < 2**32:
                 raise ValueError(f"{name} must be an integer in 0 ... 2^32 - 1, not {value!r}")
         lib = library()
-        options = lib.gn_session_options_default()
+        options = default_options()
         options.neuron = NEURONS[neuron]
         options.time_steps = int(T)
         options.batch = int(batch)

@@ -13,7 +13,7 @@ import pytest
 
 import gnruntime
 from conftest import ISA_ORDER, random_model, runnable_isas
-from gnruntime._library import LayerInfo, NeuronLayerInfo, SessionOptions, Shape, check, library
+from gnruntime._library import LayerInfo, NeuronLayerInfo, SessionOptions, Shape, check, default_options, library
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "bad-input.md"
 C_TEST = Path(__file__).resolve().parents[3] / "Tests" / "c" / "capi_test.c"
@@ -194,12 +194,12 @@ def test_b41_b52_accounting_exits_and_streams(model: gnruntime.Model) -> None:
         steps = (ctypes.c_uint32 * 4)()
         expect("B52", lib.gn_session_sample_steps(stream.handle, steps, 2), gnruntime.SizeMismatchError,
                "steps must hold one value per sample")
-    options = lib.gn_session_options_default()
+    options = default_options()
     session = ctypes.c_void_p()
     options.count_spikes = 2
     expect("B41", lib.gn_session_create(model.handle, ctypes.byref(options), ctypes.byref(session)),
            gnruntime.InvalidOptionError, "count_spikes must be 0 or 1")
-    options = lib.gn_session_options_default()
+    options = default_options()
     options.exit_rule = 9
     expect("B43", lib.gn_session_create(model.handle, ctypes.byref(options), ctypes.byref(session)),
            gnruntime.InvalidOptionError, "exit_rule is not a gn_exit_rule")
@@ -233,7 +233,7 @@ def test_p06_p07_names_and_lifetimes(model: gnruntime.Model) -> None:
 
 def test_b53_b56_instruction_sets(model: gnruntime.Model, monkeypatch: pytest.MonkeyPatch) -> None:
     lib = library()
-    options = lib.gn_session_options_default()
+    options = default_options()
     created = ctypes.c_void_p()
     options.isa = 7
     expect("B53", lib.gn_session_create(model.handle, ctypes.byref(options), ctypes.byref(created)),
@@ -278,12 +278,31 @@ def test_rows_the_binding_guards_through_its_ctypes_layer(model: gnruntime.Model
     ctypes.memmove(ctypes.addressof(aligned) + start, data, len(data))
     expect("B13", lib.gn_model_borrow_bytes(ctypes.addressof(aligned) + start, len(data), 0, ctypes.byref(handle)),
            gnruntime.GNRuntimeError, "64-byte aligned")
-    options = lib.gn_session_options_default()
+    options = default_options()
     session = ctypes.c_void_p()
     expect("B14", lib.gn_session_create(model.handle, None, ctypes.byref(session)), gnruntime.GNRuntimeError,
            "options is NULL")
     expect("B15", lib.gn_session_create(None, ctypes.byref(options), ctypes.byref(session)), gnruntime.GNRuntimeError,
            "model is NULL")
+    bad = SessionOptions.from_buffer_copy(options)
+    bad.size = 40
+    expect("B63", lib.gn_session_create(model.handle, ctypes.byref(bad), ctypes.byref(session)),
+           gnruntime.InvalidOptionError, "size is smaller than any gn_session_options")
+
+    class NewerOptions(ctypes.Structure):
+        """A newer header's struct: this library's fields, then one it does not know."""
+        _fields_ = [("known", SessionOptions), ("later_field", ctypes.c_uint32), ("padding", ctypes.c_uint32)]
+
+    newer = NewerOptions()
+    check(lib.gn_session_options_init(ctypes.byref(newer.known), ctypes.sizeof(newer)))
+    assert newer.known.size == ctypes.sizeof(newer) and newer.later_field == 0
+    newer.later_field = 1
+    expect("B64", lib.gn_session_create(model.handle, ctypes.byref(newer.known), ctypes.byref(session)),
+           gnruntime.UnsupportedError, "set a field this library does not know")
+    expect("B65", lib.gn_session_options_init(ctypes.byref(bad), 40), gnruntime.InvalidOptionError,
+           "size is not that of a gn_session_options")
+    expect("B65", lib.gn_session_options_init(None, ctypes.sizeof(bad)), gnruntime.GNRuntimeError,
+           "options is NULL")
     bad = SessionOptions.from_buffer_copy(options)
     bad.neuron = 7
     expect("B21", lib.gn_session_create(model.handle, ctypes.byref(bad), ctypes.byref(session)),
