@@ -79,7 +79,9 @@ private func currentLayout(_ pointer: UnsafePointer<gn_session_options>) throws(
     }
     let size = Int(firstField)
     guard size >= firstSizedLayoutBytes else {
-        throw GNError(.invalidOption, "size is smaller than any gn_session_options (set it with gn_session_options_init)",
+        // A 0.3 struct begins with its neuron kind: a value past the kinds is either.
+        throw GNError(.invalidOption,
+                      "size is smaller than any gn_session_options (set it with gn_session_options_init); or, in a struct of 0.3, neuron is not a gn_neuron_kind",
                       expected: MemoryLayout<gn_session_options>.size, actual: size)
     }
     let known = MemoryLayout<gn_session_options>.size
