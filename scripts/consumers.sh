@@ -1,0 +1,80 @@
+#!/bin/sh
+# Uses GNRuntime the ways README's "Using GNRuntime in your project" tells, each from outside the
+# repository's build folders, and checks each gives the output of the C example built in the tree:
+#   - C with pkg-config, shared and static, against a prefix from scripts/install.sh;
+#   - C with CMake (find_package), shared and static, against the same prefix;
+#   - Swift with SwiftPM: a package that depends on this one (examples/swift);
+#   - Python with pip: the wheel `pip wheel ./examples/python` builds, installed in a new virtual
+#     environment outside the repository, run with no Swift toolchain on the PATH.
+# Installs pkg-config and CMake with apt-get when they are missing, where it can (as root).
+set -eu
+cd "$(dirname "$0")/.."
+repository=$PWD
+work=$(mktemp -d "${TMPDIR:-/tmp}/gnruntime-consumers.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+missing=""
+command -v pkg-config >/dev/null 2>&1 || missing="$missing pkgconf"
+command -v cmake >/dev/null 2>&1 || missing="$missing cmake"
+if [ -n "$missing" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    # shellcheck disable=SC2086
+    (apt-get update -qq && apt-get install -y -qq $missing) >/dev/null 2>&1 || true
+fi
+for tool in pkg-config cmake; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "consumers.sh: $tool is missing" >&2; exit 1; }
+done
+
+scripts/build.sh >/dev/null
+.build/release/gnruntime-demo-model "$work/demo.gnrt" >/dev/null
+arguments="--neuron gn --tau 4 --T 4"
+cc -std=c99 -Iinclude examples/c/classify.c -L.build/release -lgnruntime -Wl,-rpath,"$PWD/.build/release" \
+    -o "$work/classify-tree"
+# shellcheck disable=SC2086
+"$work/classify-tree" "$work/demo.gnrt" $arguments > "$work/expected.txt"
+
+# Runs program $1 on the demo model and compares with the tree's output; $2 names the way.
+same_output() {
+    # shellcheck disable=SC2086
+    "$1" "$work/demo.gnrt" $arguments > "$work/got.txt"
+    if ! cmp -s "$work/expected.txt" "$work/got.txt"; then
+        diff "$work/expected.txt" "$work/got.txt" || true
+        echo "FAIL $2: another output than the C example built in the tree"
+        exit 1
+    fi
+    echo "ok   $2: $(tail -n 1 "$work/got.txt" | cut -c1-60)..."
+}
+# The program must not load the library from the repository.
+loads_from() {
+    where=$(ldd "$1" | awk '/libgnruntime/ {print $3}')
+    case "$where" in
+        "$2"/*) ;;
+        *) echo "FAIL $1 loads libgnruntime from '$where', not from $2"; exit 1 ;;
+    esac
+}
+
+echo "== C, installed prefix"
+scripts/install.sh --prefix "$work/prefix" >/dev/null
+# Moved after installing: nothing may point back to where it was installed, or to the build tree.
+mv "$work/prefix" "$work/moved-prefix"
+prefix="$work/moved-prefix"
+mkdir -p "$work/c"
+cp examples/c/classify.c "$work/c/"
+cd "$work/c"
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+libdir=$(pkg-config --variable=libdir gnruntime)
+# shellcheck disable=SC2046
+cc -std=c99 -Wall -Wextra -Werror -pedantic $(pkg-config --cflags gnruntime) classify.c \
+    $(pkg-config --libs gnruntime) -Wl,-rpath,"$libdir" -o classify-pkg-config
+loads_from classify-pkg-config "$prefix"
+same_output ./classify-pkg-config "C with pkg-config, shared"
+# shellcheck disable=SC2046
+cc -std=c99 -Wall -Wextra -Werror -pedantic $(pkg-config --cflags gnruntime-static) classify.c \
+    $(pkg-config --libs gnruntime-static) -o classify-pkg-config-static
+if ldd classify-pkg-config-static | grep -q libgnruntime; then echo "FAIL: the static program loads libgnruntime"; exit 1; fi
+same_output ./classify-pkg-config-static "C with pkg-config, static"
+cmake -S "$repository/examples/c" -B cmake-build -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build cmake-build >/dev/null
+loads_from cmake-build/classify "$prefix"
+same_output cmake-build/classify "C with CMake, shared"
+same_output cmake-build/classify-static "C with CMake, static"
+cd "$repository"
+echo "== all ways of using GNRuntime passed"
