@@ -14,14 +14,20 @@
 # instruction set (on x86-64: the baseline, AVX2 and AVX-512) and picks at run time the widest the CPU
 # has (docs/architecture.md). GNRUNTIME_NATIVE=1 (with its own --scratch-path) compiles everything for
 # the building CPU instead, for comparison only (docs/benchmarks.md).
+#
+# --library builds the shared library alone (and copies it next to the Python package): what the
+# Python package's build backend runs (examples/python/_backend).
 set -eu
 cd "$(dirname "$0")/.."
+library_only=0
+[ "${1:-}" = "--library" ] && library_only=1
 major=$(awk '$2 == "GN_VERSION_MAJOR" {print $3}' include/gnruntime.h)
 swift build -c release --product gnruntime -Xswiftc -static-stdlib \
     -Xlinker --version-script="$PWD/abi/libgnruntime.map" -Xlinker -soname="libgnruntime.so.$major"
 # Programs linked with -lgnruntime ask for the SONAME: give it to them in the build folder too.
 ln -sf libgnruntime.so ".build/release/libgnruntime.so.$major"
+strip --strip-unneeded -o examples/python/gnruntime/libgnruntime.so .build/release/libgnruntime.so
+[ "$library_only" = 1 ] && exit 0
 swift build -c release --product gnruntime_static
 swift build -c release --product gnruntime-demo-model
 swift build -c release --product gnruntime-bench
-strip --strip-unneeded -o examples/python/gnruntime/libgnruntime.so .build/release/libgnruntime.so

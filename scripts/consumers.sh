@@ -77,4 +77,45 @@ loads_from cmake-build/classify "$prefix"
 same_output cmake-build/classify "C with CMake, shared"
 same_output cmake-build/classify-static "C with CMake, static"
 cd "$repository"
+
+echo "== Python, the wheel in a new virtual environment"
+python=${GN_PYTHON:-python3}
+"$python" -m pip wheel --quiet --disable-pip-version-check --no-deps -w "$work/wheels" ./examples/python
+wheel=$(ls "$work"/wheels/gnruntime-*.whl)
+case "$wheel" in
+    *-py3-none-linux_*.whl) echo "ok   $(basename "$wheel")" ;;
+    *) echo "FAIL: the wheel is not tagged for the platform: $(basename "$wheel")"; exit 1 ;;
+esac
+# numpy may come from the system's packages; gnruntime comes from the wheel alone.
+/usr/bin/env python3 -m venv --system-site-packages "$work/venv"
+"$work/venv/bin/python" -m pip install --quiet --disable-pip-version-check "$wheel"
+# The PATH without any folder that holds a Swift toolchain.
+path="$work/venv/bin"
+old_ifs=$IFS
+IFS=:
+for folder in $PATH; do
+    [ -x "$folder/swift" ] || [ -x "$folder/swiftc" ] || path="$path:$folder"
+done
+IFS=$old_ifs
+mkdir -p "$work/elsewhere"
+cd "$work/elsewhere"
+PATH="$path" sh -c '! command -v swift' >/dev/null || { echo "FAIL: swift is still on the PATH"; exit 1; }
+PATH="$path" GNRUNTIME_LIBRARY="" python -c "
+import gnruntime, sys
+from gnruntime._library import candidate_paths
+assert gnruntime.__file__.startswith(sys.prefix), gnruntime.__file__
+assert str(candidate_paths()[0]).startswith(sys.prefix), candidate_paths()[0]
+print('ok   imported from', gnruntime.__file__.replace(sys.prefix, '\$VENV'), '- library', gnruntime.version())"
+PATH="$path" python -m gnruntime eval --subset --neuron gn --T 1 4 --json > "$work/wheel.json"
+cd "$repository"
+(cd "$work" && "$python" -m gnruntime eval --subset --neuron gn --T 1 4 --json) > "$work/tree.json"
+"$python" - "$work/wheel.json" "$work/tree.json" <<'PYTHON'
+import json, sys
+wheel, tree = (json.load(open(path)) for path in sys.argv[1:])
+for record in (wheel, tree):
+    record.pop("model")
+assert wheel == tree, (wheel, tree)
+print("ok   Python with pip: the wheel's evaluation of the shipped subset equals the tree's:",
+      wheel["accuracy"])
+PYTHON
 echo "== all ways of using GNRuntime passed"
