@@ -63,6 +63,9 @@ let package = Package(
         .library(name: "gnruntime", type: .dynamic, targets: ["GNRuntime"]),
         // libgnruntime_static.a: the same code as a static archive.
         .library(name: "gnruntime_static", type: .static, targets: ["GNRuntime"]),
+        // For Swift packages that depend on this one: `import GNRuntimeC` gives the C API of
+        // include/gnruntime.h, and the library comes with it (examples/swift).
+        .library(name: "GNRuntime", targets: ["GNRuntime", "GNRuntimeC"]),
         // Writes a small demo model (random dyadic weights) for the C example.
         .executable(name: "gnruntime-demo-model", targets: ["gnruntime-demo-model"]),
     ],

@@ -78,6 +78,26 @@ same_output cmake-build/classify "C with CMake, shared"
 same_output cmake-build/classify-static "C with CMake, static"
 cd "$repository"
 
+echo "== Swift, a package that depends on this one"
+mkdir -p "$work/swift"
+cp -R examples/swift/Package.swift examples/swift/Sources "$work/swift/"
+ln -s "$repository" "$work/swift/gnruntime"
+swift build --package-path "$work/swift" --scratch-path "$work/swift/.build" >/dev/null
+# shellcheck disable=SC2086
+"$(swift build --package-path "$work/swift" --scratch-path "$work/swift/.build" --show-bin-path)/classify-swift" \
+    "$work/demo.gnrt" $arguments > "$work/swift.txt"
+# The same predictions, and the same outputs to the 6 digits classify.c prints.
+python3 - "$work/expected.txt" "$work/swift.txt" <<'PYTHON'
+import sys
+expected, swift = (open(path).read().splitlines() for path in sys.argv[1:])
+steps = lambda lines: [line for line in lines if line.startswith("step")]
+outputs = lambda lines: [float(value) for line in lines if line.startswith("output:") for value in line.split()[1:]]
+assert steps(swift) == steps(expected) and steps(swift), (steps(swift), steps(expected))
+assert len(outputs(swift)) == len(outputs(expected)) > 0
+assert all(abs(a - b) <= 1e-5 * max(1.0, abs(b)) for a, b in zip(outputs(swift), outputs(expected))), swift
+print("ok   Swift with SwiftPM:", len(steps(swift)), "steps, outputs", " ".join(f"{v:.6g}" for v in outputs(swift)[:5]), "...")
+PYTHON
+
 echo "== Python, the wheel in a new virtual environment"
 python=${GN_PYTHON:-python3}
 "$python" -m pip wheel --quiet --disable-pip-version-check --no-deps -w "$work/wheels" ./examples/python

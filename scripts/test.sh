@@ -2,7 +2,9 @@
 # Runs every test: the Swift tests (in release mode, with a separate build folder), the self-tests of
 # the numpy reference, the Python package's tests (installed from examples/python, with torch: the
 # exporter's PyTorch path is tested, not skipped), the C example built with strict warnings against
-# the shared and static libraries, the C programs under AddressSanitizer, UndefinedBehaviorSanitizer,
+# the shared and static libraries, the ABI checks (exported symbols, programs built against 0.3,
+# abidiff), every way of using GNRuntime in a project (scripts/consumers.sh), the C programs under
+# AddressSanitizer, UndefinedBehaviorSanitizer,
 # ThreadSanitizer and valgrind, a minute of fuzzing, and the core built with Embedded Swift
 # (-no-allocations) for a Cortex-M4 and RISC-V, with the firmware run under QEMU against the host's
 # predictions.
@@ -21,6 +23,10 @@ echo "== Python package (installed), with torch"
 (cd /tmp && GN_REQUIRE_TORCH=1 "$GN_PYTHON" -m pytest -q -p no:cacheprovider "$OLDPWD/examples/python/tests")
 echo "== C example"
 scripts/run-example.sh
+echo "== ABI: exports, programs built against 0.3, abidiff against the baseline"
+scripts/abi-check.sh
+echo "== Using GNRuntime in a project: installed C (pkg-config, CMake), SwiftPM, the Python wheel"
+scripts/consumers.sh
 echo "== Sanitizers"
 scripts/sanitizers.sh
 echo "== Fuzzing, 60 s"

@@ -1,6 +1,7 @@
 """The ctypes binding: loading, sessions, array checks before the ABI, typed errors, lifetimes."""
 from __future__ import annotations
 
+import ctypes
 import os
 import subprocess
 import sys
@@ -190,3 +191,48 @@ def test_instruction_sets(model_bytes: bytes) -> None:
     fused = [isa for isa in runnable if isa != "baseline"]
     for isa in fused[1:]:
         np.testing.assert_array_equal(outputs[isa], outputs[fused[0]])
+
+
+class _FakeFunction:
+    """A C function of a fake library: returns what it is told, accepts restype and argtypes."""
+
+    def __init__(self, result):
+        self.result = result
+
+    def __call__(self, *arguments):
+        return self.result(*arguments) if callable(self.result) else self.result
+
+
+class _FakeLibrary:
+    """Stands for a libgnruntime of another version or other struct layouts."""
+
+    def __init__(self, version: int, sizes: dict[int, int]):
+        self.gn_version = _FakeFunction(version)
+        self.gn_struct_size = _FakeFunction(lambda which: sizes.get(which, 0))
+
+
+def _sizes() -> dict[int, int]:
+    from gnruntime._library import _STRUCTS
+    return {which: ctypes.sizeof(structure) for which, structure in _STRUCTS.items()}
+
+
+def test_the_loaded_library_is_the_one_the_binding_declares():
+    from gnruntime._library import API_VERSION
+    assert gnruntime.version() == ".".join(map(str, API_VERSION))
+    for which, size in _sizes().items():
+        assert gnruntime.library().gn_struct_size(which) == size
+
+
+def test_a_library_of_another_version_or_layout_is_refused_naming_both_versions():
+    from gnruntime._library import API_VERSION, check_compatible
+    mine = ".".join(map(str, API_VERSION))
+    major, minor, patch = API_VERSION
+    check_compatible(_FakeLibrary((major << 16) | ((minor + 1) << 8), _sizes()), "newer.so")  # a later minor: fine
+    with pytest.raises(gnruntime.LibraryMismatchError, match=rf"older\.so is libgnruntime 0\.3\.0.*needs {mine}"):
+        check_compatible(_FakeLibrary(3 << 8, _sizes()), "older.so")
+    with pytest.raises(gnruntime.LibraryMismatchError, match=rf"libgnruntime {major + 1}\.0\.0.*needs {mine}"):
+        check_compatible(_FakeLibrary((major + 1) << 16, _sizes()), "next.so")
+    sizes = _sizes()
+    sizes[3] += 8
+    with pytest.raises(gnruntime.LibraryMismatchError, match=rf"SessionOptions of {sizes[3]} bytes.*declares {sizes[3] - 8}"):
+        check_compatible(_FakeLibrary((major << 16) | (minor << 8) | patch, sizes), "other.so")
