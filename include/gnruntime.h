@@ -35,6 +35,9 @@
  *   A session is used by one thread at a time (any thread, not concurrently).
  * - Tensors cross the API as float32 in NCHW order (PyTorch's), samples one after another.
  * - gn_session_run allocates no memory.
+ * - ABI: releases with the same major version run programs built against earlier ones (CHANGELOG.md,
+ *   "Versioning"); the shared library's SONAME is libgnruntime.so.MAJOR. Structs the caller fills
+ *   (gn_session_options) carry their size; structs the library fills keep their layout within a major.
  */
 #ifndef GNRUNTIME_H
 #define GNRUNTIME_H
