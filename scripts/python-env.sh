@@ -1,7 +1,7 @@
 #!/bin/sh
 # Prepares Python for the examples and tests, and prints the interpreter to use: one with numpy,
 # pytest and matplotlib, with torch too when called with --torch, and with the gnruntime package
-# (examples/python) installed. Run scripts/build.sh first: the package carries the library it built.
+# (examples/python) installed; installing the package builds the library it carries.
 #
 # Where Debian's packages can be installed (apt-get, as root), they provide numpy, matplotlib, pytest,
 # torch and the Fashion-MNIST data set (dataset-fashion-mnist), and a virtual environment .venv on top
@@ -17,7 +17,7 @@ modules="numpy, pytest, matplotlib"
 [ "$want_torch" = 1 ] && modules="$modules, torch"
 
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-    packages="python3 python3-venv python3-pip python3-numpy python3-pytest python3-matplotlib dataset-fashion-mnist"
+    packages="python3 python3-venv python3-pip python3-setuptools python3-wheel python3-numpy python3-pytest python3-matplotlib dataset-fashion-mnist"
     [ "$want_torch" = 1 ] && packages="$packages python3-torch"
     missing=""
     for package in $packages; do
@@ -43,6 +43,12 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import $modules" >/dev/nu
         log "installing from PyPI: $modules"
         .venv/bin/python -m pip install --quiet --disable-pip-version-check $(echo "$modules" | tr -d ,) >&2
     fi
+fi
+# The package's build backend (it builds libgnruntime) runs on setuptools and wheel, here rather than
+# in an isolated environment.
+if ! .venv/bin/python -c "import setuptools, wheel" >/dev/null 2>&1; then
+    log "installing from PyPI: setuptools, wheel"
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check "setuptools>=61" wheel >&2
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-build-isolation --no-deps \
     --force-reinstall ./examples/python >&2
