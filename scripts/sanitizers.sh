@@ -60,6 +60,9 @@ if command -v valgrind >/dev/null 2>&1; then
     # programs with DWARF 4.
     mkdir -p "$out/valgrind"
     strip -o "$out/valgrind/libgnruntime.so" .build/release/libgnruntime.so
+    # The programs ask for the library's SONAME (libgnruntime.so.MAJOR).
+    soname=$(readelf -d "$out/valgrind/libgnruntime.so" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
+    [ -z "$soname" ] || ln -sf libgnruntime.so "$out/valgrind/$soname"
     plain="-std=c99 -Wall -Wextra -Werror -gdwarf-4 -Iinclude"
     # shellcheck disable=SC2086
     "$cc" $plain Tests/c/capi_test.c -L"$out/valgrind" -lgnruntime -lm -Wl,-rpath,"$PWD/$out/valgrind" -o "$out/capi_test"
