@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs every test: the Swift tests (in release mode, with a separate build folder), the self-tests of
 # the numpy reference, the Python package's tests (installed from examples/python, with torch: the
-# exporter's PyTorch path is tested, not skipped), the C example built with strict warnings against
+# exporter's PyTorch path is tested, not skipped; with Ray: the sweeps' engines), the C example built with strict warnings against
 # the shared and static libraries, the ABI checks (exported symbols, programs built against 0.3,
 # abidiff), every way of using GNRuntime in a project (scripts/consumers.sh), the C programs under
 # AddressSanitizer, UndefinedBehaviorSanitizer,
@@ -11,7 +11,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 scripts/build.sh >/dev/null
-GN_PYTHON="$(scripts/python-env.sh --torch)"
+GN_PYTHON="$(scripts/python-env.sh --torch --scale)"
 export GN_PYTHON
 echo "== Swift tests"
 swift build -c release --scratch-path .build-tests -Xswiftc -enable-testing --build-tests
@@ -20,7 +20,7 @@ echo "== numpy reference self-tests"
 "$GN_PYTHON" -m pytest -q -p no:cacheprovider Tests/reference
 echo "== Python package (installed), with torch"
 # From another folder, so that the tests import the installed package, not the sources.
-(cd /tmp && GN_REQUIRE_TORCH=1 "$GN_PYTHON" -m pytest -q -p no:cacheprovider "$OLDPWD/examples/python/tests")
+(cd /tmp && GN_REQUIRE_TORCH=1 GN_REQUIRE_RAY=1 "$GN_PYTHON" -m pytest -q -p no:cacheprovider "$OLDPWD/examples/python/tests")
 echo "== C example"
 scripts/run-example.sh
 echo "== ABI: exports, programs built against 0.3, abidiff against the baseline"

@@ -1,4 +1,4 @@
-"""``python -m gnruntime``: inspect, run, evaluate and export models; the MSE analysis."""
+"""``python -m gnruntime``: inspect, run, evaluate and export models; the MSE analysis; sweeps."""
 from __future__ import annotations
 
 import argparse
@@ -219,6 +219,46 @@ def command_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_sweep(args: argparse.Namespace) -> int:
+    from . import sweep
+    if args.shards:
+        images, labels = sweep.load_arrays(args.shards)
+        source = f"{len(args.shards)} shard file(s) ({len(labels)} samples)"
+        if args.limit:
+            images, labels = images[:args.limit], labels[:args.limit]
+    else:
+        images, labels, source = _load_data(args)
+    engine = "ray" if args.ray or args.ray_address else "process"
+    result = sweep.run(args.models or [DEFAULT_MODEL], images, labels, neurons=args.neuron,
+                       taus=[sweep.parse_tau(text) for text in args.tau], exits=args.exit, max_steps=args.T,
+                       engine=engine, threads=args.threads, actors=args.actors, cpus_per_actor=args.cpus_per_actor,
+                       ray_address=args.ray_address, shard_size=args.shard_size, batch=args.batch,
+                       per_sample=args.per_sample is not None, progress=not args.json)
+    if args.output:
+        result.write_parquet(args.output, args.per_sample)
+    elif args.per_sample:
+        raise ValueError("--per-sample needs --output")
+    data = {"data": source, "engine": result.engine, "rows": result.rows}
+    header = (f"{'model':<34} {'weights':>7} {'neuron':>6} {'tau':>7} {'exit':>10} {'T':>4} {'accuracy':>9} "
+              f"{'SynOps':>10} {'energy':>9} {'mean T':>6}")
+    lines = [f"{row['model']:<34} {row['weights']:>7} {row['neuron']:>6} {row['tau']:>7} {row['exit']:>10} "
+             f"{row['T']:>4} {100 * row['accuracy']:8.2f}% {row['mean_synaptic_operations']:>10.4g} "
+             f"{row['energy_joules'] * 1e6:7.2f}µJ {row['mean_steps']:>6.2f}" for row in result.rows]
+    how = result.engine
+    footer = (f"{how['samples']} samples × {how['configurations']} configurations on {how['engine']} "
+              f"({how['workers']} worker(s) × {how['threads_per_worker']} thread(s), {how['shards']} shards"
+              + (f", {how['nodes']} node(s)" if "nodes" in how else "") + f") in {how['seconds']:.1f} s")
+    _print(args, data, f"sweep on {source}\n{header}\n" + "\n".join(lines) + f"\n{footer}")
+    if args.output and not args.json:
+        print(f"table: {args.output}" + (f", per sample: {args.per_sample}" if args.per_sample else ""))
+    if args.plot:
+        from .plots import sweep_plot
+        sweep_plot(result.rows, args.plot, title=f"{len(labels)} samples")
+        if not args.json:
+            print(f"plot: {args.plot}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m gnruntime", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -280,6 +320,33 @@ def build_parser() -> argparse.ArgumentParser:
     neurons(mse, None)
     mse.add_argument("--T", type=int, default=32, help="largest number of time steps")
     mse.set_defaults(function=command_mse, tau=2)
+
+    sweep = commands.add_parser("sweep", help="accuracy, spikes, operations and energy over a grid of "
+                                              "configurations at every T, in this process or on Ray")
+    sweep.add_argument("models", nargs="*", type=Path,
+                       help="model files, one grid axis (default: the shipped Fashion-MNIST model)")
+    sweep.add_argument("--json", action="store_true", help="print JSON for machines")
+    data(sweep)
+    sweep.add_argument("--shards", type=Path, nargs="+", default=None,
+                       help="the data set as .npz shards (images, labels) or *images*.npy beside *labels*.npy, "
+                            "instead of Fashion-MNIST")
+    sweep.add_argument("--neuron", choices=["ann", "gn", "if"], nargs="+", default=["gn"])
+    sweep.add_argument("--tau", nargs="+", default=["L"],
+                       help="Group Neuron members: L (each layer's), an integer, or one per QCFS layer "
+                            "as 4,2,2,4 (default L)")
+    sweep.add_argument("--T", type=int, default=8, help="the largest T; one run to it gives every T (default 8)")
+    sweep.add_argument("--exit", nargs="+", default=["none"],
+                       help="exit rules: none, margin:M, stable:K (default none)")
+    sweep.add_argument("--threads", type=int, default=1, help="threads per session in this process (default 1)")
+    sweep.add_argument("--ray", action="store_true", help="run on a local Ray started for the sweep")
+    sweep.add_argument("--ray-address", default=None, help="run on the Ray cluster at this address")
+    sweep.add_argument("--actors", type=int, default=2, help="Ray actors (default 2)")
+    sweep.add_argument("--cpus-per-actor", type=int, default=1, help="CPUs (and threads) per Ray actor (default 1)")
+    sweep.add_argument("--shard-size", type=int, default=100, help="samples per shard (default 100)")
+    sweep.add_argument("--output", type=Path, default=None, help="write the table here, as Parquet")
+    sweep.add_argument("--per-sample", type=Path, default=None,
+                       help="write one row per configuration and sample here, as Parquet (with --output)")
+    sweep.set_defaults(function=command_sweep)
 
     export = commands.add_parser("export", help="export a PyTorch checkpoint (a module, or a state dict)")
     export.add_argument("checkpoint", type=Path,

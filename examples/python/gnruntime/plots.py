@@ -63,3 +63,32 @@ def error_plot(results: Sequence[LayerErrors], path: Union[str, os.PathLike], ti
     figure.tight_layout()
     figure.savefig(path)
     plt.close(figure)
+
+
+def sweep_plot(rows: Sequence[dict], path: Union[str, os.PathLike], title: str = "") -> None:
+    """A sweep's summary (gnruntime.sweep): accuracy and energy per sample against T, one line per
+    configuration; ANN rows (one step) as horizontal lines."""
+    plt = _pyplot()
+    figure, (accuracy_axes, energy_axes) = plt.subplots(1, 2, figsize=(11, 4.2), dpi=120)
+    lines: dict[tuple, list[dict]] = {}
+    for row in rows:
+        lines.setdefault((row["model"], row["neuron"], row["tau"], row["exit"]), []).append(row)
+    for (model, neuron, tau, rule), points in lines.items():
+        label = f"{model}: {neuron.upper()}" + (f"(tau={tau})" if tau else "") + ("" if rule == "none" else f" {rule}")
+        if neuron == "ann":
+            accuracy_axes.axhline(100 * points[0]["accuracy"], linestyle="--", linewidth=1, color="black", label=label)
+            energy_axes.axhline(1e6 * points[0]["energy_joules"], linestyle="--", linewidth=1, color="black", label=label)
+            continue
+        steps = [point["T"] for point in points]
+        accuracy_axes.plot(steps, [100 * point["accuracy"] for point in points], marker=".", label=label)
+        energy_axes.plot(steps, [1e6 * point["energy_joules"] for point in points], marker=".", label=label)
+    for axes, name in ((accuracy_axes, "accuracy (%)"), (energy_axes, "energy per sample (µJ)")):
+        axes.set_xscale("log", base=2)
+        axes.set_xlabel("time steps T")
+        axes.set_ylabel(name)
+        axes.grid(True, alpha=0.3)
+    accuracy_axes.legend(fontsize=7)
+    figure.suptitle(title or "sweep")
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)

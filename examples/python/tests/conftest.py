@@ -68,6 +68,20 @@ def torch_or_skip():
         pytest.skip("torch is not installed")
 
 
+def ray_or_skip():
+    """Ray (with Ray Data and pyarrow), or a skip — a failure instead when GN_REQUIRE_RAY is set (as CI
+    sets it)."""
+    try:
+        import pyarrow  # noqa: F401
+        import ray
+        import ray.data  # noqa: F401
+        return ray
+    except ImportError:
+        if os.environ.get("GN_REQUIRE_RAY"):
+            pytest.fail("Ray and pyarrow are required (GN_REQUIRE_RAY is set) but cannot be imported")
+        pytest.skip("Ray or pyarrow is not installed (pip install ./examples/python[scale])")
+
+
 #: The instruction sets of the library, narrow to wide.
 ISA_ORDER = ["baseline", "avx2", "avx2vnni", "avx512", "avx512vnni"]
 
