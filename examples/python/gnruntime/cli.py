@@ -231,7 +231,7 @@ def command_sweep(args: argparse.Namespace) -> int:
     engine = "ray" if args.ray or args.ray_address else "process"
     result = sweep.run(args.models or [DEFAULT_MODEL], images, labels, neurons=args.neuron,
                        taus=[sweep.parse_tau(text) for text in args.tau], exits=args.exit, max_steps=args.T,
-                       engine=engine, threads=args.threads, actors=args.actors, cpus_per_actor=args.cpus_per_actor,
+                       engine=engine, threads=args.threads, workers=args.workers, actors=args.actors, cpus_per_actor=args.cpus_per_actor,
                        ray_address=args.ray_address, shard_size=args.shard_size, batch=args.batch,
                        per_sample=args.per_sample is not None, progress=not args.json)
     if args.output:
@@ -338,6 +338,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--exit", nargs="+", default=["none"],
                        help="exit rules: none, margin:M, stable:K (default none)")
     sweep.add_argument("--threads", type=int, default=1, help="threads per session in this process (default 1)")
+    sweep.add_argument("--workers", type=int, default=1,
+                       help="shards run at once in this process, each with its own sessions (default 1)")
     sweep.add_argument("--ray", action="store_true", help="run on a local Ray started for the sweep")
     sweep.add_argument("--ray-address", default=None, help="run on the Ray cluster at this address")
     sweep.add_argument("--actors", type=int, default=2, help="Ray actors (default 2)")

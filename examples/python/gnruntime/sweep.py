@@ -8,8 +8,8 @@ counts of the first t steps are those of a run of t. Every sample gives one reco
 table is computed from the records in sample order, so it does not depend on the engine, the number
 of workers, or the order in which shards finish.
 
-Engines: ``engine="process"`` (the default) runs the shards here, with ``threads`` threads per
-session; ``engine="ray"`` runs them on Ray Data — ``map_batches`` over an actor pool, each actor
+Engines: ``engine="process"`` (the default) runs the shards here: ``workers`` Python threads take
+shards in turn, each with its own sessions of ``threads`` threads (the runtime releases the GIL); ``engine="ray"`` runs them on Ray Data — ``map_batches`` over an actor pool, each actor
 holding the models and one session per configuration, with as many threads as CPUs Ray gives it —
 on a local Ray started for the sweep, or on the cluster at ``ray_address``. Ray and pyarrow are
 optional (``pip install ./examples/python[scale]``).
@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import os
 import struct
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence, Union
@@ -288,19 +289,36 @@ def _merge(parts: Iterable[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 
 
 def _run_in_process(models: dict[str, bytes], configurations: Sequence[SweepConfiguration], images: np.ndarray,
-                    labels: np.ndarray, max_steps: int, shard_size: int, batch: int, threads: int,
+                    labels: np.ndarray, max_steps: int, shard_size: int, batch: int, threads: int, workers: int,
                     progress: bool) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    worker = ShardWorker(models, configurations, max_steps, images, labels, batch=batch, threads=threads)
+    """``workers`` Python threads, each with its own ShardWorker of ``threads``-thread sessions, take
+    shards in turn (the runtime releases the GIL while it runs, so they run at once)."""
+    from concurrent.futures import ThreadPoolExecutor, as_completed
     shards = _shards(len(labels), shard_size)
+    local = threading.local()
+    made: list[ShardWorker] = []
+    lock = threading.Lock()
+
+    def run_shard(shard: np.ndarray) -> dict[str, np.ndarray]:
+        if not hasattr(local, "worker"):
+            local.worker = ShardWorker(models, configurations, max_steps, images, labels, batch=batch, threads=threads)
+            with lock:
+                made.append(local.worker)
+        return local.worker({"id": shard})
+
     parts = []
     try:
-        with Progress("sweep", len(labels), enabled=None if progress else False) as bar:
-            for shard in shards:
-                parts.append(worker({"id": shard}))
-                bar.advance(len(shard))
+        with ThreadPoolExecutor(max_workers=workers) as pool, \
+                Progress("sweep", len(labels) * len(configurations), enabled=None if progress else False) as bar:
+            for done in as_completed([pool.submit(run_shard, shard) for shard in shards]):
+                part = done.result()
+                parts.append(part)
+                bar.advance(len(part["index"]))
     finally:
-        worker.close()
-    return _merge(parts), {"engine": "process", "workers": 1, "threads_per_worker": threads, "shards": len(shards)}
+        for worker in made:
+            worker.close()
+    return _merge(parts), {"engine": "process", "workers": workers, "threads_per_worker": threads,
+                           "shards": len(shards)}
 
 
 def _run_on_ray(models: dict[str, bytes], configurations: Sequence[SweepConfiguration], images: np.ndarray,
@@ -312,7 +330,9 @@ def _run_on_ray(models: dict[str, bytes], configurations: Sequence[SweepConfigur
         import ray.data
     except ImportError:
         raise ImportError("the Ray engine needs Ray: pip install ./examples/python[scale]") from None
+    import logging
     from ._ray_worker import RayShardWorker
+    logging.getLogger("ray.data").setLevel(logging.ERROR)  # its progress lines; ours is the progress bar
     started = not ray.is_initialized()
     if started:
         ray.init(address=ray_address, include_dashboard=False, logging_level="ERROR", log_to_driver=False,
@@ -349,7 +369,7 @@ def _run_on_ray(models: dict[str, bytes], configurations: Sequence[SweepConfigur
 def run(models: Sequence[Union[str, os.PathLike]], images: np.ndarray, labels: np.ndarray, *,
         neurons: Sequence[str] = ("gn",), taus: Sequence[Optional[tuple[int, ...]]] = (None,),
         exits: Sequence[str] = (EXIT_NONE,), max_steps: int = 8, engine: str = "process",
-        threads: int = 1, actors: int = 2, cpus_per_actor: int = 1, ray_address: Optional[str] = None,
+        threads: int = 1, workers: int = 1, actors: int = 2, cpus_per_actor: int = 1, ray_address: Optional[str] = None,
         shard_size: int = 100, batch: int = 100, per_sample: bool = False, progress: bool = True,
         _worker_class: Optional[type] = None) -> SweepResult:
     """Sweeps ``models`` (files) × ``neurons`` × ``taus`` × ``exits`` over ``images`` (float32, (n, C, H,
@@ -359,6 +379,8 @@ def run(models: Sequence[Union[str, os.PathLike]], images: np.ndarray, labels: n
         raise ValueError(f"max_steps must be at least 1, not {max_steps}")
     if len(images) != len(labels) or len(labels) == 0:
         raise ValueError(f"images and labels must be as many and not empty: {len(images)} and {len(labels)}")
+    if min(threads, workers, actors, cpus_per_actor, shard_size, batch) < 1:
+        raise ValueError("threads, workers, actors, cpus_per_actor, shard_size and batch must be at least 1")
     if engine not in ("process", "ray"):
         raise ValueError(f"engine must be process or ray, not {engine!r}")
     paths = [Path(path) for path in models]
@@ -374,7 +396,7 @@ def run(models: Sequence[Union[str, os.PathLike]], images: np.ndarray, labels: n
     try:
         if engine == "process":
             records, how = _run_in_process(model_bytes, configurations, images, labels, max_steps, shard_size, batch,
-                                           threads, progress)
+                                           threads, workers, progress)
         else:
             records, how = _run_on_ray(model_bytes, configurations, images, labels, max_steps, shard_size, batch,
                                        actors, cpus_per_actor, ray_address, progress, _worker_class)

@@ -70,6 +70,9 @@ def test_in_process_table_equals_eval_and_stats(data, in_process):
 def test_results_do_not_depend_on_shards_threads_or_batch(data, in_process):
     other = sweep.run(MODELS, *data, threads=1, shard_size=150, batch=150, per_sample=True, progress=False, **GRID)
     assert other.rows == in_process.rows and other.samples == in_process.samples
+    concurrent = sweep.run(MODELS, *data, workers=3, shard_size=15, batch=10, per_sample=True, progress=False, **GRID)
+    assert concurrent.engine["workers"] == 3
+    assert concurrent.rows == in_process.rows and concurrent.samples == in_process.samples
 
 
 def test_bad_grids_are_refused(data):
