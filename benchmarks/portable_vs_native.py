@@ -12,27 +12,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 from pathlib import Path
 
+from machine import cpu_model  # benchmarks/machine.py
+
 ROOT = Path(__file__).resolve().parent.parent
 
 #: NETWORK,NEURON,TAU,T,BATCH,THREADS: the cases of the targets in docs/benchmarks.md, and one thread.
 CASES = ["resnet20,gn,4,4,1,2", "vgg16,gn,4,4,32,2", "resnet20,gn,4,4,1,1", "vgg16,ann,8,1,1,1"]
-
-
-def cpu_model() -> str:
-    """The CPU's model name, from /proc/cpuinfo where there is one."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def run_case(bench: Path, case: str, reps: int, isa: str | None) -> float:

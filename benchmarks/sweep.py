@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import time
 
 import numpy as np
@@ -16,16 +15,7 @@ import numpy as np
 from gnruntime import fashion_mnist, sweep
 from gnruntime.cli import DEFAULT_MODEL
 
-
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
+from machine import cpu_model  # benchmarks/machine.py
 
 
 def main() -> None:
@@ -87,7 +77,7 @@ def main() -> None:
     overhead = (per_shard[2] - per_shard[1000]) / (500 - 1)
 
     report = {
-        "cpu": cpu_name(), "images": len(labels), "configurations": configurations, "T": args.T,
+        "cpu": cpu_model(), "images": len(labels), "configurations": configurations, "T": args.T,
         "shard_size": args.shard_size, "seconds": seconds, "same_table": same,
         "samples_per_second": {name: work / min(values) for name, values in seconds.items()},
         "ray_time_over": {name: min(seconds["Ray, 2 actors x 1 thread"]) / min(values)

@@ -15,25 +15,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import re
 import statistics
 import subprocess
 import sys
 import time
 
+from machine import cpu_model  # benchmarks/machine.py
+
 DEFAULT_CASES = ["resnet20,gn,4,4,1", "resnet20,gn,4,4,32", "vgg16,gn,4,4,1", "vgg16,gn,4,4,32"]
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def median_ms(bench: str, case: str, threads: int, reps: int) -> float:
