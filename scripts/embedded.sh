@@ -5,32 +5,38 @@
 #     armv7em-none-none-eabi (Cortex-M4F, hard float) and riscv32-none-none-eabi, with -no-allocations
 #     (the compiler proves that nothing in the core allocates), and reports its code size;
 #  2. builds the firmware of examples/embedded for QEMU's mps2-an386 board (Cortex-M4) against the
-#     armv7em library: the Fashion-MNIST model in flash, used in place, some test images, and the
-#     predictions a host build of the library makes of them;
-#  3. runs it under qemu-system-arm (installed with apt-get when missing), counting instructions
-#     (-icount shift=0: one instruction per virtual nanosecond), and fails unless every prediction of
-#     every step equals the host's.
+#     armv7em library, and for QEMU's RISC-V virt machine against the riscv32 library: the Fashion-MNIST
+#     model, used in place, some test images, and the predictions a host build of the library makes
+#     of them;
+#  3. runs them under qemu-system-arm and qemu-system-riscv32 (installed with apt-get when missing,
+#     with GCC's RV32 run-time library), counting instructions (-icount shift=0: one instruction per
+#     virtual nanosecond), and fails unless every prediction of every step equals the host's.
 #
-#     scripts/embedded.sh [--images N] [--neuron gn|if|ann] [--tau N] [-T N] [--model FILE] [--libraries-only]
+#     scripts/embedded.sh [--images N] [--rv32-images N] [--neuron gn|if|ann] [--tau N] [-T N] [--model FILE]
+#                         [--libraries-only]
+#
+# --images: test images on the Cortex-M4 (default 100); --rv32-images: on RV32, whose soft float makes
+# each image some 20 times longer (default 20).
 #
 # --model puts another Fashion-MNIST model in flash (default: the shipped FP32 one; the int8 export is
 # examples/python/gnruntime/data/fashion-mnist-qcfs-int8.gnrt).
 #
 # Outputs go to .build/embedded: lib/<target>/libgnruntime-core.a (with the modules' .swiftmodule files),
-# firmware/firmware.elf, firmware/run.log.
+# firmware/<board>/firmware.elf and run.log, for the boards mps2-an386 and virt-rv32.
 set -eu
 cd "$(dirname "$0")/.."
 out=.build/embedded
-images=100 neuron=gn tau=4 steps=4 libraries_only=0 model=examples/python/gnruntime/data/fashion-mnist-qcfs.gnrt
+images=100 rv32_images=20 neuron=gn tau=4 steps=4 libraries_only=0 model=examples/python/gnruntime/data/fashion-mnist-qcfs.gnrt
 while [ $# -gt 0 ]; do
     case "$1" in
         --images) images="$2"; shift 2 ;;
+        --rv32-images) rv32_images="$2"; shift 2 ;;
         --neuron) neuron="$2"; shift 2 ;;
         --tau) tau="$2"; shift 2 ;;
         -T) steps="$2"; shift 2 ;;
         --model) model="$2"; shift 2 ;;
         --libraries-only) libraries_only=1; shift ;;
-        *) echo "usage: $0 [--images N] [--neuron gn|if|ann] [--tau N] [-T N] [--model FILE] [--libraries-only]" >&2; exit 2 ;;
+        *) echo "usage: $0 [--images N] [--rv32-images N] [--neuron gn|if|ann] [--tau N] [-T N] [--model FILE] [--libraries-only]" >&2; exit 2 ;;
     esac
 done
 
@@ -76,39 +82,74 @@ firmware="$out/firmware"
 mkdir -p "$firmware"
 # The host predictions come from the baseline kernels (make_data.py asks for them), which round each
 # product as the firmware's do (no fused multiply-add).
-swift build -c release --product gnruntime -Xswiftc -static-stdlib >/dev/null
+scripts/build.sh --library >/dev/null
 python="$(scripts/python-env.sh)"
-GNRUNTIME_LIBRARY=.build/release/libgnruntime.so "$python" examples/embedded/make_data.py \
-    --model "$model" --images "$images" \
-    --neuron "$neuron" --tau "$tau" -T "$steps" --out "$firmware/data.c"
+# make_data IMAGES: the model, the first IMAGES test images and the host's predictions, as C.
+make_data() {
+    GNRUNTIME_LIBRARY=.build/release/libgnruntime.so "$python" examples/embedded/make_data.py \
+        --model "$model" --images "$1" --neuron "$neuron" --tau "$tau" -T "$steps" --out "$firmware/data.c"
+}
 
-lib="$out/lib/armv7em-none-none-eabi"
-swiftc -enable-experimental-feature Embedded -target armv7em-none-none-eabi -target-cpu cortex-m4 \
-    -Xcc -mfloat-abi=hard -Xcc -mfpu=fpv4-sp-d16 -wmo -parse-as-library -Osize -no-allocations \
-    -I "$lib" -import-objc-header examples/embedded/firmware.h \
-    -c examples/embedded/Firmware.swift -o "$firmware/firmware-swift.o"
-for unit in examples/embedded/startup.c "$firmware/data.c"; do
+# build_firmware BOARD TARGET SWIFT_FLAGS CLANG_FLAGS LIBRARIES: the firmware for one board, from
+# Firmware.swift, the board's C file, support.c and the data, against the target's core library.
+build_firmware() {
+    board=$1 target=$2 swift_flags=$3 clang_flags=$4 libraries=$5
+    lib="$out/lib/$target"
+    build="$firmware/$board"
+    mkdir -p "$build"
     # shellcheck disable=SC2086
-    "$toolchain/clang" --target=armv7em-none-eabi -mcpu=cortex-m4 $arm_float -ffreestanding -fno-builtin \
-        -Os -Wall -Wextra -Werror -Iexamples/embedded -c "$unit" -o "$firmware/$(basename "$unit" .c).o"
-done
-"$toolchain/ld.lld" -T examples/embedded/mps2-an386.ld --gc-sections -o "$firmware/firmware.elf" \
-    "$firmware/startup.o" "$firmware/data.o" "$firmware/firmware-swift.o" "$lib/libgnruntime-core.a"
-size -A "$firmware/firmware.elf" | awk '
-    $1 == ".vectors" || $1 == ".text" || $1 == ".rodata" || $1 == ".ARM.exidx" { flash += $2 }
-    $1 == ".data" { flash += $2; ram += $2 } $1 == ".bss" { ram += $2 }
-    END { printf "firmware: %d B of flash (code, model, images), %d B of static RAM (arena, input, output)\n", flash, ram }'
+    swiftc -enable-experimental-feature Embedded -target "$target" $swift_flags -wmo -parse-as-library -Osize \
+        -no-allocations -I "$lib" -import-objc-header examples/embedded/firmware.h \
+        -c examples/embedded/Firmware.swift -o "$build/firmware-swift.o"
+    for unit in "examples/embedded/$board.c" examples/embedded/support.c "$firmware/data.c"; do
+        # shellcheck disable=SC2086
+        "$toolchain/clang" $clang_flags -ffreestanding -fno-builtin -Os -Wall -Wextra -Werror -Iexamples/embedded \
+            -c "$unit" -o "$build/$(basename "$unit" .c).o"
+    done
+    # shellcheck disable=SC2086
+    "$toolchain/ld.lld" -T "examples/embedded/$board.ld" --gc-sections -o "$build/firmware.elf" \
+        "$build/$board.o" "$build/support.o" "$build/data.o" "$build/firmware-swift.o" "$lib/libgnruntime-core.a" \
+        $libraries
+    size -A "$build/firmware.elf" | awk -v board="$board" '
+        $1 == ".vectors" || $1 == ".text" || $1 == ".rodata" || $1 == ".ARM.exidx" { flash += $2 }
+        $1 == ".data" { flash += $2; ram += $2 } $1 == ".bss" { ram += $2 }
+        END { printf "firmware (%s): %d B of code and constants (code, model, images), %d B of static RAM (arena, input, output)\n", board, flash, ram }'
+}
 
-# ---- 3. QEMU ---------------------------------------------------------------------------------------
+# run_firmware BOARD QEMU ARGUMENTS...: runs it, counting instructions (-icount shift=0: one
+# instruction per virtual nanosecond), and fails unless it reports success (every prediction of every
+# step equal to the host's).
+run_firmware() {
+    board=$1
+    shift
+    build="$firmware/$board"
+    status=0
+    timeout 1800 "$@" -nographic -monitor none -serial none -semihosting-config enable=on,target=native \
+        -icount shift=0 -kernel "$build/firmware.elf" >"$build/run.log" 2>&1 || status=$?
+    cat "$build/run.log"
+    # The calibration loop measures the instructions per timer tick (40 at mps2-an386's 25 MHz, 100 at
+    # virt's 10 MHz).
+    awk '/^timer: / { per_tick = $5 / $2 } /timer ticks/ { sum += $NF; n += 1 }
+         END { if (n && per_tick) printf "instructions per inference: %.1f million (mean of %d; %g instructions per timer tick)\n", sum * per_tick / n / 1e6, n, per_tick }' \
+        "$build/run.log"
+    [ "$status" = 0 ] || { echo "embedded: the $board firmware failed (status $status)" >&2; exit 1; }
+}
+
+# Cortex-M4F on mps2-an386.
+make_data "$images"
+build_firmware mps2-an386 armv7em-none-none-eabi "-target-cpu cortex-m4 -Xcc -mfloat-abi=hard -Xcc -mfpu=fpv4-sp-d16" \
+    "--target=armv7em-none-eabi -mcpu=cortex-m4 $arm_float" ""
 need qemu-system-arm qemu-system-arm
-status=0
-timeout 1200 qemu-system-arm -M mps2-an386 -nographic -monitor none -serial none \
-    -semihosting-config enable=on,target=native -icount shift=0 \
-    -kernel "$firmware/firmware.elf" >"$firmware/run.log" 2>&1 || status=$?
-cat "$firmware/run.log"
-# The timer counts at 25 MHz; under -icount shift=0 a virtual nanosecond is one instruction, so one
-# tick is 40 instructions, as the firmware's calibration loop measures.
-awk '/^timer: / { per_tick = $5 / $2 } /timer ticks/ { sum += $NF; n += 1 }
-     END { if (n && per_tick) printf "instructions per inference: %.1f million (mean of %d; %g instructions per timer tick)\n", sum * per_tick / n / 1e6, n, per_tick }' \
-    "$firmware/run.log"
-[ "$status" = 0 ] || { echo "embedded: the firmware failed (status $status)" >&2; exit 1; }
+echo "== Cortex-M4 (qemu-system-arm, mps2-an386)"
+run_firmware mps2-an386 qemu-system-arm -M mps2-an386
+
+# RV32IMAC on virt, soft float: the toolchain has no RV32 run-time library, so the float and 64-bit
+# integer routines come from GCC's (Debian's gcc-riscv64-unknown-elf, its rv32imac/ilp32 multilib).
+need riscv64-unknown-elf-gcc gcc-riscv64-unknown-elf
+libgcc=$(riscv64-unknown-elf-gcc -march=rv32imac -mabi=ilp32 -print-libgcc-file-name)
+# Soft float costs about 20 times the instructions: fewer images (--rv32-images).
+make_data "$rv32_images"
+build_firmware virt-rv32 riscv32-none-none-eabi "" "--target=riscv32-none-elf -march=rv32imac -mabi=ilp32 -mno-relax" "$libgcc"
+need qemu-system-riscv32 qemu-system-misc
+echo "== RV32IMAC (qemu-system-riscv32, virt)"
+run_firmware virt-rv32 qemu-system-riscv32 -M virt -bios none

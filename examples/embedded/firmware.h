@@ -1,4 +1,5 @@
-/* What the firmware's C side (startup.c and the generated data.c) gives its Swift side (Firmware.swift). */
+/* What the firmware's C side (a board, support.c and the generated data.c) gives its Swift side
+   (Firmware.swift). */
 #ifndef GNRUNTIME_FIRMWARE_H
 #define GNRUNTIME_FIRMWARE_H
 
@@ -29,11 +30,12 @@ extern const firmware_session_options firmware_session;
 extern unsigned char *const firmware_memory;
 extern const size_t firmware_memory_size;
 
-/* Writes a NUL-terminated string to the host console (semihosting). */
+/* Writes a NUL-terminated string to the host console (semihosting). (The board files.) */
 void firmware_print(const char *text);
 /* Ends the program: status 0 reports success to QEMU, anything else failure. */
 void firmware_exit(int status) __attribute__((noreturn));
-/* A free-running counter of the CMSDK timer 0 (25 MHz), counting down. */
+/* A free-running counter, counting down: the CMSDK timer 0 (25 MHz) on mps2-an386, the CLINT's mtime
+   (10 MHz), inverted, on virt. */
 uint32_t firmware_timer(void);
 /* The timer ticks a loop of FIRMWARE_CALIBRATION_INSTRUCTIONS instructions takes: under QEMU's
    -icount, the instructions per tick. */
@@ -41,5 +43,12 @@ uint32_t firmware_timer(void);
 uint32_t firmware_calibration_ticks(void);
 /* The most bytes of stack used since reset (measured up to 64 KiB). */
 uint32_t firmware_stack_bytes_used(void);
+/* For the boards' reset handlers: paints the stack below `stack_pointer` for the measurement above. */
+void firmware_paint_stack(uint32_t *stack_pointer);
+
+/* The C library functions of support.c that the boards call too. */
+void *memset(void *target, int value, size_t count);
+void *memcpy(void *restrict target, const void *restrict source, size_t count);
+void *memmove(void *target, const void *source, size_t count);
 
 #endif
