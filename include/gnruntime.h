@@ -194,6 +194,7 @@ typedef void (*gn_layer_observer)(void *context, size_t layer, size_t step, cons
    at the end, keeping a layout without padding, and a field's default is always 0, so a program built against an older header keeps
    working with a newer library, and a program built against a newer header gets UNSUPPORTED from an
    older library only when it sets a field that library does not know (nonzero bytes past its size).
+   Sizes above 4096 bytes are refused (INVALID_OPTION).
    Programs built against 0.3, whose struct began with `neuron` and had no `size`, keep working too: a
    first field of 0, 1 or 2 (a gn_neuron_kind, never a valid size) is read with the 0.3 layout. */
 typedef struct gn_session_options {
@@ -313,7 +314,7 @@ GN_API gn_status gn_model_mac_count(const gn_model *model, uint64_t *macs_out);
    1 thread, layer by layer, no per-layer tau, no spike counting, no early exit, the CPU's widest
    kernels; sets options->size to `size` and every byte the library does not know to 0. Pass
    sizeof(gn_session_options). Returns OK, NULL_POINTER, INVALID_OPTION (a size smaller than the
-   0.4 struct). */
+   0.4 struct, or above 4096 bytes). */
 GN_API gn_status gn_session_options_init(gn_session_options *options, size_t size);
 
 /* The default options (gn_session_options_init with this header's size), by value. Never fails.

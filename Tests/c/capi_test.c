@@ -264,6 +264,9 @@ int main(int argc, char **argv) {
     bad.size = 40;
     expect("B63", gn_session_create(model, &bad, &session), GN_STATUS_INVALID_OPTION,
            "size is smaller than any gn_session_options");
+    bad.size = 4097;
+    expect("B63", gn_session_create(model, &bad, &session), GN_STATUS_INVALID_OPTION,
+           "size is larger than any gn_session_options");
     {
         /* A newer header's struct: this library's fields, then one it does not know. */
         struct { gn_session_options known; uint32_t later_field; uint32_t padding; } newer;
@@ -280,6 +283,8 @@ int main(int argc, char **argv) {
                "set a field this library does not know");
     }
     expect("B65", gn_session_options_init(&bad, 40), GN_STATUS_INVALID_OPTION,
+           "size is not that of a gn_session_options");
+    expect("B65", gn_session_options_init(&bad, 4097), GN_STATUS_INVALID_OPTION,
            "size is not that of a gn_session_options");
     expect("B65", gn_session_options_init(NULL, sizeof bad), GN_STATUS_NULL_POINTER, "options is NULL");
 

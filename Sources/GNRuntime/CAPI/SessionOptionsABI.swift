@@ -10,6 +10,10 @@ import GNRuntimeC
 private let firstSizedLayoutBytes =
     MemoryLayout<gn_session_options>.offset(of: \gn_session_options.exit_steps)! + MemoryLayout<UInt32>.size
 
+/// The largest size accepted: far beyond any layout this struct will grow to, and a bound on how far
+/// past the fields it knows the library reads a caller's struct (as Linux bounds clone3's).
+private let largestOptionsBytes = 4096
+
 /// The largest first field of a 0.3 struct: its `neuron`, a gn_neuron_kind (0, 1 or 2). Every size is
 /// larger.
 private let largest03FirstField = UInt32(GN_NEURON_IF.rawValue)
@@ -30,7 +34,7 @@ private func defaultOptions(size: UInt32) -> gn_session_options {
 public func cSessionOptionsInit(_ options: UnsafeMutablePointer<gn_session_options>?, _ size: Int) -> gn_status {
     guarded { () throws(GNError) in
         let destination = UnsafeMutableRawPointer(try nonNull(options, "options is NULL"))
-        guard size >= firstSizedLayoutBytes, size <= Int(UInt32.max) else {
+        guard size >= firstSizedLayoutBytes, size <= largestOptionsBytes else {
             throw GNError(.invalidOption, "size is not that of a gn_session_options (pass sizeof(gn_session_options))",
                           expected: MemoryLayout<gn_session_options>.size, actual: size)
         }
@@ -82,6 +86,10 @@ private func currentLayout(_ pointer: UnsafePointer<gn_session_options>) throws(
         // A 0.3 struct begins with its neuron kind: a value past the kinds is either.
         throw GNError(.invalidOption,
                       "size is smaller than any gn_session_options (set it with gn_session_options_init); or, in a struct of 0.3, neuron is not a gn_neuron_kind",
+                      expected: MemoryLayout<gn_session_options>.size, actual: size)
+    }
+    guard size <= largestOptionsBytes else {
+        throw GNError(.invalidOption, "size is larger than any gn_session_options (set it with gn_session_options_init)",
                       expected: MemoryLayout<gn_session_options>.size, actual: size)
     }
     let known = MemoryLayout<gn_session_options>.size

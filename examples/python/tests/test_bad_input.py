@@ -288,6 +288,9 @@ def test_rows_the_binding_guards_through_its_ctypes_layer(model: gnruntime.Model
     bad.size = 40
     expect("B63", lib.gn_session_create(model.handle, ctypes.byref(bad), ctypes.byref(session)),
            gnruntime.InvalidOptionError, "size is smaller than any gn_session_options")
+    bad.size = 4097
+    expect("B63", lib.gn_session_create(model.handle, ctypes.byref(bad), ctypes.byref(session)),
+           gnruntime.InvalidOptionError, "size is larger than any gn_session_options")
 
     class NewerOptions(ctypes.Structure):
         """A newer header's struct: this library's fields, then one it does not know."""
