@@ -10,8 +10,6 @@ import argparse
 import json
 import time
 
-import numpy as np
-
 from gnruntime import fashion_mnist, sweep
 from gnruntime.cli import DEFAULT_MODEL
 

@@ -13,8 +13,6 @@ import subprocess
 from pathlib import Path
 
 from setuptools import build_meta as _setuptools
-from setuptools.build_meta import (get_requires_for_build_sdist, get_requires_for_build_wheel,  # noqa: F401
-                                   prepare_metadata_for_build_wheel)
 
 PACKAGE = Path(__file__).resolve().parents[1]
 REPOSITORY = PACKAGE.parents[1]
@@ -58,5 +56,9 @@ def build_editable(wheel_directory: str, config_settings: dict | None = None,
     return _setuptools.build_editable(wheel_directory, config_settings, metadata_directory)
 
 
+# The other hooks are setuptools' own.
+get_requires_for_build_wheel = _setuptools.get_requires_for_build_wheel
+get_requires_for_build_sdist = _setuptools.get_requires_for_build_sdist
+prepare_metadata_for_build_wheel = _setuptools.prepare_metadata_for_build_wheel
 get_requires_for_build_editable = _setuptools.get_requires_for_build_editable
 prepare_metadata_for_build_editable = _setuptools.prepare_metadata_for_build_editable
