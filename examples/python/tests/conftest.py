@@ -57,29 +57,28 @@ def reference():
         sys.path.remove(str(REFERENCE))
 
 
-def torch_or_skip():
-    """torch, or a skip — a failure instead when GN_REQUIRE_TORCH is set (as CI sets it)."""
+def _optional(modules: list[str], variable: str, what: str):
+    """The first of ``modules`` once all import, or a skip — a failure instead when the environment
+    variable ``variable`` is set (as CI sets it)."""
+    import importlib
     try:
-        import torch
-        return torch
+        imported = [importlib.import_module(name) for name in modules]
     except ImportError:
-        if os.environ.get("GN_REQUIRE_TORCH"):
-            pytest.fail("torch is required (GN_REQUIRE_TORCH is set) but cannot be imported")
-        pytest.skip("torch is not installed")
+        if os.environ.get(variable):
+            pytest.fail(f"{what} is required ({variable} is set) but cannot be imported")
+        pytest.skip(f"{what} is not installed")
+    return imported[0]
+
+
+def torch_or_skip():
+    """torch, or a skip — a failure instead when GN_REQUIRE_TORCH is set."""
+    return _optional(["torch"], "GN_REQUIRE_TORCH", "torch")
 
 
 def ray_or_skip():
-    """Ray (with Ray Data and pyarrow), or a skip — a failure instead when GN_REQUIRE_RAY is set (as CI
-    sets it)."""
-    try:
-        import pyarrow  # noqa: F401
-        import ray
-        import ray.data  # noqa: F401
-        return ray
-    except ImportError:
-        if os.environ.get("GN_REQUIRE_RAY"):
-            pytest.fail("Ray and pyarrow are required (GN_REQUIRE_RAY is set) but cannot be imported")
-        pytest.skip("Ray or pyarrow is not installed (pip install ./examples/python[scale])")
+    """Ray (with Ray Data and pyarrow), or a skip — a failure instead when GN_REQUIRE_RAY is set."""
+    return _optional(["ray", "ray.data", "pyarrow"], "GN_REQUIRE_RAY",
+                     "Ray with pyarrow (pip install ./examples/python[scale])")
 
 
 #: The instruction sets of the library, narrow to wide.

@@ -87,8 +87,8 @@ def test_bad_grids_are_refused(data):
 
 
 def test_command_line_writes_parquet_and_json(tmp_path, data):
-    pyarrow = pytest.importorskip("pyarrow.parquet") if not os.environ.get("GN_REQUIRE_RAY") else __import__(
-        "pyarrow.parquet", fromlist=["parquet"])
+    ray_or_skip()  # pyarrow comes with it
+    import pyarrow.parquet as pyarrow
     images, labels = data
     np.savez(tmp_path / "shard0.npz", images=images[:70], labels=labels[:70])
     np.save(tmp_path / "rest-images.npy", images[70:])
