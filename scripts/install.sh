@@ -36,9 +36,27 @@ strip --strip-unneeded -o "$prefix/lib/libgnruntime.so.$version" "$release/libgn
 ln -sf "libgnruntime.so.$version" "$prefix/lib/libgnruntime.so.$major"
 ln -sf "libgnruntime.so.$major" "$prefix/lib/libgnruntime.so"
 cp "$release/libgnruntime_static.a" "$prefix/lib/libgnruntime.a"
-cp "$swift_static/$arch/swiftrt.o" "$swift_static/libswiftCore.a" "$swift_static/libswiftGlibc.a" \
-    "$prefix/lib/gnruntime/"
-static_libs='${libdir}/libgnruntime.a ${libdir}/gnruntime/swiftrt.o -L${libdir}/gnruntime -lswiftGlibc -lswiftCore -lstdc++ -lm -ldl -lpthread'
+# What linking the static archive needs besides, in link order: the Swift runtime (copied into the
+# prefix) and the system's libraries. One list for pkg-config and CMake alike.
+swift_runtime="swiftrt.o libswiftGlibc.a libswiftCore.a"
+system_libraries="stdc++ m dl pthread"
+for file in $swift_runtime; do
+    case "$file" in
+        *.o) cp "$swift_static/$arch/$file" "$prefix/lib/gnruntime/" ;;  # start-up objects are per architecture
+        *) cp "$swift_static/$file" "$prefix/lib/gnruntime/" ;;
+    esac
+done
+pc_static='${libdir}/libgnruntime.a'
+cmake_static=""
+for file in $swift_runtime; do
+    pc_static="$pc_static \${libdir}/gnruntime/$file"
+    cmake_static="$cmake_static;\${_gnruntime_prefix}/lib/gnruntime/$file"
+done
+for library in $system_libraries; do
+    pc_static="$pc_static -l$library"
+    cmake_static="$cmake_static;$library"
+done
+cmake_static=${cmake_static#;}
 
 write_pc() {  # name, description, libs
     cat > "$prefix/lib/pkgconfig/$1.pc" <<EOF
@@ -56,7 +74,7 @@ EOF
 write_pc gnruntime "GNRuntime: spiking neural networks converted from QCFS ANNs with Group Neurons (shared library)" \
     '-L${libdir} -lgnruntime'
 write_pc gnruntime-static "GNRuntime: spiking neural networks converted from QCFS ANNs with Group Neurons (static library)" \
-    "$static_libs"
+    "$pc_static"
 
 cat > "$prefix/lib/cmake/gnruntime/gnruntimeConfig.cmake" <<EOF
 # find_package(gnruntime): the imported targets gnruntime::gnruntime (shared) and
@@ -72,7 +90,7 @@ if(NOT TARGET gnruntime::gnruntime)
   set_target_properties(gnruntime::gnruntime_static PROPERTIES
     IMPORTED_LOCATION "\${_gnruntime_prefix}/lib/libgnruntime.a"
     INTERFACE_INCLUDE_DIRECTORIES "\${_gnruntime_prefix}/include"
-    INTERFACE_LINK_LIBRARIES "\${_gnruntime_prefix}/lib/gnruntime/swiftrt.o;\${_gnruntime_prefix}/lib/gnruntime/libswiftGlibc.a;\${_gnruntime_prefix}/lib/gnruntime/libswiftCore.a;stdc++;m;dl;pthread")
+    INTERFACE_LINK_LIBRARIES "$cmake_static")
 endif()
 set(gnruntime_VERSION "$version")
 unset(_gnruntime_prefix)

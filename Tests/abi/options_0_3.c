@@ -47,34 +47,23 @@ int main(int argc, char **argv) {
     printf("%s gn_session_options_default gives the 0.3 defaults\n", defaults_ok ? "ok  " : "FAIL");
     if (!defaults_ok) failures++;
 
+    /* Each field in turn set to a value refused with that field's own message. */
+#define REFUSED(field, value, status, words)                                   \
+    do {                                                                       \
+        gn_session_options changed = defaults;                                 \
+        changed.field = value;                                                 \
+        refused(#field, model, changed, status, words);                        \
+    } while (0)
+    REFUSED(neuron, (gn_neuron_kind)7, GN_STATUS_INVALID_OPTION, "neuron is not a gn_neuron_kind");
+    REFUSED(tau, 65, GN_STATUS_INVALID_OPTION, "tau must be in 1...64");
+    REFUSED(time_steps, 0, GN_STATUS_INVALID_OPTION, "time_steps must be at least 1");
+    REFUSED(batch, 0, GN_STATUS_INVALID_OPTION, "batch must be at least 1");
+    REFUSED(threads, 65, GN_STATUS_INVALID_OPTION, "threads must be in 1...64");
+    REFUSED(schedule, (gn_schedule)9, GN_STATUS_INVALID_OPTION, "schedule is not a gn_schedule");
+    REFUSED(layer_tau_count, 3, GN_STATUS_NULL_POINTER, "layer_tau is NULL");
+    REFUSED(count_spikes, 2, GN_STATUS_INVALID_OPTION, "count_spikes must be 0 or 1");
+    REFUSED(exit_rule, (gn_exit_rule)9, GN_STATUS_INVALID_OPTION, "exit_rule is not a gn_exit_rule");
     gn_session_options options = defaults;
-    options.neuron = (gn_neuron_kind)7;
-    refused("neuron", model, options, GN_STATUS_INVALID_OPTION, "neuron is not a gn_neuron_kind");
-    options = defaults;
-    options.tau = 65;
-    refused("tau", model, options, GN_STATUS_INVALID_OPTION, "tau must be in 1...64");
-    options = defaults;
-    options.time_steps = 0;
-    refused("time_steps", model, options, GN_STATUS_INVALID_OPTION, "time_steps must be at least 1");
-    options = defaults;
-    options.batch = 0;
-    refused("batch", model, options, GN_STATUS_INVALID_OPTION, "batch must be at least 1");
-    options = defaults;
-    options.threads = 65;
-    refused("threads", model, options, GN_STATUS_INVALID_OPTION, "threads must be in 1...64");
-    options = defaults;
-    options.schedule = (gn_schedule)9;
-    refused("schedule", model, options, GN_STATUS_INVALID_OPTION, "schedule is not a gn_schedule");
-    options = defaults;
-    options.layer_tau_count = 3;
-    refused("layer_tau", model, options, GN_STATUS_NULL_POINTER, "layer_tau is NULL");
-    options = defaults;
-    options.count_spikes = 2;
-    refused("count_spikes", model, options, GN_STATUS_INVALID_OPTION, "count_spikes must be 0 or 1");
-    options = defaults;
-    options.exit_rule = (gn_exit_rule)9;
-    refused("exit_rule", model, options, GN_STATUS_INVALID_OPTION, "exit_rule is not a gn_exit_rule");
-    options = defaults;
     options.exit_rule = GN_EXIT_MARGIN;
     options.exit_margin = -1.0f;
     refused("exit_margin", model, options, GN_STATUS_INVALID_OPTION, "exit_margin must be finite and at least 0");

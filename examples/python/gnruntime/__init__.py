@@ -9,7 +9,7 @@
 from ._errors import (ArenaError, BadModelError, GNRuntimeError, InvalidInputError, InvalidOptionError,
                       InvalidStateError, ModelIOError, NoResultError, OutOfMemoryError, OutOfRangeError,
                       SizeMismatchError, UnsupportedError)
-from ._library import LibraryMismatchError, LibraryNotFoundError, library
+from ._library import LibraryMismatchError, LibraryNotFoundError, library, version_text
 from .model import Layer, Model
 from .accounting import SpikeCounts
 from .session import Session, cpu_isa
@@ -26,8 +26,7 @@ __all__ = [
 
 def version() -> str:
     """The version of the loaded libgnruntime, "major.minor.patch"."""
-    packed = library().gn_version()
-    return f"{packed >> 16}.{(packed >> 8) & 0xFF}.{packed & 0xFF}"
+    return version_text(library().gn_version())
 
 
 # Load and check the library at import, so that a library of another version or other struct layouts is

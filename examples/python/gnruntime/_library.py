@@ -126,28 +126,33 @@ class LibraryMismatchError(OSError):
     version, or structs of other sizes."""
 
 
-def _version_text(packed: int) -> str:
+def _declare(library: ctypes.CDLL, name: str) -> None:
+    """Gives the C function ``name`` its signature from ``_SIGNATURES``."""
+    function = getattr(library, name)
+    function.restype, function.argtypes = _SIGNATURES[name]
+
+
+def version_text(packed: int) -> str:
+    """"major.minor.patch" of a version encoded as GN_VERSION is."""
     return f"{packed >> 16}.{(packed >> 8) & 0xFF}.{packed & 0xFF}"
 
 
 def check_compatible(library: ctypes.CDLL, path: str) -> None:
     """Raises LibraryMismatchError unless ``library`` has this binding's major version, at least its
     minor version (semantic versioning: CHANGELOG.md), and the struct sizes declared here."""
-    library.gn_version.restype = ctypes.c_uint32
-    library.gn_version.argtypes = []
+    _declare(library, "gn_version")
     packed = library.gn_version()
     found = (packed >> 16, (packed >> 8) & 0xFF, packed & 0xFF)
     expected = ".".join(map(str, API_VERSION))
     if found[0] != API_VERSION[0] or found[1] < API_VERSION[1]:
-        raise LibraryMismatchError(f"{path} is libgnruntime {_version_text(packed)}, but this gnruntime package "
+        raise LibraryMismatchError(f"{path} is libgnruntime {version_text(packed)}, but this gnruntime package "
                                    f"needs {expected} or a later {API_VERSION[0]}.x")
-    library.gn_struct_size.restype = _SIZE
-    library.gn_struct_size.argtypes = [ctypes.c_int]
+    _declare(library, "gn_struct_size")
     for which, structure in _STRUCTS.items():
         size = library.gn_struct_size(which)
         if size != ctypes.sizeof(structure):
             raise LibraryMismatchError(
-                f"{path} (libgnruntime {_version_text(packed)}) has a {structure.__name__} of {size} bytes, "
+                f"{path} (libgnruntime {version_text(packed)}) has a {structure.__name__} of {size} bytes, "
                 f"but this gnruntime package (for {expected}) declares {ctypes.sizeof(structure)}")
 
 
@@ -172,10 +177,8 @@ def _load() -> ctypes.CDLL:
         if path.is_file():
             library = ctypes.CDLL(str(path))
             check_compatible(library, str(path))
-            for name, (restype, argtypes) in _SIGNATURES.items():
-                function = getattr(library, name)
-                function.restype = restype
-                function.argtypes = argtypes
+            for name in _SIGNATURES:
+                _declare(library, name)
             return library
         tried.append(str(path))
         if explicit and len(tried) == 1:

@@ -221,6 +221,8 @@ def command_export(args: argparse.Namespace) -> int:
 
 def command_sweep(args: argparse.Namespace) -> int:
     from . import sweep
+    if args.per_sample and not args.output:
+        raise ValueError("--per-sample needs --output")
     if args.shards:
         images, labels = sweep.load_arrays(args.shards)
         source = f"{len(args.shards)} shard file(s) ({len(labels)} samples)"
@@ -236,8 +238,6 @@ def command_sweep(args: argparse.Namespace) -> int:
                        per_sample=args.per_sample is not None, progress=not args.json)
     if args.output:
         result.write_parquet(args.output, args.per_sample)
-    elif args.per_sample:
-        raise ValueError("--per-sample needs --output")
     data = {"data": source, "engine": result.engine, "rows": result.rows}
     header = (f"{'model':<34} {'weights':>7} {'neuron':>6} {'tau':>7} {'exit':>10} {'T':>4} {'accuracy':>9} "
               f"{'SynOps':>10} {'energy':>9} {'mean T':>6}")

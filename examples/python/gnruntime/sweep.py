@@ -20,6 +20,7 @@ import math
 import os
 import struct
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence, Union
@@ -374,7 +375,6 @@ def run(models: Sequence[Union[str, os.PathLike]], images: np.ndarray, labels: n
         _worker_class: Optional[type] = None) -> SweepResult:
     """Sweeps ``models`` (files) × ``neurons`` × ``taus`` × ``exits`` over ``images`` (float32, (n, C, H,
     W)) and ``labels`` (n,), every T from 1 to ``max_steps``. See the module's documentation."""
-    import time
     if max_steps < 1:
         raise ValueError(f"max_steps must be at least 1, not {max_steps}")
     if len(images) != len(labels) or len(labels) == 0:
