@@ -257,19 +257,12 @@ enum ConvolutionTiled {
                                                             layout: WeightLayout, bias: UnsafePointer<Float>?,
                                                             order: SummationOrder, groupSums: UnsafeMutablePointer<Float>,
                                                             output: UnsafeMutablePointer<Float>) {
-        let out = output + firstChannel
-        let pixelStride = g.outputChannels
-        // The output starts as the bias; each group's sum is added to it.
-        for vector in 0..<V {
-            let start = bias.map { Vector.load($0 + firstChannel + 16 * vector) } ?? Vector()
-            for index in 0..<P { start.store(out + index * pixelStride + 16 * vector) }
-        }
         // Each vector's weights (in a packed layout, the tile's vectors may lie in different blocks:
         // separate streams, which also lets the memory system fetch more at once).
         var tileWeights = InlineArray<V, UnsafePointer<Float>>(repeating: weights)
         for vector in 0..<V { tileWeights[vector] = weights + layout.offset(channel: firstChannel + 16 * vector, tap: 0) }
-        for block in 0..<order.count {
-            let (taps, channels) = order.block(block)
+        sumBlocks(shape, order: order, bias: bias.map { $0 + firstChannel }, groupSums: groupSums,
+                  output: output + firstChannel, pixelStride: g.outputChannels) { taps, channels in
             let blockOffset = channels.lowerBound * layout.channelStride
             var sums = InlineArray<P, InlineArray<V, Vector>>(repeating: InlineArray(repeating: Vector()))
             // Runs of terms contiguous in the input: one tap's channels, or — when every pixel's window
@@ -296,6 +289,29 @@ enum ConvolutionTiled {
                 }
                 tap = runEnd
             }
+            return sums
+        }
+    }
+
+    /// Sums a tile of `P` output pixels × `16·V` channels in `order`, the part every tiled convolution
+    /// shares: the output (`out`, the tile's first pixel at its first channel; the other pixels
+    /// `pixelStride` floats apart) starts as the bias (`bias`, at the tile's first channel; nil: zero);
+    /// `blockSums` gives each block's sums (of the block's taps and input channels, each summed from
+    /// zero), which add up into group sums (in `groupSums`, `P · 16·V` floats of scratch, when a group
+    /// has more than one block), each added to the output when its group ends.
+    @inline(__always)
+    static func sumBlocks<let P: Int, let V: Int>(
+        _ shape: TileShape<P, V>.Type, order: SummationOrder, bias: UnsafePointer<Float>?,
+        groupSums: UnsafeMutablePointer<Float>, output out: UnsafeMutablePointer<Float>, pixelStride: Int,
+        _ blockSums: (_ taps: Range<Int>, _ channels: Range<Int>) -> InlineArray<P, InlineArray<V, Vector>>
+    ) {
+        for vector in 0..<V {
+            let start = bias.map { Vector.load($0 + 16 * vector) } ?? Vector()
+            for index in 0..<P { start.store(out + index * pixelStride + 16 * vector) }
+        }
+        for block in 0..<order.count {
+            let (taps, channels) = order.block(block)
+            let sums = blockSums(taps, channels)
             // The block's sums join the group's (straight-line loops, so that the sums stay in registers).
             if order.startsGroup(block) {
                 for index in 0..<P {

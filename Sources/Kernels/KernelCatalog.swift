@@ -26,7 +26,8 @@ public enum KernelCatalog {
         let fastest = query.preference == .fastest
         switch query.operation {
         case .convolution:
-            return (fastest ? ConvolutionTiled.choice(query) : nil) ?? Convolution.choice(query)
+            guard fastest else { return Convolution.choice(query) }
+            return ConvolutionRows.choice(query) ?? ConvolutionTiled.choice(query) ?? Convolution.choice(query)
         case .linear:
             return (fastest ? Linear.fastestChoice(query) : nil) ?? Linear.referenceChoice(query)
         case .averagePool:

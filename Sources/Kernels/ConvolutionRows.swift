@@ -1,0 +1,249 @@
+import GNKernelInterface
+
+/// The input of a row tile: `channels` input channels, read every `stride` columns. Compile-time
+/// constants, so that the input of a tile's pixels lies at constant offsets from one pointer.
+struct RowInput<let channels: Int, let stride: Int> {}
+
+/// A register-blocked convolution for layers with few input channels (the 3-channel first layer of an
+/// image network, and 16-channel layers), over channels-last tensors with `[kh][kw][Cin][Cout]`
+/// weights.
+///
+/// The general tiled kernel (`ConvolutionTiled`) gives each pixel of a tile its own input pointer, and
+/// with few channels per tap it spends much of its time setting them up and checking the map's edges.
+/// This one works one output row at a time: it copies the input rows the row's windows read into
+/// scratch, with the padding written out as zeros, so that every pixel of a tile reads at a constant
+/// offset (pixel × stride × channels, known when compiling) from one pointer per kernel row, and no
+/// pixel needs an edge check. The copy is a small part of the work: three input rows per output row of
+/// a 3 × 3 layer, each read once per output channel block, against 9 · Cin multiply-adds per output.
+///
+/// Tiles are `P` consecutive pixels of one row × 16 or 32 output channels, summed in `SummationOrder`
+/// through `ConvolutionTiled.sumBlocks`, with the same `multiplyAdd` as `Convolution.reference`, so
+/// results equal it bit for bit (up to the sign of zero). A row's last, partial tile computes into
+/// scratch (its missing pixels read the zero padding past the row) and copies the pixels that exist.
+///
+/// Work is split into tasks of one output row × one channel block, block-major.
+/// Unsafe pointers and SIMD in the loops on purpose: this is the hot loop.
+enum ConvolutionRows {
+    typealias Vector = SIMD16<Float>
+
+    /// A row tile of this variant: its shape, and its kernel for one input shape.
+    struct Tile {
+        /// Output pixels per tile.
+        var pixels: Int
+        /// Vectors of 16 output channels per tile.
+        var vectors: Int
+        /// The kernel's name.
+        var name: StaticString
+        /// Runs tasks of a call in tiles of this shape.
+        var function: TaskFunction
+    }
+
+    /// The row tile for a layer with `channels` input channels, column stride `stride`, and channels in
+    /// blocks of `vectors` × 16, or nil when this variant has none.
+    ///
+    /// AVX-512 only (32 registers of 16 floats): 16 pixels × 16 channels, or 8 pixels × 32 channels —
+    /// 16 sums, with the input broadcast straight from memory into each multiply-add. Instantiated for
+    /// the input shapes of narrow image networks (ResNet's first layer and first stage, its strided
+    /// 16-channel layers and 1 × 1 shortcuts); other layers take `ConvolutionTiled`.
+    static func tile(channels: Int, stride: Int, vectors: Int) -> Tile? {
+        #if GN_AVX512
+        switch (channels, stride, vectors) {
+        case (3, 1, 1):
+            return Tile(pixels: 16, vectors: 1, name: "conv2d.rows16x16") { job, worker, begin, end in
+                ConvolutionRows.run(TileShape<16, 1>.self, RowInput<3, 1>.self, job, worker: worker, tasks: begin..<end)
+            }
+        case (3, 1, 2):
+            return Tile(pixels: 8, vectors: 2, name: "conv2d.rows8x32") { job, worker, begin, end in
+                ConvolutionRows.run(TileShape<8, 2>.self, RowInput<3, 1>.self, job, worker: worker, tasks: begin..<end)
+            }
+        case (16, 1, 1):
+            return Tile(pixels: 16, vectors: 1, name: "conv2d.rows16x16") { job, worker, begin, end in
+                ConvolutionRows.run(TileShape<16, 1>.self, RowInput<16, 1>.self, job, worker: worker, tasks: begin..<end)
+            }
+        case (16, 1, 2):
+            return Tile(pixels: 8, vectors: 2, name: "conv2d.rows8x32") { job, worker, begin, end in
+                ConvolutionRows.run(TileShape<8, 2>.self, RowInput<16, 1>.self, job, worker: worker, tasks: begin..<end)
+            }
+        case (16, 2, 1):
+            return Tile(pixels: 16, vectors: 1, name: "conv2d.rows16x16") { job, worker, begin, end in
+                ConvolutionRows.run(TileShape<16, 1>.self, RowInput<16, 2>.self, job, worker: worker, tasks: begin..<end)
+            }
+        case (16, 2, 2):
+            return Tile(pixels: 8, vectors: 2, name: "conv2d.rows8x32") { job, worker, begin, end in
+                ConvolutionRows.run(TileShape<8, 2>.self, RowInput<16, 2>.self, job, worker: worker, tasks: begin..<end)
+            }
+        default:
+            return nil
+        }
+        #else
+        return nil
+        #endif
+    }
+
+    /// The row kernel for a convolution, or nil: when this variant has no tile for its input shape,
+    /// its output channels do not fill whole vectors (or its packed blocks), or its rows are narrower
+    /// than a tile (most of each tile would be wasted).
+    static func choice(_ query: KernelQuery) -> KernelChoice? {
+        let g = query.geometry, layout = query.weightLayout
+        guard TiledKernels.available, case .convolution = query.operation, g.outputChannels % 16 == 0,
+              !layout.isPacked || layout.lanes % 16 == 0 else { return nil }
+        let vectors = g.outputChannels % 32 == 0 && (!layout.isPacked || layout.lanes % 32 == 0) ? 2 : 1
+        guard let tile = tile(channels: g.inputChannels, stride: g.strideWidth, vectors: vectors),
+              g.outputWidth >= tile.pixels, g.kernelHeight <= largestKernelHeight else { return nil }
+        let split = TaskSplit(blocks: g.outputChannels / (16 * vectors), itemsPerSample: query.outputPixelsPerSample,
+                              itemsPerTask: g.outputWidth)
+        return KernelChoice(function: tile.function, split: split,
+                            scratchFloats: Scratch.floats(g, pixels: tile.pixels, lanes: 16 * vectors),
+                            name: tile.name)
+    }
+
+    /// The scratch of one thread: a row of zeros (for kernel rows above or below the input), the ring
+    /// of padded input rows (`PaddedRows`, one per kernel row), one tile of outputs (for a row's last, partial tile), and the
+    /// tile's group sums.
+    struct Scratch {
+        var zeros: UnsafeMutablePointer<Float>
+        var rows: UnsafeMutablePointer<Float>
+        var spill: UnsafeMutablePointer<Float>
+        var groupSums: UnsafeMutablePointer<Float>
+        /// Floats of one padded row: enough columns for every tile of the row, partial ones included.
+        var rowFloats: Int
+
+        static func rowFloats(_ g: WindowGeometry, pixels: Int) -> Int {
+            let tiles = (g.outputWidth + pixels - 1) / pixels
+            return ((tiles * pixels - 1) * g.strideWidth + g.kernelWidth) * g.inputChannels
+        }
+
+        static func floats(_ g: WindowGeometry, pixels: Int, lanes: Int) -> Int {
+            (1 + g.kernelHeight) * rowFloats(g, pixels: pixels) + 2 * pixels * lanes
+        }
+
+        init(_ scratch: UnsafeMutablePointer<Float>, _ g: WindowGeometry, pixels: Int, lanes: Int) {
+            rowFloats = Scratch.rowFloats(g, pixels: pixels)
+            zeros = scratch
+            rows = zeros + rowFloats
+            spill = rows + g.kernelHeight * rowFloats
+            groupSums = spill + pixels * lanes
+        }
+    }
+
+    /// One value per kernel row: the row kernel takes kernels of at most 8 rows.
+    typealias PerKernelRow<Element> = InlineArray<8, Element>
+    static let largestKernelHeight = 8
+
+    /// The padded input rows of one thread: a ring of one slot per kernel row, input row `r` of a
+    /// sample in slot `r mod kernelHeight`, so that consecutive output rows reuse the rows they share
+    /// (a 3 × 3 layer of stride 1 copies one new row per output row, not three).
+    struct PaddedRows {
+        /// Which input row each slot holds (sample · inputHeight + row), -1 for none.
+        var held = PerKernelRow<Int>(repeating: -1)
+        /// The padded row each kernel row of the current output row reads (the zero row outside the input).
+        var kernelRows = PerKernelRow<UnsafePointer<Float>?>(repeating: nil)
+
+        /// Makes `kernelRows` the rows output row `outputRow` of `sample` reads, copying those the ring
+        /// does not hold, with the padding columns written as zeros.
+        mutating func load(_ g: WindowGeometry, channels: Int, input: UnsafePointer<Float>, sample: Int,
+                           outputRow: Int, scratch: Scratch) {
+            let leftFloats = min(g.paddingWidth * channels, scratch.rowFloats)
+            let copiedFloats = max(0, min(g.inputWidth * channels, scratch.rowFloats - leftFloats))
+            for kernelRow in 0..<g.kernelHeight {
+                let inputRow = g.inputRow(outputRow, kernelRow)
+                guard inputRow >= 0, inputRow < g.inputHeight else {
+                    kernelRows[kernelRow] = UnsafePointer(scratch.zeros)
+                    continue
+                }
+                let slot = inputRow % g.kernelHeight, identity = sample * g.inputHeight + inputRow
+                let row = scratch.rows + slot * scratch.rowFloats
+                kernelRows[kernelRow] = UnsafePointer(row)
+                if held[slot] == identity { continue }
+                held[slot] = identity
+                let source = input + sample * g.inputElementsPerSample + inputRow * g.inputWidth * channels
+                row.update(repeating: 0, count: leftFloats)
+                (row + leftFloats).update(from: source, count: copiedFloats)
+                (row + leftFloats + copiedFloats).update(repeating: 0, count: scratch.rowFloats - leftFloats - copiedFloats)
+            }
+        }
+    }
+
+    /// Runs `tasks` of a call whose job is `KernelArguments`, in tiles of `shape` over inputs of `input`.
+    private static func run<let P: Int, let V: Int, let C: Int, let S: Int>(
+        _ shape: TileShape<P, V>.Type, _ input: RowInput<C, S>.Type, _ job: UnsafeRawPointer, worker: Int,
+        tasks: Range<Int>
+    ) {
+        let arguments = job.load(as: KernelArguments.self)
+        let g = arguments.geometry
+        let scratch = Scratch(arguments.scratch(of: worker), g, pixels: P, lanes: 16 * V)
+        scratch.zeros.update(repeating: 0, count: scratch.rowFloats)
+        let order = SummationOrder(taps: g.kernelHeight * g.kernelWidth, channels: C)
+        var rows = PaddedRows()
+        // Each task is one output row.
+        arguments.forEachTask(tasks) { block, pixels in
+            let (sample, outputRow, _) = g.outputPosition(pixels.lowerBound)
+            rows.load(g, channels: C, input: arguments.input, sample: sample, outputRow: outputRow, scratch: scratch)
+            runRow(shape, input, g, order: order, block: block, rows: rows.kernelRows, weights: arguments.weights!,
+                   layout: arguments.weightLayout, bias: arguments.bias,
+                   output: arguments.output + pixels.lowerBound * g.outputChannels, scratch: scratch)
+        }
+    }
+
+    /// One output row (at `output`, its first pixel's channel 0) × the channels of block `block`, from
+    /// the padded input row of each kernel row, `rows`.
+    @inline(__always)
+    private static func runRow<let P: Int, let V: Int, let C: Int, let S: Int>(
+        _ shape: TileShape<P, V>.Type, _ input: RowInput<C, S>.Type, _ g: WindowGeometry, order: SummationOrder,
+        block: Int, rows: PerKernelRow<UnsafePointer<Float>?>,
+        weights: UnsafePointer<Float>, layout: WeightLayout,
+        bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, scratch: Scratch
+    ) {
+        let lanes = 16 * V
+        let firstChannel = block * lanes
+        var tileWeights = InlineArray<V, UnsafePointer<Float>>(repeating: weights)
+        for vector in 0..<V { tileWeights[vector] = weights + layout.offset(channel: firstChannel + 16 * vector, tap: 0) }
+        var column = 0
+        while column < g.outputWidth {
+            let count = min(P, g.outputWidth - column)
+            // A partial tile computes into scratch (its pixels `lanes` floats apart), then copies the
+            // pixels that exist.
+            let partial = count < P
+            let target = partial ? scratch.spill : output + column * g.outputChannels + firstChannel
+            let tileColumn = column * S * C
+            ConvolutionTiled.sumBlocks(shape, order: order, bias: bias.map { $0 + firstChannel },
+                                       groupSums: scratch.groupSums, output: target,
+                                       pixelStride: partial ? lanes : g.outputChannels) { taps, channels in
+                let blockOffset = channels.lowerBound * layout.channelStride
+                var sums = InlineArray<P, InlineArray<V, Vector>>(repeating: InlineArray(repeating: Vector()))
+                // Runs of terms contiguous in a padded row: the block's taps within one kernel row (or one
+                // tap's run of channels, when a tap has more channels than a block).
+                let wholeTaps = channels.count == C
+                var tap = taps.lowerBound
+                while tap < taps.upperBound {
+                    let kernelRow = tap / g.kernelWidth, kernelColumn = tap % g.kernelWidth
+                    let runEnd = wholeTaps ? min(taps.upperBound, (kernelRow + 1) * g.kernelWidth) : tap + 1
+                    let x = rows[kernelRow].unsafelyUnwrapped + tileColumn + kernelColumn * C + channels.lowerBound
+                    var w = InlineArray<V, UnsafePointer<Float>>(repeating: weights)
+                    for vector in 0..<V { w[vector] = tileWeights[vector] + blockOffset + tap * layout.tapStride }
+                    for term in 0..<((runEnd - tap - 1) * C + channels.count) {
+                        var weight = InlineArray<V, Vector>(repeating: Vector())
+                        for vector in 0..<V { weight[vector] = Vector.load(w[vector]) }
+                        let column = x + term
+                        for index in 0..<P {
+                            // Wrapping arithmetic: the offsets are small constants, and without overflow
+                            // checks the compiler unrolls the loop and keeps the sums in registers.
+                            let value = Vector(repeating: column[index &* (S &* C)])
+                            for vector in 0..<V { sums[index][vector] = multiplyAdd(sums[index][vector], value, weight[vector]) }
+                        }
+                        for vector in 0..<V { w[vector] += layout.channelStride }
+                    }
+                    tap = runEnd
+                }
+                return sums
+            }
+            if partial {
+                for index in 0..<count {
+                    (output + (column + index) * g.outputChannels + firstChannel)
+                        .update(from: scratch.spill + index * lanes, count: lanes)
+                }
+            }
+            column += count
+        }
+    }
+}
