@@ -38,10 +38,11 @@ func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 func peakLoop(_ isa: gn_isa, _ iterations: Int, _ seed: Float) -> Float {
     switch isa {
     #if canImport(BenchmarkPeakAVX512)
-    case GN_ISA_AVX512: return BenchmarkPeakAVX512.PeakLoop.run(iterations: iterations, seed: seed)
+    // The VNNI sets' FP32 kernels are the AVX-512 and AVX2 code: the same peak.
+    case GN_ISA_AVX512, GN_ISA_AVX512_VNNI: return BenchmarkPeakAVX512.PeakLoop.run(iterations: iterations, seed: seed)
     #endif
     #if canImport(BenchmarkPeakAVX2)
-    case GN_ISA_AVX2: return BenchmarkPeakAVX2.PeakLoop.run(iterations: iterations, seed: seed)
+    case GN_ISA_AVX2, GN_ISA_AVX2_VNNI: return BenchmarkPeakAVX2.PeakLoop.run(iterations: iterations, seed: seed)
     #endif
     default: return BenchmarkPeakBaseline.PeakLoop.run(iterations: iterations, seed: seed)
     }
@@ -451,6 +452,10 @@ func runBenchmarks() {
         let names = [1: "conv2d", 2: "linear", 3: "avgpool2d", 4: "maxpool2d", 5: "global_avgpool", 6: "flatten",
                      7: "add", 8: "affine", 9: "qcfs"]
         print("CPU: \(cpuDescription())")
+        // The peak of the same instruction set and threads, measured in this run, for the "of peak" column.
+        let peak = measurePeak(threads: Int(benchmarkCase.threads), isa: measurement.instructionSet)
+        print(String(format: "peak: %.1f GFLOP/s on %d core(s), %@ kernels", peak, Int(benchmarkCase.threads),
+                     String(cString: gn_isa_name(measurement.instructionSet))))
         print("\(benchmarkCase.label): median \(measurement.seconds * 1000) ms without an observer; per layer, with one:")
         var inputShapes: [gn_shape] = []
         var shape = gn_shape()
@@ -464,10 +469,11 @@ func runBenchmarks() {
             let out = info.output
             let macs = Double(denseMultiplyAdds(info, input: input))
             let samples = Double(benchmarkCase.batch) * Double(neuron == GN_NEURON_ANN ? 1 : benchmarkCase.steps)
-            let rate = macs > 0 ? String(format: "%7.1f GFLOP/s", 2 * macs * samples / seconds / 1e9) : ""
+            let flops = 2 * macs * samples / seconds / 1e9
+            let rate = macs > 0 ? String(format: "%7.1f GFLOP/s %4.0f%%", flops, 100 * flops / peak) : ""
             print(String(format: "  %3d %@ %4dx%3dx%3d %8.3f ms %@  %@", index,
                          (names[Int(info.kind.rawValue)] ?? "?").padding(toLength: 14, withPad: " ", startingAt: 0),
-                         out.channels, out.height, out.width, seconds * 1000, rate.padding(toLength: 15, withPad: " ", startingAt: 0),
+                         out.channels, out.height, out.width, seconds * 1000, rate.padding(toLength: 21, withPad: " ", startingAt: 0),
                          measurement.kernels[index]))
         }
         gn_model_free(model)
