@@ -140,9 +140,10 @@ enum ConvolutionRows {
         var kernelRows = PerKernelRow<UnsafePointer<Float>?>(repeating: nil)
 
         /// Makes `kernelRows` the rows output row `outputRow` of `sample` reads, copying those the ring
-        /// does not hold, with the padding columns written as zeros.
+        /// does not hold, with the padding columns written as zeros. With `inPlace` (no padding columns,
+        /// and no partial tile that would read past the row) the input rows themselves.
         mutating func load(_ g: WindowGeometry, channels: Int, input: UnsafePointer<Float>, sample: Int,
-                           outputRow: Int, scratch: Scratch) {
+                           outputRow: Int, inPlace: Bool, scratch: Scratch) {
             let leftFloats = min(g.paddingWidth * channels, scratch.rowFloats)
             let copiedFloats = max(0, min(g.inputWidth * channels, scratch.rowFloats - leftFloats))
             for kernelRow in 0..<g.kernelHeight {
@@ -151,12 +152,16 @@ enum ConvolutionRows {
                     kernelRows[kernelRow] = UnsafePointer(scratch.zeros)
                     continue
                 }
+                let source = input + sample * g.inputElementsPerSample + inputRow * g.inputWidth * channels
+                if inPlace {
+                    kernelRows[kernelRow] = source
+                    continue
+                }
                 let slot = inputRow % g.kernelHeight, identity = sample * g.inputHeight + inputRow
                 let row = scratch.rows + slot * scratch.rowFloats
                 kernelRows[kernelRow] = UnsafePointer(row)
                 if held[slot] == identity { continue }
                 held[slot] = identity
-                let source = input + sample * g.inputElementsPerSample + inputRow * g.inputWidth * channels
                 row.update(repeating: 0, count: leftFloats)
                 (row + leftFloats).update(from: source, count: copiedFloats)
                 (row + leftFloats + copiedFloats).update(repeating: 0, count: scratch.rowFloats - leftFloats - copiedFloats)
@@ -175,10 +180,13 @@ enum ConvolutionRows {
         scratch.zeros.update(repeating: 0, count: scratch.rowFloats)
         let order = SummationOrder(taps: g.kernelHeight * g.kernelWidth, channels: C)
         var rows = PaddedRows()
+        // Without padding columns and partial tiles (1 × 1 shortcuts), tiles read the input in place.
+        let inPlace = g.paddingWidth == 0 && g.outputWidth % P == 0
         // Each task is one output row.
         arguments.forEachTask(tasks) { block, pixels in
             let (sample, outputRow, _) = g.outputPosition(pixels.lowerBound)
-            rows.load(g, channels: C, input: arguments.input, sample: sample, outputRow: outputRow, scratch: scratch)
+            rows.load(g, channels: C, input: arguments.input, sample: sample, outputRow: outputRow, inPlace: inPlace,
+                      scratch: scratch)
             runRow(shape, input, g, order: order, block: block, rows: rows.kernelRows, weights: arguments.weights!,
                    layout: arguments.weightLayout, bias: arguments.bias,
                    output: arguments.output + pixels.lowerBound * g.outputChannels, scratch: scratch)

@@ -305,6 +305,16 @@ enum ConvolutionTiled {
         groupSums: UnsafeMutablePointer<Float>, output out: UnsafeMutablePointer<Float>, pixelStride: Int,
         _ blockSums: (_ taps: Range<Int>, _ channels: Range<Int>) -> InlineArray<P, InlineArray<V, Vector>>
     ) {
+        if order.count == 1 {
+            // One block (narrow layers: a 3-channel first layer, 1 × 1 shortcuts): the output is the bias
+            // plus its sums, the same additions without going through memory.
+            let sums = blockSums(order.block(0).taps, order.block(0).channels)
+            for vector in 0..<V {
+                let start = bias.map { Vector.load($0 + 16 * vector) } ?? Vector()
+                for index in 0..<P { (start + sums[index][vector]).store(out + index * pixelStride + 16 * vector) }
+            }
+            return
+        }
         for vector in 0..<V {
             let start = bias.map { Vector.load($0 + 16 * vector) } ?? Vector()
             for index in 0..<P { start.store(out + index * pixelStride + 16 * vector) }

@@ -433,8 +433,21 @@ func runBenchmarks() {
         // One case, no per-layer times: NETWORK,NEURON,TAU,T,BATCH,THREADS; prints its median time.
         let (net, benchmarkCase) = parseCase(single)
         let measurement = measure(net, benchmarkCase, repetitions: repetitions, perLayer: false)
-        print(String(format: "%@ isa=%@ median_ms=%.4f", benchmarkCase.label,
-                     String(cString: gn_isa_name(measurement.instructionSet)), measurement.seconds * 1000))
+        var line = String(format: "%@ isa=%@ median_ms=%.4f", benchmarkCase.label,
+                          String(cString: gn_isa_name(measurement.instructionSet)), measurement.seconds * 1000)
+        if withPeers {
+            // The peers right after, as in the full run: the peer's time over ours.
+            var keys = [benchmarkCase.peerKey]
+            if benchmarkCase.comparesWithONNXRuntime { keys.append(benchmarkCase.annKey) }
+            let peers = runPeers(python: python, keys: keys, repetitions: repetitions)
+            if let torch = peers["torch_" + benchmarkCase.peerKey] {
+                line += String(format: " torch_ms=%.4f torch_ratio=%.2f", torch * 1000, torch / measurement.seconds)
+            }
+            if benchmarkCase.comparesWithONNXRuntime, let ort = peers["ort_" + benchmarkCase.annKey] {
+                line += String(format: " ort_ms=%.4f ort_ratio=%.2f", ort * 1000, ort / measurement.seconds)
+            }
+        }
+        print(line)
         return
     }
 
