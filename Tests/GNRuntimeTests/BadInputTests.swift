@@ -124,6 +124,22 @@ final class BadInputTests: XCTestCase {
         assertSessionUsable()
     }
 
+    func testFirstNonFiniteFindsEveryPosition() {
+        // The 16-float steps and the tail: every position of arrays around a step's size.
+        for count in [0, 1, 15, 16, 17, 33, 50] {
+            var values = (0..<count).map { Float($0) - 7.5 }
+            XCTAssertNil(FiniteValues.firstNonFinite(values, count: count), "\(count) finite values")
+            for position in 0..<count {
+                for bad in [Float.nan, .infinity, -.infinity] {
+                    values[position] = bad
+                    if position + 1 < count { values[count - 1] = .nan }
+                    XCTAssertEqual(FiniteValues.firstNonFinite(values, count: count), position, "\(bad) at \(position) of \(count)")
+                    values = (0..<count).map { Float($0) - 7.5 }
+                }
+            }
+        }
+    }
+
     func testCallerArenaTooSmallOrMisaligned() throws {
         var options = CAPI.options(GN_NEURON_IF, steps: 2)
         var needed = 0

@@ -265,7 +265,7 @@ public struct ModelView {
         }
         let floats = start.assumingMemoryBound(to: Float.self)
         if validating {
-            for index in 0..<count where !floats[index].isFinite {
+            if let index = FiniteValues.firstNonFinite(floats, count: count) {
                 throw GNError(.badModel, "blob holds NaN or infinity", layer: layer, actual: index)
             }
         }

@@ -281,7 +281,7 @@ public struct Session {
         guard let inputBase = input.baseAddress, let outputBase = output.baseAddress else {
             throw GNError(.nullPointer, "input or output is null")
         }
-        for index in 0..<input.count where !input[index].isFinite {
+        if let index = FiniteValues.firstNonFinite(inputBase, count: input.count) {
             throw GNError(.invalidInput, "input holds NaN or infinity", actual: index)
         }
         return (inputBase, outputBase)
