@@ -1,8 +1,9 @@
 import GNKernelInterface
 
-/// The input of a row tile: `channels` input channels, read every `stride` columns. Compile-time
-/// constants, so that the input of a tile's pixels lies at constant offsets from one pointer.
-struct RowInput<let channels: Int, let stride: Int> {}
+/// The input of a row tile: `channels` input channels, read every `stride` columns by a `kernel` ×
+/// `kernel` window. Compile-time constants, so that the input of a tile's pixels lies at constant
+/// offsets from one pointer and the loops over a window unroll.
+struct RowInput<let channels: Int, let stride: Int, let kernel: Int> {}
 
 /// A register-blocked convolution for layers with few input channels (the 3-channel first layer of an
 /// image network, and 16-channel layers), over channels-last tensors with `[kh][kw][Cin][Cout]`
@@ -38,39 +39,53 @@ enum ConvolutionRows {
         var function: TaskFunction
     }
 
-    /// The row tile for a layer with `channels` input channels, column stride `stride`, and channels in
-    /// blocks of `vectors` × 16, or nil when this variant has none.
+    /// The row tile for a layer with `channels` input channels, column stride `stride`, square kernels
+    /// of `kernel` × `kernel`, and output channels in blocks of `vectors` × 16, or nil when this variant
+    /// has none.
     ///
     /// AVX-512 only (32 registers of 16 floats): 16 pixels × 16 channels, or 8 pixels × 32 channels —
     /// 16 sums, with the input broadcast straight from memory into each multiply-add. Instantiated for
-    /// the input shapes of narrow image networks (ResNet's first layer and first stage, its strided
-    /// 16-channel layers and 1 × 1 shortcuts); other layers take `ConvolutionTiled`.
-    static func tile(channels: Int, stride: Int, vectors: Int) -> Tile? {
+    /// the shapes of narrow image networks (the 3-channel first layer; ResNet's first stage, its strided
+    /// 16-channel layer and its 1 × 1 shortcuts), each with its sizes known when compiling, so that the
+    /// loops over a block's taps unroll; other layers take `ConvolutionTiled`.
+    static func tile(channels: Int, stride: Int, kernel: Int, vectors: Int) -> Tile? {
         #if GN_AVX512
-        switch (channels, stride, vectors) {
-        case (3, 1, 1):
+        switch (channels, stride, kernel, vectors) {
+        case (3, 1, 3, 1):
             return Tile(pixels: 16, vectors: 1, name: "conv2d.rows16x16") { job, worker, begin, end in
-                ConvolutionRows.run(TileShape<16, 1>.self, RowInput<3, 1>.self, job, worker: worker, tasks: begin..<end)
+                ConvolutionRows.run(TileShape<16, 1>.self, RowInput<3, 1, 3>.self, job, worker: worker, tasks: begin..<end)
             }
-        case (3, 1, 2):
+        case (3, 1, 3, 2):
             return Tile(pixels: 8, vectors: 2, name: "conv2d.rows8x32") { job, worker, begin, end in
-                ConvolutionRows.run(TileShape<8, 2>.self, RowInput<3, 1>.self, job, worker: worker, tasks: begin..<end)
+                ConvolutionRows.run(TileShape<8, 2>.self, RowInput<3, 1, 3>.self, job, worker: worker, tasks: begin..<end)
             }
-        case (16, 1, 1):
+        case (16, 1, 3, 1):
             return Tile(pixels: 16, vectors: 1, name: "conv2d.rows16x16") { job, worker, begin, end in
-                ConvolutionRows.run(TileShape<16, 1>.self, RowInput<16, 1>.self, job, worker: worker, tasks: begin..<end)
+                ConvolutionRows.run(TileShape<16, 1>.self, RowInput<16, 1, 3>.self, job, worker: worker, tasks: begin..<end)
             }
-        case (16, 1, 2):
+        case (16, 1, 3, 2):
             return Tile(pixels: 8, vectors: 2, name: "conv2d.rows8x32") { job, worker, begin, end in
-                ConvolutionRows.run(TileShape<8, 2>.self, RowInput<16, 1>.self, job, worker: worker, tasks: begin..<end)
+                ConvolutionRows.run(TileShape<8, 2>.self, RowInput<16, 1, 3>.self, job, worker: worker, tasks: begin..<end)
             }
-        case (16, 2, 1):
+        case (16, 2, 3, 1):
             return Tile(pixels: 16, vectors: 1, name: "conv2d.rows16x16") { job, worker, begin, end in
-                ConvolutionRows.run(TileShape<16, 1>.self, RowInput<16, 2>.self, job, worker: worker, tasks: begin..<end)
+                ConvolutionRows.run(TileShape<16, 1>.self, RowInput<16, 2, 3>.self, job, worker: worker, tasks: begin..<end)
             }
-        case (16, 2, 2):
+        case (16, 2, 3, 2):
             return Tile(pixels: 8, vectors: 2, name: "conv2d.rows8x32") { job, worker, begin, end in
-                ConvolutionRows.run(TileShape<8, 2>.self, RowInput<16, 2>.self, job, worker: worker, tasks: begin..<end)
+                ConvolutionRows.run(TileShape<8, 2>.self, RowInput<16, 2, 3>.self, job, worker: worker, tasks: begin..<end)
+            }
+        case (16, 2, 1, 1):
+            return Tile(pixels: 16, vectors: 1, name: "conv2d.rows16x16") { job, worker, begin, end in
+                ConvolutionRows.run(TileShape<16, 1>.self, RowInput<16, 2, 1>.self, job, worker: worker, tasks: begin..<end)
+            }
+        case (16, 2, 1, 2):
+            return Tile(pixels: 8, vectors: 2, name: "conv2d.rows8x32") { job, worker, begin, end in
+                ConvolutionRows.run(TileShape<8, 2>.self, RowInput<16, 2, 1>.self, job, worker: worker, tasks: begin..<end)
+            }
+        case (32, 2, 1, 2):
+            return Tile(pixels: 8, vectors: 2, name: "conv2d.rows8x32") { job, worker, begin, end in
+                ConvolutionRows.run(TileShape<8, 2>.self, RowInput<32, 2, 1>.self, job, worker: worker, tasks: begin..<end)
             }
         default:
             return nil
@@ -88,7 +103,8 @@ enum ConvolutionRows {
         guard TiledKernels.available, case .convolution = query.operation, g.outputChannels % 16 == 0,
               !layout.isPacked || layout.lanes % 16 == 0 else { return nil }
         let vectors = g.outputChannels % 32 == 0 && (!layout.isPacked || layout.lanes % 32 == 0) ? 2 : 1
-        guard let tile = tile(channels: g.inputChannels, stride: g.strideWidth, vectors: vectors),
+        guard g.kernelHeight == g.kernelWidth,
+              let tile = tile(channels: g.inputChannels, stride: g.strideWidth, kernel: g.kernelWidth, vectors: vectors),
               g.outputWidth >= tile.pixels, g.kernelHeight <= largestKernelHeight else { return nil }
         // Tasks of whole rows, enough of them for about 2048 multiply-adds per output channel (one row of
         // a 3 × 3 layer of 16 channels over 32 columns; several of a 1 × 1 shortcut), so that a task's
@@ -175,15 +191,15 @@ enum ConvolutionRows {
     }
 
     /// Runs `tasks` of a call whose job is `KernelArguments`, in tiles of `shape` over inputs of `input`.
-    private static func run<let P: Int, let V: Int, let C: Int, let S: Int>(
-        _ shape: TileShape<P, V>.Type, _ input: RowInput<C, S>.Type, _ job: UnsafeRawPointer, worker: Int,
+    private static func run<let P: Int, let V: Int, let C: Int, let S: Int, let K: Int>(
+        _ shape: TileShape<P, V>.Type, _ input: RowInput<C, S, K>.Type, _ job: UnsafeRawPointer, worker: Int,
         tasks: Range<Int>
     ) {
         let arguments = job.load(as: KernelArguments.self)
         let g = arguments.geometry
         let scratch = Scratch(arguments.scratch(of: worker), g, pixels: P, lanes: 16 * V)
         scratch.zeros.update(repeating: 0, count: scratch.rowFloats)
-        let order = SummationOrder(taps: g.kernelHeight * g.kernelWidth, channels: C)
+        let order = SummationOrder(taps: K * K, channels: C)
         var rows = PaddedRows()
         // Without padding columns and partial tiles (1 × 1 shortcuts), tiles read the input in place.
         let inPlace = g.paddingWidth == 0 && g.outputWidth % P == 0
@@ -203,8 +219,8 @@ enum ConvolutionRows {
     /// One output row (at `output`, its first pixel's channel 0) × the channels of block `block`, from
     /// the padded input row of each kernel row, `rows`.
     @inline(__always)
-    private static func runRow<let P: Int, let V: Int, let C: Int, let S: Int>(
-        _ shape: TileShape<P, V>.Type, _ input: RowInput<C, S>.Type, _ g: WindowGeometry, order: SummationOrder,
+    private static func runRow<let P: Int, let V: Int, let C: Int, let S: Int, let K: Int>(
+        _ shape: TileShape<P, V>.Type, _ input: RowInput<C, S, K>.Type, _ g: WindowGeometry, order: SummationOrder,
         block: Int, rows: PerKernelRow<UnsafePointer<Float>?>,
         weights: UnsafePointer<Float>, layout: WeightLayout,
         bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, scratch: Scratch
@@ -231,8 +247,8 @@ enum ConvolutionRows {
                 let wholeTaps = channels.count == C
                 var tap = taps.lowerBound
                 while tap < taps.upperBound {
-                    let kernelRow = tap / g.kernelWidth, kernelColumn = tap % g.kernelWidth
-                    let runEnd = wholeTaps ? min(taps.upperBound, (kernelRow + 1) * g.kernelWidth) : tap + 1
+                    let kernelRow = tap / K, kernelColumn = tap % K
+                    let runEnd = wholeTaps ? min(taps.upperBound, (kernelRow + 1) * K) : tap + 1
                     let x = rows[kernelRow].unsafelyUnwrapped + tileColumn + kernelColumn * C + channels.lowerBound
                     var w = InlineArray<V, UnsafePointer<Float>>(repeating: weights)
                     for vector in 0..<V { w[vector] = tileWeights[vector] + blockOffset + tap * layout.tapStride }

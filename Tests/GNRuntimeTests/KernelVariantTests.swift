@@ -46,12 +46,13 @@ final class KernelVariantTests: XCTestCase {
         (1, 80, 5, 5, 32, 3, 1, 1), (2, 70, 4, 3, 16, 3, 1, 1), (1, 200, 3, 3, 48, 3, 1, 1),
         // Few pixels and channels in 64s: the small wide tile of AVX-512 (two packed blocks at once).
         (1, 100, 2, 2, 128, 3, 1, 1), (2, 64, 3, 3, 64, 3, 2, 1),
-        // 3 and 16 input channels: the row kernels of AVX-512 (ConvolutionRows), with rows that end in a
-        // partial tile, strides 1 and 2, 1 × 1 shortcuts, padding past a tap, and several summation
-        // groups (7 × 7 × 16).
+        // The row kernels of AVX-512 (ConvolutionRows): 3, 16 and 32 input channels, rows that end in a
+        // partial tile, strides 1 and 2, 1 × 1 shortcuts (read in place when no tile is partial), padding
+        // wider than the window's reach; beside them, shapes the row kernels leave to the general tiles.
         (1, 3, 32, 32, 16, 3, 1, 1), (2, 3, 9, 20, 32, 3, 1, 1), (1, 16, 18, 18, 16, 3, 1, 1),
         (2, 16, 16, 16, 32, 3, 2, 1), (1, 16, 33, 33, 16, 1, 2, 0), (2, 16, 16, 16, 32, 1, 2, 0),
-        (1, 16, 10, 20, 48, 3, 1, 2), (1, 16, 9, 18, 16, 7, 1, 3), (1, 3, 5, 40, 16, 3, 2, 1),
+        (2, 32, 16, 16, 64, 1, 2, 0), (1, 32, 9, 35, 32, 1, 2, 0), (1, 16, 10, 20, 48, 3, 1, 2),
+        (1, 16, 9, 18, 16, 7, 1, 3), (1, 3, 5, 40, 16, 3, 2, 1),
     ]
 
     func testLayersWideEnoughToTileGetTiledKernelsInEveryVariant() throws {
@@ -71,10 +72,10 @@ final class KernelVariantTests: XCTestCase {
 
     func testNarrowInputsTakeTheRowKernelsOnAVX512() throws {
         // (Cin, stride, Cout, kernel, the kernel expected): ResNet's first layer, first stage, strided
-        // layer and shortcut; 32 input channels stay with the general tiles.
+        // layer and shortcuts; 3 × 3 layers of 32 input channels stay with the general tiles.
         let cases: [(Int, Int, Int, Int, String)] = [(3, 1, 16, 3, "conv2d.rows16x16"), (16, 1, 16, 3, "conv2d.rows16x16"),
                                                      (16, 2, 32, 3, "conv2d.rows8x32"), (16, 2, 32, 1, "conv2d.rows8x32"),
-                                                     (32, 1, 32, 3, "conv2d.tiled8x32")]
+                                                     (32, 2, 64, 1, "conv2d.rows8x32"), (32, 1, 32, 3, "conv2d.tiled8x32")]
         for set in variants where set == .avx512 || set == .avx512vnni {
             for (cin, stride, cout, k, expected) in cases {
                 let padding = k / 2, size = 32
