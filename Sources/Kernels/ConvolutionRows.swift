@@ -11,11 +11,11 @@ struct RowInput<let channels: Int, let stride: Int, let kernel: Int> {}
 ///
 /// The general tiled kernel (`ConvolutionTiled`) gives each pixel of a tile its own input pointer, and
 /// with few channels per tap it spends much of its time setting them up and checking the map's edges.
-/// This one works one output row at a time: it copies the input rows the row's windows read into
-/// scratch, with the padding written out as zeros, so that every pixel of a tile reads at a constant
-/// offset (pixel × stride × channels, known when compiling) from one pointer per kernel row, and no
-/// pixel needs an edge check. The copy is a small part of the work: three input rows per output row of
-/// a 3 × 3 layer, each read once per output channel block, against 9 · Cin multiply-adds per output.
+/// This one works one output row at a time over the input rows its windows read, copied into scratch
+/// with the padding written out as zeros (`PaddedRows`), so that every pixel of a tile reads at a
+/// constant offset (pixel × stride × channels, known when compiling) from one pointer per kernel row,
+/// and no pixel needs an edge check. The copy is a small part of the work: one input row per output row
+/// of a 3 × 3 layer of stride 1, against 9 · Cin multiply-adds per output.
 ///
 /// Tiles are `P` consecutive pixels of one row × 16 or 32 output channels, summed in `SummationOrder`
 /// through `ConvolutionTiled.sumBlocks`, with the same `multiplyAdd` as `Convolution.reference`, so
@@ -105,88 +105,39 @@ enum ConvolutionRows {
         let vectors = g.outputChannels % 32 == 0 && (!layout.isPacked || layout.lanes % 32 == 0) ? 2 : 1
         guard g.kernelHeight == g.kernelWidth,
               let tile = tile(channels: g.inputChannels, stride: g.strideWidth, kernel: g.kernelWidth, vectors: vectors),
-              g.outputWidth >= tile.pixels, g.kernelHeight <= largestKernelHeight else { return nil }
-        // Tasks of whole rows, enough of them for about 2048 multiply-adds per output channel (one row of
-        // a 3 × 3 layer of 16 channels over 32 columns; several of a 1 × 1 shortcut), so that a task's
-        // work outweighs its cost.
-        let fanIn = g.kernelHeight * g.kernelWidth * g.inputChannels
-        let rowsPerTask = min(g.outputHeight, max(1, (2048 + g.outputWidth * fanIn - 1) / (g.outputWidth * fanIn)))
-        let split = TaskSplit(blocks: g.outputChannels / (16 * vectors), itemsPerSample: query.outputPixelsPerSample,
-                              itemsPerTask: g.outputWidth * rowsPerTask)
-        return KernelChoice(function: tile.function, split: split,
+              g.outputWidth >= tile.pixels, g.kernelHeight <= PaddedRows<Float>.largestKernelHeight else { return nil }
+        return KernelChoice(function: tile.function, split: split(query, vectors: vectors),
                             scratchFloats: Scratch.floats(g, pixels: tile.pixels, lanes: 16 * vectors),
                             name: tile.name)
     }
 
-    /// The scratch of one thread: a row of zeros (for kernel rows above or below the input), the ring
-    /// of padded input rows (`PaddedRows`, one per kernel row), one tile of outputs (for a row's last, partial tile), and the
-    /// tile's group sums.
+    /// The tasks of a row kernel (this one's and `IntegerRowsVNNI`'s): whole output rows × one block of
+    /// `vectors` vectors of 16 output channels, block-major; enough rows for about 2048 multiply-adds per
+    /// output channel (one row of a 3 × 3 layer of 16 channels over 32 columns; several of a 1 × 1
+    /// shortcut), so that a task's work outweighs its cost.
+    static func split(_ query: KernelQuery, vectors: Int) -> TaskSplit {
+        let g = query.geometry
+        let fanIn = g.kernelHeight * g.kernelWidth * g.inputChannels
+        let rowsPerTask = min(g.outputHeight, max(1, (2048 + g.outputWidth * fanIn - 1) / (g.outputWidth * fanIn)))
+        return TaskSplit(blocks: g.outputChannels / (16 * vectors), itemsPerSample: query.outputPixelsPerSample,
+                         itemsPerTask: g.outputWidth * rowsPerTask)
+    }
+
+    /// The scratch of one thread: its padded input rows (`PaddedRows`), one tile of outputs (for a row's
+    /// last, partial tile), and the tile's group sums.
     struct Scratch {
-        var zeros: UnsafeMutablePointer<Float>
-        var rows: UnsafeMutablePointer<Float>
+        var rows: PaddedRows<Float>
         var spill: UnsafeMutablePointer<Float>
         var groupSums: UnsafeMutablePointer<Float>
-        /// Floats of one padded row: enough columns for every tile of the row, partial ones included.
-        var rowFloats: Int
-
-        static func rowFloats(_ g: WindowGeometry, pixels: Int) -> Int {
-            let tiles = (g.outputWidth + pixels - 1) / pixels
-            return ((tiles * pixels - 1) * g.strideWidth + g.kernelWidth) * g.inputChannels
-        }
 
         static func floats(_ g: WindowGeometry, pixels: Int, lanes: Int) -> Int {
-            (1 + g.kernelHeight) * rowFloats(g, pixels: pixels) + 2 * pixels * lanes
+            PaddedRows<Float>.elements(g, pixels: pixels) + 2 * pixels * lanes
         }
 
         init(_ scratch: UnsafeMutablePointer<Float>, _ g: WindowGeometry, pixels: Int, lanes: Int) {
-            rowFloats = Scratch.rowFloats(g, pixels: pixels)
-            zeros = scratch
-            rows = zeros + rowFloats
-            spill = rows + g.kernelHeight * rowFloats
+            rows = PaddedRows(scratch, g, pixels: pixels, zero: 0)
+            spill = scratch + PaddedRows<Float>.elements(g, pixels: pixels)
             groupSums = spill + pixels * lanes
-        }
-    }
-
-    /// One value per kernel row: the row kernel takes kernels of at most 8 rows.
-    typealias PerKernelRow<Element> = InlineArray<8, Element>
-    static let largestKernelHeight = 8
-
-    /// The padded input rows of one thread: a ring of one slot per kernel row, input row `r` of a
-    /// sample in slot `r mod kernelHeight`, so that consecutive output rows reuse the rows they share
-    /// (a 3 × 3 layer of stride 1 copies one new row per output row, not three).
-    struct PaddedRows {
-        /// Which input row each slot holds (sample · inputHeight + row), -1 for none.
-        var held = PerKernelRow<Int>(repeating: -1)
-        /// The padded row each kernel row of the current output row reads (the zero row outside the input).
-        var kernelRows = PerKernelRow<UnsafePointer<Float>?>(repeating: nil)
-
-        /// Makes `kernelRows` the rows output row `outputRow` of `sample` reads, copying those the ring
-        /// does not hold, with the padding columns written as zeros. With `inPlace` (no padding columns,
-        /// and no partial tile that would read past the row) the input rows themselves.
-        mutating func load(_ g: WindowGeometry, channels: Int, input: UnsafePointer<Float>, sample: Int,
-                           outputRow: Int, inPlace: Bool, scratch: Scratch) {
-            let leftFloats = min(g.paddingWidth * channels, scratch.rowFloats)
-            let copiedFloats = max(0, min(g.inputWidth * channels, scratch.rowFloats - leftFloats))
-            for kernelRow in 0..<g.kernelHeight {
-                let inputRow = g.inputRow(outputRow, kernelRow)
-                guard inputRow >= 0, inputRow < g.inputHeight else {
-                    kernelRows[kernelRow] = UnsafePointer(scratch.zeros)
-                    continue
-                }
-                let source = input + sample * g.inputElementsPerSample + inputRow * g.inputWidth * channels
-                if inPlace {
-                    kernelRows[kernelRow] = source
-                    continue
-                }
-                let slot = inputRow % g.kernelHeight, identity = sample * g.inputHeight + inputRow
-                let row = scratch.rows + slot * scratch.rowFloats
-                kernelRows[kernelRow] = UnsafePointer(row)
-                if held[slot] == identity { continue }
-                held[slot] = identity
-                row.update(repeating: 0, count: leftFloats)
-                (row + leftFloats).update(from: source, count: copiedFloats)
-                (row + leftFloats + copiedFloats).update(repeating: 0, count: scratch.rowFloats - leftFloats - copiedFloats)
-            }
         }
     }
 
@@ -197,19 +148,17 @@ enum ConvolutionRows {
     ) {
         let arguments = job.load(as: KernelArguments.self)
         let g = arguments.geometry
-        let scratch = Scratch(arguments.scratch(of: worker), g, pixels: P, lanes: 16 * V)
-        scratch.zeros.update(repeating: 0, count: scratch.rowFloats)
+        var scratch = Scratch(arguments.scratch(of: worker), g, pixels: P, lanes: 16 * V)
         let order = SummationOrder(taps: K * K, channels: C)
-        var rows = PaddedRows()
         // Without padding columns and partial tiles (1 × 1 shortcuts), tiles read the input in place.
         let inPlace = g.paddingWidth == 0 && g.outputWidth % P == 0
         // Each task is whole output rows (of one image or of consecutive ones).
         arguments.forEachTask(tasks) { block, pixels in
             for rowStart in stride(from: pixels.lowerBound, to: pixels.upperBound, by: g.outputWidth) {
                 let (sample, outputRow, _) = g.outputPosition(rowStart)
-                rows.load(g, channels: C, input: arguments.input, sample: sample, outputRow: outputRow, inPlace: inPlace,
-                          scratch: scratch)
-                runRow(shape, input, g, order: order, block: block, rows: rows.kernelRows, weights: arguments.weights!,
+                scratch.rows.load(g, input: arguments.input, sample: sample, outputRow: outputRow, readsInPlace: inPlace,
+                                  zero: 0) { source, destination, count in destination.update(from: source, count: count) }
+                runRow(shape, input, g, order: order, block: block, rows: scratch.rows.kernelRows, weights: arguments.weights!,
                        layout: arguments.weightLayout, bias: arguments.bias,
                        output: arguments.output + rowStart * g.outputChannels, scratch: scratch)
             }
@@ -221,7 +170,7 @@ enum ConvolutionRows {
     @inline(__always)
     private static func runRow<let P: Int, let V: Int, let C: Int, let S: Int, let K: Int>(
         _ shape: TileShape<P, V>.Type, _ input: RowInput<C, S, K>.Type, _ g: WindowGeometry, order: SummationOrder,
-        block: Int, rows: PerKernelRow<UnsafePointer<Float>?>,
+        block: Int, rows: PaddedRows<Float>.PerKernelRow<UnsafePointer<Float>?>,
         weights: UnsafePointer<Float>, layout: WeightLayout,
         bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, scratch: Scratch
     ) {

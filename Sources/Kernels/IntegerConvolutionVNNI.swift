@@ -88,12 +88,18 @@ enum IntegerConvolutionVNNI {
         let g = query.geometry
         return KernelChoice(function: function, split: IntegerTiling.split(query, pixels: P, vectors: V),
                             scratchFloats: IntegerTiling.scratchFloats(pixels: P, patchBytes: patchBytes(g)), name: name,
-                            packedWeightBytes: IntegerTiling.blocks(g, vectors: V) * V * 16 * patchBytes(g), packWeights: pack)
+                            packedWeightBytes: packedBytes(g, vectors: V), packWeights: pack)
+    }
+
+    /// Bytes of the weights `pack` writes for tiles of `vectors` vectors.
+    static func packedBytes(_ g: WindowGeometry, vectors: Int) -> Int {
+        IntegerTiling.blocks(g, vectors: vectors) * vectors * 16 * patchBytes(g)
     }
 
     /// Packs `[tap][c][o]` int8 weights into `[vector][group of 4 patch bytes][16][4]`, vectors padded
-    /// with zeros to a multiple of V, the channels of a tap to a multiple of 4.
-    private static func pack<let P: Int, let V: Int>(_ shape: TileShape<P, V>.Type, _ job: UnsafeRawPointer,
+    /// with zeros to a multiple of V, the channels of a tap to a multiple of 4 (`IntegerRowsVNNI` reads
+    /// the same layout).
+    static func pack<let P: Int, let V: Int>(_ shape: TileShape<P, V>.Type, _ job: UnsafeRawPointer,
                                                      into destination: UnsafeMutableRawPointer) {
         let arguments = job.load(as: KernelArguments.self)
         let g = arguments.geometry, weights = arguments.integerWeights!

@@ -16,6 +16,9 @@ public enum KernelCatalog {
             let linear = query.operation == .linear
             guard query.operation == .convolution || linear else { return nil }
             if query.preference == .fastest {
+                #if GN_VNNI
+                if let rows = IntegerRowsVNNI.choice(query) { return rows }
+                #endif
                 #if GN_VNNI || GN_AVXVNNI
                 if let vnni = IntegerConvolutionVNNI.choice(query, linear: linear) { return vnni }
                 #endif

@@ -91,6 +91,10 @@ final class IntegerTests: XCTestCase {
         let cases: [(Int, Int, Int, Int, Int, Int, Int, Int)] = [
             (2, 3, 9, 9, 16, 3, 1, 1), (1, 16, 8, 8, 32, 3, 1, 1), (1, 20, 6, 7, 70, 3, 2, 1), (2, 64, 4, 4, 64, 1, 2, 0),
             (1, 5, 3, 3, 7, 3, 1, 1), (1, 300, 1, 1, 40, 1, 1, 0), (5, 64, 1, 1, 100, 1, 1, 0), (32, 33, 1, 1, 10, 1, 1, 0),
+            // The row kernels of AVX-512 VNNI (IntegerRowsVNNI): rows ending in a partial tile, strides 1 and
+            // 2, 1 × 1 shortcuts, 16, 32 and 64 input channels.
+            (2, 16, 9, 20, 16, 3, 1, 1), (1, 16, 10, 18, 32, 3, 2, 1), (2, 16, 16, 16, 32, 1, 2, 0),
+            (1, 32, 8, 16, 64, 1, 2, 0), (1, 32, 6, 12, 32, 3, 1, 1), (1, 64, 4, 9, 64, 3, 1, 1),
         ]
         var kernels: Set<String> = []
         for (batch, cin, h, w, cout, k, s, p) in cases {
@@ -126,7 +130,10 @@ final class IntegerTests: XCTestCase {
         // Each kind of kernel took part: the portable one (the largest integers), the exact float one,
         // and VNNI's where the CPU has it.
         XCTAssertTrue(kernels.contains("conv2d.int8") && kernels.contains { $0.contains(".exact") }, "\(kernels)")
-        if KernelRegistry.isAvailable(.avx512vnni) { XCTAssertTrue(kernels.contains { $0.contains(".vnni") }, "\(kernels)") }
+        if KernelRegistry.isAvailable(.avx512vnni) {
+            XCTAssertTrue(kernels.contains { $0.contains(".vnni") && !$0.contains("rows") }, "\(kernels)")
+            XCTAssertTrue(kernels.contains { $0.contains(".vnnirows") }, "\(kernels)")
+        }
     }
 
     /// Runs variant `set`'s answer to an int8 `query` as a session does: its weights packed first when

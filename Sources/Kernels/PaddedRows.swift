@@ -1,0 +1,72 @@
+import GNKernelInterface
+
+/// The input rows a row kernel (`ConvolutionRows`, `IntegerRowsVNNI`) reads for one output row, as
+/// `Element`s in the thread's scratch, with the padding columns written out as zeros: every pixel of a
+/// tile then reads at a constant offset from one pointer per kernel row, and no pixel needs an edge
+/// check. The rows lie in a ring of one slot per kernel row, input row `r` of a sample in slot
+/// `r mod kernelHeight`, so that consecutive output rows reuse the rows they share (a 3 × 3 layer of
+/// stride 1 converts one new row per output row, not three); kernel rows above or below the input read
+/// a row of zeros.
+struct PaddedRows<Element> {
+    /// One value per kernel row: row kernels take kernels of at most 8 rows.
+    typealias PerKernelRow<Value> = InlineArray<8, Value>
+    static var largestKernelHeight: Int { 8 }
+
+    /// The row of zeros, then the ring's slots, `rowElements` apart.
+    private let zeros: UnsafeMutablePointer<Element>
+    /// Elements of one padded row.
+    let rowElements: Int
+    /// Which input row each slot holds (sample · inputHeight + row), -1 for none.
+    private var held = PerKernelRow<Int>(repeating: -1)
+    /// The padded row each kernel row of the current output row reads.
+    private(set) var kernelRows = PerKernelRow<UnsafePointer<Element>?>(repeating: nil)
+
+    /// Elements of one padded row of a layer whose rows are computed in tiles of `pixels` pixels:
+    /// every column the row's tiles read, those of a last, partial tile's missing pixels included.
+    static func rowElements(_ g: WindowGeometry, pixels: Int) -> Int {
+        let tiles = (g.outputWidth + pixels - 1) / pixels
+        return ((tiles * pixels - 1) * g.strideWidth + g.kernelWidth) * g.inputChannels
+    }
+
+    /// Elements of scratch the rows take: the zero row and one slot per kernel row.
+    static func elements(_ g: WindowGeometry, pixels: Int) -> Int { (1 + g.kernelHeight) * rowElements(g, pixels: pixels) }
+
+    /// Rows in `storage` (`elements(g, pixels:)` of them), for tiles of `pixels`; writes the zero row.
+    init(_ storage: UnsafeMutablePointer<Element>, _ g: WindowGeometry, pixels: Int, zero: Element) {
+        zeros = storage
+        rowElements = PaddedRows.rowElements(g, pixels: pixels)
+        zeros.update(repeating: zero, count: rowElements)
+    }
+
+    /// Makes `kernelRows` the rows output row `outputRow` of `sample` reads: those the ring does not hold
+    /// are converted from the input (`convert(floats, destination, count)`), their padding columns
+    /// written as `zero`. `readsInPlace` (Float elements only: a layer without padding columns whose rows
+    /// have no partial tile) makes them the input rows themselves.
+    mutating func load(_ g: WindowGeometry, input: UnsafePointer<Float>, sample: Int, outputRow: Int, readsInPlace: Bool,
+                       zero: Element,
+                       convert: (_ source: UnsafePointer<Float>, _ destination: UnsafeMutablePointer<Element>, _ count: Int) -> Void) {
+        let channels = g.inputChannels
+        let left = min(g.paddingWidth * channels, rowElements)
+        let copied = max(0, min(g.inputWidth * channels, rowElements - left))
+        for kernelRow in 0..<g.kernelHeight {
+            let inputRow = g.inputRow(outputRow, kernelRow)
+            guard inputRow >= 0, inputRow < g.inputHeight else {
+                kernelRows[kernelRow] = UnsafePointer(zeros)
+                continue
+            }
+            let source = input + sample * g.inputElementsPerSample + inputRow * g.inputWidth * channels
+            if readsInPlace {
+                kernelRows[kernelRow] = UnsafeRawPointer(source).assumingMemoryBound(to: Element.self)
+                continue
+            }
+            let slot = inputRow % g.kernelHeight, identity = sample * g.inputHeight + inputRow
+            let row = zeros + (1 + slot) * rowElements
+            kernelRows[kernelRow] = UnsafePointer(row)
+            if held[slot] == identity { continue }
+            held[slot] = identity
+            row.update(repeating: zero, count: left)
+            convert(source, row + left, copied)
+            (row + left + copied).update(repeating: zero, count: rowElements - left - copied)
+        }
+    }
+}
