@@ -64,6 +64,12 @@ enum IntegerRowsVNNI {
             } pack: { job, destination in
                 IntegerConvolutionVNNI.pack(TileShape<8, 2>.self, job, into: destination)
             }
+        case (32, 2, 3, 2):
+            return Tile(pixels: 8, vectors: 2, name: "conv2d.vnnirows8x32") { job, worker, begin, end in
+                IntegerRowsVNNI.run(TileShape<8, 2>.self, RowInput<32, 2, 3>.self, job, worker: worker, tasks: begin..<end)
+            } pack: { job, destination in
+                IntegerConvolutionVNNI.pack(TileShape<8, 2>.self, job, into: destination)
+            }
         case (32, 1, 3, 2):
             return Tile(pixels: 8, vectors: 2, name: "conv2d.vnnirows8x32") { job, worker, begin, end in
                 IntegerRowsVNNI.run(TileShape<8, 2>.self, RowInput<32, 1, 3>.self, job, worker: worker, tasks: begin..<end)
