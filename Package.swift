@@ -27,12 +27,15 @@ var variants = [InstructionSetVariant(name: "Baseline", settings: nativeSettings
 #if arch(x86_64)
 variants += [
     // x86-64-v3: AVX2, FMA, BMI1/2, F16C, LZCNT, MOVBE.
+    // The x86-64 variants reach the int8 kernels' byte dot products through intrinsics (GNIntrinsics).
     InstructionSetVariant(name: "AVX2", settings: [.define("GN_FMA"),
-                                                   .unsafeFlags(native ? ["-target-cpu", "native"] : ["-Xcc", "-march=x86-64-v3"])]),
+                                                   .unsafeFlags(native ? ["-target-cpu", "native"] : ["-Xcc", "-march=x86-64-v3"])],
+                          usesIntrinsics: true),
     // x86-64-v4: x86-64-v3 and AVX-512 F, BW, CD, DQ, VL.
     // GN_AVX512: 32 vector registers of 16 floats, for the kernels' tile shapes.
     InstructionSetVariant(name: "AVX512", settings: [.define("GN_FMA"), .define("GN_AVX512"),
-                                                     .unsafeFlags(native ? ["-target-cpu", "native"] : ["-Xcc", "-march=x86-64-v4"])]),
+                                                     .unsafeFlags(native ? ["-target-cpu", "native"] : ["-Xcc", "-march=x86-64-v4"])],
+                          usesIntrinsics: true),
     // x86-64-v4 and AVX-512 VNNI: the AVX-512 kernels, and int8 kernels on vpdpbusd (GN_VNNI), which
     // they reach through the intrinsics of the toolchain's clang headers.
     InstructionSetVariant(name: "AVX512VNNI",

@@ -111,7 +111,7 @@ enum ConvolutionRows {
                             name: tile.name)
     }
 
-    /// The tasks of a row kernel (this one's and `IntegerRowsVNNI`'s): whole output rows × one block of
+    /// The tasks of a row kernel (this one's and `IntegerRowsDot`'s): whole output rows × one block of
     /// `vectors` vectors of 16 output channels, block-major; enough rows for about 2048 multiply-adds per
     /// output channel (one row of a 3 × 3 layer of 16 channels over 32 columns; several of a 1 × 1
     /// shortcut), so that a task's work outweighs its cost.

@@ -1,6 +1,6 @@
 import GNKernelInterface
 
-/// What the tiled integer kernels (`IntegerConvolutionExact`, `IntegerConvolutionVNNI`) share: each
+/// What the tiled integer kernels (`IntegerConvolutionExact`, `IntegerConvolutionDot`) share: each
 /// output pixel's window copied into the thread's scratch as its *patch* of integers, weights packed
 /// once per session per vector of 16 output channels, tiles of P pixels × V vectors whose sums stay in
 /// registers, and tasks that make their pixels' patches once and run every block of V vectors over them

@@ -16,11 +16,11 @@ public enum KernelCatalog {
             let linear = query.operation == .linear
             guard query.operation == .convolution || linear else { return nil }
             if query.preference == .fastest {
-                #if GN_VNNI
-                if let rows = IntegerRowsVNNI.choice(query) { return rows }
+                #if GN_AVX512
+                if let rows = IntegerRowsDot.choice(query) { return rows }
                 #endif
-                #if GN_VNNI || GN_AVXVNNI
-                if let vnni = IntegerConvolutionVNNI.choice(query, linear: linear) { return vnni }
+                #if GN_FMA
+                if let dot = IntegerConvolutionDot.choice(query, linear: linear) { return dot }
                 #endif
                 if let exact = IntegerConvolutionExact.choice(query, linear: linear) { return exact }
             }

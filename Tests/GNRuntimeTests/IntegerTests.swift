@@ -46,9 +46,9 @@ final class IntegerTests: XCTestCase {
             let layer = model.view.layer(index)
             guard let kernel = try handle.session.kernel(ofLayer: index) else { continue }
             // The integer kernels: the portable one (".int8"), exact float arithmetic (".exact…") and
-            // AVX-512 VNNI (".vnni…").
+            // byte dot products (".dot…").
             let name = "\(kernel.name)"
-            let integer = name.hasSuffix(".int8") || name.contains(".exact") || name.contains(".vnni")
+            let integer = name.hasSuffix(".int8") || name.contains(".exact") || name.contains(".dot")
             XCTAssertEqual(integer, layer.integerWeights != nil, "layer \(index): \(name)")
             if layer.integerWeights != nil { integerKernels += 1 }
         }
@@ -91,7 +91,7 @@ final class IntegerTests: XCTestCase {
         let cases: [(Int, Int, Int, Int, Int, Int, Int, Int)] = [
             (2, 3, 9, 9, 16, 3, 1, 1), (1, 16, 8, 8, 32, 3, 1, 1), (1, 20, 6, 7, 70, 3, 2, 1), (2, 64, 4, 4, 64, 1, 2, 0),
             (1, 5, 3, 3, 7, 3, 1, 1), (1, 300, 1, 1, 40, 1, 1, 0), (5, 64, 1, 1, 100, 1, 1, 0), (32, 33, 1, 1, 10, 1, 1, 0),
-            // The row kernels of AVX-512 VNNI (IntegerRowsVNNI): rows ending in a partial tile, strides 1 and
+            // The row kernels of AVX-512 (IntegerRowsDot): rows ending in a partial tile, strides 1 and
             // 2, 1 × 1 shortcuts, 16, 32 and 64 input channels.
             (2, 16, 9, 20, 16, 3, 1, 1), (1, 16, 10, 18, 32, 3, 2, 1), (2, 16, 16, 16, 32, 1, 2, 0),
             (1, 32, 8, 16, 64, 1, 2, 0), (1, 32, 6, 12, 32, 3, 1, 1), (1, 64, 4, 9, 64, 3, 1, 1), (2, 32, 16, 16, 64, 3, 2, 1),
@@ -106,7 +106,8 @@ final class IntegerTests: XCTestCase {
             let weights = (0..<k * k * cin * cout).map { _ in Int8(truncatingIfNeeded: Int(random.next() % 256) - 128) }
             let scales = (0..<cout).map { _ in 0.001 + 0.01 * random.unit() }
             let bias = (0..<cout).map { _ in random.symmetric(0.5) }
-            for largest in [4, 255, 4000] {
+            // 127 and 255: the largest integers the byte dot products take without VNNI and with it.
+            for largest in [4, 127, 255, 4000] {
                 let scale: Float = 0.37
                 let input = (0..<batch * h * w * cin).map { _ -> Float in
                     random.unit() < 0.4 ? 0 : Float(Int(random.next() % UInt64(largest + 1))) * scale
@@ -128,12 +129,12 @@ final class IntegerTests: XCTestCase {
             }
         }
         // Each kind of kernel took part: the portable one (the largest integers), the exact float one,
-        // and VNNI's where the CPU has it.
+        // and the byte dot products' (patches, and rows on AVX-512) where the CPU has them.
         XCTAssertTrue(kernels.contains("conv2d.int8") && kernels.contains { $0.contains(".exact") }, "\(kernels)")
-        if KernelRegistry.isAvailable(.avx512vnni) {
-            XCTAssertTrue(kernels.contains { $0.contains(".vnni") && !$0.contains("rows") }, "\(kernels)")
-            XCTAssertTrue(kernels.contains { $0.contains(".vnnirows") }, "\(kernels)")
+        if KernelRegistry.isAvailable(.avx2) {
+            XCTAssertTrue(kernels.contains { $0.contains(".dot") && !$0.contains("rows") }, "\(kernels)")
         }
+        if KernelRegistry.isAvailable(.avx512) { XCTAssertTrue(kernels.contains { $0.contains(".dotrows") }, "\(kernels)") }
     }
 
     /// Runs variant `set`'s answer to an int8 `query` as a session does: its weights packed first when

@@ -1,75 +1,76 @@
-#if GN_VNNI || GN_AVXVNNI
+#if GN_FMA
 import GNIntrinsics
 import GNKernelInterface
 
-/// Convolution and linear layers with int8 weights on AVX-512 VNNI (`GN_VNNI`) or AVX-VNNI
-/// (`GN_AVXVNNI`): `vpdpbusd` multiplies 4 unsigned bytes (the input integers) by 4 signed bytes (the
-/// weights) and adds the 4 products to an int32, in 16 lanes at once on AVX-512 (64 multiply-accumulates
-/// per instruction, four times an FP32 multiply-add's), 8 on AVX-VNNI.
-/// The semantics are `IntegerConvolution`'s (docs/semantics.md, "Integer layers"), and so are the
+/// Convolution and linear layers with int8 weights on x86-64's byte dot products (`DotProduct`): on
+/// AVX-512 VNNI and AVX-VNNI, `vpdpbusd` multiplies 4 unsigned bytes (the input integers) by 4 signed
+/// bytes (the weights) and adds the 4 products to an int32, in 16 lanes at once on AVX-512 (64
+/// multiply-accumulates per instruction, four times an FP32 multiply-add's), 8 on AVX-VNNI; without
+/// VNNI, `vpmaddubsw`, `vpmaddwd` and `vpaddd` do the same in three instructions, exact for inputs up to
+/// 127. The semantics are `IntegerConvolution`'s (docs/semantics.md, "Integer layers"), and so are the
 /// results, bit for bit: integer sums are exact in any order, and the conversion to float is the same.
 ///
 /// - Inputs: each output pixel's window becomes a *patch* of bytes in the thread's scratch, tap by tap,
-///   the channels of a tap padded to a multiple of 4, taps on padding zero. The integers must fit a
-///   byte (`largestInputInteger ≤ 255`); layers whose inputs may not (pooled counts of a large τ) keep
-///   `IntegerConvolution`.
+///   the channels of a tap padded to a multiple of 4, taps on padding zero. The integers must be at
+///   most `DotProduct.largestInput`; layers whose inputs may be larger (pooled counts of a large τ)
+///   keep the other kernels.
 /// - Weights: packed when the session is created (`packWeights`), per vector of 16 output channels, as
 ///   `[group of 4 patch bytes][16 channels][4 bytes]`: one 64-byte load per group and vector.
 /// - A tile of P pixels × V vectors keeps its P·V sums in registers while the loop runs over the
-///   groups: V weight loads and P broadcasts of 4 patch bytes feed P·V `vpdpbusd`. Tasks and tiles
+///   groups: V weight loads and P broadcasts of 4 patch bytes feed P·V dot products. Tasks and tiles
 ///   are `IntegerTiling`'s.
 ///
-/// Intrinsics of the toolchain's clang headers (GNIntrinsics), in a module built with AVX-512 VNNI or
-/// AVX-VNNI; `DotProduct` holds what differs between the two.
-enum IntegerConvolutionVNNI {
-    /// The kernel for an int8 layer whose input integers fit a byte, or nil.
+/// Intrinsics of the toolchain's clang headers (GNIntrinsics); `DotProduct` holds what differs between
+/// the instruction sets.
+enum IntegerConvolutionDot {
+    /// The kernel for an int8 layer whose input integers are at most `DotProduct.largestInput`, or nil.
     static func choice(_ query: KernelQuery, linear: Bool) -> KernelChoice? {
-        guard query.largestInputInteger <= Int(UInt8.max) else { return nil }
+        guard query.largestInputInteger <= DotProduct.largestInput else { return nil }
         let pixels = query.batch * query.outputPixelsPerSample
-        #if GN_AVXVNNI
+        #if !GN_AVX512
         // 16 registers of 8 int32, two per vector of 16 channels: 6 pixels × 16 channels (12 sums, 2
         // weights, a broadcast), or for few pixels 1 × 32.
         if pixels < 6 {
-            return choice(TileShape<1, 2>.self, query, name: linear ? "linear.avxvnni1x32" : "conv2d.avxvnni1x32") { job, worker, begin, end in
-                IntegerConvolutionVNNI.run(TileShape<1, 2>.self, job, worker: worker, tasks: begin..<end)
+            return choice(TileShape<1, 2>.self, query, name: linear ? "linear.dot1x32" : "conv2d.dot1x32") { job, worker, begin, end in
+                IntegerConvolutionDot.run(TileShape<1, 2>.self, job, worker: worker, tasks: begin..<end)
             } pack: { job, destination in
-                IntegerConvolutionVNNI.pack(TileShape<1, 2>.self, job, into: destination)
+                IntegerConvolutionDot.pack(TileShape<1, 2>.self, job, into: destination)
             }
         }
-        return choice(TileShape<6, 1>.self, query, name: linear ? "linear.avxvnni6x16" : "conv2d.avxvnni6x16") { job, worker, begin, end in
-            IntegerConvolutionVNNI.run(TileShape<6, 1>.self, job, worker: worker, tasks: begin..<end)
+        return choice(TileShape<6, 1>.self, query, name: linear ? "linear.dot6x16" : "conv2d.dot6x16") { job, worker, begin, end in
+            IntegerConvolutionDot.run(TileShape<6, 1>.self, job, worker: worker, tasks: begin..<end)
         } pack: { job, destination in
-            IntegerConvolutionVNNI.pack(TileShape<6, 1>.self, job, into: destination)
+            IntegerConvolutionDot.pack(TileShape<6, 1>.self, job, into: destination)
         }
         #else
         // Shapes: as many sums as 32 registers hold beside the weights; few pixels (a linear layer of a
         // small batch) in tiles of one, which read the weights once.
         let vectors = (query.geometry.outputChannels + 15) / 16
         if pixels < 6 {
-            return choice(TileShape<1, 4>.self, query, name: linear ? "linear.vnni1x64" : "conv2d.vnni1x64") { job, worker, begin, end in
-                IntegerConvolutionVNNI.run(TileShape<1, 4>.self, job, worker: worker, tasks: begin..<end)
+            return choice(TileShape<1, 4>.self, query, name: linear ? "linear.dot1x64" : "conv2d.dot1x64") { job, worker, begin, end in
+                IntegerConvolutionDot.run(TileShape<1, 4>.self, job, worker: worker, tasks: begin..<end)
             } pack: { job, destination in
-                IntegerConvolutionVNNI.pack(TileShape<1, 4>.self, job, into: destination)
+                IntegerConvolutionDot.pack(TileShape<1, 4>.self, job, into: destination)
             }
         }
         if vectors >= 4 {
-            return choice(TileShape<6, 4>.self, query, name: linear ? "linear.vnni6x64" : "conv2d.vnni6x64") { job, worker, begin, end in
-                IntegerConvolutionVNNI.run(TileShape<6, 4>.self, job, worker: worker, tasks: begin..<end)
+            return choice(TileShape<6, 4>.self, query, name: linear ? "linear.dot6x64" : "conv2d.dot6x64") { job, worker, begin, end in
+                IntegerConvolutionDot.run(TileShape<6, 4>.self, job, worker: worker, tasks: begin..<end)
             } pack: { job, destination in
-                IntegerConvolutionVNNI.pack(TileShape<6, 4>.self, job, into: destination)
+                IntegerConvolutionDot.pack(TileShape<6, 4>.self, job, into: destination)
             }
         }
         if vectors >= 2 {
-            return choice(TileShape<8, 2>.self, query, name: linear ? "linear.vnni8x32" : "conv2d.vnni8x32") { job, worker, begin, end in
-                IntegerConvolutionVNNI.run(TileShape<8, 2>.self, job, worker: worker, tasks: begin..<end)
+            return choice(TileShape<8, 2>.self, query, name: linear ? "linear.dot8x32" : "conv2d.dot8x32") { job, worker, begin, end in
+                IntegerConvolutionDot.run(TileShape<8, 2>.self, job, worker: worker, tasks: begin..<end)
             } pack: { job, destination in
-                IntegerConvolutionVNNI.pack(TileShape<8, 2>.self, job, into: destination)
+                IntegerConvolutionDot.pack(TileShape<8, 2>.self, job, into: destination)
             }
         }
-        return choice(TileShape<12, 1>.self, query, name: linear ? "linear.vnni12x16" : "conv2d.vnni12x16") { job, worker, begin, end in
-            IntegerConvolutionVNNI.run(TileShape<12, 1>.self, job, worker: worker, tasks: begin..<end)
+        return choice(TileShape<12, 1>.self, query, name: linear ? "linear.dot12x16" : "conv2d.dot12x16") { job, worker, begin, end in
+            IntegerConvolutionDot.run(TileShape<12, 1>.self, job, worker: worker, tasks: begin..<end)
         } pack: { job, destination in
-            IntegerConvolutionVNNI.pack(TileShape<12, 1>.self, job, into: destination)
+            IntegerConvolutionDot.pack(TileShape<12, 1>.self, job, into: destination)
         }
         #endif
     }
@@ -97,7 +98,7 @@ enum IntegerConvolutionVNNI {
     }
 
     /// Packs `[tap][c][o]` int8 weights into `[vector][group of 4 patch bytes][16][4]`, vectors padded
-    /// with zeros to a multiple of V, the channels of a tap to a multiple of 4 (`IntegerRowsVNNI` reads
+    /// with zeros to a multiple of V, the channels of a tap to a multiple of 4 (`IntegerRowsDot` reads
     /// the same layout).
     static func pack<let P: Int, let V: Int>(_ shape: TileShape<P, V>.Type, _ job: UnsafeRawPointer,
                                                      into destination: UnsafeMutableRawPointer) {
@@ -175,10 +176,13 @@ enum IntegerConvolutionVNNI {
     }
 }
 
-/// 16 int32 lanes of `vpdpbusd` sums (or 64 signed weight bytes): one zmm register on AVX-512 VNNI,
-/// two ymm registers on AVX-VNNI.
+/// 16 int32 lanes of byte dot-product sums (or 64 signed weight bytes): one zmm register on AVX-512,
+/// two ymm registers on AVX2. `add` is one `vpdpbusd` with VNNI; without it `vpmaddubsw` (u8 × s8
+/// products summed in pairs to int16, with saturation: exact while each pair stays within int16, that
+/// is for inputs up to 127 against weights from −128 to 127), `vpmaddwd` by ones (pairs to int32) and
+/// `vpaddd`.
 struct DotProduct {
-    #if GN_VNNI
+    #if GN_AVX512
     var value: __m512i
 
     @inline(__always) init() { value = _mm512_setzero_si512() }
@@ -192,7 +196,12 @@ struct DotProduct {
 
     /// `self += Σ inputs · weights`, 4 byte products per lane.
     @inline(__always) mutating func add(_ inputs: Broadcast, _ weights: DotProduct) {
+        #if GN_VNNI
         value = _mm512_dpbusd_epi32(value, inputs.value, weights.value)
+        #else
+        value = _mm512_add_epi32(value, _mm512_madd_epi16(_mm512_maddubs_epi16(inputs.value, weights.value),
+                                                          _mm512_set1_epi16(1)))
+        #endif
     }
 
     var integers: SIMD16<Int32> { unsafeBitCast(value, to: SIMD16<Int32>.self) }
@@ -224,8 +233,14 @@ struct DotProduct {
 
     /// `self += Σ inputs · weights`, 4 byte products per lane.
     @inline(__always) mutating func add(_ inputs: Broadcast, _ weights: DotProduct) {
+        #if GN_AVXVNNI
         low = _mm256_dpbusd_avx_epi32(low, inputs.value, weights.low)
         high = _mm256_dpbusd_avx_epi32(high, inputs.value, weights.high)
+        #else
+        let ones = _mm256_set1_epi16(1)
+        low = _mm256_add_epi32(low, _mm256_madd_epi16(_mm256_maddubs_epi16(inputs.value, weights.low), ones))
+        high = _mm256_add_epi32(high, _mm256_madd_epi16(_mm256_maddubs_epi16(inputs.value, weights.high), ones))
+        #endif
     }
 
     var integers: SIMD16<Int32> {
@@ -242,6 +257,14 @@ struct DotProduct {
         let integers = unsafeBitCast(_mm256_cvttps_epi32(scaled), to: SIMD8<Int32>.self)
         UnsafeMutableRawPointer(bytes).storeBytes(of: SIMD8<UInt8>(truncatingIfNeeded: integers), as: SIMD8<UInt8>.self)
     }
+    #endif
+
+    /// The largest input integer `add` takes exactly: a byte with VNNI; without it 127, so that a pair
+    /// of products, at most 2 · 127 · 128 in magnitude, stays within int16.
+    #if GN_VNNI || GN_AVXVNNI
+    static let largestInput = Int(UInt8.max)
+    #else
+    static let largestInput = Int(Int8.max)
     #endif
 }
 #endif

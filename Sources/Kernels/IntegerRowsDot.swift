@@ -1,13 +1,14 @@
-#if GN_VNNI
+#if GN_AVX512
 import GNIntrinsics
 import GNKernelInterface
 
-/// Int8 convolutions over few input channels on AVX-512 VNNI, one output row at a time: the integer
-/// counterpart of `ConvolutionRows`, with `IntegerConvolutionVNNI`'s arithmetic and packed weights.
+/// Int8 convolutions over few input channels on AVX-512 (with VNNI or without), one output row at a
+/// time: the integer counterpart of `ConvolutionRows`, with `IntegerConvolutionDot`'s arithmetic
+/// (`DotProduct`) and packed weights.
 ///
-/// `IntegerConvolutionVNNI` copies each output pixel's window into a patch of bytes, so every input
+/// `IntegerConvolutionDot` copies each output pixel's window into a patch of bytes, so every input
 /// value is converted to its integer once per window that reads it — nine times in a 3 × 3 layer — and
-/// with 16 channels per tap that conversion, not `vpdpbusd`, bounds the layer. Here the input rows are
+/// with 16 channels per tap that conversion, not the dot products, bounds the layer. Here the input rows are
 /// converted once, into padded rows of bytes (`PaddedRows<UInt8>`: each value's integer, padding columns
 /// zero), and every pixel of a tile reads its 4 bytes per `vpdpbusd` at a constant offset from one
 /// pointer per kernel row: a window row's columns × channels are consecutive there, in the order of the
@@ -18,7 +19,7 @@ import GNKernelInterface
 /// sums in registers); a row's last tile may be partial (its missing pixels read the zero padding).
 /// Tasks are whole output rows × one block of V vectors, block-major.
 /// Intrinsics, unsafe pointers and SIMD in the loops on purpose: this is the hot loop.
-enum IntegerRowsVNNI {
+enum IntegerRowsDot {
     /// A row tile: its shape, its kernel for one input shape, and the packing of its weights.
     struct Tile {
         var pixels: Int
@@ -35,69 +36,70 @@ enum IntegerRowsVNNI {
     static func tile(channels: Int, stride: Int, kernel: Int, vectors: Int) -> Tile? {
         switch (channels, stride, kernel, vectors) {
         case (16, 1, 3, 1):
-            return Tile(pixels: 16, vectors: 1, name: "conv2d.vnnirows16x16") { job, worker, begin, end in
-                IntegerRowsVNNI.run(TileShape<16, 1>.self, RowInput<16, 1, 3>.self, job, worker: worker, tasks: begin..<end)
+            return Tile(pixels: 16, vectors: 1, name: "conv2d.dotrows16x16") { job, worker, begin, end in
+                IntegerRowsDot.run(TileShape<16, 1>.self, RowInput<16, 1, 3>.self, job, worker: worker, tasks: begin..<end)
             } pack: { job, destination in
-                IntegerConvolutionVNNI.pack(TileShape<16, 1>.self, job, into: destination)
+                IntegerConvolutionDot.pack(TileShape<16, 1>.self, job, into: destination)
             }
         case (16, 1, 3, 2):
-            return Tile(pixels: 8, vectors: 2, name: "conv2d.vnnirows8x32") { job, worker, begin, end in
-                IntegerRowsVNNI.run(TileShape<8, 2>.self, RowInput<16, 1, 3>.self, job, worker: worker, tasks: begin..<end)
+            return Tile(pixels: 8, vectors: 2, name: "conv2d.dotrows8x32") { job, worker, begin, end in
+                IntegerRowsDot.run(TileShape<8, 2>.self, RowInput<16, 1, 3>.self, job, worker: worker, tasks: begin..<end)
             } pack: { job, destination in
-                IntegerConvolutionVNNI.pack(TileShape<8, 2>.self, job, into: destination)
+                IntegerConvolutionDot.pack(TileShape<8, 2>.self, job, into: destination)
             }
         case (16, 2, 3, 2):
-            return Tile(pixels: 8, vectors: 2, name: "conv2d.vnnirows8x32") { job, worker, begin, end in
-                IntegerRowsVNNI.run(TileShape<8, 2>.self, RowInput<16, 2, 3>.self, job, worker: worker, tasks: begin..<end)
+            return Tile(pixels: 8, vectors: 2, name: "conv2d.dotrows8x32") { job, worker, begin, end in
+                IntegerRowsDot.run(TileShape<8, 2>.self, RowInput<16, 2, 3>.self, job, worker: worker, tasks: begin..<end)
             } pack: { job, destination in
-                IntegerConvolutionVNNI.pack(TileShape<8, 2>.self, job, into: destination)
+                IntegerConvolutionDot.pack(TileShape<8, 2>.self, job, into: destination)
             }
         case (16, 2, 1, 2):
-            return Tile(pixels: 8, vectors: 2, name: "conv2d.vnnirows8x32") { job, worker, begin, end in
-                IntegerRowsVNNI.run(TileShape<8, 2>.self, RowInput<16, 2, 1>.self, job, worker: worker, tasks: begin..<end)
+            return Tile(pixels: 8, vectors: 2, name: "conv2d.dotrows8x32") { job, worker, begin, end in
+                IntegerRowsDot.run(TileShape<8, 2>.self, RowInput<16, 2, 1>.self, job, worker: worker, tasks: begin..<end)
             } pack: { job, destination in
-                IntegerConvolutionVNNI.pack(TileShape<8, 2>.self, job, into: destination)
+                IntegerConvolutionDot.pack(TileShape<8, 2>.self, job, into: destination)
             }
         case (32, 2, 1, 2):
-            return Tile(pixels: 8, vectors: 2, name: "conv2d.vnnirows8x32") { job, worker, begin, end in
-                IntegerRowsVNNI.run(TileShape<8, 2>.self, RowInput<32, 2, 1>.self, job, worker: worker, tasks: begin..<end)
+            return Tile(pixels: 8, vectors: 2, name: "conv2d.dotrows8x32") { job, worker, begin, end in
+                IntegerRowsDot.run(TileShape<8, 2>.self, RowInput<32, 2, 1>.self, job, worker: worker, tasks: begin..<end)
             } pack: { job, destination in
-                IntegerConvolutionVNNI.pack(TileShape<8, 2>.self, job, into: destination)
+                IntegerConvolutionDot.pack(TileShape<8, 2>.self, job, into: destination)
             }
         case (32, 2, 3, 2):
-            return Tile(pixels: 8, vectors: 2, name: "conv2d.vnnirows8x32") { job, worker, begin, end in
-                IntegerRowsVNNI.run(TileShape<8, 2>.self, RowInput<32, 2, 3>.self, job, worker: worker, tasks: begin..<end)
+            return Tile(pixels: 8, vectors: 2, name: "conv2d.dotrows8x32") { job, worker, begin, end in
+                IntegerRowsDot.run(TileShape<8, 2>.self, RowInput<32, 2, 3>.self, job, worker: worker, tasks: begin..<end)
             } pack: { job, destination in
-                IntegerConvolutionVNNI.pack(TileShape<8, 2>.self, job, into: destination)
+                IntegerConvolutionDot.pack(TileShape<8, 2>.self, job, into: destination)
             }
         case (32, 1, 3, 2):
-            return Tile(pixels: 8, vectors: 2, name: "conv2d.vnnirows8x32") { job, worker, begin, end in
-                IntegerRowsVNNI.run(TileShape<8, 2>.self, RowInput<32, 1, 3>.self, job, worker: worker, tasks: begin..<end)
+            return Tile(pixels: 8, vectors: 2, name: "conv2d.dotrows8x32") { job, worker, begin, end in
+                IntegerRowsDot.run(TileShape<8, 2>.self, RowInput<32, 1, 3>.self, job, worker: worker, tasks: begin..<end)
             } pack: { job, destination in
-                IntegerConvolutionVNNI.pack(TileShape<8, 2>.self, job, into: destination)
+                IntegerConvolutionDot.pack(TileShape<8, 2>.self, job, into: destination)
             }
         case (64, 1, 3, 2):
-            return Tile(pixels: 8, vectors: 2, name: "conv2d.vnnirows8x32") { job, worker, begin, end in
-                IntegerRowsVNNI.run(TileShape<8, 2>.self, RowInput<64, 1, 3>.self, job, worker: worker, tasks: begin..<end)
+            return Tile(pixels: 8, vectors: 2, name: "conv2d.dotrows8x32") { job, worker, begin, end in
+                IntegerRowsDot.run(TileShape<8, 2>.self, RowInput<64, 1, 3>.self, job, worker: worker, tasks: begin..<end)
             } pack: { job, destination in
-                IntegerConvolutionVNNI.pack(TileShape<8, 2>.self, job, into: destination)
+                IntegerConvolutionDot.pack(TileShape<8, 2>.self, job, into: destination)
             }
         default:
             return nil
         }
     }
 
-    /// The row kernel for an int8 convolution whose input integers fit a byte, or nil.
+    /// The row kernel for an int8 convolution whose input integers are at most `DotProduct.largestInput`,
+    /// or nil.
     static func choice(_ query: KernelQuery) -> KernelChoice? {
         let g = query.geometry
-        guard case .convolution = query.operation, query.largestInputInteger <= Int(UInt8.max),
+        guard case .convolution = query.operation, query.largestInputInteger <= DotProduct.largestInput,
               g.kernelHeight == g.kernelWidth, g.outputChannels % 16 == 0 else { return nil }
         let vectors = g.outputChannels % 32 == 0 ? 2 : 1
         guard let tile = tile(channels: g.inputChannels, stride: g.strideWidth, kernel: g.kernelWidth, vectors: vectors),
               g.outputWidth >= tile.pixels, g.kernelHeight <= PaddedRows<UInt8>.largestKernelHeight else { return nil }
         return KernelChoice(function: tile.function, split: ConvolutionRows.split(query, vectors: vectors),
                             scratchFloats: (PaddedRows<UInt8>.elements(g, pixels: tile.pixels) + 3) / 4, name: tile.name,
-                            packedWeightBytes: IntegerConvolutionVNNI.packedBytes(g, vectors: vectors), packWeights: tile.pack)
+                            packedWeightBytes: IntegerConvolutionDot.packedBytes(g, vectors: vectors), packWeights: tile.pack)
     }
 
     /// Runs `tasks` of a call whose job is `KernelArguments`, in tiles of `shape` over inputs of `input`.
