@@ -103,7 +103,7 @@ enum ConvolutionRows {
         guard TiledKernels.available, case .convolution = query.operation, g.outputChannels % 16 == 0,
               !layout.isPacked || layout.lanes % 16 == 0 else { return nil }
         let vectors = g.outputChannels % 32 == 0 && (!layout.isPacked || layout.lanes % 32 == 0) ? 2 : 1
-        guard g.kernelHeight == g.kernelWidth,
+        guard g.kernelHeight == g.kernelWidth, g.inputChannels <= SummationOrder.termsPerBlock,
               let tile = tile(channels: g.inputChannels, stride: g.strideWidth, kernel: g.kernelWidth, vectors: vectors),
               g.outputWidth >= tile.pixels, g.kernelHeight <= PaddedRows<Float>.largestKernelHeight else { return nil }
         return KernelChoice(function: tile.function, split: split(query, vectors: vectors),
@@ -176,6 +176,8 @@ enum ConvolutionRows {
     ) {
         let lanes = 16 * V
         let firstChannel = block * lanes
+        // Whole taps per block of the summation order (the row kernels take at most 64 channels).
+        let tapsPerBlock = min(K * K, SummationOrder.termsPerBlock / C)
         var tileWeights = InlineArray<V, UnsafePointer<Float>>(repeating: weights)
         for vector in 0..<V { tileWeights[vector] = weights + layout.offset(channel: firstChannel + 16 * vector, tap: 0) }
         var column = 0
@@ -188,32 +190,30 @@ enum ConvolutionRows {
             let tileColumn = column * S * C
             ConvolutionTiled.sumBlocks(shape, order: order, bias: bias.map { $0 + firstChannel },
                                        groupSums: scratch.groupSums, output: target,
-                                       pixelStride: partial ? lanes : g.outputChannels) { taps, channels in
-                let blockOffset = channels.lowerBound * layout.channelStride
-                var sums = InlineArray<P, InlineArray<V, Vector>>(repeating: InlineArray(repeating: Vector()))
-                // Runs of terms contiguous in a padded row: the block's taps within one kernel row (or one
-                // tap's run of channels, when a tap has more channels than a block).
-                let wholeTaps = channels.count == C
-                var tap = taps.lowerBound
-                while tap < taps.upperBound {
-                    let kernelRow = tap / K, kernelColumn = tap % K
-                    let runEnd = wholeTaps ? min(taps.upperBound, (kernelRow + 1) * K) : tap + 1
-                    let x = rows[kernelRow].unsafelyUnwrapped + tileColumn + kernelColumn * C + channels.lowerBound
+                                       pixelStride: partial ? lanes : g.outputChannels) { taps, _ in
+                // Built element by element: the repeating initializer, called out of line for 16 sums,
+                // would keep them in memory.
+                var sums = InlineArray<P, InlineArray<V, Vector>> { _ in InlineArray { _ in Vector() } }
+                // A block is whole taps (C ≤ 64), at most `tapsPerBlock` of them: a loop whose count is
+                // known when compiling, so that the compiler unrolls it and the sums stay in registers
+                // from tap to tap. Each tap's channels are consecutive in its padded row.
+                for offset in 0..<tapsPerBlock {
+                    let tap = taps.lowerBound + offset
+                    guard tap < taps.upperBound else { break }
+                    let inputs = rows[tap / K].unsafelyUnwrapped + tileColumn + (tap % K) * C
                     var w = InlineArray<V, UnsafePointer<Float>>(repeating: weights)
-                    for vector in 0..<V { w[vector] = tileWeights[vector] + blockOffset + tap * layout.tapStride }
-                    for term in 0..<((runEnd - tap - 1) * C + channels.count) {
+                    for vector in 0..<V { w[vector] = tileWeights[vector] + tap * layout.tapStride }
+                    for channel in 0..<C {
                         var weight = InlineArray<V, Vector>(repeating: Vector())
                         for vector in 0..<V { weight[vector] = Vector.load(w[vector]) }
-                        let column = x + term
                         for index in 0..<P {
                             // Wrapping arithmetic: the offsets are small constants, and without overflow
                             // checks the compiler unrolls the loop and keeps the sums in registers.
-                            let value = Vector(repeating: column[index &* (S &* C)])
+                            let value = Vector(repeating: inputs[index &* (S &* C) &+ channel])
                             for vector in 0..<V { sums[index][vector] = multiplyAdd(sums[index][vector], value, weight[vector]) }
                         }
                         for vector in 0..<V { w[vector] += layout.channelStride }
                     }
-                    tap = runEnd
                 }
                 return sums
             }
