@@ -39,67 +39,69 @@ enum IntegerRowsDot {
             return Tile(pixels: 16, vectors: 1, name: "conv2d.dotrows16x16") { job, worker, begin, end in
                 IntegerRowsDot.run(TileShape<16, 1>.self, RowInput<16, 1, 3>.self, job, worker: worker, tasks: begin..<end)
             } pack: { job, destination in
-                IntegerConvolutionDot.pack(TileShape<16, 1>.self, job, into: destination)
+                IntegerConvolutionDot.pack(TileShape<16, 1>.self, ByteInputs.self, job, into: destination)
             }
         case (16, 1, 3, 2):
             return Tile(pixels: 8, vectors: 2, name: "conv2d.dotrows8x32") { job, worker, begin, end in
                 IntegerRowsDot.run(TileShape<8, 2>.self, RowInput<16, 1, 3>.self, job, worker: worker, tasks: begin..<end)
             } pack: { job, destination in
-                IntegerConvolutionDot.pack(TileShape<8, 2>.self, job, into: destination)
+                IntegerConvolutionDot.pack(TileShape<8, 2>.self, ByteInputs.self, job, into: destination)
             }
         case (16, 2, 3, 2):
             return Tile(pixels: 8, vectors: 2, name: "conv2d.dotrows8x32") { job, worker, begin, end in
                 IntegerRowsDot.run(TileShape<8, 2>.self, RowInput<16, 2, 3>.self, job, worker: worker, tasks: begin..<end)
             } pack: { job, destination in
-                IntegerConvolutionDot.pack(TileShape<8, 2>.self, job, into: destination)
+                IntegerConvolutionDot.pack(TileShape<8, 2>.self, ByteInputs.self, job, into: destination)
             }
         case (16, 2, 1, 2):
             return Tile(pixels: 8, vectors: 2, name: "conv2d.dotrows8x32") { job, worker, begin, end in
                 IntegerRowsDot.run(TileShape<8, 2>.self, RowInput<16, 2, 1>.self, job, worker: worker, tasks: begin..<end)
             } pack: { job, destination in
-                IntegerConvolutionDot.pack(TileShape<8, 2>.self, job, into: destination)
+                IntegerConvolutionDot.pack(TileShape<8, 2>.self, ByteInputs.self, job, into: destination)
             }
         case (32, 2, 1, 2):
             return Tile(pixels: 8, vectors: 2, name: "conv2d.dotrows8x32") { job, worker, begin, end in
                 IntegerRowsDot.run(TileShape<8, 2>.self, RowInput<32, 2, 1>.self, job, worker: worker, tasks: begin..<end)
             } pack: { job, destination in
-                IntegerConvolutionDot.pack(TileShape<8, 2>.self, job, into: destination)
+                IntegerConvolutionDot.pack(TileShape<8, 2>.self, ByteInputs.self, job, into: destination)
             }
         case (32, 2, 3, 2):
             return Tile(pixels: 8, vectors: 2, name: "conv2d.dotrows8x32") { job, worker, begin, end in
                 IntegerRowsDot.run(TileShape<8, 2>.self, RowInput<32, 2, 3>.self, job, worker: worker, tasks: begin..<end)
             } pack: { job, destination in
-                IntegerConvolutionDot.pack(TileShape<8, 2>.self, job, into: destination)
+                IntegerConvolutionDot.pack(TileShape<8, 2>.self, ByteInputs.self, job, into: destination)
             }
         case (32, 1, 3, 2):
             return Tile(pixels: 8, vectors: 2, name: "conv2d.dotrows8x32") { job, worker, begin, end in
                 IntegerRowsDot.run(TileShape<8, 2>.self, RowInput<32, 1, 3>.self, job, worker: worker, tasks: begin..<end)
             } pack: { job, destination in
-                IntegerConvolutionDot.pack(TileShape<8, 2>.self, job, into: destination)
+                IntegerConvolutionDot.pack(TileShape<8, 2>.self, ByteInputs.self, job, into: destination)
             }
         case (64, 1, 3, 2):
             return Tile(pixels: 8, vectors: 2, name: "conv2d.dotrows8x32") { job, worker, begin, end in
                 IntegerRowsDot.run(TileShape<8, 2>.self, RowInput<64, 1, 3>.self, job, worker: worker, tasks: begin..<end)
             } pack: { job, destination in
-                IntegerConvolutionDot.pack(TileShape<8, 2>.self, job, into: destination)
+                IntegerConvolutionDot.pack(TileShape<8, 2>.self, ByteInputs.self, job, into: destination)
             }
         default:
             return nil
         }
     }
 
-    /// The row kernel for an int8 convolution whose input integers are at most `DotProduct.largestInput`,
+    /// The row kernel for an int8 convolution whose input integers are bytes (`ByteInputs.largestInput`),
     /// or nil.
     static func choice(_ query: KernelQuery) -> KernelChoice? {
         let g = query.geometry
-        guard case .convolution = query.operation, query.largestInputInteger <= DotProduct.largestInput,
+        guard case .convolution = query.operation, query.largestInputInteger <= ByteInputs.largestInput,
               g.kernelHeight == g.kernelWidth, g.outputChannels % 16 == 0 else { return nil }
         let vectors = g.outputChannels % 32 == 0 ? 2 : 1
         guard let tile = tile(channels: g.inputChannels, stride: g.strideWidth, kernel: g.kernelWidth, vectors: vectors),
               g.outputWidth >= tile.pixels, g.kernelHeight <= PaddedRows<UInt8>.largestKernelHeight else { return nil }
         return KernelChoice(function: tile.function, split: ConvolutionRows.split(query, vectors: vectors),
                             scratchFloats: (PaddedRows<UInt8>.elements(g, pixels: tile.pixels) + 3) / 4, name: tile.name,
-                            packedWeightBytes: IntegerConvolutionDot.packedBytes(g, vectors: vectors), packWeights: tile.pack)
+                            packedWeightBytes: IntegerConvolutionDot.packedBytes(
+                                g, vectors: vectors, patchBytes: IntegerConvolutionDot.patchElements(g, perGroup: ByteInputs.perGroup)),
+                            packWeights: tile.pack)
     }
 
     /// Runs `tasks` of a call whose job is `KernelArguments`, in tiles of `shape` over inputs of `input`.

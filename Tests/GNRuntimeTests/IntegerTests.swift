@@ -46,9 +46,9 @@ final class IntegerTests: XCTestCase {
             let layer = model.view.layer(index)
             guard let kernel = try handle.session.kernel(ofLayer: index) else { continue }
             // The integer kernels: the portable one (".int8"), exact float arithmetic (".exact…") and
-            // byte dot products (".dot…").
+            // dot products of bytes (".dot…") or 16-bit words (".words…").
             let name = "\(kernel.name)"
-            let integer = name.hasSuffix(".int8") || name.contains(".exact") || name.contains(".dot")
+            let integer = name.hasSuffix(".int8") || name.contains(".exact") || name.contains(".dot") || name.contains(".words")
             XCTAssertEqual(integer, layer.integerWeights != nil, "layer \(index): \(name)")
             if layer.integerWeights != nil { integerKernels += 1 }
         }
@@ -95,6 +95,8 @@ final class IntegerTests: XCTestCase {
             // 2, 1 × 1 shortcuts, 16, 32 and 64 input channels.
             (2, 16, 9, 20, 16, 3, 1, 1), (1, 16, 10, 18, 32, 3, 2, 1), (2, 16, 16, 16, 32, 1, 2, 0),
             (1, 32, 8, 16, 64, 1, 2, 0), (1, 32, 6, 12, 32, 3, 1, 1), (1, 64, 4, 9, 64, 3, 1, 1), (2, 32, 16, 16, 64, 3, 2, 1),
+            // A fan-in small enough for the exact float tiles to take integers past 16-bit words.
+            (3, 2, 1, 1, 40, 1, 1, 0),
         ]
         var kernels: Set<String> = []
         for (batch, cin, h, w, cout, k, s, p) in cases {
@@ -106,8 +108,10 @@ final class IntegerTests: XCTestCase {
             let weights = (0..<k * k * cin * cout).map { _ in Int8(truncatingIfNeeded: Int(random.next() % 256) - 128) }
             let scales = (0..<cout).map { _ in 0.001 + 0.01 * random.unit() }
             let bias = (0..<cout).map { _ in random.symmetric(0.5) }
-            // 127 and 255: the largest integers the byte dot products take without VNNI and with it.
-            for largest in [4, 127, 255, 4000] {
+            // 127 and 255: the largest integers the byte dot products take without VNNI and with it;
+            // 32767 the 16-bit words' largest; 40000 past them (the exact float tiles for the smallest
+            // fan-in, else the portable kernel).
+            for largest in [4, 127, 255, 4000, 32767, 40000] {
                 let scale: Float = 0.37
                 let input = (0..<batch * h * w * cin).map { _ -> Float in
                     random.unit() < 0.4 ? 0 : Float(Int(random.next() % UInt64(largest + 1))) * scale
@@ -129,10 +133,11 @@ final class IntegerTests: XCTestCase {
             }
         }
         // Each kind of kernel took part: the portable one (the largest integers), the exact float one,
-        // and the byte dot products' (patches, and rows on AVX-512) where the CPU has them.
+        // and the dot products' (bytes and 16-bit words; rows on AVX-512) where the CPU has them.
         XCTAssertTrue(kernels.contains("conv2d.int8") && kernels.contains { $0.contains(".exact") }, "\(kernels)")
         if KernelRegistry.isAvailable(.avx2) {
             XCTAssertTrue(kernels.contains { $0.contains(".dot") && !$0.contains("rows") }, "\(kernels)")
+            XCTAssertTrue(kernels.contains { $0.contains(".words") }, "\(kernels)")
         }
         if KernelRegistry.isAvailable(.avx512) { XCTAssertTrue(kernels.contains { $0.contains(".dotrows") }, "\(kernels)") }
     }
