@@ -294,11 +294,11 @@ enum ConvolutionTiled {
     }
 
     /// Sums a tile of `P` output pixels × `16·V` channels in `order`, the part every tiled convolution
-    /// shares: the output (`out`, the tile's first pixel at its first channel; the other pixels
+    /// shares: the output (`output`, the tile's first pixel at its first channel; the other pixels
     /// `pixelStride` floats apart) starts as the bias (`bias`, at the tile's first channel; nil: zero);
     /// `blockSums` gives each block's sums (of the block's taps and input channels, each summed from
-    /// zero), which add up into group sums (in `groupSums`, `P · 16·V` floats of scratch, when a group
-    /// has more than one block), each added to the output when its group ends.
+    /// zero), which add up into group sums (in `groupSums`, `P · 16·V` floats of scratch), each added to
+    /// the output when its group ends. An order of one block adds its sums to the bias directly.
     @inline(__always)
     static func sumBlocks<let P: Int, let V: Int>(
         _ shape: TileShape<P, V>.Type, order: SummationOrder, bias: UnsafePointer<Float>?,

@@ -73,74 +73,74 @@ enum IntegerConvolutionDot {
             return Tile(name: linear ? "linear.dot1x64" : "conv2d.dot1x64") { job, worker, begin, end in
                 IntegerConvolutionDot.run(TileShape<1, 4>.self, ByteInputs.self, job, worker: worker, tasks: begin..<end)
             } pack: { job, destination in
-                IntegerConvolutionDot.pack(TileShape<1, 4>.self, ByteInputs.self, job, into: destination)
+                IntegerConvolutionDot.pack(vectors: 4, ByteInputs.self, job, into: destination)
             }
         case (1, 4, true):
             return Tile(name: linear ? "linear.words1x64" : "conv2d.words1x64") { job, worker, begin, end in
                 IntegerConvolutionDot.run(TileShape<1, 4>.self, WordInputs.self, job, worker: worker, tasks: begin..<end)
             } pack: { job, destination in
-                IntegerConvolutionDot.pack(TileShape<1, 4>.self, WordInputs.self, job, into: destination)
+                IntegerConvolutionDot.pack(vectors: 4, WordInputs.self, job, into: destination)
             }
         case (6, 4, false):
             return Tile(name: linear ? "linear.dot6x64" : "conv2d.dot6x64") { job, worker, begin, end in
                 IntegerConvolutionDot.run(TileShape<6, 4>.self, ByteInputs.self, job, worker: worker, tasks: begin..<end)
             } pack: { job, destination in
-                IntegerConvolutionDot.pack(TileShape<6, 4>.self, ByteInputs.self, job, into: destination)
+                IntegerConvolutionDot.pack(vectors: 4, ByteInputs.self, job, into: destination)
             }
         case (6, 4, true):
             return Tile(name: linear ? "linear.words6x64" : "conv2d.words6x64") { job, worker, begin, end in
                 IntegerConvolutionDot.run(TileShape<6, 4>.self, WordInputs.self, job, worker: worker, tasks: begin..<end)
             } pack: { job, destination in
-                IntegerConvolutionDot.pack(TileShape<6, 4>.self, WordInputs.self, job, into: destination)
+                IntegerConvolutionDot.pack(vectors: 4, WordInputs.self, job, into: destination)
             }
         case (8, 2, false):
             return Tile(name: linear ? "linear.dot8x32" : "conv2d.dot8x32") { job, worker, begin, end in
                 IntegerConvolutionDot.run(TileShape<8, 2>.self, ByteInputs.self, job, worker: worker, tasks: begin..<end)
             } pack: { job, destination in
-                IntegerConvolutionDot.pack(TileShape<8, 2>.self, ByteInputs.self, job, into: destination)
+                IntegerConvolutionDot.pack(vectors: 2, ByteInputs.self, job, into: destination)
             }
         case (8, 2, true):
             return Tile(name: linear ? "linear.words8x32" : "conv2d.words8x32") { job, worker, begin, end in
                 IntegerConvolutionDot.run(TileShape<8, 2>.self, WordInputs.self, job, worker: worker, tasks: begin..<end)
             } pack: { job, destination in
-                IntegerConvolutionDot.pack(TileShape<8, 2>.self, WordInputs.self, job, into: destination)
+                IntegerConvolutionDot.pack(vectors: 2, WordInputs.self, job, into: destination)
             }
         case (12, 1, false):
             return Tile(name: linear ? "linear.dot12x16" : "conv2d.dot12x16") { job, worker, begin, end in
                 IntegerConvolutionDot.run(TileShape<12, 1>.self, ByteInputs.self, job, worker: worker, tasks: begin..<end)
             } pack: { job, destination in
-                IntegerConvolutionDot.pack(TileShape<12, 1>.self, ByteInputs.self, job, into: destination)
+                IntegerConvolutionDot.pack(vectors: 1, ByteInputs.self, job, into: destination)
             }
         case (12, 1, true):
             return Tile(name: linear ? "linear.words12x16" : "conv2d.words12x16") { job, worker, begin, end in
                 IntegerConvolutionDot.run(TileShape<12, 1>.self, WordInputs.self, job, worker: worker, tasks: begin..<end)
             } pack: { job, destination in
-                IntegerConvolutionDot.pack(TileShape<12, 1>.self, WordInputs.self, job, into: destination)
+                IntegerConvolutionDot.pack(vectors: 1, WordInputs.self, job, into: destination)
             }
         #else
         case (1, 2, false):
             return Tile(name: linear ? "linear.dot1x32" : "conv2d.dot1x32") { job, worker, begin, end in
                 IntegerConvolutionDot.run(TileShape<1, 2>.self, ByteInputs.self, job, worker: worker, tasks: begin..<end)
             } pack: { job, destination in
-                IntegerConvolutionDot.pack(TileShape<1, 2>.self, ByteInputs.self, job, into: destination)
+                IntegerConvolutionDot.pack(vectors: 2, ByteInputs.self, job, into: destination)
             }
         case (1, 2, true):
             return Tile(name: linear ? "linear.words1x32" : "conv2d.words1x32") { job, worker, begin, end in
                 IntegerConvolutionDot.run(TileShape<1, 2>.self, WordInputs.self, job, worker: worker, tasks: begin..<end)
             } pack: { job, destination in
-                IntegerConvolutionDot.pack(TileShape<1, 2>.self, WordInputs.self, job, into: destination)
+                IntegerConvolutionDot.pack(vectors: 2, WordInputs.self, job, into: destination)
             }
         case (6, 1, false):
             return Tile(name: linear ? "linear.dot6x16" : "conv2d.dot6x16") { job, worker, begin, end in
                 IntegerConvolutionDot.run(TileShape<6, 1>.self, ByteInputs.self, job, worker: worker, tasks: begin..<end)
             } pack: { job, destination in
-                IntegerConvolutionDot.pack(TileShape<6, 1>.self, ByteInputs.self, job, into: destination)
+                IntegerConvolutionDot.pack(vectors: 1, ByteInputs.self, job, into: destination)
             }
         case (6, 1, true):
             return Tile(name: linear ? "linear.words6x16" : "conv2d.words6x16") { job, worker, begin, end in
                 IntegerConvolutionDot.run(TileShape<6, 1>.self, WordInputs.self, job, worker: worker, tasks: begin..<end)
             } pack: { job, destination in
-                IntegerConvolutionDot.pack(TileShape<6, 1>.self, WordInputs.self, job, into: destination)
+                IntegerConvolutionDot.pack(vectors: 1, WordInputs.self, job, into: destination)
             }
         #endif
         default:
@@ -165,16 +165,16 @@ enum IntegerConvolutionDot {
     }
 
     /// Packs `[tap][c][o]` int8 weights into `[vector][group][16][perGroup]` of `Inputs.Weight`, a group
-    /// being the patch elements of 4 bytes, vectors padded with zeros to a multiple of V, the channels of
+    /// being the patch elements of 4 bytes, vectors padded with zeros to a multiple of `tileVectors`
+    /// (a tile's), the channels of
     /// a tap to a multiple of `perGroup` (`IntegerRowsDot` reads the same layout, of bytes).
-    static func pack<let P: Int, let V: Int, Inputs: DotInputs>(_ shape: TileShape<P, V>.Type, _ inputs: Inputs.Type,
-                                                                  _ job: UnsafeRawPointer,
-                                                                  into destination: UnsafeMutableRawPointer) {
+    static func pack<Inputs: DotInputs>(vectors tileVectors: Int, _ inputs: Inputs.Type, _ job: UnsafeRawPointer,
+                                        into destination: UnsafeMutableRawPointer) {
         let arguments = job.load(as: KernelArguments.self)
         let g = arguments.geometry, weights = arguments.integerWeights!
         let perGroup = Inputs.perGroup
         let channels = paddedChannels(g, perGroup: perGroup), groups = patchElements(g, perGroup: perGroup) / perGroup
-        let vectors = IntegerTiling.blocks(g, vectors: V) * V
+        let vectors = IntegerTiling.blocks(g, vectors: tileVectors) * tileVectors
         let count = vectors * groups * 16 * perGroup
         let packed = destination.bindMemory(to: Inputs.Weight.self, capacity: count)
         packed.update(repeating: 0, count: count)
@@ -318,8 +318,8 @@ enum WordInputs: DotInputs {
     }
 }
 
-/// 16 int32 lanes of byte dot-product sums (or 64 signed weight bytes): one zmm register on AVX-512,
-/// two ymm registers on AVX2. `add` is one `vpdpbusd` with VNNI; without it `vpmaddubsw` (u8 × s8
+/// 16 int32 lanes of dot-product sums (or one group of weights per lane: 64 signed weight bytes, or 32
+/// weights widened to 16-bit words): one zmm register on AVX-512, two ymm registers on AVX2. `add` is one `vpdpbusd` with VNNI; without it `vpmaddubsw` (u8 × s8
 /// products summed in pairs to int16, with saturation: exact while each pair stays within int16, that
 /// is for inputs up to 127 against weights from −128 to 127), `vpmaddwd` by ones (pairs to int32) and
 /// `vpaddd`.
@@ -330,7 +330,7 @@ struct DotProduct {
     @inline(__always) init() { value = _mm512_setzero_si512() }
     @inline(__always) init(loading pointer: UnsafeRawPointer) { value = _mm512_loadu_si512(pointer) }
 
-    /// 4 input bytes in every lane.
+    /// One group of inputs (4 bytes, or 2 words) in every lane.
     struct Broadcast {
         var value: __m512i
         @inline(__always) init(_ bytes: Int32) { value = _mm512_set1_epi32(bytes) }
@@ -383,7 +383,7 @@ struct DotProduct {
         high = _mm256_loadu_si256((pointer + 32).assumingMemoryBound(to: __m256i_u.self))
     }
 
-    /// 4 input bytes in every lane.
+    /// One group of inputs (4 bytes, or 2 words) in every lane.
     struct Broadcast {
         var value: __m256i
         @inline(__always) init(_ bytes: Int32) { value = _mm256_set1_epi32(bytes) }

@@ -8,12 +8,12 @@ import GNKernelInterface
 ///
 /// `IntegerConvolutionDot` copies each output pixel's window into a patch of bytes, so every input
 /// value is converted to its integer once per window that reads it — nine times in a 3 × 3 layer — and
-/// with 16 channels per tap that conversion, not the dot products, bounds the layer. Here the input rows are
-/// converted once, into padded rows of bytes (`PaddedRows<UInt8>`: each value's integer, padding columns
-/// zero), and every pixel of a tile reads its 4 bytes per `vpdpbusd` at a constant offset from one
-/// pointer per kernel row: a window row's columns × channels are consecutive there, in the order of the
-/// packed weights' groups. Integer sums are exact in any order, so results equal `IntegerConvolution`'s
-/// bit for bit; the outputs leave the integers through `IntegerTiling.store`.
+/// with 16 channels per tap that conversion, not the dot products, bounds the layer. Here the input
+/// rows are converted once, into padded rows of bytes (`PaddedRows<UInt8>`: each value's integer,
+/// padding columns zero), and every pixel of a tile reads its 4 bytes per dot product at a constant
+/// offset from one pointer per kernel row: a window row's columns × channels are consecutive there, in
+/// the order of the packed weights' groups. Integer sums are exact in any order, so results equal
+/// `IntegerConvolution`'s bit for bit; the outputs leave the integers through `IntegerTiling.store`.
 ///
 /// Tiles are P consecutive pixels of a row × V vectors of 16 output channels (16 × 16 or 8 × 32: 16
 /// sums in registers); a row's last tile may be partial (its missing pixels read the zero padding).
@@ -39,49 +39,49 @@ enum IntegerRowsDot {
             return Tile(pixels: 16, vectors: 1, name: "conv2d.dotrows16x16") { job, worker, begin, end in
                 IntegerRowsDot.run(TileShape<16, 1>.self, RowInput<16, 1, 3>.self, job, worker: worker, tasks: begin..<end)
             } pack: { job, destination in
-                IntegerConvolutionDot.pack(TileShape<16, 1>.self, ByteInputs.self, job, into: destination)
+                IntegerConvolutionDot.pack(vectors: 1, ByteInputs.self, job, into: destination)
             }
         case (16, 1, 3, 2):
             return Tile(pixels: 8, vectors: 2, name: "conv2d.dotrows8x32") { job, worker, begin, end in
                 IntegerRowsDot.run(TileShape<8, 2>.self, RowInput<16, 1, 3>.self, job, worker: worker, tasks: begin..<end)
             } pack: { job, destination in
-                IntegerConvolutionDot.pack(TileShape<8, 2>.self, ByteInputs.self, job, into: destination)
+                IntegerConvolutionDot.pack(vectors: 2, ByteInputs.self, job, into: destination)
             }
         case (16, 2, 3, 2):
             return Tile(pixels: 8, vectors: 2, name: "conv2d.dotrows8x32") { job, worker, begin, end in
                 IntegerRowsDot.run(TileShape<8, 2>.self, RowInput<16, 2, 3>.self, job, worker: worker, tasks: begin..<end)
             } pack: { job, destination in
-                IntegerConvolutionDot.pack(TileShape<8, 2>.self, ByteInputs.self, job, into: destination)
+                IntegerConvolutionDot.pack(vectors: 2, ByteInputs.self, job, into: destination)
             }
         case (16, 2, 1, 2):
             return Tile(pixels: 8, vectors: 2, name: "conv2d.dotrows8x32") { job, worker, begin, end in
                 IntegerRowsDot.run(TileShape<8, 2>.self, RowInput<16, 2, 1>.self, job, worker: worker, tasks: begin..<end)
             } pack: { job, destination in
-                IntegerConvolutionDot.pack(TileShape<8, 2>.self, ByteInputs.self, job, into: destination)
+                IntegerConvolutionDot.pack(vectors: 2, ByteInputs.self, job, into: destination)
             }
         case (32, 2, 1, 2):
             return Tile(pixels: 8, vectors: 2, name: "conv2d.dotrows8x32") { job, worker, begin, end in
                 IntegerRowsDot.run(TileShape<8, 2>.self, RowInput<32, 2, 1>.self, job, worker: worker, tasks: begin..<end)
             } pack: { job, destination in
-                IntegerConvolutionDot.pack(TileShape<8, 2>.self, ByteInputs.self, job, into: destination)
+                IntegerConvolutionDot.pack(vectors: 2, ByteInputs.self, job, into: destination)
             }
         case (32, 2, 3, 2):
             return Tile(pixels: 8, vectors: 2, name: "conv2d.dotrows8x32") { job, worker, begin, end in
                 IntegerRowsDot.run(TileShape<8, 2>.self, RowInput<32, 2, 3>.self, job, worker: worker, tasks: begin..<end)
             } pack: { job, destination in
-                IntegerConvolutionDot.pack(TileShape<8, 2>.self, ByteInputs.self, job, into: destination)
+                IntegerConvolutionDot.pack(vectors: 2, ByteInputs.self, job, into: destination)
             }
         case (32, 1, 3, 2):
             return Tile(pixels: 8, vectors: 2, name: "conv2d.dotrows8x32") { job, worker, begin, end in
                 IntegerRowsDot.run(TileShape<8, 2>.self, RowInput<32, 1, 3>.self, job, worker: worker, tasks: begin..<end)
             } pack: { job, destination in
-                IntegerConvolutionDot.pack(TileShape<8, 2>.self, ByteInputs.self, job, into: destination)
+                IntegerConvolutionDot.pack(vectors: 2, ByteInputs.self, job, into: destination)
             }
         case (64, 1, 3, 2):
             return Tile(pixels: 8, vectors: 2, name: "conv2d.dotrows8x32") { job, worker, begin, end in
                 IntegerRowsDot.run(TileShape<8, 2>.self, RowInput<64, 1, 3>.self, job, worker: worker, tasks: begin..<end)
             } pack: { job, destination in
-                IntegerConvolutionDot.pack(TileShape<8, 2>.self, ByteInputs.self, job, into: destination)
+                IntegerConvolutionDot.pack(vectors: 2, ByteInputs.self, job, into: destination)
             }
         default:
             return nil
@@ -118,18 +118,10 @@ enum IntegerRowsDot {
         arguments.forEachTask(tasks) { block, pixels in
             for rowStart in stride(from: pixels.lowerBound, to: pixels.upperBound, by: g.outputWidth) {
                 let (sample, outputRow, _) = g.outputPosition(rowStart)
-                // Each input value's integer, `DotProduct.lanes` at a time, then one by one.
+                // Each input value's integer, as a byte.
                 rows.load(g, input: arguments.input, sample: sample, outputRow: outputRow, readsInPlace: false,
                           zero: 0) { source, destination, count in
-                    var index = 0
-                    while index + DotProduct.lanes <= count {
-                        DotProduct.recover(source + index, reciprocal: reciprocal, into: destination + index)
-                        index += DotProduct.lanes
-                    }
-                    while index < count {
-                        destination[index] = UInt8(truncatingIfNeeded: IntegerArithmetic.recover(source[index], reciprocal: reciprocal))
-                        index += 1
-                    }
+                    ByteInputs.recover(source, count: count, reciprocal: reciprocal, into: destination)
                 }
                 runRow(shape, input, arguments, block: block, rows: rows.kernelRows, firstPixel: rowStart)
             }
@@ -161,7 +153,7 @@ enum IntegerRowsDot {
                     for index in 0..<P {
                         // Wrapping arithmetic: small constant offsets, no overflow checks in the loop.
                         let value = DotProduct.Broadcast(x.loadUnaligned(fromByteOffset: index &* (S &* C) &+ 4 &* group, as: Int32.self))
-                        for vector in 0..<V { sums[index][vector].add(value, weight[vector]) }
+                        for vector in 0..<V { ByteInputs.add(&sums[index][vector], value, weight[vector]) }
                     }
                 }
             }

@@ -45,6 +45,7 @@ struct PaddedRows<Element> {
     mutating func load(_ g: WindowGeometry, input: UnsafePointer<Float>, sample: Int, outputRow: Int, readsInPlace: Bool,
                        zero: Element,
                        convert: (_ source: UnsafePointer<Float>, _ destination: UnsafeMutablePointer<Element>, _ count: Int) -> Void) {
+        assert(!readsInPlace || Element.self == Float.self, "only rows of floats are the input itself")
         let channels = g.inputChannels
         let left = min(g.paddingWidth * channels, rowElements)
         let copied = max(0, min(g.inputWidth * channels, rowElements - left))
