@@ -256,9 +256,27 @@ protocol DotInputs {
     static var largestInput: Int { get }
     /// `sums += Σ inputs · weights`, a group per lane.
     static func add(_ sums: inout DotProduct, _ inputs: DotProduct.Broadcast, _ weights: DotProduct)
-    /// The integers of `count` input values (`IntegerArithmetic.recover`), written to `destination`.
+    /// The integers of `DotProduct.lanes` input values (`IntegerArithmetic.recover`), written to
+    /// `destination`.
+    static func recoverLanes(_ values: UnsafePointer<Float>, reciprocal: Float, into destination: UnsafeMutablePointer<Element>)
+}
+
+extension DotInputs {
+    /// The integers of `count` input values (`IntegerArithmetic.recover`), written to `destination`:
+    /// `DotProduct.lanes` at a time, then one by one.
+    @inline(__always)
     static func recover(_ values: UnsafePointer<Float>, count: Int, reciprocal: Float,
-                        into destination: UnsafeMutablePointer<Element>)
+                        into destination: UnsafeMutablePointer<Element>) {
+        var index = 0
+        while index + DotProduct.lanes <= count {
+            recoverLanes(values + index, reciprocal: reciprocal, into: destination + index)
+            index += DotProduct.lanes
+        }
+        while index < count {
+            destination[index] = Element(truncatingIfNeeded: IntegerArithmetic.recover(values[index], reciprocal: reciprocal))
+            index += 1
+        }
+    }
 }
 
 /// Input bytes against weight bytes: `DotProduct.add` (`vpdpbusd`, or three instructions without VNNI).
@@ -274,17 +292,8 @@ enum ByteInputs: DotInputs {
     }
 
     @inline(__always)
-    static func recover(_ values: UnsafePointer<Float>, count: Int, reciprocal: Float,
-                        into destination: UnsafeMutablePointer<UInt8>) {
-        var index = 0
-        while index + DotProduct.lanes <= count {
-            DotProduct.recover(values + index, reciprocal: reciprocal, into: destination + index)
-            index += DotProduct.lanes
-        }
-        while index < count {
-            destination[index] = UInt8(truncatingIfNeeded: IntegerArithmetic.recover(values[index], reciprocal: reciprocal))
-            index += 1
-        }
+    static func recoverLanes(_ values: UnsafePointer<Float>, reciprocal: Float, into destination: UnsafeMutablePointer<UInt8>) {
+        DotProduct.recover(values, reciprocal: reciprocal, into: destination)
     }
 }
 
@@ -304,17 +313,8 @@ enum WordInputs: DotInputs {
     }
 
     @inline(__always)
-    static func recover(_ values: UnsafePointer<Float>, count: Int, reciprocal: Float,
-                        into destination: UnsafeMutablePointer<Int16>) {
-        var index = 0
-        while index + DotProduct.lanes <= count {
-            DotProduct.recoverWords(values + index, reciprocal: reciprocal, into: destination + index)
-            index += DotProduct.lanes
-        }
-        while index < count {
-            destination[index] = Int16(truncatingIfNeeded: IntegerArithmetic.recover(values[index], reciprocal: reciprocal))
-            index += 1
-        }
+    static func recoverLanes(_ values: UnsafePointer<Float>, reciprocal: Float, into destination: UnsafeMutablePointer<Int16>) {
+        DotProduct.recoverWords(values, reciprocal: reciprocal, into: destination)
     }
 }
 
