@@ -182,6 +182,10 @@ struct Case {
     /// computes exactly the ANN, so it is compared with ONNX Runtime on the ANN.
     var annKey: String { "\(network)_ann_b\(batch)_t\(threads)" }
 
+    /// The keys to ask the peer script for: this configuration's, and the ANN's when ONNX Runtime's
+    /// time on it is a peer too.
+    var peerKeys: [String] { comparesWithONNXRuntime && annKey != peerKey ? [peerKey, annKey] : [peerKey] }
+
     /// Whether ONNX Runtime's time on the ANN is the peer of this case.
     var comparesWithONNXRuntime: Bool {
         neuron == GN_NEURON_ANN || (neuron == GN_NEURON_GROUP && tau == 8 && steps == 1)
@@ -437,9 +441,7 @@ func runBenchmarks() {
                           String(cString: gn_isa_name(measurement.instructionSet)), measurement.seconds * 1000)
         if withPeers {
             // The peers right after, as in the full run: the peer's time over ours.
-            var keys = [benchmarkCase.peerKey]
-            if benchmarkCase.comparesWithONNXRuntime { keys.append(benchmarkCase.annKey) }
-            let peers = runPeers(python: python, keys: keys, repetitions: repetitions)
+            let peers = runPeers(python: python, keys: benchmarkCase.peerKeys, repetitions: repetitions)
             if let torch = peers["torch_" + benchmarkCase.peerKey] {
                 line += String(format: " torch_ms=%.4f torch_ratio=%.2f", torch * 1000, torch / measurement.seconds)
             }
@@ -535,9 +537,7 @@ func runBenchmarks() {
                                   perLayer: perLayer)
         results.append((benchmarkCase, measurement))
         if withPeers && !benchmarkCase.network.hasSuffix("224") {
-            var keys = [benchmarkCase.peerKey]
-            if benchmarkCase.comparesWithONNXRuntime && benchmarkCase.neuron != GN_NEURON_ANN { keys.append(benchmarkCase.annKey) }
-            peers.merge(runPeers(python: python, keys: keys, repetitions: repetitions)) { $1 }
+            peers.merge(runPeers(python: python, keys: benchmarkCase.peerKeys, repetitions: repetitions)) { $1 }
         }
         // Work as dense as the network: every step a full forward pass (the static first layer counted each
         // step, so computing it once shows up as speed).
