@@ -50,6 +50,7 @@ need size binutils
 toolchain=$(dirname "$(command -v swiftc)")
 [ -x "$toolchain/llvm-ar" ] || { echo "embedded: llvm-ar is not next to swiftc ($toolchain)" >&2; exit 1; }
 arm_float="-mfloat-abi=hard -mfpu=fpv4-sp-d16"
+arm_swift="-target-cpu cortex-m4 -Xcc -mfloat-abi=hard -Xcc -mfpu=fpv4-sp-d16 -I Sources/GNIntrinsics/include"
 
 # ---- 1. the static libraries --------------------------------------------------------------------
 # The modules the core consists of, in dependency order, as the package declares them (Package.swift):
@@ -62,7 +63,9 @@ for target in armv7em-none-none-eabi riscv32-none-none-eabi; do
     rm -rf "$lib"
     mkdir -p "$lib"
     extra=""
-    [ "$target" = armv7em-none-none-eabi ] && extra="-target-cpu cortex-m4 -Xcc -mfloat-abi=hard -Xcc -mfpu=fpv4-sp-d16"
+    # The Cortex-M4's int8 kernels reach its DSP instructions (smlad, sxtb16) through the intrinsics of
+    # the toolchain's <arm_acle.h> (the GNIntrinsics module, GN_ARM_DSP).
+    [ "$target" = armv7em-none-none-eabi ] && extra="$arm_swift -D GN_ARM_DSP"
     for module in $modules; do
         name=${module%%:*}
         sources=$(find "${module#*:}" -name '*.swift' | sort)
@@ -137,7 +140,7 @@ run_firmware() {
 
 # Cortex-M4F on mps2-an386.
 make_data "$images"
-build_firmware mps2-an386 armv7em-none-none-eabi "-target-cpu cortex-m4 -Xcc -mfloat-abi=hard -Xcc -mfpu=fpv4-sp-d16" \
+build_firmware mps2-an386 armv7em-none-none-eabi "$arm_swift" \
     "--target=armv7em-none-eabi -mcpu=cortex-m4 $arm_float" ""
 need qemu-system-arm qemu-system-arm
 echo "== Cortex-M4 (qemu-system-arm, mps2-an386)"

@@ -55,6 +55,38 @@ func fail(_ what: StaticString, _ error: GNError) -> Never {
     firmware_exit(1)
 }
 
+/// Timer ticks spent in each layer over all runs: the session's layer observer adds the ticks since
+/// the previous layer ended (or the run began) to the layer's slot.
+struct LayerProfile {
+    /// The most layers profiled; later layers share the last slot.
+    static let slots = 32
+    var ticks: (Int, Int, Int, Int, Int, Int, Int, Int,
+                Int, Int, Int, Int, Int, Int, Int, Int,
+                Int, Int, Int, Int, Int, Int, Int, Int,
+                Int, Int, Int, Int, Int, Int, Int, Int) =
+        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    /// The timer when the previous layer ended.
+    var last: UInt32 = 0
+
+    /// Adds `count` ticks to layer `index`.
+    mutating func add(_ count: Int, toLayer index: Int) {
+        withUnsafeMutableBytes(of: &ticks) { $0.bindMemory(to: Int.self)[min(index, Self.slots - 1)] += count }
+    }
+
+    /// Ticks of layer `index` so far.
+    func ticks(ofLayer index: Int) -> Int {
+        withUnsafeBytes(of: ticks) { $0.bindMemory(to: Int.self)[min(index, Self.slots - 1)] }
+    }
+}
+
+/// The session's layer observer: charges the ticks since the previous event to `layer`.
+let profileLayer: LayerObserverFunction = { context, layer, _, _, _ in
+    let now = firmware_timer()
+    let profile = context!.assumingMemoryBound(to: LayerProfile.self)
+    profile.pointee.add(Int(profile.pointee.last &- now), toLayer: layer)  // the timer counts down
+    profile.pointee.last = firmware_timer()  // the observer's own time is charged to no layer
+}
+
 @_cdecl("firmware_main")
 func firmwareMain() {
     let model: ModelView
@@ -119,7 +151,7 @@ func firmwareMain() {
     let imageCount = firmware_image_count
     let steps = session.steps
     // The running prediction after each step of one run, on the stack.
-    var perStep: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+    var perStep: (Int, Int, Int, Int, Int, Int, Int, Int,
                   UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
     guard steps <= MemoryLayout.size(ofValue: perStep) / MemoryLayout<Int32>.stride else {
         Console.write("this firmware keeps the predictions of at most 32 steps\n")
@@ -127,6 +159,7 @@ func firmwareMain() {
     }
     var correct = 0
     var agreeing = 0
+    var profile = LayerProfile()
     for image in 0..<imageCount {
         let pixels = firmware_images + image * inputCount
         for index in 0..<inputCount {
@@ -134,8 +167,13 @@ func firmwareMain() {
         }
         let started = firmware_timer()
         do {
-            try session.run(input: UnsafeBufferPointer(start: input, count: inputCount), samples: 1,
+            try withUnsafeMutablePointer(to: &profile) { (pointer) throws(GNError) in
+                session.observer = LayerObserver(function: profileLayer, context: UnsafeMutableRawPointer(pointer))
+                pointer.pointee.last = firmware_timer()
+                try session.run(input: UnsafeBufferPointer(start: input, count: inputCount), samples: 1,
                             output: UnsafeMutableBufferPointer(start: output, count: outputCount))
+                session.observer = nil
+            }
         } catch {
             fail("run", error)
         }
@@ -176,6 +214,24 @@ func firmwareMain() {
     Console.write(agreeing)
     Console.write("/")
     Console.write(imageCount)
+    // Each layer's share: its ticks over all images, as thousands of instructions per inference.
+    // Tenths of an instruction per tick (32-bit arithmetic: an inference's ticks times 400 fit).
+    let calibration = max(1, Int(firmware_calibration_ticks()))
+    let tenthsPerTick = (Int(FIRMWARE_CALIBRATION_INSTRUCTIONS) * 10 + calibration / 2) / calibration
+    for layer in 0..<model.layerCount {
+        let ticks = profile.ticks(ofLayer: layer)
+        Console.write("\nlayer ")
+        Console.write(layer)
+        Console.write(" (")
+        do throws(GNError) {
+            if let kernel = try session.kernel(ofLayer: layer) { Console.write(kernel.name) } else { Console.write("view") }
+        } catch {
+            fail("kernel", error)
+        }
+        Console.write("): ")
+        Console.write(ticks / imageCount * tenthsPerTick / 10_000)
+        Console.write(" thousand instructions per inference")
+    }
     Console.write("\nstack: at most ")
     Console.write(Int(firmware_stack_bytes_used()))
     Console.write(" bytes used\n")
