@@ -119,7 +119,7 @@ enum IntegerConvolutionPairs {
             var sums = DualMultiplyAdd()
             var pair = pairs
             for _ in 0..<count {
-                sums.add(pair[2], chunk + Int(pair[0]), chunk + Int(pair[1]))
+                sums.add(pair[2], chunk + Int(truncatingIfNeeded: pair[0]), chunk + Int(truncatingIfNeeded: pair[1]))
                 pair += 3
             }
             output[channel] = IntegerArithmetic.output(Float(Int(truncatingIfNeeded: sums.sum0)), channel: channel, arguments)
