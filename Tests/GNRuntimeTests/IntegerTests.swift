@@ -45,10 +45,11 @@ final class IntegerTests: XCTestCase {
         for index in 0..<model.view.layerCount {
             let layer = model.view.layer(index)
             guard let kernel = try handle.session.kernel(ofLayer: index) else { continue }
-            // The integer kernels: the portable one (".int8"), exact float arithmetic (".exact…") and
-            // dot products of bytes (".dot…") or 16-bit words (".words…").
+            // The integer kernels: the portable one (".int8"), pairs of nonzero inputs (".pairs"), exact
+            // float arithmetic (".exact…") and dot products of bytes (".dot…") or 16-bit words (".words…").
             let name = "\(kernel.name)"
-            let integer = name.hasSuffix(".int8") || name.contains(".exact") || name.contains(".dot") || name.contains(".words")
+            let integer = name.hasSuffix(".int8") || name.hasSuffix(".pairs") || name.contains(".exact")
+                || name.contains(".dot") || name.contains(".words")
             XCTAssertEqual(integer, layer.integerWeights != nil, "layer \(index): \(name)")
             if layer.integerWeights != nil { integerKernels += 1 }
         }
@@ -132,9 +133,11 @@ final class IntegerTests: XCTestCase {
                 }
             }
         }
-        // Each kind of kernel took part: the portable one (the largest integers), the exact float one,
-        // and the dot products' (bytes and 16-bit words; rows on AVX-512) where the CPU has them.
+        // Each kind of kernel took part: the portable one (the largest integers), the pairs of the
+        // baseline (the microcontrollers' kernel), the exact float one, and the dot products' (bytes and
+        // 16-bit words; rows on AVX-512) where the CPU has them.
         XCTAssertTrue(kernels.contains("conv2d.int8") && kernels.contains { $0.contains(".exact") }, "\(kernels)")
+        XCTAssertTrue(kernels.contains("conv2d.pairs"), "\(kernels)")
         if KernelRegistry.isAvailable(.avx2) {
             XCTAssertTrue(kernels.contains { $0.contains(".dot") && !$0.contains("rows") }, "\(kernels)")
             XCTAssertTrue(kernels.contains { $0.contains(".words") }, "\(kernels)")
