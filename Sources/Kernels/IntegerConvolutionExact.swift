@@ -15,9 +15,9 @@ enum IntegerConvolutionExact {
     /// The kernel for an int8 layer whose sums stay within 2²⁴, or nil.
     static func choice(_ query: KernelQuery, linear: Bool) -> KernelChoice? {
         #if arch(x86_64) && !GN_FMA
-        // The x86-64 baseline (SSE2, CPUs from before 2013) keeps the portable kernel, as
-        // microcontrollers do: it then plans int8 sessions as they do, and the firmware's arena is sized
-        // from its plan (examples/embedded/make_data.py).
+        // The x86-64 baseline (SSE2, CPUs from before 2013) takes the kernels microcontrollers do
+        // (`IntegerConvolutionPairs`, else the portable one): it then plans int8 sessions as they do, and
+        // the firmware's arena is sized from its plan (examples/embedded/make_data.py).
         return nil
         #else
         guard TiledKernels.available, let sum = query.largestIntegerSum, sum <= 1 << 24 else { return nil }
