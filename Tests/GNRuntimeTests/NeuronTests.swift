@@ -77,6 +77,18 @@ final class NeuronTests: XCTestCase {
                                    Float(expected), "τ = \(members), λ = \(threshold), v = \(potential)")
                     XCTAssertEqual(output[index], Float(expected) * unit, "τ = \(members), λ = \(threshold), v = \(potential)")
                     XCTAssertEqual(membrane[index], potential - Float(expected) * unit)
+                    // One neuron alone takes the one-at-a-time path (microcontrollers' only one): for
+                    // τ ≤ 8 the comparison with each threshold, else the guess and its corrections.
+                    var alone: Float = 0, aloneOutput: Float = .nan
+                    GroupNeuron.step([potential], membrane: &alone, into: &aloneOutput, count: 1, members: members, threshold: threshold)
+                    XCTAssertEqual(aloneOutput, Float(expected) * unit, "alone: τ = \(members), λ = \(threshold), v = \(potential)")
+                    XCTAssertEqual(alone, potential - Float(expected) * unit)
+                }
+                // Past the finite values: +∞ reaches every member, −∞ and NaN none.
+                for (potential, expected) in [(Float.infinity, members), (-Float.infinity, 0), (Float.nan, 0)] {
+                    var alone: Float = 0, aloneOutput: Float = .nan
+                    GroupNeuron.step([potential], membrane: &alone, into: &aloneOutput, count: 1, members: members, threshold: threshold)
+                    XCTAssertEqual(aloneOutput, Float(expected) * unit, "alone: τ = \(members), v = \(potential)")
                 }
             }
         }

@@ -13,8 +13,8 @@ enum GroupNeuron {
     }
 
     /// One time step for `count` neurons: `v += x`; `s = #{k : v ≥ k·u}`; `v −= s·u`; output `s·u`.
-    /// `output` may be `input`. SIMD on purpose: 16 neurons per step, then the same arithmetic one
-    /// neuron at a time.
+    /// `output` may be `input`. SIMD on purpose: 16 neurons per step, then the rest one neuron at a
+    /// time (every neuron, on microcontrollers).
     static func step(_ input: UnsafePointer<Float>, membrane: UnsafeMutablePointer<Float>,
                      into output: UnsafeMutablePointer<Float>, count: Int, members: Int, threshold: Float) {
         let unit = unit(members: members, threshold: threshold)
@@ -39,12 +39,40 @@ enum GroupNeuron {
             index += 16
         }
         #endif
-        while index < count {
+        // Groups of few members (the usual τ) compare with each threshold, as the definition does: fewer
+        // instructions than the guess and its corrections where neurons go one at a time.
+        if members <= 4 {
+            stepComparing(InlineArray<4, Float>.self, input + index, membrane: membrane + index, into: output + index,
+                          count: count - index, members: members, unit: unit)
+        } else if members <= 8 {
+            stepComparing(InlineArray<8, Float>.self, input + index, membrane: membrane + index, into: output + index,
+                          count: count - index, members: members, unit: unit)
+        } else {
+            while index < count {
+                let potential = membrane[index] + input[index]
+                let spikes = spikeCount(potential: potential, unit: unit, reciprocal: reciprocal, members: top)
+                membrane[index] = potential - spikes * unit
+                output[index] = spikes * unit
+                index += 1
+            }
+        }
+    }
+
+    /// `step` one neuron at a time for at most N members: `s` counts the thresholds `k·u` the potential
+    /// has reached, each compared (the thresholds past τ are NaN, which no potential reaches).
+    @inline(__always)
+    private static func stepComparing<let N: Int>(_ thresholdsType: InlineArray<N, Float>.Type, _ input: UnsafePointer<Float>,
+                                                  membrane: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>,
+                                                  count: Int, members: Int, unit: Float) {
+        var thresholds = InlineArray<N, Float>(repeating: .nan)
+        for member in 0..<min(members, N) { thresholds[member] = Float(member + 1) * unit }
+        for index in 0..<count {
             let potential = membrane[index] + input[index]
-            let spikes = spikeCount(potential: potential, unit: unit, reciprocal: reciprocal, members: top)
+            var reached = 0
+            for member in 0..<N where potential >= thresholds[member] { reached &+= 1 }
+            let spikes = Float(reached)
             membrane[index] = potential - spikes * unit
             output[index] = spikes * unit
-            index += 1
         }
     }
 
