@@ -59,7 +59,7 @@ extern "C" {
 
 /* The version of this header. gn_version() returns the library's: check they agree. */
 #define GN_VERSION_MAJOR 0
-#define GN_VERSION_MINOR 4
+#define GN_VERSION_MINOR 5
 #define GN_VERSION_PATCH 0
 #define GN_VERSION ((GN_VERSION_MAJOR << 16) | (GN_VERSION_MINOR << 8) | GN_VERSION_PATCH)
 
@@ -148,6 +148,14 @@ typedef enum gn_layer_kind {
     GN_LAYER_AFFINE = 8,
     GN_LAYER_QCFS = 9
 } gn_layer_kind;
+
+/* How a layer's weights are stored (gn_model_layer_weights). */
+typedef enum gn_weight_type {
+    GN_WEIGHTS_NONE = 0,    /* a layer without weights: neither conv2d nor linear */
+    GN_WEIGHTS_FLOAT32 = 1, /* float32 weights */
+    GN_WEIGHTS_INT8 = 2     /* int8 weights, one float32 scale per output channel (model format 1.1;
+                               docs/semantics.md, "Integer layers") */
+} gn_weight_type;
 
 /* A loaded, validated model. Opaque; immutable; reference counted by its sessions. */
 typedef struct gn_model gn_model;
@@ -303,6 +311,10 @@ GN_API gn_status gn_model_neuron_layer_count(const gn_model *model, size_t *coun
 
 /* Describes layer `index` (0 ... count - 1). Returns OK, NULL_POINTER, OUT_OF_RANGE. */
 GN_API gn_status gn_model_layer(const gn_model *model, size_t index, gn_layer_info *info_out);
+
+/* How layer `index`'s weights are stored: GN_WEIGHTS_INT8 or GN_WEIGHTS_FLOAT32 for a conv2d or linear
+   layer, GN_WEIGHTS_NONE for any other. Since 0.5. Returns OK, NULL_POINTER, OUT_OF_RANGE. */
+GN_API gn_status gn_model_layer_weights(const gn_model *model, size_t index, gn_weight_type *type_out);
 
 /* The multiply-accumulates of one sample through every conv2d and linear layer: the ANN's cost,
    counted by connection (window taps on padding excluded). Returns OK, NULL_POINTER. */

@@ -98,6 +98,15 @@ static void int8_rows(const unsigned char *bytes, size_t size) {
     const unsigned char *int8_layer = bytes + RECORD * 4;
     size_t scales = (size_t)get_u64(int8_layer + BLOB_Q);
 
+    /* The unchanged model reports how each layer's weights are stored. */
+    gn_weight_type types[4] = {GN_WEIGHTS_NONE, GN_WEIGHTS_NONE, GN_WEIGHTS_NONE, GN_WEIGHTS_NONE};
+    check("int8 model loads", gn_model_load_bytes(bytes, size, 0, &model) == GN_STATUS_OK);
+    for (size_t layer = 0; layer < 4; layer++) gn_model_layer_weights(model, layer, &types[layer]);
+    check("layer weights: float32, none, none, int8", types[0] == GN_WEIGHTS_FLOAT32 && types[1] == GN_WEIGHTS_NONE
+                                                         && types[2] == GN_WEIGHTS_NONE && types[3] == GN_WEIGHTS_INT8);
+    gn_model_free(model);
+    model = NULL;
+
     memcpy(changed, bytes, size);
     put_f32(changed + scales, 0.0f);
     fix_checksum(changed, size);
@@ -419,6 +428,13 @@ int main(int argc, char **argv) {
     size_t count = 0;
     gn_model_layer_count(model, &count);
     expect("B39", gn_model_layer(model, count, &info), GN_STATUS_OUT_OF_RANGE, "past the last layer");
+    gn_weight_type weight_type = GN_WEIGHTS_INT8;
+    expect("B39", gn_model_layer_weights(model, count, &weight_type), GN_STATUS_OUT_OF_RANGE, "past the last layer");
+    expect("B40", gn_model_layer_weights(model, 0, NULL), GN_STATUS_NULL_POINTER, "_out is NULL");
+    check("layer weights", gn_model_layer(model, 0, &info) == GN_STATUS_OK
+                               && gn_model_layer_weights(model, 0, &weight_type) == GN_STATUS_OK
+                               && weight_type == (info.kind == GN_LAYER_CONV2D || info.kind == GN_LAYER_LINEAR
+                                                  ? GN_WEIGHTS_FLOAT32 : GN_WEIGHTS_NONE));
     expect("B40", gn_model_input_shape(model, NULL), GN_STATUS_NULL_POINTER, "_out is NULL");
     expect("B40", gn_session_step_count(session, NULL), GN_STATUS_NULL_POINTER, "_out is NULL");
     expect("B40", gn_session_isa(session, NULL), GN_STATUS_NULL_POINTER, "_out is NULL");

@@ -245,6 +245,24 @@ public func cModelLayer(_ model: OpaquePointer?, _ index: Int,
     }
 }
 
+/// The C function `gn_model_layer_weights`; documented in include/gnruntime.h.
+@_cdecl("gn_model_layer_weights")
+public func cModelLayerWeights(_ model: OpaquePointer?, _ index: Int,
+                               _ typeOut: UnsafeMutablePointer<gn_weight_type>?) -> gn_status {
+    guarded { () throws(GNError) in
+        let view = try modelHandle(model).view
+        let out = try nonNull(typeOut, "type_out is NULL")
+        guard index >= 0, index < view.layerCount else {
+            throw GNError(.outOfRange, "layer index is past the last layer", expected: view.layerCount - 1, actual: index)
+        }
+        let layer = view.layer(index)
+        switch layer.kind {
+        case .conv2d, .linear: out.pointee = layer.integerWeights != nil ? GN_WEIGHTS_INT8 : GN_WEIGHTS_FLOAT32
+        default: out.pointee = GN_WEIGHTS_NONE
+        }
+    }
+}
+
 /// The C function `gn_model_mac_count`; documented in include/gnruntime.h.
 @_cdecl("gn_model_mac_count")
 public func cModelMacCount(_ model: OpaquePointer?, _ macsOut: UnsafeMutablePointer<UInt64>?) -> gn_status {

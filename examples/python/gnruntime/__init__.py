@@ -14,7 +14,7 @@ from .model import Layer, Model
 from .accounting import SpikeCounts
 from .session import Session, cpu_isa
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"
 
 __all__ = [
     "Model", "Session", "Layer", "library", "version", "cpu_isa", "LibraryMismatchError", "LibraryNotFoundError",

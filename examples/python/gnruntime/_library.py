@@ -87,6 +87,7 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "gn_model_layer_count": (_STATUS, [_P, ctypes.POINTER(_SIZE)]),
     "gn_model_neuron_layer_count": (_STATUS, [_P, ctypes.POINTER(_SIZE)]),
     "gn_model_layer": (_STATUS, [_P, _SIZE, ctypes.POINTER(LayerInfo)]),
+    "gn_model_layer_weights": (_STATUS, [_P, _SIZE, ctypes.POINTER(ctypes.c_int)]),
     "gn_model_mac_count": (_STATUS, [_P, ctypes.POINTER(ctypes.c_uint64)]),
     "gn_session_options_init": (_STATUS, [ctypes.POINTER(SessionOptions), _SIZE]),
     "gn_session_arena_size": (_STATUS, [_P, ctypes.POINTER(SessionOptions), ctypes.POINTER(_SIZE)]),
@@ -111,7 +112,7 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
 
 
 #: The version of the C API these declarations follow (include/gnruntime.h's GN_VERSION).
-API_VERSION = (0, 4, 0)
+API_VERSION = (0, 5, 0)
 
 #: The structs declared here, by their gn_struct value, for gn_struct_size.
 _STRUCTS: dict[int, type[ctypes.Structure]] = {1: Shape, 2: LayerInfo, 3: SessionOptions, 4: NeuronLayerInfo}

@@ -5,13 +5,16 @@ import ctypes
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
+from typing import Optional, Union
 
 from ._library import LayerInfo, Shape, check, library
 
 #: Layer kinds by their ``gn_layer_kind`` value.
 LAYER_KINDS = {1: "conv2d", 2: "linear", 3: "avgpool2d", 4: "maxpool2d", 5: "global_avgpool",
                6: "flatten", 7: "add", 8: "affine", 9: "qcfs"}
+
+#: How a layer's weights are stored, by their ``gn_weight_type`` value.
+WEIGHT_TYPES = {0: None, 1: "float32", 2: "int8"}
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,7 @@ class Layer:
     levels: int                       # qcfs: L
     threshold: float                  # qcfs: λ
     neuron_index: int                 # qcfs: index among the qcfs layers, else -1
+    weights: Optional[str] = None     # conv2d and linear: "float32" or "int8"; None for other layers
 
 
 class Model:
@@ -129,13 +133,16 @@ class Model:
         for index in range(count.value):
             info = LayerInfo()
             check(lib.gn_model_layer(self.handle, index, ctypes.byref(info)))
+            weight_type = ctypes.c_int()
+            check(lib.gn_model_layer_weights(self.handle, index, ctypes.byref(weight_type)))
             inputs = (info.input_a,) if info.input_b < 0 else (info.input_a, info.input_b)
             layers.append(Layer(
                 index=index, kind=LAYER_KINDS.get(info.kind, f"kind {info.kind}"), inputs=inputs,
                 output_shape=(info.output.channels, info.output.height, info.output.width),
                 kernel=(info.kernel_height, info.kernel_width), stride=(info.stride_height, info.stride_width),
                 padding=(info.padding_height, info.padding_width), has_bias=bool(info.has_bias),
-                levels=info.levels, threshold=info.threshold, neuron_index=info.neuron_index))
+                levels=info.levels, threshold=info.threshold, neuron_index=info.neuron_index,
+                weights=WEIGHT_TYPES.get(weight_type.value, f"type {weight_type.value}")))
         return layers
 
     def __repr__(self) -> str:

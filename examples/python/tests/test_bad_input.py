@@ -353,6 +353,10 @@ def test_rows_the_binding_guards_through_its_ctypes_layer(model: gnruntime.Model
         info = LayerInfo()
         expect("B39", lib.gn_model_layer(model.handle, 15, ctypes.byref(info)), gnruntime.OutOfRangeError,
                "past the last layer")
+        weight_type = ctypes.c_int()
+        expect("B39", lib.gn_model_layer_weights(model.handle, 15, ctypes.byref(weight_type)), gnruntime.OutOfRangeError,
+               "past the last layer")
+        expect("B40", lib.gn_model_layer_weights(model.handle, 0, None), gnruntime.GNRuntimeError, "type_out is NULL")
         expect("B40", lib.gn_model_input_shape(model.handle, None), gnruntime.GNRuntimeError, "shape_out is NULL")
         shape = Shape()
         check(lib.gn_model_output_shape(model.handle, ctypes.byref(shape)))

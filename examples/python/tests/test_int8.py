@@ -139,6 +139,13 @@ def test_exporter_int8_keeps_the_first_layer_float_and_shrinks_the_file(referenc
     parsed = reference.load_model(int8_file)
     assert [layer.int8 for layer in parsed.layers if layer.kind in (reference.Kind.CONV2D, reference.Kind.LINEAR)] \
         == [False, True, True, True]
+    # The runtime reports the same of each layer (gn_model_layer_weights).
+    with gnruntime.Model.load(int8_file) as model:
+        assert [layer.weights for layer in model.layers] == \
+            [{True: "int8", False: "float32"}[layer.int8] if layer.kind in (reference.Kind.CONV2D, reference.Kind.LINEAR)
+             else None for layer in parsed.layers]
+    with gnruntime.Model.load(float_file) as model:
+        assert {layer.weights for layer in model.layers} == {"float32", None}
     # Per-channel max-abs: each channel's largest integer is 127, and integer x scale is the weight
     # to within half a scale step.
     second = parsed.layers[3]
