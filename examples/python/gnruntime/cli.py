@@ -52,7 +52,8 @@ def command_info(args: argparse.Namespace) -> int:
                 "layers": [{"index": l.index, "kind": l.kind, "inputs": l.inputs, "output_shape": l.output_shape,
                             **({"kernel": l.kernel, "stride": l.stride, "padding": l.padding}
                                if l.kind in ("conv2d", "avgpool2d", "maxpool2d") else {}),
-                            **({"levels": l.levels, "threshold": l.threshold} if l.kind == "qcfs" else {})}
+                            **({"levels": l.levels, "threshold": l.threshold} if l.kind == "qcfs" else {}),
+                            **({"weights": l.weights} if l.weights else {})}
                            for l in layers]}
         lines = [f"{args.model}: input {model.input_shape}, output {model.output_shape}, "
                  f"{len(layers)} layers, {model.neuron_layer_count} QCFS; kernels for this CPU: {cpu_isa()}"]
@@ -62,6 +63,8 @@ def command_info(args: argparse.Namespace) -> int:
                 detail = f" kernel {l.kernel} stride {l.stride} padding {l.padding}"
             elif l.kind == "qcfs":
                 detail = f" L={l.levels} lambda={l.threshold:.4g}"
+            if l.weights:
+                detail += f" weights {l.weights}"
             lines.append(f"  {l.index:3d} {l.kind:<14} <- {','.join(map(str, l.inputs)):<7} -> {l.output_shape}{detail}")
         _print(args, data, "\n".join(lines))
     return 0

@@ -112,3 +112,11 @@ def test_export_a_checkpoint(tmp_path) -> None:
     assert data["different_predictions"] == 0 and data["max_abs_difference"] < 1e-4
     info = json.loads(gnruntime_cli("info", str(tmp_path / "m.gnrt"), "--json").stdout)
     assert [layer["kind"] for layer in info["layers"]] == ["conv2d", "qcfs", "flatten", "linear"]
+    assert [layer.get("weights") for layer in info["layers"]] == ["float32", None, None, "float32"]
+    # With int8 weights every weighted layer but the first (which reads the analog input) is int8.
+    result = gnruntime_cli("export", str(tmp_path / "module.pt"), str(tmp_path / "m8.gnrt"), "--input-shape", "3,6,6",
+                           "--weights", "int8")
+    assert result.returncode == 0, result.stderr
+    info = json.loads(gnruntime_cli("info", str(tmp_path / "m8.gnrt"), "--json").stdout)
+    assert [layer.get("weights") for layer in info["layers"]] == ["float32", None, None, "int8"]
+    assert "weights int8" in gnruntime_cli("info", str(tmp_path / "m8.gnrt")).stdout
