@@ -313,7 +313,7 @@ GN_API gn_status gn_model_neuron_layer_count(const gn_model *model, size_t *coun
 GN_API gn_status gn_model_layer(const gn_model *model, size_t index, gn_layer_info *info_out);
 
 /* How layer `index`'s weights are stored: GN_WEIGHTS_INT8 or GN_WEIGHTS_FLOAT32 for a conv2d or linear
-   layer, GN_WEIGHTS_NONE for any other. Since 0.5. Returns OK, NULL_POINTER, OUT_OF_RANGE. */
+   layer, GN_WEIGHTS_NONE for any other. Returns OK, NULL_POINTER, OUT_OF_RANGE. */
 GN_API gn_status gn_model_layer_weights(const gn_model *model, size_t index, gn_weight_type *type_out);
 
 /* The multiply-accumulates of one sample through every conv2d and linear layer: the ANN's cost,

@@ -4,7 +4,7 @@ import GNKernelInterface
 /// plans int8 sessions as they do — built on `DualMultiplyAdd`: on the Cortex-M4, its dual 16-bit
 /// multiply-accumulate (`smlad`).
 ///
-/// Spike maps are sparse (a third to a half of a Group Neuron layer's outputs are zero), so the kernel
+/// Spike maps are sparse (only a third to a half of a Group Neuron layer's outputs are nonzero), so the kernel
 /// multiplies only nonzero inputs, two at a time. One output row at a time:
 /// 1. the input rows its windows read are converted once to their integers (`IntegerArithmetic.recover`),
 ///    as 16-bit values in padded rows (`PaddedRows<UInt16>`: padding columns zero, a ring reused by the
@@ -18,11 +18,23 @@ enum IntegerConvolutionPairs {
     /// The largest input integer: `smlad` multiplies signed 16-bit halves.
     static let largestInput = Int(Int16.max)
 
+    /// Whether this build takes the kernel: builds without a vector unit (microcontrollers) and the
+    /// x86-64 baseline, which plans int8 sessions as they do (`IntegerConvolutionExact.choice`). Where
+    /// SIMD is at hand, layers the exact float tiles refuse keep `IntegerConvolution`, whose loop over
+    /// output channels the compiler vectorises.
+    static var available: Bool {
+        #if hasFeature(Embedded) || (arch(x86_64) && !GN_FMA)
+        return true
+        #else
+        return false
+        #endif
+    }
+
     /// The kernel for an int8 convolution whose input integers fit 16 bits and whose output channels
-    /// come in fours, or nil.
+    /// come in fours, in a build that takes it (`available`), or nil.
     static func choice(_ query: KernelQuery) -> KernelChoice? {
         let g = query.geometry
-        guard case .convolution = query.operation, query.largestInputInteger <= largestInput, g.outputChannels % 4 == 0,
+        guard available, case .convolution = query.operation, query.largestInputInteger <= largestInput, g.outputChannels % 4 == 0,
               g.kernelHeight <= PaddedRows<UInt16>.largestKernelHeight else { return nil }
         return KernelChoice(function: { job, worker, begin, end in
             IntegerConvolutionPairs.run(job, worker: worker, tasks: begin..<end)

@@ -75,14 +75,26 @@ final class NeuronTests: XCTestCase {
                     XCTAssertEqual(GroupNeuron.spikeCount(potential: potential, unit: unit, reciprocal: 1 / unit,
                                                           members: Float(members)),
                                    Float(expected), "τ = \(members), λ = \(threshold), v = \(potential)")
-                    XCTAssertEqual(output[index], Float(expected) * unit, "τ = \(members), λ = \(threshold), v = \(potential)")
-                    XCTAssertEqual(membrane[index], potential - Float(expected) * unit)
+                    // Bit for bit, signs of zero included: no spike is +0 (v = −0 too), and v − s·u keeps −0.
+                    XCTAssertEqual(output[index].bitPattern, (Float(expected) * unit).bitPattern,
+                                   "τ = \(members), λ = \(threshold), v = \(potential)")
+                    // The potential is 0 + x (+0 for x = −0).
+                    XCTAssertEqual(membrane[index].bitPattern, ((0 + potential) - Float(expected) * unit).bitPattern)
                     // One neuron alone takes the one-at-a-time path (microcontrollers' only one): for
                     // τ ≤ 8 the comparison with each threshold, else the guess and its corrections.
                     var alone: Float = 0, aloneOutput: Float = .nan
                     GroupNeuron.step([potential], membrane: &alone, into: &aloneOutput, count: 1, members: members, threshold: threshold)
-                    XCTAssertEqual(aloneOutput, Float(expected) * unit, "alone: τ = \(members), λ = \(threshold), v = \(potential)")
-                    XCTAssertEqual(alone, potential - Float(expected) * unit)
+                    XCTAssertEqual(aloneOutput.bitPattern, (Float(expected) * unit).bitPattern,
+                                   "alone: τ = \(members), λ = \(threshold), v = \(potential)")
+                    XCTAssertEqual(alone.bitPattern, ((0 + potential) - Float(expected) * unit).bitPattern)
+                }
+                // v = −0 (membrane and input −0), 16 neurons (the vector path) and one: no spike, +0.
+                for count in [16, 1] {
+                    var negativeZero = [Float](repeating: -0.0, count: count), zeroOutput = [Float](repeating: .nan, count: count)
+                    GroupNeuron.step([Float](repeating: -0.0, count: count), membrane: &negativeZero, into: &zeroOutput,
+                                     count: count, members: members, threshold: threshold)
+                    XCTAssertEqual(zeroOutput.map(\.bitPattern), [UInt32](repeating: 0, count: count), "v = −0, τ = \(members)")
+                    XCTAssertEqual(negativeZero.map(\.bitPattern), [UInt32](repeating: (-0.0 as Float).bitPattern, count: count))
                 }
                 // Past the finite values: +∞ reaches every member, −∞ and NaN none.
                 for (potential, expected) in [(Float.infinity, members), (-Float.infinity, 0), (Float.nan, 0)] {

@@ -101,9 +101,14 @@ static void int8_rows(const unsigned char *bytes, size_t size) {
     /* The unchanged model reports how each layer's weights are stored. */
     gn_weight_type types[4] = {GN_WEIGHTS_NONE, GN_WEIGHTS_NONE, GN_WEIGHTS_NONE, GN_WEIGHTS_NONE};
     check("int8 model loads", gn_model_load_bytes(bytes, size, 0, &model) == GN_STATUS_OK);
-    for (size_t layer = 0; layer < 4; layer++) gn_model_layer_weights(model, layer, &types[layer]);
-    check("layer weights: float32, none, none, int8", types[0] == GN_WEIGHTS_FLOAT32 && types[1] == GN_WEIGHTS_NONE
-                                                         && types[2] == GN_WEIGHTS_NONE && types[3] == GN_WEIGHTS_INT8);
+    int reported = 1;
+    for (size_t layer = 0; layer < 4; layer++) {
+        types[layer] = (gn_weight_type)99;
+        reported = reported && gn_model_layer_weights(model, layer, &types[layer]) == GN_STATUS_OK;
+    }
+    check("layer weights: float32, none, none, int8", reported && types[0] == GN_WEIGHTS_FLOAT32
+                                                         && types[1] == GN_WEIGHTS_NONE && types[2] == GN_WEIGHTS_NONE
+                                                         && types[3] == GN_WEIGHTS_INT8);
     gn_model_free(model);
     model = NULL;
 

@@ -56,26 +56,28 @@ func fail(_ what: StaticString, _ error: GNError) -> Never {
 }
 
 /// Timer ticks spent in each layer over all runs: the session's layer observer adds the ticks since
-/// the previous layer ended (or the run began) to the layer's slot.
+/// the previous layer ended (or the run began) to the layer's slot. Floats, which the Cortex-M4 adds in
+/// hardware: a 32-bit Int would overflow after a few seconds of RV32 inferences, and 64-bit division
+/// needs a run-time library the Cortex-M4 firmware does not link; a profile needs no more than 24 bits.
 struct LayerProfile {
     /// The most layers profiled; later layers share the last slot.
     static let slots = 32
-    var ticks: (Int, Int, Int, Int, Int, Int, Int, Int,
-                Int, Int, Int, Int, Int, Int, Int, Int,
-                Int, Int, Int, Int, Int, Int, Int, Int,
-                Int, Int, Int, Int, Int, Int, Int, Int) =
+    var ticks: (Float, Float, Float, Float, Float, Float, Float, Float,
+                Float, Float, Float, Float, Float, Float, Float, Float,
+                Float, Float, Float, Float, Float, Float, Float, Float,
+                Float, Float, Float, Float, Float, Float, Float, Float) =
         (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
     /// The timer when the previous layer ended.
     var last: UInt32 = 0
 
     /// Adds `count` ticks to layer `index`.
     mutating func add(_ count: Int, toLayer index: Int) {
-        withUnsafeMutableBytes(of: &ticks) { $0.bindMemory(to: Int.self)[min(index, Self.slots - 1)] += count }
+        withUnsafeMutableBytes(of: &ticks) { $0.bindMemory(to: Float.self)[min(index, Self.slots - 1)] += Float(count) }
     }
 
     /// Ticks of layer `index` so far.
-    func ticks(ofLayer index: Int) -> Int {
-        withUnsafeBytes(of: ticks) { $0.bindMemory(to: Int.self)[min(index, Self.slots - 1)] }
+    func ticks(ofLayer index: Int) -> Float {
+        withUnsafeBytes(of: ticks) { $0.bindMemory(to: Float.self)[min(index, Self.slots - 1)] }
     }
 }
 
@@ -151,7 +153,7 @@ func firmwareMain() {
     let imageCount = firmware_image_count
     let steps = session.steps
     // The running prediction after each step of one run, on the stack.
-    var perStep: (Int, Int, Int, Int, Int, Int, Int, Int,
+    var perStep: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
                   UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
     guard steps <= MemoryLayout.size(ofValue: perStep) / MemoryLayout<Int32>.stride else {
         Console.write("this firmware keeps the predictions of at most 32 steps\n")
@@ -215,9 +217,7 @@ func firmwareMain() {
     Console.write("/")
     Console.write(imageCount)
     // Each layer's share: its ticks over all images, as thousands of instructions per inference.
-    // Tenths of an instruction per tick (32-bit arithmetic: an inference's ticks times 400 fit).
-    let calibration = max(1, Int(firmware_calibration_ticks()))
-    let tenthsPerTick = (Int(FIRMWARE_CALIBRATION_INSTRUCTIONS) * 10 + calibration / 2) / calibration
+    let instructionsPerTick = Float(Int(FIRMWARE_CALIBRATION_INSTRUCTIONS)) / Float(max(1, Int(firmware_calibration_ticks())))
     for layer in 0..<model.layerCount {
         let ticks = profile.ticks(ofLayer: layer)
         Console.write("\nlayer ")
@@ -229,7 +229,7 @@ func firmwareMain() {
             fail("kernel", error)
         }
         Console.write("): ")
-        Console.write(ticks / imageCount * tenthsPerTick / 10_000)
+        Console.write(Int(ticks / Float(imageCount) * instructionsPerTick / 1000))
         Console.write(" thousand instructions per inference")
     }
     Console.write("\nstack: at most ")

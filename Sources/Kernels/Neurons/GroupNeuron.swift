@@ -30,7 +30,7 @@ enum GroupNeuron {
             // the thresholds k·u themselves: the rounding of v·(1/u) can misplace a boundary by one,
             // never by two, so the result is the member count of the definition.
             var spikes = (potential * reciprocal).rounded(.down)
-            spikes.replace(with: 0, where: .!(spikes .>= 0))
+            spikes.replace(with: 0, where: .!(spikes .> 0))  // NaN and −0 too: no spike is +0
             spikes.replace(with: top, where: spikes .> top)
             spikes.replace(with: spikes - 1, where: (spikes .> 0) .& (potential .< spikes * unit))
             spikes.replace(with: spikes + 1, where: (spikes .< top) .& (potential .>= (spikes + 1) * unit))
@@ -81,7 +81,7 @@ enum GroupNeuron {
     @inline(__always)
     static func spikeCount(potential: Float, unit: Float, reciprocal: Float, members: Float) -> Float {
         var spikes = (potential * reciprocal).rounded(.down)
-        spikes = spikes >= 0 ? spikes : 0
+        spikes = spikes > 0 ? spikes : 0
         spikes = spikes > members ? members : spikes
         if spikes > 0 && potential < spikes * unit { spikes -= 1 }
         if spikes < members && potential >= (spikes + 1) * unit { spikes += 1 }
