@@ -1,6 +1,6 @@
 import GNKernelInterface
 
-/// The input rows a row kernel (`ConvolutionRows`, `IntegerRowsDot`) reads for one output row, as
+/// The input rows a row kernel (`ConvolutionRows`, `IntegerRowsDot`, `IntegerConvolutionPairs`) reads for one output row, as
 /// `Element`s in the thread's scratch, with the padding columns written out as zeros: every pixel of a
 /// tile then reads at a constant offset from one pointer per kernel row, and no pixel needs an edge
 /// check. The rows lie in a ring of one slot per kernel row, input row `r` of a sample in slot
