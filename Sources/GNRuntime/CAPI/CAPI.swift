@@ -52,6 +52,14 @@ private func modelHandle(_ pointer: OpaquePointer?) throws(GNError) -> ModelHand
     Unmanaged<ModelHandle>.fromOpaque(UnsafeRawPointer(try nonNull(pointer, "model is NULL"))).takeUnretainedValue()
 }
 
+/// Layer `index` of `view`; OUT_OF_RANGE past the last layer.
+private func checkedLayer(_ index: Int, of view: ModelView) throws(GNError) -> Layer {
+    guard index >= 0, index < view.layerCount else {
+        throw GNError(.outOfRange, "layer index is past the last layer", expected: view.layerCount - 1, actual: index)
+    }
+    return view.layer(index)
+}
+
 /// The model's view when `pointer` is non-NULL, for naming layers in messages.
 private func modelView(_ pointer: OpaquePointer?) -> ModelView? {
     pointer.map { Unmanaged<ModelHandle>.fromOpaque(UnsafeRawPointer($0)).takeUnretainedValue().view }
@@ -225,10 +233,7 @@ public func cModelLayer(_ model: OpaquePointer?, _ index: Int,
     guarded { () throws(GNError) in
         let view = try modelHandle(model).view
         let out = try nonNull(infoOut, "info_out is NULL")
-        guard index >= 0, index < view.layerCount else {
-            throw GNError(.outOfRange, "layer index is past the last layer", expected: view.layerCount - 1, actual: index)
-        }
-        let layer = view.layer(index)
+        let layer = try checkedLayer(index, of: view)
         var neuronIndex: Int32 = -1
         if layer.kind == .qcfs {
             neuronIndex = 0
@@ -252,10 +257,7 @@ public func cModelLayerWeights(_ model: OpaquePointer?, _ index: Int,
     guarded { () throws(GNError) in
         let view = try modelHandle(model).view
         let out = try nonNull(typeOut, "type_out is NULL")
-        guard index >= 0, index < view.layerCount else {
-            throw GNError(.outOfRange, "layer index is past the last layer", expected: view.layerCount - 1, actual: index)
-        }
-        let layer = view.layer(index)
+        let layer = try checkedLayer(index, of: view)
         switch layer.kind {
         case .conv2d, .linear: out.pointee = layer.integerWeights != nil ? GN_WEIGHTS_INT8 : GN_WEIGHTS_FLOAT32
         default: out.pointee = GN_WEIGHTS_NONE
