@@ -92,7 +92,8 @@ static uint64_t get_u64(const unsigned char *at) {
 /* Rows B57 - B62 on the int8 demo model: layer 0 conv2d (float32, reads the input), 1 qcfs,
    2 avgpool 2x2, 3 conv2d with int8 weights, ... Records are 64 bytes from offset 64. */
 static void int8_rows(const unsigned char *bytes, size_t size) {
-    enum { RECORD = 64, FLAGS = 2, KERNEL = 24, STRIDE = 28, PADDING = 32, LEVELS = 36, BLOB_P = 48, BLOB_Q = 56 };
+    enum { RECORD = 64, FLAGS = 2, KERNEL = 24, STRIDE = 28, PADDING = 32, LEVELS = 36, THRESHOLD = 40, BLOB_P = 48,
+           BLOB_Q = 56 };
     unsigned char *changed = malloc(size);
     gn_model *model = NULL;
     const unsigned char *int8_layer = bytes + RECORD * 4;
@@ -160,6 +161,19 @@ static void int8_rows(const unsigned char *bytes, size_t size) {
     fix_checksum(changed, size);
     check("B62 loads", gn_model_load_bytes(changed, size, 0, &model) == GN_STATUS_OK);
     expect("B62", gn_session_create(model, &ann, &session), GN_STATUS_UNSUPPORTED, "to carry exactly");
+    gn_model_free(model);
+
+    /* lambda = 1e-37 on the qcfs layer: a Group Neuron unit lambda / 64 is subnormal, lambda / 1 is not. */
+    memcpy(changed, bytes, size);
+    put_f32(changed + RECORD * 2 + THRESHOLD, 1e-37f);
+    fix_checksum(changed, size);
+    check("B66 loads", gn_model_load_bytes(changed, size, 0, &model) == GN_STATUS_OK);
+    gn_session_options small_tau = options_with(GN_NEURON_GROUP, 1, 2, 1);
+    check("B66: tau = 1 keeps a normal unit", gn_session_create(model, &small_tau, &session) == GN_STATUS_OK);
+    gn_session_free(session);
+    session = NULL;
+    gn_session_options large_tau = options_with(GN_NEURON_GROUP, 64, 2, 1);
+    expect("B66", gn_session_create(model, &large_tau, &session), GN_STATUS_UNSUPPORTED, "below the smallest normal float");
     gn_model_free(model);
     free(changed);
 }

@@ -407,6 +407,16 @@ def test_b57_b60_int8_models() -> None:
         gnruntime.Model.load(fix_checksum(changed))                            # "B60"
 
 
+def test_b66_group_neuron_unit_below_the_normal_floats() -> None:
+    changed = bytearray(int8_model())
+    struct.pack_into("<f", changed, record(1) + 40, 1e-37)  # lambda of the qcfs layer
+    with gnruntime.Model.load(fix_checksum(changed)) as model:
+        with gnruntime.Session(model, "gn", tau=1, T=2) as session:          # lambda / 1 is normal
+            assert session.run(np.zeros((1, 3, 8, 8), np.float32)).shape == (1, 10)
+        with pytest.raises(gnruntime.UnsupportedError, match="below the smallest normal float"):
+            gnruntime.Session(model, "gn", tau=64, T=2)                        # "B66"
+
+
 def test_b61_b62_int8_sessions() -> None:
     changed = bytearray(int8_model())
     struct.pack_into("<I", changed, record(1) + 36, 65535)   # L = 65535 before the 2x2 pool
