@@ -27,6 +27,8 @@ public func fuzzModel(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     for index in 0...count {   // one past the end, too
         var info = gn_layer_info()
         _ = gn_model_layer(model, index, &info)
+        var weights = GN_WEIGHTS_NONE
+        _ = gn_model_layer_weights(model, index, &weights)
     }
     var inputShape = gn_shape(), outputShape = gn_shape()
     _ = gn_model_input_shape(model, &inputShape)

@@ -34,7 +34,8 @@ final class FuzzRegressionTests: XCTestCase {
 
     /// Found at once when the fuzzer first counted spikes: with a threshold so small (a subnormal)
     /// that 1/unit overflows, a neuron's output times 1/unit is infinite or NaN, and converting it to a
-    /// count trapped. Counts are clamped to 0 … members; every threshold runs.
+    /// count trapped. Counts are clamped to 0 … members; every threshold runs with IF, and with Group
+    /// Neurons whose unit λ/τ is a normal float (sessions refuse smaller units: bad-input row B66).
     func testExtremeThresholdsCountWithoutTrapping() throws {
         for threshold: Float in [1e-40, .leastNonzeroMagnitude, 3e38, .greatestFiniteMagnitude] {
             var b = ModelBuilder(input: TensorShape(channels: 1, height: 4, width: 4))
@@ -44,6 +45,13 @@ final class FuzzRegressionTests: XCTestCase {
                              weights: [Float](repeating: 0.25, count: 96), bias: nil)
             let model = try loadModel(b.serialize())
             for neuron in [NeuronKind.groupNeuron, .integrateAndFire] {
+                // A Group Neuron whose unit λ/τ is below the normal floats is refused (bad-input B66).
+                if neuron == .groupNeuron && !(threshold / 4).isNormal {
+                    XCTAssertThrowsError(try session(model, options(neuron, tau: 4, T: 3))) { error in
+                        XCTAssertEqual((error as? GNError)?.status, .unsupported, "\(threshold)")
+                    }
+                    continue
+                }
                 let handle = try session(model, options(neuron, tau: 4, T: 3)) { $0.countsSpikes = true }
                 let run = try handle.anytimeRun(randomInput(count: 16, seed: 1, dyadic: false), samples: 1)
                 let members = neuron == .groupNeuron ? 4 : 1
