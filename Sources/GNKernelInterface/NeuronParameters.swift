@@ -8,6 +8,10 @@ public struct NeuronParameters: Sendable {
     /// Members per neuron: τ for a Group Neuron, 1 for an IF neuron, 0 for QCFS.
     public var members: Int
 
+    /// The value of one spike, `λ / members`: a Group Neuron's unit `u = λ/τ`, an IF neuron's `λ`.
+    @inlinable
+    public var unit: Float { threshold / Float(members) }
+
     /// Parameters from their values.
     @inlinable
     public init(threshold: Float, levels: Int, members: Int) {

@@ -12,15 +12,21 @@ import GNKernelInterface
 /// variant's registers' (those of `ConvolutionTiled`'s narrow and wide tiles). SIMD and unsafe pointers
 /// on purpose: the hot loop.
 enum IntegerConvolutionExact {
+    /// Whether this build has the exact float tiles: every build with the tiled kernels but the x86-64
+    /// baseline (SSE2, CPUs from before 2013), which takes the kernels microcontrollers do
+    /// (`IntegerConvolutionPairs`, else the portable one), so that it plans int8 sessions as they do: the
+    /// firmware's arena is sized from its plan (examples/embedded/make_data.py).
+    static var available: Bool {
+        #if arch(x86_64) && !GN_FMA
+        return false
+        #else
+        return TiledKernels.available
+        #endif
+    }
+
     /// The kernel for an int8 layer whose sums stay within 2²⁴, or nil.
     static func choice(_ query: KernelQuery, linear: Bool) -> KernelChoice? {
-        #if arch(x86_64) && !GN_FMA
-        // The x86-64 baseline (SSE2, CPUs from before 2013) takes the kernels microcontrollers do
-        // (`IntegerConvolutionPairs`, else the portable one): it then plans int8 sessions as they do, and
-        // the firmware's arena is sized from its plan (examples/embedded/make_data.py).
-        return nil
-        #else
-        guard TiledKernels.available, let sum = query.largestIntegerSum, sum <= 1 << 24 else { return nil }
+        guard available, let sum = query.largestIntegerSum, sum <= 1 << 24 else { return nil }
         // Few pixels (a linear layer of a small batch): tiles of one, which read the weights once.
         if query.batch * query.outputPixelsPerSample < 4 {
             return choice(TileShape<1, 4>.self, query, name: linear ? "linear.exact1x64" : "conv2d.exact1x64") { job, worker, begin, end in
@@ -55,7 +61,6 @@ enum IntegerConvolutionExact {
         } pack: { job, destination in
             IntegerConvolutionExact.pack(TileShape<3, 1>.self, job, into: destination)
         }
-        #endif
         #endif
     }
 

@@ -18,17 +18,11 @@ enum IntegerConvolutionPairs {
     /// The largest input integer: `smlad` multiplies signed 16-bit halves.
     static let largestInput = Int(Int16.max)
 
-    /// Whether this build takes the kernel: builds without a vector unit (microcontrollers) and the
-    /// x86-64 baseline, which plans int8 sessions as they do (`IntegerConvolutionExact.choice`). Where
-    /// SIMD is at hand, layers the exact float tiles refuse keep `IntegerConvolution`, whose loop over
-    /// output channels the compiler vectorises.
-    static var available: Bool {
-        #if hasFeature(Embedded) || (arch(x86_64) && !GN_FMA)
-        return true
-        #else
-        return false
-        #endif
-    }
+    /// Whether this build takes the kernel: the builds without the exact float tiles
+    /// (`IntegerConvolutionExact.available`), that is microcontrollers and the x86-64 baseline. Where
+    /// those tiles are built, layers they refuse keep `IntegerConvolution`, whose loop over output
+    /// channels the compiler vectorises.
+    static var available: Bool { !IntegerConvolutionExact.available }
 
     /// The kernel for an int8 convolution whose input integers fit 16 bits and whose output channels
     /// come in fours, in a build that takes it (`available`), or nil.

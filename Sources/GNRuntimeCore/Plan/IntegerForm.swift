@@ -23,7 +23,7 @@ struct IntegerForm {
         case .ann:
             return IntegerForm(scale: parameters.threshold / Float(parameters.levels), largest: parameters.levels, roundings: 3)
         case .groupNeuron:
-            return IntegerForm(scale: parameters.threshold / Float(parameters.members), largest: parameters.members, roundings: 1)
+            return IntegerForm(scale: parameters.unit, largest: parameters.members, roundings: 1)
         case .integrateAndFire:
             return IntegerForm(scale: parameters.threshold, largest: 1, roundings: 0)
         }

@@ -37,7 +37,7 @@ enum Planner {
                                                members: options.neuron.members(tau: options.tau(ofNeuronLayer: neuronIndex)))
                 // A Group Neuron's unit λ/τ must be a normal float: below, its thresholds k·u and its
                 // reciprocal lose the precision the spike count is computed with (docs/semantics.md).
-                if options.neuron == .groupNeuron, !(layer.threshold / Float(plan.neuron.members)).isNormal {
+                if options.neuron == .groupNeuron, !plan.neuron.unit.isNormal {
                     throw GNError(.unsupported, "this Group Neuron layer's unit threshold / tau is below the smallest normal float; use a smaller tau or a larger threshold",
                                   layer: index, actual: plan.neuron.members)
                 }

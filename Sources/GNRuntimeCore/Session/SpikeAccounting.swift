@@ -9,7 +9,7 @@ extension Session {
         let plan = plans[index]
         let shape = plan.layer.output
         let members = plan.neuron.members
-        let unit = plan.layer.threshold / Float(members)
+        let unit = plan.neuron.unit
         let fanOut = UnsafePointer(ints(at: layout.fanOutOffset) + plan.fanOutIndex)
         let row = (step * model.neuronLayerCount + plan.neuronIndex) * samples
         let spikes = ints(at: layout.spikeCountsOffset) + row

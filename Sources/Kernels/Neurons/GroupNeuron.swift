@@ -5,7 +5,9 @@ import GNKernelInterface
 enum GroupNeuron {
     /// The unit `u = λ/τ`.
     @inline(__always)
-    static func unit(members: Int, threshold: Float) -> Float { threshold / Float(members) }
+    static func unit(members: Int, threshold: Float) -> Float {
+        NeuronParameters(threshold: threshold, levels: 0, members: members).unit
+    }
 
     /// Sets `count` membrane potentials to their initial value `u/2`.
     static func reset(_ membrane: UnsafeMutablePointer<Float>, count: Int, members: Int, threshold: Float) {
