@@ -176,8 +176,6 @@ enum ConvolutionRows {
     ) {
         let lanes = 16 * V
         let firstChannel = block * lanes
-        // Whole taps per block of the summation order (the row kernels take at most 64 channels).
-        let tapsPerBlock = min(K * K, SummationOrder.termsPerBlock / C)
         var tileWeights = InlineArray<V, UnsafePointer<Float>>(repeating: weights)
         for vector in 0..<V { tileWeights[vector] = weights + layout.offset(channel: firstChannel + 16 * vector, tap: 0) }
         var column = 0
@@ -194,22 +192,23 @@ enum ConvolutionRows {
                 // Built element by element: the repeating initializer, called out of line for 16 sums,
                 // would keep them in memory.
                 var sums = InlineArray<P, InlineArray<V, Vector>> { _ in InlineArray { _ in Vector() } }
-                // A block is whole taps (C ≤ 64), at most `tapsPerBlock` of them: a loop whose count is
-                // known when compiling, so that the compiler unrolls it and the sums stay in registers
-                // from tap to tap. Each tap's channels are consecutive in its padded row.
-                for offset in 0..<tapsPerBlock {
-                    let tap = taps.lowerBound + offset
-                    guard tap < taps.upperBound else { break }
-                    let inputs = rows[tap / K].unsafelyUnwrapped + tileColumn + (tap % K) * C
+                // The block's taps by kernel row: the terms of a row's taps (their channels, in the
+                // summation order's (tap, channel) order) are consecutive in its padded row and their
+                // weights `channelStride` apart, so a 3 × 3 layer of 3 channels takes three loops of 9
+                // terms rather than nine of 3.
+                for kernelRow in 0..<K {
+                    let first = max(taps.lowerBound, kernelRow * K), end = min(taps.upperBound, kernelRow * K + K)
+                    guard first < end else { continue }
+                    let inputs = rows[kernelRow].unsafelyUnwrapped + tileColumn + (first - kernelRow * K) * C
                     var w = InlineArray<V, UnsafePointer<Float>>(repeating: weights)
-                    for vector in 0..<V { w[vector] = tileWeights[vector] + tap * layout.tapStride }
-                    for channel in 0..<C {
+                    for vector in 0..<V { w[vector] = tileWeights[vector] + first * layout.tapStride }
+                    for term in 0..<(end - first) * C {
                         var weight = InlineArray<V, Vector>(repeating: Vector())
                         for vector in 0..<V { weight[vector] = Vector.load(w[vector]) }
                         for index in 0..<P {
                             // Wrapping arithmetic: the offsets are small constants, and without overflow
                             // checks the compiler unrolls the loop and keeps the sums in registers.
-                            let value = Vector(repeating: inputs[index &* (S &* C) &+ channel])
+                            let value = Vector(repeating: inputs[index &* (S &* C) &+ term])
                             for vector in 0..<V { sums[index][vector] = multiplyAdd(sums[index][vector], value, weight[vector]) }
                         }
                         for vector in 0..<V { w[vector] += layout.channelStride }

@@ -149,13 +149,16 @@ final class KernelTests: XCTestCase {
     }
 
     func testLayoutRoundTrip() {
-        let n = 2, c = 3, pixels = 5
-        let x = dyadic(n * c * pixels)
-        var last = [Float](repeating: .nan, count: x.count)
-        TensorLayout.channelsLast(x, into: &last, batch: n, channels: c, pixels: pixels)
-        XCTAssertEqual(last, channelsLast(x, n, c, 1, pixels))
-        var back = [Float](repeating: .nan, count: x.count)
-        TensorLayout.channelsFirst(last, into: &back, batch: n, channels: c, pixels: pixels, dividedBy: 2)
-        XCTAssertEqual(back, x.map { $0 / 2 })
+        // Fewer pixels than one run of the conversion, several runs with a partial last one, and many
+        // channels.
+        for (n, c, pixels) in [(2, 3, 5), (2, 3, 150), (1, 17, 70)] {
+            let x = dyadic(n * c * pixels)
+            var last = [Float](repeating: .nan, count: x.count)
+            TensorLayout.channelsLast(x, into: &last, batch: n, channels: c, pixels: pixels)
+            XCTAssertEqual(last, channelsLast(x, n, c, 1, pixels), "\(n) x \(c) x \(pixels)")
+            var back = [Float](repeating: .nan, count: x.count)
+            TensorLayout.channelsFirst(last, into: &back, batch: n, channels: c, pixels: pixels, dividedBy: 2)
+            XCTAssertEqual(back, x.map { $0 / 2 }, "\(n) x \(c) x \(pixels)")
+        }
     }
 }
