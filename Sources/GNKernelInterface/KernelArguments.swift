@@ -31,6 +31,8 @@ public struct KernelArguments {
     public var weightScales: UnsafePointer<Float>?
     /// For an int8 layer: the scale of its input (every input value is an integer times it).
     public var inputScale: Float
+    /// For an int8 layer: the largest integer its input holds (`KernelQuery.largestInputInteger`).
+    public var largestInputInteger: Int
     /// The weights as the kernel packed them (`KernelChoice.packWeights`), or nil.
     public var packedWeights: UnsafeRawPointer?
     /// A neuron layer's membrane potentials (one per element of one step), nil for QCFS.
@@ -53,7 +55,7 @@ public struct KernelArguments {
                 membrane: UnsafeMutablePointer<Float>?, neuron: NeuronParameters, resetsMembranes: Bool,
                 scratch: UnsafeMutablePointer<Float>, scratchStride: Int, split: TaskSplit,
                 integerWeights: UnsafePointer<Int8>? = nil, weightScales: UnsafePointer<Float>? = nil,
-                inputScale: Float = 0, packedWeights: UnsafeRawPointer? = nil) {
+                inputScale: Float = 0, largestInputInteger: Int = 0, packedWeights: UnsafeRawPointer? = nil) {
         self.samples = samples
         self.steps = steps
         self.geometry = geometry
@@ -75,6 +77,7 @@ public struct KernelArguments {
         self.integerWeights = integerWeights
         self.weightScales = weightScales
         self.inputScale = inputScale
+        self.largestInputInteger = largestInputInteger
         self.packedWeights = packedWeights
     }
 

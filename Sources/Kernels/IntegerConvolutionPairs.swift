@@ -6,9 +6,8 @@ import GNKernelInterface
 ///
 /// Spike maps are sparse (only a third to a half of a Group Neuron layer's outputs are nonzero), so the kernel
 /// multiplies only nonzero inputs, two at a time. One output row at a time:
-/// 1. the input rows its windows read are converted once to their integers (`IntegerArithmetic.recover`),
-///    as 16-bit values in padded rows (`PaddedRows<UInt16>`: padding columns zero, a ring reused by the
-///    next output row), instead of once per window as `IntegerConvolution` does;
+/// 1. the input rows its windows read are converted once to their integers (`PaddedRows.loadIntegers`),
+///    instead of once per window as `IntegerConvolution` does;
 /// 2. per output pixel, the window's nonzero integers are gathered in pairs, each pair with the weight
 ///    rows its two inputs meet (`[tap][c][o]`, byte offsets) and its integers packed for `smlad`;
 /// 3. per four output channels, every pair adds its products to four int32 sums in registers.
@@ -33,11 +32,8 @@ enum IntegerConvolutionPairs {
         return KernelChoice(function: { job, worker, begin, end in
             IntegerConvolutionPairs.run(job, worker: worker, tasks: begin..<end)
         }, split: TaskSplit(itemsPerSample: query.outputPixelsPerSample, itemsPerTask: g.outputWidth),
-           scratchFloats: rowWords(g) + 3 * pairCapacity(g), name: "conv2d.pairs")
+           scratchFloats: PaddedRows<UInt16>.integerRowWords(g) + 3 * pairCapacity(g), name: "conv2d.pairs")
     }
-
-    /// Words (4 bytes) of scratch the padded rows take.
-    private static func rowWords(_ g: WindowGeometry) -> Int { (PaddedRows<UInt16>.elements(g, pixels: 1) + 1) / 2 }
 
     /// The most pairs one window makes: half its inputs, rounded up.
     private static func pairCapacity(_ g: WindowGeometry) -> Int { (g.kernelHeight * g.kernelWidth * g.inputChannels + 1) / 2 }
@@ -46,20 +42,15 @@ enum IntegerConvolutionPairs {
     private static func run(_ job: UnsafeRawPointer, worker: Int, tasks: Range<Int>) {
         let arguments = job.load(as: KernelArguments.self)
         let g = arguments.geometry
-        let reciprocal = arguments.inputReciprocal
         let scratch = UnsafeMutableRawPointer(arguments.scratch(of: worker))
-        let storage = scratch.bindMemory(to: UInt16.self, capacity: PaddedRows<UInt16>.elements(g, pixels: 1))
-        let pairs = (scratch + 4 * rowWords(g)).bindMemory(to: UInt32.self, capacity: 3 * pairCapacity(g))
-        var rows = PaddedRows<UInt16>(storage, g, pixels: 1, zero: 0)
+        let rowWords = PaddedRows<UInt16>.integerRowWords(g)
+        var rows = PaddedRows<UInt16>(scratch.bindMemory(to: UInt16.self, capacity: 2 * rowWords), g, pixels: 1, zero: 0)
+        let pairs = (scratch + 4 * rowWords).bindMemory(to: UInt32.self, capacity: 3 * pairCapacity(g))
         arguments.forEachTask(tasks) { _, pixels in
             for rowStart in stride(from: pixels.lowerBound, to: pixels.upperBound, by: g.outputWidth) {
                 let (sample, outputRow, _) = g.outputPosition(rowStart)
-                rows.load(g, input: arguments.input, sample: sample, outputRow: outputRow, readsInPlace: false,
-                          zero: 0) { source, destination, count in
-                    for index in 0..<count {
-                        destination[index] = UInt16(truncatingIfNeeded: IntegerArithmetic.recover(source[index], reciprocal: reciprocal))
-                    }
-                }
+                rows.loadIntegers(g, input: arguments.input, sample: sample, outputRow: outputRow,
+                                  reciprocal: arguments.inputReciprocal)
                 for column in 0..<g.outputWidth {
                     let count = gatherPairs(g, rows: rows.kernelRows, column: column, into: pairs)
                     accumulate(arguments, pairs: UnsafePointer(pairs), count: count, outputPixel: rowStart + column)

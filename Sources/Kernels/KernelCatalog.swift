@@ -23,7 +23,9 @@ public enum KernelCatalog {
                 if let dot = IntegerConvolutionDot.choice(query, linear: linear) { return dot }
                 #endif
                 if let exact = IntegerConvolutionExact.choice(query, linear: linear) { return exact }
-                // Builds whose exact float tiles step aside (no vector unit): pairs of nonzero inputs.
+                // Builds whose exact float tiles step aside (no vector unit): small integers value by
+                // value, else pairs of nonzero inputs.
+                if let counts = IntegerConvolutionCounts.choice(query) { return counts }
                 if let pairs = IntegerConvolutionPairs.choice(query) { return pairs }
             }
             return IntegerConvolution.choice(query, name: linear ? "linear.int8" : "conv2d.int8")

@@ -71,3 +71,19 @@ struct PaddedRows<Element> {
         }
     }
 }
+
+extension PaddedRows where Element == UInt16 {
+    /// Words (4 bytes) of scratch the rows of a kernel that reads one pixel at a time take.
+    static func integerRowWords(_ g: WindowGeometry) -> Int { (elements(g, pixels: 1) + 1) / 2 }
+
+    /// `load` for the integer kernels of CPUs without a vector unit (`IntegerConvolutionPairs`,
+    /// `IntegerConvolutionCounts`): each input value becomes its integer (`IntegerArithmetic.recover`,
+    /// `reciprocal` = 1/σ), as a 16-bit value.
+    mutating func loadIntegers(_ g: WindowGeometry, input: UnsafePointer<Float>, sample: Int, outputRow: Int, reciprocal: Float) {
+        load(g, input: input, sample: sample, outputRow: outputRow, readsInPlace: false, zero: 0) { source, destination, count in
+            for index in 0..<count {
+                destination[index] = UInt16(truncatingIfNeeded: IntegerArithmetic.recover(source[index], reciprocal: reciprocal))
+            }
+        }
+    }
+}

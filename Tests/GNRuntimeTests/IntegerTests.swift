@@ -133,16 +133,48 @@ final class IntegerTests: XCTestCase {
                 }
             }
         }
-        // Each kind of kernel took part: the portable one (the largest integers), the pairs of the
-        // baseline (the microcontrollers' kernel), the exact float one, and the dot products' (bytes and
+        // Each kind of kernel took part: the portable one (the largest integers), the counts and pairs of
+        // the baseline (the microcontrollers' kernels), the exact float one, and the dot products' (bytes and
         // 16-bit words; rows on AVX-512) where the CPU has them.
         XCTAssertTrue(kernels.contains("conv2d.int8") && kernels.contains { $0.contains(".exact") }, "\(kernels)")
-        XCTAssertTrue(kernels.contains("conv2d.pairs"), "\(kernels)")
+        XCTAssertTrue(kernels.contains("conv2d.pairs") && kernels.contains("conv2d.counts"), "\(kernels)")
         if KernelRegistry.isAvailable(.avx2) {
             XCTAssertTrue(kernels.contains { $0.contains(".dot") && !$0.contains("rows") }, "\(kernels)")
             XCTAssertTrue(kernels.contains { $0.contains(".words") }, "\(kernels)")
         }
         if KernelRegistry.isAvailable(.avx512) { XCTAssertTrue(kernels.contains { $0.contains(".dotrows") }, "\(kernels)") }
+    }
+
+    /// The kernel over small integers (`conv2d.counts`) adds a value's weights in 16-bit halves on the
+    /// Cortex-M4, in runs short enough not to overflow: windows of 576 inputs of one value, with
+    /// weights of the largest magnitude (a run of them all would pass 32767 after 256 inputs), equal
+    /// the reference kernel. Every input here is 1 or 0 of one value, or every value 1 … 8 at once.
+    func testTheCountsKernelRunsPastWhatSixteenBitsHold() throws {
+        let g = WindowGeometry(batch: 2, inputHeight: 5, inputWidth: 6, inputChannels: 64, outputHeight: 5, outputWidth: 6,
+                               outputChannels: 16, kernelHeight: 3, kernelWidth: 3, strideHeight: 1, strideWidth: 1,
+                               paddingHeight: 1, paddingWidth: 1)
+        // Channels 0 … 7 all −128, 8 … 15 all 127.
+        let weights = (0..<9 * 64 * 16).map { $0 % 16 < 8 ? Int8.min : Int8.max }
+        let scales = (0..<16).map { Float($0 + 1) * 0.001 }
+        let bias = [Float](repeating: 0.25, count: 16)
+        let scale: Float = 0.5
+        var random = SeededRandom(seed: 5)
+        for largest in [1, 8] {
+            let input = (0..<g.batch * g.inputElementsPerSample).map { _ -> Float in
+                largest == 1 ? scale : Float(Int(random.next() % 8) + 1) * scale
+            }
+            let query = KernelQuery(operation: .convolution, numberType: .int8, geometry: g,
+                                    weightLayout: .plain(inputChannels: 64, outputChannels: 16), steps: 1, batch: 2,
+                                    largestInputInteger: largest)
+            var reference = query
+            reference.preference = .reference
+            let expected = try run(reference, .baseline, input: input, weights: weights, scales: scales, bias: bias, scale: scale)
+            let counts = try run(query, .baseline, input: input, weights: weights, scales: scales, bias: bias, scale: scale)
+            XCTAssertEqual("\(counts.name)", "conv2d.counts")
+            XCTAssertEqual(bitPatterns(counts.output), bitPatterns(expected.output), "largest \(largest)")
+            // The centre pixel's channel 0 sums 576 inputs of −128 times the value: far past 16 bits.
+            XCTAssertLessThan(expected.output.min() ?? 0, Float(-576 * 128) * 0.001 * scale * 0.9)
+        }
     }
 
     /// Runs variant `set`'s answer to an int8 `query` as a session does: its weights packed first when
@@ -168,6 +200,7 @@ final class IntegerTests: XCTestCase {
                                     neuron: NeuronParameters(threshold: 1, levels: 1, members: 1), resetsMembranes: true,
                                     scratch: scratch.baseAddress!, scratchStride: stride, split: choice.split,
                                     integerWeights: weights.baseAddress, weightScales: scales.baseAddress, inputScale: scale,
+                                    largestInputInteger: query.largestInputInteger,
                                     packedWeights: choice.packWeights == nil ? nil : UnsafeRawPointer(packed.pointer))
                                 withUnsafePointer(to: &arguments) { job in
                                     choice.packWeights?(UnsafeRawPointer(job), packed.pointer)

@@ -397,7 +397,7 @@ public struct Session {
             scratchStride: layout.scratchStride / MemoryLayout<Float>.stride,
             split: kernel.split,
             integerWeights: plan.layer.integerWeights, weightScales: plan.layer.weightScales,
-            inputScale: plan.integerInput?.scale ?? 0,
+            inputScale: plan.integerInput?.scale ?? 0, largestInputInteger: plan.integerInput?.largest ?? 0,
             packedWeights: plan.packedWeightsOffset < 0 ? nil : UnsafeRawPointer(arena + plan.packedWeightsOffset))
     }
 }
