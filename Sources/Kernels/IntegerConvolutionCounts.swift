@@ -1,14 +1,14 @@
 import GNKernelInterface
 
-/// Int8 convolutions over small input integers — spike counts of Group Neurons with τ ≤ 8, IF spikes,
-/// QCFS levels with L ≤ 8 — for CPUs without a vector unit (the builds `IntegerConvolutionPairs`
+/// Int8 convolutions over small input integers — spike counts of Group Neurons with τ ≤ 16 (and their
+/// 2 × 2 average pools with τ ≤ 4), IF spikes, QCFS levels with L ≤ 16 — for CPUs without a vector unit (the builds `IntegerConvolutionPairs`
 /// serves), built on `CountSums`: on the Cortex-M4, its dual 16-bit additions (`sxtab16`).
 ///
 /// A window's nonzero inputs take only a few values, so the kernel multiplies by each value once
 /// rather than by each input: `Σᵢ qᵢ · wᵢ[o] = Σ_q q · (Σ_{i: qᵢ = q} wᵢ[o])`. One output row at a time:
 /// 1. the input rows its windows read are converted once to their integers (`PaddedRows.loadIntegers`);
-/// 2. per output pixel, the weight-row offsets of the window's nonzero inputs are sorted by value into
-///    one list per value (`gather`);
+/// 2. per output pixel, where the weight rows of the window's nonzero inputs start (in eights of bytes,
+///    16 bits each) is sorted by value into one list per value (`gather`);
 /// 3. per eight output channels and per value, the weight rows of its list are added up — on the
 ///    Cortex-M4 in 16-bit halves, two loads and four `sxtab16` per input, in runs of at most
 ///    `inputsPerRun` inputs so that no half overflows — and each value's sums join the int32 sums
@@ -17,27 +17,29 @@ import GNKernelInterface
 /// leave the integers through `IntegerArithmetic.output`. Unsafe pointers on purpose: the hot loops.
 enum IntegerConvolutionCounts {
     /// The largest input integer the kernel takes: one list per value, each sum multiplied once.
-    static let largestInput = 8
+    static let largestInput = 16
 
     /// Inputs added up in 16-bit halves before they join the int32 sums: 255 × 128 ≤ 32767.
     static let inputsPerRun = 255
 
-    /// The kernel for an int8 convolution whose input integers are at most `largestInput` and whose
-    /// output channels come in eights, in the builds that take `IntegerConvolutionPairs`, or nil.
+    /// The kernel for an int8 convolution whose input integers are at most `largestInput`, whose output
+    /// channels come in eights and whose weights' offsets, in eights, fit 16 bits, in the builds that
+    /// take `IntegerConvolutionPairs`, or nil.
     static func choice(_ query: KernelQuery) -> KernelChoice? {
         let g = query.geometry
         guard IntegerConvolutionPairs.available, case .convolution = query.operation,
               (1...largestInput).contains(query.largestInputInteger), g.outputChannels % 8 == 0,
+              fanIn(g) * (g.outputChannels / 8) <= Int(UInt16.max),
               g.kernelHeight <= PaddedRows<UInt16>.largestKernelHeight else { return nil }
         return KernelChoice(function: { job, worker, begin, end in
             IntegerConvolutionCounts.run(job, worker: worker, tasks: begin..<end)
         }, split: TaskSplit(itemsPerSample: query.outputPixelsPerSample, itemsPerTask: g.outputWidth),
-           scratchFloats: endsWords + PaddedRows<UInt16>.integerRowWords(g) + query.largestInputInteger * fanIn(g),
+           scratchFloats: endsWords + PaddedRows<UInt16>.integerRowWords(g) + (query.largestInputInteger * fanIn(g) + 1) / 2,
            name: "conv2d.counts")
     }
 
     /// Words (4 bytes) of scratch the table of the lists' ends takes.
-    private static var endsWords: Int { largestInput * MemoryLayout<UnsafeMutablePointer<UInt32>>.stride / 4 }
+    private static var endsWords: Int { largestInput * MemoryLayout<UnsafeMutablePointer<UInt16>>.stride / 4 }
 
     /// Inputs of one window.
     private static func fanIn(_ g: WindowGeometry) -> Int { g.kernelHeight * g.kernelWidth * g.inputChannels }
@@ -49,13 +51,13 @@ enum IntegerConvolutionCounts {
         // One list per value the input holds (the choice made room for them).
         let values = min(max(arguments.largestInputInteger, 1), largestInput)
         let scratch = UnsafeMutableRawPointer(arguments.scratch(of: worker))
-        // Where each list ends, first (the scratch is aligned for pointers); eight of them, so that any
-        // integer's three low bits pick one (see `gather`).
-        let ends = scratch.bindMemory(to: UnsafeMutablePointer<UInt32>.self, capacity: largestInput)
+        // Where each list ends, first (the scratch is aligned for pointers); sixteen of them, so that any
+        // integer's four low bits pick one (see `gather`).
+        let ends = scratch.bindMemory(to: UnsafeMutablePointer<UInt16>.self, capacity: largestInput)
         let rowWords = PaddedRows<UInt16>.integerRowWords(g)
         let rowStorage = scratch + 4 * endsWords
         var rows = PaddedRows<UInt16>(rowStorage.bindMemory(to: UInt16.self, capacity: 2 * rowWords), g, pixels: 1, zero: 0)
-        let lists = (rowStorage + 4 * rowWords).bindMemory(to: UInt32.self, capacity: values * fanIn(g))
+        let lists = (rowStorage + 4 * rowWords).bindMemory(to: UInt16.self, capacity: values * fanIn(g))
         let windowRow = g.kernelWidth * g.inputChannels
         arguments.forEachTask(tasks) { _, pixels in
             for rowStart in stride(from: pixels.lowerBound, to: pixels.upperBound, by: g.outputWidth) {
@@ -66,8 +68,8 @@ enum IntegerConvolutionCounts {
                     for value in 0..<largestInput { ends[value] = lists + (value < values ? value * fanIn(g) : 0) }
                     for kernelRow in 0..<g.kernelHeight {
                         gather(rows.kernelRows[kernelRow].unsafelyUnwrapped + column * g.strideWidth * g.inputChannels,
-                               count: windowRow, firstOffset: kernelRow * windowRow * g.outputChannels,
-                               step: g.outputChannels, ends: ends)
+                               count: windowRow, firstOffset: kernelRow * windowRow * (g.outputChannels / 8),
+                               step: g.outputChannels / 8, ends: ends)
                     }
                     accumulate(arguments, values: values, lists: lists, ends: ends, outputPixel: rowStart + column)
                 }
@@ -76,17 +78,17 @@ enum IntegerConvolutionCounts {
     }
 
     /// Sorts `count` consecutive inputs of a window (one window row: its columns × channels) by value:
-    /// the byte offset of each nonzero one's weight row (`[tap][c][o]`: `firstOffset`, then `step` more
-    /// per input) goes to the end of its value's list, `ends[value − 1]`. Integers are at most
-    /// `largestInput` (the planner bounds them by the session's value count, whose lists `ends` points
-    /// to; the others point to the first list): `(value − 1) & 7` picks the list, which keeps memory
-    /// safe whatever the integers, since no list can receive more than a window's inputs.
+    /// where each nonzero one's weight row starts (`[tap][c][o]`, in eights of bytes: `firstOffset`,
+    /// then `step` more per input) goes to the end of its value's list, `ends[value − 1]`. Integers are
+    /// at most `largestInput` (the planner bounds them by the session's value count, whose lists `ends`
+    /// points to; the others point to the first list): `(value − 1) & 15` picks the list, which keeps
+    /// memory safe whatever the integers, since no list can receive more than a window's inputs.
     @inline(__always)
     private static func gather(_ integers: UnsafePointer<UInt16>, count: Int, firstOffset: Int, step: Int,
-                               ends: UnsafeMutablePointer<UnsafeMutablePointer<UInt32>>) {
+                               ends: UnsafeMutablePointer<UnsafeMutablePointer<UInt16>>) {
         // Wrapping arithmetic: offsets within the layer's weights, no overflow checks in the loop.
-        var offset = UInt32(truncatingIfNeeded: firstOffset)
-        let increment = UInt32(truncatingIfNeeded: step)
+        var offset = UInt16(truncatingIfNeeded: firstOffset)
+        let increment = UInt16(truncatingIfNeeded: step)
         for index in 0..<count {
             let integer = Int(integers[index])
             if integer != 0 {
@@ -101,8 +103,8 @@ enum IntegerConvolutionCounts {
     /// The output pixel `outputPixel` from its window's lists: eight output channels at a time, their
     /// sums in registers.
     @inline(__always)
-    private static func accumulate(_ arguments: KernelArguments, values: Int, lists: UnsafeMutablePointer<UInt32>,
-                                   ends: UnsafeMutablePointer<UnsafeMutablePointer<UInt32>>, outputPixel: Int) {
+    private static func accumulate(_ arguments: KernelArguments, values: Int, lists: UnsafeMutablePointer<UInt16>,
+                                   ends: UnsafeMutablePointer<UnsafeMutablePointer<UInt16>>, outputPixel: Int) {
         let g = arguments.geometry
         let weights = arguments.integerWeights!
         let output = arguments.output + outputPixel * g.outputChannels
@@ -117,7 +119,7 @@ enum IntegerConvolutionCounts {
                     let runEnd = min(end, entry + inputsPerRun)
                     var run = CountSums.Run()
                     repeat {
-                        run.add(chunk + Int(truncatingIfNeeded: entry.pointee))
+                        run.add(chunk + Int(truncatingIfNeeded: entry.pointee) &* 8)
                         entry += 1
                     } while entry < runEnd
                     sums.add(run, times: Int32(truncatingIfNeeded: value))

@@ -109,10 +109,11 @@ final class IntegerTests: XCTestCase {
             let weights = (0..<k * k * cin * cout).map { _ in Int8(truncatingIfNeeded: Int(random.next() % 256) - 128) }
             let scales = (0..<cout).map { _ in 0.001 + 0.01 * random.unit() }
             let bias = (0..<cout).map { _ in random.symmetric(0.5) }
+            // 4 and 16: Group Neuron spike counts and their pools, the counts kernel's (on the baseline).
             // 127 and 255: the largest integers the byte dot products take without VNNI and with it;
             // 32767 the 16-bit words' largest; 40000 past them (the exact float tiles for the smallest
             // fan-in, else the portable kernel).
-            for largest in [4, 127, 255, 4000, 32767, 40000] {
+            for largest in [4, 16, 127, 255, 4000, 32767, 40000] {
                 let scale: Float = 0.37
                 let input = (0..<batch * h * w * cin).map { _ -> Float in
                     random.unit() < 0.4 ? 0 : Float(Int(random.next() % UInt64(largest + 1))) * scale
@@ -148,7 +149,7 @@ final class IntegerTests: XCTestCase {
     /// The kernel over small integers (`conv2d.counts`) adds a value's weights in 16-bit halves on the
     /// Cortex-M4, in runs short enough not to overflow: windows of 576 inputs of one value, with
     /// weights of the largest magnitude (a run of them all would pass 32767 after 256 inputs), equal
-    /// the reference kernel. Every input here is 1 or 0 of one value, or every value 1 … 8 at once.
+    /// the reference kernel. Every input here is 1, or every value 1 … 16 at once.
     func testTheCountsKernelRunsPastWhatSixteenBitsHold() throws {
         let g = WindowGeometry(batch: 2, inputHeight: 5, inputWidth: 6, inputChannels: 64, outputHeight: 5, outputWidth: 6,
                                outputChannels: 16, kernelHeight: 3, kernelWidth: 3, strideHeight: 1, strideWidth: 1,
@@ -159,9 +160,9 @@ final class IntegerTests: XCTestCase {
         let bias = [Float](repeating: 0.25, count: 16)
         let scale: Float = 0.5
         var random = SeededRandom(seed: 5)
-        for largest in [1, 8] {
+        for largest in [1, 16] {
             let input = (0..<g.batch * g.inputElementsPerSample).map { _ -> Float in
-                largest == 1 ? scale : Float(Int(random.next() % 8) + 1) * scale
+                largest == 1 ? scale : Float(Int(random.next() % 16) + 1) * scale
             }
             let query = KernelQuery(operation: .convolution, numberType: .int8, geometry: g,
                                     weightLayout: .plain(inputChannels: 64, outputChannels: 16), steps: 1, batch: 2,
