@@ -93,8 +93,9 @@ enum IntegerConvolutionCounts {
             let integer = Int(integers[index])
             if integer != 0 {
                 let end = ends + ((integer &- 1) & (largestInput &- 1))
-                end.pointee.pointee = offset
-                end.pointee += 1
+                let slot = end.pointee
+                slot.pointee = offset
+                end.pointee = slot + 1
             }
             offset &+= increment
         }

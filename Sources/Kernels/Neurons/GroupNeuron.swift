@@ -61,7 +61,9 @@ enum GroupNeuron {
     }
 
     /// `step` one neuron at a time for at most N members: `s` counts the thresholds `k·u` the potential
-    /// has reached, each compared (the thresholds past τ are NaN, which no potential reaches).
+    /// has reached, compared in order until one is not (they increase with k, and the rounding of `k·u`
+    /// keeps that order; the thresholds past τ are NaN, which no potential reaches), so that a neuron
+    /// below its first threshold, most of them, takes one comparison.
     @inline(__always)
     private static func stepComparing<let N: Int>(_ thresholdsType: InlineArray<N, Float>.Type, _ input: UnsafePointer<Float>,
                                                   membrane: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>,
@@ -71,7 +73,10 @@ enum GroupNeuron {
         for index in 0..<count {
             let potential = membrane[index] + input[index]
             var reached = 0
-            for member in 0..<N where potential >= thresholds[member] { reached &+= 1 }
+            for member in 0..<N {
+                guard potential >= thresholds[member] else { break }
+                reached &+= 1
+            }
             let spikes = Float(reached)
             membrane[index] = potential - spikes * unit
             output[index] = spikes * unit
