@@ -95,7 +95,33 @@ enum IntegerArithmetic {
     /// `float(sum) · (scale · σ)`, then `+ bias`, each rounded once.
     @inline(__always)
     static func output(_ sum: Float, channel: Int, _ arguments: KernelArguments) -> Float {
-        let product = sum * (arguments.weightScales![channel] * arguments.inputScale)
-        return arguments.bias.map { product + $0[channel] } ?? product
+        output(sum, scale: arguments.weightScales![channel] * arguments.inputScale, bias: arguments.bias?[channel])
+    }
+
+    /// `output` for the channels `channels` of one pixel, from their int32 sums (`sums[0]` is the first
+    /// channel's), into `pixel[channel]`; the arguments' fields read once, not per channel.
+    @inline(__always)
+    static func outputs(_ sums: UnsafePointer<Int32>, channels: Range<Int>, into pixel: UnsafeMutablePointer<Float>,
+                        _ arguments: KernelArguments) {
+        let scales = arguments.weightScales!, inputScale = arguments.inputScale
+        // One loop with a bias and one without, rather than a test per channel.
+        if let bias = arguments.bias {
+            for channel in channels {
+                pixel[channel] = output(Float(Int(truncatingIfNeeded: sums[channel &- channels.lowerBound])),
+                                        scale: scales[channel] * inputScale, bias: bias[channel])
+            }
+        } else {
+            for channel in channels {
+                pixel[channel] = output(Float(Int(truncatingIfNeeded: sums[channel &- channels.lowerBound])),
+                                        scale: scales[channel] * inputScale, bias: nil)
+            }
+        }
+    }
+
+    /// `float(sum) · scale`, then `+ bias` (nil: none), each rounded once.
+    @inline(__always)
+    private static func output(_ sum: Float, scale: Float, bias: Float?) -> Float {
+        let product = sum * scale
+        return bias.map { product + $0 } ?? product
     }
 }

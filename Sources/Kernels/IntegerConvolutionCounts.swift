@@ -9,8 +9,8 @@ import GNKernelInterface
 /// 1. the input rows its windows read are converted once to their integers (`PaddedRows.loadIntegers`);
 /// 2. per output pixel, where the weight rows of the window's nonzero inputs start (in eights of bytes,
 ///    16 bits each) is sorted by value into one list per value (`gather`);
-/// 3. per eight output channels and per value, the weight rows of its list are added up — on the
-///    Cortex-M4 in 16-bit halves, two loads and four `sxtab16` per input, in runs of at most
+/// 3. per sixteen output channels and per value, the weight rows of its list are added up — on the
+///    Cortex-M4 in 16-bit halves, four loads and eight `sxtab16` per input, in runs of at most
 ///    `inputsPerRun` inputs so that no half overflows — and each value's sums join the int32 sums
 ///    multiplied by the value.
 /// Integer sums are exact in any order, so results equal `IntegerConvolution`'s bit for bit; the sums
@@ -23,18 +23,18 @@ enum IntegerConvolutionCounts {
     static let inputsPerRun = 255
 
     /// The kernel for an int8 convolution whose input integers are at most `largestInput`, whose output
-    /// channels come in eights and whose weights' offsets, in eights, fit 16 bits, in the builds that
+    /// channels come in sixteens and whose weights' offsets, in eights, fit 16 bits, in the builds that
     /// take `IntegerConvolutionPairs`, or nil.
     static func choice(_ query: KernelQuery) -> KernelChoice? {
         let g = query.geometry
         guard IntegerConvolutionPairs.available, case .convolution = query.operation,
-              (1...largestInput).contains(query.largestInputInteger), g.outputChannels % 8 == 0,
+              (1...largestInput).contains(query.largestInputInteger), g.outputChannels % 16 == 0,
               fanIn(g) * (g.outputChannels / 8) <= Int(UInt16.max),
               g.kernelHeight <= PaddedRows<UInt16>.largestKernelHeight else { return nil }
         return KernelChoice(function: { job, worker, begin, end in
             IntegerConvolutionCounts.run(job, worker: worker, tasks: begin..<end)
         }, split: TaskSplit(itemsPerSample: query.outputPixelsPerSample, itemsPerTask: g.outputWidth),
-           scratchFloats: endsWords + PaddedRows<UInt16>.integerRowWords(g) + (query.largestInputInteger * fanIn(g) + 1) / 2,
+           scratchFloats: endsWords + 16 + PaddedRows<UInt16>.integerRowWords(g) + (query.largestInputInteger * fanIn(g) + 1) / 2,
            name: "conv2d.counts")
     }
 
@@ -54,8 +54,10 @@ enum IntegerConvolutionCounts {
         // Where each list ends, first (the scratch is aligned for pointers); sixteen of them, so that any
         // integer's four low bits pick one (see `gather`).
         let ends = scratch.bindMemory(to: UnsafeMutablePointer<UInt16>.self, capacity: largestInput)
+        // The sums of sixteen channels, then the rows and the lists.
+        let sums = (scratch + 4 * endsWords).bindMemory(to: Int32.self, capacity: 16)
         let rowWords = PaddedRows<UInt16>.integerRowWords(g)
-        let rowStorage = scratch + 4 * endsWords
+        let rowStorage = scratch + 4 * (endsWords + 16)
         var rows = PaddedRows<UInt16>(rowStorage.bindMemory(to: UInt16.self, capacity: 2 * rowWords), g, pixels: 1, zero: 0)
         let lists = (rowStorage + 4 * rowWords).bindMemory(to: UInt16.self, capacity: values * fanIn(g))
         let windowRow = g.kernelWidth * g.inputChannels
@@ -71,7 +73,7 @@ enum IntegerConvolutionCounts {
                                count: windowRow, firstOffset: kernelRow * windowRow * (g.outputChannels / 8),
                                step: g.outputChannels / 8, ends: ends)
                     }
-                    accumulate(arguments, values: values, lists: lists, ends: ends, outputPixel: rowStart + column)
+                    accumulate(arguments, values: values, lists: lists, ends: ends, sums: sums, outputPixel: rowStart + column)
                 }
             }
         }
@@ -101,18 +103,19 @@ enum IntegerConvolutionCounts {
         }
     }
 
-    /// The output pixel `outputPixel` from its window's lists: eight output channels at a time, their
+    /// The output pixel `outputPixel` from its window's lists: sixteen output channels at a time, a run's
     /// sums in registers.
     @inline(__always)
     private static func accumulate(_ arguments: KernelArguments, values: Int, lists: UnsafeMutablePointer<UInt16>,
-                                   ends: UnsafeMutablePointer<UnsafeMutablePointer<UInt16>>, outputPixel: Int) {
+                                   ends: UnsafeMutablePointer<UnsafeMutablePointer<UInt16>>, sums sumStorage: UnsafeMutablePointer<Int32>,
+                                   outputPixel: Int) {
         let g = arguments.geometry
         let weights = arguments.integerWeights!
         let output = arguments.output + outputPixel * g.outputChannels
         let capacity = fanIn(g)
-        for channel in stride(from: 0, to: g.outputChannels, by: 8) {
+        for channel in stride(from: 0, to: g.outputChannels, by: 16) {
             let chunk = weights + channel
-            var sums = CountSums()
+            let sums = CountSums(sumStorage)
             for value in 1...values {
                 var entry = UnsafePointer(lists + (value &- 1) &* capacity)
                 let end = UnsafePointer(ends[value &- 1])
@@ -126,9 +129,7 @@ enum IntegerConvolutionCounts {
                     sums.add(run, times: Int32(truncatingIfNeeded: value))
                 }
             }
-            sums.forEachSum { lane, sum in
-                output[channel + lane] = IntegerArithmetic.output(Float(Int(truncatingIfNeeded: sum)), channel: channel + lane, arguments)
-            }
+            IntegerArithmetic.outputs(UnsafePointer(sumStorage), channels: channel..<channel + 16, into: output, arguments)
         }
     }
 }
