@@ -31,7 +31,8 @@ public struct KernelArguments {
     public var weightScales: UnsafePointer<Float>?
     /// For an int8 layer: the scale of its input (every input value is an integer times it).
     public var inputScale: Float
-    /// For an int8 layer: the largest integer its input holds (`KernelQuery.largestInputInteger`).
+    /// For an int8 layer: the largest integer its input holds, the query's `largestInputInteger` (kernels
+    /// size their scratch from the query and read this when they run); 0 for other layers.
     public var largestInputInteger: Int
     /// The weights as the kernel packed them (`KernelChoice.packWeights`), or nil.
     public var packedWeights: UnsafeRawPointer?
@@ -55,7 +56,7 @@ public struct KernelArguments {
                 membrane: UnsafeMutablePointer<Float>?, neuron: NeuronParameters, resetsMembranes: Bool,
                 scratch: UnsafeMutablePointer<Float>, scratchStride: Int, split: TaskSplit,
                 integerWeights: UnsafePointer<Int8>? = nil, weightScales: UnsafePointer<Float>? = nil,
-                inputScale: Float = 0, largestInputInteger: Int = 0, packedWeights: UnsafeRawPointer? = nil) {
+                inputScale: Float = 0, largestInputInteger: Int, packedWeights: UnsafeRawPointer? = nil) {
         self.samples = samples
         self.steps = steps
         self.geometry = geometry

@@ -7,12 +7,13 @@ import GNIntrinsics
 /// `add(_:times:)` adds the run's sums times that value. Integer sums are exact in any order, so every
 /// form gives the same sums.
 ///
-/// With the Cortex-M4's DSP instructions (`GN_ARM_DSP`, scripts/embedded.sh) a run keeps its sums in
-/// 16-bit halves of eight registers — channels (0, 2), (1, 3), (4, 6), (5, 7), … — and adds a weight
-/// row with four loads and eight `sxtab16` (each adds two sign-extended bytes to two halves);
-/// `smlabb`/`smlatb` multiply each half by the value into the int32 sums. A run takes at most
-/// `IntegerConvolutionCounts.inputsPerRun` inputs, so that no half overflows. Elsewhere a run is
-/// sixteen int32 additions per input.
+/// A run keeps its sums in 16 bits, wrapping as the DSP instructions do, and takes at most
+/// `IntegerConvolutionCounts.inputsPerRun` inputs, so that none overflows. With the Cortex-M4's DSP
+/// instructions (`GN_ARM_DSP`, scripts/embedded.sh) they are the halves of eight registers — channels
+/// (0, 2), (1, 3), (4, 6), (5, 7), … — and a weight row is four loads and eight `sxtab16` (each adds two
+/// sign-extended bytes to two halves); `smlabb`/`smlatb` multiply each half by the value into the int32
+/// sums. Elsewhere a run is sixteen int32 additions per input, cut to their low 16 bits when they join
+/// the sums, so that the host's tests see the limits of the microcontroller's halves.
 struct CountSums {
     /// The sums, channel by channel: the sixteen `Int32` the caller provides (scratch memory), since a
     /// run's sums take the registers.
@@ -28,11 +29,12 @@ struct CountSums {
     /// The weight rows of a run of inputs with one value, added up.
     struct Run {
         #if GN_ARM_DSP
-        /// For each four channels 4j … 4j + 3: channels 4j and 4j + 2 (`even`), 4j + 1 and 4j + 3 (`odd`),
-        /// each in a 16-bit half (the first low).
+        /// For each four channels 4j … 4j + 3 (j = 0 … 3): channels 4j and 4j + 2 (`evenj`), 4j + 1 and
+        /// 4j + 3 (`oddj`), each in a 16-bit half (the first low).
         var even0: Int32 = 0, odd0: Int32 = 0, even1: Int32 = 0, odd1: Int32 = 0
         var even2: Int32 = 0, odd2: Int32 = 0, even3: Int32 = 0, odd3: Int32 = 0
         #else
+        /// The sixteen channels' sums; their low 16 bits are the run's (see `add(_:times:)`).
         var lanes = InlineArray<16, Int32>(repeating: 0)
         #endif
 
@@ -55,7 +57,7 @@ struct CountSums {
             even3 = __sxtab16(even3, Int32(bitPattern: word3))
             odd3 = __sxtab16(odd3, Int32(bitPattern: __ror(word3, 8)))
             #else
-            // Wrapping operations: the planner proved the sums fit int32; no overflow checks in the loop.
+            // Wrapping operations: only the low 16 bits are read, as `sxtab16`'s halves.
             for lane in 0..<16 { lanes[lane] &+= Int32(row[lane]) }
             #endif
         }
@@ -70,7 +72,9 @@ struct CountSums {
         fold(run.even2, run.odd2, times: value, into: 8)
         fold(run.even3, run.odd3, times: value, into: 12)
         #else
-        for lane in 0..<16 { sums[lane] &+= run.lanes[lane] &* value }
+        // The lanes' low 16 bits, as the halves of the DSP form hold them (32-bit additions, then cut to
+        // 16 bits, wrap as 16-bit additions do).
+        for lane in 0..<16 { sums[lane] &+= Int32(Int16(truncatingIfNeeded: run.lanes[lane])) &* value }
         #endif
     }
 

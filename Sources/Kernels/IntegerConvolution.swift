@@ -99,7 +99,8 @@ enum IntegerArithmetic {
     }
 
     /// `output` for the channels `channels` of one pixel, from their int32 sums (`sums[0]` is the first
-    /// channel's), into `pixel[channel]`; the arguments' fields read once, not per channel.
+    /// channel's), into `pixel[channel]`; the arguments' fields read once, not per channel. Unsafe
+    /// pointers on purpose: every output of the kernels that call it passes here.
     @inline(__always)
     static func outputs(_ sums: UnsafePointer<Int32>, channels: Range<Int>, into pixel: UnsafeMutablePointer<Float>,
                         _ arguments: KernelArguments) {

@@ -1,8 +1,9 @@
 import GNKernelInterface
 
 /// Int8 convolutions over small input integers — spike counts of Group Neurons with τ ≤ 16 (and their
-/// 2 × 2 average pools with τ ≤ 4), IF spikes, QCFS levels with L ≤ 16 — for CPUs without a vector unit (the builds `IntegerConvolutionPairs`
-/// serves), built on `CountSums`: on the Cortex-M4, its dual 16-bit additions (`sxtab16`).
+/// 2 × 2 average pools with τ ≤ 4), IF spikes, QCFS levels with L ≤ 16 — for CPUs without a vector unit
+/// (the builds `IntegerConvolutionPairs` serves), built on `CountSums`: on the Cortex-M4, its dual 16-bit
+/// additions (`sxtab16`).
 ///
 /// A window's nonzero inputs take only a few values, so the kernel multiplies by each value once
 /// rather than by each input: `Σᵢ qᵢ · wᵢ[o] = Σ_q q · (Σ_{i: qᵢ = q} wᵢ[o])`. One output row at a time:
@@ -14,7 +15,7 @@ import GNKernelInterface
 ///    `inputsPerRun` inputs so that no half overflows — and each value's sums join the int32 sums
 ///    multiplied by the value.
 /// Integer sums are exact in any order, so results equal `IntegerConvolution`'s bit for bit; the sums
-/// leave the integers through `IntegerArithmetic.output`. Unsafe pointers on purpose: the hot loops.
+/// leave the integers through `IntegerArithmetic.outputs`. Unsafe pointers on purpose: the hot loops.
 enum IntegerConvolutionCounts {
     /// The largest input integer the kernel takes: one list per value, each sum multiplied once.
     static let largestInput = 16
@@ -48,7 +49,11 @@ enum IntegerConvolutionCounts {
     private static func run(_ job: UnsafeRawPointer, worker: Int, tasks: Range<Int>) {
         let arguments = job.load(as: KernelArguments.self)
         let g = arguments.geometry
-        // One list per value the input holds (the choice made room for them).
+        // One list per value the input holds. The choice made room for the query's count, and the
+        // lists' memory relies on the arguments repeating it, as the session's do (both come from the
+        // layer's plan). (A check here, even one outside the loops, changed how the compiler kept the
+        // loops' values in registers: 2% more instructions on the Cortex-M4.)
+        assert((1...largestInput).contains(arguments.largestInputInteger), "the query's largest integer, 1 … 16")
         let values = min(max(arguments.largestInputInteger, 1), largestInput)
         let scratch = UnsafeMutableRawPointer(arguments.scratch(of: worker))
         // Where each list ends, first (the scratch is aligned for pointers); sixteen of them, so that any

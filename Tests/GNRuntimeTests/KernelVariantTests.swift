@@ -289,7 +289,8 @@ final class KernelVariantTests: XCTestCase {
                                         bias: bias.isEmpty ? nil : bias.baseAddress,
                                         weightLayout: query.weightLayout, membrane: hasMembrane ? membrane.baseAddress : nil,
                                         neuron: neuron, resetsMembranes: true, scratch: scratch.baseAddress!,
-                                        scratchStride: scratchStride, split: choice.split)
+                                        scratchStride: scratchStride, split: choice.split,
+                                        largestInputInteger: query.largestInputInteger)
                                     let tasks = choice.split.tasks(samples: samples)
                                     XCTAssertGreaterThan(tasks, 0)
                                     withUnsafePointer(to: &arguments) { job in
