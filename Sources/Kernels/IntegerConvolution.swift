@@ -1,4 +1,7 @@
 import GNKernelInterface
+#if GN_ARM_DSP
+import GNIntrinsics
+#endif
 
 /// Convolution and linear layers with int8 weights over integer-valued inputs (docs/semantics.md,
 /// "Integer layers"): every input is an integer `q` times the input's scale `σ`, so each output is the
@@ -88,7 +91,13 @@ enum IntegerArithmetic {
     /// addition may round, by at most a quarter there); the input values are finite and never negative.
     @inline(__always)
     static func recover(_ value: Float, reciprocal: Float) -> Int32 {
+        #if GN_ARM_DSP
+        // On the Cortex-M4 without Swift's range checks (three per value, most of a row's conversion):
+        // the planner has shown the value in range.
+        gn_truncate_to_int32(value * reciprocal + 0.5)
+        #else
         Int32(value * reciprocal + 0.5)
+        #endif
     }
 
     /// Output channel `channel` from its int32 sum converted to float (to nearest, ties to even):
