@@ -52,12 +52,17 @@ private func modelHandle(_ pointer: OpaquePointer?) throws(GNError) -> ModelHand
     Unmanaged<ModelHandle>.fromOpaque(UnsafeRawPointer(try nonNull(pointer, "model is NULL"))).takeUnretainedValue()
 }
 
-/// Layer `index` of `view`; OUT_OF_RANGE past the last layer.
-private func checkedLayer(_ index: Int, of view: ModelView) throws(GNError) -> Layer {
+/// For a query of one layer: the model's view, layer `index` of it and the non-NULL `out`, checked in
+/// that order (NULL_POINTER for the model or `out`, whose message `outMessage` is; OUT_OF_RANGE past
+/// the last layer).
+private func layerQuery<Out>(_ model: OpaquePointer?, _ index: Int, _ out: UnsafeMutablePointer<Out>?,
+                             _ outMessage: StaticString) throws(GNError) -> (view: ModelView, layer: Layer, out: UnsafeMutablePointer<Out>) {
+    let view = try modelHandle(model).view
+    let checkedOut = try nonNull(out, outMessage)
     guard index >= 0, index < view.layerCount else {
         throw GNError(.outOfRange, "layer index is past the last layer", expected: view.layerCount - 1, actual: index)
     }
-    return view.layer(index)
+    return (view, view.layer(index), checkedOut)
 }
 
 /// The model's view when `pointer` is non-NULL, for naming layers in messages.
@@ -231,9 +236,7 @@ public func cModelNeuronLayerCount(_ model: OpaquePointer?, _ countOut: UnsafeMu
 public func cModelLayer(_ model: OpaquePointer?, _ index: Int,
                         _ infoOut: UnsafeMutablePointer<gn_layer_info>?) -> gn_status {
     guarded { () throws(GNError) in
-        let view = try modelHandle(model).view
-        let out = try nonNull(infoOut, "info_out is NULL")
-        let layer = try checkedLayer(index, of: view)
+        let (view, layer, out) = try layerQuery(model, index, infoOut, "info_out is NULL")
         var neuronIndex: Int32 = -1
         if layer.kind == .qcfs {
             neuronIndex = 0
@@ -255,9 +258,7 @@ public func cModelLayer(_ model: OpaquePointer?, _ index: Int,
 public func cModelLayerWeights(_ model: OpaquePointer?, _ index: Int,
                                _ typeOut: UnsafeMutablePointer<gn_weight_type>?) -> gn_status {
     guarded { () throws(GNError) in
-        let view = try modelHandle(model).view
-        let out = try nonNull(typeOut, "type_out is NULL")
-        let layer = try checkedLayer(index, of: view)
+        let (_, layer, out) = try layerQuery(model, index, typeOut, "type_out is NULL")
         switch layer.kind {
         case .conv2d, .linear: out.pointee = layer.integerWeights != nil ? GN_WEIGHTS_INT8 : GN_WEIGHTS_FLOAT32
         default: out.pointee = GN_WEIGHTS_NONE
