@@ -1,7 +1,7 @@
 import GNKernelInterface
 
-/// The input rows a row kernel (`ConvolutionRows`, `IntegerRowsDot`, `IntegerConvolutionPairs`) reads for one output row, as
-/// `Element`s in the thread's scratch, with the padding columns written out as zeros: every pixel of a
+/// The input rows a row kernel (`ConvolutionRows`, `IntegerRowsDot`, `IntegerConvolutionPairs`,
+/// `IntegerConvolutionCounts`) reads for one output row, as `Element`s in the thread's scratch, with the padding columns written out as zeros: every pixel of a
 /// tile then reads at a constant offset from one pointer per kernel row, and no pixel needs an edge
 /// check. The rows lie in a ring of one slot per kernel row, input row `r` of a sample in slot
 /// `r mod kernelHeight`, so that consecutive output rows reuse the rows they share (a 3 × 3 layer of
