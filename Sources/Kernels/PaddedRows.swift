@@ -1,9 +1,9 @@
 import GNKernelInterface
 
 /// The input rows a row kernel (`ConvolutionRows`, `IntegerRowsDot`, `IntegerConvolutionPairs`,
-/// `IntegerConvolutionCounts`) reads for one output row, as `Element`s in the thread's scratch, with the padding columns written out as zeros: every pixel of a
-/// tile then reads at a constant offset from one pointer per kernel row, and no pixel needs an edge
-/// check. The rows lie in a ring of one slot per kernel row, input row `r` of a sample in slot
+/// `IntegerConvolutionCounts`) reads for one output row, as `Element`s in the thread's scratch, with the
+/// padding columns written out as zeros: every pixel of a tile then reads at a constant offset from one
+/// pointer per kernel row, and no pixel needs an edge check. The rows lie in a ring of one slot per kernel row, input row `r` of a sample in slot
 /// `r mod kernelHeight`, so that consecutive output rows reuse the rows they share (a 3 × 3 layer of
 /// stride 1 converts one new row per output row, not three); kernel rows above or below the input read
 /// a row of zeros.
