@@ -41,21 +41,71 @@ enum Pooling {
     }
 
     /// Average pooling: the window sum (positions outside the input count as zeros) divided by
-    /// `kernelHeight · kernelWidth` — PyTorch's `AvgPool2d(count_include_pad=True)`.
-    /// Computes the output pixels `pixels` (all by default).
+    /// `kernelHeight · kernelWidth` — PyTorch's `AvgPool2d(count_include_pad=True)`. Each sum starts at
+    /// +0 and adds the window's values in row-major kernel order. Computes the output pixels `pixels`
+    /// (all by default).
     static func average(_ g: WindowGeometry, pixels: Range<Int>? = nil, input: UnsafePointer<Float>,
                         output: UnsafeMutablePointer<Float>) {
-        let channels = g.inputChannels
         let divisor = Float(g.kernelHeight * g.kernelWidth)
+        // Dividing by a power of two and multiplying by its reciprocal round the same real number.
+        if divisor.significandBitPattern == 0 {
+            average(g, pixels: pixels, input: input, output: output) { $0 * (1 / divisor) }
+        } else {
+            average(g, pixels: pixels, input: input, output: output) { $0 / divisor }
+        }
+    }
+
+    /// `average` with the division `divide`. Unsafe pointers and wrapping index arithmetic on purpose
+    /// (a hot loop on microcontrollers; the planner has checked the sizes).
+    @inline(__always)
+    private static func average(_ g: WindowGeometry, pixels: Range<Int>?, input: UnsafePointer<Float>,
+                                output: UnsafeMutablePointer<Float>, divide: (Float) -> Float) {
+        let channels = g.inputChannels
+        let rowStride = g.inputWidth &* channels
         g.forEachOutput(pixels) { sample, outputRow, outputColumn, outputPixel in
-            let image = input + sample * g.inputElementsPerSample
-            let out = output + outputPixel * channels
-            out.update(repeating: 0, count: channels)
-            g.forEachTap(outputRow: outputRow, outputColumn: outputColumn) { inputPixel, _ in
-                let values = image + inputPixel * channels
-                for channel in 0..<channels { out[channel] += values[channel] }
+            let out = output + outputPixel &* channels
+            // The window's rows and columns inside the input: the taps that add a value, in row-major order.
+            let firstRow = g.inputRow(outputRow, 0), firstColumn = g.inputColumn(outputColumn, 0)
+            let top = max(firstRow, 0), left = max(firstColumn, 0)
+            let rows = min(firstRow &+ g.kernelHeight, g.inputHeight) &- top
+            let columns = min(firstColumn &+ g.kernelWidth, g.inputWidth) &- left
+            let window = input + (sample &* g.inputElementsPerSample &+ top &* rowStride &+ left &* channels)
+            // Four channels at a time, their sums kept in registers across the window.
+            var channel = 0
+            while channel &+ 4 <= channels {
+                var sum0: Float = 0, sum1: Float = 0, sum2: Float = 0, sum3: Float = 0
+                var row = window + channel
+                for _ in 0..<max(rows, 0) {
+                    var values = row
+                    for _ in 0..<max(columns, 0) {
+                        sum0 += values[0]
+                        sum1 += values[1]
+                        sum2 += values[2]
+                        sum3 += values[3]
+                        values += channels
+                    }
+                    row += rowStride
+                }
+                out[channel] = divide(sum0)
+                out[channel &+ 1] = divide(sum1)
+                out[channel &+ 2] = divide(sum2)
+                out[channel &+ 3] = divide(sum3)
+                channel &+= 4
             }
-            for channel in 0..<channels { out[channel] /= divisor }
+            while channel < channels {
+                var sum: Float = 0
+                var row = window + channel
+                for _ in 0..<max(rows, 0) {
+                    var values = row
+                    for _ in 0..<max(columns, 0) {
+                        sum += values[0]
+                        values += channels
+                    }
+                    row += rowStride
+                }
+                out[channel] = divide(sum)
+                channel &+= 1
+            }
         }
     }
 

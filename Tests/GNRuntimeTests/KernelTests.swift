@@ -96,11 +96,15 @@ final class KernelTests: XCTestCase {
             Case(n: 2, c: 3, h: 4, w: 4, co: 3, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0),
             Case(n: 1, c: 2, h: 5, w: 6, co: 2, kh: 2, kw: 4, sh: 1, sw: 2, ph: 1, pw: 2),   // padding counted
             Case(n: 1, c: 5, h: 7, w: 7, co: 5, kh: 4, kw: 4, sh: 2, sw: 2, ph: 2, pw: 2),
+            Case(n: 2, c: 11, h: 6, w: 5, co: 11, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1),  // divisor 9
+            Case(n: 1, c: 16, h: 4, w: 6, co: 16, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0),
         ]
         for (index, t) in cases.enumerated() {
             let oh = (t.h + 2 * t.ph - t.kh) / t.sh + 1
             let ow = (t.w + 2 * t.pw - t.kw) / t.sw + 1
-            let x = dyadic(t.n * t.c * t.h * t.w)
+            // Values whose sums round: the kernel must add in the definition's order (from +0, row-major
+            // taps) and divide as it does.
+            let x = (0..<t.n * t.c * t.h * t.w).map { _ in random.symmetric(1) }
             var average = [Float](repeating: 0, count: t.n * t.c * oh * ow)
             var maximum = average
             for s in 0..<t.n { for c in 0..<t.c { for i in 0..<oh { for j in 0..<ow {

@@ -61,25 +61,32 @@ enum GroupNeuron {
     }
 
     /// `step` one neuron at a time for at most N members: `s` counts the thresholds `k·u` the potential
-    /// has reached, compared in order until one is not (they increase with k, and the rounding of `k·u`
-    /// keeps that order; the thresholds past τ are NaN, which no potential reaches), so that a neuron
-    /// below its first threshold, most of them, takes one comparison.
+    /// has reached (the thresholds past τ are NaN, which no potential reaches). A neuron below its first
+    /// threshold, most of them, takes one comparison; the others compare with every other threshold,
+    /// without branches.
     @inline(__always)
     private static func stepComparing<let N: Int>(_ thresholdsType: InlineArray<N, Float>.Type, _ input: UnsafePointer<Float>,
                                                   membrane: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>,
                                                   count: Int, members: Int, unit: Float) {
         var thresholds = InlineArray<N, Float>(repeating: .nan)
         for member in 0..<min(members, N) { thresholds[member] = Float(member + 1) * unit }
-        for index in 0..<count {
-            let potential = membrane[index] + input[index]
-            var reached = 0
-            for member in 0..<N {
-                guard potential >= thresholds[member] else { break }
-                reached &+= 1
+        var input = input, membrane = membrane, output = output
+        for _ in 0..<count {
+            let potential = membrane.pointee + input.pointee
+            if potential >= unit {
+                var reached = 1
+                for member in 1..<N where potential >= thresholds[member] { reached &+= 1 }
+                let spikes = Float(reached)
+                membrane.pointee = potential - spikes * unit
+                output.pointee = spikes * unit
+            } else {
+                // No spike: `v − 0·u` is `v` itself (0·u is +0, as u > 0), and the output +0.
+                membrane.pointee = potential
+                output.pointee = 0
             }
-            let spikes = Float(reached)
-            membrane[index] = potential - spikes * unit
-            output[index] = spikes * unit
+            input += 1
+            membrane += 1
+            output += 1
         }
     }
 
