@@ -97,7 +97,7 @@ final class KernelTests: XCTestCase {
             Case(n: 1, c: 2, h: 5, w: 6, co: 2, kh: 2, kw: 4, sh: 1, sw: 2, ph: 1, pw: 2),   // padding counted
             Case(n: 1, c: 5, h: 7, w: 7, co: 5, kh: 4, kw: 4, sh: 2, sw: 2, ph: 2, pw: 2),
             Case(n: 2, c: 11, h: 6, w: 5, co: 11, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1),  // divisor 9
-            Case(n: 1, c: 16, h: 4, w: 6, co: 16, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0),
+            Case(n: 1, c: 21, h: 4, w: 6, co: 21, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0),   // 16 + 4 + 1 channels
         ]
         for (index, t) in cases.enumerated() {
             let oh = (t.h + 2 * t.ph - t.kh) / t.sh + 1
