@@ -105,6 +105,19 @@ public struct KernelArguments {
     @inlinable
     public func output(atStep step: Int) -> UnsafeMutablePointer<Float> { output + step * stepElements }
 
+    /// These arguments restricted to the output rows `rows` of every image (sample and step) of a
+    /// convolution, whose kernel's work items are output pixels: the kernel computes those rows alone
+    /// and writes them to `output`, `[samples × steps][rows][outputWidth][outputChannels]`.
+    @inlinable
+    public func band(rows: Range<Int>, output: UnsafeMutablePointer<Float>) -> KernelArguments {
+        var band = self
+        band.geometry.firstOutputRow += rows.lowerBound
+        band.geometry.outputHeight = rows.count
+        band.split.itemsPerSample = steps * rows.count * geometry.outputWidth
+        band.output = output
+        return band
+    }
+
     /// The scratch of worker `worker`.
     @inlinable
     public func scratch(of worker: Int) -> UnsafeMutablePointer<Float> { scratch + worker * scratchStride }

@@ -19,6 +19,9 @@ public struct WindowGeometry: Sendable {
     public var strideWidth: Int
     public var paddingHeight: Int
     public var paddingWidth: Int
+    /// Which output row of the layer the geometry's row 0 is: 0, or the first row of a band of rows
+    /// computed on its own (`KernelArguments.band`), whose `outputHeight` is the band's.
+    public var firstOutputRow = 0
 
     /// A geometry from every size.
     @inlinable
@@ -43,7 +46,7 @@ public struct WindowGeometry: Sendable {
     /// The input row of kernel row `kernelRow` for output row `outputRow` (may lie outside the input).
     @inlinable @inline(__always)
     public func inputRow(_ outputRow: Int, _ kernelRow: Int) -> Int {
-        outputRow * strideHeight - paddingHeight + kernelRow
+        (firstOutputRow + outputRow) * strideHeight - paddingHeight + kernelRow
     }
 
     /// The input column of kernel column `kernelColumn` for output column `outputColumn`.

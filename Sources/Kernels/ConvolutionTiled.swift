@@ -205,7 +205,7 @@ enum ConvolutionTiled {
             var (sample, row, column) = g.outputPosition(firstPixel)
             var inside = count == P
             for index in 0..<min(count, P) {
-                let top = row * g.strideHeight - g.paddingHeight, left = column * g.strideWidth - g.paddingWidth
+                let top = g.inputRow(row, 0), left = g.inputColumn(column, 0)
                 corners[index] = input + sample * g.inputElementsPerSample + (top * g.inputWidth + left) * g.inputChannels
                 tops[index] = top
                 lefts[index] = left

@@ -129,6 +129,22 @@ final class IntegerTests: XCTestCase {
                     let fastest = try run(query, set, input: input, weights: weights, scales: scales, bias: bias, scale: scale)
                     XCTAssertEqual(bitPatterns(fastest.output), bitPatterns(expected.output), "\(label): \(fastest.name)")
                     XCTAssertFalse(expected.output.contains { $0.isNaN }, label)
+                    if !linear {
+                        // Bands of rows (lean sessions): one row, two, the rest; each what the whole layer computes there.
+                        let rowElements = wo * cout
+                        var banded = [Float](repeating: .nan, count: fastest.output.count)
+                        let cuts = [0, min(1, ho), min(3, ho), ho]
+                        for (first, end) in zip(cuts, cuts.dropFirst()) where first < end {
+                            let band = try run(query, set, input: input, weights: weights, scales: scales, bias: bias,
+                                               scale: scale, rows: first..<end).output
+                            let rows = (end - first) * rowElements
+                            for image in 0..<batch {
+                                banded.replaceSubrange((image * ho + first) * rowElements..<(image * ho + end) * rowElements,
+                                                       with: band[image * rows..<(image + 1) * rows])
+                            }
+                        }
+                        XCTAssertEqual(bitPatterns(banded), bitPatterns(fastest.output), "\(label): \(fastest.name) in bands")
+                    }
                     kernels.insert("\(fastest.name)")
                     XCTAssertEqual("\(expected.name)", linear ? "linear.int8" : "conv2d.int8")
                 }
@@ -181,12 +197,13 @@ final class IntegerTests: XCTestCase {
 
     /// Runs variant `set`'s answer to an int8 `query` as a session does: its weights packed first when
     /// it packs them, its tasks in two ranges on two workers' scratch (NaN-filled).
+    /// With `rows`, only those output rows of each image (`KernelArguments.band`), image after image.
     private func run(_ query: KernelQuery, _ set: InstructionSet, input: [Float], weights: [Int8], scales: [Float],
-                     bias: [Float], scale: Float) throws -> (output: [Float], name: StaticString) {
+                     bias: [Float], scale: Float, rows: Range<Int>? = nil) throws -> (output: [Float], name: StaticString) {
         let choice = try XCTUnwrap(KernelRegistry.kernel(for: query, in: set))
         let g = query.geometry
         let stride = (choice.scratchFloats + 15) / 16 * 16
-        var output = [Float](repeating: .nan, count: g.outputElements)
+        var output = [Float](repeating: .nan, count: rows.map { g.batch * $0.count * g.outputWidth * g.outputChannels } ?? g.outputElements)
         var scratch = [Float](repeating: .nan, count: max(1, 2 * stride))
         let packed = AlignedBuffer(count: max(64, choice.packedWeightBytes))
         input.withUnsafeBufferPointer { input in
@@ -204,9 +221,11 @@ final class IntegerTests: XCTestCase {
                                     integerWeights: weights.baseAddress, weightScales: scales.baseAddress, inputScale: scale,
                                     largestInputInteger: query.largestInputInteger,
                                     packedWeights: choice.packWeights == nil ? nil : UnsafeRawPointer(packed.pointer))
+                                let whole = arguments
+                                withUnsafePointer(to: whole) { job in choice.packWeights?(UnsafeRawPointer(job), packed.pointer) }
+                                if let rows { arguments = arguments.band(rows: rows, output: output.baseAddress!) }
+                                let tasks = arguments.split.tasks(samples: g.batch)
                                 withUnsafePointer(to: &arguments) { job in
-                                    choice.packWeights?(UnsafeRawPointer(job), packed.pointer)
-                                    let tasks = choice.split.tasks(samples: g.batch)
                                     choice.function(UnsafeRawPointer(job), 1, 0, tasks / 3)
                                     choice.function(UnsafeRawPointer(job), 0, tasks / 3, tasks)
                                 }

@@ -107,6 +107,43 @@ final class KernelVariantTests: XCTestCase {
         }
     }
 
+    func testConvolutionsComputeBandsOfRowsAsTheWholeLayer() throws {
+        // A band of output rows (`KernelArguments.band`) is what the whole layer computes in those rows,
+        // bit for bit, in every variant: the bands of lean sessions, each a few rows of every image.
+        var random = SeededRandom(seed: 23)
+        for (index, c) in Self.convolutionCases.enumerated() {
+            let (n, cin, h, w, cout, k, s, p) = c
+            let g = WindowGeometry(batch: 1, inputHeight: h, inputWidth: w, inputChannels: cin,
+                                   outputHeight: (h + 2 * p - k) / s + 1, outputWidth: (w + 2 * p - k) / s + 1,
+                                   outputChannels: cout, kernelHeight: k, kernelWidth: k, strideHeight: s, strideWidth: s,
+                                   paddingHeight: p, paddingWidth: p)
+            let steps = index % 2 + 1
+            let input = (0..<n * steps * h * w * cin).map { _ in random.unit() < 0.3 ? 0 : random.symmetric(1) }
+            let weights = (0..<k * k * cin * cout).map { _ in random.symmetric(0.5) }
+            let bias = (0..<cout).map { _ in random.symmetric(0.1) }
+            let layout = WeightLayout.plain(inputChannels: cin, outputChannels: cout)
+            let rowElements = g.outputWidth * cout
+            // Bands of one row, of two, and the rest (as many as the layer has).
+            let cuts = [0, min(1, g.outputHeight), min(3, g.outputHeight), g.outputHeight]
+            for set in variants {
+                var query = self.query(.convolution, g, samples: n, layout: layout, .fastest)
+                query.steps = steps
+                let whole = try run(query, set, samples: n, steps: steps, input: input, inputSteps: steps, weights: weights, bias: bias)
+                var banded = [Float](repeating: .nan, count: whole.count)
+                for (first, end) in zip(cuts, cuts.dropFirst()) where first < end {
+                    let band = try run(query, set, samples: n, steps: steps, input: input, inputSteps: steps, weights: weights,
+                                       bias: bias, rows: first..<end)
+                    for image in 0..<n * steps {
+                        let rows = (end - first) * rowElements
+                        banded.replaceSubrange((image * g.outputHeight + first) * rowElements..<(image * g.outputHeight + end) * rowElements,
+                                               with: band[image * rows..<(image + 1) * rows])
+                    }
+                }
+                assertSame(banded, whole, "convolution case \(index), \(set.name), \(try kernel(query, set).name)")
+            }
+        }
+    }
+
     func testLinearVariants() throws {
         var random = SeededRandom(seed: 31)
         // Few samples take the matrix-vector kernel, six or more the tiled one.
@@ -265,11 +302,11 @@ final class KernelVariantTests: XCTestCase {
     private func run(_ query: KernelQuery, _ set: InstructionSet, samples: Int, steps: Int = 1, input: [Float],
                      inputSteps: Int = 1, secondInput: [Float]? = nil, weights: [Float]? = nil, bias: [Float]? = nil,
                      neuron: NeuronParameters = NeuronParameters(threshold: 1, levels: 1, members: 1),
-                     membrane hasMembrane: Bool = false) throws -> [Float] {
+                     membrane hasMembrane: Bool = false, rows: Range<Int>? = nil) throws -> [Float] {
         let choice = try kernel(query, set)
         var g = query.geometry
         g.batch = samples * steps
-        let outputCount = g.outputElements
+        let outputCount = rows.map { g.batch * $0.count * g.outputWidth * g.outputChannels } ?? g.outputElements
         let scratchStride = (choice.scratchFloats + 15) / 16 * 16
         var output = [Float](repeating: .nan, count: outputCount)
         var scratch = [Float](repeating: .nan, count: max(1, 2 * scratchStride))
@@ -291,7 +328,8 @@ final class KernelVariantTests: XCTestCase {
                                         neuron: neuron, resetsMembranes: true, scratch: scratch.baseAddress!,
                                         scratchStride: scratchStride, split: choice.split,
                                         largestInputInteger: query.largestInputInteger)
-                                    let tasks = choice.split.tasks(samples: samples)
+                                    if let rows { arguments = arguments.band(rows: rows, output: output.baseAddress!) }
+                                    let tasks = arguments.split.tasks(samples: samples)
                                     XCTAssertGreaterThan(tasks, 0)
                                     withUnsafePointer(to: &arguments) { job in
                                         choice.function(UnsafeRawPointer(job), 1, 0, tasks / 3)
