@@ -100,12 +100,19 @@ typedef enum gn_neuron_kind {
     GN_NEURON_IF = 2      /* integrate-and-fire neurons (the baseline) */
 } gn_neuron_kind;
 
-/* The order in which a spiking session computes layers and time steps; both give the same results,
-   bit for bit. */
+/* The order in which a spiking session computes layers and time steps; all give the same results,
+   bit for bit. Sessions of one step, and sessions with an exit rule, run step by step whatever the
+   schedule. */
 typedef enum gn_schedule {
     GN_SCHEDULE_LAYER_BY_LAYER = 0,  /* each layer computes all T steps at once: faster; activations
                                         take T times the memory, membranes one layer's (default) */
-    GN_SCHEDULE_STEP_BY_STEP = 1     /* the network runs once per step: the least memory */
+    GN_SCHEDULE_STEP_BY_STEP = 1,    /* the network runs once per step: activations of one step, one
+                                        membrane per neuron layer; streams and exit rules need it */
+    GN_SCHEDULE_LEAN = 2             /* layer by layer, but a convolution read only by the neuron layer
+                                        after it is computed a band of rows at a time, each band taken
+                                        at once through that layer: neither the convolution's output
+                                        nor that layer's membranes are ever whole in memory (the
+                                        observer sees such a convolution with NULL and 0) */
 } gn_schedule;
 
 /* When a run stops computing a sample before T steps: once its running prediction is settled. A
@@ -188,7 +195,8 @@ typedef struct gn_layer_info {
 /* Called by a session right after each layer runs (see gn_session_set_observer): `context` as given,
    the layer index, the time step (0-based), and the layer's output at that step for every sample of
    the run, as `count` floats in channels-last order ([sample][height][width][channels]; the layer's
-   shape is in gn_layer_info). With an exit rule, only the samples still running are computed and
+   shape is in gn_layer_info). In GN_SCHEDULE_LEAN sessions a convolution computed in bands is shown
+   with `output` NULL and `count` 0. With an exit rule, only the samples still running are computed and
    observed, in an order the runtime chooses. Step by step, the calls come step after step; layer by layer, a layer's
    steps come one after another once it has run. `output` is valid only during the call. Called on
    the thread running the session. */

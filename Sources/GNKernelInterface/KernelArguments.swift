@@ -47,6 +47,24 @@ public struct KernelArguments {
     public var scratchStride: Int
     /// How tasks divide the work (from the kernel's `KernelChoice`).
     public var split: TaskSplit
+    /// For a neuron layer taking a band of rows (`neuronBand`): where the band lies in each image of
+    /// the whole output; nil when the output is laid out as the input.
+    public var outputPlacement: OutputPlacement? = nil
+
+    /// Where a band of rows lies in each image (one sample at one step) of a whole tensor.
+    public struct OutputPlacement {
+        /// The band's first element within an image.
+        public var firstElement: Int
+        /// The elements of one image.
+        public var imageElements: Int
+
+        /// A placement from both sizes.
+        @inlinable
+        public init(firstElement: Int, imageElements: Int) {
+            self.firstElement = firstElement
+            self.imageElements = imageElements
+        }
+    }
 
     /// Arguments from every field; `geometry` is one sample's and one step's, its `batch` is set here.
     @inlinable
@@ -109,13 +127,40 @@ public struct KernelArguments {
     /// convolution, whose kernel's work items are output pixels: the kernel computes those rows alone
     /// and writes them to `output`, `[samples × steps][rows][outputWidth][outputChannels]`.
     @inlinable
-    public func band(rows: Range<Int>, output: UnsafeMutablePointer<Float>) -> KernelArguments {
+    public func convolutionBand(rows: Range<Int>, output: UnsafeMutablePointer<Float>) -> KernelArguments {
         var band = self
         band.geometry.firstOutputRow += rows.lowerBound
         band.geometry.outputHeight = rows.count
         band.split.itemsPerSample = steps * rows.count * geometry.outputWidth
         band.output = output
         return band
+    }
+
+    /// These arguments restricted to the rows `rows` of a neuron layer, whose kernel's work items are
+    /// one step's elements: it reads them from `input` (`convolutionBand`'s layout, its membranes
+    /// those of the band alone) and writes them where they lie in the whole output.
+    @inlinable
+    public func neuronBand(rows: Range<Int>, input: UnsafePointer<Float>) -> KernelArguments {
+        var band = self
+        let rowElements = geometry.outputWidth * geometry.outputChannels
+        band.geometry.firstOutputRow += rows.lowerBound
+        band.geometry.outputHeight = rows.count
+        band.split.itemsPerSample = rows.count * rowElements
+        band.input = input
+        band.outputPlacement = OutputPlacement(firstElement: rows.lowerBound * rowElements,
+                                               imageElements: geometry.outputPixelsPerSample * geometry.outputChannels)
+        return band
+    }
+
+    /// Element `element` of step `step` of the output, elements numbered as the input's (in a band,
+    /// the band's, sample after sample); a run of them within one sample lies together.
+    @inlinable
+    public func output(atStep step: Int, element: Int) -> UnsafeMutablePointer<Float> {
+        guard let placement = outputPlacement else { return output(atStep: step) + element }
+        let sampleElements = geometry.outputPixelsPerSample * geometry.outputChannels
+        let sample = element / sampleElements
+        return output + (step * samples + sample) * placement.imageElements + placement.firstElement
+            + (element - sample * sampleElements)
     }
 
     /// The scratch of worker `worker`.

@@ -20,7 +20,7 @@ public struct WindowGeometry: Sendable {
     public var paddingHeight: Int
     public var paddingWidth: Int
     /// Which output row of the layer the geometry's row 0 is: 0, or the first row of a band of rows
-    /// computed on its own (`KernelArguments.band`), whose `outputHeight` is the band's.
+    /// computed on its own (`KernelArguments.convolutionBand`), whose `outputHeight` is the band's.
     public var firstOutputRow = 0
 
     /// A geometry from every size.

@@ -78,8 +78,8 @@ final class ExactnessTests: XCTestCase {
     }
 }
 
-/// Layer by layer and step by step compute the same thing, bit for bit, and the observer sees the
-/// same layer outputs (in another order).
+/// Layer by layer, step by step and lean compute the same thing, bit for bit, and the observer sees
+/// the same neuron layer outputs (in another order).
 final class ScheduleTests: XCTestCase {
     func testSchedulesAgreeBitForBit() throws {
         let models = [try RandomNetworks.vgg(seed: 2, dyadic: false), try RandomNetworks.resnet(seed: 3, dyadic: false),
@@ -90,15 +90,22 @@ final class ScheduleTests: XCTestCase {
             for (neuron, tau, steps) in [(NeuronKind.groupNeuron, 2, 4), (.groupNeuron, 8, 1), (.integrateAndFire, 4, 5)] {
                 var layer = options(neuron, tau: tau, T: steps, batch: 3)
                 layer.schedule = .layerByLayer
-                var step = layer
-                step.schedule = .stepByStep
                 let a = try runModel(model, layer, input: input)
-                let b = try runModel(model, step, input: input)
-                XCTAssertEqual(bitPatterns(a.output), bitPatterns(b.output), "\(neuron) T=\(steps)")
-                XCTAssertEqual(a.predictions, b.predictions)
-                XCTAssertEqual(a.spikes, b.spikes)
+                var others: [SessionOptions] = []
+                for schedule in [Schedule.stepByStep, .lean] {
+                    for threads in schedule == .lean ? [1, 2] : [1] {
+                        var other = layer
+                        other.schedule = schedule
+                        other.threads = threads
+                        others.append(other)
+                        let b = try runModel(model, other, input: input)
+                        XCTAssertEqual(bitPatterns(a.output), bitPatterns(b.output), "\(neuron) T=\(steps) \(schedule) \(threads) threads")
+                        XCTAssertEqual(a.predictions, b.predictions)
+                        XCTAssertEqual(a.spikes, b.spikes)
+                    }
+                }
                 // Without an observer too, and with fewer samples than the batch.
-                for sessionOptions in [layer, step] {
+                for sessionOptions in [layer] + others {
                     let handle = try SessionHandle.create(model: model, options: sessionOptions)
                     var output = [Float](repeating: .nan, count: 2 * model.view.outputShape.elementCount)
                     try input.withUnsafeBufferPointer { input in

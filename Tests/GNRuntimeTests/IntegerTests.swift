@@ -66,7 +66,7 @@ final class IntegerTests: XCTestCase {
                 let expected = try runModel(model, base, input: input)
                 XCTAssertGreaterThan(expected.output.map(abs).max() ?? 0, 0)
                 for set in InstructionSet.allCases where KernelRegistry.isAvailable(set) {
-                    for (threads, schedule) in [(1, Schedule.layerByLayer), (2, .layerByLayer), (2, .stepByStep)] {
+                    for (threads, schedule) in [(1, Schedule.layerByLayer), (2, .layerByLayer), (2, .stepByStep), (1, .lean), (2, .lean)] {
                         var variant = base
                         variant.instructionSet = set
                         variant.threads = threads
@@ -197,7 +197,7 @@ final class IntegerTests: XCTestCase {
 
     /// Runs variant `set`'s answer to an int8 `query` as a session does: its weights packed first when
     /// it packs them, its tasks in two ranges on two workers' scratch (NaN-filled).
-    /// With `rows`, only those output rows of each image (`KernelArguments.band`), image after image.
+    /// With `rows`, only those output rows of each image (`KernelArguments.convolutionBand`), image after image.
     private func run(_ query: KernelQuery, _ set: InstructionSet, input: [Float], weights: [Int8], scales: [Float],
                      bias: [Float], scale: Float, rows: Range<Int>? = nil) throws -> (output: [Float], name: StaticString) {
         let choice = try XCTUnwrap(KernelRegistry.kernel(for: query, in: set))
@@ -223,7 +223,7 @@ final class IntegerTests: XCTestCase {
                                     packedWeights: choice.packWeights == nil ? nil : UnsafeRawPointer(packed.pointer))
                                 let whole = arguments
                                 withUnsafePointer(to: whole) { job in choice.packWeights?(UnsafeRawPointer(job), packed.pointer) }
-                                if let rows { arguments = arguments.band(rows: rows, output: output.baseAddress!) }
+                                if let rows { arguments = arguments.convolutionBand(rows: rows, output: output.baseAddress!) }
                                 let tasks = arguments.split.tasks(samples: g.batch)
                                 withUnsafePointer(to: &arguments) { job in
                                     choice.function(UnsafeRawPointer(job), 1, 0, tasks / 3)

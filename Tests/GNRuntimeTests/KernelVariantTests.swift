@@ -108,7 +108,7 @@ final class KernelVariantTests: XCTestCase {
     }
 
     func testConvolutionsComputeBandsOfRowsAsTheWholeLayer() throws {
-        // A band of output rows (`KernelArguments.band`) is what the whole layer computes in those rows,
+        // A band of output rows (`KernelArguments.convolutionBand`) is what the whole layer computes in those rows,
         // bit for bit, in every variant: the bands of lean sessions, each a few rows of every image.
         var random = SeededRandom(seed: 23)
         for (index, c) in Self.convolutionCases.enumerated() {
@@ -123,8 +123,8 @@ final class KernelVariantTests: XCTestCase {
             let bias = (0..<cout).map { _ in random.symmetric(0.1) }
             let layout = WeightLayout.plain(inputChannels: cin, outputChannels: cout)
             let rowElements = g.outputWidth * cout
-            // Bands of one row, of two, and the rest (as many as the layer has).
-            let cuts = [0, min(1, g.outputHeight), min(3, g.outputHeight), g.outputHeight]
+            // Bands of one row, of two, and the rest (as many as the layer has); or every row alone.
+            let cuts = index % 3 == 0 ? Array(0...g.outputHeight) : [0, min(1, g.outputHeight), min(3, g.outputHeight), g.outputHeight]
             for set in variants {
                 var query = self.query(.convolution, g, samples: n, layout: layout, .fastest)
                 query.steps = steps
@@ -328,7 +328,7 @@ final class KernelVariantTests: XCTestCase {
                                         neuron: neuron, resetsMembranes: true, scratch: scratch.baseAddress!,
                                         scratchStride: scratchStride, split: choice.split,
                                         largestInputInteger: query.largestInputInteger)
-                                    if let rows { arguments = arguments.band(rows: rows, output: output.baseAddress!) }
+                                    if let rows { arguments = arguments.convolutionBand(rows: rows, output: output.baseAddress!) }
                                     let tasks = arguments.split.tasks(samples: samples)
                                     XCTAssertGreaterThan(tasks, 0)
                                     withUnsafePointer(to: &arguments) { job in

@@ -51,7 +51,7 @@ final class StreamTests: XCTestCase {
             let handle = try session(model, base)
             var seen: [[Float]] = []
             let observer = ObserverBox { layer, _, values, count in
-                if layer == 0 { seen.append(Array(UnsafeBufferPointer(start: values, count: count))) }
+                if layer == 0 { seen.append(Array(values)) }
             }
             handle.session.observer = observer.observer
             try withExtendedLifetime(observer) {

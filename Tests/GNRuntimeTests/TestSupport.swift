@@ -25,18 +25,20 @@ final class AlignedBuffer {
     var mutableBytes: UnsafeMutableRawBufferPointer { UnsafeMutableRawBufferPointer(start: pointer, count: count) }
 }
 
-/// A Swift closure behind a session's C-function observer.
+/// A Swift closure behind a session's C-function observer: the output as a buffer of `count` values
+/// (empty for a layer whose output is never whole in memory: a lean session's banded convolution).
 final class ObserverBox {
-    let body: (_ layer: Int, _ step: Int, _ output: UnsafePointer<Float>, _ count: Int) -> Void
+    let body: (_ layer: Int, _ step: Int, _ output: UnsafeBufferPointer<Float>, _ count: Int) -> Void
 
-    init(_ body: @escaping (_ layer: Int, _ step: Int, _ output: UnsafePointer<Float>, _ count: Int) -> Void) {
+    init(_ body: @escaping (_ layer: Int, _ step: Int, _ output: UnsafeBufferPointer<Float>, _ count: Int) -> Void) {
         self.body = body
     }
 
     /// The observer to give a session; valid while this box lives.
     var observer: LayerObserver {
         LayerObserver(function: { context, layer, step, output, count in
-            Unmanaged<ObserverBox>.fromOpaque(context!).takeUnretainedValue().body(layer, step, output!, count)
+            Unmanaged<ObserverBox>.fromOpaque(context!).takeUnretainedValue()
+                .body(layer, step, UnsafeBufferPointer(start: output, count: output == nil ? 0 : count), count)
         }, context: Unmanaged.passUnretained(self).toOpaque())
     }
 }

@@ -37,9 +37,10 @@ static gn_session_options options(void) {
 static void *work(void *argument) {
     struct worker *worker = argument;
     gn_session_options session_options = options();
-    /* Half the threads run step by step, and a quarter spread their session over a pool of 2 threads:
-       every configuration gives the same results. */
-    session_options.schedule = worker->index % 2 ? GN_SCHEDULE_STEP_BY_STEP : GN_SCHEDULE_LAYER_BY_LAYER;
+    /* A third of the threads run step by step, a third lean, and a quarter spread their session over a
+       pool of 2 threads: every configuration gives the same results. */
+    session_options.schedule = worker->index % 3 == 1 ? GN_SCHEDULE_STEP_BY_STEP
+                             : worker->index % 3 == 2 ? GN_SCHEDULE_LEAN : GN_SCHEDULE_LAYER_BY_LAYER;
     session_options.threads = worker->index % 4 == 3 ? 2 : 1;
     gn_session *session = NULL;
     if (gn_session_create(model, &session_options, &session) != GN_STATUS_OK) {

@@ -49,6 +49,12 @@ struct LayerPlan {
     var isFusedIntoNeuron = false
     /// For a neuron layer: the add it computes itself (see `isFusedIntoNeuron`), or -1.
     var fusedAdd = -1
+    /// For a convolution of a lean session read only by the neuron layer after it: the output rows it
+    /// computes at a time, each band then taken through that neuron layer (its buffer holds one band of
+    /// every step and sample); else 0.
+    var bandRows = 0
+    /// For a neuron layer: the convolution it takes band by band (see `bandRows`), or -1.
+    var bandedConvolution = -1
 
     // Planning bookkeeping for the output tensor of this layer.
     /// The last layer that reads this output (`layerCount` for the model output, `Int.max` for outputs
@@ -65,6 +71,11 @@ struct LayerPlan {
     var bufferBytes = 0
     /// For a live buffer owner: the next live owner by offset, or -1.
     var nextLive = -1
+
+    /// The elements of one step and one sample the output's buffer holds: the whole output, or one band.
+    var storedElements: Int {
+        bandRows > 0 ? bandRows * layer.output.width * layer.output.channels : layer.output.elementCount
+    }
 
     init(layer: Layer, geometry: WindowGeometry) {
         self.layer = layer

@@ -6,8 +6,22 @@ enum Planner {
     /// Plans `model` under `options` into `plans` (room for `model.layerCount` entries, uninitialised
     /// or holding an earlier plan) and returns the arena layout. Offsets are from the arena's start;
     /// the plan table itself occupies `[0, layout.planBytes)`.
+    ///
+    /// A lean session computes in bands (`Schedule.lean`) only when that takes less memory than layer
+    /// by layer: bands spare the neuron layers' potentials and, where the convolution's output is
+    /// wider than what its neuron layer stores, that output; but the band itself takes memory, and the
+    /// convolution's input lives until the neuron layer is done.
     static func plan(model: ModelView, options: SessionOptions,
                      into plans: UnsafeMutablePointer<LayerPlan>) throws(GNError) -> ArenaLayout {
+        guard options.computesInBands else { return try plan(model: model, options: options, into: plans, inBands: false) }
+        let inBands = try plan(model: model, options: options, into: plans, inBands: true)
+        let whole = try plan(model: model, options: options, into: plans, inBands: false)
+        return whole.totalBytes < inBands.totalBytes ? whole : try plan(model: model, options: options, into: plans, inBands: true)
+    }
+
+    /// `plan`, computing convolutions in bands where a lean session can (`inBands`) or nowhere.
+    private static func plan(model: ModelView, options: SessionOptions, into plans: UnsafeMutablePointer<LayerPlan>,
+                             inBands: Bool) throws(GNError) -> ArenaLayout {
         try options.validate(for: model)
         let layerCount = model.layerCount
         let spiking = options.neuron.isSpiking
@@ -72,8 +86,29 @@ enum Planner {
             }
         }
 
+        // Lean sessions: a convolution read only by the neuron layer right after it is computed a
+        // band of rows at a time (the first reader after it is that layer, and the last one too).
+        if inBands {
+            for index in 1..<max(1, layerCount) where plans[index].layer.kind == .qcfs {
+                let convolution = index - 1
+                let output = plans[convolution].layer.output
+                guard plans[convolution].layer.kind == .conv2d, plans[index].layer.inputA == index,
+                      plans[convolution].lastUse == index else { continue }
+                let (rowBytes, overflow) = (options.batch * plans[convolution].steps)
+                    .multipliedReportingOverflow(by: output.width * output.channels * MemoryLayout<Float>.stride)
+                guard !overflow else { throw SizeCursor.overflowError }
+                let rows = max(1, bandBytes / max(1, rowBytes))
+                guard rows < output.height else { continue }
+                plans[convolution].bandRows = rows
+                plans[index].bandedConvolution = convolution
+                // The convolution reads its input until the neuron layer has taken the last band.
+                let input = plans[convolution].layer.inputA
+                if input > 0 { plans[input - 1].lastUse = max(plans[input - 1].lastUse, index) }
+            }
+        }
+
         // Buffers: which outputs share a buffer (views and in-place element-wise layers), and how
-        // long each buffer is read.
+        // long each buffer is read. A convolution computed in bands holds one band.
         for index in 0..<layerCount {
             let owner = sharedBuffer(for: index, plans)
             if owner == newBuffer {
@@ -81,7 +116,7 @@ enum Planner {
                 plans[index].bufferLastUse = plans[index].lastUse
                 let (samples, overflow) = options.batch.multipliedReportingOverflow(by: plans[index].steps)
                 guard !overflow else { throw SizeCursor.overflowError }
-                plans[index].bufferBytes = try SizeCursor.bytes(count: samples, elements: plans[index].layer.output.elementCount)
+                plans[index].bufferBytes = try SizeCursor.bytes(count: samples, elements: plans[index].storedElements)
             } else {
                 plans[index].bufferOwner = owner
                 if owner >= 0 {
@@ -118,10 +153,12 @@ enum Planner {
         }
         layout.membraneOffset = cursor.offset
         if spiking && layerByLayer {
-            // Layer by layer, a neuron layer's potentials live while it runs: one block for all.
+            // Layer by layer, a neuron layer's potentials live while it runs: one block for all (in a
+            // lean session, those of a band of rows for a layer taking its convolution in bands).
             var largest = 0
             for index in 0..<layerCount where plans[index].layer.kind == .qcfs {
-                largest = max(largest, plans[index].layer.output.elementCount)
+                let convolution = plans[index].bandedConvolution
+                largest = max(largest, convolution >= 0 ? plans[convolution].storedElements : plans[index].layer.output.elementCount)
             }
             let shared = try cursor.take(count: options.batch, elements: largest)
             for index in 0..<layerCount where plans[index].layer.kind == .qcfs { plans[index].membraneOffset = shared }
@@ -237,6 +274,11 @@ enum Planner {
         return input
     }
 
+    /// The most bytes a band of a lean session's convolution takes (every step and sample of its rows),
+    /// unless one row takes more: small enough for a microcontroller's memory, large enough that its
+    /// kernel converts each input row for few bands.
+    static let bandBytes = 16 * 1024
+
     /// `sharedBuffer`'s answer for a layer that needs a buffer of its own.
     private static let newBuffer = -2
 
@@ -267,8 +309,10 @@ enum Planner {
             let tensor = slot == 0 ? layer.inputA : layer.inputB
             guard tensor > 0 else { continue }
             let owner = plans[tensor - 1].bufferOwner
-            // Only into an input of the same size (an input of one step cannot hold T steps).
-            if owner >= 0 && plans[owner].bufferLastUse == index && plans[tensor - 1].steps == plans[index].steps {
+            // Only into an input of the same size (an input of one step cannot hold T steps, a band
+            // not the whole layer).
+            if owner >= 0 && plans[owner].bufferLastUse == index && plans[tensor - 1].steps == plans[index].steps
+                && plans[owner].bandRows == 0 {
                 return owner
             }
         }

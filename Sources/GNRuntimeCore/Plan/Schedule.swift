@@ -1,4 +1,4 @@
-/// The order in which a spiking session computes layers and time steps. Both give the same results,
+/// The order in which a spiking session computes layers and time steps. All give the same results,
 /// bit for bit. Raw values are the C ABI's `gn_schedule`.
 public enum Schedule: UInt32, Sendable {
     /// Every layer computes all T steps before the next layer starts: one convolution over T × batch
@@ -6,6 +6,13 @@ public enum Schedule: UInt32, Sendable {
     /// weights read once per run); activations take T times the memory, membranes only one layer's.
     case layerByLayer = 0
     /// The whole network runs once per step: activations of one step only, one membrane per neuron
-    /// layer. Uses the least memory.
+    /// layer. Streams and exit rules need it.
     case stepByStep = 1
+    /// Layer by layer, but a convolution read only by the neuron layer after it is computed a band of
+    /// a few output rows at a time (every step and sample of those rows), each band consumed by the
+    /// neuron layer at once: the convolution's output is never whole in memory, and the neuron layer's
+    /// potentials live for one band. Never more memory than layer by layer (the planner keeps whole
+    /// layers when bands would take more): the schedule of microcontrollers. (Sessions of one step,
+    /// and those with an exit rule, run step by step.)
+    case lean = 2
 }

@@ -16,7 +16,7 @@ public struct SessionOptions {
     public var batch: Int = 1
     /// Threads a run may use (1 … 64): the session plans kernel scratch for each.
     public var threads: Int = 1
-    /// Layer by layer (fast, the default) or step by step (memory-lean).
+    /// Layer by layer (fast, the default), step by step, or lean (layer by layer in bands of rows).
     public var schedule: Schedule = .layerByLayer
     /// Whether runs count, per neuron layer, step and sample, the spikes emitted and the synaptic
     /// operations they cause (spiking sessions only). Off: no memory and no work.
@@ -45,9 +45,12 @@ public struct SessionOptions {
     /// Time steps a run computes: T, or 1 for a neuron kind that does not spike.
     public var steps: Int { neuron.isSpiking ? timeSteps : 1 }
 
-    /// Whether layers compute all steps at once (a spiking session of several steps, layer by layer,
-    /// that never stops a sample early).
-    var computesLayerByLayer: Bool { steps > 1 && schedule == .layerByLayer && effectiveExitRule == .none }
+    /// Whether layers compute all steps at once (a spiking session of several steps, layer by layer or
+    /// lean, that never stops a sample early).
+    var computesLayerByLayer: Bool { steps > 1 && schedule != .stepByStep && effectiveExitRule == .none }
+
+    /// Whether convolutions read only by their neuron layer are computed in bands of rows (`Schedule.lean`).
+    var computesInBands: Bool { computesLayerByLayer && schedule == .lean }
 
     /// The exit rule a session applies: none for a neuron kind that does not spike.
     var effectiveExitRule: ExitRule { neuron.isSpiking ? exitRule : .none }

@@ -131,8 +131,17 @@ public struct Session {
         resetState(samples: samples)
         if layerByLayer {
             for index in 0..<model.layerCount where runsAsLayer(index) {
-                execute(index, samples: samples, step: 0)
                 let plan = plans[index]
+                if plan.bandRows > 0 { continue }   // with the neuron layer after it
+                if plan.bandedConvolution >= 0 {
+                    executeInBands(convolution: plan.bandedConvolution, neuron: index, samples: samples)
+                    // The convolution's output was never whole in memory.
+                    for step in 0..<plans[plan.bandedConvolution].steps {
+                        layerDidRun(plan.bandedConvolution, step: step, output: nil, active: samples)
+                    }
+                } else {
+                    execute(index, samples: samples, step: 0)
+                }
                 let slice = samples * plan.layer.output.elementCount
                 for step in 0..<plan.steps {
                     layerDidRun(index, step: step, output: UnsafePointer(floats(at: plan.outputOffset)) + step * slice, active: samples)
@@ -328,11 +337,12 @@ public struct Session {
     }
 
     /// Shows layer `index`'s output at `step` (the first `active` samples at `output`) to the observer,
-    /// and counts its spikes when the session counts them.
-    private func layerDidRun(_ index: Int, step: Int, output: UnsafePointer<Float>, active: Int) {
+    /// and counts its spikes when the session counts them. A nil `output` (a convolution computed in
+    /// bands) is shown as nil and 0 values.
+    private func layerDidRun(_ index: Int, step: Int, output: UnsafePointer<Float>?, active: Int) {
         let plan = plans[index]
-        observer?.function(observer?.context, index, step, output, active * plan.layer.output.elementCount)
-        if countsSpikes && plan.neuronIndex >= 0 { recordSpikes(of: index, step: step, output: output, active: active) }
+        observer?.function(observer?.context, index, step, output, output == nil ? 0 : active * plan.layer.output.elementCount)
+        if countsSpikes && plan.neuronIndex >= 0, let output { recordSpikes(of: index, step: step, output: output, active: active) }
     }
 
     /// Adds step `slice` of the last layer's output to the running sums of the first `active` slots,
@@ -370,13 +380,38 @@ public struct Session {
     private func execute(_ index: Int, samples: Int, step: Int) {
         let plan = plans[index]
         guard let kernel = plan.kernel?.choice else { return }
-        var arguments = self.arguments(for: plan, kernel: kernel, samples: samples, step: step)
-        let tasks = kernel.split.tasks(samples: samples)
+        dispatch(kernel.function, arguments(for: plan, kernel: kernel, samples: samples, step: step), samples: samples)
+    }
+
+    /// Runs a convolution and the neuron layer reading it (all their steps) band after band of the
+    /// rows the plan records: the convolution writes one band into its buffer, the neuron layer takes
+    /// it through every step with the band's potentials (set to their initial value) and writes the
+    /// band of its output.
+    private func executeInBands(convolution: Int, neuron: Int, samples: Int) {
+        let convolutionPlan = plans[convolution], neuronPlan = plans[neuron]
+        guard let convolutionKernel = convolutionPlan.kernel?.choice, let neuronKernel = neuronPlan.kernel?.choice else { return }
+        let convolutionArguments = arguments(for: convolutionPlan, kernel: convolutionKernel, samples: samples, step: 0)
+        let neuronArguments = arguments(for: neuronPlan, kernel: neuronKernel, samples: samples, step: 0)
+        let height = convolutionPlan.geometry.outputHeight
+        for first in stride(from: 0, to: height, by: convolutionPlan.bandRows) {
+            let rows = first..<min(height, first + convolutionPlan.bandRows)
+            dispatch(convolutionKernel.function, convolutionArguments.convolutionBand(rows: rows, output: convolutionArguments.output),
+                     samples: samples)
+            dispatch(neuronKernel.function, neuronArguments.neuronBand(rows: rows, input: UnsafePointer(convolutionArguments.output)),
+                     samples: samples)
+        }
+    }
+
+    /// Runs every task of `arguments.split` over `samples` samples with `function`, on the workers
+    /// when there are several.
+    private func dispatch(_ function: TaskFunction, _ arguments: KernelArguments, samples: Int) {
+        var arguments = arguments
+        let tasks = arguments.split.tasks(samples: samples)
         withUnsafePointer(to: &arguments) { job in
             if let workers, tasks > 1 {
-                workers.dispatch(workers.context, UnsafeRawPointer(job), kernel.function, tasks)
+                workers.dispatch(workers.context, UnsafeRawPointer(job), function, tasks)
             } else {
-                kernel.function(UnsafeRawPointer(job), 0, 0, tasks)
+                function(UnsafeRawPointer(job), 0, 0, tasks)
             }
         }
     }

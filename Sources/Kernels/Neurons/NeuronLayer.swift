@@ -29,18 +29,26 @@ enum NeuronLayer {
     static func run<Rule: NeuronUpdate>(_ rule: Rule.Type, _ job: UnsafeRawPointer, worker: Int, tasks: Range<Int>) {
         let arguments = job.load(as: KernelArguments.self)
         let scratch = arguments.scratch(of: worker)
+        // In a band of rows, each sample's neurons lie together in the output: a task goes sample by sample.
+        let sampleNeurons = arguments.geometry.outputPixelsPerSample * arguments.geometry.outputChannels
         arguments.forEachTask(tasks) { _, neurons in
-            let first = neurons.lowerBound
-            let membrane = arguments.membrane.map { $0 + first }
-            if arguments.resetsMembranes, let membrane { Rule.reset(membrane, count: neurons.count, arguments.neuron) }
-            for step in 0..<arguments.steps {
-                var input = arguments.input(atStep: step) + first
-                if let second = arguments.secondInput(atStep: step) {
-                    Elementwise.add(input, second + first, into: scratch, count: neurons.count)
-                    input = UnsafePointer(scratch)
+            var first = neurons.lowerBound
+            while first < neurons.upperBound {
+                let end = arguments.outputPlacement == nil ? neurons.upperBound
+                    : min(neurons.upperBound, (first / sampleNeurons + 1) * sampleNeurons)
+                let count = end - first
+                let membrane = arguments.membrane.map { $0 + first }
+                if arguments.resetsMembranes, let membrane { Rule.reset(membrane, count: count, arguments.neuron) }
+                for step in 0..<arguments.steps {
+                    var input = arguments.input(atStep: step) + first
+                    if let second = arguments.secondInput(atStep: step) {
+                        Elementwise.add(input, second + first, into: scratch, count: count)
+                        input = UnsafePointer(scratch)
+                    }
+                    Rule.step(input, membrane: membrane, into: arguments.output(atStep: step, element: first), count: count,
+                              arguments.neuron)
                 }
-                Rule.step(input, membrane: membrane, into: arguments.output(atStep: step) + first, count: neurons.count,
-                          arguments.neuron)
+                first = end
             }
         }
     }

@@ -11,7 +11,7 @@ from .accounting import SpikeCounts
 from .model import Model
 
 NEURONS = {"ann": 0, "gn": 1, "if": 2}
-SCHEDULES = {"layer": 0, "step": 1}
+SCHEDULES = {"layer": 0, "step": 1, "lean": 2}
 EXIT_RULES = {"none": 0, "margin": 1, "stable": 2}
 #: ``gn_isa``: the instruction sets kernels are compiled for ("auto": the widest this CPU runs).
 ISAS = {"auto": 0, "baseline": 1, "avx2": 2, "avx512": 3, "avx512vnni": 4, "avx2vnni": 5}
@@ -271,6 +271,9 @@ class Session:
         shapes = self._layer_shapes
 
         def trampoline(_context: int, layer: int, step: int, output, count: int) -> None:
+            if count == 0:  # a lean session's convolution computed in bands: never whole in memory
+                function(layer, step, None)
+                return
             channels, height, width = shapes[layer]
             values = np.ctypeslib.as_array(output, shape=(count,))
             samples = count // (channels * height * width)

@@ -5,6 +5,7 @@ import ctypes
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -119,14 +120,39 @@ def test_schedules_give_the_same_results_and_report_their_memory(model_bytes: by
     x = np.random.default_rng(6).random((4, 2, 8, 8), dtype=np.float32)
     with gnruntime.Model.load(model_bytes) as model:
         sessions = {schedule: gnruntime.Session(model, "gn", tau=3, T=8, batch=4, schedule=schedule)
-                    for schedule in ("layer", "step")}
+                    for schedule in ("layer", "step", "lean")}
         results = {schedule: (session.run(x), session.predictions()) for schedule, session in sessions.items()}
-        # Step by step keeps one step of activations; layer by layer keeps all eight.
+        # Step by step keeps one step of activations; layer by layer keeps all eight; lean never takes
+        # more than layer by layer.
         assert 0 < sessions["step"].arena_bytes < sessions["layer"].arena_bytes
+        assert 0 < sessions["lean"].arena_bytes <= sessions["layer"].arena_bytes
         for session in sessions.values():
             session.close()
-    np.testing.assert_array_equal(results["step"][0], results["layer"][0])
-    np.testing.assert_array_equal(results["step"][1], results["layer"][1])
+    for schedule in ("step", "lean"):
+        np.testing.assert_array_equal(results[schedule][0], results["layer"][0])
+        np.testing.assert_array_equal(results[schedule][1], results["layer"][1])
+
+
+def test_lean_sessions_show_banded_convolutions_as_none() -> None:
+    # The shipped Fashion-MNIST network: its neuron layers' potentials outweigh a band of rows.
+    x = np.random.default_rng(7).random((2, 1, 28, 28), dtype=np.float32)
+    path = Path(gnruntime.__file__).resolve().parent / "data" / "fashion-mnist-qcfs.gnrt"
+    with gnruntime.Model.load(path) as model:
+        seen = {}
+        for schedule in ("layer", "lean"):
+            with gnruntime.Session(model, "gn", tau=4, T=4, batch=2, schedule=schedule) as session:
+                outputs = {}
+                session.set_observer(lambda layer, step, output: outputs.__setitem__(
+                    (layer, step), None if output is None else output.copy()))
+                session.run(x)
+                seen[schedule] = outputs
+        assert seen["lean"].keys() == seen["layer"].keys()
+        banded = {layer for (layer, _), output in seen["lean"].items() if output is None}
+        kinds = [layer.kind for layer in model.layers]
+        assert banded and all(kinds[layer] == "conv2d" and kinds[layer + 1] == "qcfs" for layer in banded)
+        for key, output in seen["lean"].items():
+            if output is not None:
+                np.testing.assert_array_equal(output, seen["layer"][key])
 
 
 def test_lifetimes(model_bytes: bytes) -> None:
