@@ -50,6 +50,10 @@ public struct KernelArguments {
     /// For a neuron layer taking a band of rows (`neuronBand`): where the band lies in each image of
     /// the whole output; nil when the output is laid out as the input.
     public var outputPlacement: OutputPlacement? = nil
+    /// Whether the input holds integers, one byte each (`inputIntegers`), rather than floats.
+    public var inputHoldsIntegers = false
+    /// Whether the output is to hold integers, one byte each (`outputIntegers`), rather than floats.
+    public var outputHoldsIntegers = false
 
     /// Where a band of rows lies in each image (one sample at one step) of a whole tensor.
     public struct OutputPlacement {
@@ -152,16 +156,24 @@ public struct KernelArguments {
         return band
     }
 
-    /// Element `element` of step `step` of the output, elements numbered as the input's (in a band,
-    /// the band's, sample after sample); a run of them within one sample lies together.
+    /// Where element `element` of step `step` of the output lies, as an index into the output,
+    /// elements numbered as the input's (in a band, the band's, sample after sample); a run of them
+    /// within one sample lies together.
     @inlinable
-    public func output(atStep step: Int, element: Int) -> UnsafeMutablePointer<Float> {
-        guard let placement = outputPlacement else { return output(atStep: step) + element }
+    public func outputIndex(atStep step: Int, element: Int) -> Int {
+        guard let placement = outputPlacement else { return step * stepElements + element }
         let sampleElements = geometry.outputPixelsPerSample * geometry.outputChannels
         let sample = element / sampleElements
-        return output + (step * samples + sample) * placement.imageElements + placement.firstElement
-            + (element - sample * sampleElements)
+        return (step * samples + sample) * placement.imageElements + placement.firstElement + (element - sample * sampleElements)
     }
+
+    /// The input as integers, one byte each (when `inputHoldsIntegers`).
+    @inlinable
+    public var inputIntegers: UnsafePointer<UInt8> { UnsafeRawPointer(input).assumingMemoryBound(to: UInt8.self) }
+
+    /// The output as integers, one byte each (when `outputHoldsIntegers`).
+    @inlinable
+    public var outputIntegers: UnsafeMutablePointer<UInt8> { UnsafeMutableRawPointer(output).assumingMemoryBound(to: UInt8.self) }
 
     /// The scratch of worker `worker`.
     @inlinable

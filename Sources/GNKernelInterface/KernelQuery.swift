@@ -29,6 +29,13 @@ public struct KernelQuery: Sendable {
     public var preference: Preference
     /// For an int8 layer: the largest integer its input holds (`q_max`, docs/semantics.md).
     public var largestInputInteger: Int
+    /// Whether the input holds each value's integer as a byte rather than the value as a float (a
+    /// lean session's spike maps, `KernelArguments.inputIntegers`); kernels that read floats only
+    /// answer nil.
+    public var inputHoldsIntegers = false
+    /// Whether the output is to hold each value's integer as a byte (neuron and pooling layers of a
+    /// lean session whose readers all take integers).
+    public var outputHoldsIntegers = false
 
     /// A query about a layer.
     @inlinable

@@ -9,9 +9,9 @@ import GNIntrinsics
 /// and the sum each rounded once. Integer sums are exact in any order, so this kernel is the reference
 /// and every variant equals it bit for bit.
 ///
-/// The activations are stored as floats; the kernel recovers each `q` by rounding `x · (1/σ)`, which
-/// the planner has shown exact for the layer (`IntegerForm.isRecoverable`), and skips zeros (spike
-/// maps are sparse). The planner also refuses a layer whose sum could leave int32.
+/// The activations are stored as floats, and the kernel recovers each `q` by rounding `x · (1/σ)`,
+/// which the planner has shown exact for the layer (`IntegerForm.isRecoverable`); or, in lean
+/// sessions, as the integers themselves, one byte each. It skips zeros (spike maps are sparse). The planner also refuses a layer whose sum could leave int32.
 enum IntegerConvolution {
     /// Output pixels per task.
     static let pixelsPerTask = 16
@@ -52,13 +52,15 @@ enum IntegerConvolution {
         let width = channels.count
         let reciprocal = arguments.inputReciprocal
         g.forEachOutput(pixels) { sample, outputRow, outputColumn, outputPixel in
-            // The window's nonzero integers, with the weight row each meets.
-            let image = arguments.input + sample * g.inputElementsPerSample
+            // The window's nonzero integers, with the weight row each meets: recovered from the input's
+            // floats, or read from its bytes.
+            let image = sample * g.inputElementsPerSample
             var count = 0
             g.forEachTap(outputRow: outputRow, outputColumn: outputColumn) { inputPixel, tap in
-                let values = image + inputPixel * g.inputChannels
+                let first = image + inputPixel * g.inputChannels
                 for channel in 0..<g.inputChannels {
-                    let integer = IntegerArithmetic.recover(values[channel], reciprocal: reciprocal)
+                    let integer = arguments.inputHoldsIntegers ? Int32(arguments.inputIntegers[first + channel])
+                        : IntegerArithmetic.recover(arguments.input[first + channel], reciprocal: reciprocal)
                     if integer != 0 {
                         rows[count] = Int32(truncatingIfNeeded: tap * g.inputChannels + channel)
                         integers[count] = integer

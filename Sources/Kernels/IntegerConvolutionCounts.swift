@@ -71,8 +71,7 @@ enum IntegerConvolutionCounts {
         arguments.forEachTask(tasks) { _, pixels in
             for rowStart in stride(from: pixels.lowerBound, to: pixels.upperBound, by: g.outputWidth) {
                 let (sample, outputRow, _) = g.outputPosition(rowStart)
-                rows.loadIntegers(g, input: arguments.input, sample: sample, outputRow: outputRow,
-                                  reciprocal: arguments.inputReciprocal)
+                rows.loadIntegers(g, arguments, sample: sample, outputRow: outputRow)
                 for column in 0..<g.outputWidth {
                     for value in 0..<largestInput { ends[value] = lists + (value < values ? value * fanIn(g) : 0) }
                     for kernelRow in 0..<g.kernelHeight {

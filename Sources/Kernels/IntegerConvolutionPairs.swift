@@ -49,8 +49,7 @@ enum IntegerConvolutionPairs {
         arguments.forEachTask(tasks) { _, pixels in
             for rowStart in stride(from: pixels.lowerBound, to: pixels.upperBound, by: g.outputWidth) {
                 let (sample, outputRow, _) = g.outputPosition(rowStart)
-                rows.loadIntegers(g, input: arguments.input, sample: sample, outputRow: outputRow,
-                                  reciprocal: arguments.inputReciprocal)
+                rows.loadIntegers(g, arguments, sample: sample, outputRow: outputRow)
                 for column in 0..<g.outputWidth {
                     let count = gatherPairs(g, rows: rows.kernelRows, column: column, into: pairs)
                     accumulate(arguments, pairs: UnsafePointer(pairs), count: count, outputPixel: rowStart + column)

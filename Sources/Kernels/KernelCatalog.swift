@@ -15,20 +15,33 @@ public enum KernelCatalog {
         if query.numberType == .int8 {
             let linear = query.operation == .linear
             guard query.operation == .convolution || linear else { return nil }
+            guard !query.outputHoldsIntegers else { return nil }
             if query.preference == .fastest {
-                #if GN_AVX512
-                if let rows = IntegerRowsDot.choice(query) { return rows }
-                #endif
-                #if GN_FMA
-                if let dot = IntegerConvolutionDot.choice(query, linear: linear) { return dot }
-                #endif
-                if let exact = IntegerConvolutionExact.choice(query, linear: linear) { return exact }
+                // The vector units' kernels read floats; those below read integers too.
+                if !query.inputHoldsIntegers {
+                    #if GN_AVX512
+                    if let rows = IntegerRowsDot.choice(query) { return rows }
+                    #endif
+                    #if GN_FMA
+                    if let dot = IntegerConvolutionDot.choice(query, linear: linear) { return dot }
+                    #endif
+                    if let exact = IntegerConvolutionExact.choice(query, linear: linear) { return exact }
+                }
                 // Builds whose exact float tiles step aside (no vector unit): small integers value by
                 // value, else pairs of nonzero inputs.
                 if let counts = IntegerConvolutionCounts.choice(query) { return counts }
                 if let pairs = IntegerConvolutionPairs.choice(query) { return pairs }
             }
             return IntegerConvolution.choice(query, name: linear ? "linear.int8" : "conv2d.int8")
+        }
+        // Integers as bytes (a lean session's spike maps): int8 layers read them, neuron layers and
+        // average pooling write them, average pooling reads them too; no other kernel takes them.
+        if query.inputHoldsIntegers && query.operation != .averagePool { return nil }
+        if query.outputHoldsIntegers {
+            switch query.operation {
+            case .averagePool, .neuronLayer: break
+            default: return nil
+            }
         }
         let fastest = query.preference == .fastest
         switch query.operation {

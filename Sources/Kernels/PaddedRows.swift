@@ -42,10 +42,10 @@ struct PaddedRows<Element> {
     /// are converted from the input (`convert(floats, destination, count)`), their padding columns
     /// written as `zero`. `readsInPlace` (Float elements only: a layer without padding columns whose rows
     /// have no partial tile) makes them the input rows themselves.
-    mutating func load(_ g: WindowGeometry, input: UnsafePointer<Float>, sample: Int, outputRow: Int, readsInPlace: Bool,
-                       zero: Element,
-                       convert: (_ source: UnsafePointer<Float>, _ destination: UnsafeMutablePointer<Element>, _ count: Int) -> Void) {
-        assert(!readsInPlace || Element.self == Float.self, "only rows of floats are the input itself")
+    mutating func load<Source>(_ g: WindowGeometry, input: UnsafePointer<Source>, sample: Int, outputRow: Int, readsInPlace: Bool,
+                               zero: Element,
+                               convert: (_ source: UnsafePointer<Source>, _ destination: UnsafeMutablePointer<Element>, _ count: Int) -> Void) {
+        assert(!readsInPlace || Element.self == Source.self, "only rows of the input's own type are the input itself")
         let channels = g.inputChannels
         let left = min(g.paddingWidth * channels, rowElements)
         let copied = max(0, min(g.inputWidth * channels, rowElements - left))
@@ -77,10 +77,19 @@ extension PaddedRows where Element == UInt16 {
     static func integerRowWords(_ g: WindowGeometry) -> Int { (elements(g, pixels: 1) + 1) / 2 }
 
     /// `load` for the integer kernels of CPUs without a vector unit (`IntegerConvolutionPairs`,
-    /// `IntegerConvolutionCounts`): each input value becomes its integer (`IntegerArithmetic.recover`,
-    /// `reciprocal` = 1/σ), as a 16-bit value.
-    mutating func loadIntegers(_ g: WindowGeometry, input: UnsafePointer<Float>, sample: Int, outputRow: Int, reciprocal: Float) {
-        load(g, input: input, sample: sample, outputRow: outputRow, readsInPlace: false, zero: 0) { source, destination, count in
+    /// `IntegerConvolutionCounts`): each input value becomes its integer, as a 16-bit value — recovered
+    /// from its float (`IntegerArithmetic.recover`, `reciprocal` = 1/σ), or read from its byte when the
+    /// input holds integers.
+    mutating func loadIntegers(_ g: WindowGeometry, _ arguments: KernelArguments, sample: Int, outputRow: Int) {
+        if arguments.inputHoldsIntegers {
+            load(g, input: arguments.inputIntegers, sample: sample, outputRow: outputRow, readsInPlace: false, zero: 0) {
+                source, destination, count in
+                for index in 0..<count { destination[index] = UInt16(source[index]) }
+            }
+            return
+        }
+        let reciprocal = arguments.inputReciprocal
+        load(g, input: arguments.input, sample: sample, outputRow: outputRow, readsInPlace: false, zero: 0) { source, destination, count in
             for index in 0..<count {
                 destination[index] = UInt16(truncatingIfNeeded: IntegerArithmetic.recover(source[index], reciprocal: reciprocal))
             }

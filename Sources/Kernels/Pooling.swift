@@ -5,9 +5,20 @@ enum Pooling {
     /// Output pixels per task of average and max pooling.
     static let pixelsPerTask = 64
 
-    /// The kernel of an average (`maximum` false) or max pooling layer.
-    static func choice(_ query: KernelQuery, maximum: Bool) -> KernelChoice {
+    /// The kernel of an average (`maximum` false) or max pooling layer; average pooling also from
+    /// integers to integers (nil for max pooling over integers, or integers on one side only).
+    static func choice(_ query: KernelQuery, maximum: Bool) -> KernelChoice? {
         let split = TaskSplit(itemsPerSample: query.outputPixelsPerSample, itemsPerTask: pixelsPerTask)
+        if query.inputHoldsIntegers || query.outputHoldsIntegers {
+            // A lean session's pooled spike maps.
+            guard !maximum, query.inputHoldsIntegers, query.outputHoldsIntegers else { return nil }
+            return KernelChoice(function: { job, _, begin, end in
+                let arguments = job.load(as: KernelArguments.self)
+                arguments.forEachTask(begin..<end) { _, pixels in
+                    Pooling.sum(arguments.geometry, pixels: pixels, input: arguments.inputIntegers, output: arguments.outputIntegers)
+                }
+            }, split: split, name: "avgpool2d.integers")
+        }
         if maximum {
             return KernelChoice(function: { job, _, begin, end in
                 let arguments = job.load(as: KernelArguments.self)
@@ -22,6 +33,35 @@ enum Pooling {
                 Pooling.average(arguments.geometry, pixels: pixels, input: arguments.input, output: arguments.output)
             }
         }, split: split, name: "avgpool2d")
+    }
+
+    /// Average pooling over integers: each window's integer sum, the integer of the average
+    /// (`IntegerForm.averaged`: the division goes into the scale). The planner has shown every sum
+    /// below 256. Computes the output pixels `pixels`.
+    static func sum(_ g: WindowGeometry, pixels: Range<Int>, input: UnsafePointer<UInt8>, output: UnsafeMutablePointer<UInt8>) {
+        let channels = g.inputChannels
+        let rowStride = g.inputWidth &* channels
+        g.forEachOutput(pixels) { sample, outputRow, outputColumn, outputPixel in
+            let out = output + outputPixel &* channels
+            let firstRow = g.inputRow(outputRow, 0), firstColumn = g.inputColumn(outputColumn, 0)
+            let top = max(firstRow, 0), left = max(firstColumn, 0)
+            let rows = min(firstRow &+ g.kernelHeight, g.inputHeight) &- top
+            let columns = min(firstColumn &+ g.kernelWidth, g.inputWidth) &- left
+            let window = input + (sample &* g.inputElementsPerSample &+ top &* rowStride &+ left &* channels)
+            for channel in 0..<channels {
+                var sum: UInt32 = 0
+                var row = window + channel
+                for _ in 0..<max(rows, 0) {
+                    var values = row
+                    for _ in 0..<max(columns, 0) {
+                        sum &+= UInt32(values.pointee)
+                        values += channels
+                    }
+                    row += rowStride
+                }
+                out[channel] = UInt8(truncatingIfNeeded: sum)
+            }
+        }
     }
 
     /// The kernel of a global average pooling layer: samples (and steps) split over tasks of about

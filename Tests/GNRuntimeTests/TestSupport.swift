@@ -90,7 +90,12 @@ func runModel(_ model: ModelHandle, _ options: SessionOptions, input: [Float], s
     }
     let observer = ObserverBox { layer, _, values, count in
         let neuron = neuronIndex[layer]
+        // A lean session's spike maps held as bytes are not shown (count 0): their spikes stay empty.
         guard neuron >= 0 else { return }
+        guard count > 0 else {
+            spikes[neuron] = []
+            return
+        }
         let layerInfo = view.layer(layer)
         let unit: Float
         switch options.neuron {

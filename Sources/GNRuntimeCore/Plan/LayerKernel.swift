@@ -26,7 +26,11 @@ extension LayerPlan {
         case .affine: operation = .affine
         case .qcfs: operation = .neuronLayer(neuron)
         }
-        return KernelQuery(operation: operation, numberType: layer.integerWeights != nil ? .int8 : .float32, geometry: geometry, weightLayout: weightLayout, steps: steps,
-                           batch: batch, readsSum: fusedAdd >= 0, largestInputInteger: integerInput?.largest ?? 0)
+        var query = KernelQuery(operation: operation, numberType: layer.integerWeights != nil ? .int8 : .float32, geometry: geometry,
+                                weightLayout: weightLayout, steps: steps, batch: batch, readsSum: fusedAdd >= 0,
+                                largestInputInteger: integerInput?.largest ?? 0)
+        query.inputHoldsIntegers = inputHoldsIntegers
+        query.outputHoldsIntegers = storesIntegers
+        return query
     }
 }

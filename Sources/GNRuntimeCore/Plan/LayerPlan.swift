@@ -41,6 +41,8 @@ struct LayerPlan {
     var isStatic = false
     /// Time steps the output holds: T for a time-dependent layer of a layer-by-layer session, else 1.
     var steps = 1
+    /// Whether input A holds integers, one byte each (its producer `storesIntegers`).
+    var inputHoldsIntegers = false
     /// Time steps input A and input B hold.
     var inputASteps = 1
     var inputBSteps = 1
@@ -55,6 +57,9 @@ struct LayerPlan {
     var bandRows = 0
     /// For a neuron layer: the convolution it takes band by band (see `bandRows`), or -1.
     var bandedConvolution = -1
+    /// Whether the output holds each value's integer (`integerForm`) as a byte instead of the value as
+    /// a float: in lean sessions, the spike maps (and their pools) whose every reader takes integers.
+    var storesIntegers = false
 
     // Planning bookkeeping for the output tensor of this layer.
     /// The last layer that reads this output (`layerCount` for the model output, `Int.max` for outputs

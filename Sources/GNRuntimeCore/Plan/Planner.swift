@@ -107,8 +107,11 @@ enum Planner {
             }
         }
 
+        if options.computesInBands { decideIntegerStorage(plans, layerCount: layerCount) }
+
         // Buffers: which outputs share a buffer (views and in-place element-wise layers), and how
-        // long each buffer is read. A convolution computed in bands holds one band.
+        // long each buffer is read. A convolution computed in bands holds one band; an output of
+        // integers, a byte per value.
         for index in 0..<layerCount {
             let owner = sharedBuffer(for: index, plans)
             if owner == newBuffer {
@@ -116,7 +119,8 @@ enum Planner {
                 plans[index].bufferLastUse = plans[index].lastUse
                 let (samples, overflow) = options.batch.multipliedReportingOverflow(by: plans[index].steps)
                 guard !overflow else { throw SizeCursor.overflowError }
-                plans[index].bufferBytes = try SizeCursor.bytes(count: samples, elements: plans[index].storedElements)
+                plans[index].bufferBytes = try SizeCursor.bytes(count: samples, elements: plans[index].storedElements,
+                                                                size: plans[index].storesIntegers ? 1 : 4)
             } else {
                 plans[index].bufferOwner = owner
                 if owner >= 0 {
@@ -241,6 +245,40 @@ enum Planner {
         return layout
     }
 
+    /// Which outputs a lean session stores as integers, a byte per value (`LayerPlan.storesIntegers`):
+    /// those of neuron layers, average pooling and flatten whose integers fit a byte (`IntegerForm`),
+    /// other than the model's output, and whose every reader takes integers — an int8 layer, or an
+    /// average pooling or flatten that stores integers itself.
+    private static func decideIntegerStorage(_ plans: UnsafeMutablePointer<LayerPlan>, layerCount: Int) {
+        // Readers come after their producers: decide from the last layer back.
+        for index in stride(from: layerCount - 2, through: 0, by: -1) {
+            switch plans[index].layer.kind {
+            case .qcfs, .avgPool2d, .flatten: break
+            default: continue
+            }
+            guard let form = plans[index].integerForm, form.largest <= Int(UInt8.max) else { continue }
+            var read = false, readAsIntegers = true
+            for reader in index + 1..<layerCount {
+                let layer = plans[reader].layer
+                guard layer.inputA == index + 1 || layer.inputB == index + 1 else { continue }
+                read = true
+                switch layer.kind {
+                case .conv2d, .linear: readAsIntegers = readAsIntegers && plans[reader].integerInput != nil
+                case .avgPool2d, .flatten: readAsIntegers = readAsIntegers && plans[reader].storesIntegers
+                default: readAsIntegers = false
+                }
+            }
+            plans[index].storesIntegers = read && readAsIntegers
+        }
+        // A pooling or flatten stores integers only from integers (its input's producer may have kept
+        // floats for another reader); then it keeps floats too, which its readers take as well.
+        for index in 0..<layerCount {
+            let input = plans[index].layer.inputA
+            plans[index].inputHoldsIntegers = input > 0 && plans[input - 1].storesIntegers
+            if plans[index].layer.kind != .qcfs && !plans[index].inputHoldsIntegers { plans[index].storesIntegers = false }
+        }
+    }
+
     /// The integer form of a layer's output, given its input's: neuron layers make one; pooling and
     /// flatten keep their input's; everything else has none.
     private static func integerForm(of layer: Layer, input: IntegerForm?, neuron: NeuronKind, parameters: NeuronParameters,
@@ -312,7 +350,7 @@ enum Planner {
             // Only into an input of the same size (an input of one step cannot hold T steps, a band
             // not the whole layer).
             if owner >= 0 && plans[owner].bufferLastUse == index && plans[tensor - 1].steps == plans[index].steps
-                && plans[owner].bandRows == 0 {
+                && plans[owner].bandRows == 0 && plans[owner].storesIntegers == plans[index].storesIntegers {
                 return owner
             }
         }

@@ -7,10 +7,10 @@ struct SizeCursor {
 
     static let overflowError = GNError(.invalidOption, "session memory size overflows: batch or time_steps too large for this model")
 
-    /// `count × elements` 4-byte values, rounded up to the arena alignment.
-    static func bytes(count: Int, elements: Int) throws(GNError) -> Int {
+    /// `count × elements` values of `size` bytes (4 unless told), rounded up to the arena alignment.
+    static func bytes(count: Int, elements: Int, size: Int = 4) throws(GNError) -> Int {
         let (values, overflow1) = count.multipliedReportingOverflow(by: elements)
-        let (bytes, overflow2) = values.multipliedReportingOverflow(by: 4)
+        let (bytes, overflow2) = values.multipliedReportingOverflow(by: size)
         guard !overflow1, !overflow2, bytes <= Int.max - ArenaLayout.alignment else { throw overflowError }
         return ArenaLayout.roundedUp(bytes)
     }

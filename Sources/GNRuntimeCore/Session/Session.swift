@@ -137,15 +137,12 @@ public struct Session {
                     executeInBands(convolution: plan.bandedConvolution, neuron: index, samples: samples)
                     // The convolution's output was never whole in memory.
                     for step in 0..<plans[plan.bandedConvolution].steps {
-                        layerDidRun(plan.bandedConvolution, step: step, output: nil, active: samples)
+                        layerDidRun(plan.bandedConvolution, step: step, slice: step, active: samples)
                     }
                 } else {
                     execute(index, samples: samples, step: 0)
                 }
-                let slice = samples * plan.layer.output.elementCount
-                for step in 0..<plan.steps {
-                    layerDidRun(index, step: step, output: UnsafePointer(floats(at: plan.outputOffset)) + step * slice, active: samples)
-                }
+                for step in 0..<plan.steps { layerDidRun(index, step: step, slice: step, active: samples) }
             }
             let last = plans[model.layerCount - 1]
             for step in 0..<layout.steps {
@@ -267,6 +264,10 @@ public struct Session {
         (arena + offset).assumingMemoryBound(to: Float.self)
     }
 
+    @inline(__always) func bytes(at offset: Int) -> UnsafeMutablePointer<UInt8> {
+        (arena + offset).assumingMemoryBound(to: UInt8.self)
+    }
+
     @inline(__always) func int32s(at offset: Int) -> UnsafeMutablePointer<Int32> {
         (arena + offset).assumingMemoryBound(to: Int32.self)
     }
@@ -325,7 +326,7 @@ public struct Session {
     private func computeStep(_ step: Int, active: Int, everyLayer: Bool) {
         for index in 0..<model.layerCount where (everyLayer || !plans[index].isStatic) && runsAsLayer(index) {
             execute(index, samples: active, step: step)
-            layerDidRun(index, step: step, output: UnsafePointer(floats(at: plans[index].outputOffset)), active: active)
+            layerDidRun(index, step: step, slice: 0, active: active)
         }
     }
 
@@ -336,13 +337,24 @@ public struct Session {
         observer != nil || !plans[index].isFusedIntoNeuron
     }
 
-    /// Shows layer `index`'s output at `step` (the first `active` samples at `output`) to the observer,
-    /// and counts its spikes when the session counts them. A nil `output` (a convolution computed in
-    /// bands) is shown as nil and 0 values.
-    private func layerDidRun(_ index: Int, step: Int, output: UnsafePointer<Float>?, active: Int) {
+    /// Shows layer `index`'s output at `step` (its first `active` samples; step `slice` of the output
+    /// the layer holds) to the observer, and counts its spikes when the session counts them. An output
+    /// not held as floats — a convolution computed in bands, integers stored as bytes — is shown as
+    /// nil and 0 values.
+    private func layerDidRun(_ index: Int, step: Int, slice: Int, active: Int) {
         let plan = plans[index]
-        observer?.function(observer?.context, index, step, output, output == nil ? 0 : active * plan.layer.output.elementCount)
-        if countsSpikes && plan.neuronIndex >= 0, let output { recordSpikes(of: index, step: step, output: output, active: active) }
+        let first = slice * samples * plan.layer.output.elementCount
+        if let observer {
+            let floatOutput = plan.bandRows > 0 || plan.storesIntegers ? nil : UnsafePointer(floats(at: plan.outputOffset) + first)
+            observer.function(observer.context, index, step, floatOutput, floatOutput == nil ? 0 : active * plan.layer.output.elementCount)
+        }
+        if countsSpikes && plan.neuronIndex >= 0 {
+            if plan.storesIntegers {
+                recordSpikes(of: index, step: step, active: active, integers: UnsafePointer(bytes(at: plan.outputOffset) + first))
+            } else {
+                recordSpikes(of: index, step: step, active: active, output: UnsafePointer(floats(at: plan.outputOffset) + first))
+            }
+        }
     }
 
     /// Adds step `slice` of the last layer's output to the running sums of the first `active` slots,
@@ -421,7 +433,7 @@ public struct Session {
     private func arguments(for plan: LayerPlan, kernel: KernelChoice, samples: Int, step: Int) -> KernelArguments {
         // A neuron layer that computes the add before it reads that add's two inputs.
         let firstInput = plan.fusedAdd >= 0 && !runsAsLayer(plan.fusedAdd) ? plans[plan.fusedAdd] : plan
-        return KernelArguments(
+        var arguments = KernelArguments(
             samples: samples, steps: plan.steps, geometry: plan.geometry,
             input: UnsafePointer(floats(at: firstInput.inputAOffset)), inputSteps: firstInput.inputASteps,
             secondInput: firstInput.inputBOffset < 0 ? nil : UnsafePointer(floats(at: firstInput.inputBOffset)),
@@ -434,5 +446,8 @@ public struct Session {
             integerWeights: plan.layer.integerWeights, weightScales: plan.layer.weightScales,
             inputScale: plan.integerInput?.scale ?? 0, largestInputInteger: plan.integerInput?.largest ?? 0,
             packedWeights: plan.packedWeightsOffset < 0 ? nil : UnsafeRawPointer(arena + plan.packedWeightsOffset))
+        arguments.inputHoldsIntegers = firstInput.inputHoldsIntegers
+        arguments.outputHoldsIntegers = plan.storesIntegers
+        return arguments
     }
 }

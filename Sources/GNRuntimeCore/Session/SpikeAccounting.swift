@@ -5,19 +5,35 @@ import GNKernelInterface
 extension Session {
     /// Counts the spikes of neuron layer `index` at `step` in `output` (the first `active` slots) and
     /// records them under each slot's sample.
-    func recordSpikes(of index: Int, step: Int, output: UnsafePointer<Float>, active: Int) {
+    func recordSpikes(of index: Int, step: Int, active: Int, output: UnsafePointer<Float>) {
         let plan = plans[index]
         let shape = plan.layer.output
-        let members = plan.neuron.members
-        let unit = plan.neuron.unit
+        recordSpikes(of: index, step: step, active: active) { slot, fanOut in
+            SpikeCount.count(output + slot * shape.elementCount, pixels: shape.height * shape.width, channels: shape.channels,
+                             unit: plan.neuron.unit, members: plan.neuron.members, fanOut: fanOut)
+        }
+    }
+
+    /// `recordSpikes` from an output that holds each neuron's spikes as a byte.
+    func recordSpikes(of index: Int, step: Int, active: Int, integers: UnsafePointer<UInt8>) {
+        let shape = plans[index].layer.output
+        recordSpikes(of: index, step: step, active: active) { slot, fanOut in
+            SpikeCount.count(integers + slot * shape.elementCount, pixels: shape.height * shape.width, channels: shape.channels,
+                             fanOut: fanOut)
+        }
+    }
+
+    /// Records, for each of the first `active` slots, what `count(slot, fanOut)` counts.
+    private func recordSpikes(of index: Int, step: Int, active: Int,
+                              count: (_ slot: Int, _ fanOut: UnsafePointer<Int>) -> (spikes: Int, synapticOperations: Int)) {
+        let plan = plans[index]
         let fanOut = UnsafePointer(ints(at: layout.fanOutOffset) + plan.fanOutIndex)
         let row = (step * model.neuronLayerCount + plan.neuronIndex) * samples
         let spikes = ints(at: layout.spikeCountsOffset) + row
         let operations = ints(at: layout.synapticOperationsOffset) + row
         let slots = int32s(at: layout.slotSamplesOffset)
         for slot in 0..<active {
-            let counted = SpikeCount.count(output + slot * shape.elementCount, pixels: shape.height * shape.width,
-                                           channels: shape.channels, unit: unit, members: members, fanOut: fanOut)
+            let counted = count(slot, fanOut)
             let sample = Int(slots[slot])
             spikes[sample] = counted.spikes
             operations[sample] = counted.synapticOperations

@@ -30,4 +30,19 @@ enum SpikeCount {
         }
         return (spikes, operations)
     }
+
+    /// `count` from an output holding each neuron's spikes as a byte (a lean session's spike map).
+    static func count(_ output: UnsafePointer<UInt8>, pixels: Int, channels: Int,
+                      fanOut: UnsafePointer<Int>) -> (spikes: Int, synapticOperations: Int) {
+        var spikes = 0
+        var operations = 0
+        for pixel in 0..<pixels {
+            let values = output + pixel * channels
+            var pixelSpikes = 0
+            for channel in 0..<channels { pixelSpikes += Int(values[channel]) }
+            spikes = spikes.saturatingAdding(pixelSpikes)
+            operations = operations.saturatingAdding(pixelSpikes.saturatingMultiplied(by: fanOut[pixel]))
+        }
+        return (spikes, operations)
+    }
 }

@@ -20,12 +20,12 @@ enum GroupNeuron {
     static func step(_ input: UnsafePointer<Float>, membrane: UnsafeMutablePointer<Float>,
                      into output: UnsafeMutablePointer<Float>, count: Int, members: Int, threshold: Float) {
         let unit = unit(members: members, threshold: threshold)
-        let reciprocal = 1 / unit
-        let top = Float(members)
         var index = 0
         // Microcontrollers have no vector unit: there the vector loop would be emulated lane by lane in
         // more code (8 KiB on RV32 for this one) and no fewer instructions than the loop below.
         #if !hasFeature(Embedded)
+        let reciprocal = 1 / unit
+        let top = Float(members)
         while index + 16 <= count {
             let potential = SIMD16<Float>.load(membrane + index) + SIMD16<Float>.load(input + index)
             // A guess from floor(v·(1/u)), clamped to [0, τ] (NaN to 0), then corrected by one against
@@ -41,21 +41,38 @@ enum GroupNeuron {
             index += 16
         }
         #endif
+        stepOneAtATime(input + index, membrane: membrane + index, into: output + index, count: count - index,
+                       members: members, unit: unit)
+    }
+
+    /// `step` writing each neuron's spike count `s` as a byte (τ ≤ 255) instead of `s·u`: a lean
+    /// session's spike maps. One neuron at a time.
+    static func stepCounting(_ input: UnsafePointer<Float>, membrane: UnsafeMutablePointer<Float>,
+                             into output: UnsafeMutablePointer<UInt8>, count: Int, members: Int, threshold: Float) {
+        stepOneAtATime(input, membrane: membrane, into: output, count: count, members: members,
+                       unit: unit(members: members, threshold: threshold))
+    }
+
+    /// `step` one neuron at a time, with outputs of type `Output`.
+    @inline(__always)
+    private static func stepOneAtATime<Output: NeuronOutput>(_ input: UnsafePointer<Float>, membrane: UnsafeMutablePointer<Float>,
+                                                             into output: UnsafeMutablePointer<Output>, count: Int,
+                                                             members: Int, unit: Float) {
         // Groups of few members (the usual τ) compare with each threshold, as the definition does: fewer
         // instructions than the guess and its corrections where neurons go one at a time.
         if members <= 4 {
-            stepComparing(InlineArray<4, Float>.self, input + index, membrane: membrane + index, into: output + index,
-                          count: count - index, members: members, unit: unit)
+            stepComparing(InlineArray<4, Float>.self, input, membrane: membrane, into: output, count: count,
+                          members: members, unit: unit)
         } else if members <= 8 {
-            stepComparing(InlineArray<8, Float>.self, input + index, membrane: membrane + index, into: output + index,
-                          count: count - index, members: members, unit: unit)
+            stepComparing(InlineArray<8, Float>.self, input, membrane: membrane, into: output, count: count,
+                          members: members, unit: unit)
         } else {
-            while index < count {
+            let reciprocal = 1 / unit, top = Float(members)
+            for index in 0..<count {
                 let potential = membrane[index] + input[index]
                 let spikes = spikeCount(potential: potential, unit: unit, reciprocal: reciprocal, members: top)
                 membrane[index] = potential - spikes * unit
-                output[index] = spikes * unit
-                index += 1
+                output[index] = Output(spikes: spikes, unit: unit)
             }
         }
     }
@@ -65,9 +82,10 @@ enum GroupNeuron {
     /// threshold, most of them, takes one comparison; the others compare with every other threshold,
     /// without branches.
     @inline(__always)
-    private static func stepComparing<let N: Int>(_ thresholdsType: InlineArray<N, Float>.Type, _ input: UnsafePointer<Float>,
-                                                  membrane: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>,
-                                                  count: Int, members: Int, unit: Float) {
+    private static func stepComparing<let N: Int, Output: NeuronOutput>(
+        _ thresholdsType: InlineArray<N, Float>.Type, _ input: UnsafePointer<Float>, membrane: UnsafeMutablePointer<Float>,
+        into output: UnsafeMutablePointer<Output>, count: Int, members: Int, unit: Float
+    ) {
         var thresholds = InlineArray<N, Float>(repeating: .nan)
         for member in 0..<min(members, N) { thresholds[member] = Float(member + 1) * unit }
         var input = input, membrane = membrane, output = output
@@ -78,11 +96,11 @@ enum GroupNeuron {
                 for member in 1..<N where potential >= thresholds[member] { reached &+= 1 }
                 let spikes = Float(reached)
                 membrane.pointee = potential - spikes * unit
-                output.pointee = spikes * unit
+                output.pointee = Output(spikes: spikes, unit: unit)
             } else {
                 // No spike: `v − 0·u` is `v` itself (0·u is +0, as u > 0), and the output +0.
                 membrane.pointee = potential
-                output.pointee = 0
+                output.pointee = Output.noSpike
             }
             input += 1
             membrane += 1
@@ -111,5 +129,10 @@ extension GroupNeuron: NeuronUpdate {
     static func step(_ input: UnsafePointer<Float>, membrane: UnsafeMutablePointer<Float>?,
                      into output: UnsafeMutablePointer<Float>, count: Int, _ neuron: NeuronParameters) {
         step(input, membrane: membrane!, into: output, count: count, members: neuron.members, threshold: neuron.threshold)
+    }
+
+    static func stepCounting(_ input: UnsafePointer<Float>, membrane: UnsafeMutablePointer<Float>?,
+                             into output: UnsafeMutablePointer<UInt8>, count: Int, _ neuron: NeuronParameters) {
+        stepCounting(input, membrane: membrane!, into: output, count: count, members: neuron.members, threshold: neuron.threshold)
     }
 }

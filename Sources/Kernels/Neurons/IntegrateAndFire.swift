@@ -50,4 +50,16 @@ extension IntegrateAndFire: NeuronUpdate {
                      into output: UnsafeMutablePointer<Float>, count: Int, _ neuron: NeuronParameters) {
         step(input, membrane: membrane!, into: output, count: count, threshold: neuron.threshold)
     }
+
+    /// `step` writing each neuron's spike (0 or 1) as a byte, one neuron at a time.
+    static func stepCounting(_ input: UnsafePointer<Float>, membrane: UnsafeMutablePointer<Float>?,
+                             into output: UnsafeMutablePointer<UInt8>, count: Int, _ neuron: NeuronParameters) {
+        let membrane = membrane!, threshold = neuron.threshold
+        for index in 0..<count {
+            let potential = membrane[index] + input[index]
+            let fires = potential >= threshold
+            membrane[index] = fires ? potential - threshold : potential
+            output[index] = fires ? 1 : 0
+        }
+    }
 }

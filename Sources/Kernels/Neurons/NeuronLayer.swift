@@ -10,6 +10,34 @@ protocol NeuronUpdate {
     /// state), writes each neuron's output (spikes × their value) to `output`, which may be `input`.
     static func step(_ input: UnsafePointer<Float>, membrane: UnsafeMutablePointer<Float>?,
                      into output: UnsafeMutablePointer<Float>, count: Int, _ neuron: NeuronParameters)
+
+    /// `step`, writing each neuron's integer (its spikes; a QCFS level) as a byte instead: the
+    /// outputs a lean session stores as integers (`KernelArguments.outputHoldsIntegers`).
+    static func stepCounting(_ input: UnsafePointer<Float>, membrane: UnsafeMutablePointer<Float>?,
+                             into output: UnsafeMutablePointer<UInt8>, count: Int, _ neuron: NeuronParameters)
+}
+
+/// What a neuron layer writes for each neuron: a float, the spikes times their value, or a byte, the
+/// spikes themselves.
+protocol NeuronOutput {
+    /// The output of `spikes` spikes (a whole number, at most 255 for a byte) worth `unit` each.
+    init(spikes: Float, unit: Float)
+    /// The output of no spike.
+    static var noSpike: Self { get }
+}
+
+extension Float: NeuronOutput {
+    @inline(__always)
+    init(spikes: Float, unit: Float) { self = spikes * unit }
+    @inline(__always)
+    static var noSpike: Float { 0 }
+}
+
+extension UInt8: NeuronOutput {
+    @inline(__always)
+    init(spikes: Float, unit: Float) { self = UInt8(truncatingIfNeeded: Int32(spikes)) }
+    @inline(__always)
+    static var noSpike: UInt8 { 0 }
 }
 
 /// The kernel of a neuron layer, for any `NeuronUpdate`: a task is a range of one step's neurons,
@@ -45,8 +73,13 @@ enum NeuronLayer {
                         Elementwise.add(input, second + first, into: scratch, count: count)
                         input = UnsafePointer(scratch)
                     }
-                    Rule.step(input, membrane: membrane, into: arguments.output(atStep: step, element: first), count: count,
-                              arguments.neuron)
+                    let output = arguments.outputIndex(atStep: step, element: first)
+                    if arguments.outputHoldsIntegers {
+                        Rule.stepCounting(input, membrane: membrane, into: arguments.outputIntegers + output, count: count,
+                                          arguments.neuron)
+                    } else {
+                        Rule.step(input, membrane: membrane, into: arguments.output + output, count: count, arguments.neuron)
+                    }
                 }
                 first = end
             }

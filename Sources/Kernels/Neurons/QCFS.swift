@@ -43,4 +43,13 @@ extension QCFS: NeuronUpdate {
                      into output: UnsafeMutablePointer<Float>, count: Int, _ neuron: NeuronParameters) {
         apply(input, into: output, count: count, levels: neuron.levels, threshold: neuron.threshold)
     }
+
+    /// The levels `q` themselves, as bytes (L ≤ 255).
+    static func stepCounting(_ input: UnsafePointer<Float>, membrane: UnsafeMutablePointer<Float>?,
+                             into output: UnsafeMutablePointer<UInt8>, count: Int, _ neuron: NeuronParameters) {
+        let levels = Float(neuron.levels)
+        for index in 0..<count {
+            output[index] = UInt8(truncatingIfNeeded: Int32(level(input[index], levels: levels, threshold: neuron.threshold)))
+        }
+    }
 }
