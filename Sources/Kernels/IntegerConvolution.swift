@@ -58,9 +58,10 @@ enum IntegerConvolution {
             var count = 0
             g.forEachTap(outputRow: outputRow, outputColumn: outputColumn) { inputPixel, tap in
                 let first = image + inputPixel * g.inputChannels
+                let bytes = arguments.inputIntegers + first, floats = arguments.input + first
+                let holdsIntegers = arguments.inputHoldsIntegers
                 for channel in 0..<g.inputChannels {
-                    let integer = arguments.inputHoldsIntegers ? Int32(arguments.inputIntegers[first + channel])
-                        : IntegerArithmetic.recover(arguments.input[first + channel], reciprocal: reciprocal)
+                    let integer = holdsIntegers ? Int32(bytes[channel]) : IntegerArithmetic.recover(floats[channel], reciprocal: reciprocal)
                     if integer != 0 {
                         rows[count] = Int32(truncatingIfNeeded: tap * g.inputChannels + channel)
                         integers[count] = integer

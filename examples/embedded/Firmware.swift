@@ -105,7 +105,7 @@ func firmwareMain() {
     options.neuron = neuron
     options.tau = Int(firmware_session.tau)
     options.timeSteps = Int(firmware_session.time_steps)
-    options.schedule = .stepByStep
+    options.schedule = .lean
     options.batch = 1
 
     // The static buffer holds the input and output of one sample, then the session's arena.
@@ -140,7 +140,7 @@ func firmwareMain() {
     Console.write(options.tau)
     Console.write(", T ")
     Console.write(options.timeSteps)
-    Console.write(", step by step; arena ")
+    Console.write(", lean schedule; arena ")
     Console.write(arenaBytes)
     Console.write(" bytes\n")
 
@@ -216,7 +216,9 @@ func firmwareMain() {
     Console.write(agreeing)
     Console.write("/")
     Console.write(imageCount)
-    // Each layer's share: its ticks over all images, as thousands of instructions per inference.
+    // Each layer's share: its ticks over all images, as thousands of instructions per inference. A
+    // convolution the lean schedule computes in bands includes the neuron layer after it, which runs
+    // band by band with it.
     let instructionsPerTick = Float(Int(FIRMWARE_CALIBRATION_INSTRUCTIONS)) / Float(max(1, Int(firmware_calibration_ticks())))
     for layer in 0..<model.layerCount {
         let ticks = profile.ticks(ofLayer: layer)
@@ -231,6 +233,7 @@ func firmwareMain() {
         Console.write("): ")
         Console.write(Int(ticks / Float(imageCount) * instructionsPerTick / 1000))
         Console.write(" thousand instructions per inference")
+        if layer > 0 && session.computesInBands(layer: layer) { Console.write(" (computed with the convolution before it, band by band)") }
     }
     Console.write("\nstack: at most ")
     Console.write(Int(firmware_stack_bytes_used()))

@@ -44,7 +44,7 @@ def main() -> None:
     images, labels = images[:args.images], labels[:args.images]
 
     with gnruntime.Model.load(args.model) as model, \
-            gnruntime.Session(model, neuron=args.neuron, tau=args.tau, T=args.T, schedule="step",
+            gnruntime.Session(model, neuron=args.neuron, tau=args.tau, T=args.T, schedule="lean",
                               isa="baseline") as session:
         rows = []
         for image in images:

@@ -55,6 +55,9 @@ package struct ArenaLayout {
     var totalBytes = 0
     /// Time steps a run computes (1 for ANN sessions).
     var steps = 0
+    /// Whether layers compute all their steps at once (layer by layer; lean, unless step by step
+    /// needed less memory), rather than the network once per step.
+    var computesLayerByLayer = false
 
     /// Bytes the plan table needs for a model of `layerCount` layers.
     static func planBytes(layerCount: Int) -> Int {

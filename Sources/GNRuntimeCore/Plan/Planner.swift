@@ -7,16 +7,21 @@ enum Planner {
     /// or holding an earlier plan) and returns the arena layout. Offsets are from the arena's start;
     /// the plan table itself occupies `[0, layout.planBytes)`.
     ///
-    /// A lean session computes in bands (`Schedule.lean`) only when that takes less memory than layer
-    /// by layer: bands spare the neuron layers' potentials and, where the convolution's output is
-    /// wider than what its neuron layer stores, that output; but the band itself takes memory, and the
-    /// convolution's input lives until the neuron layer is done.
+    /// A lean session (`Schedule.lean`) takes whichever plan needs the least memory: layer by layer with
+    /// convolutions in bands (which spares the neuron layers' potentials, and the convolutions' float
+    /// outputs where the neuron layers store bytes, but takes a band and keeps each convolution's
+    /// input until its neuron layer is done), layer by layer with whole layers, or step by step
+    /// (one membrane per neuron layer, one step of activations).
     static func plan(model: ModelView, options: SessionOptions,
                      into plans: UnsafeMutablePointer<LayerPlan>) throws(GNError) -> ArenaLayout {
         guard options.computesInBands else { return try plan(model: model, options: options, into: plans, inBands: false) }
-        let inBands = try plan(model: model, options: options, into: plans, inBands: true)
-        let whole = try plan(model: model, options: options, into: plans, inBands: false)
-        return whole.totalBytes < inBands.totalBytes ? whole : try plan(model: model, options: options, into: plans, inBands: true)
+        var stepByStep = options
+        stepByStep.schedule = .stepByStep
+        let inBands = try plan(model: model, options: options, into: plans, inBands: true).totalBytes
+        let whole = try plan(model: model, options: options, into: plans, inBands: false).totalBytes
+        let steps = try plan(model: model, options: stepByStep, into: plans, inBands: false)
+        if steps.totalBytes < min(inBands, whole) { return steps }
+        return try plan(model: model, options: options, into: plans, inBands: inBands <= whole)
     }
 
     /// `plan`, computing convolutions in bands where a lean session can (`inBands`) or nowhere.
@@ -133,6 +138,7 @@ enum Planner {
         // across steps (they must not share memory with anything).
         var layout = ArenaLayout()
         layout.steps = options.steps
+        layout.computesLayerByLayer = layerByLayer
         var cursor = SizeCursor(start: ArenaLayout.planBytes(layerCount: layerCount))
         layout.planBytes = cursor.offset
         layout.inputOffset = try cursor.take(count: options.batch, elements: model.inputShape.elementCount)

@@ -8,11 +8,12 @@ public enum Schedule: UInt32, Sendable {
     /// The whole network runs once per step: activations of one step only, one membrane per neuron
     /// layer. Streams and exit rules need it.
     case stepByStep = 1
-    /// Layer by layer, but a convolution read only by the neuron layer after it is computed a band of
-    /// a few output rows at a time (every step and sample of those rows), each band consumed by the
-    /// neuron layer at once: the convolution's output is never whole in memory, and the neuron layer's
-    /// potentials live for one band. Never more memory than layer by layer (the planner keeps whole
-    /// layers when bands would take more): the schedule of microcontrollers. (Sessions of one step,
-    /// and those with an exit rule, run step by step.)
+    /// The least memory: layer by layer, but a convolution read only by the neuron layer after it is
+    /// computed a band of a few output rows at a time (every step and sample of those rows), each band
+    /// consumed by the neuron layer at once — the convolution's output is never whole in memory, and
+    /// the neuron layer's potentials live for one band — and spike maps that only int8 layers read
+    /// are kept as bytes; or layer by layer with whole layers, or step by step, when the model needs
+    /// less memory so. The schedule of microcontrollers. (Sessions of one step, and those with an
+    /// exit rule, run step by step.)
     case lean = 2
 }

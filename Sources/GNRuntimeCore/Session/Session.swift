@@ -84,7 +84,7 @@ public struct Session {
         self.batch = options.batch
         self.arena = base
         self.threads = options.threads
-        self.layerByLayer = options.computesLayerByLayer
+        self.layerByLayer = layout.computesLayerByLayer
         self.countsSpikes = options.countsSpikes
         self.exitRule = options.effectiveExitRule
         self.exitMargin = options.exitMargin
@@ -113,6 +113,12 @@ public struct Session {
 
     /// Time steps a run computes: T, or 1 in ANN mode.
     public var steps: Int { layout.steps }
+
+    /// Whether layer `index` is a neuron layer that takes the convolution before it band by band, as
+    /// a lean session does where that saves memory (`Schedule.lean`); false for an index out of range.
+    public func computesInBands(layer index: Int) -> Bool {
+        (0..<model.layerCount).contains(index) && plans[index].bandedConvolution >= 0
+    }
 
     /// Number of floats in one input sample.
     var inputElements: Int { model.inputShape.elementCount }

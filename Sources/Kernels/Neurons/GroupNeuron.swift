@@ -72,7 +72,7 @@ enum GroupNeuron {
                 let potential = membrane[index] + input[index]
                 let spikes = spikeCount(potential: potential, unit: unit, reciprocal: reciprocal, members: top)
                 membrane[index] = potential - spikes * unit
-                output[index] = Output(spikes: spikes, unit: unit)
+                output[index] = Output(spikes: Int(spikes), unit: unit)
             }
         }
     }
@@ -96,7 +96,7 @@ enum GroupNeuron {
                 for member in 1..<N where potential >= thresholds[member] { reached &+= 1 }
                 let spikes = Float(reached)
                 membrane.pointee = potential - spikes * unit
-                output.pointee = Output(spikes: spikes, unit: unit)
+                output.pointee = Output(spikes: reached, unit: unit)
             } else {
                 // No spike: `v − 0·u` is `v` itself (0·u is +0, as u > 0), and the output +0.
                 membrane.pointee = potential

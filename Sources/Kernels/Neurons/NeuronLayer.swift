@@ -20,22 +20,22 @@ protocol NeuronUpdate {
 /// What a neuron layer writes for each neuron: a float, the spikes times their value, or a byte, the
 /// spikes themselves.
 protocol NeuronOutput {
-    /// The output of `spikes` spikes (a whole number, at most 255 for a byte) worth `unit` each.
-    init(spikes: Float, unit: Float)
+    /// The output of `spikes` spikes (at most 255 for a byte) worth `unit` each.
+    init(spikes: Int, unit: Float)
     /// The output of no spike.
     static var noSpike: Self { get }
 }
 
 extension Float: NeuronOutput {
     @inline(__always)
-    init(spikes: Float, unit: Float) { self = spikes * unit }
+    init(spikes: Int, unit: Float) { self = Float(spikes) * unit }
     @inline(__always)
     static var noSpike: Float { 0 }
 }
 
 extension UInt8: NeuronOutput {
     @inline(__always)
-    init(spikes: Float, unit: Float) { self = UInt8(truncatingIfNeeded: Int32(spikes)) }
+    init(spikes: Int, unit: Float) { self = UInt8(truncatingIfNeeded: spikes) }
     @inline(__always)
     static var noSpike: UInt8 { 0 }
 }
