@@ -105,21 +105,11 @@ enum Pooling {
                         output: UnsafeMutablePointer<Float>) {
         let divisor = Float(g.kernelHeight * g.kernelWidth)
         // Dividing by a power of two and multiplying by its reciprocal round the same real number.
-        if divisor.significandBitPattern == 0 {
-            average(g, pixels: pixels, input: input, output: output, divisor: divisor, multipliesByReciprocal: true)
-        } else {
-            average(g, pixels: pixels, input: input, output: output, divisor: divisor, multipliesByReciprocal: false)
-        }
-    }
-
-    /// `average`, dividing each sum by `divisor` or multiplying it by `1 / divisor` (a power of two's).
-    /// SIMD, unsafe pointers and wrapping index arithmetic on purpose: a hot loop (the planner has
-    /// checked the sizes).
-    @inline(__always)
-    private static func average(_ g: WindowGeometry, pixels: Range<Int>?, input: UnsafePointer<Float>,
-                                output: UnsafeMutablePointer<Float>, divisor: Float, multipliesByReciprocal: Bool) {
+        let multipliesByReciprocal = divisor.significandBitPattern == 0
         let reciprocal = 1 / divisor
         func divide(_ sum: Float) -> Float { multipliesByReciprocal ? sum * reciprocal : sum / divisor }
+        // SIMD, unsafe pointers and wrapping index arithmetic on purpose: a hot loop (the planner has
+        // checked the sizes).
         let channels = g.inputChannels
         let rowStride = g.inputWidth &* channels
         g.forEachOutput(pixels) { sample, outputRow, outputColumn, outputPixel in

@@ -347,6 +347,7 @@ public struct Session {
     /// the layer holds) to the observer, and counts its spikes when the session counts them. An output
     /// not held as floats — a convolution computed in bands, integers stored as bytes — is shown as
     /// nil and 0 values.
+    @inline(never)  // one copy for every caller: code size on microcontrollers
     private func layerDidRun(_ index: Int, step: Int, slice: Int, active: Int) {
         let plan = plans[index]
         let first = slice * samples * plan.layer.output.elementCount
@@ -436,6 +437,7 @@ public struct Session {
 
     /// What `kernel`, the kernel of the layer `plan` describes, reads and writes for `samples` samples
     /// at `step`.
+    @inline(never)  // one copy for every caller: code size on microcontrollers
     private func arguments(for plan: LayerPlan, kernel: KernelChoice, samples: Int, step: Int) -> KernelArguments {
         // A neuron layer that computes the add before it reads that add's two inputs.
         let firstInput = plan.fusedAdd >= 0 && !runsAsLayer(plan.fusedAdd) ? plans[plan.fusedAdd] : plan
