@@ -40,6 +40,10 @@ class Model:
     sessions keep the model alive until they are closed too."""
 
     def __init__(self, handle: ctypes.c_void_p) -> None:
+        # A path or bytes here would reach the library as a model pointer: refuse anything but a handle.
+        if not isinstance(handle, ctypes.c_void_p) or not handle:
+            raise TypeError(f"Model() takes a model handle, not {type(handle).__name__}; "
+                            "load a model with gnruntime.Model.load(path_or_bytes)")
         self._handle: ctypes.c_void_p | None = handle
 
     @classmethod

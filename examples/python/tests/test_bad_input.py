@@ -231,6 +231,12 @@ def test_p06_p07_names_and_lifetimes(model: gnruntime.Model) -> None:
         gnruntime.Session(model)                                                  # "P07"
 
 
+def test_p08_model_from_anything_but_a_handle(model_bytes: bytes) -> None:
+    for source in ("model.gnrt", model_bytes, 0, ctypes.c_void_p()):
+        with pytest.raises(TypeError, match=r"Model\.load"):
+            gnruntime.Model(source)  # type: ignore[arg-type]                    # "P08"
+
+
 def test_b53_b56_instruction_sets(model: gnruntime.Model, monkeypatch: pytest.MonkeyPatch) -> None:
     lib = library()
     options = default_options()
