@@ -90,7 +90,7 @@ typedef enum gn_status {
     GN_STATUS_OUT_OF_RANGE = 11,     /* an index is past the end */
     GN_STATUS_NO_RESULT = 12,        /* the session has not run yet */
     GN_STATUS_INVALID_STATE = 13     /* the call does not fit the session's state: a step with no stream
-                                        begun, a stream on a layer-by-layer session */
+                                        begun, a stream on a session that runs layer by layer */
 } gn_status;
 
 /* The neuron a session runs in place of every QCFS activation. */
@@ -107,12 +107,16 @@ typedef enum gn_schedule {
     GN_SCHEDULE_LAYER_BY_LAYER = 0,  /* each layer computes all T steps at once: faster; activations
                                         take T times the memory, membranes one layer's (default) */
     GN_SCHEDULE_STEP_BY_STEP = 1,    /* the network runs once per step: activations of one step, one
-                                        membrane per neuron layer; streams and exit rules need it */
-    GN_SCHEDULE_LEAN = 2             /* layer by layer, but a convolution read only by the neuron layer
-                                        after it is computed a band of rows at a time, each band taken
-                                        at once through that layer: neither the convolution's output
-                                        nor that layer's membranes are ever whole in memory (the
-                                        observer sees such a convolution with NULL and 0) */
+                                        membrane per neuron layer; streams need it */
+    GN_SCHEDULE_LEAN = 2             /* the least memory, for microcontrollers: of three plans, the one
+                                        whose arena is smallest. Layer by layer with each convolution
+                                        read only by the neuron layer after it computed a band of rows
+                                        at a time, taken at once through that layer (its output and that
+                                        layer's membranes never whole in memory), and the spike maps
+                                        read only by int8 layers kept as bytes; or layer by layer; or
+                                        step by step (which streams). The observer sees a banded
+                                        convolution and a byte spike map with NULL and 0. On CPUs with
+                                        a vector unit, int8 layers reading bytes take slower kernels. */
 } gn_schedule;
 
 /* When a run stops computing a sample before T steps: once its running prediction is settled. A
@@ -195,8 +199,9 @@ typedef struct gn_layer_info {
 /* Called by a session right after each layer runs (see gn_session_set_observer): `context` as given,
    the layer index, the time step (0-based), and the layer's output at that step for every sample of
    the run, as `count` floats in channels-last order ([sample][height][width][channels]; the layer's
-   shape is in gn_layer_info). In GN_SCHEDULE_LEAN sessions a convolution computed in bands is shown
-   with `output` NULL and `count` 0. With an exit rule, only the samples still running are computed and
+   shape is in gn_layer_info). In GN_SCHEDULE_LEAN sessions a layer whose output is not held as
+   floats — a convolution computed in bands, a spike map (or its pool, or flatten) kept as bytes — is
+   shown with `output` NULL and `count` 0. With an exit rule, only the samples still running are computed and
    observed, in an order the runtime chooses. Step by step, the calls come step after step; layer by layer, a layer's
    steps come one after another once it has run. `output` is valid only during the call. Called on
    the thread running the session. */
@@ -406,7 +411,8 @@ GN_API gn_status gn_session_layer_kernel(const gn_session *session, size_t layer
 /* ---- Streams: hosts that drive time themselves --------------------------------------------------- */
 
 /* Begins a stream of `samples` samples (1 ... batch): every neuron at rest, no step taken. Needs a
-   session that runs step by step (GN_SCHEDULE_STEP_BY_STEP, T = 1 or an ANN session).
+   session that runs step by step (GN_SCHEDULE_STEP_BY_STEP, T = 1, an ANN session, or a
+   GN_SCHEDULE_LEAN session whose smallest plan is step by step).
    Returns OK, NULL_POINTER, SIZE_MISMATCH, INVALID_STATE. */
 GN_API gn_status gn_session_begin_stream(gn_session *session, size_t samples);
 

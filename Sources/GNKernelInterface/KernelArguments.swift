@@ -3,7 +3,10 @@
 /// the fields its operation uses.
 ///
 /// A layer that computes several steps at once (layer by layer) holds them one after another: step
-/// `t` of a tensor starts `t × samples × elements` floats in; a tensor of one step serves every step.
+/// `t` of a tensor starts `t × samples × elements` values in; a tensor of one step serves every step.
+/// Values are floats, or bytes where a lean session keeps integers (`inputHoldsIntegers`,
+/// `outputHoldsIntegers`); the `atStep` accessors below count floats, and a neuron layer over a band
+/// of rows finds its outputs with `outputIndex`.
 public struct KernelArguments {
     /// The samples of this call.
     public var samples: Int
@@ -36,7 +39,8 @@ public struct KernelArguments {
     public var largestInputInteger: Int
     /// The weights as the kernel packed them (`KernelChoice.packWeights`), or nil.
     public var packedWeights: UnsafeRawPointer?
-    /// A neuron layer's membrane potentials (one per element of one step), nil for QCFS.
+    /// A neuron layer's membrane potentials (one per element of one step; in a band, of the band's), nil
+    /// for QCFS.
     public var membrane: UnsafeMutablePointer<Float>?
     /// A neuron layer's parameters.
     public var neuron: NeuronParameters

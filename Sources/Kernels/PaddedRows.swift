@@ -39,9 +39,10 @@ struct PaddedRows<Element> {
     }
 
     /// Makes `kernelRows` the rows output row `outputRow` of `sample` reads: those the ring does not hold
-    /// are converted from the input (`convert(floats, destination, count)`), their padding columns
-    /// written as `zero`. `readsInPlace` (Float elements only: a layer without padding columns whose rows
-    /// have no partial tile) makes them the input rows themselves.
+    /// are converted from the input (`convert(source, destination, count)`: floats, or a lean session's
+    /// bytes), their padding columns written as `zero`. `readsInPlace` (rows of the input's own type
+    /// only: a layer without padding columns whose rows have no partial tile) makes them the input rows
+    /// themselves.
     mutating func load<Source>(_ g: WindowGeometry, input: UnsafePointer<Source>, sample: Int, outputRow: Int, readsInPlace: Bool,
                                zero: Element,
                                convert: (_ source: UnsafePointer<Source>, _ destination: UnsafeMutablePointer<Element>, _ count: Int) -> Void) {

@@ -39,7 +39,8 @@ struct LayerPlan {
     /// Whether the output depends on the input only, not on time: such layers run once (at the first
     /// step, when step by step) and their output serves every step.
     var isStatic = false
-    /// Time steps the output holds: T for a time-dependent layer of a layer-by-layer session, else 1.
+    /// Time steps the output holds: T for a time-dependent layer of a session that runs layer by layer
+    /// (layer by layer, or lean planned so), else 1.
     var steps = 1
     /// Whether input A holds integers, one byte each (its producer `storesIntegers`).
     var inputHoldsIntegers = false

@@ -99,9 +99,9 @@ enum Planner {
                 let output = plans[convolution].layer.output
                 guard plans[convolution].layer.kind == .conv2d, plans[index].layer.inputA == index,
                       plans[convolution].lastUse == index else { continue }
-                let (rowBytes, overflow) = (options.batch * plans[convolution].steps)
-                    .multipliedReportingOverflow(by: output.width * output.channels * MemoryLayout<Float>.stride)
-                guard !overflow else { throw SizeCursor.overflowError }
+                let (images, overflow1) = options.batch.multipliedReportingOverflow(by: plans[convolution].steps)
+                let (rowBytes, overflow2) = images.multipliedReportingOverflow(by: output.width * output.channels * MemoryLayout<Float>.stride)
+                guard !overflow1, !overflow2 else { throw SizeCursor.overflowError }
                 let rows = max(1, bandBytes / max(1, rowBytes))
                 guard rows < output.height else { continue }
                 plans[convolution].bandRows = rows

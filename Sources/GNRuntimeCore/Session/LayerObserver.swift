@@ -1,6 +1,8 @@
 /// A function a session calls right after each layer runs: `(context, layer, step, output, count)`,
-/// with the layer's output for every sample of the run, channels-last (`[sample][h][w][c]`). The
-/// pointer is valid only during the call. A C function pointer, so that observing allocates nothing.
+/// with the layer's output for every sample of the run, channels-last (`[sample][h][w][c]`); nil and 0
+/// for an output a lean session does not hold as floats (a convolution in bands, a spike map kept as
+/// bytes). The pointer is valid only during the call. A C function pointer, so that observing
+/// allocates nothing.
 public typealias LayerObserverFunction = @convention(c) (
     _ context: UnsafeMutableRawPointer?, _ layer: Int, _ step: Int, _ output: UnsafePointer<Float>?, _ count: Int
 ) -> Void

@@ -27,7 +27,8 @@ public struct Session {
     public private(set) var workers: Workers?
     /// The most workers the plan has scratch memory for.
     public let threads: Int
-    /// Whether every layer computes all steps before the next layer runs.
+    /// Whether every layer computes all steps before the next layer runs (a convolution in bands and
+    /// its neuron layer run together, band by band), as the plan decided.
     let layerByLayer: Bool
     /// Whether runs count spikes and synaptic operations.
     public let countsSpikes: Bool
