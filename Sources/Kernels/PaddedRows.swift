@@ -81,7 +81,6 @@ extension PaddedRows where Element == UInt16 {
     /// `IntegerConvolutionCounts`): each input value becomes its integer, as a 16-bit value — recovered
     /// from its float (`IntegerArithmetic.recover`, `reciprocal` = 1/σ), or read from its byte when the
     /// input holds integers.
-    @inline(never)  // one copy for both kernels: code size on microcontrollers (called once per output row)
     mutating func loadIntegers(_ g: WindowGeometry, _ arguments: KernelArguments, sample: Int, outputRow: Int) {
         if arguments.inputHoldsIntegers {
             load(g, input: arguments.inputIntegers, sample: sample, outputRow: outputRow, readsInPlace: false, zero: 0) {
