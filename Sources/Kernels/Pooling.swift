@@ -43,20 +43,17 @@ enum Pooling {
         let rowStride = g.inputWidth &* channels
         g.forEachOutput(pixels) { sample, outputRow, outputColumn, outputPixel in
             let out = output + outputPixel &* channels
-            let firstRow = g.inputRow(outputRow, 0), firstColumn = g.inputColumn(outputColumn, 0)
-            let top = max(firstRow, 0), left = max(firstColumn, 0)
-            let rows = min(firstRow &+ g.kernelHeight, g.inputHeight) &- top
-            let columns = min(firstColumn &+ g.kernelWidth, g.inputWidth) &- left
-            let window = input + (sample &* g.inputElementsPerSample &+ top &* rowStride &+ left &* channels)
+            let (first, rows, columns) = window(g, sample: sample, outputRow: outputRow, outputColumn: outputColumn)
+            let window = input + first
             // Four channels at a time in one 32-bit word, a byte each: no sum passes 255, so no byte
             // carries into the next.
             var channel = 0
             while channel &+ 4 <= channels {
                 var sums: UInt32 = 0
                 var row = UnsafeRawPointer(window + channel)
-                for _ in 0..<max(rows, 0) {
+                for _ in 0..<rows {
                     var values = row
-                    for _ in 0..<max(columns, 0) {
+                    for _ in 0..<columns {
                         sums &+= values.loadUnaligned(as: UInt32.self)
                         values += channels
                     }
@@ -68,9 +65,9 @@ enum Pooling {
             for channel in channel..<channels {
                 var sum: UInt32 = 0
                 var row = window + channel
-                for _ in 0..<max(rows, 0) {
+                for _ in 0..<rows {
                     var values = row
-                    for _ in 0..<max(columns, 0) {
+                    for _ in 0..<columns {
                         sum &+= UInt32(values.pointee)
                         values += channels
                     }
@@ -114,12 +111,8 @@ enum Pooling {
         let rowStride = g.inputWidth &* channels
         g.forEachOutput(pixels) { sample, outputRow, outputColumn, outputPixel in
             let out = output + outputPixel &* channels
-            // The window's rows and columns inside the input: the taps that add a value, in row-major order.
-            let firstRow = g.inputRow(outputRow, 0), firstColumn = g.inputColumn(outputColumn, 0)
-            let top = max(firstRow, 0), left = max(firstColumn, 0)
-            let rows = min(firstRow &+ g.kernelHeight, g.inputHeight) &- top
-            let columns = min(firstColumn &+ g.kernelWidth, g.inputWidth) &- left
-            let window = input + (sample &* g.inputElementsPerSample &+ top &* rowStride &+ left &* channels)
+            let (first, rows, columns) = window(g, sample: sample, outputRow: outputRow, outputColumn: outputColumn)
+            let window = input + first
             // Sixteen channels at a time (four without a vector unit), their sums kept in registers
             // across the window.
             var channel = 0
@@ -127,9 +120,9 @@ enum Pooling {
             while channel &+ 16 <= channels {
                 var sums = SIMD16<Float>(repeating: 0)
                 var row = window + channel
-                for _ in 0..<max(rows, 0) {
+                for _ in 0..<rows {
                     var values = row
-                    for _ in 0..<max(columns, 0) {
+                    for _ in 0..<columns {
                         sums += SIMD16<Float>.load(values)
                         values += channels
                     }
@@ -142,9 +135,9 @@ enum Pooling {
             while channel &+ 4 <= channels {
                 var sum0: Float = 0, sum1: Float = 0, sum2: Float = 0, sum3: Float = 0
                 var row = window + channel
-                for _ in 0..<max(rows, 0) {
+                for _ in 0..<rows {
                     var values = row
-                    for _ in 0..<max(columns, 0) {
+                    for _ in 0..<columns {
                         sum0 += values[0]
                         sum1 += values[1]
                         sum2 += values[2]
@@ -162,9 +155,9 @@ enum Pooling {
             while channel < channels {
                 var sum: Float = 0
                 var row = window + channel
-                for _ in 0..<max(rows, 0) {
+                for _ in 0..<rows {
                     var values = row
-                    for _ in 0..<max(columns, 0) {
+                    for _ in 0..<columns {
                         sum += values[0]
                         values += channels
                     }
@@ -174,6 +167,20 @@ enum Pooling {
                 channel &+= 1
             }
         }
+    }
+
+    /// The window of output (`outputRow`, `outputColumn`) of `sample` inside the input — the taps that
+    /// add a value, row-major — as the index of its first input value and its rows and columns (which
+    /// may be 0). Wrapping arithmetic on purpose: the planner has checked the sizes.
+    @inline(__always)
+    private static func window(_ g: WindowGeometry, sample: Int, outputRow: Int,
+                               outputColumn: Int) -> (first: Int, rows: Int, columns: Int) {
+        let firstRow = g.inputRow(outputRow, 0), firstColumn = g.inputColumn(outputColumn, 0)
+        let top = max(firstRow, 0), left = max(firstColumn, 0)
+        let rows = min(firstRow &+ g.kernelHeight, g.inputHeight) &- top
+        let columns = min(firstColumn &+ g.kernelWidth, g.inputWidth) &- left
+        let first = sample &* g.inputElementsPerSample &+ (top &* g.inputWidth &+ left) &* g.inputChannels
+        return (first, max(rows, 0), max(columns, 0))
     }
 
     /// Max pooling: the largest value in the window, positions outside the input ignored. Computes the

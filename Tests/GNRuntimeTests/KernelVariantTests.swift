@@ -55,6 +55,15 @@ final class KernelVariantTests: XCTestCase {
         (1, 16, 9, 18, 16, 7, 1, 3), (1, 3, 5, 40, 16, 3, 2, 1),
     ]
 
+    /// One sample's geometry of a convolution case.
+    private static func geometry(_ c: (Int, Int, Int, Int, Int, Int, Int, Int)) -> WindowGeometry {
+        let (_, cin, h, w, cout, k, s, p) = c
+        return WindowGeometry(batch: 1, inputHeight: h, inputWidth: w, inputChannels: cin,
+                              outputHeight: (h + 2 * p - k) / s + 1, outputWidth: (w + 2 * p - k) / s + 1,
+                              outputChannels: cout, kernelHeight: k, kernelWidth: k, strideHeight: s, strideWidth: s,
+                              paddingHeight: p, paddingWidth: p)
+    }
+
     func testLayersWideEnoughToTileGetTiledKernelsInEveryVariant() throws {
         for set in variants {
             for channels in [16, 32, 48, 64] {
@@ -94,11 +103,8 @@ final class KernelVariantTests: XCTestCase {
     func testConvolutionVariants() throws {
         var random = SeededRandom(seed: 21)
         for (index, c) in Self.convolutionCases.enumerated() {
-            let (n, cin, h, w, cout, k, s, p) = c
-            let g = WindowGeometry(batch: 1, inputHeight: h, inputWidth: w, inputChannels: cin,
-                                   outputHeight: (h + 2 * p - k) / s + 1, outputWidth: (w + 2 * p - k) / s + 1,
-                                   outputChannels: cout, kernelHeight: k, kernelWidth: k, strideHeight: s, strideWidth: s,
-                                   paddingHeight: p, paddingWidth: p)
+            let (n, cin, h, w, cout, k, _, _) = c
+            let g = Self.geometry(c)
             let input = (0..<n * h * w * cin).map { _ in random.unit() < 0.3 ? 0 : random.symmetric(1) }
             let weights = (0..<k * k * cin * cout).map { _ in random.symmetric(0.5) }
             let bias = (0..<cout).map { _ in random.symmetric(0.1) }
@@ -112,11 +118,8 @@ final class KernelVariantTests: XCTestCase {
         // bit for bit, in every variant: the bands of lean sessions, each a few rows of every image.
         var random = SeededRandom(seed: 23)
         for (index, c) in Self.convolutionCases.enumerated() {
-            let (n, cin, h, w, cout, k, s, p) = c
-            let g = WindowGeometry(batch: 1, inputHeight: h, inputWidth: w, inputChannels: cin,
-                                   outputHeight: (h + 2 * p - k) / s + 1, outputWidth: (w + 2 * p - k) / s + 1,
-                                   outputChannels: cout, kernelHeight: k, kernelWidth: k, strideHeight: s, strideWidth: s,
-                                   paddingHeight: p, paddingWidth: p)
+            let (n, cin, h, w, cout, k, _, _) = c
+            let g = Self.geometry(c)
             let steps = index % 2 + 1
             let input = (0..<n * steps * h * w * cin).map { _ in random.unit() < 0.3 ? 0 : random.symmetric(1) }
             let weights = (0..<k * k * cin * cout).map { _ in random.symmetric(0.5) }
