@@ -115,8 +115,7 @@ typedef enum gn_schedule {
                                         layer's membranes never whole in memory), and the spike maps
                                         read only by int8 layers kept as bytes; or layer by layer; or
                                         step by step (which streams). The observer sees a banded
-                                        convolution and a byte spike map with NULL and 0. On CPUs with
-                                        a vector unit, int8 layers reading bytes take slower kernels. */
+                                        convolution and a byte spike map with NULL and 0. */
 } gn_schedule;
 
 /* When a run stops computing a sample before T steps: once its running prediction is settled. A

@@ -198,8 +198,17 @@ enum IntegerConvolutionDot {
         let elements = patchElements(g, perGroup: Inputs.perGroup)
         IntegerTiling.run(arguments, worker: worker, tasks: tasks, pixels: P, vectors: V, patchElements: elements,
                           of: Inputs.Element.self) { pixel, patch in
-            // The window's integers. SIMD on purpose: `DotProduct.lanes` channels at a time.
-            IntegerTiling.makePatch(arguments, pixel: pixel, into: patch, stride: paddedChannels(g, perGroup: Inputs.perGroup),
+            // The window's integers: a lean session's bytes as they are, or recovered from the floats
+            // (SIMD on purpose: `DotProduct.lanes` channels at a time).
+            let stride = paddedChannels(g, perGroup: Inputs.perGroup)
+            if arguments.inputHoldsIntegers {
+                IntegerTiling.makePatch(arguments, input: arguments.inputIntegers, pixel: pixel, into: patch, stride: stride,
+                                        zero: 0) { bytes, destination in
+                    for channel in 0..<g.inputChannels { destination[channel] = Inputs.Element(bytes[channel]) }
+                }
+                return
+            }
+            IntegerTiling.makePatch(arguments, input: arguments.input, pixel: pixel, into: patch, stride: stride,
                                     zero: 0) { values, destination in
                 Inputs.recover(values, count: g.inputChannels, reciprocal: reciprocal, into: destination)
             }

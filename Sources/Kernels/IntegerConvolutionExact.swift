@@ -102,8 +102,17 @@ enum IntegerConvolutionExact {
         let reciprocal = arguments.inputReciprocal
         IntegerTiling.run(arguments, worker: worker, tasks: tasks, pixels: P, vectors: V, patchElements: patchFloats(g),
                           of: Float.self) { pixel, patch in
-            // The window's integers as floats. SIMD on purpose: 16 channels at a time.
-            IntegerTiling.makePatch(arguments, pixel: pixel, into: patch, stride: g.inputChannels, zero: 0) { values, floats in
+            // The window's integers as floats: from a lean session's bytes, or recovered from the floats.
+            if arguments.inputHoldsIntegers {
+                IntegerTiling.makePatch(arguments, input: arguments.inputIntegers, pixel: pixel, into: patch,
+                                        stride: g.inputChannels, zero: 0) { bytes, floats in
+                    for channel in 0..<g.inputChannels { floats[channel] = Float(bytes[channel]) }
+                }
+                return
+            }
+            // SIMD on purpose: 16 channels at a time.
+            IntegerTiling.makePatch(arguments, input: arguments.input, pixel: pixel, into: patch, stride: g.inputChannels,
+                                    zero: 0) { values, floats in
                 var channel = 0
                 while channel + 16 <= g.inputChannels {
                     // `IntegerArithmetic.recover`, 16 values at once, the integers kept as floats.

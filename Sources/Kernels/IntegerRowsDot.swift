@@ -118,10 +118,18 @@ enum IntegerRowsDot {
         arguments.forEachTask(tasks) { block, pixels in
             for rowStart in stride(from: pixels.lowerBound, to: pixels.upperBound, by: g.outputWidth) {
                 let (sample, outputRow, _) = g.outputPosition(rowStart)
-                // Each input value's integer, as a byte.
-                rows.load(g, input: arguments.input, sample: sample, outputRow: outputRow, readsInPlace: false,
-                          zero: 0) { source, destination, count in
-                    ByteInputs.recover(source, count: count, reciprocal: reciprocal, into: destination)
+                // Each input value's integer, as a byte: a lean session's bytes as they are, or
+                // recovered from the floats.
+                if arguments.inputHoldsIntegers {
+                    rows.load(g, input: arguments.inputIntegers, sample: sample, outputRow: outputRow, readsInPlace: false,
+                              zero: 0) { source, destination, count in
+                        destination.update(from: source, count: count)
+                    }
+                } else {
+                    rows.load(g, input: arguments.input, sample: sample, outputRow: outputRow, readsInPlace: false,
+                              zero: 0) { source, destination, count in
+                        ByteInputs.recover(source, count: count, reciprocal: reciprocal, into: destination)
+                    }
                 }
                 runRow(shape, input, arguments, block: block, rows: rows.kernelRows, firstPixel: rowStart)
             }

@@ -57,21 +57,22 @@ enum IntegerTiling {
     }
 
     /// Writes the patch of output pixel `pixel` into `row`: for each kernel position (row-major),
-    /// `stride` elements — `convert(values, destination)` of the input pixel's `inputChannels` floats
+    /// `stride` elements — `convert(values, destination)` of the input pixel's `inputChannels` values
+    /// in `input` (the arguments' floats, or a lean session's bytes)
     /// when the position lies inside the input, zeros on padding — and zeros past the channels
     /// (`stride > inputChannels`); all zeros for a nil pixel. Rows and columns advance by addition: no
     /// division per position.
     @inline(__always)
-    static func makePatch<Element>(_ arguments: KernelArguments, pixel: Int?, into row: UnsafeMutablePointer<Element>,
-                                   stride: Int, zero: Element,
-                                   convert: (_ values: UnsafePointer<Float>, _ destination: UnsafeMutablePointer<Element>) -> Void) {
+    static func makePatch<Element, Source>(_ arguments: KernelArguments, input: UnsafePointer<Source>, pixel: Int?,
+                                           into row: UnsafeMutablePointer<Element>, stride: Int, zero: Element,
+                                           convert: (_ values: UnsafePointer<Source>, _ destination: UnsafeMutablePointer<Element>) -> Void) {
         let g = arguments.geometry
         guard let pixel else {
             row.update(repeating: zero, count: g.kernelHeight * g.kernelWidth * stride)
             return
         }
         let (sample, outputRow, outputColumn) = g.outputPosition(pixel)
-        let image = arguments.input + sample * g.inputElementsPerSample
+        let image = input + sample * g.inputElementsPerSample
         let top = g.inputRow(outputRow, 0), left = g.inputColumn(outputColumn, 0)
         var destination = row
         for inputRow in top..<top + g.kernelHeight {

@@ -17,16 +17,14 @@ public enum KernelCatalog {
             guard query.operation == .convolution || linear else { return nil }
             guard !query.outputHoldsIntegers else { return nil }
             if query.preference == .fastest {
-                // The vector units' kernels read floats; those below read integers too.
-                if !query.inputHoldsIntegers {
-                    #if GN_AVX512
-                    if let rows = IntegerRowsDot.choice(query) { return rows }
-                    #endif
-                    #if GN_FMA
-                    if let dot = IntegerConvolutionDot.choice(query, linear: linear) { return dot }
-                    #endif
-                    if let exact = IntegerConvolutionExact.choice(query, linear: linear) { return exact }
-                }
+                // Every int8 kernel reads the input as floats or, in lean sessions, as bytes.
+                #if GN_AVX512
+                if let rows = IntegerRowsDot.choice(query) { return rows }
+                #endif
+                #if GN_FMA
+                if let dot = IntegerConvolutionDot.choice(query, linear: linear) { return dot }
+                #endif
+                if let exact = IntegerConvolutionExact.choice(query, linear: linear) { return exact }
                 // Builds whose exact float tiles step aside (no vector unit): small integers value by
                 // value, else pairs of nonzero inputs.
                 if let counts = IntegerConvolutionCounts.choice(query) { return counts }

@@ -172,6 +172,13 @@ final class IntegerTests: XCTestCase {
                     let fastest = try run(query, set, input: input, weights: weights, scales: scales, bias: bias, scale: scale)
                     XCTAssertEqual(bitPatterns(fastest.output), bitPatterns(expected.output), "\(label): \(fastest.name)")
                     XCTAssertFalse(expected.output.contains { $0.isNaN }, label)
+                    if largest <= 255 {
+                        // The same layer reading the integers as bytes (a lean session's spike maps).
+                        let fromBytes = try run(query, set, input: input, weights: weights, scales: scales, bias: bias,
+                                                scale: scale, bytes: true)
+                        XCTAssertEqual(bitPatterns(fromBytes.output), bitPatterns(expected.output), "\(label): \(fromBytes.name) from bytes")
+                        kernels.insert("\(fromBytes.name) from bytes")
+                    }
                     if !linear {
                         // Bands of rows (lean sessions): one row, two, the rest; each what the whole layer computes there.
                         let rowElements = wo * cout
@@ -198,6 +205,16 @@ final class IntegerTests: XCTestCase {
         // 16-bit words; rows on AVX-512) where the CPU has them.
         XCTAssertTrue(kernels.contains("conv2d.int8") && kernels.contains { $0.contains(".exact") }, "\(kernels)")
         XCTAssertTrue(kernels.contains("conv2d.pairs") && kernels.contains("conv2d.counts"), "\(kernels)")
+        // Every kind reads bytes too. (The exact float tiles take integers up to 255 only where the CPU
+        // has no byte dot products, not on x86-64: their byte path is not reached here.)
+        XCTAssertTrue(["conv2d.pairs", "conv2d.counts", "conv2d.int8", "linear.int8"].allSatisfy { kernels.contains("\($0) from bytes") },
+                      "\(kernels)")
+        if KernelRegistry.isAvailable(.avx2) {
+            XCTAssertTrue(kernels.contains { $0.contains(".dot") && !$0.contains("rows") && $0.hasSuffix("from bytes") }, "\(kernels)")
+        }
+        if KernelRegistry.isAvailable(.avx512) {
+            XCTAssertTrue(kernels.contains { $0.contains(".dotrows") && $0.hasSuffix("from bytes") }, "\(kernels)")
+        }
         if KernelRegistry.isAvailable(.avx2) {
             XCTAssertTrue(kernels.contains { $0.contains(".dot") && !$0.contains("rows") }, "\(kernels)")
             XCTAssertTrue(kernels.contains { $0.contains(".words") }, "\(kernels)")
@@ -241,8 +258,15 @@ final class IntegerTests: XCTestCase {
     /// Runs variant `set`'s answer to an int8 `query` as a session does: its weights packed first when
     /// it packs them, its tasks in two ranges on two workers' scratch (NaN-filled).
     /// With `rows`, only those output rows of each image (`KernelArguments.convolutionBand`), image after image.
+    /// With `bytes`, the input as a lean session holds it: each value's integer, one byte each.
     private func run(_ query: KernelQuery, _ set: InstructionSet, input: [Float], weights: [Int8], scales: [Float],
-                     bias: [Float], scale: Float, rows: Range<Int>? = nil) throws -> (output: [Float], name: StaticString) {
+                     bias: [Float], scale: Float, rows: Range<Int>? = nil,
+                     bytes: Bool = false) throws -> (output: [Float], name: StaticString) {
+        var query = query
+        query.inputHoldsIntegers = bytes
+        let integers = UnsafeMutablePointer<UInt8>.allocate(capacity: input.count)
+        integers.initialize(from: input.map { bytes ? UInt8(($0 / scale).rounded()) : 0 }, count: input.count)
+        defer { integers.deallocate() }
         let choice = try XCTUnwrap(KernelRegistry.kernel(for: query, in: set))
         let g = query.geometry
         let stride = (choice.scratchFloats + 15) / 16 * 16
@@ -266,6 +290,10 @@ final class IntegerTests: XCTestCase {
                                     packedWeights: choice.packWeights == nil ? nil : UnsafeRawPointer(packed.pointer))
                                 let whole = arguments
                                 withUnsafePointer(to: whole) { job in choice.packWeights?(UnsafeRawPointer(job), packed.pointer) }
+                                if bytes {
+                                    arguments.input = UnsafeRawPointer(integers).assumingMemoryBound(to: Float.self)
+                                    arguments.inputHoldsIntegers = true
+                                }
                                 if let rows { arguments = arguments.convolutionBand(rows: rows, output: output.baseAddress!) }
                                 let tasks = arguments.split.tasks(samples: g.batch)
                                 withUnsafePointer(to: &arguments) { job in
