@@ -106,7 +106,7 @@ enum IntegerConvolutionExact {
             if arguments.inputHoldsIntegers {
                 IntegerTiling.makePatch(arguments, input: arguments.inputIntegers, pixel: pixel, into: patch,
                                         stride: g.inputChannels, zero: 0) { bytes, floats in
-                    for channel in 0..<g.inputChannels { floats[channel] = Float(bytes[channel]) }
+                    for channel in 0..<g.inputChannels { floats[channel] = Float(Int(bytes[channel])) }
                 }
                 return
             }
