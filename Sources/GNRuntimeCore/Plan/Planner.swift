@@ -19,8 +19,8 @@ enum Planner {
         stepByStep.schedule = .stepByStep
         let inBands = try plan(model: model, options: options, into: plans, inBands: true).totalBytes
         let whole = try plan(model: model, options: options, into: plans, inBands: false).totalBytes
-        let steps = try plan(model: model, options: stepByStep, into: plans, inBands: false)
-        if steps.totalBytes < min(inBands, whole) { return steps }
+        let stepByStepLayout = try plan(model: model, options: stepByStep, into: plans, inBands: false)
+        if stepByStepLayout.totalBytes < min(inBands, whole) { return stepByStepLayout }
         return try plan(model: model, options: options, into: plans, inBands: inBands <= whole)
     }
 
@@ -91,27 +91,7 @@ enum Planner {
             }
         }
 
-        // Lean sessions: a convolution read only by the neuron layer right after it is computed a
-        // band of rows at a time (the first reader after it is that layer, and the last one too).
-        if inBands {
-            for index in 1..<max(1, layerCount) where plans[index].layer.kind == .qcfs {
-                let convolution = index - 1
-                let output = plans[convolution].layer.output
-                guard plans[convolution].layer.kind == .conv2d, plans[index].layer.inputA == index,
-                      plans[convolution].lastUse == index else { continue }
-                let (images, overflow1) = options.batch.multipliedReportingOverflow(by: plans[convolution].steps)
-                let (rowBytes, overflow2) = images.multipliedReportingOverflow(by: output.width * output.channels * MemoryLayout<Float>.stride)
-                guard !overflow1, !overflow2 else { throw SizeCursor.overflowError }
-                let rows = max(1, bandBytes / max(1, rowBytes))
-                guard rows < output.height else { continue }
-                plans[convolution].bandRows = rows
-                plans[index].bandedConvolution = convolution
-                // The convolution reads its input until the neuron layer has taken the last band.
-                let input = plans[convolution].layer.inputA
-                if input > 0 { plans[input - 1].lastUse = max(plans[input - 1].lastUse, index) }
-            }
-        }
-
+        if inBands { try decideBands(plans, layerCount: layerCount, batch: options.batch) }
         if options.computesInBands { decideIntegerStorage(plans, layerCount: layerCount) }
 
         // Buffers: which outputs share a buffer (views and in-place element-wise layers), and how
@@ -249,6 +229,28 @@ enum Planner {
             plans[index].inputBOffset = layer.inputB < 0 ? -1 : offset(ofTensor: layer.inputB, plans, layout)
         }
         return layout
+    }
+
+    /// Which convolutions a lean session computes a band of rows at a time (`LayerPlan.bandRows`): those
+    /// read only by the neuron layer right after them (the first reader after it is that layer, and the
+    /// last one too), in bands of `bandBytes`, unless one band would hold the whole layer. Each one's
+    /// input then lives until the neuron layer has taken the last band.
+    private static func decideBands(_ plans: UnsafeMutablePointer<LayerPlan>, layerCount: Int, batch: Int) throws(GNError) {
+        for index in 1..<max(1, layerCount) where plans[index].layer.kind == .qcfs {
+            let convolution = index - 1
+            let output = plans[convolution].layer.output
+            guard plans[convolution].layer.kind == .conv2d, plans[index].layer.inputA == index,
+                  plans[convolution].lastUse == index else { continue }
+            let (images, overflow1) = batch.multipliedReportingOverflow(by: plans[convolution].steps)
+            let (rowBytes, overflow2) = images.multipliedReportingOverflow(by: output.width * output.channels * MemoryLayout<Float>.stride)
+            guard !overflow1, !overflow2 else { throw SizeCursor.overflowError }
+            let rows = max(1, bandBytes / max(1, rowBytes))
+            guard rows < output.height else { continue }
+            plans[convolution].bandRows = rows
+            plans[index].bandedConvolution = convolution
+            let input = plans[convolution].layer.inputA
+            if input > 0 { plans[input - 1].lastUse = max(plans[input - 1].lastUse, index) }
+        }
     }
 
     /// Which outputs a lean session stores as integers, a byte per value (`LayerPlan.storesIntegers`):

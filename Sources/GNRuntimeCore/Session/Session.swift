@@ -29,7 +29,7 @@ public struct Session {
     public let threads: Int
     /// Whether every layer computes all steps before the next layer runs (a convolution in bands and
     /// its neuron layer run together, band by band), as the plan decided.
-    let layerByLayer: Bool
+    var layerByLayer: Bool { layout.computesLayerByLayer }
     /// Whether runs count spikes and synaptic operations.
     public let countsSpikes: Bool
     /// When a run stops a sample early, and with which margin or steps.
@@ -85,7 +85,6 @@ public struct Session {
         self.batch = options.batch
         self.arena = base
         self.threads = options.threads
-        self.layerByLayer = layout.computesLayerByLayer
         self.countsSpikes = options.countsSpikes
         self.exitRule = options.effectiveExitRule
         self.exitMargin = options.exitMargin

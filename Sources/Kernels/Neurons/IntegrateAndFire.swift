@@ -27,16 +27,24 @@ enum IntegrateAndFire {
             index += 16
         }
         #endif
-        while index < count {
+        stepOneAtATime(input + index, membrane: membrane + index, into: output + index, count: count - index,
+                       threshold: threshold)
+    }
+
+    /// `step` one neuron at a time, with outputs of type `Output` (`s·λ`, or the spike `s` as a byte).
+    @inline(__always)
+    private static func stepOneAtATime<Output: NeuronOutput>(_ input: UnsafePointer<Float>, membrane: UnsafeMutablePointer<Float>,
+                                                             into output: UnsafeMutablePointer<Output>, count: Int,
+                                                             threshold: Float) {
+        for index in 0..<count {
             let potential = membrane[index] + input[index]
             if potential >= threshold {
                 membrane[index] = potential - threshold
-                output[index] = threshold
+                output[index] = Output(spikes: 1, unit: threshold)
             } else {
                 membrane[index] = potential
-                output[index] = 0
+                output[index] = Output.noSpike
             }
-            index += 1
         }
     }
 }
@@ -54,12 +62,6 @@ extension IntegrateAndFire: NeuronUpdate {
     /// `step` writing each neuron's spike (0 or 1) as a byte, one neuron at a time.
     static func stepCounting(_ input: UnsafePointer<Float>, membrane: UnsafeMutablePointer<Float>?,
                              into output: UnsafeMutablePointer<UInt8>, count: Int, _ neuron: NeuronParameters) {
-        let membrane = membrane!, threshold = neuron.threshold
-        for index in 0..<count {
-            let potential = membrane[index] + input[index]
-            let fires = potential >= threshold
-            membrane[index] = fires ? potential - threshold : potential
-            output[index] = fires ? 1 : 0
-        }
+        stepOneAtATime(input, membrane: membrane!, into: output, count: count, threshold: neuron.threshold)
     }
 }
