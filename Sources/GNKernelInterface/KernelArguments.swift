@@ -9,46 +9,46 @@
 /// of rows finds its outputs with `outputIndex`.
 public struct KernelArguments {
     /// The samples of this call.
-    public var samples: Int
+    public let samples: Int
     /// The steps the output holds (per sample).
-    public var steps: Int
+    public let steps: Int
     /// The sizes, with `batch` = samples × steps (set from them).
     public var geometry: WindowGeometry
     /// The first input, and the steps it holds (1 or `steps`).
     public var input: UnsafePointer<Float>
-    public var inputSteps: Int
+    public let inputSteps: Int
     /// The second input (an add's; for a neuron layer, the tensor added to its input), and its steps.
-    public var secondInput: UnsafePointer<Float>?
-    public var secondInputSteps: Int
+    public let secondInput: UnsafePointer<Float>?
+    public let secondInputSteps: Int
     /// The output.
     public var output: UnsafeMutablePointer<Float>
     /// Convolution and linear weights (in `weightLayout`), or an affine layer's scales.
-    public var weights: UnsafePointer<Float>?
+    public let weights: UnsafePointer<Float>?
     /// Convolution and linear biases (nil: none), or an affine layer's shifts.
-    public var bias: UnsafePointer<Float>?
+    public let bias: UnsafePointer<Float>?
     /// How `weights` are ordered.
-    public var weightLayout: WeightLayout
+    public let weightLayout: WeightLayout
     /// An int8 layer's weights (`[kh][kw][Cin][Cout]`), nil for FP32 weights.
-    public var integerWeights: UnsafePointer<Int8>?
+    public let integerWeights: UnsafePointer<Int8>?
     /// An int8 layer's scale per output channel.
-    public var weightScales: UnsafePointer<Float>?
+    public let weightScales: UnsafePointer<Float>?
     /// For an int8 layer: the scale of its input (every input value is an integer times it).
-    public var inputScale: Float
+    public let inputScale: Float
     /// For an int8 layer: the largest integer its input holds, the query's `largestInputInteger` (kernels
     /// size their scratch from the query and read this when they run); 0 for other layers.
-    public var largestInputInteger: Int
+    public let largestInputInteger: Int
     /// The weights as the kernel packed them (`KernelChoice.packWeights`), or nil.
-    public var packedWeights: UnsafeRawPointer?
+    public let packedWeights: UnsafeRawPointer?
     /// A neuron layer's membrane potentials (one per element of one step; in a band, of the band's), nil
     /// for QCFS.
-    public var membrane: UnsafeMutablePointer<Float>?
+    public let membrane: UnsafeMutablePointer<Float>?
     /// A neuron layer's parameters.
-    public var neuron: NeuronParameters
+    public let neuron: NeuronParameters
     /// Whether a neuron layer sets its potentials to their initial value before its first step.
-    public var resetsMembranes: Bool
+    public let resetsMembranes: Bool
     /// Worker 0's scratch; worker `w`'s starts `w × scratchStride` floats further.
-    public var scratch: UnsafeMutablePointer<Float>
-    public var scratchStride: Int
+    public let scratch: UnsafeMutablePointer<Float>
+    public let scratchStride: Int
     /// How tasks divide the work (from the kernel's `KernelChoice`).
     public var split: TaskSplit
     /// For a neuron layer taking a band of rows (`neuronBand`): where the band lies in each image of
@@ -62,9 +62,9 @@ public struct KernelArguments {
     /// Where a band of rows lies in each image (one sample at one step) of a whole tensor.
     public struct OutputPlacement {
         /// The band's first element within an image.
-        public var firstElement: Int
+        public let firstElement: Int
         /// The elements of one image.
-        public var imageElements: Int
+        public let imageElements: Int
 
         /// A placement from both sizes.
         @inlinable

@@ -3,20 +3,20 @@
 /// in the layer's plan; the session calls it.
 public struct KernelChoice: Sendable {
     /// Computes tasks of the layer; its job is a `KernelArguments`.
-    public var function: TaskFunction
+    public let function: TaskFunction
     /// How a call divides into tasks.
-    public var split: TaskSplit
+    public let split: TaskSplit
     /// Floats of scratch memory one thread needs, 64-byte aligned, private to it for the call.
-    public var scratchFloats: Int
+    public let scratchFloats: Int
     /// The kernel's name, for introspection: operation and method (`"conv2d.tiled8x32"`).
     public var name: StaticString
     /// Bytes of the layer's weights in the kernel's own order (64-byte aligned, kept for the session's
     /// life), which `packWeights` writes once when the session is created; 0 when the kernel reads the
     /// model's weights as they are.
-    public var packedWeightBytes: Int
+    public let packedWeightBytes: Int
     /// Writes the packed weights: reads the weights of its `KernelArguments` job, writes
     /// `packedWeightBytes` bytes at the destination.
-    public var packWeights: PackFunction?
+    public let packWeights: PackFunction?
 
     /// A choice from its parts.
     @inlinable

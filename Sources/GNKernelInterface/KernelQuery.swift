@@ -10,25 +10,25 @@ public struct KernelQuery: Sendable {
     }
 
     /// What the layer computes.
-    public var operation: KernelOperation
+    public let operation: KernelOperation
     /// The number type of its weights and activations.
-    public var numberType: NumberType
+    public let numberType: NumberType
     /// The layer's sizes for one sample and one step (`batch` = 1).
-    public var geometry: WindowGeometry
+    public let geometry: WindowGeometry
     /// How the weights of a convolution or linear layer are ordered.
-    public var weightLayout: WeightLayout
+    public let weightLayout: WeightLayout
     /// The steps one call computes per sample: T for a time-dependent layer of a layer-by-layer
     /// session, else 1.
     public var steps: Int
     /// The most samples one call computes.
-    public var batch: Int
+    public let batch: Int
     /// For a neuron layer: whether its input is the sum of two tensors, which the kernel adds itself
     /// (an add only this layer reads).
     public var readsSum: Bool
     /// Which kernel to answer with.
     public var preference: Preference
     /// For an int8 layer: the largest integer its input holds (`q_max`, docs/semantics.md).
-    public var largestInputInteger: Int
+    public let largestInputInteger: Int
     /// Whether the input holds each value's integer as a byte rather than the value as a float (a
     /// lean session's spike maps, `KernelArguments.inputIntegers`); kernels that read floats only
     /// answer nil.

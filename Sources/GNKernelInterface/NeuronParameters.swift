@@ -2,11 +2,11 @@
 /// trained threshold `λ` and levels `L`, and the members of each neuron (`NeuronKind.members`).
 public struct NeuronParameters: Sendable {
     /// The threshold `λ`.
-    public var threshold: Float
+    public let threshold: Float
     /// The QCFS levels `L`.
-    public var levels: Int
+    public let levels: Int
     /// Members per neuron: τ for a Group Neuron, 1 for an IF neuron, 0 for QCFS.
-    public var members: Int
+    public let members: Int
 
     /// The value of one spike, `λ / members`: a Group Neuron's unit `u = λ/τ`, an IF neuron's `λ`.
     @inlinable

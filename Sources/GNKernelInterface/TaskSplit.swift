@@ -6,11 +6,11 @@
 /// samples), so the split is a rule, not a count.
 public struct TaskSplit: Sendable {
     /// Independent blocks, each split alike.
-    public var blocks: Int
+    public let blocks: Int
     /// Work items of one sample.
     public var itemsPerSample: Int
     /// Work items of one task (the last task of a block may have fewer).
-    public var itemsPerTask: Int
+    public let itemsPerTask: Int
 
     /// A split into `blocks` blocks of `itemsPerSample` items per sample, `itemsPerTask` per task.
     @inlinable

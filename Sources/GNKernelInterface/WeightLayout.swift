@@ -7,13 +7,13 @@
 /// collide. The values are the same; only their order differs, so results do not change.
 public struct WeightLayout: Sendable {
     /// Output channels per block (all of them in the plain layout).
-    public var lanes: Int
+    public let lanes: Int
     /// Floats between the first weights of consecutive blocks (0 in the plain layout).
-    public var blockStride: Int
+    public let blockStride: Int
     /// Floats between consecutive kernel positions.
-    public var tapStride: Int
+    public let tapStride: Int
     /// Floats between consecutive input channels.
-    public var channelStride: Int
+    public let channelStride: Int
 
     /// The file's layout `[tap][c][o]`.
     @inlinable

@@ -7,18 +7,18 @@
 /// layer-by-layer session computes together (its steps follow each other in memory like samples).
 public struct WindowGeometry: Sendable {
     public var batch: Int
-    public var inputHeight: Int
-    public var inputWidth: Int
-    public var inputChannels: Int
+    public let inputHeight: Int
+    public let inputWidth: Int
+    public let inputChannels: Int
     public var outputHeight: Int
-    public var outputWidth: Int
-    public var outputChannels: Int
-    public var kernelHeight: Int
-    public var kernelWidth: Int
-    public var strideHeight: Int
-    public var strideWidth: Int
-    public var paddingHeight: Int
-    public var paddingWidth: Int
+    public let outputWidth: Int
+    public let outputChannels: Int
+    public let kernelHeight: Int
+    public let kernelWidth: Int
+    public let strideHeight: Int
+    public let strideWidth: Int
+    public let paddingHeight: Int
+    public let paddingWidth: Int
     /// Which output row of the layer the geometry's row 0 is: 0, or the first row of a band of rows
     /// computed on its own (`KernelArguments.convolutionBand`), whose `outputHeight` is the band's.
     public var firstOutputRow = 0

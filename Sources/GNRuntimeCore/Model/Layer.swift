@@ -1,30 +1,30 @@
 /// One decoded, validated layer of a model. Its blob pointers point into the model's bytes.
 package struct Layer {
-    package var kind: LayerKind
+    package let kind: LayerKind
     /// Tensor id of the first input (0 = model input, i + 1 = output of layer i).
-    package var inputA: Int
+    package let inputA: Int
     /// Tensor id of the second input (`add` only), else -1.
-    package var inputB: Int
+    package let inputB: Int
     /// Shape of the output of one sample.
-    package var output: TensorShape
-    package var kernelHeight = 0
-    package var kernelWidth = 0
-    package var strideHeight = 0
-    package var strideWidth = 0
-    package var paddingHeight = 0
-    package var paddingWidth = 0
+    package let output: TensorShape
+    package internal(set) var kernelHeight = 0
+    package internal(set) var kernelWidth = 0
+    package internal(set) var strideHeight = 0
+    package internal(set) var strideWidth = 0
+    package internal(set) var paddingHeight = 0
+    package internal(set) var paddingWidth = 0
     /// QCFS levels `L`.
-    package var levels = 0
+    package internal(set) var levels = 0
     /// QCFS threshold `λ`.
-    package var threshold: Float = 0
+    package internal(set) var threshold: Float = 0
     /// conv2d and linear weights in FP32, or affine scale.
-    package var weights: UnsafePointer<Float>? = nil
+    package internal(set) var weights: UnsafePointer<Float>? = nil
     /// conv2d and linear weights in int8 (format 1.1), `[kh][kw][Cin][Cout]`; nil for FP32 weights.
-    package var integerWeights: UnsafePointer<Int8>? = nil
+    package internal(set) var integerWeights: UnsafePointer<Int8>? = nil
     /// With `integerWeights`: the scale of each output channel (a weight is `integer · scale`).
-    package var weightScales: UnsafePointer<Float>? = nil
+    package internal(set) var weightScales: UnsafePointer<Float>? = nil
     /// conv2d and linear bias (when present), or affine shift.
-    package var bias: UnsafePointer<Float>? = nil
+    package internal(set) var bias: UnsafePointer<Float>? = nil
 
     package init(kind: LayerKind, inputA: Int, inputB: Int, output: TensorShape) {
         self.kind = kind

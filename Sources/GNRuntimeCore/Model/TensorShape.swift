@@ -1,11 +1,11 @@
 /// The shape of one sample's tensor: `channels × height × width` (stored channels-last).
 public struct TensorShape: Equatable, Sendable {
     /// Number of channels (or features, for a vector).
-    public var channels: Int
+    public let channels: Int
     /// Height in elements; 1 for a vector.
-    public var height: Int
+    public let height: Int
     /// Width in elements; 1 for a vector.
-    public var width: Int
+    public let width: Int
 
     /// Makes a shape.
     public init(channels: Int, height: Int, width: Int) {

@@ -2,11 +2,11 @@
 /// operations.
 public struct NeuronLayerInfo: Sendable {
     /// The index of the layer in the model.
-    public var layer: Int
+    public let layer: Int
     /// Neurons of one sample.
-    public var neurons: Int
+    public let neurons: Int
     /// Members per neuron: τ for Group Neurons, 1 for IF neurons. A member fires at most once per step.
-    public var members: Int
+    public let members: Int
     /// The synaptic operations of one sample if each of its neurons spiked once (the sum of the fan-outs).
-    public var synapses: Int
+    public let synapses: Int
 }

@@ -4,15 +4,15 @@
 /// Embedded Swift's `-no-allocations`). The host layer formats it into a message for C callers.
 public struct GNError: Error, Sendable {
     /// What kind of failure this is.
-    public var status: GNStatus
+    public let status: GNStatus
     /// What was wrong, in a few words.
-    public var message: StaticString
+    public let message: StaticString
     /// The index of the layer the failure is about, or -1.
-    public var layer: Int
+    public let layer: Int
     /// The value that was expected (for size and range errors), or -1 when there is none.
-    public var expected: Int
+    public let expected: Int
     /// The value that was found, or -1 when there is none.
-    public var actual: Int
+    public let actual: Int
 
     /// Makes an error; `layer`, `expected` and `actual` default to "none" (-1).
     public init(_ status: GNStatus, _ message: StaticString, layer: Int = -1, expected: Int = -1, actual: Int = -1) {
