@@ -80,6 +80,20 @@ public struct WindowGeometry: Sendable {
         return (outputPixel / perSample, inSample / outputWidth, inSample % outputWidth)
     }
 
+    /// Calls `body` for each output row of `pixels` (whole rows, as a row kernel's tasks are), in
+    /// memory order, with its sample, its row and its first output pixel: the position of the first row
+    /// divided out once, the others counted on from it.
+    @inlinable @inline(__always)
+    public func forEachOutputRow(_ pixels: Range<Int>, _ body: (_ sample: Int, _ outputRow: Int, _ rowStart: Int) -> Void) {
+        guard !pixels.isEmpty else { return }
+        var (sample, outputRow, _) = outputPosition(pixels.lowerBound)
+        for rowStart in stride(from: pixels.lowerBound, to: pixels.upperBound, by: outputWidth) {
+            body(sample, outputRow, rowStart)
+            outputRow += 1
+            if outputRow == outputHeight { (sample, outputRow) = (sample + 1, 0) }
+        }
+    }
+
     /// Calls `body` for the output positions `pixels` (all by default), in memory order, with the
     /// sample, the output row and column, and the output pixel index.
     @inlinable @inline(__always)

@@ -154,8 +154,7 @@ enum ConvolutionRows {
         let inPlace = g.paddingWidth == 0 && g.outputWidth % P == 0
         // Each task is whole output rows (of one image or of consecutive ones).
         arguments.forEachTask(tasks) { block, pixels in
-            for rowStart in stride(from: pixels.lowerBound, to: pixels.upperBound, by: g.outputWidth) {
-                let (sample, outputRow, _) = g.outputPosition(rowStart)
+            g.forEachOutputRow(pixels) { sample, outputRow, rowStart in
                 scratch.rows.load(g, input: arguments.input, sample: sample, outputRow: outputRow, readsInPlace: inPlace,
                                   zero: 0) { source, destination, count in destination.update(from: source, count: count) }
                 runRow(shape, input, g, order: order, block: block, rows: scratch.rows.kernelRows, weights: arguments.weights!,

@@ -116,8 +116,7 @@ enum IntegerRowsDot {
             .bindMemory(to: UInt8.self, capacity: PaddedRows<UInt8>.elements(g, pixels: P))
         var rows = PaddedRows<UInt8>(storage, g, pixels: P, zero: 0)
         arguments.forEachTask(tasks) { block, pixels in
-            for rowStart in stride(from: pixels.lowerBound, to: pixels.upperBound, by: g.outputWidth) {
-                let (sample, outputRow, _) = g.outputPosition(rowStart)
+            g.forEachOutputRow(pixels) { sample, outputRow, rowStart in
                 // Each input value's integer, as a byte: a lean session's bytes as they are, or
                 // recovered from the floats.
                 if arguments.inputHoldsIntegers {
