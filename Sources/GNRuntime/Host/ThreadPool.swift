@@ -38,8 +38,11 @@ final class ThreadPool {
     static let workerSpin = 100_000
     /// How long the dispatching thread spins on claimed chunks before it sleeps, in nanoseconds.
     static let dispatcherSpin = 20_000
-    /// The shortest wait on a worker that counts as its core being taken, in nanoseconds.
-    static let stallThreshold = 50_000
+    /// The shortest wait on a worker that counts as its core being taken, in nanoseconds: longer than
+    /// the pauses of a virtual machine's CPUs (70–170 µs, several a second, on an idle 2-core VM; at
+    /// 50 µs they kept an idle pool on one thread for hundreds of jobs), shorter than the scheduler's
+    /// time slice, for which another program holds a shared core.
+    static let stallThreshold = 500_000
     /// Jobs run on the dispatching thread alone after a first sign of a taken core, and at most.
     static let firstBackoff = 64
     static let longestBackoff = 4096
