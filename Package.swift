@@ -105,7 +105,7 @@ let package = Package(
         // Counts heap calls on the calling thread; linked into the tests only.
         .target(name: "MallocCounter", path: "Tests/MallocCounter"),
         .testTarget(name: "GNRuntimeTests",
-                    dependencies: ["GNRuntime", "GNRuntimeCore", "GNRuntimeC", "GNKernelsBaseline", "GNModelBuilder",
-                                   "MallocCounter"]),
+                    dependencies: ["GNRuntime", "GNRuntimeCore", "GNRuntimeC", "GNModelBuilder", "MallocCounter"]
+                        + kernelVariants.map { .target(name: $0.name) }),
     ]
 )

@@ -2,6 +2,10 @@ import XCTest
 @testable import GNRuntime
 @testable import GNRuntimeCore
 import GNModelBuilder
+#if arch(x86_64)
+@testable import GNKernelsAVX2
+@testable import GNKernelsAVX512
+#endif
 
 /// Models with int8 weights (format 1.1): the reader, the planner's choice of integer kernels, and
 /// one result whatever the instruction set, the threads or the schedule. (Bit-for-bit agreement with
@@ -255,19 +259,72 @@ final class IntegerTests: XCTestCase {
         }
     }
 
+    /// The exact float tiles read a lean session's bytes as they read floats. On x86-64 the byte dot
+    /// products take every layer whose integers fit a byte, so no session here reaches this path (CPUs
+    /// without them, AArch64's, take it): the tiles of the AVX2 and AVX-512 builds are called directly,
+    /// on integers up to 255, each equal to the reference kernel bit for bit.
+    #if arch(x86_64)
+    func testTheExactFloatTilesReadBytesAsTheReferenceKernel() throws {
+        var random = SeededRandom(seed: 91)
+        // (batch, Cin, H, W, Cout, kernel, stride, padding); H = W = kernel = 1 for a linear layer.
+        let cases: [(Int, Int, Int, Int, Int, Int, Int, Int)] = [
+            (2, 16, 6, 7, 16, 3, 1, 1), (1, 20, 6, 7, 70, 3, 2, 1), (2, 32, 4, 4, 64, 1, 2, 0), (1, 300, 1, 1, 40, 1, 1, 0),
+            (5, 64, 1, 1, 100, 1, 1, 0),
+        ]
+        let tiles: [(InstructionSet, (KernelQuery) -> KernelChoice?)] = [
+            (.avx2, { GNKernelsAVX2.IntegerConvolutionExact.choice($0, linear: $0.operation == .linear) }),
+            (.avx512, { GNKernelsAVX512.IntegerConvolutionExact.choice($0, linear: $0.operation == .linear) }),
+        ]
+        var ran = 0
+        for (batch, cin, h, w, cout, k, s, p) in cases {
+            let linear = h == 1 && w == 1 && k == 1
+            let ho = (h + 2 * p - k) / s + 1, wo = (w + 2 * p - k) / s + 1
+            let g = WindowGeometry(batch: batch, inputHeight: h, inputWidth: w, inputChannels: cin, outputHeight: ho,
+                                   outputWidth: wo, outputChannels: cout, kernelHeight: k, kernelWidth: k, strideHeight: s,
+                                   strideWidth: s, paddingHeight: p, paddingWidth: p)
+            let weights = (0..<k * k * cin * cout).map { _ in Int8(truncatingIfNeeded: Int(random.next() % 256) - 128) }
+            let scales = (0..<cout).map { _ in 0.001 + 0.01 * random.unit() }
+            let bias = (0..<cout).map { _ in random.symmetric(0.5) }
+            for largest in [4, 255] {
+                let scale: Float = 0.37
+                let input = (0..<batch * h * w * cin).map { _ -> Float in
+                    random.unit() < 0.4 ? 0 : Float(Int(random.next() % UInt64(largest + 1))) * scale
+                }
+                let query = KernelQuery(operation: linear ? .linear : .convolution, numberType: .int8, geometry: g,
+                                        weightLayout: .plain(inputChannels: cin, outputChannels: cout), steps: 1,
+                                        batch: batch, largestInputInteger: largest)
+                var reference = query
+                reference.preference = .reference
+                for (set, tile) in tiles where KernelRegistry.isAvailable(set) {
+                    let label = "\(set.name) \(linear ? "linear" : "conv") \(cin)->\(cout) k\(k) s\(s) largest \(largest)"
+                    let expected = try run(reference, set, input: input, weights: weights, scales: scales, bias: bias, scale: scale)
+                    let fromBytes = try run(query, set, input: input, weights: weights, scales: scales, bias: bias, scale: scale,
+                                            bytes: true, kernel: tile)
+                    XCTAssertTrue("\(fromBytes.name)".contains("exact"), "\(label): \(fromBytes.name)")
+                    XCTAssertEqual(bitPatterns(fromBytes.output), bitPatterns(expected.output), "\(label): \(fromBytes.name) from bytes")
+                    ran += 1
+                }
+            }
+        }
+        // This machine's CPU takes at least the AVX2 build (CI's do); without it the test checks nothing.
+        try XCTSkipIf(ran == 0, "no CPU with AVX2 here")
+    }
+    #endif
+
     /// Runs variant `set`'s answer to an int8 `query` as a session does: its weights packed first when
     /// it packs them, its tasks in two ranges on two workers' scratch (NaN-filled).
     /// With `rows`, only those output rows of each image (`KernelArguments.convolutionBand`), image after image.
     /// With `bytes`, the input as a lean session holds it: each value's integer, one byte each.
+    /// With `kernel`, that kernel rather than the variant's answer.
     private func run(_ query: KernelQuery, _ set: InstructionSet, input: [Float], weights: [Int8], scales: [Float],
-                     bias: [Float], scale: Float, rows: Range<Int>? = nil,
-                     bytes: Bool = false) throws -> (output: [Float], name: StaticString) {
+                     bias: [Float], scale: Float, rows: Range<Int>? = nil, bytes: Bool = false,
+                     kernel: ((KernelQuery) -> KernelChoice?)? = nil) throws -> (output: [Float], name: StaticString) {
         var query = query
         query.inputHoldsIntegers = bytes
         let integers = UnsafeMutablePointer<UInt8>.allocate(capacity: input.count)
         integers.initialize(from: input.map { bytes ? UInt8(($0 / scale).rounded()) : 0 }, count: input.count)
         defer { integers.deallocate() }
-        let choice = try XCTUnwrap(KernelRegistry.kernel(for: query, in: set))
+        let choice = try XCTUnwrap(kernel.map { $0(query) } ?? KernelRegistry.kernel(for: query, in: set))
         let g = query.geometry
         let stride = (choice.scratchFloats + 15) / 16 * 16
         var output = [Float](repeating: .nan, count: rows.map { g.batch * $0.count * g.outputWidth * g.outputChannels } ?? g.outputElements)
