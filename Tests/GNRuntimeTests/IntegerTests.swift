@@ -147,31 +147,21 @@ final class IntegerTests: XCTestCase {
             (3, 2, 1, 1, 40, 1, 1, 0),
         ]
         var kernels: Set<String> = []
-        for (batch, cin, h, w, cout, k, s, p) in cases {
-            let linear = h == 1 && w == 1 && k == 1
-            let ho = (h + 2 * p - k) / s + 1, wo = (w + 2 * p - k) / s + 1
-            let g = WindowGeometry(batch: batch, inputHeight: h, inputWidth: w, inputChannels: cin, outputHeight: ho,
-                                   outputWidth: wo, outputChannels: cout, kernelHeight: k, kernelWidth: k, strideHeight: s,
-                                   strideWidth: s, paddingHeight: p, paddingWidth: p)
-            let weights = (0..<k * k * cin * cout).map { _ in Int8(truncatingIfNeeded: Int(random.next() % 256) - 128) }
-            let scales = (0..<cout).map { _ in 0.001 + 0.01 * random.unit() }
-            let bias = (0..<cout).map { _ in random.symmetric(0.5) }
+        for shape in cases {
+            let layer = RandomLayer(shape, &random)
+            let (g, linear, weights, scales, bias, scale) = (layer.geometry, layer.linear, layer.weights, layer.scales, layer.bias, layer.scale)
+            let (batch, ho, wo, cout) = (g.batch, g.outputHeight, g.outputWidth, g.outputChannels)
             // 4 and 16: Group Neuron spike counts and their pools, the counts kernel's (on the baseline).
             // 127 and 255: the largest integers the byte dot products take without VNNI and with it;
             // 32767 the 16-bit words' largest; 40000 past them (the exact float tiles for the smallest
             // fan-in, else the portable kernel).
             for largest in [4, 16, 127, 255, 4000, 32767, 40000] {
-                let scale: Float = 0.37
-                let input = (0..<batch * h * w * cin).map { _ -> Float in
-                    random.unit() < 0.4 ? 0 : Float(Int(random.next() % UInt64(largest + 1))) * scale
-                }
-                let query = KernelQuery(operation: linear ? .linear : .convolution, numberType: .int8, geometry: g,
-                                        weightLayout: .plain(inputChannels: cin, outputChannels: cout), steps: 1,
-                                        batch: batch, largestInputInteger: largest)
+                let input = layer.input(largest: largest, &random)
+                let query = layer.query(largest: largest)
                 var reference = query
                 reference.preference = .reference
                 for set in InstructionSet.allCases where KernelRegistry.isAvailable(set) {
-                    let label = "\(set.name) \(linear ? "linear" : "conv") \(cin)->\(cout) k\(k) s\(s) largest \(largest)"
+                    let label = "\(set.name) \(layer.name) largest \(largest)"
                     let expected = try run(reference, set, input: input, weights: weights, scales: scales, bias: bias, scale: scale)
                     let fastest = try run(query, set, input: input, weights: weights, scales: scales, bias: bias, scale: scale)
                     XCTAssertEqual(bitPatterns(fastest.output), bitPatterns(expected.output), "\(label): \(fastest.name)")
@@ -210,7 +200,8 @@ final class IntegerTests: XCTestCase {
         XCTAssertTrue(kernels.contains("conv2d.int8") && kernels.contains { $0.contains(".exact") }, "\(kernels)")
         XCTAssertTrue(kernels.contains("conv2d.pairs") && kernels.contains("conv2d.counts"), "\(kernels)")
         // Every kind reads bytes too. (The exact float tiles take integers up to 255 only where the CPU
-        // has no byte dot products, not on x86-64: their byte path is not reached here.)
+        // has no byte dot products, not on x86-64: testTheExactFloatTilesReadBytesAsTheReferenceKernel
+        // calls them.)
         XCTAssertTrue(["conv2d.pairs", "conv2d.counts", "conv2d.int8", "linear.int8"].allSatisfy { kernels.contains("\($0) from bytes") },
                       "\(kernels)")
         if KernelRegistry.isAvailable(.avx2) {
@@ -276,30 +267,19 @@ final class IntegerTests: XCTestCase {
             (.avx512, { GNKernelsAVX512.IntegerConvolutionExact.choice($0, linear: $0.operation == .linear) }),
         ]
         var ran = 0
-        for (batch, cin, h, w, cout, k, s, p) in cases {
-            let linear = h == 1 && w == 1 && k == 1
-            let ho = (h + 2 * p - k) / s + 1, wo = (w + 2 * p - k) / s + 1
-            let g = WindowGeometry(batch: batch, inputHeight: h, inputWidth: w, inputChannels: cin, outputHeight: ho,
-                                   outputWidth: wo, outputChannels: cout, kernelHeight: k, kernelWidth: k, strideHeight: s,
-                                   strideWidth: s, paddingHeight: p, paddingWidth: p)
-            let weights = (0..<k * k * cin * cout).map { _ in Int8(truncatingIfNeeded: Int(random.next() % 256) - 128) }
-            let scales = (0..<cout).map { _ in 0.001 + 0.01 * random.unit() }
-            let bias = (0..<cout).map { _ in random.symmetric(0.5) }
+        for shape in cases {
+            let layer = RandomLayer(shape, &random)
             for largest in [4, 255] {
-                let scale: Float = 0.37
-                let input = (0..<batch * h * w * cin).map { _ -> Float in
-                    random.unit() < 0.4 ? 0 : Float(Int(random.next() % UInt64(largest + 1))) * scale
-                }
-                let query = KernelQuery(operation: linear ? .linear : .convolution, numberType: .int8, geometry: g,
-                                        weightLayout: .plain(inputChannels: cin, outputChannels: cout), steps: 1,
-                                        batch: batch, largestInputInteger: largest)
+                let input = layer.input(largest: largest, &random)
+                let query = layer.query(largest: largest)
                 var reference = query
                 reference.preference = .reference
                 for (set, tile) in tiles where KernelRegistry.isAvailable(set) {
-                    let label = "\(set.name) \(linear ? "linear" : "conv") \(cin)->\(cout) k\(k) s\(s) largest \(largest)"
-                    let expected = try run(reference, set, input: input, weights: weights, scales: scales, bias: bias, scale: scale)
-                    let fromBytes = try run(query, set, input: input, weights: weights, scales: scales, bias: bias, scale: scale,
-                                            bytes: true, kernel: tile)
+                    let label = "\(set.name) \(layer.name) largest \(largest)"
+                    let expected = try run(reference, set, input: input, weights: layer.weights, scales: layer.scales,
+                                           bias: layer.bias, scale: layer.scale)
+                    let fromBytes = try run(query, set, input: input, weights: layer.weights, scales: layer.scales,
+                                            bias: layer.bias, scale: layer.scale, bytes: true, kernel: tile)
                     XCTAssertTrue("\(fromBytes.name)".contains("exact"), "\(label): \(fromBytes.name)")
                     XCTAssertEqual(bitPatterns(fromBytes.output), bitPatterns(expected.output), "\(label): \(fromBytes.name) from bytes")
                     ran += 1
@@ -310,6 +290,47 @@ final class IntegerTests: XCTestCase {
         try XCTSkipIf(ran == 0, "no CPU with AVX2 here")
     }
     #endif
+
+    /// An int8 convolution or linear layer of random weights, scales and bias, and its random inputs:
+    /// integers up to a largest one (40% zeros) times `scale`.
+    private struct RandomLayer {
+        let geometry: WindowGeometry
+        let linear: Bool
+        let weights: [Int8]
+        let scales: [Float]
+        let bias: [Float]
+        let scale: Float = 0.37
+
+        /// From `(batch, Cin, H, W, Cout, kernel, stride, padding)`; H = W = kernel = 1 is a linear layer.
+        init(_ shape: (Int, Int, Int, Int, Int, Int, Int, Int), _ random: inout SeededRandom) {
+            let (batch, cin, h, w, cout, k, s, p) = shape
+            linear = h == 1 && w == 1 && k == 1
+            geometry = WindowGeometry(batch: batch, inputHeight: h, inputWidth: w, inputChannels: cin,
+                                      outputHeight: (h + 2 * p - k) / s + 1, outputWidth: (w + 2 * p - k) / s + 1,
+                                      outputChannels: cout, kernelHeight: k, kernelWidth: k, strideHeight: s,
+                                      strideWidth: s, paddingHeight: p, paddingWidth: p)
+            weights = (0..<k * k * cin * cout).map { _ in Int8(truncatingIfNeeded: Int(random.next() % 256) - 128) }
+            scales = (0..<cout).map { _ in 0.001 + 0.01 * random.unit() }
+            bias = (0..<cout).map { _ in random.symmetric(0.5) }
+        }
+
+        var name: String {
+            let g = geometry
+            return "\(linear ? "linear" : "conv") \(g.inputChannels)->\(g.outputChannels) k\(g.kernelHeight) s\(g.strideHeight)"
+        }
+
+        func input(largest: Int, _ random: inout SeededRandom) -> [Float] {
+            (0..<geometry.batch * geometry.inputElementsPerSample).map { _ -> Float in
+                random.unit() < 0.4 ? 0 : Float(Int(random.next() % UInt64(largest + 1))) * scale
+            }
+        }
+
+        func query(largest: Int) -> KernelQuery {
+            KernelQuery(operation: linear ? .linear : .convolution, numberType: .int8, geometry: geometry,
+                        weightLayout: .plain(inputChannels: geometry.inputChannels, outputChannels: geometry.outputChannels),
+                        steps: 1, batch: geometry.batch, largestInputInteger: largest)
+        }
+    }
 
     /// Runs variant `set`'s answer to an int8 `query` as a session does: its weights packed first when
     /// it packs them, its tasks in two ranges on two workers' scratch (NaN-filled).

@@ -26,10 +26,10 @@ import Synchronization
 ///   within `preemptionWindow`), or a chunk held by a worker made it wait longer than its own share of
 ///   the job took (and more than `stallThreshold`). A pool with more threads than it gets cores is
 ///   slower than one thread, so on either sign it runs the next `firstBackoff` jobs on the dispatching
-///   thread alone (its workers go to sleep), four times as many after each further sign (up to
-///   `longestBackoff`), half as many once it has run as many jobs with its workers without one, and
-///   between back-offs tries its workers again. On free cores the signs are rare (the occasional
-///   preemption by the system).
+///   thread alone (its workers go to sleep), then tries its workers again: four times as many jobs alone
+///   (up to `longestBackoff`) when a sign comes before a whole `preemptionWindow` with workers has
+///   passed, the first length again after such a window without one. On free cores the signs are
+///   rare and isolated (the occasional preemption by the system), and cost one short back-off each.
 final class ThreadPool {
     /// Threads that run tasks, the dispatching thread included.
     var count: Int { shared.count }
@@ -133,15 +133,12 @@ final class ThreadPool {
     private struct Backoff {
         /// Jobs left to run on the dispatching thread alone.
         private(set) var jobsLeftAlone = 0
-        /// Jobs of the last back-off (0: none yet, or worn off).
+        /// Jobs of the last back-off, while signs keep coming (0: none yet, or forgotten).
         private var length = 0
-        /// Jobs run with workers since the last back-off without a sign of a taken core.
-        private var quietJobs = 0
-        /// When the current window of jobs with workers began (−1: with the next job), the
-        /// dispatching thread's involuntary context switches then, and the window's jobs so far.
+        /// When the current window of jobs with workers began (−1: with the next job), and the
+        /// dispatching thread's involuntary context switches then.
         private var windowStart = -1
         private var windowSwitches = 0
-        private var jobsInWindow = 0
 
         /// Whether the next job runs on the dispatching thread alone (it is then counted).
         mutating func takeJobAlone() -> Bool {
@@ -155,11 +152,9 @@ final class ThreadPool {
         mutating func record(end: Int, ownTime: Int, waited: Int) {
             // Preempted while its workers run, again and again: another program shares the cores.
             var preempted = false, quietWindow = false
-            jobsInWindow += 1
             if windowStart < 0 {
                 windowStart = end
                 windowSwitches = ThreadPool.involuntarySwitches()
-                jobsInWindow = 0
             } else if end - windowStart >= ThreadPool.preemptionWindow {
                 let switches = ThreadPool.involuntarySwitches()
                 preempted = switches - windowSwitches >= ThreadPool.preemptionsPerWindow
@@ -168,19 +163,15 @@ final class ThreadPool {
                 windowSwitches = switches
             }
             if preempted || waited > max(ThreadPool.stallThreshold, ownTime) {
+                // A sign before a whole window with workers has passed since the last back-off: the
+                // core is still taken, so four times as long.
                 length = length == 0 ? ThreadPool.firstBackoff : min(length * 4, ThreadPool.longestBackoff)
                 jobsLeftAlone = length
                 windowStart = -1
-                quietJobs = 0
             } else if quietWindow {
-                // As many jobs with workers as the last back-off ran alone, without a sign of a taken
-                // core: the next back-off is half as long.
-                quietJobs += jobsInWindow
-                jobsInWindow = 0
-                if quietJobs >= length {
-                    length /= 2
-                    quietJobs = 0
-                }
+                // A whole window with workers without a sign: the cores are free (or the sign was an
+                // occasional preemption by the system), and the next sign starts from the first length.
+                length = 0
             }
         }
     }
