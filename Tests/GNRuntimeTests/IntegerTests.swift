@@ -149,8 +149,7 @@ final class IntegerTests: XCTestCase {
         var kernels: Set<String> = []
         for shape in cases {
             let layer = RandomLayer(shape, &random)
-            let (g, linear, weights, scales, bias, scale) = (layer.geometry, layer.linear, layer.weights, layer.scales, layer.bias, layer.scale)
-            let (batch, ho, wo, cout) = (g.batch, g.outputHeight, g.outputWidth, g.outputChannels)
+            let g = layer.geometry, ho = g.outputHeight
             // 4 and 16: Group Neuron spike counts and their pools, the counts kernel's (on the baseline).
             // 127 and 255: the largest integers the byte dot products take without VNNI and with it;
             // 32767 the 16-bit words' largest; 40000 past them (the exact float tiles for the smallest
@@ -162,27 +161,25 @@ final class IntegerTests: XCTestCase {
                 reference.preference = .reference
                 for set in InstructionSet.allCases where KernelRegistry.isAvailable(set) {
                     let label = "\(set.name) \(layer.name) largest \(largest)"
-                    let expected = try run(reference, set, input: input, weights: weights, scales: scales, bias: bias, scale: scale)
-                    let fastest = try run(query, set, input: input, weights: weights, scales: scales, bias: bias, scale: scale)
+                    let expected = try run(reference, set, layer, input: input)
+                    let fastest = try run(query, set, layer, input: input)
                     XCTAssertEqual(bitPatterns(fastest.output), bitPatterns(expected.output), "\(label): \(fastest.name)")
                     XCTAssertFalse(expected.output.contains { $0.isNaN }, label)
                     if largest <= 255 {
                         // The same layer reading the integers as bytes (a lean session's spike maps).
-                        let fromBytes = try run(query, set, input: input, weights: weights, scales: scales, bias: bias,
-                                                scale: scale, bytes: true)
+                        let fromBytes = try run(query, set, layer, input: input, bytes: true)
                         XCTAssertEqual(bitPatterns(fromBytes.output), bitPatterns(expected.output), "\(label): \(fromBytes.name) from bytes")
                         kernels.insert("\(fromBytes.name) from bytes")
                     }
-                    if !linear {
+                    if !layer.linear {
                         // Bands of rows (lean sessions): one row, two, the rest; each what the whole layer computes there.
-                        let rowElements = wo * cout
+                        let rowElements = g.outputWidth * g.outputChannels
                         var banded = [Float](repeating: .nan, count: fastest.output.count)
                         let cuts = [0, min(1, ho), min(3, ho), ho]
                         for (first, end) in zip(cuts, cuts.dropFirst()) where first < end {
-                            let band = try run(query, set, input: input, weights: weights, scales: scales, bias: bias,
-                                               scale: scale, rows: first..<end).output
+                            let band = try run(query, set, layer, input: input, rows: first..<end).output
                             let rows = (end - first) * rowElements
-                            for image in 0..<batch {
+                            for image in 0..<g.batch {
                                 banded.replaceSubrange((image * ho + first) * rowElements..<(image * ho + end) * rowElements,
                                                        with: band[image * rows..<(image + 1) * rows])
                             }
@@ -190,7 +187,7 @@ final class IntegerTests: XCTestCase {
                         XCTAssertEqual(bitPatterns(banded), bitPatterns(fastest.output), "\(label): \(fastest.name) in bands")
                     }
                     kernels.insert("\(fastest.name)")
-                    XCTAssertEqual("\(expected.name)", linear ? "linear.int8" : "conv2d.int8")
+                    XCTAssertEqual("\(expected.name)", layer.linear ? "linear.int8" : "conv2d.int8")
                 }
             }
         }
@@ -205,16 +202,14 @@ final class IntegerTests: XCTestCase {
         XCTAssertTrue(["conv2d.pairs", "conv2d.counts", "conv2d.int8", "linear.int8"].allSatisfy { kernels.contains("\($0) from bytes") },
                       "\(kernels)")
         if KernelRegistry.isAvailable(.avx2) {
-            XCTAssertTrue(kernels.contains { $0.contains(".dot") && !$0.contains("rows") && $0.hasSuffix("from bytes") }, "\(kernels)")
-        }
-        if KernelRegistry.isAvailable(.avx512) {
-            XCTAssertTrue(kernels.contains { $0.contains(".dotrows") && $0.hasSuffix("from bytes") }, "\(kernels)")
-        }
-        if KernelRegistry.isAvailable(.avx2) {
             XCTAssertTrue(kernels.contains { $0.contains(".dot") && !$0.contains("rows") }, "\(kernels)")
+            XCTAssertTrue(kernels.contains { $0.contains(".dot") && !$0.contains("rows") && $0.hasSuffix("from bytes") }, "\(kernels)")
             XCTAssertTrue(kernels.contains { $0.contains(".words") }, "\(kernels)")
         }
-        if KernelRegistry.isAvailable(.avx512) { XCTAssertTrue(kernels.contains { $0.contains(".dotrows") }, "\(kernels)") }
+        if KernelRegistry.isAvailable(.avx512) {
+            XCTAssertTrue(kernels.contains { $0.contains(".dotrows") }, "\(kernels)")
+            XCTAssertTrue(kernels.contains { $0.contains(".dotrows") && $0.hasSuffix("from bytes") }, "\(kernels)")
+        }
     }
 
     /// The kernel over small integers (`conv2d.counts`) adds a value's weights in 16-bit halves on the
@@ -276,10 +271,8 @@ final class IntegerTests: XCTestCase {
                 reference.preference = .reference
                 for (set, tile) in tiles where KernelRegistry.isAvailable(set) {
                     let label = "\(set.name) \(layer.name) largest \(largest)"
-                    let expected = try run(reference, set, input: input, weights: layer.weights, scales: layer.scales,
-                                           bias: layer.bias, scale: layer.scale)
-                    let fromBytes = try run(query, set, input: input, weights: layer.weights, scales: layer.scales,
-                                            bias: layer.bias, scale: layer.scale, bytes: true, kernel: tile)
+                    let expected = try run(reference, set, layer, input: input)
+                    let fromBytes = try run(query, set, layer, input: input, bytes: true, kernel: tile)
                     XCTAssertTrue("\(fromBytes.name)".contains("exact"), "\(label): \(fromBytes.name)")
                     XCTAssertEqual(bitPatterns(fromBytes.output), bitPatterns(expected.output), "\(label): \(fromBytes.name) from bytes")
                     ran += 1
@@ -330,6 +323,13 @@ final class IntegerTests: XCTestCase {
                         weightLayout: .plain(inputChannels: geometry.inputChannels, outputChannels: geometry.outputChannels),
                         steps: 1, batch: geometry.batch, largestInputInteger: largest)
         }
+    }
+
+    /// `run` over a random layer's weights, scales, bias and input scale.
+    private func run(_ query: KernelQuery, _ set: InstructionSet, _ layer: RandomLayer, input: [Float], rows: Range<Int>? = nil,
+                     bytes: Bool = false, kernel: ((KernelQuery) -> KernelChoice?)? = nil) throws -> (output: [Float], name: StaticString) {
+        try run(query, set, input: input, weights: layer.weights, scales: layer.scales, bias: layer.bias, scale: layer.scale,
+                rows: rows, bytes: bytes, kernel: kernel)
     }
 
     /// Runs variant `set`'s answer to an int8 `query` as a session does: its weights packed first when
