@@ -489,6 +489,7 @@ func runBenchmarks() {
         var shape = gn_shape()
         gn_model_input_shape(model, &shape)
         inputShapes.append(shape)
+        var isStatic = [true]
         // The gap before layer 0's observer call also holds the run's start: the input checked for NaN
         // and laid out channels-last. A model of one flatten (which computes nothing) over the same
         // input measures that start alone; layer 0 is shown without it.
@@ -504,7 +505,11 @@ func runBenchmarks() {
             let input = inputShapes[Int(info.input_a)]
             let out = info.output
             let macs = Double(denseMultiplyAdds(info, input: input))
-            let samples = Double(benchmarkCase.batch) * Double(neuron == GN_NEURON_ANN ? 1 : benchmarkCase.steps)
+            // A layer that depends on the input only (no neuron layer before it) runs once, not T times.
+            let layerIsStatic = info.kind != GN_LAYER_QCFS && isStatic[Int(info.input_a)]
+                && (info.input_b < 0 || isStatic[Int(info.input_b)])
+            isStatic.append(layerIsStatic)
+            let samples = Double(benchmarkCase.batch) * Double(neuron == GN_NEURON_ANN || layerIsStatic ? 1 : benchmarkCase.steps)
             let flops = 2 * macs * samples / seconds / 1e9
             let rate = macs > 0 ? String(format: "%7.1f GFLOP/s %4.0f%%", flops, 100 * flops / peak) : ""
             print(String(format: "  %3d %@ %4dx%3dx%3d %8.3f ms %@  %@", index,
