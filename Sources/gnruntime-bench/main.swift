@@ -113,6 +113,12 @@ func denseMultiplyAdds(_ info: gn_layer_info, input: gn_shape) -> Int {
     return info.kind == GN_LAYER_LINEAR ? Int(input.channels * out.channels) : 0
 }
 
+/// Whether a layer depends on the input only (no neuron layer before it), so that a session computes it
+/// once per run, not once per step: `isStatic` says it of each tensor so far (the input's first).
+func runsOnce(_ info: gn_layer_info, isStatic: [Bool]) -> Bool {
+    info.kind != GN_LAYER_QCFS && isStatic[Int(info.input_a)] && (info.input_b < 0 || isStatic[Int(info.input_b)])
+}
+
 func network(_ architecture: ReferenceNetworks.Architecture, size: Int, int8: Bool = false) -> Network {
     var configuration = ReferenceNetworks.Configuration(architecture: architecture, inputSize: size,
                                                         classes: size >= 224 ? 1000 : 10, int8: int8)
@@ -135,8 +141,7 @@ func network(_ architecture: ReferenceNetworks.Architecture, size: Int, int8: Bo
         let out = info.output
         let layerMacs = denseMultiplyAdds(info, input: input)
         if info.kind == GN_LAYER_CONV2D { convMacs += layerMacs }
-        let layerIsStatic = info.kind != GN_LAYER_QCFS && isStatic[Int(info.input_a)]
-            && (info.input_b < 0 || isStatic[Int(info.input_b)])
+        let layerIsStatic = runsOnce(info, isStatic: isStatic)
         macs += layerMacs
         if layerIsStatic { staticMacs += layerMacs }
         shapes.append(out)
@@ -505,9 +510,7 @@ func runBenchmarks() {
             let input = inputShapes[Int(info.input_a)]
             let out = info.output
             let macs = Double(denseMultiplyAdds(info, input: input))
-            // A layer that depends on the input only (no neuron layer before it) runs once, not T times.
-            let layerIsStatic = info.kind != GN_LAYER_QCFS && isStatic[Int(info.input_a)]
-                && (info.input_b < 0 || isStatic[Int(info.input_b)])
+            let layerIsStatic = runsOnce(info, isStatic: isStatic)
             isStatic.append(layerIsStatic)
             let samples = Double(benchmarkCase.batch) * Double(neuron == GN_NEURON_ANN || layerIsStatic ? 1 : benchmarkCase.steps)
             let flops = 2 * macs * samples / seconds / 1e9
