@@ -80,7 +80,8 @@ final class ThreadPoolTests: XCTestCase {
     }
 
     func testAStalledWorkerMakesThePoolRunAloneForAWhileThenTryAgain() throws {
-        let pool = try ThreadPool(count: 2)
+        // A first back-off of up to 100 s: its 64 jobs, not its time, end it here.
+        let pool = try ThreadPool(count: 2, firstBackoffTime: 100_000_000_000)
         let record = Record(tasks: 64)
         // A job in which worker 1 takes a task and sleeps 20 ms in it.
         record.stallNanoseconds = 20_000_000
@@ -108,6 +109,25 @@ final class ThreadPoolTests: XCTestCase {
             workerTookPart = record.workers.contains(1)
         }
         XCTAssertTrue(workerTookPart, "the pool never tried its worker again")
+    }
+
+    func testTheFirstBackoffEndsAfterItsTimeWhateverItsJobs() throws {
+        // A first back-off of at most 0.2 s: long beside the microseconds between the sign and the next job.
+        let pool = try ThreadPool(count: 2, firstBackoffTime: 200_000_000)
+        let record = Record(tasks: 64)
+        record.stallNanoseconds = 20_000_000
+        dispatch(pool, record, tasks: 64)
+        record.stallNanoseconds = 0
+        try XCTSkipIf(!record.workers.contains(1), "worker 1 never got to run (the machine is too busy to stage a stall)")
+        XCTAssertEqual(pool.jobsLeftAlone, ThreadPool.firstBackoff)
+        dispatch(pool, record, tasks: 64)
+        XCTAssertEqual(pool.jobsLeftAlone, ThreadPool.firstBackoff - 1, "a job right after the sign runs alone")
+        // 0.3 s later, past the 0.2 s the first back-off lasts at most, its 63 jobs left are dropped.
+        var pause = timespec(tv_sec: 0, tv_nsec: 300_000_000)
+        nanosleep(&pause, nil)
+        dispatch(pool, record, tasks: 64)
+        XCTAssertEqual(record.runs.filter { $0 != 1 }.count, 0)
+        XCTAssertEqual(pool.jobsLeftAlone, 0)
     }
 
     /// Tasks of about 20 µs each, so that a worker that wakes up finds some left.

@@ -29,7 +29,10 @@ import Synchronization
 ///   thread alone (its workers go to sleep), then tries its workers again: four times as many jobs alone
 ///   (up to `longestBackoff`) when a sign comes before a whole `preemptionWindow` with workers has
 ///   passed, the first length again after such a window without one. On free cores the signs are
-///   rare and isolated (the occasional preemption by the system), and cost one short back-off each.
+///   rare and isolated (the occasional preemption by the system, a virtual machine's CPU paused by
+///   its host), and cost one short back-off each: the first back-off also ends after
+///   `firstBackoffTime`, so that it stays short where jobs are long (a layer of a large batch takes
+///   milliseconds, and 64 of them a whole run).
 final class ThreadPool {
     /// Threads that run tasks, the dispatching thread included.
     var count: Int { shared.count }
@@ -46,6 +49,8 @@ final class ThreadPool {
     /// Jobs run on the dispatching thread alone after a first sign of a taken core, and at most.
     static let firstBackoff = 64
     static let longestBackoff = 4096
+    /// The longest the first back-off lasts, in nanoseconds, however few of its jobs have run.
+    static let firstBackoffTime = 2_000_000
 
     /// A window of jobs with workers (nanoseconds) in which `preemptionsPerWindow` involuntary
     /// context switches of the dispatching thread are a sign that its core is shared. With a busy
@@ -58,9 +63,11 @@ final class ThreadPool {
     private let shared: Shared
     private var threads: [pthread_t] = []
 
-    /// A pool of `count` threads (the caller's included); `count − 1` threads start now.
-    init(count: Int) throws(GNError) {
-        shared = Shared(count: count)
+    /// A pool of `count` threads (the caller's included); `count − 1` threads start now. Its first
+    /// back-off ends after `firstBackoffTime` nanoseconds at the latest (the type's default unless a test
+    /// says).
+    init(count: Int, firstBackoffTime: Int = ThreadPool.firstBackoffTime) throws(GNError) {
+        shared = Shared(count: count, backoff: Backoff(firstTime: firstBackoffTime))
         for index in 1..<max(count, 1) {
             let start = UnsafeMutablePointer<WorkerStart>.allocate(capacity: 1)
             start.initialize(to: WorkerStart(shared: Unmanaged.passRetained(shared), index: index))
@@ -131,8 +138,13 @@ final class ThreadPool {
     /// When the pool runs jobs on the dispatching thread alone (the back-off of the type's comment);
     /// kept by the dispatching thread only.
     private struct Backoff {
+        /// The longest the first back-off lasts, in nanoseconds.
+        let firstTime: Int
         /// Jobs left to run on the dispatching thread alone.
         private(set) var jobsLeftAlone = 0
+        /// When the back-off under way ends however many of its jobs are left (monotonic nanoseconds;
+        /// `Int.max`: when its jobs have run).
+        private var aloneUntil = Int.max
         /// Jobs of the last back-off, while signs keep coming (0: none yet, or forgotten).
         private var length = 0
         /// When the current window of jobs with workers began (−1: with the next job), and the
@@ -140,9 +152,18 @@ final class ThreadPool {
         private var windowStart = -1
         private var windowSwitches = 0
 
-        /// Whether the next job runs on the dispatching thread alone (it is then counted).
+        init(firstTime: Int) {
+            self.firstTime = firstTime
+        }
+
+        /// Whether the next job runs on the dispatching thread alone (it is then counted). Reads the
+        /// clock only during a first back-off.
         mutating func takeJobAlone() -> Bool {
             guard jobsLeftAlone > 0 else { return false }
+            if aloneUntil != .max && ThreadPool.now() >= aloneUntil {
+                (jobsLeftAlone, aloneUntil) = (0, .max)
+                return false
+            }
             jobsLeftAlone -= 1
             return true
         }
@@ -165,8 +186,10 @@ final class ThreadPool {
             if preempted || waited > max(ThreadPool.stallThreshold, ownTime) {
                 // A sign before a whole window with workers has passed since the last back-off: the
                 // core is still taken, so four times as long.
-                length = length == 0 ? ThreadPool.firstBackoff : min(length * 4, ThreadPool.longestBackoff)
+                let first = length == 0
+                length = first ? ThreadPool.firstBackoff : min(length * 4, ThreadPool.longestBackoff)
                 jobsLeftAlone = length
+                aloneUntil = first ? end + firstTime : .max
                 windowStart = -1
             } else if quietWindow {
                 // A whole window with workers without a sign: the cores are free (or the sign was an
@@ -209,13 +232,14 @@ final class ThreadPool {
 
         // The dispatching thread's own state.
         private var jobNumber = 0
-        private var backoff = Backoff()
+        private var backoff: Backoff
 
         /// Jobs the pool will run on the dispatching thread alone before it tries its workers again.
         var jobsLeftAlone: Int { backoff.jobsLeftAlone }
 
-        init(count: Int) {
+        init(count: Int, backoff: Backoff) {
             self.count = count
+            self.backoff = backoff
             mutex = .allocate(capacity: 1)
             workAvailable = .allocate(capacity: 1)
             jobDone = .allocate(capacity: 1)
