@@ -79,17 +79,24 @@ final class ThreadPoolTests: XCTestCase {
         }
     }
 
-    func testAStalledWorkerMakesThePoolRunAloneForAWhileThenTryAgain() throws {
-        // A first back-off of up to 100 s: its 64 jobs, not its time, end it here.
-        let pool = try ThreadPool(count: 2, firstBackoffTime: 100_000_000_000)
-        let record = Record(tasks: 64)
-        // A job in which worker 1 takes a task and sleeps 20 ms in it.
+    /// A pool of two threads whose first back-off lasts at most `firstBackoffTime`, after a job in
+    /// which worker 1 took a task and slept 20 ms in it: a sign of a taken core. Skips the test when the
+    /// worker never got to run.
+    private func poolAfterAStall(firstBackoffTime: Int, _ record: Record) throws -> ThreadPool {
+        let pool = try ThreadPool(count: 2, firstBackoffTime: firstBackoffTime)
         record.stallNanoseconds = 20_000_000
         dispatch(pool, record, tasks: 64)
         record.stallNanoseconds = 0
         try XCTSkipIf(!record.workers.contains(1), "worker 1 never got to run (the machine is too busy to stage a stall)")
         XCTAssertEqual(record.runs.filter { $0 != 1 }.count, 0)
         XCTAssertEqual(pool.jobsLeftAlone, ThreadPool.firstBackoff)
+        return pool
+    }
+
+    func testAStalledWorkerMakesThePoolRunAloneForAWhileThenTryAgain() throws {
+        let record = Record(tasks: 64)
+        // A first back-off of up to 100 s: its 64 jobs, not its time, end it here.
+        let pool = try poolAfterAStall(firstBackoffTime: 100_000_000_000, record)
         // The next jobs run on the dispatching thread alone.
         for job in 0..<ThreadPool.firstBackoff {
             dispatch(pool, record, tasks: 64)
@@ -112,14 +119,9 @@ final class ThreadPoolTests: XCTestCase {
     }
 
     func testTheFirstBackoffEndsAfterItsTimeWhateverItsJobs() throws {
-        // A first back-off of at most 0.2 s: long beside the microseconds between the sign and the next job.
-        let pool = try ThreadPool(count: 2, firstBackoffTime: 200_000_000)
         let record = Record(tasks: 64)
-        record.stallNanoseconds = 20_000_000
-        dispatch(pool, record, tasks: 64)
-        record.stallNanoseconds = 0
-        try XCTSkipIf(!record.workers.contains(1), "worker 1 never got to run (the machine is too busy to stage a stall)")
-        XCTAssertEqual(pool.jobsLeftAlone, ThreadPool.firstBackoff)
+        // A first back-off of at most 0.2 s: long beside the microseconds between the sign and the next job.
+        let pool = try poolAfterAStall(firstBackoffTime: 200_000_000, record)
         dispatch(pool, record, tasks: 64)
         XCTAssertEqual(pool.jobsLeftAlone, ThreadPool.firstBackoff - 1, "a job right after the sign runs alone")
         // 0.3 s later, past the 0.2 s the first back-off lasts at most, its 63 jobs left are dropped.
