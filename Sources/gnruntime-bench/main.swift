@@ -87,6 +87,9 @@ struct Network {
     var staticMacs: Int
     /// Conv2d multiply-adds of one sample.
     var convMacs: Int
+    /// Whether each tensor (the input, then each layer's output) depends on the input only: no neuron
+    /// layer before it, so that a session computes it once per run, not once per step.
+    var isStatic: [Bool]
 }
 
 func check(_ status: gn_status, _ what: String) {
@@ -113,12 +116,6 @@ func denseMultiplyAdds(_ info: gn_layer_info, input: gn_shape) -> Int {
     return info.kind == GN_LAYER_LINEAR ? Int(input.channels * out.channels) : 0
 }
 
-/// Whether a layer depends on the input only (no neuron layer before it), so that a session computes it
-/// once per run, not once per step: `isStatic` says it of each tensor so far (the input's first).
-func runsOnce(_ info: gn_layer_info, isStatic: [Bool]) -> Bool {
-    info.kind != GN_LAYER_QCFS && isStatic[Int(info.input_a)] && (info.input_b < 0 || isStatic[Int(info.input_b)])
-}
-
 func network(_ architecture: ReferenceNetworks.Architecture, size: Int, int8: Bool = false) -> Network {
     var configuration = ReferenceNetworks.Configuration(architecture: architecture, inputSize: size,
                                                         classes: size >= 224 ? 1000 : 10, int8: int8)
@@ -141,14 +138,15 @@ func network(_ architecture: ReferenceNetworks.Architecture, size: Int, int8: Bo
         let out = info.output
         let layerMacs = denseMultiplyAdds(info, input: input)
         if info.kind == GN_LAYER_CONV2D { convMacs += layerMacs }
-        let layerIsStatic = runsOnce(info, isStatic: isStatic)
+        let layerIsStatic = info.kind != GN_LAYER_QCFS && isStatic[Int(info.input_a)]
+            && (info.input_b < 0 || isStatic[Int(info.input_b)])
         macs += layerMacs
         if layerIsStatic { staticMacs += layerMacs }
         shapes.append(out)
         isStatic.append(layerIsStatic)
     }
     return Network(name: (size >= 224 ? "\(architecture.rawValue)-224" : architecture.rawValue) + (int8 ? "-int8" : ""), bytes: bytes, macs: macs,
-                   staticMacs: staticMacs, convMacs: convMacs)
+                   staticMacs: staticMacs, convMacs: convMacs, isStatic: isStatic)
 }
 
 // MARK: - Runs
@@ -288,15 +286,12 @@ func analyticMinimum(_ network: Network, steps: Int, layerByLayer: Bool) -> Int 
         infos.append(info)
     }
     var lastUse = [Int](repeating: -1, count: count + 1)
-    var isStatic = [Bool](repeating: true, count: count + 1)
     for (index, info) in infos.enumerated() {
         lastUse[Int(info.input_a)] = index
         if info.input_b >= 0 { lastUse[Int(info.input_b)] = index }
-        isStatic[index + 1] = info.kind != GN_LAYER_QCFS && isStatic[Int(info.input_a)]
-            && (info.input_b < 0 || isStatic[Int(info.input_b)])
     }
     func activationBytes(_ tensor: Int) -> Int {
-        bytes(infos[tensor - 1].output) * (layerByLayer && !isStatic[tensor] ? steps : 1)
+        bytes(infos[tensor - 1].output) * (layerByLayer && !network.isStatic[tensor] ? steps : 1)
     }
     var membranes = 0
     var peak = 0
@@ -399,7 +394,7 @@ func runStart(_ shape: gn_shape, _ benchmarkCase: Case) -> Double {
     var builder = ModelBuilder(input: TensorShape(channels: Int(shape.channels), height: Int(shape.height), width: Int(shape.width)))
     do { _ = try builder.flatten(builder.input) } catch { print(error.message); exit(1) }
     let bytes = builder.serialize()
-    let network = Network(name: "input", bytes: bytes, macs: 0, staticMacs: 0, convMacs: 0)
+    let network = Network(name: "input", bytes: bytes, macs: 0, staticMacs: 0, convMacs: 0, isStatic: [true, true])
     var startCase = benchmarkCase
     startCase.network = network.name
     return measure(network, startCase, repetitions: 20, perLayer: true).layerSeconds[0]
@@ -494,7 +489,6 @@ func runBenchmarks() {
         var shape = gn_shape()
         gn_model_input_shape(model, &shape)
         inputShapes.append(shape)
-        var isStatic = [true]
         // The gap before layer 0's observer call also holds the run's start: the input checked for NaN
         // and laid out channels-last. A model of one flatten (which computes nothing) over the same
         // input measures that start alone; layer 0 is shown without it.
@@ -510,9 +504,7 @@ func runBenchmarks() {
             let input = inputShapes[Int(info.input_a)]
             let out = info.output
             let macs = Double(denseMultiplyAdds(info, input: input))
-            let layerIsStatic = runsOnce(info, isStatic: isStatic)
-            isStatic.append(layerIsStatic)
-            let samples = Double(benchmarkCase.batch) * Double(neuron == GN_NEURON_ANN || layerIsStatic ? 1 : benchmarkCase.steps)
+            let samples = Double(benchmarkCase.batch) * Double(neuron == GN_NEURON_ANN || net.isStatic[index + 1] ? 1 : benchmarkCase.steps)
             let flops = 2 * macs * samples / seconds / 1e9
             let rate = macs > 0 ? String(format: "%7.1f GFLOP/s %4.0f%%", flops, 100 * flops / peak) : ""
             print(String(format: "  %3d %@ %4dx%3dx%3d %8.3f ms %@  %@", index,

@@ -142,9 +142,9 @@ final class ThreadPool {
         let firstTime: Int
         /// Jobs left to run on the dispatching thread alone.
         private(set) var jobsLeftAlone = 0
-        /// When the back-off under way ends however many of its jobs are left (monotonic nanoseconds;
-        /// `Int.max`: when its jobs have run).
-        private var aloneUntil = Int.max
+        /// When the first back-off ends however many of its jobs are left (monotonic nanoseconds; nil
+        /// for a later back-off, which ends with its jobs).
+        private var firstEnds: Int?
         /// Jobs of the last back-off, while signs keep coming (0: none yet, or forgotten).
         private var length = 0
         /// When the current window of jobs with workers began (−1: with the next job), and the
@@ -160,8 +160,8 @@ final class ThreadPool {
         /// clock only during a first back-off.
         mutating func takeJobAlone() -> Bool {
             guard jobsLeftAlone > 0 else { return false }
-            if aloneUntil != .max && ThreadPool.now() >= aloneUntil {
-                (jobsLeftAlone, aloneUntil) = (0, .max)
+            if let firstEnds, ThreadPool.now() >= firstEnds {
+                (jobsLeftAlone, self.firstEnds) = (0, nil)
                 return false
             }
             jobsLeftAlone -= 1
@@ -184,12 +184,12 @@ final class ThreadPool {
                 windowSwitches = switches
             }
             if preempted || waited > max(ThreadPool.stallThreshold, ownTime) {
-                // A sign before a whole window with workers has passed since the last back-off: the
-                // core is still taken, so four times as long.
+                // The first length, or — a sign before a whole window with workers has passed since the
+                // last back-off: the core is still taken — four times as long.
                 let first = length == 0
                 length = first ? ThreadPool.firstBackoff : min(length * 4, ThreadPool.longestBackoff)
                 jobsLeftAlone = length
-                aloneUntil = first ? end + firstTime : .max
+                firstEnds = first ? end + firstTime : nil
                 windowStart = -1
             } else if quietWindow {
                 // A whole window with workers without a sign: the cores are free (or the sign was an
