@@ -55,6 +55,15 @@ public struct WindowGeometry: Sendable {
         outputColumn * strideWidth - paddingWidth + kernelColumn
     }
 
+    /// Whether every output pixel `p` (numbered over the batch) reads the input pixel `p` alone, the
+    /// `inputChannels` values from `p · inputChannels`: a linear layer, or a 1 × 1 convolution of
+    /// stride 1 without padding over a whole map (not a band of rows).
+    @inlinable
+    public var isPointwise: Bool {
+        kernelHeight == 1 && kernelWidth == 1 && strideHeight == 1 && strideWidth == 1 && paddingHeight == 0
+            && paddingWidth == 0 && firstOutputRow == 0 && outputHeight == inputHeight && outputWidth == inputWidth
+    }
+
     /// Output pixels of one sample.
     @inlinable
     public var outputPixelsPerSample: Int { outputHeight * outputWidth }

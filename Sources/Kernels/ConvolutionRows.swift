@@ -187,7 +187,7 @@ enum ConvolutionRows {
             let tileColumn = column * S * C
             ConvolutionTiled.sumBlocks(shape, order: order, bias: bias.map { $0 + firstChannel },
                                        groupSums: scratch.groupSums, output: target,
-                                       pixelStride: partial ? lanes : g.outputChannels) { taps, _ in
+                                       pixelStride: partial ? lanes : g.outputChannels) { taps, _, _ in
                 // Built element by element: the repeating initializer, called out of line for 16 sums,
                 // would keep them in memory.
                 var sums = InlineArray<P, InlineArray<V, Vector>> { _ in InlineArray { _ in Vector() } }

@@ -1,3 +1,6 @@
+#if GN_FMA
+import GNIntrinsics
+#endif
 import GNKernelInterface
 
 /// The shape of a register tile: `pixels` output pixels × `vectors` vectors of 16 output channels,
@@ -15,7 +18,9 @@ struct TileShape<let pixels: Int, let vectors: Int> {}
 /// of zeros instead (no special edge path), and the pixels of a last, partial tile write to scratch.
 /// The sums follow `SummationOrder` with the same `multiplyAdd` as `Convolution.reference`, so results
 /// equal it bit for bit (up to the sign of zero). Channels past the last full block go through the
-/// reference loop.
+/// reference loop. Pointwise layers (linear layers, 1 × 1 convolutions of stride 1) are matrix
+/// products: there the tiles of a task take each block in turn (`runPointwise`), so that a block's
+/// weights are read from memory once per task rather than once per tile.
 ///
 /// Work is split into tasks — (channel block, run of `tilesPerTask` tiles) pairs, block-major so that
 /// a range of tasks reuses one block of weights — which threads may run in parallel.
@@ -113,8 +118,8 @@ enum ConvolutionTiled {
     }
 
     /// The scratch of one thread: a zero row of input channels, one tile of outputs (for a last,
-    /// partial tile), the tile's group sums, and the reference loop's sums for channels past the last
-    /// full block.
+    /// partial tile), the group sums of one tile (of a task's tiles, for a pointwise layer), and the
+    /// reference loop's sums for channels past the last full block.
     struct Scratch {
         var zeros: UnsafeMutablePointer<Float>
         var spill: UnsafeMutablePointer<Float>
@@ -122,14 +127,18 @@ enum ConvolutionTiled {
         var remainder: UnsafeMutablePointer<Float>
 
         static func floats(_ g: WindowGeometry, pixels: Int, lanes: Int) -> Int {
-            g.inputChannels + pixels * g.outputChannels + pixels * lanes + Convolution.scratchFloats(channels: lanes)
+            g.inputChannels + pixels * g.outputChannels + groupSumTiles(g) * pixels * lanes + Convolution.scratchFloats(channels: lanes)
         }
+
+        /// The tiles whose group sums are kept at once: a task's, whose tiles take each block in turn,
+        /// in a pointwise layer (`runPointwise`); one elsewhere.
+        static func groupSumTiles(_ g: WindowGeometry) -> Int { g.isPointwise ? tilesPerTask : 1 }
 
         init(_ scratch: UnsafeMutablePointer<Float>, _ g: WindowGeometry, pixels: Int, lanes: Int) {
             zeros = scratch
             spill = zeros + g.inputChannels
             groupSums = spill + pixels * g.outputChannels
-            remainder = groupSums + pixels * lanes
+            remainder = groupSums + Scratch.groupSumTiles(g) * pixels * lanes
         }
     }
 
@@ -167,6 +176,10 @@ enum ConvolutionTiled {
         }
         let order = SummationOrder(taps: g.kernelHeight * g.kernelWidth, channels: g.inputChannels)
         var pixel = pixels.lowerBound
+        if g.isPointwise, pixels.count >= P {
+            pixel += runPointwise(shape, g, firstChannel: firstChannel, pixels: pixels, input: input, weights: weights,
+                                  layout: layout, bias: bias, order: order, groupSums: scratch.groupSums, output: output)
+        }
         while pixel < pixels.upperBound {
             let count = min(P, pixels.upperBound - pixel)
             // A partial tile computes into scratch, then copies the pixels that exist.
@@ -182,6 +195,67 @@ enum ConvolutionTiled {
             }
             pixel += count
         }
+    }
+
+    /// The full tiles of `pixels` of a pointwise layer (`WindowGeometry.isPointwise`: a linear layer,
+    /// whose pixels are samples, or a 1 × 1 convolution of stride 1 without padding) × the `16·V`
+    /// channels from `firstChannel`; returns how many pixels they cover (the rest, less than a tile,
+    /// is left to the caller). Pixel `p` reads the `inputChannels` values at `p · inputChannels`: a
+    /// matrix product, whose tiles take each block of `order` in turn, so that the block's weights
+    /// (at most 64 × 16·V floats), read from memory once, serve every tile of the task from the first
+    /// level of cache — a linear layer's weights are read once per call, where they would be read once
+    /// per tile. Same sums, same order, as tile by tile. `groupSums` holds the group sums of
+    /// `tilesPerTask` tiles.
+    @inline(__always)
+    private static func runPointwise<let P: Int, let V: Int>(_ shape: TileShape<P, V>.Type, _ g: WindowGeometry,
+                                                             firstChannel: Int, pixels: Range<Int>,
+                                                             input: UnsafePointer<Float>, weights: UnsafePointer<Float>,
+                                                             layout: WeightLayout, bias: UnsafePointer<Float>?,
+                                                             order: SummationOrder, groupSums: UnsafeMutablePointer<Float>,
+                                                             output: UnsafeMutablePointer<Float>) -> Int {
+        let tiles = min(tilesPerTask, pixels.count / P), channels = g.inputChannels
+        var tileWeights = InlineArray<V, UnsafePointer<Float>>(repeating: weights)
+        for vector in 0..<V { tileWeights[vector] = weights + layout.offset(channel: firstChannel + 16 * vector, tap: 0) }
+        let firstInput = input + pixels.lowerBound * channels
+        // The next block's weights (a linear layer's come from memory) are asked for while this block
+        // computes, spread over its tiles: tile `t` asks for the terms of the `t`-th quarter of the
+        // next block, one term per four of its own, so that few are in flight at once — all of them
+        // during the first tile would fill the queue of outstanding misses and stall it.
+        let termsPerBlock = SummationOrder.termsPerBlock
+        sumBlocks(shape, order: order, tiles: tiles, bias: bias.map { $0 + firstChannel }, groupSums: groupSums,
+                  output: output + pixels.lowerBound * g.outputChannels + firstChannel, pixelStride: g.outputChannels) {
+            _, terms, tile in
+            var sums = InlineArray<P, InlineArray<V, Vector>>(repeating: InlineArray(repeating: Vector()))
+            // One pointer per pixel, as in `computeTile`: the loop below then unrolls with its sums in registers.
+            var x = InlineArray<P, UnsafePointer<Float>>(repeating: firstInput)
+            for index in 0..<P { x[index] = firstInput + (tile * P + index) * channels + terms.lowerBound }
+            var w = InlineArray<V, UnsafePointer<Float>>(repeating: weights)
+            for vector in 0..<V { w[vector] = tileWeights[vector] + terms.lowerBound * layout.channelStride }
+            let nextTerms = terms.lowerBound + termsPerBlock + tile * (termsPerBlock / tilesPerTask)
+            for term in 0..<terms.count {
+                var weight = InlineArray<V, Vector>(repeating: Vector())
+                let ahead = (nextTerms &+ term / tilesPerTask) &* layout.channelStride
+                for vector in 0..<V {
+                    weight[vector] = Vector.load(w[vector])
+                    prefetch(tileWeights[vector] + ahead)
+                }
+                for index in 0..<P {
+                    let value = Vector(repeating: x[index][term])
+                    for vector in 0..<V { sums[index][vector] = multiplyAdd(sums[index][vector], value, weight[vector]) }
+                }
+                for vector in 0..<V { w[vector] += layout.channelStride }
+            }
+            return sums
+        }
+        return tiles * P
+    }
+
+    /// Asks for the cache line of `address` ahead of its load (x86-64; elsewhere nothing).
+    @inline(__always)
+    private static func prefetch(_ address: UnsafePointer<Float>) {
+        #if GN_FMA
+        gn_prefetch(address)
+        #endif
     }
 
     /// Where the windows of a tile's `P` pixels read: for each pixel, its window's top-left corner in
@@ -262,7 +336,7 @@ enum ConvolutionTiled {
         var tileWeights = InlineArray<V, UnsafePointer<Float>>(repeating: weights)
         for vector in 0..<V { tileWeights[vector] = weights + layout.offset(channel: firstChannel + 16 * vector, tap: 0) }
         sumBlocks(shape, order: order, bias: bias.map { $0 + firstChannel }, groupSums: groupSums,
-                  output: output + firstChannel, pixelStride: g.outputChannels) { taps, channels in
+                  output: output + firstChannel, pixelStride: g.outputChannels) { taps, channels, _ in
             let blockOffset = channels.lowerBound * layout.channelStride
             var sums = InlineArray<P, InlineArray<V, Vector>>(repeating: InlineArray(repeating: Vector()))
             // Runs of terms contiguous in the input: one tap's channels, or — when every pixel's window
@@ -293,53 +367,61 @@ enum ConvolutionTiled {
         }
     }
 
-    /// Sums a tile of `P` output pixels × `16·V` channels in `order`, the part every tiled convolution
-    /// shares: the output (`output`, the tile's first pixel at its first channel; the other pixels
-    /// `pixelStride` floats apart) starts as the bias (`bias`, at the tile's first channel; nil: zero);
-    /// `blockSums` gives each block's sums (of the block's taps and input channels, each summed from
-    /// zero), which add up into group sums (in `groupSums`, `P · 16·V` floats of scratch), each added to
-    /// the output when its group ends. An order of one block adds its sums to the bias directly.
+    /// Sums `tiles` tiles of `P` output pixels × `16·V` channels in `order`, the part every tiled
+    /// convolution shares: the output (`output`, the first tile's first pixel at its first channel; the
+    /// other pixels, the next tiles' too, `pixelStride` floats apart) starts as the bias (`bias`, at the
+    /// tiles' first channel; nil: zero); `blockSums` gives each block's sums for one tile (of the block's
+    /// taps and input channels, each summed from zero), which add up into group sums (in `groupSums`,
+    /// `tiles · P · 16·V` floats of scratch), each added to the output when its group ends. An order of
+    /// one block adds its sums to the bias directly. Every tile takes a block before the next block
+    /// begins; each output's sums are the same, in the same order, whatever `tiles` is.
     @inline(__always)
     static func sumBlocks<let P: Int, let V: Int>(
-        _ shape: TileShape<P, V>.Type, order: SummationOrder, bias: UnsafePointer<Float>?,
+        _ shape: TileShape<P, V>.Type, order: SummationOrder, tiles: Int = 1, bias: UnsafePointer<Float>?,
         groupSums: UnsafeMutablePointer<Float>, output out: UnsafeMutablePointer<Float>, pixelStride: Int,
-        _ blockSums: (_ taps: Range<Int>, _ channels: Range<Int>) -> InlineArray<P, InlineArray<V, Vector>>
+        _ blockSums: (_ taps: Range<Int>, _ channels: Range<Int>, _ tile: Int) -> InlineArray<P, InlineArray<V, Vector>>
     ) {
         if order.count == 1 {
             // One block (narrow layers: a 3-channel first layer, 1 × 1 shortcuts): the output is the bias
             // plus its sums, the same additions without going through memory.
-            let sums = blockSums(order.block(0).taps, order.block(0).channels)
-            for vector in 0..<V {
-                let start = bias.map { Vector.load($0 + 16 * vector) } ?? Vector()
-                for index in 0..<P { (start + sums[index][vector]).store(out + index * pixelStride + 16 * vector) }
+            for tile in 0..<tiles {
+                let sums = blockSums(order.block(0).taps, order.block(0).channels, tile)
+                let tileOutput = out + tile * P * pixelStride
+                for vector in 0..<V {
+                    let start = bias.map { Vector.load($0 + 16 * vector) } ?? Vector()
+                    for index in 0..<P { (start + sums[index][vector]).store(tileOutput + index * pixelStride + 16 * vector) }
+                }
             }
             return
         }
         for vector in 0..<V {
             let start = bias.map { Vector.load($0 + 16 * vector) } ?? Vector()
-            for index in 0..<P { start.store(out + index * pixelStride + 16 * vector) }
+            for index in 0..<tiles * P { start.store(out + index * pixelStride + 16 * vector) }
         }
         for block in 0..<order.count {
             let (taps, channels) = order.block(block)
-            let sums = blockSums(taps, channels)
-            // The block's sums join the group's (straight-line loops, so that the sums stay in registers).
-            if order.startsGroup(block) {
-                for index in 0..<P {
-                    for vector in 0..<V { sums[index][vector].store(groupSums + (index * V + vector) * 16) }
-                }
-            } else {
-                for index in 0..<P {
-                    for vector in 0..<V {
-                        let group = groupSums + (index * V + vector) * 16
-                        (Vector.load(group) + sums[index][vector]).store(group)
+            for tile in 0..<tiles {
+                let sums = blockSums(taps, channels, tile)
+                let tileGroupSums = groupSums + tile * P * V * 16, tileOutput = out + tile * P * pixelStride
+                // The block's sums join the group's (straight-line loops, so that the sums stay in registers).
+                if order.startsGroup(block) {
+                    for index in 0..<P {
+                        for vector in 0..<V { sums[index][vector].store(tileGroupSums + (index * V + vector) * 16) }
+                    }
+                } else {
+                    for index in 0..<P {
+                        for vector in 0..<V {
+                            let group = tileGroupSums + (index * V + vector) * 16
+                            (Vector.load(group) + sums[index][vector]).store(group)
+                        }
                     }
                 }
-            }
-            if order.endsGroup(block) {
-                for index in 0..<P {
-                    for vector in 0..<V {
-                        let target = out + index * pixelStride + 16 * vector
-                        (Vector.load(target) + Vector.load(groupSums + (index * V + vector) * 16)).store(target)
+                if order.endsGroup(block) {
+                    for index in 0..<P {
+                        for vector in 0..<V {
+                            let target = tileOutput + index * pixelStride + 16 * vector
+                            (Vector.load(target) + Vector.load(tileGroupSums + (index * V + vector) * 16)).store(target)
+                        }
                     }
                 }
             }

@@ -53,6 +53,9 @@ final class KernelVariantTests: XCTestCase {
         (2, 16, 16, 16, 32, 3, 2, 1), (1, 16, 33, 33, 16, 1, 2, 0), (2, 16, 16, 16, 32, 1, 2, 0),
         (2, 32, 16, 16, 64, 1, 2, 0), (1, 32, 9, 35, 32, 1, 2, 0), (1, 16, 10, 20, 48, 3, 1, 2),
         (1, 16, 9, 18, 16, 7, 1, 3), (1, 3, 5, 40, 16, 3, 2, 1),
+        // Pointwise (1 × 1, stride 1, no padding): the tiles of a task take each block in turn, over one
+        // block and over several groups of them, with tasks of four tiles, of fewer, and a partial tile.
+        (2, 40, 6, 7, 64, 1, 1, 0), (3, 24, 5, 9, 32, 1, 1, 0), (1, 600, 3, 15, 48, 1, 1, 0),
     ]
 
     /// One sample's geometry of a convolution case.
@@ -149,10 +152,11 @@ final class KernelVariantTests: XCTestCase {
 
     func testLinearVariants() throws {
         var random = SeededRandom(seed: 31)
-        // Few samples take the matrix-vector kernel, six or more the tiled one.
+        // Few samples take the matrix-vector kernel, six or more the tiled one (whose tiles share each
+        // block of weights: tasks of four tiles, of fewer, partial tiles).
         for (batch, inputs, outputs) in [(1, 7, 10), (3, 64, 64), (2, 100, 96), (1, 33, 160), (4, 5, 16), (2, 512, 4096),
                                          (6, 40, 64), (9, 17, 48), (7, 64, 10), (13, 70, 48), (12, 1100, 64),
-                                         (1, 1100, 80)] {
+                                         (1, 1100, 80), (37, 300, 64), (20, 130, 32), (45, 576, 96)] {
             let g = Linear.geometry(batch: 1, inputCount: inputs, outputCount: outputs)
             let input = (0..<batch * inputs).map { _ in random.unit() < 0.4 ? 0 : random.symmetric(1) }
             let weights = (0..<inputs * outputs).map { _ in random.symmetric(0.3) }
