@@ -43,11 +43,14 @@ enum ConvolutionRows {
     /// of `kernel` × `kernel`, and output channels in blocks of `vectors` × 16, or nil when this variant
     /// has none.
     ///
-    /// AVX-512 only (32 registers of 16 floats): 16 pixels × 16 channels, or 8 pixels × 32 channels —
-    /// 16 sums, with the input broadcast straight from memory into each multiply-add. Instantiated for
-    /// the shapes of narrow image networks (the 3-channel first layer; ResNet's first stage, its strided
-    /// 16-channel layer and its 1 × 1 shortcuts), each with its sizes known when compiling, so that the
-    /// loops over a block's taps unroll; other layers take `ConvolutionTiled`.
+    /// AVX-512 (32 registers of 16 floats): 16 pixels × 16 channels, or 8 pixels × 32 channels — 16
+    /// sums, with the input broadcast straight from memory into each multiply-add. AVX2 (16 registers
+    /// of 8 floats): 6 pixels × 16 channels, as its general tile. Instantiated for the shapes of narrow
+    /// image networks (the 3-channel first layer; ResNet's first stage, its strided 16-channel layer and
+    /// its 1 × 1 shortcuts), each with its sizes known when compiling, so that the loops over a block's
+    /// taps unroll; other layers, and builds without FMA, take `ConvolutionTiled`. (On AVX2 the row
+    /// tiles took ResNet-20's first layer from 0.025 to 0.014 ms and its first stage's 3 × 3 layers
+    /// from 0.077 to 0.072 ms, docs/benchmarks.md.)
     static func tile(channels: Int, stride: Int, kernel: Int, vectors: Int) -> Tile? {
         #if GN_AVX512
         switch (channels, stride, kernel, vectors) {
@@ -90,6 +93,33 @@ enum ConvolutionRows {
         default:
             return nil
         }
+        #elseif GN_FMA
+        // 16 registers of 8 floats: 6 pixels × 16 channels (12 registers of sums, 2 of weights), the
+        // general tile's shape, for any `vectors` (blocks of 16 channels).
+        switch (channels, stride, kernel) {
+        case (3, 1, 3):
+            return Tile(pixels: 6, vectors: 1, name: "conv2d.rows6x16") { job, worker, begin, end in
+                ConvolutionRows.run(TileShape<6, 1>.self, RowInput<3, 1, 3>.self, job, worker: worker, tasks: begin..<end)
+            }
+        case (16, 1, 3):
+            return Tile(pixels: 6, vectors: 1, name: "conv2d.rows6x16") { job, worker, begin, end in
+                ConvolutionRows.run(TileShape<6, 1>.self, RowInput<16, 1, 3>.self, job, worker: worker, tasks: begin..<end)
+            }
+        case (16, 2, 3):
+            return Tile(pixels: 6, vectors: 1, name: "conv2d.rows6x16") { job, worker, begin, end in
+                ConvolutionRows.run(TileShape<6, 1>.self, RowInput<16, 2, 3>.self, job, worker: worker, tasks: begin..<end)
+            }
+        case (16, 2, 1):
+            return Tile(pixels: 6, vectors: 1, name: "conv2d.rows6x16") { job, worker, begin, end in
+                ConvolutionRows.run(TileShape<6, 1>.self, RowInput<16, 2, 1>.self, job, worker: worker, tasks: begin..<end)
+            }
+        case (32, 2, 1):
+            return Tile(pixels: 6, vectors: 1, name: "conv2d.rows6x16") { job, worker, begin, end in
+                ConvolutionRows.run(TileShape<6, 1>.self, RowInput<32, 2, 1>.self, job, worker: worker, tasks: begin..<end)
+            }
+        default:
+            return nil
+        }
         #else
         return nil
         #endif
@@ -106,8 +136,8 @@ enum ConvolutionRows {
         guard g.kernelHeight == g.kernelWidth, g.inputChannels <= SummationOrder.termsPerBlock,
               let tile = tile(channels: g.inputChannels, stride: g.strideWidth, kernel: g.kernelWidth, vectors: vectors),
               g.outputWidth >= tile.pixels, g.kernelHeight <= PaddedRows<Float>.largestKernelHeight else { return nil }
-        return KernelChoice(function: tile.function, split: split(query, vectors: vectors),
-                            scratchFloats: Scratch.floats(g, pixels: tile.pixels, lanes: 16 * vectors),
+        return KernelChoice(function: tile.function, split: split(query, vectors: tile.vectors),
+                            scratchFloats: Scratch.floats(g, pixels: tile.pixels, lanes: 16 * tile.vectors),
                             name: tile.name)
     }
 

@@ -82,14 +82,20 @@ final class KernelVariantTests: XCTestCase {
         }
     }
 
-    func testNarrowInputsTakeTheRowKernelsOnAVX512() throws {
-        // (Cin, stride, Cout, kernel, the kernel expected): ResNet's first layer, first stage, strided
-        // layer and shortcuts; 3 × 3 layers of 32 input channels stay with the general tiles.
+    func testNarrowInputsTakeTheRowKernelsOnAVX2AndAVX512() throws {
+        // (Cin, stride, Cout, kernel, the kernel expected on AVX-512): ResNet's first layer, first
+        // stage, strided layer and shortcuts; 3 × 3 layers of 32 input channels stay with the general
+        // tiles. AVX2 takes the same shapes in row tiles of 6 × 16; the baseline has no row kernels.
         let cases: [(Int, Int, Int, Int, String)] = [(3, 1, 16, 3, "conv2d.rows16x16"), (16, 1, 16, 3, "conv2d.rows16x16"),
                                                      (16, 2, 32, 3, "conv2d.rows8x32"), (16, 2, 32, 1, "conv2d.rows8x32"),
                                                      (32, 2, 64, 1, "conv2d.rows8x32"), (32, 1, 32, 3, "conv2d.tiled8x32")]
-        for set in variants where set == .avx512 || set == .avx512vnni {
-            for (cin, stride, cout, k, expected) in cases {
+        for set in variants {
+            for (cin, stride, cout, k, widest) in cases {
+                let expected = switch set {
+                case .avx512, .avx512vnni: widest
+                case .avx2, .avx2vnni: widest.hasPrefix("conv2d.rows") ? "conv2d.rows6x16" : "conv2d.tiled6x16"
+                default: "conv2d.tiled3x16"
+                }
                 let padding = k / 2, size = 32
                 let g = WindowGeometry(batch: 1, inputHeight: size, inputWidth: size, inputChannels: cin,
                                        outputHeight: (size + 2 * padding - k) / stride + 1,
