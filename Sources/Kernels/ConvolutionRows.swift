@@ -215,7 +215,7 @@ enum ConvolutionRows {
             let partial = count < P
             let target = partial ? scratch.spill : output + column * g.outputChannels + firstChannel
             let tileColumn = column * S * C
-            ConvolutionTiled.sumBlocks(shape, order: order, bias: bias.map { $0 + firstChannel },
+            ConvolutionTiled.sumBlocks(shape, TileCount<1>.self, order: order, bias: bias.map { $0 + firstChannel },
                                        groupSums: scratch.groupSums, output: target,
                                        pixelStride: partial ? lanes : g.outputChannels) { taps, _, _ in
                 // Built element by element: the repeating initializer, called out of line for 16 sums,

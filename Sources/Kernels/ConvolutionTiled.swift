@@ -7,6 +7,12 @@ import GNKernelInterface
 /// whose sums stay in registers while the kernel streams the weights.
 struct TileShape<let pixels: Int, let vectors: Int> {}
 
+/// How many tiles take each block of the summation order in turn (`ConvolutionTiled.sumBlocks`): a
+/// constant, so that the loop over one tile compiles to none.
+struct TileCount<let tiles: Int> {
+    static var count: Int { tiles }
+}
+
 /// A register-blocked convolution over channels-last tensors with `[kh][kw][Cin][Cout]` weights.
 ///
 /// The output is computed in tiles of consecutive output pixels (in memory order, so a tile may span
@@ -27,7 +33,9 @@ struct TileShape<let pixels: Int, let vectors: Int> {}
 /// Unsafe pointers and SIMD in the loops on purpose: this is the hot loop.
 enum ConvolutionTiled {
     /// Tiles per task.
-    static let tilesPerTask = 4
+    static let tilesPerTask = TaskTiles.count
+    /// The tiles of a task of a pointwise layer, which take each block of weights in turn.
+    typealias TaskTiles = TileCount<4>
 
     typealias Vector = SIMD16<Float>
 
@@ -213,28 +221,29 @@ enum ConvolutionTiled {
                                                              layout: WeightLayout, bias: UnsafePointer<Float>?,
                                                              order: SummationOrder, groupSums: UnsafeMutablePointer<Float>,
                                                              output: UnsafeMutablePointer<Float>) -> Int {
-        let tiles = min(tilesPerTask, pixels.count / P), channels = g.inputChannels
+        let channels = g.inputChannels
         var tileWeights = InlineArray<V, UnsafePointer<Float>>(repeating: weights)
         for vector in 0..<V { tileWeights[vector] = weights + layout.offset(channel: firstChannel + 16 * vector, tap: 0) }
-        let firstInput = input + pixels.lowerBound * channels
         // The next block's weights (a linear layer's come from memory) are asked for while this block
-        // computes, spread over its tiles: tile `t` asks for the terms of the `t`-th quarter of the
-        // next block, one term per four of its own, so that few are in flight at once — all of them
-        // during the first tile would fill the queue of outstanding misses and stall it.
+        // computes, spread over the tiles that take it: of `n` tiles, tile `t` asks for the terms of
+        // the `t`-th `n`-th of the next block, one term per `n` of its own, so that few are in flight
+        // at once — all of them during the first of four tiles would fill the queue of outstanding
+        // misses and stall it.
         let termsPerBlock = SummationOrder.termsPerBlock
-        sumBlocks(shape, order: order, tiles: tiles, bias: bias.map { $0 + firstChannel }, groupSums: groupSums,
-                  output: output + pixels.lowerBound * g.outputChannels + firstChannel, pixelStride: g.outputChannels) {
-            _, terms, tile in
+        // The sums of one block for tile `tile` of the `groupTiles` tiles from pixel `first`.
+        @inline(__always)
+        func blockSums(first: Int, groupTiles: Int, terms: Range<Int>, tile: Int) -> InlineArray<P, InlineArray<V, Vector>> {
             var sums = InlineArray<P, InlineArray<V, Vector>>(repeating: InlineArray(repeating: Vector()))
             // One pointer per pixel, as in `computeTile`: the loop below then unrolls with its sums in registers.
+            let firstInput = input + (first + tile * P) * channels + terms.lowerBound
             var x = InlineArray<P, UnsafePointer<Float>>(repeating: firstInput)
-            for index in 0..<P { x[index] = firstInput + (tile * P + index) * channels + terms.lowerBound }
+            for index in 0..<P { x[index] = firstInput + index * channels }
             var w = InlineArray<V, UnsafePointer<Float>>(repeating: weights)
             for vector in 0..<V { w[vector] = tileWeights[vector] + terms.lowerBound * layout.channelStride }
-            let nextTerms = terms.lowerBound + termsPerBlock + tile * (termsPerBlock / tilesPerTask)
+            let nextTerms = terms.lowerBound + termsPerBlock + tile * (termsPerBlock / groupTiles)
             for term in 0..<terms.count {
                 var weight = InlineArray<V, Vector>(repeating: Vector())
-                let ahead = (nextTerms &+ term / tilesPerTask) &* layout.channelStride
+                let ahead = (nextTerms &+ term / groupTiles) &* layout.channelStride
                 for vector in 0..<V {
                     weight[vector] = Vector.load(w[vector])
                     prefetch(tileWeights[vector] + ahead)
@@ -246,6 +255,23 @@ enum ConvolutionTiled {
                 for vector in 0..<V { w[vector] += layout.channelStride }
             }
             return sums
+        }
+        // A task's tiles together when they are `tilesPerTask`, else one by one.
+        let tiles = pixels.count / P
+        for group in 0..<(tiles == tilesPerTask ? 1 : tiles) {
+            let first = pixels.lowerBound + group * P
+            let target = output + first * g.outputChannels + firstChannel, tileBias = bias.map { $0 + firstChannel }
+            if tiles == tilesPerTask {
+                sumBlocks(shape, TaskTiles.self, order: order, bias: tileBias, groupSums: groupSums, output: target,
+                          pixelStride: g.outputChannels) { _, terms, tile in
+                    blockSums(first: first, groupTiles: tilesPerTask, terms: terms, tile: tile)
+                }
+            } else {
+                sumBlocks(shape, TileCount<1>.self, order: order, bias: tileBias, groupSums: groupSums, output: target,
+                          pixelStride: g.outputChannels) { _, terms, tile in
+                    blockSums(first: first, groupTiles: 1, terms: terms, tile: tile)
+                }
+            }
         }
         return tiles * P
     }
@@ -335,7 +361,7 @@ enum ConvolutionTiled {
         // separate streams, which also lets the memory system fetch more at once).
         var tileWeights = InlineArray<V, UnsafePointer<Float>>(repeating: weights)
         for vector in 0..<V { tileWeights[vector] = weights + layout.offset(channel: firstChannel + 16 * vector, tap: 0) }
-        sumBlocks(shape, order: order, bias: bias.map { $0 + firstChannel }, groupSums: groupSums,
+        sumBlocks(shape, TileCount<1>.self, order: order, bias: bias.map { $0 + firstChannel }, groupSums: groupSums,
                   output: output + firstChannel, pixelStride: g.outputChannels) { taps, channels, _ in
             let blockOffset = channels.lowerBound * layout.channelStride
             var sums = InlineArray<P, InlineArray<V, Vector>>(repeating: InlineArray(repeating: Vector()))
@@ -376,8 +402,8 @@ enum ConvolutionTiled {
     /// one block adds its sums to the bias directly. Every tile takes a block before the next block
     /// begins; each output's sums are the same, in the same order, whatever `tiles` is.
     @inline(__always)
-    static func sumBlocks<let P: Int, let V: Int>(
-        _ shape: TileShape<P, V>.Type, order: SummationOrder, tiles: Int = 1, bias: UnsafePointer<Float>?,
+    static func sumBlocks<let P: Int, let V: Int, let tiles: Int>(
+        _ shape: TileShape<P, V>.Type, _ count: TileCount<tiles>.Type, order: SummationOrder, bias: UnsafePointer<Float>?,
         groupSums: UnsafeMutablePointer<Float>, output out: UnsafeMutablePointer<Float>, pixelStride: Int,
         _ blockSums: (_ taps: Range<Int>, _ channels: Range<Int>, _ tile: Int) -> InlineArray<P, InlineArray<V, Vector>>
     ) {
