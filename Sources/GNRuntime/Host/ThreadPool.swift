@@ -12,8 +12,9 @@ import Synchronization
 /// joins its threads. Built to stay fast when other programs (or the host's own threads) take cores
 /// (docs/architecture.md, "Threads"):
 ///
-/// - **Shared tasks.** Threads claim chunks of a job's tasks from one counter that also carries the
-///   job's number, so any thread takes whatever is left — the dispatching thread alone can run a whole
+/// - **Shared tasks.** Threads claim chunks of a job's tasks (a quarter of a thread's share, smaller
+///   as the job ends) from one counter that also carries the job's number, so any thread takes
+///   whatever is left — the dispatching thread alone can run a whole
 ///   job — and a thread that arrives late (asleep, or descheduled) claims nothing of a job that is done.
 ///   The dispatching thread waits only for chunks already claimed to finish, never for a thread to
 ///   show up.
@@ -36,6 +37,9 @@ import Synchronization
 final class ThreadPool {
     /// Threads that run tasks, the dispatching thread included.
     var count: Int { shared.count }
+
+    /// The chunks of a job whose largest chunk has at least this many tasks shrink as the job ends.
+    static let shrinkingChunk = 16
 
     /// How long an idle worker spins before it sleeps, in nanoseconds.
     static let workerSpin = 100_000
@@ -217,6 +221,7 @@ final class ThreadPool {
         private let job = Atomic<UInt>(0)
         private let function = Atomic<UInt>(0)
         private let tasks = Atomic<Int>(0)
+        /// The largest chunk of the current job: a quarter of each thread's share.
         private let chunk = Atomic<Int>(1)
         /// Tasks of the current job finished.
         private let completed = Atomic<Int>(0)
@@ -325,13 +330,20 @@ final class ThreadPool {
             while true {
                 let begin = current & 0xffff_ffff
                 guard current >> 32 == jobNumber, begin < tasks else { return ran }
-                let (claimed, seen) = claims.compareExchange(expected: current, desired: current + chunk,
+                // In a job of many tasks, chunks shrink as it ends (half of each thread's share of what
+                // is left, down to a 16th of its share of the job), so that threads finish together
+                // rather than one waiting on the other's last large chunk: VGG-16 at batch 32 on two
+                // threads, 0.84× the time. Not in jobs of few tasks (a layer at batch 1), where the
+                // extra claims cost more than they save.
+                let size = chunk < ThreadPool.shrinkingChunk ? chunk
+                    : max(chunk / 4, min(chunk, (tasks - begin) / (2 * count)))
+                let (claimed, seen) = claims.compareExchange(expected: current, desired: current + size,
                                                              ordering: .acquiringAndReleasing)
                 guard claimed else {
                     current = seen
                     continue
                 }
-                let end = min(tasks, begin + chunk)
+                let end = min(tasks, begin + size)
                 function(job, worker, begin, end)
                 ran += end - begin
                 let done = completed.wrappingAdd(end - begin, ordering: .sequentiallyConsistent).newValue
