@@ -224,56 +224,65 @@ enum ConvolutionTiled {
         let channels = g.inputChannels
         var tileWeights = InlineArray<V, UnsafePointer<Float>>(repeating: weights)
         for vector in 0..<V { tileWeights[vector] = weights + layout.offset(channel: firstChannel + 16 * vector, tap: 0) }
-        // The next block's weights (a linear layer's come from memory) are asked for while this block
-        // computes, spread over the tiles that take it: of `n` tiles, tile `t` asks for the terms of
-        // the `t`-th `n`-th of the next block, one term per `n` of its own, so that few are in flight
-        // at once — all of them during the first of four tiles would fill the queue of outstanding
-        // misses and stall it.
-        let termsPerBlock = SummationOrder.termsPerBlock
-        // The sums of one block for tile `tile` of the `groupTiles` tiles from pixel `first`.
-        @inline(__always)
-        func blockSums(first: Int, groupTiles: Int, terms: Range<Int>, tile: Int) -> InlineArray<P, InlineArray<V, Vector>> {
-            var sums = InlineArray<P, InlineArray<V, Vector>>(repeating: InlineArray(repeating: Vector()))
-            // One pointer per pixel, as in `computeTile`: the loop below then unrolls with its sums in registers.
-            let firstInput = input + (first + tile * P) * channels + terms.lowerBound
-            var x = InlineArray<P, UnsafePointer<Float>>(repeating: firstInput)
-            for index in 0..<P { x[index] = firstInput + index * channels }
-            var w = InlineArray<V, UnsafePointer<Float>>(repeating: weights)
-            for vector in 0..<V { w[vector] = tileWeights[vector] + terms.lowerBound * layout.channelStride }
-            let nextTerms = terms.lowerBound + termsPerBlock + tile * (termsPerBlock / groupTiles)
-            for term in 0..<terms.count {
-                var weight = InlineArray<V, Vector>(repeating: Vector())
-                let ahead = (nextTerms &+ term / groupTiles) &* layout.channelStride
-                for vector in 0..<V {
-                    weight[vector] = Vector.load(w[vector])
-                    prefetch(tileWeights[vector] + ahead)
-                }
-                for index in 0..<P {
-                    let value = Vector(repeating: x[index][term])
-                    for vector in 0..<V { sums[index][vector] = multiplyAdd(sums[index][vector], value, weight[vector]) }
-                }
-                for vector in 0..<V { w[vector] += layout.channelStride }
-            }
-            return sums
-        }
         // A task's tiles together when they are `tilesPerTask`, else one by one.
         let tiles = pixels.count / P
         for group in 0..<(tiles == tilesPerTask ? 1 : tiles) {
             let first = pixels.lowerBound + group * P
             let target = output + first * g.outputChannels + firstChannel, tileBias = bias.map { $0 + firstChannel }
+            let tileInput = input + first * channels
             if tiles == tilesPerTask {
                 sumBlocks(shape, TaskTiles.self, order: order, bias: tileBias, groupSums: groupSums, output: target,
                           pixelStride: g.outputChannels) { _, terms, tile in
-                    blockSums(first: first, groupTiles: tilesPerTask, terms: terms, tile: tile)
+                    pointwiseSums(shape, input: tileInput + tile * P * channels, channels: channels, weights: tileWeights,
+                                  layout: layout, terms: terms, ahead: tile, of: tilesPerTask)
                 }
             } else {
                 sumBlocks(shape, TileCount<1>.self, order: order, bias: tileBias, groupSums: groupSums, output: target,
-                          pixelStride: g.outputChannels) { _, terms, tile in
-                    blockSums(first: first, groupTiles: 1, terms: terms, tile: tile)
+                          pixelStride: g.outputChannels) { _, terms, _ in
+                    pointwiseSums(shape, input: tileInput, channels: channels, weights: tileWeights, layout: layout, terms: terms,
+                                  ahead: 0, of: 1)
                 }
             }
         }
         return tiles * P
+    }
+
+    /// The sums of one block (`terms`, the input channels of a pointwise layer) of one tile, whose `P`
+    /// pixels read `channels` inputs each from `input` on; `weights` holds each vector's first weight.
+    ///
+    /// The next block's weights (a linear layer's come from memory) are asked for while this block
+    /// computes, spread over the `tiles` tiles that take it: tile `ahead` asks for the terms of the
+    /// `ahead`-th `tiles`-th of the next block, one term per `tiles` of its own, so that few are in
+    /// flight at once — all of them during the first of four tiles would fill the queue of outstanding
+    /// misses and stall it.
+    @inline(__always)
+    private static func pointwiseSums<let P: Int, let V: Int>(
+        _ shape: TileShape<P, V>.Type, input: UnsafePointer<Float>, channels: Int, weights: InlineArray<V, UnsafePointer<Float>>,
+        layout: WeightLayout, terms: Range<Int>, ahead tile: Int, of tiles: Int
+    ) -> InlineArray<P, InlineArray<V, Vector>> {
+        var sums = InlineArray<P, InlineArray<V, Vector>>(repeating: InlineArray(repeating: Vector()))
+        // One pointer per pixel, as in `computeTile`: the loop below then unrolls with its sums in registers.
+        let firstInput = input + terms.lowerBound
+        var x = InlineArray<P, UnsafePointer<Float>>(repeating: firstInput)
+        for index in 0..<P { x[index] = firstInput + index * channels }
+        var w = InlineArray<V, UnsafePointer<Float>>(repeating: firstInput)
+        for vector in 0..<V { w[vector] = weights[vector] + terms.lowerBound * layout.channelStride }
+        let termsPerBlock = SummationOrder.termsPerBlock
+        let nextTerms = terms.lowerBound + termsPerBlock + tile * (termsPerBlock / tiles)
+        for term in 0..<terms.count {
+            var weight = InlineArray<V, Vector>(repeating: Vector())
+            let ahead = (nextTerms &+ term / tiles) &* layout.channelStride
+            for vector in 0..<V {
+                weight[vector] = Vector.load(w[vector])
+                prefetch(weights[vector] + ahead)
+            }
+            for index in 0..<P {
+                let value = Vector(repeating: x[index][term])
+                for vector in 0..<V { sums[index][vector] = multiplyAdd(sums[index][vector], value, weight[vector]) }
+            }
+            for vector in 0..<V { w[vector] += layout.channelStride }
+        }
+        return sums
     }
 
     /// Asks for the cache line of `address` ahead of its load (x86-64; elsewhere nothing).
