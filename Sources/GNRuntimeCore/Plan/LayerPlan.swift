@@ -52,6 +52,11 @@ struct LayerPlan {
     var isFusedIntoNeuron = false
     /// For a neuron layer: the add it computes itself (see `isFusedIntoNeuron`), or -1.
     var fusedAdd = -1
+    /// For a convolution: the neuron layer it computes task by task (`Planner.decideNeuronFusion`),
+    /// each task's outputs taken through that layer while they are in cache; else -1.
+    var fusedNeuron = -1
+    /// For a neuron layer: whether the convolution before it (or before its add) computes it.
+    var isFusedIntoConvolution = false
     /// For a convolution of a lean session read only by the neuron layer after it: the output rows it
     /// computes at a time, each band then taken through that neuron layer (its buffer holds one band of
     /// every step and sample); else 0.

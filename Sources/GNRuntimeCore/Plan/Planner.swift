@@ -193,6 +193,7 @@ enum Planner {
                 plans[index].packedWeightsOffset = try cursor.take(count: 1, elements: (kernel.choice.packedWeightBytes + 3) / 4)
             }
         }
+        decideNeuronFusion(plans, layerCount: layerCount)
         layout.scratchStride = try SizeCursor.bytes(count: 1, elements: scratchFloats)
         layout.scratchOffset = try cursor.take(count: options.threads, elements: layout.scratchStride / 4)
         layout.scratchBytes = cursor.offset - layout.scratchOffset
@@ -229,6 +230,42 @@ enum Planner {
             plans[index].inputBOffset = layer.inputB < 0 ? -1 : offset(ofTensor: layer.inputB, plans, layout)
         }
         return layout
+    }
+
+    /// Which convolutions compute the neuron layer that reads them in their own tasks
+    /// (`LayerPlan.fusedNeuron`): each task of the convolution — some output pixels, every channel —
+    /// is followed by the neuron layer's task over the same elements, while they are in cache, instead
+    /// of the neuron layer reading the whole output back from memory after the convolution. The same
+    /// kernels compute the same values in the same order, so results do not change. A convolution
+    /// fuses with the neuron layer after it (or after an add the neuron computes, `fusedAdd`) when:
+    /// - nothing else reads its output, both compute one step per call (step by step, or T = 1) and
+    ///   both run at the same steps (both static or neither), and neither works in bands;
+    /// - its kernel's tasks each cover every output channel (one block), so that a task's elements lie
+    ///   together and the neuron layer's tasks can be cut to match;
+    /// - the neuron layer writes into a buffer that was alive while the convolution ran (its own, or
+    ///   the add's other input's) and is not the convolution's input, which the other tasks still read.
+    private static func decideNeuronFusion(_ plans: UnsafeMutablePointer<LayerPlan>, layerCount: Int) {
+        for neuron in 1..<max(1, layerCount) where plans[neuron].layer.kind == .qcfs {
+            // The layer reading the convolution: the add the neuron layer computes, or the neuron layer.
+            let reader = plans[neuron].fusedAdd >= 0 ? plans[neuron].fusedAdd : neuron
+            let convolution = reader - 1
+            guard convolution >= 0, plans[convolution].layer.kind == .conv2d, plans[neuron].kernel != nil,
+                  let kernel = plans[convolution].kernel?.choice, kernel.split.blocks == 1,
+                  plans[convolution].steps == 1, plans[neuron].steps == 1,
+                  plans[convolution].isStatic == plans[neuron].isStatic,
+                  plans[convolution].bandRows == 0, plans[neuron].bandedConvolution < 0 else { continue }
+            let tensor = convolution + 1
+            var readers = 0
+            for other in 0..<layerCount where plans[other].layer.inputA == tensor || plans[other].layer.inputB == tensor {
+                readers += other == reader ? 1 : 2
+            }
+            let input = plans[convolution].layer.inputA
+            let inputOwner = input == 0 ? -1 : plans[input - 1].bufferOwner
+            let outputOwner = plans[neuron].bufferOwner
+            guard readers == 1, outputOwner >= 0, outputOwner <= convolution, outputOwner != inputOwner else { continue }
+            plans[convolution].fusedNeuron = neuron
+            plans[neuron].isFusedIntoConvolution = true
+        }
     }
 
     /// Which convolutions a lean session computes a band of rows at a time (`LayerPlan.bandRows`): those

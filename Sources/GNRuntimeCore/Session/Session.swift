@@ -149,6 +149,7 @@ public struct Session {
                     execute(index, samples: samples, step: 0)
                 }
                 for step in 0..<plan.steps { layerDidRun(index, step: step, slice: step, active: samples) }
+                if let neuron = fusedNeuron(of: index) { layerDidRun(neuron, step: 0, slice: 0, active: samples) }
             }
             let last = plans[model.layerCount - 1]
             for step in 0..<layout.steps {
@@ -333,14 +334,21 @@ public struct Session {
         for index in 0..<model.layerCount where (everyLayer || !plans[index].isStatic) && runsAsLayer(index) {
             execute(index, samples: active, step: step)
             layerDidRun(index, step: step, slice: 0, active: active)
+            if let neuron = fusedNeuron(of: index) { layerDidRun(neuron, step: step, slice: 0, active: active) }
         }
     }
 
     /// Whether layer `index` runs on its own: every layer does, but an add the neuron layer after it
-    /// computes itself (`isFusedIntoNeuron`) — unless an observer, which must see every layer's
-    /// output, is set.
+    /// computes itself (`isFusedIntoNeuron`) and a neuron layer a convolution computes
+    /// (`isFusedIntoConvolution`) — unless an observer, which must see every layer's output, is set.
     private func runsAsLayer(_ index: Int) -> Bool {
-        observer != nil || !plans[index].isFusedIntoNeuron
+        observer != nil || !(plans[index].isFusedIntoNeuron || plans[index].isFusedIntoConvolution)
+    }
+
+    /// The neuron layer that convolution `index` computes in its tasks in this run, or nil (none, or
+    /// an observer is set).
+    private func fusedNeuron(of index: Int) -> Int? {
+        observer == nil && plans[index].fusedNeuron >= 0 ? plans[index].fusedNeuron : nil
     }
 
     /// Shows layer `index`'s output at `step` (its first `active` samples; step `slice` of the output
@@ -399,7 +407,18 @@ public struct Session {
     private func execute(_ index: Int, samples: Int, step: Int) {
         let plan = plans[index]
         guard let kernel = plan.kernel?.choice else { return }
-        dispatch(kernel.function, arguments(for: plan, kernel: kernel, samples: samples, step: step), samples: samples)
+        let arguments = self.arguments(for: plan, kernel: kernel, samples: samples, step: step)
+        guard let neuron = fusedNeuron(of: index), let neuronKernel = plans[neuron].kernel?.choice else {
+            dispatch(kernel.function, arguments, samples: samples)
+            return
+        }
+        var neuronArguments = self.arguments(for: plans[neuron], kernel: neuronKernel, samples: samples, step: step)
+        neuronArguments.split = FusedNeuron.neuronSplit(convolution: kernel.split, outputChannels: plan.geometry.outputChannels)
+        let taskElements = kernel.split.itemsPerTask * plan.geometry.outputChannels
+        var job = FusedNeuron(convolution: arguments, neuron: neuronArguments, convolutionFunction: kernel.function,
+                              neuronFunction: neuronKernel.function, group: max(1, FusedNeuron.groupElements / taskElements))
+        let tasks = kernel.split.tasks(samples: samples)
+        withUnsafePointer(to: &job) { dispatch(FusedNeuron.run, job: UnsafeRawPointer($0), tasks: tasks) }
     }
 
     /// Runs a convolution and the neuron layer reading it (all their steps) band after band of the
@@ -426,12 +445,15 @@ public struct Session {
     private func dispatch(_ function: TaskFunction, _ arguments: KernelArguments, samples: Int) {
         var arguments = arguments
         let tasks = arguments.split.tasks(samples: samples)
-        withUnsafePointer(to: &arguments) { job in
-            if let workers, tasks > 1 {
-                workers.dispatch(workers.context, UnsafeRawPointer(job), function, tasks)
-            } else {
-                function(UnsafeRawPointer(job), 0, 0, tasks)
-            }
+        withUnsafePointer(to: &arguments) { dispatch(function, job: UnsafeRawPointer($0), tasks: tasks) }
+    }
+
+    /// Runs tasks `0 ..< tasks` of `job` with `function`, on the workers when there are several.
+    private func dispatch(_ function: TaskFunction, job: UnsafeRawPointer, tasks: Int) {
+        if let workers, tasks > 1 {
+            workers.dispatch(workers.context, job, function, tasks)
+        } else {
+            function(job, 0, 0, tasks)
         }
     }
 

@@ -51,8 +51,9 @@ enum NeuronLayer {
     }
 
     /// Runs `tasks` of a neuron layer with rule `Rule`. When the layer reads a sum (`secondInput`), a
-    /// task adds its part of the two tensors into the worker's scratch first, as the add layer would;
-    /// one task at a time, since the scratch holds one.
+    /// task adds its part of the two tensors into the worker's scratch first, as the add layer would,
+    /// `Elementwise.elementsPerTask` at a time (what the scratch holds: a task that a convolution's split
+    /// cut, `LayerPlan.fusedNeuron`, may be longer).
     @inline(__always)
     static func run<Rule: NeuronUpdate>(_ rule: Rule.Type, _ job: UnsafeRawPointer, worker: Int, tasks: Range<Int>) {
         let arguments = job.load(as: KernelArguments.self)
@@ -62,8 +63,9 @@ enum NeuronLayer {
         arguments.forEachTask(tasks) { _, neurons in
             var first = neurons.lowerBound
             while first < neurons.upperBound {
-                let end = arguments.outputPlacement == nil ? neurons.upperBound
+                var end = arguments.outputPlacement == nil ? neurons.upperBound
                     : min(neurons.upperBound, (first / sampleNeurons + 1) * sampleNeurons)
+                if arguments.secondInput != nil { end = min(end, first + Elementwise.elementsPerTask) }
                 let count = end - first
                 let membrane = arguments.membrane.map { $0 + first }
                 if arguments.resetsMembranes, let membrane { Rule.reset(membrane, count: count, arguments.neuron) }

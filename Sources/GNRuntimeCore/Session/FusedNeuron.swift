@@ -1,0 +1,44 @@
+import GNKernelInterface
+
+/// A convolution and the neuron layer it computes task by task (`LayerPlan.fusedNeuron`): the job
+/// of `FusedNeuron.run`. Each task of the convolution (some output pixels, every channel) is followed
+/// by the neuron layer's task over the same elements, whose split the session cuts to match.
+struct FusedNeuron {
+    /// The convolution's `KernelArguments`, at the start of the job.
+    var convolution: KernelArguments
+    /// The neuron layer's (split by `neuronSplit`), right after: a struct's stored properties lie in
+    /// order, each at the next offset its alignment allows, so this one lies one `stride` in.
+    var neuron: KernelArguments
+    /// The convolution's kernel and the neuron layer's.
+    var convolutionFunction: TaskFunction
+    var neuronFunction: TaskFunction
+    /// Tasks the convolution computes before the neuron layer takes them: about `groupElements`
+    /// outputs, so that they are still in cache and each call's fixed cost is spread over many.
+    var group: Int
+
+    /// Outputs of a group of tasks (64 KiB of floats).
+    static let groupElements = 16_384
+
+    /// The neuron layer's split for a convolution whose kernel split is `convolution` (one block):
+    /// task `t` takes the elements of the convolution's task `t`, the outputs of its pixels.
+    static func neuronSplit(convolution: TaskSplit, outputChannels: Int) -> TaskSplit {
+        TaskSplit(itemsPerSample: convolution.itemsPerSample * outputChannels,
+                  itemsPerTask: convolution.itemsPerTask * outputChannels)
+    }
+
+    /// Runs tasks `begin ..< end` of a `FusedNeuron` job, `group` at a time: the convolution's tasks,
+    /// then the neuron layer's same tasks.
+    static var run: TaskFunction {
+        { job, worker, begin, end in
+            let fused = job.assumingMemoryBound(to: FusedNeuron.self)
+            let convolution = job, neuron = job + MemoryLayout<KernelArguments>.stride
+            var first = begin
+            while first < end {
+                let last = min(end, first + fused.pointee.group)
+                fused.pointee.convolutionFunction(convolution, worker, first, last)
+                fused.pointee.neuronFunction(neuron, worker, first, last)
+                first = last
+            }
+        }
+    }
+}
