@@ -198,6 +198,10 @@ struct Case {
 struct Measurement {
     var seconds: Double
     var layerSeconds: [Double]
+    /// With per-layer times: the median, over pairs of runs alternated with and without a no-op
+    /// observer, of the run's time without it over its time with it. An observer makes every layer run
+    /// on its own, so this is what the convolutions that compute their neuron layers save (`LayerPlan.fusedNeuron`).
+    var fusedOverUnfused: Double?
     /// The widest instruction set the session's kernels used, and each layer's kernel ("name (isa)").
     var instructionSet: gn_isa
     var kernels: [String]
@@ -235,6 +239,7 @@ func measure(_ network: Network, _ benchmarkCase: Case, repetitions: Int, perLay
         if repetition > 0 { times.append(now() - start) }
     }
     var layerSeconds: [Double] = []
+    var fusedOverUnfused: Double? = nil
     if perLayer {
         // The observer is called right after each layer (layer by layer: once per step, one after
         // another), on the running thread: the gap before a layer's first call is its time.
@@ -259,8 +264,23 @@ func measure(_ network: Network, _ benchmarkCase: Case, repetitions: Int, perLay
             perRun.append(layers)
         }
         layerSeconds = (0..<count).map { index in median(perRun.map { $0[index] }) }
+        // Runs with and without a no-op observer, alternated (each pair in turn in either order).
+        var ratios: [Double] = []
+        for pair in 0..<max(10, repetitions) {
+            var pairTimes = [0.0, 0.0]
+            for observed in pair % 2 == 0 ? [false, true] : [true, false] {
+                check(gn_session_set_observer(session, observed ? { _, _, _, _, _ in } : nil, nil), "observer")
+                let start = now()
+                check(gn_session_run(session, input, input.count, samples, &output, output.count), "run")
+                pairTimes[observed ? 1 : 0] = now() - start
+            }
+            ratios.append(pairTimes[0] / pairTimes[1])
+        }
+        check(gn_session_set_observer(session, nil, nil), "observer")
+        fusedOverUnfused = median(ratios)
     }
-    return Measurement(seconds: median(times), layerSeconds: layerSeconds, instructionSet: instructionSet, kernels: kernels)
+    return Measurement(seconds: median(times), layerSeconds: layerSeconds, fusedOverUnfused: fusedOverUnfused,
+                       instructionSet: instructionSet, kernels: kernels)
 }
 
 // MARK: - Memory
@@ -485,6 +505,10 @@ func runBenchmarks() {
         print(String(format: "peak: %.1f GFLOP/s on %d core(s), %@ kernels", peak, Int(benchmarkCase.threads),
                      String(cString: gn_isa_name(measurement.instructionSet))))
         print("\(benchmarkCase.label): median \(measurement.seconds * 1000) ms without an observer; per layer, with one:")
+        if let ratio = measurement.fusedOverUnfused {
+            // With an observer every layer runs on its own; without one, convolutions compute their neuron layers.
+            print(String(format: "(without an observer over with a no-op one, runs alternated: %.3f)", ratio))
+        }
         var inputShapes: [gn_shape] = []
         var shape = gn_shape()
         gn_model_input_shape(model, &shape)

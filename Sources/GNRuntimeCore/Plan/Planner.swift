@@ -193,7 +193,11 @@ enum Planner {
                 plans[index].packedWeightsOffset = try cursor.take(count: 1, elements: (kernel.choice.packedWeightBytes + 3) / 4)
             }
         }
+        // Microcontrollers have one thread and no cache for a fused job to keep outputs in: there the
+        // layers run one by one, in 2 KiB less code.
+        #if !hasFeature(Embedded)
         decideNeuronFusion(plans, layerCount: layerCount)
+        #endif
         layout.scratchStride = try SizeCursor.bytes(count: 1, elements: scratchFloats)
         layout.scratchOffset = try cursor.take(count: options.threads, elements: layout.scratchStride / 4)
         layout.scratchBytes = cursor.offset - layout.scratchOffset

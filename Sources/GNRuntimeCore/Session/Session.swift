@@ -346,9 +346,13 @@ public struct Session {
     }
 
     /// The neuron layer that convolution `index` computes in its tasks in this run, or nil (none, or
-    /// an observer is set).
+    /// an observer is set; never on microcontrollers, whose plans fuse nothing).
     private func fusedNeuron(of index: Int) -> Int? {
-        observer == nil && plans[index].fusedNeuron >= 0 ? plans[index].fusedNeuron : nil
+        #if hasFeature(Embedded)
+        return nil
+        #else
+        return observer == nil && plans[index].fusedNeuron >= 0 ? plans[index].fusedNeuron : nil
+        #endif
     }
 
     /// Shows layer `index`'s output at `step` (its first `active` samples; step `slice` of the output
