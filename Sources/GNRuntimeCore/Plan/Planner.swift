@@ -169,11 +169,7 @@ enum Planner {
             let add = plans[index - 1]
             guard add.layer.kind == .add, plans[index].layer.inputA == index, add.lastUse == index,
                   add.isStatic == plans[index].isStatic, plans[index].inputASteps == add.steps else { continue }
-            var readElsewhere = false
-            for other in 0..<layerCount where other != index {
-                if plans[other].layer.inputA == index || plans[other].layer.inputB == index { readElsewhere = true }
-            }
-            if readElsewhere { continue }
+            guard isReadOnly(byLayer: index, tensor: index, plans, layerCount: layerCount) else { continue }
             plans[index - 1].isFusedIntoNeuron = true
             plans[index].fusedAdd = index - 1
         }
@@ -258,18 +254,23 @@ enum Planner {
                   plans[convolution].steps == 1, plans[neuron].steps == 1,
                   plans[convolution].isStatic == plans[neuron].isStatic,
                   plans[convolution].bandRows == 0, plans[neuron].bandedConvolution < 0 else { continue }
-            let tensor = convolution + 1
-            var readers = 0
-            for other in 0..<layerCount where plans[other].layer.inputA == tensor || plans[other].layer.inputB == tensor {
-                readers += other == reader ? 1 : 2
-            }
             let input = plans[convolution].layer.inputA
             let inputOwner = input == 0 ? -1 : plans[input - 1].bufferOwner
             let outputOwner = plans[neuron].bufferOwner
-            guard readers == 1, outputOwner >= 0, outputOwner <= convolution, outputOwner != inputOwner else { continue }
+            guard isReadOnly(byLayer: reader, tensor: convolution + 1, plans, layerCount: layerCount), outputOwner >= 0, outputOwner <= convolution, outputOwner != inputOwner else { continue }
             plans[convolution].fusedNeuron = neuron
             plans[neuron].isFusedIntoConvolution = true
         }
+    }
+
+    /// Whether layer `reader` reads tensor `tensor` (the output of layer `tensor − 1`) and no other
+    /// layer does.
+    private static func isReadOnly(byLayer reader: Int, tensor: Int, _ plans: UnsafeMutablePointer<LayerPlan>,
+                                   layerCount: Int) -> Bool {
+        for other in 0..<layerCount where plans[other].layer.inputA == tensor || plans[other].layer.inputB == tensor {
+            if other != reader { return false }
+        }
+        return plans[reader].layer.inputA == tensor || plans[reader].layer.inputB == tensor
     }
 
     /// Which convolutions a lean session computes a band of rows at a time (`LayerPlan.bandRows`): those
