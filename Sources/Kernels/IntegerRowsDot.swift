@@ -130,7 +130,7 @@ enum IntegerRowsDot {
                         ByteInputs.recover(source, count: count, reciprocal: reciprocal, into: destination)
                     }
                 }
-                runRow(shape, input, arguments, block: block, rows: rows.kernelRows, firstPixel: rowStart)
+                runRow(shape, input, arguments, block: block, rows: rows.loadedRows(), firstPixel: rowStart)
             }
         }
     }
@@ -140,7 +140,7 @@ enum IntegerRowsDot {
     @inline(__always)
     private static func runRow<let P: Int, let V: Int, let C: Int, let S: Int, let K: Int>(
         _ shape: TileShape<P, V>.Type, _ input: RowInput<C, S, K>.Type, _ arguments: KernelArguments, block: Int,
-        rows: PaddedRows<UInt8>.PerKernelRow<UnsafePointer<UInt8>?>, firstPixel: Int
+        rows: InlineArray<K, UnsafePointer<UInt8>>, firstPixel: Int
     ) {
         let g = arguments.geometry
         // Groups of 4 bytes: a kernel row's are K · C / 4, consecutive in the padded rows and in the
@@ -153,7 +153,7 @@ enum IntegerRowsDot {
             let count = min(P, g.outputWidth - column)
             var sums = InlineArray<P, InlineArray<V, DotProduct>>(repeating: InlineArray(repeating: DotProduct()))
             for kernelRow in 0..<K {
-                let x = UnsafeRawPointer(rows[kernelRow].unsafelyUnwrapped + column * S * C)
+                let x = UnsafeRawPointer(rows[kernelRow] + column * S * C)
                 for group in 0..<rowGroups {
                     var weight = InlineArray<V, DotProduct>(repeating: DotProduct())
                     for vector in 0..<V { weight[vector] = DotProduct(loading: vectorWeights[vector] + (kernelRow * rowGroups + group) * 64) }
