@@ -56,6 +56,10 @@ final class KernelVariantTests: XCTestCase {
         // Pointwise (1 × 1, stride 1, no padding): the tiles of a task take each block in turn, over one
         // block and over several groups of them, with tasks of four tiles, of fewer, and a partial tile.
         (2, 40, 6, 7, 64, 1, 1, 0), (3, 24, 5, 9, 32, 1, 1, 0), (1, 600, 3, 15, 48, 1, 1, 0),
+        // A MiB of weights or more over few pixels (`ConvolutionTiled.streamsWeights`): the tiles of a
+        // task take each block in turn and fetch the next ahead; whole taps per block, runs of 64
+        // channels per tap, several samples, a single tile.
+        (2, 512, 4, 4, 64, 3, 1, 1), (1, 600, 4, 4, 64, 3, 1, 1), (1, 520, 2, 2, 128, 3, 1, 1),
     ]
 
     /// One sample's geometry of a convolution case.
