@@ -236,15 +236,7 @@ enum ConvolutionRows {
                     var w = InlineArray<V, UnsafePointer<Float>>(repeating: weights)
                     for vector in 0..<V { w[vector] = tileWeights[vector] + first * layout.tapStride }
                     for term in 0..<(end - first) * C {
-                        var weight = InlineArray<V, Vector>(repeating: Vector())
-                        for vector in 0..<V { weight[vector] = Vector.load(w[vector]) }
-                        for index in 0..<P {
-                            // Wrapping arithmetic: the offsets are small constants, and without overflow
-                            // checks the compiler unrolls the loop and keeps the sums in registers.
-                            let value = Vector(repeating: inputs[index &* (S &* C) &+ term])
-                            for vector in 0..<V { sums[index][vector] = multiplyAdd(sums[index][vector], value, weight[vector]) }
-                        }
-                        for vector in 0..<V { w[vector] += layout.channelStride }
+                        addTerm(input, to: &sums, inputs: inputs, term: term, weights: &w, channelStride: layout.channelStride)
                     }
                 }
                 return sums
@@ -274,14 +266,26 @@ enum ConvolutionRows {
         for kernelRow in 0..<K {
             let inputs = rows[kernelRow] + column
             for term in 0..<K * C {
-                var weight = InlineArray<V, Vector>(repeating: Vector())
-                for vector in 0..<V { weight[vector] = Vector.load(w[vector]) }
-                for index in 0..<P {
-                    let value = Vector(repeating: inputs[index &* (S &* C) &+ term])
-                    for vector in 0..<V { sums[index][vector] = multiplyAdd(sums[index][vector], value, weight[vector]) }
-                }
-                for vector in 0..<V { w[vector] += layout.channelStride }
+                addTerm(input, to: &sums, inputs: inputs, term: term, weights: &w, channelStride: layout.channelStride)
             }
         }
+    }
+
+    /// Adds term `term` of a tile to `sums`: each of its `P` pixels' input (pixel `p`'s at `inputs` +
+    /// p · S · C + `term`) times the `V` weight vectors at `weights`, which then move to the next term's.
+    @inline(__always)
+    private static func addTerm<let P: Int, let V: Int, let C: Int, let S: Int, let K: Int>(
+        _ input: RowInput<C, S, K>.Type, to sums: inout InlineArray<P, InlineArray<V, Vector>>, inputs: UnsafePointer<Float>,
+        term: Int, weights: inout InlineArray<V, UnsafePointer<Float>>, channelStride: Int
+    ) {
+        var weight = InlineArray<V, Vector>(repeating: Vector())
+        for vector in 0..<V { weight[vector] = Vector.load(weights[vector]) }
+        for index in 0..<P {
+            // Wrapping arithmetic: the offsets are small constants, and without overflow checks the
+            // compiler unrolls the loop and keeps the sums in registers.
+            let value = Vector(repeating: inputs[index &* (S &* C) &+ term])
+            for vector in 0..<V { sums[index][vector] = multiplyAdd(sums[index][vector], value, weight[vector]) }
+        }
+        for vector in 0..<V { weights[vector] += channelStride }
     }
 }
