@@ -255,8 +255,8 @@ enum ConvolutionRows {
     /// terms per output: the 3-channel first layer, 1 × 1 shortcuts), in the summation order's (tap,
     /// channel) order. Every loop's length is known when compiling, and the sums stay in registers
     /// from the first term to the last: through the loops of `runRow`, whose lengths are known only
-    /// when running, the compiler zeroed them in memory (a call to `memset`) and reloaded them, which
-    /// took ResNet-20's first layer from 48 to 63–67% of the peak at batch 1 with `loadedRows`.
+    /// when running, the compiler zeroed them in memory (a call to `memset`) and reloaded them. With
+    /// `loadedRows`, ResNet-20's first layer went from 48–51% to 62–64% of the peak at batch 1.
     @inline(__always)
     private static func addWindow<let P: Int, let V: Int, let C: Int, let S: Int, let K: Int>(
         _ shape: TileShape<P, V>.Type, _ input: RowInput<C, S, K>.Type, to sums: inout InlineArray<P, InlineArray<V, Vector>>,
