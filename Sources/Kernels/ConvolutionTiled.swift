@@ -201,13 +201,12 @@ enum ConvolutionTiled {
         }
         let order = SummationOrder(taps: g.kernelHeight * g.kernelWidth, channels: g.inputChannels)
         var pixel = pixels.lowerBound
+        // Weights read from memory for few tiles: a task's tiles together, each block fetched ahead.
+        let streams = streamsWeights(g, pixels: P)
         if g.isPointwise, pixels.count >= P {
             pixel += runPointwise(shape, g, firstChannel: firstChannel, pixels: pixels, input: input, weights: weights,
                                   layout: layout, bias: bias, order: order, groupSums: scratch.groupSums, output: output)
-        }
-        // Weights read from memory for few tiles: a task's tiles together, each block fetched ahead.
-        let streams = streamsWeights(g, pixels: P)
-        if streams, pixels.count == tilesPerTask * P, pixel == pixels.lowerBound {
+        } else if streams, pixels.count == tilesPerTask * P {
             computeTiles(shape, TaskTiles.self, g, input: input, firstPixel: pixel, pixelCount: pixels.count, zeros: scratch.zeros,
                          firstChannel: firstChannel, weights: weights, layout: layout, bias: bias, order: order,
                          fetchesAhead: true, groupSums: scratch.groupSums, output: output + pixel * g.outputChannels)
@@ -274,12 +273,8 @@ enum ConvolutionTiled {
 
     /// The sums of one block (`terms`, the input channels of a pointwise layer) of one tile, whose `P`
     /// pixels read `channels` inputs each from `input` on; `weights` holds each vector's first weight.
-    ///
     /// The next block's weights (a linear layer's come from memory) are asked for while this block
-    /// computes, spread over the `tiles` tiles that take it: tile `ahead` asks for the terms of the
-    /// `ahead`-th `tiles`-th of the next block, one term per `tiles` of its own, so that few are in
-    /// flight at once — all of them during the first of four tiles would fill the queue of outstanding
-    /// misses and stall it.
+    /// computes (`termAhead`): this tile is the `ahead`-th of the `tiles` that take the block.
     @inline(__always)
     private static func pointwiseSums<let P: Int, let V: Int>(
         _ shape: TileShape<P, V>.Type, input: UnsafePointer<Float>, channels: Int, weights: InlineArray<V, UnsafePointer<Float>>,
@@ -292,11 +287,9 @@ enum ConvolutionTiled {
         for index in 0..<P { x[index] = firstInput + index * channels }
         var w = InlineArray<V, UnsafePointer<Float>>(repeating: firstInput)
         for vector in 0..<V { w[vector] = weights[vector] + terms.lowerBound * layout.channelStride }
-        let termsPerBlock = SummationOrder.termsPerBlock
-        let nextTerms = terms.lowerBound + termsPerBlock + tile * (termsPerBlock / tiles)
         for term in 0..<terms.count {
             var weight = InlineArray<V, Vector>(repeating: Vector())
-            let ahead = (nextTerms &+ term / tiles) &* layout.channelStride
+            let ahead = (terms.lowerBound &+ termAhead(term, blockTerms: terms.count, tile: tile, of: tiles)) &* layout.channelStride
             for vector in 0..<V {
                 weight[vector] = Vector.load(w[vector])
                 prefetch(weights[vector] + ahead)
@@ -308,6 +301,17 @@ enum ConvolutionTiled {
             for vector in 0..<V { w[vector] += layout.channelStride }
         }
         return sums
+    }
+
+    /// The term of the next block, counted from this block's first, whose weights term `term` of a block
+    /// of `blockTerms` asks for ahead (the next block's weights follow this block's in both layouts:
+    /// taps, then channels, are consecutive). The block is taken by `tiles` tiles in turn, and tile
+    /// `tile` asks for the `tile`-th `tiles`-th of the next block, one term per `tiles` of its own, so
+    /// that few are in flight at once: all of them during the first of four tiles filled the queue of
+    /// outstanding misses and stalled it.
+    @inline(__always)
+    private static func termAhead(_ term: Int, blockTerms: Int, tile: Int, of tiles: Int) -> Int {
+        blockTerms &+ tile &* (blockTerms / tiles) &+ term / tiles
     }
 
     /// Asks for the cache line of `address` ahead of its load (x86-64; elsewhere nothing).
@@ -412,11 +416,9 @@ enum ConvolutionTiled {
             // row (a window row's columns × channels are consecutive in channels-last memory, and so are
             // their weights). Fewer, longer loops; the terms are added in the same order.
             let wholeTaps = channels.count == g.inputChannels
-            // The next block's weights follow this block's (taps, then channels, are consecutive in
-            // both layouts); they are asked for while this block computes, as in `pointwiseSums`: tile
-            // `tile` asks for the `tile`-th `tiles`-th of them, one term per `tiles` of its own.
+            // With `fetchesAhead`, the next block's weights are asked for while this block computes
+            // (`termAhead`); `done` counts the block's terms of the runs before.
             let blockTerms = taps.count * channels.count
-            let firstAhead = blockTerms + tile * (blockTerms / tiles)
             var done = 0
             var tap = taps.lowerBound
             while tap < taps.upperBound {
@@ -428,11 +430,12 @@ enum ConvolutionTiled {
                 let terms = channels.lowerBound..<(channels.lowerBound + (runEnd - tap - 1) * g.inputChannels + channels.count)
                 for term in terms {
                     var weight = InlineArray<V, Vector>(repeating: Vector())
-                    let ahead = (firstAhead &+ (done &+ term &- terms.lowerBound) / tiles &- done &- (term &- terms.lowerBound))
-                        &* layout.channelStride
-                    for vector in 0..<V {
-                        weight[vector] = Vector.load(w[vector])
-                        if fetchesAhead { prefetch(w[vector] + ahead) }
+                    for vector in 0..<V { weight[vector] = Vector.load(w[vector]) }
+                    if fetchesAhead {
+                        // Relative to this term's weights, which lie `index` terms into the block.
+                        let index = done &+ (term &- terms.lowerBound)
+                        let ahead = (termAhead(index, blockTerms: blockTerms, tile: tile, of: tiles) &- index) &* layout.channelStride
+                        for vector in 0..<V { prefetch(w[vector] + ahead) }
                     }
                     for index in 0..<P {
                         let value = Vector(repeating: x[index][term])

@@ -257,7 +257,8 @@ enum Planner {
             let input = plans[convolution].layer.inputA
             let inputOwner = input == 0 ? -1 : plans[input - 1].bufferOwner
             let outputOwner = plans[neuron].bufferOwner
-            guard isReadOnly(byLayer: reader, tensor: convolution + 1, plans, layerCount: layerCount), outputOwner >= 0, outputOwner <= convolution, outputOwner != inputOwner else { continue }
+            guard isReadOnly(byLayer: reader, tensor: convolution + 1, plans, layerCount: layerCount),
+                  outputOwner >= 0, outputOwner <= convolution, outputOwner != inputOwner else { continue }
             plans[convolution].fusedNeuron = neuron
             plans[neuron].isFusedIntoConvolution = true
         }

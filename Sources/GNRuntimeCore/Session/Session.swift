@@ -346,7 +346,8 @@ public struct Session {
     }
 
     /// The neuron layer that convolution `index` computes in its tasks in this run, or nil (none, or
-    /// an observer is set; never on microcontrollers, whose plans fuse nothing).
+    /// an observer is set; never on microcontrollers, whose plans fuse nothing: answering nil there
+    /// also leaves the fused job's code out of their library).
     private func fusedNeuron(of index: Int) -> Int? {
         #if hasFeature(Embedded)
         return nil
