@@ -23,8 +23,8 @@ struct TileCount<let tiles: Int> {
 /// pixel reads its input through its own pointer, so pixels whose window leaves the input read a row
 /// of zeros instead (no special edge path), and the pixels of a last, partial tile write to scratch.
 /// The sums follow `SummationOrder` with the same `multiplyAdd` as `Convolution.reference`, so results
-/// equal it bit for bit (up to the sign of zero). Channels past the last full block go through the
-/// reference loop. Pointwise layers (linear layers, 1 × 1 convolutions of stride 1) are matrix
+/// equal it bit for bit (up to the sign of zero). A last block of fewer channels than the tile's
+/// width is shifted back to end at the last channel (`run`). Pointwise layers (linear layers, 1 × 1 convolutions of stride 1) are matrix
 /// products: there the tiles of a task take each block in turn (`runPointwise`), so that a block's
 /// weights are read from memory once per task rather than once per tile.
 ///
@@ -139,17 +139,15 @@ enum ConvolutionTiled {
     }
 
     /// The scratch of one thread: a zero row of input channels, one tile of outputs (for a last,
-    /// partial tile), the group sums of one tile (of a task's tiles, for a pointwise layer), and the
-    /// reference loop's sums for channels past the last full block.
+    /// partial tile and a shifted block), and the group sums of one tile (of a task's tiles, for a
+    /// pointwise layer).
     struct Scratch {
         var zeros: UnsafeMutablePointer<Float>
         var spill: UnsafeMutablePointer<Float>
         var groupSums: UnsafeMutablePointer<Float>
-        var remainder: UnsafeMutablePointer<Float>
 
         static func floats(_ g: WindowGeometry, pixels: Int, lanes: Int) -> Int {
             g.inputChannels + pixels * g.outputChannels + groupSumTiles(g, pixels: pixels) * pixels * lanes
-                + Convolution.scratchFloats(channels: lanes)
         }
 
         /// The tiles whose group sums are kept at once: a task's, whose tiles take each block in turn,
@@ -159,11 +157,10 @@ enum ConvolutionTiled {
             g.isPointwise || streamsWeights(g, pixels: pixels) ? tilesPerTask : 1
         }
 
-        init(_ scratch: UnsafeMutablePointer<Float>, _ g: WindowGeometry, pixels: Int, lanes: Int) {
+        init(_ scratch: UnsafeMutablePointer<Float>, _ g: WindowGeometry, pixels: Int) {
             zeros = scratch
             spill = zeros + g.inputChannels
             groupSums = spill + pixels * g.outputChannels
-            remainder = groupSums + Scratch.groupSumTiles(g, pixels: pixels) * pixels * lanes
         }
     }
 
@@ -172,7 +169,7 @@ enum ConvolutionTiled {
                                                     tasks: Range<Int>) {
         let arguments = job.load(as: KernelArguments.self)
         let g = arguments.geometry
-        let scratch = Scratch(arguments.scratch(of: worker), g, pixels: P, lanes: 16 * V)
+        let scratch = Scratch(arguments.scratch(of: worker), g, pixels: P)
         scratch.zeros.update(repeating: 0, count: g.inputChannels)
         arguments.forEachTask(tasks) { block, pixels in
             run(shape, g, block: block, pixels: pixels, input: arguments.input, weights: arguments.weights!,
@@ -183,30 +180,28 @@ enum ConvolutionTiled {
     /// Computes output pixels `pixels` × the channels of block `block` (16·V channels; the last block
     /// may be partial). `scratch` is private to the caller, its zero row cleared. `layout` says how
     /// `weights` are ordered: the file's layout, or packed in blocks the tile's width divides.
+    ///
+    /// A partial last block (channels that are not a multiple of the tile's width, at least one tile
+    /// wide) is shifted back to end at the last channel: it computes the block before's last channels
+    /// again — the same sums in the same order, so the same values — into scratch, and copies out only
+    /// its own. No vector load reads past the weights or the bias, and no two tasks write one output.
     private static func run<let P: Int, let V: Int>(_ shape: TileShape<P, V>.Type, _ g: WindowGeometry, block: Int,
                                                     pixels: Range<Int>, input: UnsafePointer<Float>,
                                                     weights: UnsafePointer<Float>, layout: WeightLayout,
                                                     bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
                                                     scratch: Scratch) {
         let lanes = 16 * V
-        let firstChannel = block * lanes
-        if firstChannel + lanes > g.outputChannels {
-            // The channels past the last full block: the reference loop, one pixel at a time.
-            g.forEachOutput(pixels) { sample, row, column, pixel in
-                Convolution.pixel(g, image: input + sample * g.inputElementsPerSample, outputRow: row, outputColumn: column,
-                                  channels: firstChannel..<g.outputChannels, weights: weights, layout: layout, bias: bias,
-                                  output: output + pixel * g.outputChannels, scratch: scratch.remainder)
-            }
-            return
-        }
+        let ownChannels = block * lanes..<min(block * lanes + lanes, g.outputChannels)
+        let firstChannel = ownChannels.upperBound - lanes
+        let shifted = ownChannels.count < lanes
         let order = SummationOrder(taps: g.kernelHeight * g.kernelWidth, channels: g.inputChannels)
         var pixel = pixels.lowerBound
         // Weights read from memory for few tiles: a task's tiles together, each block fetched ahead.
         let streams = streamsWeights(g, pixels: P)
-        if g.isPointwise, pixels.count >= P {
+        if !shifted, g.isPointwise, pixels.count >= P {
             pixel += runPointwise(shape, g, firstChannel: firstChannel, pixels: pixels, input: input, weights: weights,
                                   layout: layout, bias: bias, order: order, groupSums: scratch.groupSums, output: output)
-        } else if streams, pixels.count == tilesPerTask * P {
+        } else if !shifted, streams, pixels.count == tilesPerTask * P {
             computeTiles(shape, TaskTiles.self, g, input: input, firstPixel: pixel, pixelCount: pixels.count, zeros: scratch.zeros,
                          firstChannel: firstChannel, weights: weights, layout: layout, bias: bias, order: order,
                          fetchesAhead: true, groupSums: scratch.groupSums, output: output + pixel * g.outputChannels)
@@ -214,15 +209,16 @@ enum ConvolutionTiled {
         }
         while pixel < pixels.upperBound {
             let count = min(P, pixels.upperBound - pixel)
-            // A partial tile computes into scratch, then copies the pixels that exist.
-            let target = count == P ? output + pixel * g.outputChannels : scratch.spill
+            // A partial tile, or a shifted block, computes into scratch, then copies what is its own.
+            let direct = count == P && !shifted
+            let target = direct ? output + pixel * g.outputChannels : scratch.spill
             computeTiles(shape, TileCount<1>.self, g, input: input, firstPixel: pixel, pixelCount: count, zeros: scratch.zeros,
                          firstChannel: firstChannel, weights: weights, layout: layout, bias: bias, order: order,
                          fetchesAhead: streams, groupSums: scratch.groupSums, output: target)
-            if count < P {
+            if !direct {
                 for index in 0..<count {
-                    (output + (pixel + index) * g.outputChannels + firstChannel)
-                        .update(from: scratch.spill + index * g.outputChannels + firstChannel, count: lanes)
+                    (output + (pixel + index) * g.outputChannels + ownChannels.lowerBound)
+                        .update(from: scratch.spill + index * g.outputChannels + ownChannels.lowerBound, count: ownChannels.count)
                 }
             }
             pixel += count

@@ -4,28 +4,26 @@ import GNKernelInterface
 /// `SummationOrder` (blocks of 64 inputs) with `multiplyAdd`, zero inputs skipped (which changes no
 /// result: weights are finite).
 enum Linear {
-    /// Outputs per task of `blocked`: four vectors of 16 held in registers.
-    static let outputsPerTask = 64
-
     /// The fastest kernel for a query: the tiled convolution, whose pixels are the samples, when there
-    /// are samples enough to fill a tile; else the matrix-vector kernel; nil without SIMD kernels.
+    /// are samples enough to fill a tile; else the matrix-vector kernel, in runs of 64 outputs (of 16
+    /// when there are fewer than 64); nil without SIMD kernels or with fewer outputs than a vector.
     static func fastestChoice(_ query: KernelQuery) -> KernelChoice? {
         guard TiledKernels.available else { return nil }
         if let tile = ConvolutionTiled.tile(query), query.batch * query.steps >= tile.pixels,
            let tiled = ConvolutionTiled.choice(query, linear: true) {
             return tiled
         }
-        let runs = (query.geometry.outputChannels + outputsPerTask - 1) / outputsPerTask
-        return KernelChoice(function: { job, worker, begin, end in
-            let arguments = job.load(as: KernelArguments.self)
-            let scratch = arguments.scratch(of: worker)
-            arguments.forEachTask(begin..<end) { _, items in
-                Linear.blocked(arguments.geometry, items: items, input: arguments.input, weights: arguments.weights!,
-                               layout: arguments.weightLayout, bias: arguments.bias, output: arguments.output,
-                               scratch: scratch)
-            }
-        }, split: TaskSplit(itemsPerSample: query.steps * runs, itemsPerTask: 1),
-           scratchFloats: Convolution.scratchFloats(channels: outputsPerTask), name: "linear.blocked")
+        let outputCount = query.geometry.outputChannels
+        guard outputCount >= 16 else { return nil }
+        let vectors = outputCount >= 64 ? 4 : 1
+        let runs = (outputCount + 16 * vectors - 1) / (16 * vectors)
+        let function: TaskFunction = vectors == 4 ? { job, worker, begin, end in
+            Linear.runBlocked(OutputRun<4>.self, job, worker: worker, tasks: begin..<end)
+        } : { job, worker, begin, end in
+            Linear.runBlocked(OutputRun<1>.self, job, worker: worker, tasks: begin..<end)
+        }
+        return KernelChoice(function: function, split: TaskSplit(itemsPerSample: query.steps * runs, itemsPerTask: 1),
+                            scratchFloats: 16 * vectors, name: "linear.blocked")
     }
 
     /// The reference kernel for a query: the reference convolution's (a linear layer is a 1 × 1
@@ -52,54 +50,71 @@ enum Linear {
                        strideHeight: 1, strideWidth: 1, paddingHeight: 0, paddingWidth: 0)
     }
 
-    /// A matrix-vector kernel for few samples: each task keeps 64 outputs of one sample in registers
-    /// while it streams the rows of the weights it needs, skipping the rows of zero inputs (spikes are
-    /// sparse). Bit for bit the reference. `layout` orders `weights` (packed ones come in whole blocks
-    /// of 16 or 32). Computes `items`: (sample, run of 64 outputs) pairs, numbered sample by sample; a
-    /// last, partial run goes through the reference loop, with `scratch` (`Convolution.scratchFloats`
-    /// of 64 channels). Unsafe pointers and SIMD on purpose: the hot loop.
-    static func blocked(_ g: WindowGeometry, items: Range<Int>, input: UnsafePointer<Float>, weights: UnsafePointer<Float>,
-                        layout: WeightLayout, bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
-                        scratch: UnsafeMutablePointer<Float>) {
+    /// Runs `tasks` of a call whose job is `KernelArguments` with `blocked`.
+    private static func runBlocked<let V: Int>(_ run: OutputRun<V>.Type, _ job: UnsafeRawPointer, worker: Int, tasks: Range<Int>) {
+        let arguments = job.load(as: KernelArguments.self)
+        let scratch = arguments.scratch(of: worker)
+        arguments.forEachTask(tasks) { _, items in
+            blocked(run, arguments.geometry, items: items, input: arguments.input, weights: arguments.weights!,
+                    layout: arguments.weightLayout, bias: arguments.bias, output: arguments.output, scratch: scratch)
+        }
+    }
+
+    /// A matrix-vector kernel for few samples: each task keeps a run of `16·V` outputs of one sample in
+    /// registers while it streams the rows of the weights it needs, skipping the rows of zero inputs
+    /// (spikes are sparse). Bit for bit the reference. `layout` orders `weights` (packed ones come in
+    /// whole blocks of 16 or 32). Computes `items`: (sample, run) pairs, numbered sample by sample. A
+    /// last, partial run is shifted back to end at the last output, as `ConvolutionTiled` shifts its
+    /// last block: it computes into `scratch` (`16·V` floats) and copies out only its own outputs. At
+    /// least `16·V` outputs. Unsafe pointers and SIMD on purpose: the hot loop.
+    static func blocked<let V: Int>(_ run: OutputRun<V>.Type, _ g: WindowGeometry, items: Range<Int>,
+                                    input: UnsafePointer<Float>, weights: UnsafePointer<Float>, layout: WeightLayout,
+                                    bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
+                                    scratch: UnsafeMutablePointer<Float>) {
         let inputCount = g.inputChannels, outputCount = g.outputChannels
         typealias Vector = SIMD16<Float>
-        let runs = (outputCount + outputsPerTask - 1) / outputsPerTask
+        let width = 16 * V
+        let runs = (outputCount + width - 1) / width
         let order = SummationOrder(taps: 1, channels: inputCount)
         for item in items {
             let sample = item / runs
-            let first = (item % runs) * outputsPerTask
+            let own = (item % runs) * width..<min((item % runs) * width + width, outputCount)
+            let first = own.upperBound - width
             let x = input + sample * inputCount
             let out = output + sample * outputCount
-            if first + outputsPerTask > outputCount {
-                Convolution.pixel(g, image: x, outputRow: 0, outputColumn: 0, channels: first..<outputCount, weights: weights,
-                                  layout: layout, bias: bias, output: out, scratch: scratch)
-                continue
-            }
             // The weights of each 16 outputs, input by input.
-            var rows = InlineArray<4, UnsafePointer<Float>>(repeating: weights)
-            var totals = InlineArray<4, Vector>(repeating: Vector())
-            for vector in 0..<4 {
+            var rows = InlineArray<V, UnsafePointer<Float>>(repeating: weights)
+            var totals = InlineArray<V, Vector>(repeating: Vector())
+            for vector in 0..<V {
                 rows[vector] = weights + layout.offset(channel: first + 16 * vector, tap: 0)
                 if let bias { totals[vector] = Vector.load(bias + first + 16 * vector) }
             }
-            var groups = InlineArray<4, Vector>(repeating: Vector())
+            var groups = InlineArray<V, Vector>(repeating: Vector())
             for block in 0..<order.count {
-                var sums = InlineArray<4, Vector>(repeating: Vector())
+                var sums = InlineArray<V, Vector>(repeating: Vector())
                 for index in order.block(block).channels {
                     let value = x[index]
                     if value != 0 {
                         let broadcast = Vector(repeating: value)
                         let row = index * layout.channelStride
-                        for vector in 0..<4 { sums[vector] = multiplyAdd(sums[vector], broadcast, Vector.load(rows[vector] + row)) }
+                        for vector in 0..<V { sums[vector] = multiplyAdd(sums[vector], broadcast, Vector.load(rows[vector] + row)) }
                     }
                 }
                 let starts = order.startsGroup(block), ends = order.endsGroup(block)
-                for vector in 0..<4 {
+                for vector in 0..<V {
                     groups[vector] = starts ? sums[vector] : groups[vector] + sums[vector]
                     if ends { totals[vector] = totals[vector] + groups[vector] }
                 }
             }
-            for vector in 0..<4 { totals[vector].store(out + first + 16 * vector) }
+            if own.count == width {
+                for vector in 0..<V { totals[vector].store(out + first + 16 * vector) }
+            } else {
+                for vector in 0..<V { totals[vector].store(scratch + 16 * vector) }
+                (out + own.lowerBound).update(from: scratch + (own.lowerBound - first), count: own.count)
+            }
         }
     }
 }
+
+/// The outputs a task of `Linear.blocked` keeps in registers: `vectors` vectors of 16.
+enum OutputRun<let vectors: Int> {}

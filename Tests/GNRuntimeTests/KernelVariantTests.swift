@@ -60,6 +60,9 @@ final class KernelVariantTests: XCTestCase {
         // task take each block in turn and fetch the next ahead; whole taps per block, runs of 64
         // channels per tap, several samples, a single tile.
         (2, 512, 4, 4, 64, 3, 1, 1), (1, 600, 4, 4, 64, 3, 1, 1), (1, 520, 2, 2, 128, 3, 1, 1),
+        // Channels past the last whole block (a block shifted back over the one before): 3 × 3, pointwise,
+        // streamed weights, many blocks.
+        (1, 16, 12, 12, 24, 3, 1, 1), (2, 40, 6, 7, 72, 1, 1, 0), (1, 600, 4, 4, 72, 3, 1, 1), (2, 32, 6, 6, 100, 3, 1, 1),
     ]
 
     /// One sample's geometry of a convolution case.
@@ -73,7 +76,7 @@ final class KernelVariantTests: XCTestCase {
 
     func testLayersWideEnoughToTileGetTiledKernelsInEveryVariant() throws {
         for set in variants {
-            for channels in [16, 32, 48, 64] {
+            for channels in [16, 17, 32, 40, 48, 64, 100] {
                 let g = WindowGeometry(batch: 1, inputHeight: 8, inputWidth: 8, inputChannels: 3, outputHeight: 8,
                                        outputWidth: 8, outputChannels: channels, kernelHeight: 3, kernelWidth: 3,
                                        strideHeight: 1, strideWidth: 1, paddingHeight: 1, paddingWidth: 1)
@@ -82,6 +85,22 @@ final class KernelVariantTests: XCTestCase {
                 let name = "\(choice.name)"
                 XCTAssertTrue(name.hasPrefix("conv2d.tiled") || name.hasPrefix("conv2d.rows"),
                               "\(set.name), \(channels) channels: \(name)")
+            }
+        }
+    }
+
+    func testLinearLayersOfAVectorOfOutputsOrMoreGetVectorKernelsInEveryVariant() throws {
+        // Outputs that are not a multiple of 16 included (the last run or block is shifted back);
+        // fewer than 16 outputs stay with the reference loop.
+        for set in variants {
+            for (samples, outputs) in [(1, 10), (1, 16), (1, 40), (2, 100), (32, 10), (32, 17), (32, 100)] {
+                let g = Linear.geometry(batch: 1, inputCount: 64, outputCount: outputs)
+                let choice = try kernel(query(.linear, g, samples: samples, layout: .plain(inputChannels: 64, outputChannels: outputs),
+                                              .fastest), set)
+                let name = "\(choice.name)"
+                let expectsVectors = outputs >= 16
+                XCTAssertEqual(name.hasPrefix("linear.tiled") || name.hasPrefix("linear.blocked"), expectsVectors,
+                               "\(set.name), \(samples) samples, \(outputs) outputs: \(name)")
             }
         }
     }
@@ -166,7 +185,8 @@ final class KernelVariantTests: XCTestCase {
         // block of weights: tasks of four tiles, of fewer, partial tiles).
         for (batch, inputs, outputs) in [(1, 7, 10), (3, 64, 64), (2, 100, 96), (1, 33, 160), (4, 5, 16), (2, 512, 4096),
                                          (6, 40, 64), (9, 17, 48), (7, 64, 10), (13, 70, 48), (12, 1100, 64),
-                                         (1, 1100, 80), (37, 300, 64), (20, 130, 32), (45, 576, 96)] {
+                                         (1, 1100, 80), (37, 300, 64), (20, 130, 32), (45, 576, 96),
+                                         (1, 50, 40), (3, 200, 20), (12, 130, 100), (2, 70, 17)] {
             let g = Linear.geometry(batch: 1, inputCount: inputs, outputCount: outputs)
             let input = (0..<batch * inputs).map { _ in random.unit() < 0.4 ? 0 : random.symmetric(1) }
             let weights = (0..<inputs * outputs).map { _ in random.symmetric(0.3) }
