@@ -93,14 +93,15 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "gn_session_arena_size": (_STATUS, [_P, ctypes.POINTER(SessionOptions), ctypes.POINTER(_SIZE)]),
     "gn_session_create": (_STATUS, [_P, ctypes.POINTER(SessionOptions), ctypes.POINTER(_P)]),
     "gn_session_free": (None, [_P]),
-    "gn_session_run": (_STATUS, [_P, ctypes.POINTER(ctypes.c_float), _SIZE, _SIZE,
-                                 ctypes.POINTER(ctypes.c_float), _SIZE]),
+    # The float buffers of a run or step as addresses (numpy's ``ndarray.ctypes.data``): the call is on
+    # every sample's path, and an address costs a third of a typed pointer to make.
+    "gn_session_run": (_STATUS, [_P, _P, _SIZE, _SIZE, _P, _SIZE]),
     "gn_session_step_count": (_STATUS, [_P, ctypes.POINTER(_SIZE)]),
     "gn_session_steps_taken": (_STATUS, [_P, ctypes.POINTER(_SIZE)]),
     "gn_session_predictions": (_STATUS, [_P, ctypes.POINTER(ctypes.c_int32), _SIZE]),
     "gn_session_sample_steps": (_STATUS, [_P, ctypes.POINTER(ctypes.c_uint32), _SIZE]),
     "gn_session_begin_stream": (_STATUS, [_P, _SIZE]),
-    "gn_session_step": (_STATUS, [_P, ctypes.POINTER(ctypes.c_float), _SIZE, ctypes.POINTER(ctypes.c_float), _SIZE]),
+    "gn_session_step": (_STATUS, [_P, _P, _SIZE, _P, _SIZE]),
     "gn_session_analog_mac_count": (_STATUS, [_P, ctypes.POINTER(ctypes.c_uint64)]),
     "gn_session_neuron_layer": (_STATUS, [_P, _SIZE, ctypes.POINTER(NeuronLayerInfo)]),
     "gn_session_spike_counts": (_STATUS, [_P, ctypes.POINTER(ctypes.c_uint64), ctypes.POINTER(ctypes.c_uint64), _SIZE]),

@@ -106,6 +106,7 @@ class Session:
         self.batch = int(batch)
         self.input_shape = model.input_shape
         self.output_shape = model.output_shape
+        self._output_size = int(np.prod(self.output_shape))
         self._layer_shapes = [layer.output_shape for layer in model.layers]
         steps = ctypes.c_size_t()
         check(lib.gn_session_step_count(handle, ctypes.byref(steps)), self._last_error)
@@ -179,10 +180,9 @@ class Session:
         """Runs ``x`` (float32, C-contiguous, shape (n, C, H, W), 1 ≤ n ≤ batch) for the session's
         time steps; returns the mean over the steps of the last layer, shape (n, output size)."""
         samples = self._check_input(x)
-        output = np.empty((samples, int(np.prod(self.output_shape))), dtype=np.float32)
-        float_pointer = ctypes.POINTER(ctypes.c_float)
-        check(library().gn_session_run(self.handle, x.ctypes.data_as(float_pointer), x.size, samples,
-                                       output.ctypes.data_as(float_pointer), output.size), self._last_error)
+        output = np.empty((samples, self._output_size), dtype=np.float32)
+        check(library().gn_session_run(self.handle, x.ctypes.data, x.size, samples, output.ctypes.data, output.size),
+              self._last_error)
         self._samples_of_last_run = samples
         return output
 
@@ -254,10 +254,9 @@ class Session:
         as begun); returns this step's output of the last layer, (n, output size), not averaged.
         Fed the same input T times, a stream computes what ``run`` does."""
         samples = self._check_input(x)
-        output = np.empty((samples, int(np.prod(self.output_shape))), dtype=np.float32)
-        float_pointer = ctypes.POINTER(ctypes.c_float)
-        check(library().gn_session_step(self.handle, x.ctypes.data_as(float_pointer), x.size,
-                                        output.ctypes.data_as(float_pointer), output.size), self._last_error)
+        output = np.empty((samples, self._output_size), dtype=np.float32)
+        check(library().gn_session_step(self.handle, x.ctypes.data, x.size, output.ctypes.data, output.size),
+              self._last_error)
         return output
 
     def set_observer(self, function: Optional[ObserverFunction]) -> None:
