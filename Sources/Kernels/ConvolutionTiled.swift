@@ -92,14 +92,18 @@ enum ConvolutionTiled {
     static var smallWideTile: Tile? { nil }
     #endif
 
-    /// This variant's tile for a layer: the wide one when its channels come in whole blocks of 32 (for
-    /// a convolution over fewer pixels than four wide tiles — all samples and steps of a call — the
-    /// small wide one, where the variant has one and the channels fill it), else the narrow one; nil when its output channels are too few to fill a vector or its packed
-    /// weights come in blocks the tile does not divide.
+    /// This variant's tile for a layer: the wide one when its channels fill at least one block of 32
+    /// (a last, partial block shifts back, `run`; for a convolution over fewer pixels than four wide
+    /// tiles — all samples and steps of a call — the small wide one, where the variant has one and the
+    /// channels come in whole blocks of it), else the narrow one; nil when its output channels are too
+    /// few to fill a vector or its packed weights come in blocks of other than whole vectors.
+    ///
+    /// The wide tile, though it computes up to 31 channels twice, is the faster for every width past
+    /// 32: it does 16 multiply-adds per weight load to the narrow tile's 10 (`benchmarks/layer_widths.py`).
     static func tile(_ query: KernelQuery) -> Tile? {
         let channels = query.geometry.outputChannels, layout = query.weightLayout
         guard TiledKernels.available, channels >= 16, !layout.isPacked || layout.lanes % 16 == 0 else { return nil }
-        if channels % 32 == 0, !layout.isPacked || layout.lanes % 32 == 0, let wide = wideTile {
+        if channels >= 32, let wide = wideTile {
             // A convolution over few pixels (fewer than four wide tiles: VGG-16's 2 × 2 and 4 × 4 maps at
             // batch 1) is bound by reading its weights, and leaves tiles empty: the small tile, measured
             // 1.2–1.6× faster there (1.0 against 1.2 ms, 0.6 against 0.9–1.0 ms), level on 8 × 8 maps.

@@ -111,7 +111,9 @@ final class KernelVariantTests: XCTestCase {
         // tiles. AVX2 takes the same shapes in row tiles of 6 × 16; the baseline has no row kernels.
         let cases: [(Int, Int, Int, Int, String)] = [(3, 1, 16, 3, "conv2d.rows16x16"), (16, 1, 16, 3, "conv2d.rows16x16"),
                                                      (16, 2, 32, 3, "conv2d.rows8x32"), (16, 2, 32, 1, "conv2d.rows8x32"),
-                                                     (32, 2, 64, 1, "conv2d.rows8x32"), (32, 1, 32, 3, "conv2d.tiled8x32")]
+                                                     (32, 2, 64, 1, "conv2d.rows8x32"), (32, 1, 32, 3, "conv2d.tiled8x32"),
+                                                     // Widths past 32 that are not multiples of it: the wide tiles too.
+                                                     (32, 1, 40, 3, "conv2d.tiled8x32"), (64, 1, 100, 3, "conv2d.tiled8x32")]
         for set in variants {
             for (cin, stride, cout, k, widest) in cases {
                 let expected = switch set {
