@@ -203,19 +203,14 @@ enum Pooling {
         }
     }
 
-    /// Global average pooling: the mean over all `pixels` positions of each channel.
+    /// Global average pooling: the mean over all `pixels` positions of each channel — the average
+    /// pooling whose window is the whole map (seen as one row of `pixels`: the same channels-last
+    /// memory), so the same sums, in the same order, in its registers.
     static func globalAverage(batch: Int, pixels: Int, channels: Int, input: UnsafePointer<Float>,
                               output: UnsafeMutablePointer<Float>) {
-        let divisor = Float(pixels)
-        for sample in 0..<batch {
-            let out = output + sample * channels
-            let image = input + sample * pixels * channels
-            out.update(repeating: 0, count: channels)
-            for pixel in 0..<pixels {
-                let values = image + pixel * channels
-                for channel in 0..<channels { out[channel] += values[channel] }
-            }
-            for channel in 0..<channels { out[channel] /= divisor }
-        }
+        let wholeMap = WindowGeometry(batch: batch, inputHeight: 1, inputWidth: pixels, inputChannels: channels,
+                                      outputHeight: 1, outputWidth: 1, outputChannels: channels, kernelHeight: 1,
+                                      kernelWidth: pixels, strideHeight: 1, strideWidth: 1, paddingHeight: 0, paddingWidth: 0)
+        average(wholeMap, input: input, output: output)
     }
 }

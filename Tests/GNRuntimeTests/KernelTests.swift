@@ -134,14 +134,19 @@ final class KernelTests: XCTestCase {
     }
 
     func testGlobalAveragePoolAndElementwise() {
+        // Each channel's sum from +0 in pixel order, then divided: 3 channels over 16 pixels, and 37
+        // (two vectors of 16, a run of 4 and one alone) over 49 (a divisor that is not a power of two).
+        for (n, c, pixels) in [(2, 3, 16), (3, 37, 49)] {
+            let values = dyadic(n * pixels * c)
+            var output = [Float](repeating: .nan, count: n * c)
+            Pooling.globalAverage(batch: n, pixels: pixels, channels: c, input: values, output: &output)
+            for s in 0..<n { for ch in 0..<c {
+                let sum = (0..<pixels).reduce(Float(0)) { $0 + values[(s * pixels + $1) * c + ch] }
+                XCTAssertEqual(output[s * c + ch], sum / Float(pixels), "\(c) channels, \(pixels) pixels, sample \(s), channel \(ch)")
+            } }
+        }
         let n = 2, c = 3, pixels = 16
         let x = dyadic(n * pixels * c)
-        var output = [Float](repeating: .nan, count: n * c)
-        Pooling.globalAverage(batch: n, pixels: pixels, channels: c, input: x, output: &output)
-        for s in 0..<n { for ch in 0..<c {
-            let sum = (0..<pixels).reduce(Float(0)) { $0 + x[(s * pixels + $1) * c + ch] }
-            XCTAssertEqual(output[s * c + ch], sum / 16)
-        } }
         let y = dyadic(x.count)
         var sum = [Float](repeating: .nan, count: x.count)
         Elementwise.add(x, y, into: &sum, count: x.count)
