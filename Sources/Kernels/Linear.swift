@@ -6,7 +6,7 @@ import GNKernelInterface
 enum Linear {
     /// The fastest kernel for a query: the tiled convolution, whose pixels are the samples, when there
     /// are samples enough to fill a tile; else the matrix-vector kernel, in runs of 64 outputs (of 16
-    /// when there are fewer than 64); nil without SIMD kernels or with fewer outputs than a vector.
+    /// when there are fewer than 64: a classifier's 10 too); nil without SIMD kernels.
     static func fastestChoice(_ query: KernelQuery) -> KernelChoice? {
         guard TiledKernels.available else { return nil }
         if let tile = ConvolutionTiled.tile(query), query.batch * query.steps >= tile.pixels,
@@ -14,7 +14,6 @@ enum Linear {
             return tiled
         }
         let outputCount = query.geometry.outputChannels
-        guard outputCount >= 16 else { return nil }
         let vectors = outputCount >= 64 ? 4 : 1
         let runs = (outputCount + 16 * vectors - 1) / (16 * vectors)
         let function: TaskFunction = vectors == 4 ? { job, worker, begin, end in
@@ -23,7 +22,7 @@ enum Linear {
             Linear.runBlocked(OutputRun<1>.self, job, worker: worker, tasks: begin..<end)
         }
         return KernelChoice(function: function, split: TaskSplit(itemsPerSample: query.steps * runs, itemsPerTask: 1),
-                            scratchFloats: 16 * vectors, name: "linear.blocked")
+                            scratchFloats: BlockedScratch.floats(vectors: vectors), name: "linear.blocked")
     }
 
     /// The reference kernel for a query: the reference convolution's (a linear layer is a 1 × 1
@@ -60,13 +59,25 @@ enum Linear {
         }
     }
 
+    /// The scratch of `blocked`: a run's outputs (for a shifted or narrow run), and, for fewer
+    /// outputs than a vector, the bias and the weights' last rows, each padded with zeros to 16.
+    enum BlockedScratch {
+        /// Rows of weights whose 16-float read could pass the weights' end (10 outputs: the last 2).
+        static let tailRows = 16
+
+        static func floats(vectors: Int) -> Int { 16 * vectors + (vectors == 1 ? 16 + 16 * tailRows : 0) }
+    }
+
     /// A matrix-vector kernel for few samples: each task keeps a run of `16·V` outputs of one sample in
     /// registers while it streams the rows of the weights it needs, skipping the rows of zero inputs
     /// (spikes are sparse). Bit for bit the reference. `layout` orders `weights` (packed ones come in
-    /// whole blocks of 16 or 32). Computes `items`: (sample, run) pairs, numbered sample by sample. A
-    /// last, partial run is shifted back to end at the last output, as `ConvolutionTiled` shifts its
-    /// last block: it computes into `scratch` (`16·V` floats) and copies out only its own outputs. At
-    /// least `16·V` outputs. Unsafe pointers and SIMD on purpose: the hot loop.
+    /// whole blocks of 16 or 32). Computes `items`: (sample, run) pairs, numbered sample by sample, with
+    /// `scratch` (`BlockedScratch.floats`). A last, partial run is shifted back to end at the last
+    /// output, as `ConvolutionTiled` shifts its last block: it computes into scratch and copies out
+    /// only its own outputs. Fewer outputs than a vector (V = 1) compute 16 lanes all the same, the
+    /// lanes past the outputs reading the next row's weights (dropped), and the bias and the last rows
+    /// (whose read would pass the end) from zero-padded copies. Unsafe pointers and SIMD on purpose:
+    /// the hot loop.
     static func blocked<let V: Int>(_ run: OutputRun<V>.Type, _ g: WindowGeometry, items: Range<Int>,
                                     input: UnsafePointer<Float>, weights: UnsafePointer<Float>, layout: WeightLayout,
                                     bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
@@ -76,18 +87,32 @@ enum Linear {
         let width = 16 * V
         let runs = (outputCount + width - 1) / width
         let order = SummationOrder(taps: 1, channels: inputCount)
+        // Fewer outputs than a vector: padded copies of the bias and of the rows from `tailStart` on.
+        let narrow = outputCount < width
+        let paddedBias = scratch + width, tail = paddedBias + 16
+        var tailStart = inputCount
+        if narrow {
+            tailStart = max(0, inputCount - (15 + outputCount) / outputCount)
+            paddedBias.update(repeating: 0, count: 16)
+            if let bias { paddedBias.update(from: bias, count: outputCount) }
+            tail.update(repeating: 0, count: 16 * (inputCount - tailStart))
+            for row in tailStart..<inputCount {
+                (tail + (row - tailStart) * 16).update(from: weights + row * layout.channelStride, count: outputCount)
+            }
+        }
         for item in items {
             let sample = item / runs
             let own = (item % runs) * width..<min((item % runs) * width + width, outputCount)
-            let first = own.upperBound - width
+            let first = max(0, own.upperBound - width)
             let x = input + sample * inputCount
             let out = output + sample * outputCount
             // The weights of each 16 outputs, input by input.
             var rows = InlineArray<V, UnsafePointer<Float>>(repeating: weights)
             var totals = InlineArray<V, Vector>(repeating: Vector())
+            let runBias = narrow ? UnsafePointer(paddedBias) : bias.map { $0 + first }
             for vector in 0..<V {
                 rows[vector] = weights + layout.offset(channel: first + 16 * vector, tap: 0)
-                if let bias { totals[vector] = Vector.load(bias + first + 16 * vector) }
+                if let runBias { totals[vector] = Vector.load(runBias + 16 * vector) }
             }
             var groups = InlineArray<V, Vector>(repeating: Vector())
             for block in 0..<order.count {
@@ -96,8 +121,14 @@ enum Linear {
                     let value = x[index]
                     if value != 0 {
                         let broadcast = Vector(repeating: value)
-                        let row = index * layout.channelStride
-                        for vector in 0..<V { sums[vector] = multiplyAdd(sums[vector], broadcast, Vector.load(rows[vector] + row)) }
+                        if V == 1 && index >= tailStart {
+                            sums[0] = multiplyAdd(sums[0], broadcast, Vector.load(tail + (index - tailStart) * 16))
+                        } else {
+                            let row = index * layout.channelStride
+                            for vector in 0..<V {
+                                sums[vector] = multiplyAdd(sums[vector], broadcast, Vector.load(rows[vector] + row))
+                            }
+                        }
                     }
                 }
                 let starts = order.startsGroup(block), ends = order.endsGroup(block)
