@@ -95,14 +95,16 @@ enum ConvolutionTiled {
     /// This variant's tile for a layer: the wide one when its channels fill at least one block of 32
     /// (a last, partial block shifts back, `run`; for a convolution over fewer pixels than four wide
     /// tiles — all samples and steps of a call — the small wide one, where the variant has one and the
-    /// channels come in whole blocks of it), else the narrow one; nil when its output channels are too
-    /// few to fill a vector or its packed weights come in blocks of other than whole vectors.
+    /// channels come in whole blocks of it), else the narrow one, fewer than 16 channels included when
+    /// their weights padded to 16 fit `Scratch.paddedWeightsLimit`; nil for wider weights of so few
+    /// channels, or packed weights in blocks of other than whole vectors.
     ///
     /// The wide tile, though it computes up to 31 channels twice, is the faster for every width past
     /// 32: it does 16 multiply-adds per weight load to the narrow tile's 10 (`benchmarks/layer_widths.py`).
     static func tile(_ query: KernelQuery) -> Tile? {
         let channels = query.geometry.outputChannels, layout = query.weightLayout
-        guard TiledKernels.available, channels >= 16, !layout.isPacked || layout.lanes % 16 == 0 else { return nil }
+        guard TiledKernels.available, !layout.isPacked || layout.lanes % 16 == 0,
+              channels >= 16 || Scratch.paddedWeights(query.geometry) <= Scratch.paddedWeightsLimit else { return nil }
         if channels >= 32, let wide = wideTile {
             // A convolution over few pixels (fewer than four wide tiles: VGG-16's 2 × 2 and 4 × 4 maps at
             // batch 1) is bound by reading its weights, and leaves tiles empty: the small tile, measured
@@ -143,15 +145,27 @@ enum ConvolutionTiled {
     }
 
     /// The scratch of one thread: a zero row of input channels, one tile of outputs (for a last,
-    /// partial tile and a shifted block), and the group sums of one tile (of a task's tiles, for a
-    /// pointwise layer).
+    /// partial tile and a shifted block, `lanes` floats a pixel), the group sums of one tile (of a
+    /// task's tiles, for a pointwise layer), and for fewer than 16 channels their weights and bias
+    /// padded with zeros to 16.
     struct Scratch {
         var zeros: UnsafeMutablePointer<Float>
         var spill: UnsafeMutablePointer<Float>
         var groupSums: UnsafeMutablePointer<Float>
+        var paddedBias: UnsafeMutablePointer<Float>
+        var paddedWeights: UnsafeMutablePointer<Float>
+
+        /// The most floats of padded weights a layer of fewer than 16 channels copies into scratch at
+        /// each call (64 KiB: a 3 × 3 layer of up to 113 input channels); wider ones keep the reference.
+        static let paddedWeightsLimit = 16_384
+
+        /// The floats of weights of a layer of fewer than 16 channels padded to 16; 0 for 16 or more.
+        static func paddedWeights(_ g: WindowGeometry) -> Int {
+            g.outputChannels < 16 ? g.kernelHeight * g.kernelWidth * g.inputChannels * 16 : 0
+        }
 
         static func floats(_ g: WindowGeometry, pixels: Int, lanes: Int) -> Int {
-            g.inputChannels + pixels * g.outputChannels + groupSumTiles(g, pixels: pixels) * pixels * lanes
+            g.inputChannels + pixels * lanes + groupSumTiles(g, pixels: pixels) * pixels * lanes + 16 + paddedWeights(g)
         }
 
         /// The tiles whose group sums are kept at once: a task's, whose tiles take each block in turn,
@@ -161,10 +175,30 @@ enum ConvolutionTiled {
             g.isPointwise || streamsWeights(g, pixels: pixels) ? tilesPerTask : 1
         }
 
-        init(_ scratch: UnsafeMutablePointer<Float>, _ g: WindowGeometry, pixels: Int) {
+        init(_ scratch: UnsafeMutablePointer<Float>, _ g: WindowGeometry, pixels: Int, lanes: Int) {
             zeros = scratch
             spill = zeros + g.inputChannels
-            groupSums = spill + pixels * g.outputChannels
+            groupSums = spill + pixels * lanes
+            paddedBias = groupSums + Scratch.groupSumTiles(g, pixels: pixels) * pixels * lanes
+            paddedWeights = paddedBias + 16
+        }
+
+        /// Copies `weights` (in `layout`) and `bias` of a layer of fewer than 16 channels into
+        /// `paddedWeights` and `paddedBias`, each channel run padded with zeros to 16; returns the
+        /// copy's layout (packed in one block of 16).
+        func pad(_ g: WindowGeometry, weights: UnsafePointer<Float>, layout: WeightLayout,
+                 bias: UnsafePointer<Float>?) -> WeightLayout {
+            let taps = g.kernelHeight * g.kernelWidth, channels = g.outputChannels
+            paddedWeights.update(repeating: 0, count: Scratch.paddedWeights(g))
+            for tap in 0..<taps {
+                for input in 0..<g.inputChannels {
+                    (paddedWeights + (tap * g.inputChannels + input) * 16)
+                        .update(from: weights + layout.offset(channel: 0, tap: tap) + input * layout.channelStride, count: channels)
+                }
+            }
+            paddedBias.update(repeating: 0, count: 16)
+            if let bias { paddedBias.update(from: bias, count: channels) }
+            return .packed(taps: taps, inputChannels: g.inputChannels, lanes: 16)
         }
     }
 
@@ -173,11 +207,18 @@ enum ConvolutionTiled {
                                                     tasks: Range<Int>) {
         let arguments = job.load(as: KernelArguments.self)
         let g = arguments.geometry
-        let scratch = Scratch(arguments.scratch(of: worker), g, pixels: P)
+        let scratch = Scratch(arguments.scratch(of: worker), g, pixels: P, lanes: 16 * V)
         scratch.zeros.update(repeating: 0, count: g.inputChannels)
+        var weights = UnsafePointer(arguments.weights!), layout = arguments.weightLayout, bias = arguments.bias
+        if g.outputChannels < 16 {
+            // Fewer channels than a vector: the tiles read a copy padded to 16 (`tile`).
+            layout = scratch.pad(g, weights: weights, layout: layout, bias: bias)
+            weights = UnsafePointer(scratch.paddedWeights)
+            bias = bias == nil ? nil : UnsafePointer(scratch.paddedBias)
+        }
         arguments.forEachTask(tasks) { block, pixels in
-            run(shape, g, block: block, pixels: pixels, input: arguments.input, weights: arguments.weights!,
-                layout: arguments.weightLayout, bias: arguments.bias, output: arguments.output, scratch: scratch)
+            run(shape, g, block: block, pixels: pixels, input: arguments.input, weights: weights, layout: layout, bias: bias,
+                output: arguments.output, scratch: scratch)
         }
     }
 
@@ -189,6 +230,8 @@ enum ConvolutionTiled {
     /// wide) is shifted back to end at the last channel: it computes the block before's last channels
     /// again — the same sums in the same order, so the same values — into scratch, and copies out only
     /// its own. No vector load reads past the weights or the bias, and no two tasks write one output.
+    /// Fewer channels than a vector come with weights and bias padded to 16 (`Scratch.pad`): their one
+    /// block computes 16 lanes into scratch, and copies out the channels there are.
     private static func run<let P: Int, let V: Int>(_ shape: TileShape<P, V>.Type, _ g: WindowGeometry, block: Int,
                                                     pixels: Range<Int>, input: UnsafePointer<Float>,
                                                     weights: UnsafePointer<Float>, layout: WeightLayout,
@@ -196,7 +239,7 @@ enum ConvolutionTiled {
                                                     scratch: Scratch) {
         let lanes = 16 * V
         let ownChannels = block * lanes..<min(block * lanes + lanes, g.outputChannels)
-        let firstChannel = ownChannels.upperBound - lanes
+        let firstChannel = max(0, ownChannels.upperBound - lanes)
         let shifted = ownChannels.count < lanes
         let order = SummationOrder(taps: g.kernelHeight * g.kernelWidth, channels: g.inputChannels)
         var pixel = pixels.lowerBound
@@ -208,21 +251,23 @@ enum ConvolutionTiled {
         } else if !shifted, streams, pixels.count == tilesPerTask * P {
             computeTiles(shape, TaskTiles.self, g, input: input, firstPixel: pixel, pixelCount: pixels.count, zeros: scratch.zeros,
                          firstChannel: firstChannel, weights: weights, layout: layout, bias: bias, order: order,
-                         fetchesAhead: true, groupSums: scratch.groupSums, output: output + pixel * g.outputChannels)
+                         fetchesAhead: true, groupSums: scratch.groupSums,
+                         output: output + pixel * g.outputChannels + firstChannel, outputStride: g.outputChannels)
             pixel = pixels.upperBound
         }
         while pixel < pixels.upperBound {
             let count = min(P, pixels.upperBound - pixel)
             // A partial tile, or a shifted block, computes into scratch, then copies what is its own.
             let direct = count == P && !shifted
-            let target = direct ? output + pixel * g.outputChannels : scratch.spill
             computeTiles(shape, TileCount<1>.self, g, input: input, firstPixel: pixel, pixelCount: count, zeros: scratch.zeros,
                          firstChannel: firstChannel, weights: weights, layout: layout, bias: bias, order: order,
-                         fetchesAhead: streams, groupSums: scratch.groupSums, output: target)
+                         fetchesAhead: streams, groupSums: scratch.groupSums,
+                         output: direct ? output + pixel * g.outputChannels + firstChannel : scratch.spill,
+                         outputStride: direct ? g.outputChannels : lanes)
             if !direct {
                 for index in 0..<count {
                     (output + (pixel + index) * g.outputChannels + ownChannels.lowerBound)
-                        .update(from: scratch.spill + index * g.outputChannels + ownChannels.lowerBound, count: ownChannels.count)
+                        .update(from: scratch.spill + index * lanes + (ownChannels.lowerBound - firstChannel), count: ownChannels.count)
                 }
             }
             pixel += count
@@ -387,7 +432,7 @@ enum ConvolutionTiled {
 
     /// `tiles` tiles of `P` output pixels, `pixelCount` pixels from `firstPixel` (a last tile may be
     /// partial: its missing pixels read zeros), × `16·V` channels from `firstChannel`, written at
-    /// `output` (the first pixel's output; the others follow, `outputChannels` floats apart), summed in
+    /// `output` (the first pixel's first channel; the others follow, `outputStride` floats apart), summed in
     /// `order`, every tile taking a block before the next block begins: the block's weights, read from
     /// memory or the second level of cache once, serve every tile from the first; `fetchesAhead`: the
     /// next block's weights are asked for while a block computes. `groupSums` holds `tiles · P · 16·V`
@@ -397,7 +442,7 @@ enum ConvolutionTiled {
         _ shape: TileShape<P, V>.Type, _ count: TileCount<tiles>.Type, _ g: WindowGeometry, input: UnsafePointer<Float>,
         firstPixel: Int, pixelCount: Int, zeros: UnsafePointer<Float>, firstChannel: Int,
         weights: UnsafePointer<Float>, layout: WeightLayout, bias: UnsafePointer<Float>?, order: SummationOrder,
-        fetchesAhead: Bool, groupSums: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>
+        fetchesAhead: Bool, groupSums: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>, outputStride: Int
     ) {
         let tileOrigins = InlineArray<tiles, TileOrigins<P>> {
             TileOrigins<P>(g, input: input, firstPixel: firstPixel + $0 * P, count: min(P, pixelCount - $0 * P))
@@ -407,7 +452,7 @@ enum ConvolutionTiled {
         var tileWeights = InlineArray<V, UnsafePointer<Float>>(repeating: weights)
         for vector in 0..<V { tileWeights[vector] = weights + layout.offset(channel: firstChannel + 16 * vector, tap: 0) }
         sumBlocks(shape, count, order: order, bias: bias.map { $0 + firstChannel }, groupSums: groupSums,
-                  output: output + firstChannel, pixelStride: g.outputChannels) { taps, channels, tile in
+                  output: output, pixelStride: outputStride) { taps, channels, tile in
             let origins = tileOrigins[tile]
             let blockOffset = channels.lowerBound * layout.channelStride
             var sums = InlineArray<P, InlineArray<V, Vector>>(repeating: InlineArray(repeating: Vector()))

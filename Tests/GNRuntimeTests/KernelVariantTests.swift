@@ -41,7 +41,10 @@ final class KernelVariantTests: XCTestCase {
         (1, 4, 7, 20, 17, 1, 1, 0), (1, 16, 6, 6, 64, 3, 1, 0), (1, 2, 5, 30, 33, 5, 3, 2),
         (1, 3, 4, 4, 16, 7, 1, 3), (2, 8, 12, 12, 96, 1, 2, 0), (1, 1, 1, 12, 16, 1, 1, 0),
         (3, 32, 2, 2, 64, 3, 1, 1), (1, 7, 3, 5, 40, 3, 1, 4), (2, 3, 11, 11, 16, 3, 2, 0),
-        (1, 3, 6, 6, 8, 3, 1, 1), (2, 20, 5, 5, 5, 3, 2, 1),   // too narrow to tile: the reference kernel
+        // Fewer output channels than a vector: tiles over weights padded to 16 (`ConvolutionTiled.Scratch.pad`),
+        // pointwise too; past `paddedWeightsLimit`, the reference kernel.
+        (1, 3, 6, 6, 8, 3, 1, 1), (2, 20, 5, 5, 5, 3, 2, 1), (2, 30, 5, 5, 10, 1, 1, 0), (1, 1, 9, 9, 1, 3, 1, 1),
+        (1, 120, 4, 4, 8, 3, 1, 1),
         // Runs of 64 channels per tap and several groups of blocks (SummationOrder).
         (1, 80, 5, 5, 32, 3, 1, 1), (2, 70, 4, 3, 16, 3, 1, 1), (1, 200, 3, 3, 48, 3, 1, 1),
         // Few pixels and channels in 64s: the small wide tile of AVX-512 (two packed blocks at once).
@@ -76,7 +79,7 @@ final class KernelVariantTests: XCTestCase {
 
     func testLayersWideEnoughToTileGetTiledKernelsInEveryVariant() throws {
         for set in variants {
-            for channels in [16, 17, 32, 40, 48, 64, 100] {
+            for channels in [1, 8, 16, 17, 32, 40, 48, 64, 100] {
                 let g = WindowGeometry(batch: 1, inputHeight: 8, inputWidth: 8, inputChannels: 3, outputHeight: 8,
                                        outputWidth: 8, outputChannels: channels, kernelHeight: 3, kernelWidth: 3,
                                        strideHeight: 1, strideWidth: 1, paddingHeight: 1, paddingWidth: 1)
@@ -101,6 +104,17 @@ final class KernelVariantTests: XCTestCase {
                 XCTAssertTrue(name.hasPrefix("linear.tiled") || name.hasPrefix("linear.blocked"),
                               "\(set.name), \(samples) samples, \(outputs) outputs: \(name)")
             }
+        }
+    }
+
+    func testFewChannelsOverWideInputsKeepTheReferenceKernel() throws {
+        // 8 channels of 3 × 3 over 120 inputs: weights padded to 16 would take 17 280 floats of scratch.
+        let g = WindowGeometry(batch: 1, inputHeight: 4, inputWidth: 4, inputChannels: 120, outputHeight: 4, outputWidth: 4,
+                               outputChannels: 8, kernelHeight: 3, kernelWidth: 3, strideHeight: 1, strideWidth: 1,
+                               paddingHeight: 1, paddingWidth: 1)
+        for set in variants {
+            let choice = try kernel(query(.convolution, g, samples: 1, layout: .plain(inputChannels: 120, outputChannels: 8), .fastest), set)
+            XCTAssertEqual("\(choice.name)", "conv2d.reference", "\(set.name)")
         }
     }
 
