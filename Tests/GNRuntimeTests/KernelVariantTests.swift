@@ -55,7 +55,7 @@ final class KernelVariantTests: XCTestCase {
         (1, 3, 32, 32, 16, 3, 1, 1), (2, 3, 9, 20, 32, 3, 1, 1), (1, 16, 18, 18, 16, 3, 1, 1),
         (2, 16, 16, 16, 32, 3, 2, 1), (1, 16, 33, 33, 16, 1, 2, 0), (2, 16, 16, 16, 32, 1, 2, 0),
         (2, 32, 16, 16, 64, 1, 2, 0), (1, 32, 9, 35, 32, 1, 2, 0), (1, 16, 10, 20, 48, 3, 1, 2),
-        (1, 16, 9, 18, 16, 7, 1, 3), (1, 3, 5, 40, 16, 3, 2, 1),
+        (1, 16, 9, 18, 16, 7, 1, 3), (1, 3, 5, 40, 16, 3, 2, 1), (2, 1, 9, 20, 32, 3, 1, 1), (1, 1, 7, 17, 48, 3, 1, 0),
         // Pointwise (1 × 1, stride 1, no padding): the tiles of a task take each block in turn, over one
         // block and over several groups of them, with tasks of four tiles, of fewer, and a partial tile.
         (2, 40, 6, 7, 64, 1, 1, 0), (3, 24, 5, 9, 32, 1, 1, 0), (1, 600, 3, 15, 48, 1, 1, 0),
@@ -123,6 +123,7 @@ final class KernelVariantTests: XCTestCase {
         // stage, strided layer and shortcuts; 3 × 3 layers of 32 input channels stay with the general
         // tiles. AVX2 takes the same shapes in row tiles of 6 × 16; the baseline has no row kernels.
         let cases: [(Int, Int, Int, Int, String)] = [(3, 1, 16, 3, "conv2d.rows16x16"), (16, 1, 16, 3, "conv2d.rows16x16"),
+                                                     (1, 1, 16, 3, "conv2d.rows16x16"), (1, 1, 32, 3, "conv2d.rows8x32"),
                                                      (16, 2, 32, 3, "conv2d.rows8x32"), (16, 2, 32, 1, "conv2d.rows8x32"),
                                                      (32, 2, 64, 1, "conv2d.rows8x32"), (32, 1, 32, 3, "conv2d.tiled8x32"),
                                                      // Widths past 32 that are not multiples of it: the wide tiles too.
