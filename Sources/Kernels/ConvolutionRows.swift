@@ -138,13 +138,15 @@ enum ConvolutionRows {
     }
 
     /// The row kernel for a convolution, or nil: when this variant has no tile for its input shape,
-    /// its output channels do not fill whole vectors (or its packed blocks), or its rows are narrower
-    /// than a tile (most of each tile would be wasted).
+    /// it has fewer than 16 output channels whose padded weights do not fit (`PaddedWeights`), its
+    /// packed blocks are not whole vectors, or its rows are narrower than a tile (most of each tile
+    /// would be wasted). Channels past the last whole block are computed as `ConvolutionTiled` computes
+    /// them: the block shifted back, or padded to 16 (`runRow`).
     static func choice(_ query: KernelQuery) -> KernelChoice? {
         let g = query.geometry, layout = query.weightLayout
-        guard TiledKernels.available, case .convolution = query.operation, g.outputChannels % 16 == 0,
+        guard TiledKernels.available, case .convolution = query.operation, PaddedWeights.fit(g),
               !layout.isPacked || layout.lanes % 16 == 0 else { return nil }
-        let vectors = g.outputChannels % 32 == 0 && (!layout.isPacked || layout.lanes % 32 == 0) ? 2 : 1
+        let vectors = g.outputChannels >= 32 ? 2 : 1
         guard g.kernelHeight == g.kernelWidth, g.inputChannels <= SummationOrder.termsPerBlock,
               let tile = tile(channels: g.inputChannels, stride: g.strideWidth, kernel: g.kernelWidth, vectors: vectors),
               g.outputWidth >= tile.pixels, g.kernelHeight <= PaddedRows<Float>.largestKernelHeight else { return nil }
@@ -161,25 +163,28 @@ enum ConvolutionRows {
         let g = query.geometry
         let fanIn = g.kernelHeight * g.kernelWidth * g.inputChannels
         let rowsPerTask = min(g.outputHeight, max(1, (2048 + g.outputWidth * fanIn - 1) / (g.outputWidth * fanIn)))
-        return TaskSplit(blocks: g.outputChannels / (16 * vectors), itemsPerSample: query.outputPixelsPerSample,
+        return TaskSplit(blocks: (g.outputChannels + 16 * vectors - 1) / (16 * vectors), itemsPerSample: query.outputPixelsPerSample,
                          itemsPerTask: g.outputWidth * rowsPerTask)
     }
 
     /// The scratch of one thread: its padded input rows (`PaddedRows`), one tile of outputs (for a row's
-    /// last, partial tile), and the tile's group sums.
+    /// last, partial tile and a shifted or padded block), the tile's group sums, and for fewer than 16
+    /// channels their weights and bias padded to 16 (`PaddedWeights`).
     struct Scratch {
         var rows: PaddedRows<Float>
         var spill: UnsafeMutablePointer<Float>
         var groupSums: UnsafeMutablePointer<Float>
+        var padded: UnsafeMutablePointer<Float>
 
         static func floats(_ g: WindowGeometry, pixels: Int, lanes: Int) -> Int {
-            PaddedRows<Float>.elements(g, pixels: pixels) + 2 * pixels * lanes
+            PaddedRows<Float>.elements(g, pixels: pixels) + 2 * pixels * lanes + PaddedWeights.floats(g)
         }
 
         init(_ scratch: UnsafeMutablePointer<Float>, _ g: WindowGeometry, pixels: Int, lanes: Int) {
             rows = PaddedRows(scratch, g, pixels: pixels, zero: 0)
             spill = scratch + PaddedRows<Float>.elements(g, pixels: pixels)
             groupSums = spill + pixels * lanes
+            padded = groupSums + pixels * lanes
         }
     }
 
@@ -194,20 +199,25 @@ enum ConvolutionRows {
         let order = SummationOrder(taps: K * K, channels: C)
         // Without padding columns and partial tiles (1 × 1 shortcuts), tiles read the input in place.
         let inPlace = g.paddingWidth == 0 && g.outputWidth % P == 0
+        var (weights, layout, bias) = (UnsafePointer(arguments.weights!), arguments.weightLayout, arguments.bias)
+        if g.outputChannels < 16 {
+            (weights, layout, bias) = PaddedWeights.pad(g, weights: weights, layout: layout, bias: bias, into: scratch.padded)
+        }
         // Each task is whole output rows (of one image or of consecutive ones).
         arguments.forEachTask(tasks) { block, pixels in
             g.forEachOutputRow(pixels) { sample, outputRow, rowStart in
                 scratch.rows.load(g, input: arguments.input, sample: sample, outputRow: outputRow, readsInPlace: inPlace,
                                   zero: 0) { source, destination, count in destination.update(from: source, count: count) }
-                runRow(shape, input, g, order: order, block: block, rows: scratch.rows.loadedRows(), weights: arguments.weights!,
-                       layout: arguments.weightLayout, bias: arguments.bias,
-                       output: arguments.output + rowStart * g.outputChannels, scratch: scratch)
+                runRow(shape, input, g, order: order, block: block, rows: scratch.rows.loadedRows(), weights: weights,
+                       layout: layout, bias: bias, output: arguments.output + rowStart * g.outputChannels, scratch: scratch)
             }
         }
     }
 
     /// One output row (at `output`, its first pixel's channel 0) × the channels of block `block`, from
-    /// the padded input row of each kernel row, `rows`.
+    /// the padded input row of each kernel row, `rows`. A partial last block is shifted back to end at
+    /// the last channel, and fewer channels than a vector come padded (`ConvolutionTiled.run`): their
+    /// tiles compute into scratch and copy out their own channels.
     @inline(__always)
     private static func runRow<let P: Int, let V: Int, let C: Int, let S: Int, let K: Int>(
         _ shape: TileShape<P, V>.Type, _ input: RowInput<C, S, K>.Type, _ g: WindowGeometry, order: SummationOrder,
@@ -216,15 +226,17 @@ enum ConvolutionRows {
         bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, scratch: Scratch
     ) {
         let lanes = 16 * V
-        let firstChannel = block * lanes
+        let ownChannels = block * lanes..<min(block * lanes + lanes, g.outputChannels)
+        let firstChannel = max(0, ownChannels.upperBound - lanes)
+        let shifted = ownChannels.count < lanes
         var tileWeights = InlineArray<V, UnsafePointer<Float>>(repeating: weights)
         for vector in 0..<V { tileWeights[vector] = weights + layout.offset(channel: firstChannel + 16 * vector, tap: 0) }
         var column = 0
         while column < g.outputWidth {
             let count = min(P, g.outputWidth - column)
-            // A partial tile computes into scratch (its pixels `lanes` floats apart), then copies the
-            // pixels that exist.
-            let partial = count < P
+            // A partial tile, or a shifted or padded block, computes into scratch (its pixels `lanes`
+            // floats apart), then copies what is its own.
+            let partial = count < P || shifted
             let target = partial ? scratch.spill : output + column * g.outputChannels + firstChannel
             let tileColumn = column * S * C
             ConvolutionTiled.sumBlocks(shape, TileCount<1>.self, order: order, bias: bias.map { $0 + firstChannel },
@@ -255,8 +267,8 @@ enum ConvolutionRows {
             }
             if partial {
                 for index in 0..<count {
-                    (output + (column + index) * g.outputChannels + firstChannel)
-                        .update(from: scratch.spill + index * lanes, count: lanes)
+                    (output + (column + index) * g.outputChannels + ownChannels.lowerBound)
+                        .update(from: scratch.spill + index * lanes + (ownChannels.lowerBound - firstChannel), count: ownChannels.count)
                 }
             }
             column += count

@@ -96,15 +96,16 @@ enum ConvolutionTiled {
     /// (a last, partial block shifts back, `run`; for a convolution over fewer pixels than four wide
     /// tiles — all samples and steps of a call — the small wide one, where the variant has one and the
     /// channels come in whole blocks of it), else the narrow one, fewer than 16 channels included when
-    /// their weights padded to 16 fit `Scratch.paddedWeightsLimit`; nil for wider weights of so few
-    /// channels, or packed weights in blocks of other than whole vectors.
+    /// their weights padded to 16 fit (`PaddedWeights`); nil for wider weights of so few channels, or
+    /// packed weights in blocks of other than whole vectors.
     ///
     /// The wide tile, though it computes up to 31 channels twice, is the faster for every width past
     /// 32: it does 16 multiply-adds per weight load to the narrow tile's 10 (`benchmarks/layer_widths.py`).
     static func tile(_ query: KernelQuery) -> Tile? {
         let channels = query.geometry.outputChannels, layout = query.weightLayout
-        guard TiledKernels.available, !layout.isPacked || layout.lanes % 16 == 0,
-              channels >= 16 || Scratch.paddedWeights(query.geometry) <= Scratch.paddedWeightsLimit else { return nil }
+        guard TiledKernels.available, !layout.isPacked || layout.lanes % 16 == 0, PaddedWeights.fit(query.geometry) else {
+            return nil
+        }
         if channels >= 32, let wide = wideTile {
             // A convolution over few pixels (fewer than four wide tiles: VGG-16's 2 × 2 and 4 × 4 maps at
             // batch 1) is bound by reading its weights, and leaves tiles empty: the small tile, measured
@@ -147,25 +148,15 @@ enum ConvolutionTiled {
     /// The scratch of one thread: a zero row of input channels, one tile of outputs (for a last,
     /// partial tile and a shifted block, `lanes` floats a pixel), the group sums of one tile (of a
     /// task's tiles, for a pointwise layer), and for fewer than 16 channels their weights and bias
-    /// padded with zeros to 16.
+    /// padded to 16 (`PaddedWeights`).
     struct Scratch {
         var zeros: UnsafeMutablePointer<Float>
         var spill: UnsafeMutablePointer<Float>
         var groupSums: UnsafeMutablePointer<Float>
-        var paddedBias: UnsafeMutablePointer<Float>
-        var paddedWeights: UnsafeMutablePointer<Float>
-
-        /// The most floats of padded weights a layer of fewer than 16 channels copies into scratch at
-        /// each call (64 KiB: a 3 × 3 layer of up to 113 input channels); wider ones keep the reference.
-        static let paddedWeightsLimit = 16_384
-
-        /// The floats of weights of a layer of fewer than 16 channels padded to 16; 0 for 16 or more.
-        static func paddedWeights(_ g: WindowGeometry) -> Int {
-            g.outputChannels < 16 ? g.kernelHeight * g.kernelWidth * g.inputChannels * 16 : 0
-        }
+        var padded: UnsafeMutablePointer<Float>
 
         static func floats(_ g: WindowGeometry, pixels: Int, lanes: Int) -> Int {
-            g.inputChannels + pixels * lanes + groupSumTiles(g, pixels: pixels) * pixels * lanes + 16 + paddedWeights(g)
+            g.inputChannels + pixels * lanes + groupSumTiles(g, pixels: pixels) * pixels * lanes + PaddedWeights.floats(g)
         }
 
         /// The tiles whose group sums are kept at once: a task's, whose tiles take each block in turn,
@@ -179,26 +170,7 @@ enum ConvolutionTiled {
             zeros = scratch
             spill = zeros + g.inputChannels
             groupSums = spill + pixels * lanes
-            paddedBias = groupSums + Scratch.groupSumTiles(g, pixels: pixels) * pixels * lanes
-            paddedWeights = paddedBias + 16
-        }
-
-        /// Copies `weights` (in `layout`) and `bias` of a layer of fewer than 16 channels into
-        /// `paddedWeights` and `paddedBias`, each channel run padded with zeros to 16; returns the
-        /// copy's layout (packed in one block of 16).
-        func pad(_ g: WindowGeometry, weights: UnsafePointer<Float>, layout: WeightLayout,
-                 bias: UnsafePointer<Float>?) -> WeightLayout {
-            let taps = g.kernelHeight * g.kernelWidth, channels = g.outputChannels
-            paddedWeights.update(repeating: 0, count: Scratch.paddedWeights(g))
-            for tap in 0..<taps {
-                for input in 0..<g.inputChannels {
-                    (paddedWeights + (tap * g.inputChannels + input) * 16)
-                        .update(from: weights + layout.offset(channel: 0, tap: tap) + input * layout.channelStride, count: channels)
-                }
-            }
-            paddedBias.update(repeating: 0, count: 16)
-            if let bias { paddedBias.update(from: bias, count: channels) }
-            return .packed(taps: taps, inputChannels: g.inputChannels, lanes: 16)
+            padded = groupSums + Scratch.groupSumTiles(g, pixels: pixels) * pixels * lanes
         }
     }
 
@@ -209,12 +181,9 @@ enum ConvolutionTiled {
         let g = arguments.geometry
         let scratch = Scratch(arguments.scratch(of: worker), g, pixels: P, lanes: 16 * V)
         scratch.zeros.update(repeating: 0, count: g.inputChannels)
-        var weights = UnsafePointer(arguments.weights!), layout = arguments.weightLayout, bias = arguments.bias
+        var (weights, layout, bias) = (UnsafePointer(arguments.weights!), arguments.weightLayout, arguments.bias)
         if g.outputChannels < 16 {
-            // Fewer channels than a vector: the tiles read a copy padded to 16 (`tile`).
-            layout = scratch.pad(g, weights: weights, layout: layout, bias: bias)
-            weights = UnsafePointer(scratch.paddedWeights)
-            bias = bias == nil ? nil : UnsafePointer(scratch.paddedBias)
+            (weights, layout, bias) = PaddedWeights.pad(g, weights: weights, layout: layout, bias: bias, into: scratch.padded)
         }
         arguments.forEachTask(tasks) { block, pixels in
             run(shape, g, block: block, pixels: pixels, input: arguments.input, weights: weights, layout: layout, bias: bias,
@@ -230,7 +199,7 @@ enum ConvolutionTiled {
     /// wide) is shifted back to end at the last channel: it computes the block before's last channels
     /// again — the same sums in the same order, so the same values — into scratch, and copies out only
     /// its own. No vector load reads past the weights or the bias, and no two tasks write one output.
-    /// Fewer channels than a vector come with weights and bias padded to 16 (`Scratch.pad`): their one
+    /// Fewer channels than a vector come with weights and bias padded to 16 (`PaddedWeights`): their one
     /// block computes 16 lanes into scratch, and copies out the channels there are.
     private static func run<let P: Int, let V: Int>(_ shape: TileShape<P, V>.Type, _ g: WindowGeometry, block: Int,
                                                     pixels: Range<Int>, input: UnsafePointer<Float>,

@@ -41,10 +41,10 @@ final class KernelVariantTests: XCTestCase {
         (1, 4, 7, 20, 17, 1, 1, 0), (1, 16, 6, 6, 64, 3, 1, 0), (1, 2, 5, 30, 33, 5, 3, 2),
         (1, 3, 4, 4, 16, 7, 1, 3), (2, 8, 12, 12, 96, 1, 2, 0), (1, 1, 1, 12, 16, 1, 1, 0),
         (3, 32, 2, 2, 64, 3, 1, 1), (1, 7, 3, 5, 40, 3, 1, 4), (2, 3, 11, 11, 16, 3, 2, 0),
-        // Fewer output channels than a vector: tiles over weights padded to 16 (`ConvolutionTiled.Scratch.pad`),
-        // pointwise too; past `paddedWeightsLimit`, the reference kernel.
+        // Fewer output channels than a vector: tiles over weights padded to 16 (`PaddedWeights`), pointwise
+        // and rows of one input channel too; past `PaddedWeights.limit`, the reference kernel.
         (1, 3, 6, 6, 8, 3, 1, 1), (2, 20, 5, 5, 5, 3, 2, 1), (2, 30, 5, 5, 10, 1, 1, 0), (1, 1, 9, 9, 1, 3, 1, 1),
-        (1, 120, 4, 4, 8, 3, 1, 1),
+        (1, 120, 4, 4, 8, 3, 1, 1), (2, 1, 20, 20, 6, 3, 1, 1), (1, 3, 17, 17, 10, 3, 1, 1),
         // Runs of 64 channels per tap and several groups of blocks (SummationOrder).
         (1, 80, 5, 5, 32, 3, 1, 1), (2, 70, 4, 3, 16, 3, 1, 1), (1, 200, 3, 3, 48, 3, 1, 1),
         // Few pixels and channels in 64s: the small wide tile of AVX-512 (two packed blocks at once).
@@ -124,6 +124,9 @@ final class KernelVariantTests: XCTestCase {
         // tiles. AVX2 takes the same shapes in row tiles of 6 × 16; the baseline has no row kernels.
         let cases: [(Int, Int, Int, Int, String)] = [(3, 1, 16, 3, "conv2d.rows16x16"), (16, 1, 16, 3, "conv2d.rows16x16"),
                                                      (1, 1, 16, 3, "conv2d.rows16x16"), (1, 1, 32, 3, "conv2d.rows8x32"),
+                                                     // Channels past whole blocks: padded, shifted back.
+                                                     (1, 1, 8, 3, "conv2d.rows16x16"), (16, 1, 24, 3, "conv2d.rows16x16"),
+                                                     (16, 1, 48, 3, "conv2d.rows8x32"),
                                                      (16, 2, 32, 3, "conv2d.rows8x32"), (16, 2, 32, 1, "conv2d.rows8x32"),
                                                      (32, 2, 64, 1, "conv2d.rows8x32"), (32, 1, 32, 3, "conv2d.tiled8x32"),
                                                      // Widths past 32 that are not multiples of it: the wide tiles too.

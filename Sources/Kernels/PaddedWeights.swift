@@ -1,0 +1,40 @@
+import GNKernelInterface
+
+/// Weights and bias of a layer of fewer output channels than a vector, padded with zeros to 16 in a
+/// thread's scratch, so that the tiled kernels (`ConvolutionTiled`, `ConvolutionRows`) read whole
+/// vectors of them and drop the extra lanes: no read passes the end of the model's weights or bias.
+/// Each call copies them anew (`taps × inputChannels × 16` floats, small beside the call's
+/// multiply-adds); layers whose copy would exceed `limit` keep the reference kernel.
+enum PaddedWeights {
+    /// The most floats a copy may take: 64 KiB, a 3 × 3 layer of up to 113 input channels.
+    static let limit = 16_384
+
+    /// The floats of scratch the copy of `g`'s weights and bias takes: 0 for 16 channels or more.
+    static func floats(_ g: WindowGeometry) -> Int {
+        g.outputChannels < 16 ? 16 + g.kernelHeight * g.kernelWidth * g.inputChannels * 16 : 0
+    }
+
+    /// Whether a layer of `g`'s shape can be tiled: 16 channels or more, or a copy within `limit`.
+    static func fit(_ g: WindowGeometry) -> Bool { floats(g) <= 16 + limit }
+
+    /// Copies `weights` (in `layout`) and `bias` of a layer of fewer than 16 channels into `scratch`
+    /// (`floats(g)` floats: the bias, then the weights), each channel run padded to 16; returns the
+    /// copies and their layout (packed in one block of 16).
+    static func pad(_ g: WindowGeometry, weights: UnsafePointer<Float>, layout: WeightLayout, bias: UnsafePointer<Float>?,
+                    into scratch: UnsafeMutablePointer<Float>)
+        -> (weights: UnsafePointer<Float>, layout: WeightLayout, bias: UnsafePointer<Float>?) {
+        let taps = g.kernelHeight * g.kernelWidth, channels = g.outputChannels
+        let paddedBias = scratch, paddedWeights = scratch + 16
+        paddedWeights.update(repeating: 0, count: taps * g.inputChannels * 16)
+        for tap in 0..<taps {
+            for input in 0..<g.inputChannels {
+                (paddedWeights + (tap * g.inputChannels + input) * 16)
+                    .update(from: weights + layout.offset(channel: 0, tap: tap) + input * layout.channelStride, count: channels)
+            }
+        }
+        paddedBias.update(repeating: 0, count: 16)
+        if let bias { paddedBias.update(from: bias, count: channels) }
+        return (UnsafePointer(paddedWeights), .packed(taps: taps, inputChannels: g.inputChannels, lanes: 16),
+                bias == nil ? nil : UnsafePointer(paddedBias))
+    }
+}
