@@ -1,7 +1,8 @@
 import GNKernelInterface
 
 /// 2-D convolution over channels-last tensors: the reference kernel, the definition the tiled kernel
-/// is tested against, and the kernel of layers too narrow to tile (fewer than 16 output channels).
+/// is tested against, and the kernel of the layers the tiled ones leave (fewer than 16 output channels
+/// whose weights padded to 16 would exceed `PaddedWeights.limit`; every layer of builds without them).
 enum Convolution {
     /// Output pixels per task.
     static let pixelsPerTask = 16
