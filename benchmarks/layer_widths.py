@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import io
 import statistics
-import time
 from typing import Callable
 
 import numpy as np
@@ -25,6 +24,7 @@ from torch import nn
 import gnruntime
 from gnruntime.export import from_torch
 from machine import cpu_model  # benchmarks/machine.py
+from peers import median_seconds  # benchmarks/peers.py
 
 #: (input channels, output channels, map size) of the 3 × 3 convolutions (padding 1).
 CONVOLUTIONS = [(1, 8, 28), (8, 12, 14), (16, 16, 32), (16, 24, 32), (16, 32, 32), (32, 40, 16), (32, 48, 16),
@@ -34,13 +34,7 @@ LINEARS = [(4096, 10), (4096, 96), (4096, 100), (512, 40), (512, 48)]
 
 
 def median_ms(function: Callable[[], object], repetitions: int) -> float:
-    function()
-    times = []
-    for _ in range(repetitions):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return 1000 * statistics.median(times)
+    return 1000 * median_seconds(function, repetitions)
 
 
 class Layer:
