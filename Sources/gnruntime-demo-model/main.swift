@@ -1,9 +1,11 @@
 // Writes a small demo model for the C examples and tests: a VGG-style QCFS network (conv-QCFS blocks,
 // average pooling — or max pooling with --max-pool, for ANN sessions only — and a linear classifier)
 // on 3×32×32 inputs, with random weights; with --int8, every layer but the first (which reads the
-// analog input) has int8 weights, one scale per output channel (format 1.1).
+// analog input) has int8 weights, one scale per output channel (format 1.1); --widths sets the three
+// blocks' channels (16,32,64 by default; 8,24,40 reaches the kernels' paths for widths off the
+// multiples of 16).
 //
-//     gnruntime-demo-model OUTPUT [--seed N] [--max-pool] [--int8]
+//     gnruntime-demo-model OUTPUT [--seed N] [--max-pool] [--int8] [--widths A,B,C]
 import GNModelBuilder
 import GNRuntimeCore
 #if canImport(Glibc)
@@ -16,13 +18,13 @@ func fail(_ message: String) -> Never {
     exit(2)
 }
 
-func demoModel(seed: UInt64, maxPool: Bool, int8: Bool) throws(GNError) -> [UInt8] {
+func demoModel(seed: UInt64, maxPool: Bool, int8: Bool, widths: [Int]) throws(GNError) -> [UInt8] {
     var random = SeededRandom(seed: seed)
     func values(_ count: Int, _ bound: Float) -> [Float] { (0..<count).map { _ in random.symmetric(bound) } }
 
     var builder = ModelBuilder(input: TensorShape(channels: 3, height: 32, width: 32))
     var x = builder.input
-    for width in [16, 32, 64] {
+    for width in widths {
         let fanIn = 9 * builder.shape(of: x).channels
         let weights = values(fanIn * width, (6 / Float(fanIn)).squareRoot())
         if int8 && x != builder.input {
@@ -60,10 +62,18 @@ func main() {
         seed = value
         arguments.removeSubrange(flag...(flag + 1))
     }
-    guard arguments.count == 1 else { fail("usage: gnruntime-demo-model OUTPUT [--seed N] [--max-pool] [--int8]") }
+    var widths = [16, 32, 64]
+    if let flag = arguments.firstIndex(of: "--widths") {
+        guard flag + 1 < arguments.count else { fail("--widths needs three numbers, as 8,24,40") }
+        let values = arguments[flag + 1].split(separator: ",").compactMap { Int($0) }
+        guard values.count == 3, values.allSatisfy({ (1...4096).contains($0) }) else { fail("--widths needs three numbers, as 8,24,40") }
+        widths = values
+        arguments.removeSubrange(flag...(flag + 1))
+    }
+    guard arguments.count == 1 else { fail("usage: gnruntime-demo-model OUTPUT [--seed N] [--max-pool] [--int8] [--widths A,B,C]") }
     let bytes: [UInt8]
     do {
-        bytes = try demoModel(seed: seed, maxPool: maxPool, int8: int8)
+        bytes = try demoModel(seed: seed, maxPool: maxPool, int8: int8, widths: widths)
     } catch {
         fail("could not build the model: \(error.message)")
     }
