@@ -47,8 +47,8 @@ enum ConvolutionRows {
     /// sums, with the input broadcast straight from memory into each multiply-add. AVX2 (16 registers
     /// of 8 floats): 6 pixels × 16 channels, as its general tile. Instantiated for the shapes of narrow
     /// image networks (the first layer over 1 or 3 channels: grey and colour images; ResNet's first
-    /// stage, its strided 16-channel layer and its 1 × 1 shortcuts), each with its sizes known when compiling, so that the loops over a block's
-    /// taps unroll; other layers, and builds without FMA, take `ConvolutionTiled`. (On AVX2 the row
+    /// stage, its strided 16-channel layer and its 1 × 1 shortcuts), each with its sizes known when
+    /// compiling, so that the loops over a block's taps unroll; other layers, and builds without FMA, take `ConvolutionTiled`. (On AVX2 the row
     /// tiles took ResNet-20's first layer from 0.025 to 0.014 ms and its first stage's 3 × 3 layers
     /// from 0.077 to 0.072 ms, docs/benchmarks.md.)
     static func tile(channels: Int, stride: Int, kernel: Int, vectors: Int) -> Tile? {
@@ -199,10 +199,8 @@ enum ConvolutionRows {
         let order = SummationOrder(taps: K * K, channels: C)
         // Without padding columns and partial tiles (1 × 1 shortcuts), tiles read the input in place.
         let inPlace = g.paddingWidth == 0 && g.outputWidth % P == 0
-        var (weights, layout, bias) = (UnsafePointer(arguments.weights!), arguments.weightLayout, arguments.bias)
-        if g.outputChannels < 16 {
-            (weights, layout, bias) = PaddedWeights.pad(g, weights: weights, layout: layout, bias: bias, into: scratch.padded)
-        }
+        let (weights, layout, bias) = PaddedWeights.padded(g, weights: arguments.weights!, layout: arguments.weightLayout,
+                                                           bias: arguments.bias, scratch: scratch.padded)
         // Each task is whole output rows (of one image or of consecutive ones).
         arguments.forEachTask(tasks) { block, pixels in
             g.forEachOutputRow(pixels) { sample, outputRow, rowStart in
@@ -215,9 +213,8 @@ enum ConvolutionRows {
     }
 
     /// One output row (at `output`, its first pixel's channel 0) × the channels of block `block`, from
-    /// the padded input row of each kernel row, `rows`. A partial last block is shifted back to end at
-    /// the last channel, and fewer channels than a vector come padded (`ConvolutionTiled.run`): their
-    /// tiles compute into scratch and copy out their own channels.
+    /// the padded input row of each kernel row, `rows`. A partial last block is shifted back, or padded,
+    /// and its tiles compute into scratch (`ChannelBlock`).
     @inline(__always)
     private static func runRow<let P: Int, let V: Int, let C: Int, let S: Int, let K: Int>(
         _ shape: TileShape<P, V>.Type, _ input: RowInput<C, S, K>.Type, _ g: WindowGeometry, order: SummationOrder,
@@ -226,9 +223,8 @@ enum ConvolutionRows {
         bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, scratch: Scratch
     ) {
         let lanes = 16 * V
-        let ownChannels = block * lanes..<min(block * lanes + lanes, g.outputChannels)
-        let firstChannel = max(0, ownChannels.upperBound - lanes)
-        let shifted = ownChannels.count < lanes
+        let channels = ChannelBlock(block, lanes: lanes, channels: g.outputChannels)
+        let firstChannel = channels.first
         var tileWeights = InlineArray<V, UnsafePointer<Float>>(repeating: weights)
         for vector in 0..<V { tileWeights[vector] = weights + layout.offset(channel: firstChannel + 16 * vector, tap: 0) }
         var column = 0
@@ -236,7 +232,7 @@ enum ConvolutionRows {
             let count = min(P, g.outputWidth - column)
             // A partial tile, or a shifted or padded block, computes into scratch (its pixels `lanes`
             // floats apart), then copies what is its own.
-            let partial = count < P || shifted
+            let partial = count < P || channels.isShifted
             let target = partial ? scratch.spill : output + column * g.outputChannels + firstChannel
             let tileColumn = column * S * C
             ConvolutionTiled.sumBlocks(shape, TileCount<1>.self, order: order, bias: bias.map { $0 + firstChannel },
@@ -266,10 +262,7 @@ enum ConvolutionRows {
                 return sums
             }
             if partial {
-                for index in 0..<count {
-                    (output + (column + index) * g.outputChannels + ownChannels.lowerBound)
-                        .update(from: scratch.spill + index * lanes + (ownChannels.lowerBound - firstChannel), count: ownChannels.count)
-                }
+                channels.copyOut(count, from: scratch.spill, to: output + column * g.outputChannels, channels: g.outputChannels)
             }
             column += count
         }

@@ -181,10 +181,8 @@ enum ConvolutionTiled {
         let g = arguments.geometry
         let scratch = Scratch(arguments.scratch(of: worker), g, pixels: P, lanes: 16 * V)
         scratch.zeros.update(repeating: 0, count: g.inputChannels)
-        var (weights, layout, bias) = (UnsafePointer(arguments.weights!), arguments.weightLayout, arguments.bias)
-        if g.outputChannels < 16 {
-            (weights, layout, bias) = PaddedWeights.pad(g, weights: weights, layout: layout, bias: bias, into: scratch.padded)
-        }
+        let (weights, layout, bias) = PaddedWeights.padded(g, weights: arguments.weights!, layout: arguments.weightLayout,
+                                                           bias: arguments.bias, scratch: scratch.padded)
         arguments.forEachTask(tasks) { block, pixels in
             run(shape, g, block: block, pixels: pixels, input: arguments.input, weights: weights, layout: layout, bias: bias,
                 output: arguments.output, scratch: scratch)
@@ -195,21 +193,16 @@ enum ConvolutionTiled {
     /// may be partial). `scratch` is private to the caller, its zero row cleared. `layout` says how
     /// `weights` are ordered: the file's layout, or packed in blocks the tile's width divides.
     ///
-    /// A partial last block (channels that are not a multiple of the tile's width, at least one tile
-    /// wide) is shifted back to end at the last channel: it computes the block before's last channels
-    /// again — the same sums in the same order, so the same values — into scratch, and copies out only
-    /// its own. No vector load reads past the weights or the bias, and no two tasks write one output.
-    /// Fewer channels than a vector come with weights and bias padded to 16 (`PaddedWeights`): their one
-    /// block computes 16 lanes into scratch, and copies out the channels there are.
+    /// A partial last block is shifted back, or padded, and computes tile by tile into scratch
+    /// (`ChannelBlock`).
     private static func run<let P: Int, let V: Int>(_ shape: TileShape<P, V>.Type, _ g: WindowGeometry, block: Int,
                                                     pixels: Range<Int>, input: UnsafePointer<Float>,
                                                     weights: UnsafePointer<Float>, layout: WeightLayout,
                                                     bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
                                                     scratch: Scratch) {
         let lanes = 16 * V
-        let ownChannels = block * lanes..<min(block * lanes + lanes, g.outputChannels)
-        let firstChannel = max(0, ownChannels.upperBound - lanes)
-        let shifted = ownChannels.count < lanes
+        let channels = ChannelBlock(block, lanes: lanes, channels: g.outputChannels)
+        let firstChannel = channels.first, shifted = channels.isShifted
         let order = SummationOrder(taps: g.kernelHeight * g.kernelWidth, channels: g.inputChannels)
         var pixel = pixels.lowerBound
         // Weights read from memory for few tiles: a task's tiles together, each block fetched ahead.
@@ -234,10 +227,7 @@ enum ConvolutionTiled {
                          output: direct ? output + pixel * g.outputChannels + firstChannel : scratch.spill,
                          outputStride: direct ? g.outputChannels : lanes)
             if !direct {
-                for index in 0..<count {
-                    (output + (pixel + index) * g.outputChannels + ownChannels.lowerBound)
-                        .update(from: scratch.spill + index * lanes + (ownChannels.lowerBound - firstChannel), count: ownChannels.count)
-                }
+                channels.copyOut(count, from: scratch.spill, to: output + pixel * g.outputChannels, channels: g.outputChannels)
             }
             pixel += count
         }

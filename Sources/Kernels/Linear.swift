@@ -49,49 +49,48 @@ enum Linear {
                        strideHeight: 1, strideWidth: 1, paddingHeight: 0, paddingWidth: 0)
     }
 
-    /// Runs `tasks` of a call whose job is `KernelArguments` with `blocked`.
+    /// Runs `tasks` of a call whose job is `KernelArguments` with `blocked`; a layer of fewer outputs
+    /// than a vector pads its bias and last rows once per call (`NarrowCopies`).
     private static func runBlocked<let V: Int>(_ run: OutputRun<V>.Type, _ job: UnsafeRawPointer, worker: Int, tasks: Range<Int>) {
         let arguments = job.load(as: KernelArguments.self)
+        let g = arguments.geometry
         let scratch = arguments.scratch(of: worker)
+        let narrow = g.outputChannels < 16
+            ? NarrowCopies(g, weights: arguments.weights!, layout: arguments.weightLayout, bias: arguments.bias,
+                           scratch: scratch + 16 * V)
+            : nil
         arguments.forEachTask(tasks) { _, items in
-            blocked(run, arguments.geometry, items: items, input: arguments.input, weights: arguments.weights!,
-                    layout: arguments.weightLayout, bias: arguments.bias, output: arguments.output, scratch: scratch)
+            blocked(run, g, items: items, input: arguments.input, weights: arguments.weights!, layout: arguments.weightLayout,
+                    bias: arguments.bias, narrow: narrow, output: arguments.output, scratch: scratch)
         }
     }
 
     /// The scratch of `blocked`: a run's outputs (for a shifted or narrow run), and, for fewer
-    /// outputs than a vector, the bias and the weights' last rows, each padded with zeros to 16.
+    /// outputs than a vector, `NarrowCopies`.
     enum BlockedScratch {
-        /// Rows of weights whose 16-float read could pass the weights' end (10 outputs: the last 2).
-        static let tailRows = 16
-
-        static func floats(vectors: Int) -> Int { 16 * vectors + (vectors == 1 ? 16 + 16 * tailRows : 0) }
+        static func floats(vectors: Int) -> Int { 16 * vectors + (vectors == 1 ? NarrowCopies.floats : 0) }
     }
 
-    /// A matrix-vector kernel for few samples: each task keeps a run of `16·V` outputs of one sample in
-    /// registers while it streams the rows of the weights it needs, skipping the rows of zero inputs
-    /// (spikes are sparse). Bit for bit the reference. `layout` orders `weights` (packed ones come in
-    /// whole blocks of 16 or 32). Computes `items`: (sample, run) pairs, numbered sample by sample, with
-    /// `scratch` (`BlockedScratch.floats`). A last, partial run is shifted back to end at the last
-    /// output, as `ConvolutionTiled` shifts its last block: it computes into scratch and copies out
-    /// only its own outputs. Fewer outputs than a vector (V = 1) compute 16 lanes all the same, the
-    /// lanes past the outputs reading the next row's weights (dropped), and the bias and the last rows
-    /// (whose read would pass the end) from zero-padded copies. Unsafe pointers and SIMD on purpose:
-    /// the hot loop.
-    static func blocked<let V: Int>(_ run: OutputRun<V>.Type, _ g: WindowGeometry, items: Range<Int>,
-                                    input: UnsafePointer<Float>, weights: UnsafePointer<Float>, layout: WeightLayout,
-                                    bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
-                                    scratch: UnsafeMutablePointer<Float>) {
-        let inputCount = g.inputChannels, outputCount = g.outputChannels
-        typealias Vector = SIMD16<Float>
-        let width = 16 * V
-        let runs = (outputCount + width - 1) / width
-        let order = SummationOrder(taps: 1, channels: inputCount)
-        // Fewer outputs than a vector: padded copies of the bias and of the rows from `tailStart` on.
-        let narrow = outputCount < width
-        let paddedBias = scratch + width, tail = paddedBias + 16
-        var tailStart = inputCount
-        if narrow {
+    /// For a layer of fewer outputs than a vector, whose lanes past the outputs read the next row's
+    /// weights: the bias and the rows from `tailStart` on (those whose 16-float read could pass the
+    /// weights' end), copied with their outputs padded with zeros to 16.
+    struct NarrowCopies {
+        /// The most rows copied (10 outputs: the last 2; 1 output: the last 16).
+        static let tailRows = 16
+        /// The floats of scratch the copies take.
+        static let floats = 16 + 16 * tailRows
+
+        /// The first row read from `tail`.
+        let tailStart: Int
+        /// The rows from `tailStart` on, 16 floats each.
+        let tail: UnsafePointer<Float>
+        /// The bias (zeros without one), 16 floats.
+        let bias: UnsafePointer<Float>
+
+        init(_ g: WindowGeometry, weights: UnsafePointer<Float>, layout: WeightLayout, bias: UnsafePointer<Float>?,
+             scratch: UnsafeMutablePointer<Float>) {
+            let inputCount = g.inputChannels, outputCount = g.outputChannels
+            let paddedBias = scratch, tail = scratch + 16
             tailStart = max(0, inputCount - (15 + outputCount) / outputCount)
             paddedBias.update(repeating: 0, count: 16)
             if let bias { paddedBias.update(from: bias, count: outputCount) }
@@ -99,17 +98,40 @@ enum Linear {
             for row in tailStart..<inputCount {
                 (tail + (row - tailStart) * 16).update(from: weights + row * layout.channelStride, count: outputCount)
             }
+            self.tail = UnsafePointer(tail)
+            self.bias = UnsafePointer(paddedBias)
         }
+    }
+
+    /// A matrix-vector kernel for few samples: each task keeps a run of `16·V` outputs of one sample in
+    /// registers while it streams the rows of the weights it needs, skipping the rows of zero inputs
+    /// (spikes are sparse). Bit for bit the reference. `layout` orders `weights` (packed ones come in
+    /// whole blocks of 16 or 32). Computes `items`: (sample, run) pairs, numbered sample by sample, with
+    /// `scratch` (`BlockedScratch.floats`). A last, partial run is shifted back to end at the last
+    /// output and computes into scratch (`ChannelBlock`). Fewer outputs than a vector (V = 1) compute
+    /// 16 lanes all the same, the lanes past the outputs reading the next row's weights (dropped), and
+    /// the bias and the last rows (whose read would pass the end) from `narrow`. Unsafe pointers and
+    /// SIMD on purpose: the hot loop.
+    static func blocked<let V: Int>(_ run: OutputRun<V>.Type, _ g: WindowGeometry, items: Range<Int>,
+                                    input: UnsafePointer<Float>, weights: UnsafePointer<Float>, layout: WeightLayout,
+                                    bias: UnsafePointer<Float>?, narrow: NarrowCopies?, output: UnsafeMutablePointer<Float>,
+                                    scratch: UnsafeMutablePointer<Float>) {
+        let inputCount = g.inputChannels, outputCount = g.outputChannels
+        typealias Vector = SIMD16<Float>
+        let width = 16 * V
+        let runs = (outputCount + width - 1) / width
+        let order = SummationOrder(taps: 1, channels: inputCount)
+        let tailStart = narrow?.tailStart ?? inputCount, tail = narrow?.tail ?? weights
         for item in items {
             let sample = item / runs
-            let own = (item % runs) * width..<min((item % runs) * width + width, outputCount)
-            let first = max(0, own.upperBound - width)
+            let outputs = ChannelBlock(item % runs, lanes: width, channels: outputCount)
+            let first = outputs.first
             let x = input + sample * inputCount
             let out = output + sample * outputCount
             // The weights of each 16 outputs, input by input.
             var rows = InlineArray<V, UnsafePointer<Float>>(repeating: weights)
             var totals = InlineArray<V, Vector>(repeating: Vector())
-            let runBias = narrow ? UnsafePointer(paddedBias) : bias.map { $0 + first }
+            let runBias = narrow?.bias ?? bias.map { $0 + first }
             for vector in 0..<V {
                 rows[vector] = weights + layout.offset(channel: first + 16 * vector, tap: 0)
                 if let runBias { totals[vector] = Vector.load(runBias + 16 * vector) }
@@ -137,11 +159,11 @@ enum Linear {
                     if ends { totals[vector] = totals[vector] + groups[vector] }
                 }
             }
-            if own.count == width {
-                for vector in 0..<V { totals[vector].store(out + first + 16 * vector) }
-            } else {
+            if outputs.isShifted {
                 for vector in 0..<V { totals[vector].store(scratch + 16 * vector) }
-                (out + own.lowerBound).update(from: scratch + (own.lowerBound - first), count: own.count)
+                outputs.copyOut(1, from: scratch, to: out, channels: outputCount)
+            } else {
+                for vector in 0..<V { totals[vector].store(out + first + 16 * vector) }
             }
         }
     }

@@ -17,12 +17,13 @@ enum PaddedWeights {
     /// Whether a layer of `g`'s shape can be tiled: 16 channels or more, or a copy within `limit`.
     static func fit(_ g: WindowGeometry) -> Bool { floats(g) <= 16 + limit }
 
-    /// Copies `weights` (in `layout`) and `bias` of a layer of fewer than 16 channels into `scratch`
-    /// (`floats(g)` floats: the bias, then the weights), each channel run padded to 16; returns the
-    /// copies and their layout (packed in one block of 16).
-    static func pad(_ g: WindowGeometry, weights: UnsafePointer<Float>, layout: WeightLayout, bias: UnsafePointer<Float>?,
-                    into scratch: UnsafeMutablePointer<Float>)
+    /// The weights (in their layout) and bias a tiled kernel reads for a layer of `g`'s shape: the
+    /// layer's own for 16 channels or more; for fewer, copies in `scratch` (`floats(g)` floats: the
+    /// bias, then the weights), each channel run padded to 16, packed in one block of 16.
+    static func padded(_ g: WindowGeometry, weights: UnsafePointer<Float>, layout: WeightLayout, bias: UnsafePointer<Float>?,
+                       scratch: UnsafeMutablePointer<Float>)
         -> (weights: UnsafePointer<Float>, layout: WeightLayout, bias: UnsafePointer<Float>?) {
+        guard g.outputChannels < 16 else { return (weights, layout, bias) }
         let taps = g.kernelHeight * g.kernelWidth, channels = g.outputChannels
         let paddedBias = scratch, paddedWeights = scratch + 16
         paddedWeights.update(repeating: 0, count: taps * g.inputChannels * 16)
