@@ -1,19 +1,31 @@
 import GNKernelInterface
 
 /// Fully connected layer: `output[n][o] = bias[o] + Σ_i input[n][i] · weights[i][o]`, summed in
-/// `SummationOrder` (blocks of 64 inputs) with `multiplyAdd`, zero inputs skipped (which changes no
-/// result: weights are finite).
+/// `SummationOrder` (blocks of 64 inputs) with `multiplyAdd`; the matrix-vector kernel skips zero
+/// inputs (which changes no result but the sign of a zero: weights are finite).
 enum Linear {
+    typealias Vector = SIMD16<Float>
+
     /// The fastest kernel for a query: the tiled convolution, whose pixels are the samples, when there
-    /// are samples enough to fill a tile; else the matrix-vector kernel, in runs of 64 outputs (of 16
-    /// when there are fewer than 64: a classifier's 10 too); nil without SIMD kernels.
+    /// are samples enough to fill a tile; for fewer outputs than a vector whose padded weights would not
+    /// fit the tiles' scratch (a wide classifier's), `narrowSamples` when there are samples enough to
+    /// fill its rows; else the matrix-vector kernel, in runs of 64 outputs (of 16 when there are fewer
+    /// than 64: a classifier's 10 too); nil without SIMD kernels.
     static func fastestChoice(_ query: KernelQuery) -> KernelChoice? {
         guard TiledKernels.available else { return nil }
         if let tile = ConvolutionTiled.tile(query), query.batch * query.steps >= tile.pixels,
            let tiled = ConvolutionTiled.choice(query, linear: true) {
             return tiled
         }
-        let outputCount = query.geometry.outputChannels
+        let outputCount = query.geometry.outputChannels, narrow = outputCount < 16
+        if narrow, query.batch * query.steps >= NarrowSamples.count {
+            return KernelChoice(function: { job, worker, begin, end in
+                                    Linear.runNarrowSamples(NarrowSamples.self, job, worker: worker, tasks: begin..<end)
+                                },
+                                split: TaskSplit(itemsPerSample: query.steps, itemsPerTask: NarrowSamples.count),
+                                scratchFloats: BlockedScratch.floats(vectors: 2 * NarrowSamples.count, narrow: true),
+                                name: narrowSamplesName)
+        }
         let vectors = outputCount >= 64 ? 4 : 1
         let runs = (outputCount + 16 * vectors - 1) / (16 * vectors)
         let function: TaskFunction = vectors == 4 ? { job, worker, begin, end in
@@ -22,7 +34,7 @@ enum Linear {
             Linear.runBlocked(OutputRun<1>.self, job, worker: worker, tasks: begin..<end)
         }
         return KernelChoice(function: function, split: TaskSplit(itemsPerSample: query.steps * runs, itemsPerTask: 1),
-                            scratchFloats: BlockedScratch.floats(vectors: vectors), name: "linear.blocked")
+                            scratchFloats: BlockedScratch.floats(vectors: vectors, narrow: narrow), name: "linear.blocked")
     }
 
     /// The reference kernel for a query: the reference convolution's (a linear layer is a 1 × 1
@@ -65,10 +77,34 @@ enum Linear {
         }
     }
 
-    /// The scratch of `blocked`: a run's outputs (for a shifted or narrow run), and, for fewer
-    /// outputs than a vector, `NarrowCopies`.
+    /// Runs `tasks` of a call whose job is `KernelArguments` with `narrowSamples`: a task's `S` rows
+    /// (samples and steps) at once, a last, partial task's shifted back to end at the last row (it
+    /// computes rows of the task before again, and writes only its own); fewer rows than `S` in all (an
+    /// exit rule stopped samples) one at a time (`blocked`).
+    private static func runNarrowSamples<let S: Int>(_ run: SampleRun<S>.Type, _ job: UnsafeRawPointer, worker: Int,
+                                                     tasks: Range<Int>) {
+        let arguments = job.load(as: KernelArguments.self)
+        let g = arguments.geometry
+        let scratch = arguments.scratch(of: worker)
+        let narrow = NarrowCopies(g, weights: arguments.weights!, layout: arguments.weightLayout, bias: arguments.bias,
+                                  scratch: scratch + 32 * S)
+        arguments.forEachTask(tasks) { _, items in
+            if items.upperBound >= S {
+                narrowSamples(run, g, rows: items.upperBound - S, own: items, input: arguments.input, weights: arguments.weights!,
+                              layout: arguments.weightLayout, narrow: narrow, output: arguments.output, scratch: scratch)
+            } else {
+                blocked(OutputRun<1>.self, g, items: items, input: arguments.input, weights: arguments.weights!,
+                        layout: arguments.weightLayout, bias: arguments.bias, narrow: narrow, output: arguments.output,
+                        scratch: scratch)
+            }
+        }
+    }
+
+    /// The scratch of `blocked` and `narrowSamples`: `vectors` vectors (a shifted or narrow run's
+    /// outputs; the group sums and totals of `narrowSamples`), then, for fewer outputs than a vector
+    /// (`narrow`), `NarrowCopies`.
     enum BlockedScratch {
-        static func floats(vectors: Int) -> Int { 16 * vectors + (vectors == 1 ? NarrowCopies.floats : 0) }
+        static func floats(vectors: Int, narrow: Bool) -> Int { 16 * vectors + (narrow ? NarrowCopies.floats : 0) }
     }
 
     /// For a layer of fewer outputs than a vector, whose lanes past the outputs read the next row's
@@ -117,7 +153,6 @@ enum Linear {
                                     bias: UnsafePointer<Float>?, narrow: NarrowCopies?, output: UnsafeMutablePointer<Float>,
                                     scratch: UnsafeMutablePointer<Float>) {
         let inputCount = g.inputChannels, outputCount = g.outputChannels
-        typealias Vector = SIMD16<Float>
         let width = 16 * V
         let runs = (outputCount + width - 1) / width
         let order = SummationOrder(taps: 1, channels: inputCount)
@@ -167,7 +202,91 @@ enum Linear {
             }
         }
     }
+
+    /// A kernel for a layer of fewer outputs than a vector over many rows (samples and steps): `S`
+    /// consecutive rows from `rows` at once, each row of weights loaded once for all of them, so that
+    /// `S` independent multiply-adds hide one another's latency — the tiled kernel's way, whose padded
+    /// weights would not fit in scratch for a wide classifier (`PaddedWeights`). Zero inputs are not
+    /// skipped (among `S` rows, few rows of inputs are all zero); that changes a result at most in the
+    /// sign of a zero. Lanes past the outputs read the next row's weights and the last rows come from
+    /// `narrow`, as in `blocked`. `scratch` holds the group sums and the totals (`S` vectors each); the
+    /// outputs of the `own` rows are copied out of their totals. Unsafe pointers and SIMD on purpose:
+    /// the hot loop.
+    static func narrowSamples<let S: Int>(_ run: SampleRun<S>.Type, _ g: WindowGeometry, rows: Int, own: Range<Int>,
+                                          input: UnsafePointer<Float>, weights: UnsafePointer<Float>, layout: WeightLayout,
+                                          narrow: NarrowCopies, output: UnsafeMutablePointer<Float>,
+                                          scratch: UnsafeMutablePointer<Float>) {
+        let inputCount = g.inputChannels, outputCount = g.outputChannels
+        let order = SummationOrder(taps: 1, channels: inputCount)
+        let x = input + rows * inputCount
+        let groupSums = scratch, totals = scratch + 16 * S
+        let bias = Vector.load(narrow.bias)
+        for sample in 0..<S { bias.store(totals + 16 * sample) }
+        for block in 0..<order.count {
+            let terms = order.block(block).channels
+            var sums = InlineArray<S, Vector>(repeating: Vector())
+            // The rows before `narrow.tailStart` from the weights, the others from their padded copies.
+            let direct = terms.lowerBound..<max(terms.lowerBound, min(terms.upperBound, narrow.tailStart))
+            let padded = direct.upperBound..<terms.upperBound
+            sampleSums(run, &sums, input: x, inputCount: inputCount, terms: direct,
+                       rows: weights + direct.lowerBound * layout.channelStride, rowStride: layout.channelStride)
+            sampleSums(run, &sums, input: x, inputCount: inputCount, terms: padded,
+                       rows: narrow.tail + (padded.lowerBound - narrow.tailStart) * 16, rowStride: 16)
+            // The block's sums join the group's (straight-line loops, so that the sums stay in registers).
+            let starts = order.startsGroup(block)
+            for sample in 0..<S {
+                let group = groupSums + 16 * sample
+                (starts ? sums[sample] : Vector.load(group) + sums[sample]).store(group)
+            }
+            if order.endsGroup(block) {
+                for sample in 0..<S {
+                    let total = totals + 16 * sample
+                    (Vector.load(total) + Vector.load(groupSums + 16 * sample)).store(total)
+                }
+            }
+        }
+        for row in own {
+            (output + row * outputCount).update(from: totals + 16 * (row - rows), count: outputCount)
+        }
+    }
+
+    /// Adds to `sums` the products of `terms` inputs of each of `S` rows (`inputCount` apart from
+    /// `input`) with the rows of weights from `rows` on (`rowStride` apart). One pointer per row, as in
+    /// the tiled kernel: the loop then unrolls with its sums in registers.
+    @inline(__always)
+    private static func sampleSums<let S: Int>(_ run: SampleRun<S>.Type, _ sums: inout InlineArray<S, Vector>,
+                                               input: UnsafePointer<Float>, inputCount: Int, terms: Range<Int>,
+                                               rows: UnsafePointer<Float>, rowStride: Int) {
+        var x = InlineArray<S, UnsafePointer<Float>>(repeating: input)
+        for sample in 0..<S { x[sample] = input + terms.lowerBound + sample * inputCount }
+        var row = rows
+        for term in 0..<terms.count {
+            let rowWeights = Vector.load(row)
+            for sample in 0..<S { sums[sample] = multiplyAdd(sums[sample], Vector(repeating: x[sample][term]), rowWeights) }
+            row += rowStride
+        }
+    }
 }
 
 /// The outputs a task of `Linear.blocked` keeps in registers: `vectors` vectors of 16.
 enum OutputRun<let vectors: Int> {}
+
+/// The rows (samples and steps) a task of `Linear.narrowSamples` computes together: `samples`.
+enum SampleRun<let samples: Int> {
+    static var count: Int { samples }
+}
+
+extension Linear {
+    // As many rows as the narrow tile has pixels (`ConvolutionTiled`): their sums fill the vector
+    // registers beside one row of weights.
+    #if GN_AVX512
+    typealias NarrowSamples = SampleRun<10>
+    static let narrowSamplesName: StaticString = "linear.samples10x16"
+    #elseif GN_FMA
+    typealias NarrowSamples = SampleRun<6>
+    static let narrowSamplesName: StaticString = "linear.samples6x16"
+    #else
+    typealias NarrowSamples = SampleRun<3>
+    static let narrowSamplesName: StaticString = "linear.samples3x16"
+    #endif
+}

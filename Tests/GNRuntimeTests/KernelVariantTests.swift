@@ -107,6 +107,30 @@ final class KernelVariantTests: XCTestCase {
         }
     }
 
+    func testNarrowClassifiersOverManySamplesComputeRowsTogether() throws {
+        // 10 outputs over 1100 inputs: weights padded to 16 would pass `PaddedWeights.limit`.
+        var random = SeededRandom(seed: 37)
+        let (batch, inputs, outputs) = (32, 1100, 10)
+        let g = Linear.geometry(batch: 1, inputCount: inputs, outputCount: outputs)
+        let layout = WeightLayout.plain(inputChannels: inputs, outputChannels: outputs)
+        let input = (0..<batch * inputs).map { _ in random.unit() < 0.4 ? 0 : random.symmetric(1) }
+        let weights = (0..<inputs * outputs).map { _ in random.symmetric(0.3) }
+        let bias = (0..<outputs).map { _ in random.symmetric(0.1) }
+        for set in variants {
+            let fastest = query(.linear, g, samples: batch, layout: layout, .fastest)
+            let name = "\(try kernel(fastest, set).name)"
+            XCTAssertTrue(name.hasPrefix("linear.samples"), "\(set.name): \(name)")
+            // All the call's samples, and 2 of them (an exit rule stopped the others): fewer rows than a task's.
+            for samples in [batch, 2] {
+                let rows = Array(input.prefix(samples * inputs))
+                let ours = try run(fastest, set, samples: samples, input: rows, weights: weights, bias: bias)
+                let reference = try run(query(.linear, g, samples: batch, layout: layout, .reference), set, samples: samples,
+                                        input: rows, weights: weights, bias: bias)
+                assertSame(ours, reference, "\(set.name), \(samples) samples")
+            }
+        }
+    }
+
     func testFewChannelsOverWideInputsKeepTheReferenceKernel() throws {
         // 8 channels of 3 × 3 over 120 inputs: weights padded to 16 would take 17 280 floats of scratch.
         let g = WindowGeometry(batch: 1, inputHeight: 4, inputWidth: 4, inputChannels: 120, outputHeight: 4, outputWidth: 4,
@@ -207,7 +231,10 @@ final class KernelVariantTests: XCTestCase {
                                          (1, 1100, 80), (37, 300, 64), (20, 130, 32), (45, 576, 96),
                                          (1, 50, 40), (3, 200, 20), (12, 130, 100), (2, 70, 17),
                                          // Fewer outputs than a vector, fewer inputs than the padded last rows.
-                                         (1, 3, 1), (2, 20, 15), (33, 100, 7), (1, 1, 3), (4, 130, 10)] {
+                                         (1, 3, 1), (2, 20, 15), (33, 100, 7), (1, 1, 3), (4, 130, 10),
+                                         // ... over inputs too many to pad: rows together (`narrowSamples`),
+                                         // a last, partial task shifted back; fewer rows than a task's.
+                                         (32, 1100, 10), (11, 1500, 1), (7, 1030, 15), (10, 2049, 3)] {
             let g = Linear.geometry(batch: 1, inputCount: inputs, outputCount: outputs)
             let input = (0..<batch * inputs).map { _ in random.unit() < 0.4 ? 0 : random.symmetric(1) }
             let weights = (0..<inputs * outputs).map { _ in random.symmetric(0.3) }
