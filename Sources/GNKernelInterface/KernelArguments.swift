@@ -22,12 +22,13 @@ public struct KernelArguments {
     public let secondInputSteps: Int
     /// The output.
     public var output: UnsafeMutablePointer<Float>
-    /// Convolution and linear weights (in `weightLayout`), or an affine layer's scales.
-    public let weights: UnsafePointer<Float>?
+    /// Convolution and linear weights (in `weightLayout`), or an affine layer's scales. A kernel may
+    /// point its own copy of the arguments at padded copies of them, and of `bias` (`PaddedWeights`).
+    public var weights: UnsafePointer<Float>?
     /// Convolution and linear biases (nil: none), or an affine layer's shifts.
-    public let bias: UnsafePointer<Float>?
+    public var bias: UnsafePointer<Float>?
     /// How `weights` are ordered.
-    public let weightLayout: WeightLayout
+    public var weightLayout: WeightLayout
     /// An int8 layer's weights (`[kh][kw][Cin][Cout]`), nil for FP32 weights.
     public let integerWeights: UnsafePointer<Int8>?
     /// An int8 layer's scale per output channel.
