@@ -28,7 +28,7 @@ from peers import median_seconds  # benchmarks/peers.py
 
 #: (input channels, output channels, map size) of the 3 × 3 convolutions (padding 1).
 CONVOLUTIONS = [(1, 8, 28), (8, 12, 14), (16, 16, 32), (16, 24, 32), (16, 32, 32), (32, 40, 16), (32, 48, 16),
-                (64, 96, 8), (64, 100, 8)]
+                (32, 80, 16), (64, 96, 8), (64, 100, 8), (64, 144, 8)]
 #: (inputs, outputs) of the linear layers.
 LINEARS = [(4096, 10), (4096, 96), (4096, 100), (512, 40), (512, 48)]
 

@@ -54,7 +54,8 @@ enum ConvolutionTiled {
     #if GN_AVX512
     // 32 registers of 16 floats: 10 pixels × 16 channels (10 sums, enough independent multiply-adds
     // to hide their latency, and 10 input pointers that fit the general registers: 12 measured slower)
-    // and 8 × 32 (16 sums and 2 vectors of weights).
+    // 8 × 32 (16 sums and 2 vectors of weights) and 8 × 48 (24 sums, 3 vectors of weights and the
+    // broadcast input: 28 registers).
     static var narrowTile: Tile {
         Tile(pixels: 10, vectors: 1, names: ("conv2d.tiled10x16", "linear.tiled10x16")) { job, worker, begin, end in
             ConvolutionTiled.run(TileShape<10, 1>.self, job, worker: worker, tasks: begin..<end)
@@ -63,6 +64,11 @@ enum ConvolutionTiled {
     static var wideTile: Tile? {
         Tile(pixels: 8, vectors: 2, names: ("conv2d.tiled8x32", "linear.tiled8x32")) { job, worker, begin, end in
             ConvolutionTiled.run(TileShape<8, 2>.self, job, worker: worker, tasks: begin..<end)
+        }
+    }
+    static var widerTile: Tile? {
+        Tile(pixels: 8, vectors: 3, names: ("conv2d.tiled8x48", "linear.tiled8x48")) { job, worker, begin, end in
+            ConvolutionTiled.run(TileShape<8, 3>.self, job, worker: worker, tasks: begin..<end)
         }
     }
     // Small maps (VGG-16's last convolutions at batch 1: 2 × 2 pixels) waste less in tiles of 4
@@ -80,6 +86,7 @@ enum ConvolutionTiled {
         }
     }
     static var wideTile: Tile? { nil }
+    static var widerTile: Tile? { nil }
     static var smallWideTile: Tile? { nil }
     #else
     // 16 registers of 4 floats: 3 pixels × 16 channels (12 registers of sums, 4 of weights).
@@ -89,18 +96,24 @@ enum ConvolutionTiled {
         }
     }
     static var wideTile: Tile? { nil }
+    static var widerTile: Tile? { nil }
     static var smallWideTile: Tile? { nil }
     #endif
 
     /// This variant's tile for a layer: the wide one when its channels fill at least one block of 32
     /// (a last, partial block shifts back, `run`; for a convolution over fewer pixels than four wide
     /// tiles — all samples and steps of a call — the small wide one, where the variant has one and the
-    /// channels come in whole blocks of it), else the narrow one, fewer than 16 channels included when
-    /// their weights padded to 16 fit (`PaddedWeights`); nil for wider weights of so few channels, or
-    /// packed weights in blocks of other than whole vectors.
+    /// channels come in whole blocks of it; the wider one, where the variant has one, when its blocks
+    /// of 48 compute no more channels than blocks of 32 would: 48, 80, 96, 144 channels but not 64 or
+    /// 128), else the narrow one, fewer than 16 channels included when their weights padded to 16 fit
+    /// (`PaddedWeights`); nil for wider weights of so few channels, or packed weights in blocks of other
+    /// than whole vectors.
     ///
     /// The wide tile, though it computes up to 31 channels twice, is the faster for every width past
     /// 32: it does 16 multiply-adds per weight load to the narrow tile's 10 (`benchmarks/layer_widths.py`).
+    /// The wider one does 24 per 3 loads of weights and 8 of inputs, to the wide one's 16 per 2 and 8:
+    /// 1.08–1.42× faster than the wide one where it computes no more channels, 0.72× where it computes
+    /// 64 channels as 96 (alternated single layers at batch 8).
     static func tile(_ query: KernelQuery) -> Tile? {
         let channels = query.geometry.outputChannels, layout = query.weightLayout
         guard TiledKernels.available, !layout.isPacked || layout.lanes % 16 == 0, PaddedWeights.fit(query.geometry) else {
@@ -115,10 +128,18 @@ enum ConvolutionTiled {
                channels % (16 * small.vectors) == 0 {
                 return small
             }
+            if let wider = widerTile, channels >= 16 * wider.vectors,
+               channelsComputed(channels, lanes: 16 * wider.vectors) <= channelsComputed(channels, lanes: 16 * wide.vectors) {
+                return wider
+            }
             return wide
         }
         return narrowTile
     }
+
+    /// The channels a layer of `channels` computes in blocks of `lanes` (a last block shifted back
+    /// computes some twice).
+    static func channelsComputed(_ channels: Int, lanes: Int) -> Int { (channels + lanes - 1) / lanes * lanes }
 
     /// The tiled kernel for a query (named `linear.…` for a linear layer), or nil (see `tile`).
     static func choice(_ query: KernelQuery, linear: Bool = false) -> KernelChoice? {

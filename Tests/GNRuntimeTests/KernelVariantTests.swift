@@ -66,6 +66,8 @@ final class KernelVariantTests: XCTestCase {
         // Channels past the last whole block (a block shifted back over the one before): 3 × 3, pointwise,
         // streamed weights, many blocks.
         (1, 16, 12, 12, 24, 3, 1, 1), (2, 40, 6, 7, 72, 1, 1, 0), (1, 600, 4, 4, 72, 3, 1, 1), (2, 32, 6, 6, 100, 3, 1, 1),
+        // Blocks of 48 (AVX-512's wider tile): whole, shifted back, pointwise, streamed weights.
+        (2, 32, 6, 6, 48, 3, 1, 1), (1, 24, 5, 7, 80, 3, 1, 1), (2, 20, 6, 6, 96, 1, 1, 0), (1, 600, 4, 4, 144, 3, 1, 1),
     ]
 
     /// One sample's geometry of a convolution case.
@@ -153,8 +155,12 @@ final class KernelVariantTests: XCTestCase {
                                                      (16, 1, 48, 3, "conv2d.rows8x32"),
                                                      (16, 2, 32, 3, "conv2d.rows8x32"), (16, 2, 32, 1, "conv2d.rows8x32"),
                                                      (32, 2, 64, 1, "conv2d.rows8x32"), (32, 1, 32, 3, "conv2d.tiled8x32"),
-                                                     // Widths past 32 that are not multiples of it: the wide tiles too.
-                                                     (32, 1, 40, 3, "conv2d.tiled8x32"), (64, 1, 100, 3, "conv2d.tiled8x32")]
+                                                     // Widths past 32 that are not multiples of it: the wide tiles too,
+                                                     // the wider ones where blocks of 48 compute no more channels.
+                                                     (32, 1, 40, 3, "conv2d.tiled8x32"), (64, 1, 100, 3, "conv2d.tiled8x32"),
+                                                     (32, 1, 48, 3, "conv2d.tiled8x48"), (32, 1, 80, 3, "conv2d.tiled8x48"),
+                                                     (32, 1, 96, 3, "conv2d.tiled8x48"), (32, 1, 144, 3, "conv2d.tiled8x48"),
+                                                     (32, 1, 64, 3, "conv2d.tiled8x32"), (32, 1, 128, 3, "conv2d.tiled8x32")]
         for set in variants {
             for (cin, stride, cout, k, widest) in cases {
                 let expected = switch set {
@@ -234,7 +240,9 @@ final class KernelVariantTests: XCTestCase {
                                          (1, 3, 1), (2, 20, 15), (33, 100, 7), (1, 1, 3), (4, 130, 10),
                                          // ... over inputs too many to pad: rows together (`narrowSamples`),
                                          // a last, partial task shifted back; fewer rows than a task's.
-                                         (32, 1100, 10), (11, 1500, 1), (7, 1030, 15), (10, 2049, 3)] {
+                                         (32, 1100, 10), (11, 1500, 1), (7, 1030, 15), (10, 2049, 3),
+                                         // Blocks of 48 (AVX-512's wider tile).
+                                         (9, 100, 48), (16, 300, 96), (12, 70, 80)] {
             let g = Linear.geometry(batch: 1, inputCount: inputs, outputCount: outputs)
             let input = (0..<batch * inputs).map { _ in random.unit() < 0.4 ? 0 : random.symmetric(1) }
             let weights = (0..<inputs * outputs).map { _ in random.symmetric(0.3) }
