@@ -9,8 +9,9 @@ enum Linear {
     /// The fastest kernel for a query: the tiled convolution, whose pixels are the samples, when there
     /// are samples enough to fill a tile; for fewer outputs than a vector whose padded weights would not
     /// fit the tiles' scratch (a wide classifier's), `narrowSamples` when there are samples enough to
-    /// fill its rows; else the matrix-vector kernel, in runs of 64 outputs (of 16 when there are fewer
-    /// than 64: a classifier's 10 too); nil without SIMD kernels.
+    /// fill its rows; for 64 outputs or more over 2 rows or more, `rowsTogether`; else the
+    /// matrix-vector kernel, in runs of 64 outputs (of 16 when there are fewer than 64: a classifier's
+    /// 10 too); nil without SIMD kernels.
     static func fastestChoice(_ query: KernelQuery) -> KernelChoice? {
         guard TiledKernels.available else { return nil }
         if let tile = ConvolutionTiled.tile(query), query.batch * query.steps >= tile.pixels,
@@ -28,6 +29,20 @@ enum Linear {
         }
         let vectors = outputCount >= 64 ? 4 : 1
         let runs = (outputCount + 16 * vectors - 1) / (16 * vectors)
+        let rows = query.batch * query.steps
+        if vectors == 4, rows >= 2 {
+            // Few rows (samples and steps; the steps of Group Neurons at batch 1) of a wide layer: 2 or 4
+            // at once, each row of weights read once for them.
+            let together = rows >= 4 ? 4 : 2
+            let function: TaskFunction = together == 4 ? { job, worker, begin, end in
+                Linear.runRows(OutputRun<4>.self, SampleRun<4>.self, job, worker: worker, tasks: begin..<end)
+            } : { job, worker, begin, end in
+                Linear.runRows(OutputRun<4>.self, SampleRun<2>.self, job, worker: worker, tasks: begin..<end)
+            }
+            return KernelChoice(function: function, split: TaskSplit(blocks: runs, itemsPerSample: query.steps, itemsPerTask: together),
+                                scratchFloats: BlockedScratch.floats(vectors: 2 * together * vectors, narrow: false),
+                                name: together == 4 ? "linear.rows4x64" : "linear.rows2x64")
+        }
         let function: TaskFunction = vectors == 4 ? { job, worker, begin, end in
             Linear.runBlocked(OutputRun<4>.self, job, worker: worker, tasks: begin..<end)
         } : { job, worker, begin, end in
@@ -96,6 +111,30 @@ enum Linear {
                 blocked(OutputRun<1>.self, g, items: items, input: arguments.input, weights: arguments.weights!,
                         layout: arguments.weightLayout, bias: arguments.bias, narrow: narrow, output: arguments.output,
                         scratch: scratch)
+            }
+        }
+    }
+
+    /// Runs `tasks` of a call whose job is `KernelArguments` with `rowsTogether`: each task one run of
+    /// `16·V` outputs (its block) over `R` rows, a last, partial task's shifted back to end at the last
+    /// row; fewer rows than `R` in all (an exit rule stopped samples) one at a time (`blocked`).
+    private static func runRows<let V: Int, let R: Int>(_ run: OutputRun<V>.Type, _ rows: SampleRun<R>.Type,
+                                                        _ job: UnsafeRawPointer, worker: Int, tasks: Range<Int>) {
+        let arguments = job.load(as: KernelArguments.self)
+        let g = arguments.geometry
+        let scratch = arguments.scratch(of: worker)
+        let runs = (g.outputChannels + 16 * V - 1) / (16 * V)
+        arguments.forEachTask(tasks) { block, items in
+            if items.upperBound >= R {
+                rowsTogether(run, rows, g, outputRun: block, rows: items.upperBound - R, own: items, input: arguments.input,
+                             weights: arguments.weights!, layout: arguments.weightLayout, bias: arguments.bias,
+                             output: arguments.output, scratch: scratch)
+            } else {
+                for row in items {
+                    blocked(run, g, items: row * runs + block..<row * runs + block + 1, input: arguments.input,
+                            weights: arguments.weights!, layout: arguments.weightLayout, bias: arguments.bias, narrow: nil,
+                            output: arguments.output, scratch: scratch)
+                }
             }
         }
     }
@@ -264,6 +303,65 @@ enum Linear {
             let rowWeights = Vector.load(row)
             for sample in 0..<S { sums[sample] = multiplyAdd(sums[sample], Vector(repeating: x[sample][term]), rowWeights) }
             row += rowStride
+        }
+    }
+}
+
+extension Linear {
+    /// A kernel for few rows (samples and steps) of a layer of 64 outputs or more: run `outputRun` of
+    /// `16·V` outputs of `R` consecutive rows from `rows` at once, so that each row of weights is read
+    /// once for all of them (a wide layer's weights come from memory) — `blocked` reads them once per
+    /// row. An input row is skipped when it is zero in all `R` rows (spikes are sparse); one zero among
+    /// others adds a zero product, which changes a result at most in the sign of a zero. `scratch`
+    /// holds the group sums and the totals (`R·V` vectors each); the `own` rows' outputs of the run are
+    /// copied out of the totals (a last, partial run shifted back: `ChannelBlock`). Unsafe pointers and
+    /// SIMD on purpose: the hot loop.
+    static func rowsTogether<let V: Int, let R: Int>(
+        _ run: OutputRun<V>.Type, _ rowRun: SampleRun<R>.Type, _ g: WindowGeometry, outputRun: Int, rows: Int, own: Range<Int>,
+        input: UnsafePointer<Float>, weights: UnsafePointer<Float>, layout: WeightLayout, bias: UnsafePointer<Float>?,
+        output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
+    ) {
+        let inputCount = g.inputChannels, outputCount = g.outputChannels
+        let outputs = ChannelBlock(outputRun, lanes: 16 * V, channels: outputCount)
+        let order = SummationOrder(taps: 1, channels: inputCount)
+        let groupSums = scratch, totals = scratch + 16 * V * R
+        var w = InlineArray<V, UnsafePointer<Float>>(repeating: weights)
+        for vector in 0..<V {
+            w[vector] = weights + layout.offset(channel: outputs.first + 16 * vector, tap: 0)
+            let start = bias.map { Vector.load($0 + outputs.first + 16 * vector) } ?? Vector()
+            for row in 0..<R { start.store(totals + (row * V + vector) * 16) }
+        }
+        var x = InlineArray<R, UnsafePointer<Float>>(repeating: input)
+        for row in 0..<R { x[row] = input + (rows + row) * inputCount }
+        for block in 0..<order.count {
+            var sums = InlineArray<R, InlineArray<V, Vector>>(repeating: InlineArray(repeating: Vector()))
+            for index in order.block(block).channels {
+                // One branch for the R inputs: their bits but the sign's, or-ed together (±0 alike).
+                var bits: UInt32 = 0
+                for row in 0..<R { bits |= x[row][index].bitPattern }
+                guard bits & 0x7FFF_FFFF != 0 else { continue }
+                var rowWeights = InlineArray<V, Vector>(repeating: Vector())
+                for vector in 0..<V { rowWeights[vector] = Vector.load(w[vector] + index &* layout.channelStride) }
+                for row in 0..<R {
+                    let value = Vector(repeating: x[row][index])
+                    for vector in 0..<V { sums[row][vector] = multiplyAdd(sums[row][vector], value, rowWeights[vector]) }
+                }
+            }
+            // The block's sums join the group's (straight-line loops, so that the sums stay in registers).
+            let starts = order.startsGroup(block), ends = order.endsGroup(block)
+            for row in 0..<R {
+                for vector in 0..<V {
+                    let group = groupSums + (row * V + vector) * 16
+                    (starts ? sums[row][vector] : Vector.load(group) + sums[row][vector]).store(group)
+                    if ends {
+                        let total = totals + (row * V + vector) * 16
+                        (Vector.load(total) + Vector.load(group)).store(total)
+                    }
+                }
+            }
+        }
+        for row in own {
+            outputs.copyOut(1, from: totals + (row - rows) * V * 16, to: output + row * outputCount, channels: outputCount)
         }
     }
 }

@@ -103,7 +103,7 @@ final class KernelVariantTests: XCTestCase {
                 let choice = try kernel(query(.linear, g, samples: samples, layout: .plain(inputChannels: 64, outputChannels: outputs),
                                               .fastest), set)
                 let name = "\(choice.name)"
-                XCTAssertTrue(name.hasPrefix("linear.tiled") || name.hasPrefix("linear.blocked"),
+                XCTAssertTrue(["linear.tiled", "linear.blocked", "linear.rows", "linear.samples"].contains { name.hasPrefix($0) },
                               "\(set.name), \(samples) samples, \(outputs) outputs: \(name)")
             }
         }
@@ -124,6 +124,31 @@ final class KernelVariantTests: XCTestCase {
             XCTAssertTrue(name.hasPrefix("linear.samples"), "\(set.name): \(name)")
             // All the call's samples, and 2 of them (an exit rule stopped the others): fewer rows than a task's.
             for samples in [batch, 2] {
+                let rows = Array(input.prefix(samples * inputs))
+                let ours = try run(fastest, set, samples: samples, input: rows, weights: weights, bias: bias)
+                let reference = try run(query(.linear, g, samples: batch, layout: layout, .reference), set, samples: samples,
+                                        input: rows, weights: weights, bias: bias)
+                assertSame(ours, reference, "\(set.name), \(samples) samples")
+            }
+        }
+    }
+
+    func testFewRowsOfWideLinearLayersComputeRowsTogether() throws {
+        // 4 rows of 80 outputs: fewer than a tile's pixels on AVX2 and AVX-512.
+        var random = SeededRandom(seed: 43)
+        let (batch, inputs, outputs) = (4, 1100, 80)
+        let g = Linear.geometry(batch: 1, inputCount: inputs, outputCount: outputs)
+        let layout = WeightLayout.plain(inputChannels: inputs, outputChannels: outputs)
+        // Spike-like rows: mostly zero, some inputs zero in every row.
+        let input = (0..<batch * inputs).map { _ in random.unit() < 0.7 ? 0 : random.symmetric(1) }
+        let weights = (0..<inputs * outputs).map { _ in random.symmetric(0.3) }
+        let bias = (0..<outputs).map { _ in random.symmetric(0.1) }
+        for set in variants {
+            let fastest = query(.linear, g, samples: batch, layout: layout, .fastest)
+            let name = "\(try kernel(fastest, set).name)"
+            if set >= .avx2 { XCTAssertEqual(name, "linear.rows4x64", "\(set.name)") }
+            // All the call's rows, and 1 of them (an exit rule stopped the others): fewer rows than a task's.
+            for samples in [batch, 1] {
                 let rows = Array(input.prefix(samples * inputs))
                 let ours = try run(fastest, set, samples: samples, input: rows, weights: weights, bias: bias)
                 let reference = try run(query(.linear, g, samples: batch, layout: layout, .reference), set, samples: samples,
@@ -242,7 +267,10 @@ final class KernelVariantTests: XCTestCase {
                                          // a last, partial task shifted back; fewer rows than a task's.
                                          (32, 1100, 10), (11, 1500, 1), (7, 1030, 15), (10, 2049, 3),
                                          // Blocks of 48 (AVX-512's wider tile).
-                                         (9, 100, 48), (16, 300, 96), (12, 70, 80)] {
+                                         (9, 100, 48), (16, 300, 96), (12, 70, 80),
+                                         // Few rows of 64 outputs or more together (`rowsTogether`): 2 or 4,
+                                         // a last task and a last run shifted back.
+                                         (5, 300, 130), (4, 1100, 64), (7, 70, 200), (3, 129, 100)] {
             let g = Linear.geometry(batch: 1, inputCount: inputs, outputCount: outputs)
             let input = (0..<batch * inputs).map { _ in random.unit() < 0.4 ? 0 : random.symmetric(1) }
             let weights = (0..<inputs * outputs).map { _ in random.symmetric(0.3) }
