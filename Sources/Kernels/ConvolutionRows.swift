@@ -62,6 +62,10 @@ enum ConvolutionRows {
             return Tile(pixels: 8, vectors: 2, name: "conv2d.rows8x32") { job, worker, begin, end in
                 ConvolutionRows.run(TileShape<8, 2>.self, RowInput<1, 1, 3>.self, job, worker: worker, tasks: begin..<end)
             }
+        case (1, 1, 3, 3):
+            return Tile(pixels: 8, vectors: 3, name: "conv2d.rows8x48") { job, worker, begin, end in
+                ConvolutionRows.run(TileShape<8, 3>.self, RowInput<1, 1, 3>.self, job, worker: worker, tasks: begin..<end)
+            }
         case (3, 1, 3, 1):
             return Tile(pixels: 16, vectors: 1, name: "conv2d.rows16x16") { job, worker, begin, end in
                 ConvolutionRows.run(TileShape<16, 1>.self, RowInput<3, 1, 3>.self, job, worker: worker, tasks: begin..<end)
@@ -70,6 +74,10 @@ enum ConvolutionRows {
             return Tile(pixels: 8, vectors: 2, name: "conv2d.rows8x32") { job, worker, begin, end in
                 ConvolutionRows.run(TileShape<8, 2>.self, RowInput<3, 1, 3>.self, job, worker: worker, tasks: begin..<end)
             }
+        case (3, 1, 3, 3):
+            return Tile(pixels: 8, vectors: 3, name: "conv2d.rows8x48") { job, worker, begin, end in
+                ConvolutionRows.run(TileShape<8, 3>.self, RowInput<3, 1, 3>.self, job, worker: worker, tasks: begin..<end)
+            }
         case (16, 1, 3, 1):
             return Tile(pixels: 16, vectors: 1, name: "conv2d.rows16x16") { job, worker, begin, end in
                 ConvolutionRows.run(TileShape<16, 1>.self, RowInput<16, 1, 3>.self, job, worker: worker, tasks: begin..<end)
@@ -77,6 +85,10 @@ enum ConvolutionRows {
         case (16, 1, 3, 2):
             return Tile(pixels: 8, vectors: 2, name: "conv2d.rows8x32") { job, worker, begin, end in
                 ConvolutionRows.run(TileShape<8, 2>.self, RowInput<16, 1, 3>.self, job, worker: worker, tasks: begin..<end)
+            }
+        case (16, 1, 3, 3):
+            return Tile(pixels: 8, vectors: 3, name: "conv2d.rows8x48") { job, worker, begin, end in
+                ConvolutionRows.run(TileShape<8, 3>.self, RowInput<16, 1, 3>.self, job, worker: worker, tasks: begin..<end)
             }
         case (16, 2, 3, 1):
             return Tile(pixels: 16, vectors: 1, name: "conv2d.rows16x16") { job, worker, begin, end in
@@ -146,7 +158,9 @@ enum ConvolutionRows {
         let g = query.geometry, layout = query.weightLayout
         guard TiledKernels.available, case .convolution = query.operation, PaddedWeights.fit(g),
               !layout.isPacked || layout.lanes % 16 == 0 else { return nil }
-        let vectors = g.outputChannels >= 32 ? 2 : 1
+        let vectors = ConvolutionTiled.prefersBlocksOf48(g.outputChannels)
+                && tile(channels: g.inputChannels, stride: g.strideWidth, kernel: g.kernelWidth, vectors: 3) != nil
+            ? 3 : g.outputChannels >= 32 ? 2 : 1
         guard g.kernelHeight == g.kernelWidth, g.inputChannels <= SummationOrder.termsPerBlock,
               let tile = tile(channels: g.inputChannels, stride: g.strideWidth, kernel: g.kernelWidth, vectors: vectors),
               g.outputWidth >= tile.pixels, g.kernelHeight <= PaddedRows<Float>.largestKernelHeight else { return nil }

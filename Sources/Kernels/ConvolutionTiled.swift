@@ -128,18 +128,19 @@ enum ConvolutionTiled {
                channels % (16 * small.vectors) == 0 {
                 return small
             }
-            if let wider = widerTile, channels >= 16 * wider.vectors,
-               channelsComputed(channels, lanes: 16 * wider.vectors) <= channelsComputed(channels, lanes: 16 * wide.vectors) {
-                return wider
-            }
+            if let wider = widerTile, prefersBlocksOf48(channels) { return wider }
             return wide
         }
         return narrowTile
     }
 
-    /// The channels a layer of `channels` computes in blocks of `lanes` (a last block shifted back
-    /// computes some twice).
-    static func channelsComputed(_ channels: Int, lanes: Int) -> Int { (channels + lanes - 1) / lanes * lanes }
+    /// Whether a layer of `channels` output channels computes them in blocks of 48 rather than 32,
+    /// where the variant has tiles of both (`tile`): 48 channels or more, of which blocks of 48 compute
+    /// no more than blocks of 32 would (a last block shifted back computes some twice).
+    static func prefersBlocksOf48(_ channels: Int) -> Bool {
+        func computed(_ lanes: Int) -> Int { (channels + lanes - 1) / lanes * lanes }
+        return channels >= 48 && computed(48) <= computed(32)
+    }
 
     /// The tiled kernel for a query (named `linear.…` for a linear layer), or nil (see `tile`).
     static func choice(_ query: KernelQuery, linear: Bool = false) -> KernelChoice? {

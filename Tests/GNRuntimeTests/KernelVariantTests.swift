@@ -66,8 +66,9 @@ final class KernelVariantTests: XCTestCase {
         // Channels past the last whole block (a block shifted back over the one before): 3 × 3, pointwise,
         // streamed weights, many blocks.
         (1, 16, 12, 12, 24, 3, 1, 1), (2, 40, 6, 7, 72, 1, 1, 0), (1, 600, 4, 4, 72, 3, 1, 1), (2, 32, 6, 6, 100, 3, 1, 1),
-        // Blocks of 48 (AVX-512's wider tile): whole, shifted back, pointwise, streamed weights.
+        // Blocks of 48 (AVX-512's wider tiles): whole, shifted back, pointwise, streamed weights; row tiles.
         (2, 32, 6, 6, 48, 3, 1, 1), (1, 24, 5, 7, 80, 3, 1, 1), (2, 20, 6, 6, 96, 1, 1, 0), (1, 600, 4, 4, 144, 3, 1, 1),
+        (2, 16, 9, 13, 48, 3, 1, 1), (1, 3, 10, 12, 80, 3, 1, 1), (1, 1, 9, 16, 96, 3, 1, 1),
     ]
 
     /// One sample's geometry of a convolution case.
@@ -177,7 +178,8 @@ final class KernelVariantTests: XCTestCase {
                                                      (1, 1, 16, 3, "conv2d.rows16x16"), (1, 1, 32, 3, "conv2d.rows8x32"),
                                                      // Channels past whole blocks: padded, shifted back.
                                                      (1, 1, 8, 3, "conv2d.rows16x16"), (16, 1, 24, 3, "conv2d.rows16x16"),
-                                                     (16, 1, 48, 3, "conv2d.rows8x32"),
+                                                     (16, 1, 48, 3, "conv2d.rows8x48"), (3, 1, 80, 3, "conv2d.rows8x48"),
+                                                     (1, 1, 96, 3, "conv2d.rows8x48"), (16, 1, 64, 3, "conv2d.rows8x32"),
                                                      (16, 2, 32, 3, "conv2d.rows8x32"), (16, 2, 32, 1, "conv2d.rows8x32"),
                                                      (32, 2, 64, 1, "conv2d.rows8x32"), (32, 1, 32, 3, "conv2d.tiled8x32"),
                                                      // Widths past 32 that are not multiples of it: the wide tiles too,
