@@ -111,45 +111,35 @@ final class KernelVariantTests: XCTestCase {
     }
 
     func testNarrowClassifiersOverManySamplesComputeRowsTogether() throws {
-        // 10 outputs over 1100 inputs: weights padded to 16 would pass `PaddedWeights.limit`.
-        var random = SeededRandom(seed: 37)
-        let (batch, inputs, outputs) = (32, 1100, 10)
-        let g = Linear.geometry(batch: 1, inputCount: inputs, outputCount: outputs)
-        let layout = WeightLayout.plain(inputChannels: inputs, outputChannels: outputs)
-        let input = (0..<batch * inputs).map { _ in random.unit() < 0.4 ? 0 : random.symmetric(1) }
-        let weights = (0..<inputs * outputs).map { _ in random.symmetric(0.3) }
-        let bias = (0..<outputs).map { _ in random.symmetric(0.1) }
-        for set in variants {
-            let fastest = query(.linear, g, samples: batch, layout: layout, .fastest)
-            let name = "\(try kernel(fastest, set).name)"
+        // 10 outputs over 1100 inputs: weights padded to 16 would pass `PaddedWeights.limit`. Run over all
+        // 32 samples, and over 2 (an exit rule stopped the others): fewer rows than a task's.
+        try checkRowsTogether(batch: 32, inputs: 1100, outputs: 10, zeros: 0.4, fewerSamples: 2, seed: 37) { set, name in
             XCTAssertTrue(name.hasPrefix("linear.samples"), "\(set.name): \(name)")
-            // All the call's samples, and 2 of them (an exit rule stopped the others): fewer rows than a task's.
-            for samples in [batch, 2] {
-                let rows = Array(input.prefix(samples * inputs))
-                let ours = try run(fastest, set, samples: samples, input: rows, weights: weights, bias: bias)
-                let reference = try run(query(.linear, g, samples: batch, layout: layout, .reference), set, samples: samples,
-                                        input: rows, weights: weights, bias: bias)
-                assertSame(ours, reference, "\(set.name), \(samples) samples")
-            }
         }
     }
 
     func testFewRowsOfWideLinearLayersComputeRowsTogether() throws {
-        // 4 rows of 80 outputs: fewer than a tile's pixels on AVX2 and AVX-512.
-        var random = SeededRandom(seed: 43)
-        let (batch, inputs, outputs) = (4, 1100, 80)
+        // 4 rows of 80 outputs, fewer than a tile's pixels on AVX2 and AVX-512, spike-like (mostly zero,
+        // some inputs zero in every row); and 1 row (an exit rule stopped the others).
+        try checkRowsTogether(batch: 4, inputs: 1100, outputs: 80, zeros: 0.7, fewerSamples: 1, seed: 43) { set, name in
+            if set >= .avx2 { XCTAssertEqual(name, "linear.rows4x64", "\(set.name)") }
+        }
+    }
+
+    /// A linear layer of `batch` rows in every variant: `checkName` on its fastest kernel's name, and
+    /// that kernel against the reference, bit for bit, over `batch` rows and over `fewerSamples`.
+    private func checkRowsTogether(batch: Int, inputs: Int, outputs: Int, zeros: Float, fewerSamples: Int, seed: UInt64,
+                                   checkName: (InstructionSet, String) -> Void) throws {
+        var random = SeededRandom(seed: seed)
         let g = Linear.geometry(batch: 1, inputCount: inputs, outputCount: outputs)
         let layout = WeightLayout.plain(inputChannels: inputs, outputChannels: outputs)
-        // Spike-like rows: mostly zero, some inputs zero in every row.
-        let input = (0..<batch * inputs).map { _ in random.unit() < 0.7 ? 0 : random.symmetric(1) }
+        let input = (0..<batch * inputs).map { _ in random.unit() < zeros ? 0 : random.symmetric(1) }
         let weights = (0..<inputs * outputs).map { _ in random.symmetric(0.3) }
         let bias = (0..<outputs).map { _ in random.symmetric(0.1) }
         for set in variants {
             let fastest = query(.linear, g, samples: batch, layout: layout, .fastest)
-            let name = "\(try kernel(fastest, set).name)"
-            if set >= .avx2 { XCTAssertEqual(name, "linear.rows4x64", "\(set.name)") }
-            // All the call's rows, and 1 of them (an exit rule stopped the others): fewer rows than a task's.
-            for samples in [batch, 1] {
+            checkName(set, "\(try kernel(fastest, set).name)")
+            for samples in [batch, fewerSamples] {
                 let rows = Array(input.prefix(samples * inputs))
                 let ours = try run(fastest, set, samples: samples, input: rows, weights: weights, bias: bias)
                 let reference = try run(query(.linear, g, samples: batch, layout: layout, .reference), set, samples: samples,
