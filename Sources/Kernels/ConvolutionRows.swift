@@ -48,9 +48,9 @@ enum ConvolutionRows {
     /// of 8 floats): 6 pixels × 16 channels, as its general tile. Instantiated for the shapes of narrow
     /// image networks (the first layer over 1 or 3 channels: grey and colour images; ResNet's first
     /// stage, its strided 16-channel layer and its 1 × 1 shortcuts), each with its sizes known when
-    /// compiling, so that the loops over a block's taps unroll; other layers, and builds without FMA, take `ConvolutionTiled`. (On AVX2 the row
-    /// tiles took ResNet-20's first layer from 0.025 to 0.014 ms and its first stage's 3 × 3 layers
-    /// from 0.077 to 0.072 ms, docs/benchmarks.md.)
+    /// compiling, so that the loops over a block's taps unroll; other layers, and builds without FMA,
+    /// take `ConvolutionTiled`. (On AVX2 the row tiles took ResNet-20's first layer from 0.025 to 0.014
+    /// ms and its first stage's 3 × 3 layers from 0.077 to 0.072 ms, docs/benchmarks.md.)
     static func tile(channels: Int, stride: Int, kernel: Int, vectors: Int) -> Tile? {
         #if GN_AVX512
         switch (channels, stride, kernel, vectors) {
@@ -213,18 +213,15 @@ enum ConvolutionRows {
         let order = SummationOrder(taps: K * K, channels: C)
         // Without padding columns and partial tiles (1 × 1 shortcuts), tiles read the input in place.
         let inPlace = g.paddingWidth == 0 && g.outputWidth % P == 0
-        // The weights the tiles read, in the arguments themselves: captured as separate values by the
-        // closure below, they kept the compiler from unrolling the row kernels' window loop, whose sums
-        // then went through memory (ResNet-20's first layer 0.016 against 0.007 ms at batch 1).
-        (arguments.weights, arguments.weightLayout, arguments.bias) = PaddedWeights.padded(
-            g, weights: arguments.weights!, layout: arguments.weightLayout, bias: arguments.bias, scratch: scratch.padded)
+        PaddedWeights.pad(&arguments, scratch: scratch.padded)
         // Each task is whole output rows (of one image or of consecutive ones).
         arguments.forEachTask(tasks) { block, pixels in
             g.forEachOutputRow(pixels) { sample, outputRow, rowStart in
                 scratch.rows.load(g, input: arguments.input, sample: sample, outputRow: outputRow, readsInPlace: inPlace,
                                   zero: 0) { source, destination, count in destination.update(from: source, count: count) }
-                runRow(shape, input, g, order: order, block: block, rows: scratch.rows.loadedRows(), weights: arguments.weights!,
-                       layout: arguments.weightLayout, bias: arguments.bias, output: arguments.output + rowStart * g.outputChannels, scratch: scratch)
+                runRow(shape, input, g, order: order, block: block, rows: scratch.rows.loadedRows(),
+                       weights: arguments.weights!, layout: arguments.weightLayout, bias: arguments.bias,
+                       output: arguments.output + rowStart * g.outputChannels, scratch: scratch)
             }
         }
     }
