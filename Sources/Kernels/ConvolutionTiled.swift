@@ -5,7 +5,10 @@ import GNKernelInterface
 
 /// The shape of a register tile: `pixels` output pixels × `vectors` vectors of 16 output channels,
 /// whose sums stay in registers while the kernel streams the weights.
-struct TileShape<let pixels: Int, let vectors: Int> {}
+struct TileShape<let pixels: Int, let vectors: Int> {
+    /// The shape's pixels (a matrix-vector tile's rows), for code that is not generic over them.
+    static var pixelCount: Int { pixels }
+}
 
 /// How many tiles take each block of the summation order in turn (`ConvolutionTiled.sumBlocks`): a
 /// constant, so that the loop over one tile compiles to none.

@@ -19,12 +19,12 @@ enum Linear {
             return tiled
         }
         let outputCount = query.geometry.outputChannels, narrow = outputCount < 16
-        if narrow, query.batch * query.steps >= NarrowSamples.count {
+        if narrow, query.batch * query.steps >= NarrowSamples.pixelCount {
             return KernelChoice(function: { job, worker, begin, end in
                                     Linear.runNarrowSamples(NarrowSamples.self, job, worker: worker, tasks: begin..<end)
                                 },
-                                split: TaskSplit(itemsPerSample: query.steps, itemsPerTask: NarrowSamples.count),
-                                scratchFloats: BlockedScratch.floats(vectors: 2 * NarrowSamples.count, narrow: true),
+                                split: TaskSplit(itemsPerSample: query.steps, itemsPerTask: NarrowSamples.pixelCount),
+                                scratchFloats: BlockedScratch.floats(vectors: 2 * NarrowSamples.pixelCount, narrow: true),
                                 name: narrowSamplesName)
         }
         let vectors = outputCount >= 64 ? 4 : 1
@@ -35,9 +35,9 @@ enum Linear {
             // at once, each row of weights read once for them.
             let together = rows >= 4 ? 4 : 2
             let function: TaskFunction = together == 4 ? { job, worker, begin, end in
-                Linear.runRows(OutputRun<4>.self, SampleRun<4>.self, job, worker: worker, tasks: begin..<end)
+                Linear.runRows(TileShape<4, 4>.self, job, worker: worker, tasks: begin..<end)
             } : { job, worker, begin, end in
-                Linear.runRows(OutputRun<4>.self, SampleRun<2>.self, job, worker: worker, tasks: begin..<end)
+                Linear.runRows(TileShape<2, 4>.self, job, worker: worker, tasks: begin..<end)
             }
             return KernelChoice(function: function, split: TaskSplit(blocks: runs, itemsPerSample: query.steps, itemsPerTask: together),
                                 scratchFloats: BlockedScratch.floats(vectors: 2 * together * vectors, narrow: false),
@@ -96,7 +96,7 @@ enum Linear {
     /// (samples and steps) at once, a last, partial task's shifted back to end at the last row (it
     /// computes rows of the task before again, and writes only its own); fewer rows than `S` in all (an
     /// exit rule stopped samples) one at a time (`blocked`).
-    private static func runNarrowSamples<let S: Int>(_ run: SampleRun<S>.Type, _ job: UnsafeRawPointer, worker: Int,
+    private static func runNarrowSamples<let S: Int>(_ shape: TileShape<S, 1>.Type, _ job: UnsafeRawPointer, worker: Int,
                                                      tasks: Range<Int>) {
         let arguments = job.load(as: KernelArguments.self)
         let g = arguments.geometry
@@ -105,9 +105,10 @@ enum Linear {
                                   scratch: scratch + 32 * S)
         arguments.forEachTask(tasks) { _, items in
             if items.upperBound >= S {
-                narrowSamples(run, g, rows: items.upperBound - S, own: items, input: arguments.input, weights: arguments.weights!,
+                narrowSamples(shape, g, rows: items.upperBound - S, own: items, input: arguments.input, weights: arguments.weights!,
                               layout: arguments.weightLayout, narrow: narrow, output: arguments.output, scratch: scratch)
             } else {
+                // One run of outputs: an item of `blocked` is a row.
                 blocked(OutputRun<1>.self, g, items: items, input: arguments.input, weights: arguments.weights!,
                         layout: arguments.weightLayout, bias: arguments.bias, narrow: narrow, output: arguments.output,
                         scratch: scratch)
@@ -118,20 +119,20 @@ enum Linear {
     /// Runs `tasks` of a call whose job is `KernelArguments` with `rowsTogether`: each task one run of
     /// `16·V` outputs (its block) over `R` rows, a last, partial task's shifted back to end at the last
     /// row; fewer rows than `R` in all (an exit rule stopped samples) one at a time (`blocked`).
-    private static func runRows<let V: Int, let R: Int>(_ run: OutputRun<V>.Type, _ rows: SampleRun<R>.Type,
-                                                        _ job: UnsafeRawPointer, worker: Int, tasks: Range<Int>) {
+    private static func runRows<let R: Int, let V: Int>(_ shape: TileShape<R, V>.Type, _ job: UnsafeRawPointer, worker: Int,
+                                                        tasks: Range<Int>) {
         let arguments = job.load(as: KernelArguments.self)
         let g = arguments.geometry
         let scratch = arguments.scratch(of: worker)
         let runs = (g.outputChannels + 16 * V - 1) / (16 * V)
         arguments.forEachTask(tasks) { block, items in
             if items.upperBound >= R {
-                rowsTogether(run, rows, g, outputRun: block, rows: items.upperBound - R, own: items, input: arguments.input,
+                rowsTogether(shape, g, outputRun: block, rows: items.upperBound - R, own: items, input: arguments.input,
                              weights: arguments.weights!, layout: arguments.weightLayout, bias: arguments.bias,
                              output: arguments.output, scratch: scratch)
             } else {
                 for row in items {
-                    blocked(run, g, items: row * runs + block..<row * runs + block + 1, input: arguments.input,
+                    blocked(OutputRun<V>.self, g, items: row * runs + block..<row * runs + block + 1, input: arguments.input,
                             weights: arguments.weights!, layout: arguments.weightLayout, bias: arguments.bias, narrow: nil,
                             output: arguments.output, scratch: scratch)
                 }
@@ -251,38 +252,25 @@ enum Linear {
     /// `narrow`, as in `blocked`. `scratch` holds the group sums and the totals (`S` vectors each); the
     /// outputs of the `own` rows are copied out of their totals. Unsafe pointers and SIMD on purpose:
     /// the hot loop.
-    static func narrowSamples<let S: Int>(_ run: SampleRun<S>.Type, _ g: WindowGeometry, rows: Int, own: Range<Int>,
+    static func narrowSamples<let S: Int>(_ shape: TileShape<S, 1>.Type, _ g: WindowGeometry, rows: Int, own: Range<Int>,
                                           input: UnsafePointer<Float>, weights: UnsafePointer<Float>, layout: WeightLayout,
                                           narrow: NarrowCopies, output: UnsafeMutablePointer<Float>,
                                           scratch: UnsafeMutablePointer<Float>) {
         let inputCount = g.inputChannels, outputCount = g.outputChannels
-        let order = SummationOrder(taps: 1, channels: inputCount)
-        let x = input + rows * inputCount
-        let groupSums = scratch, totals = scratch + 16 * S
-        let bias = Vector.load(narrow.bias)
-        for sample in 0..<S { bias.store(totals + 16 * sample) }
-        for block in 0..<order.count {
-            let terms = order.block(block).channels
-            var sums = InlineArray<S, Vector>(repeating: Vector())
+        let totals = scratch + 16 * S
+        ConvolutionTiled.sumBlocks(shape, TileCount<1>.self, order: SummationOrder(taps: 1, channels: inputCount),
+                                   bias: narrow.bias, groupSums: scratch, output: totals, pixelStride: 16) { _, terms, _ in
+            // Built element by element, as in the row kernels: the sums stay in registers.
+            var sums = InlineArray<S, InlineArray<1, Vector>> { _ in InlineArray { _ in Vector() } }
             // The rows before `narrow.tailStart` from the weights, the others from their padded copies.
             let direct = terms.lowerBound..<max(terms.lowerBound, min(terms.upperBound, narrow.tailStart))
             let padded = direct.upperBound..<terms.upperBound
-            sampleSums(run, &sums, input: x, inputCount: inputCount, terms: direct,
+            let x = input + rows * inputCount
+            sampleSums(shape, &sums, input: x, inputCount: inputCount, terms: direct,
                        rows: weights + direct.lowerBound * layout.channelStride, rowStride: layout.channelStride)
-            sampleSums(run, &sums, input: x, inputCount: inputCount, terms: padded,
+            sampleSums(shape, &sums, input: x, inputCount: inputCount, terms: padded,
                        rows: narrow.tail + (padded.lowerBound - narrow.tailStart) * 16, rowStride: 16)
-            // The block's sums join the group's (straight-line loops, so that the sums stay in registers).
-            let starts = order.startsGroup(block)
-            for sample in 0..<S {
-                let group = groupSums + 16 * sample
-                (starts ? sums[sample] : Vector.load(group) + sums[sample]).store(group)
-            }
-            if order.endsGroup(block) {
-                for sample in 0..<S {
-                    let total = totals + 16 * sample
-                    (Vector.load(total) + Vector.load(groupSums + 16 * sample)).store(total)
-                }
-            }
+            return sums
         }
         for row in own {
             (output + row * outputCount).update(from: totals + 16 * (row - rows), count: outputCount)
@@ -293,7 +281,7 @@ enum Linear {
     /// `input`) with the rows of weights from `rows` on (`rowStride` apart). One pointer per row, as in
     /// the tiled kernel: the loop then unrolls with its sums in registers.
     @inline(__always)
-    private static func sampleSums<let S: Int>(_ run: SampleRun<S>.Type, _ sums: inout InlineArray<S, Vector>,
+    private static func sampleSums<let S: Int>(_ shape: TileShape<S, 1>.Type, _ sums: inout InlineArray<S, InlineArray<1, Vector>>,
                                                input: UnsafePointer<Float>, inputCount: Int, terms: Range<Int>,
                                                rows: UnsafePointer<Float>, rowStride: Int) {
         var x = InlineArray<S, UnsafePointer<Float>>(repeating: input)
@@ -301,7 +289,9 @@ enum Linear {
         var row = rows
         for term in 0..<terms.count {
             let rowWeights = Vector.load(row)
-            for sample in 0..<S { sums[sample] = multiplyAdd(sums[sample], Vector(repeating: x[sample][term]), rowWeights) }
+            for sample in 0..<S {
+                sums[sample][0] = multiplyAdd(sums[sample][0], Vector(repeating: x[sample][term]), rowWeights)
+            }
             row += rowStride
         }
     }
@@ -316,26 +306,23 @@ extension Linear {
     /// holds the group sums and the totals (`R·V` vectors each); the `own` rows' outputs of the run are
     /// copied out of the totals (a last, partial run shifted back: `ChannelBlock`). Unsafe pointers and
     /// SIMD on purpose: the hot loop.
-    static func rowsTogether<let V: Int, let R: Int>(
-        _ run: OutputRun<V>.Type, _ rowRun: SampleRun<R>.Type, _ g: WindowGeometry, outputRun: Int, rows: Int, own: Range<Int>,
+    static func rowsTogether<let R: Int, let V: Int>(
+        _ shape: TileShape<R, V>.Type, _ g: WindowGeometry, outputRun: Int, rows: Int, own: Range<Int>,
         input: UnsafePointer<Float>, weights: UnsafePointer<Float>, layout: WeightLayout, bias: UnsafePointer<Float>?,
         output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
     ) {
         let inputCount = g.inputChannels, outputCount = g.outputChannels
         let outputs = ChannelBlock(outputRun, lanes: 16 * V, channels: outputCount)
-        let order = SummationOrder(taps: 1, channels: inputCount)
-        let groupSums = scratch, totals = scratch + 16 * V * R
-        var w = InlineArray<V, UnsafePointer<Float>>(repeating: weights)
-        for vector in 0..<V {
-            w[vector] = weights + layout.offset(channel: outputs.first + 16 * vector, tap: 0)
-            let start = bias.map { Vector.load($0 + outputs.first + 16 * vector) } ?? Vector()
-            for row in 0..<R { start.store(totals + (row * V + vector) * 16) }
-        }
-        var x = InlineArray<R, UnsafePointer<Float>>(repeating: input)
-        for row in 0..<R { x[row] = input + (rows + row) * inputCount }
-        for block in 0..<order.count {
-            var sums = InlineArray<R, InlineArray<V, Vector>>(repeating: InlineArray(repeating: Vector()))
-            for index in order.block(block).channels {
+        let totals = scratch + 16 * V * R
+        ConvolutionTiled.sumBlocks(shape, TileCount<1>.self, order: SummationOrder(taps: 1, channels: inputCount),
+                                   bias: bias.map { $0 + outputs.first }, groupSums: scratch, output: totals,
+                                   pixelStride: 16 * V) { _, terms, _ in
+            var w = InlineArray<V, UnsafePointer<Float>>(repeating: weights)
+            for vector in 0..<V { w[vector] = weights + layout.offset(channel: outputs.first + 16 * vector, tap: 0) }
+            var x = InlineArray<R, UnsafePointer<Float>>(repeating: input)
+            for row in 0..<R { x[row] = input + (rows + row) * inputCount }
+            var sums = InlineArray<R, InlineArray<V, Vector>> { _ in InlineArray { _ in Vector() } }
+            for index in terms {
                 // One branch for the R inputs: their bits but the sign's, or-ed together (±0 alike).
                 var bits: UInt32 = 0
                 for row in 0..<R { bits |= x[row][index].bitPattern }
@@ -347,18 +334,7 @@ extension Linear {
                     for vector in 0..<V { sums[row][vector] = multiplyAdd(sums[row][vector], value, rowWeights[vector]) }
                 }
             }
-            // The block's sums join the group's (straight-line loops, so that the sums stay in registers).
-            let starts = order.startsGroup(block), ends = order.endsGroup(block)
-            for row in 0..<R {
-                for vector in 0..<V {
-                    let group = groupSums + (row * V + vector) * 16
-                    (starts ? sums[row][vector] : Vector.load(group) + sums[row][vector]).store(group)
-                    if ends {
-                        let total = totals + (row * V + vector) * 16
-                        (Vector.load(total) + Vector.load(group)).store(total)
-                    }
-                }
-            }
+            return sums
         }
         for row in own {
             outputs.copyOut(1, from: totals + (row - rows) * V * 16, to: output + row * outputCount, channels: outputCount)
@@ -369,22 +345,17 @@ extension Linear {
 /// The outputs a task of `Linear.blocked` keeps in registers: `vectors` vectors of 16.
 enum OutputRun<let vectors: Int> {}
 
-/// The rows (samples and steps) a task of `Linear.narrowSamples` computes together: `samples`.
-enum SampleRun<let samples: Int> {
-    static var count: Int { samples }
-}
-
 extension Linear {
     // As many rows as the narrow tile has pixels (`ConvolutionTiled`): their sums fill the vector
     // registers beside one row of weights.
     #if GN_AVX512
-    typealias NarrowSamples = SampleRun<10>
+    typealias NarrowSamples = TileShape<10, 1>
     static let narrowSamplesName: StaticString = "linear.samples10x16"
     #elseif GN_FMA
-    typealias NarrowSamples = SampleRun<6>
+    typealias NarrowSamples = TileShape<6, 1>
     static let narrowSamplesName: StaticString = "linear.samples6x16"
     #else
-    typealias NarrowSamples = SampleRun<3>
+    typealias NarrowSamples = TileShape<3, 1>
     static let narrowSamplesName: StaticString = "linear.samples3x16"
     #endif
 }
