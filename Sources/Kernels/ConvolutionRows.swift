@@ -158,11 +158,12 @@ enum ConvolutionRows {
         let g = query.geometry, layout = query.weightLayout
         guard TiledKernels.available, case .convolution = query.operation, PaddedWeights.fit(g),
               !layout.isPacked || layout.lanes % 16 == 0 else { return nil }
-        let vectors = ConvolutionTiled.prefersBlocksOf48(g.outputChannels)
-                && tile(channels: g.inputChannels, stride: g.strideWidth, kernel: g.kernelWidth, vectors: 3) != nil
-            ? 3 : g.outputChannels >= 32 ? 2 : 1
+        func tile(vectors: Int) -> Tile? {
+            ConvolutionRows.tile(channels: g.inputChannels, stride: g.strideWidth, kernel: g.kernelWidth, vectors: vectors)
+        }
         guard g.kernelHeight == g.kernelWidth, g.inputChannels <= SummationOrder.termsPerBlock,
-              let tile = tile(channels: g.inputChannels, stride: g.strideWidth, kernel: g.kernelWidth, vectors: vectors),
+              let tile = (ConvolutionTiled.prefersBlocksOf48(g.outputChannels) ? tile(vectors: 3) : nil)
+                  ?? tile(vectors: g.outputChannels >= 32 ? 2 : 1),
               g.outputWidth >= tile.pixels, g.kernelHeight <= PaddedRows<Float>.largestKernelHeight else { return nil }
         return KernelChoice(function: tile.function, split: split(query, vectors: tile.vectors),
                             scratchFloats: Scratch.floats(g, pixels: tile.pixels, lanes: 16 * tile.vectors),
