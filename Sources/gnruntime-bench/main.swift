@@ -34,17 +34,21 @@ func now() -> Double {
 
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
-/// The peak loop compiled for instruction set `isa` (the one the sessions run, as they report it).
-func peakLoop(_ isa: gn_isa, _ iterations: Int, _ seed: Float) -> Float {
+/// The peak loop compiled for instruction set `isa` (the one the sessions run, as they report it): its
+/// `run` and the floating-point operations of one of its iterations, which differ by vector width.
+func peakLoop(_ isa: gn_isa) -> (run: (_ iterations: Int, _ seed: Float) -> Float, flopsPerIteration: Double) {
     switch isa {
     #if canImport(BenchmarkPeakAVX512)
     // The VNNI sets' FP32 kernels are the AVX-512 and AVX2 code: the same peak.
-    case GN_ISA_AVX512, GN_ISA_AVX512_VNNI: return BenchmarkPeakAVX512.PeakLoop.run(iterations: iterations, seed: seed)
+    case GN_ISA_AVX512, GN_ISA_AVX512_VNNI:
+        return (BenchmarkPeakAVX512.PeakLoop.run, BenchmarkPeakAVX512.PeakLoop.flopsPerIteration)
     #endif
     #if canImport(BenchmarkPeakAVX2)
-    case GN_ISA_AVX2, GN_ISA_AVX2_VNNI: return BenchmarkPeakAVX2.PeakLoop.run(iterations: iterations, seed: seed)
+    case GN_ISA_AVX2, GN_ISA_AVX2_VNNI:
+        return (BenchmarkPeakAVX2.PeakLoop.run, BenchmarkPeakAVX2.PeakLoop.flopsPerIteration)
     #endif
-    default: return BenchmarkPeakBaseline.PeakLoop.run(iterations: iterations, seed: seed)
+    default:
+        return (BenchmarkPeakBaseline.PeakLoop.run, BenchmarkPeakBaseline.PeakLoop.flopsPerIteration)
     }
 }
 
@@ -62,16 +66,16 @@ func measurePeak(threads: Int, isa: gn_isa) -> Double {
             var thread = pthread_t()
             pthread_create(&thread, nil, { argument in
                 let isa = argument!.assumingMemoryBound(to: gn_isa.self)
-                _ = peakLoop(isa.pointee, 20_000_000, 2)
+                _ = peakLoop(isa.pointee).run(20_000_000, 2)
                 isa.deallocate()
                 return nil
             }, argument)
             handles.append(thread)
         }
-        _ = peakLoop(isa, iterations, 1)
+        _ = peakLoop(isa).run(iterations, 1)
         for thread in handles { pthread_join(thread, nil) }
         let seconds = now() - start
-        best = max(best, Double(threads) * Double(iterations) * BenchmarkPeakBaseline.PeakLoop.flopsPerIteration / seconds / 1e9)
+        best = max(best, Double(threads) * Double(iterations) * peakLoop(isa).flopsPerIteration / seconds / 1e9)
     }
     return best
 }
