@@ -151,8 +151,8 @@ enum ConvolutionRows {
 
     /// The row kernel for a convolution, or nil: when this variant has no tile for its input shape,
     /// it has fewer than 16 output channels whose padded weights do not fit (`PaddedWeights`), its
-    /// packed blocks are not whole vectors, or its rows are narrower than a tile (most of each tile
-    /// would be wasted). Channels past the last whole block are computed as `ConvolutionTiled` computes
+    /// packed blocks are not whole vectors, or its tiles would compute many pixels past the end of its
+    /// rows (`wastesLittle`). Channels past the last whole block are computed as `ConvolutionTiled` computes
     /// them: the block shifted back, or padded to 16 (`runRow`).
     static func choice(_ query: KernelQuery) -> KernelChoice? {
         let g = query.geometry, layout = query.weightLayout
@@ -164,10 +164,22 @@ enum ConvolutionRows {
         guard g.kernelHeight == g.kernelWidth, g.inputChannels <= SummationOrder.termsPerBlock,
               let tile = (ConvolutionTiled.prefersBlocksOf48(g.outputChannels) ? tile(vectors: 3) : nil)
                   ?? tile(vectors: g.outputChannels >= 32 ? 2 : 1),
-              g.outputWidth >= tile.pixels, g.kernelHeight <= PaddedRows<Float>.largestKernelHeight else { return nil }
+              wastesLittle(rowWidth: g.outputWidth, tilePixels: tile.pixels),
+              g.kernelHeight <= PaddedRows<Float>.largestKernelHeight else { return nil }
         return KernelChoice(function: tile.function, split: split(query, vectors: tile.vectors),
                             scratchFloats: Scratch.floats(g, pixels: tile.pixels, lanes: 16 * tile.vectors),
                             name: tile.name)
+    }
+
+    /// Whether tiles of `tilePixels` pixels cover a row of `rowWidth` pixels computing at most a third
+    /// more pixels than it has (a row's last tile computes all its pixels, existing or not; the tiled
+    /// kernel's tiles run on into the next row). With AVX2's tiles of 6, the 1 × 1 shortcut of ResNet-20's
+    /// last stage (rows of 8: 12 pixels computed) took 0.22 ms at batch 32 against the tiled kernel's
+    /// 0.18, while its second stage's (rows of 16: 18 computed) took 0.23 against 0.31
+    /// (docs/benchmarks.md).
+    static func wastesLittle(rowWidth: Int, tilePixels: Int) -> Bool {
+        let computed = (rowWidth + tilePixels - 1) / tilePixels * tilePixels
+        return rowWidth >= tilePixels && 3 * computed <= 4 * rowWidth
     }
 
     /// The tasks of a row kernel (this one's and `IntegerRowsDot`'s): whole output rows × one block of

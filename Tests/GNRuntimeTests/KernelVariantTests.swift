@@ -95,6 +95,31 @@ final class KernelVariantTests: XCTestCase {
         }
     }
 
+    func testRowKernelsLeaveRowsTheirTilesWouldOverrunByMoreThanAThirdToTheTiles() throws {
+        // A row's last tile computes all its pixels: tiles of 6 compute 18 for a row of 16, 12 for a row of 8.
+        XCTAssertTrue(ConvolutionRows.wastesLittle(rowWidth: 16, tilePixels: 6))
+        XCTAssertTrue(ConvolutionRows.wastesLittle(rowWidth: 14, tilePixels: 6))
+        XCTAssertTrue(ConvolutionRows.wastesLittle(rowWidth: 24, tilePixels: 16))
+        XCTAssertTrue(ConvolutionRows.wastesLittle(rowWidth: 32, tilePixels: 8))
+        XCTAssertFalse(ConvolutionRows.wastesLittle(rowWidth: 8, tilePixels: 6))
+        XCTAssertFalse(ConvolutionRows.wastesLittle(rowWidth: 20, tilePixels: 16))
+        XCTAssertFalse(ConvolutionRows.wastesLittle(rowWidth: 5, tilePixels: 6))
+        // Through the registry: ResNet-20's 1 × 1 shortcuts of stride 2, rows of 16 and of 8 output pixels.
+        func shortcut(inputSize: Int, inputChannels: Int, _ set: InstructionSet) throws -> String {
+            let g = Self.geometry((1, inputChannels, inputSize, inputSize, 2 * inputChannels, 1, 2, 0))
+            let layout = WeightLayout.plain(inputChannels: inputChannels, outputChannels: 2 * inputChannels)
+            return "\(try kernel(query(.convolution, g, samples: 1, layout: layout, .fastest), set).name)"
+        }
+        if variants.contains(.avx2) {
+            XCTAssertEqual(try shortcut(inputSize: 32, inputChannels: 16, .avx2), "conv2d.rows6x16")
+            XCTAssertEqual(try shortcut(inputSize: 16, inputChannels: 32, .avx2), "conv2d.tiled6x16")
+        }
+        if variants.contains(.avx512) {
+            XCTAssertEqual(try shortcut(inputSize: 32, inputChannels: 16, .avx512), "conv2d.rows8x32")
+            XCTAssertEqual(try shortcut(inputSize: 16, inputChannels: 32, .avx512), "conv2d.rows8x32")
+        }
+    }
+
     func testLinearLayersOfEveryWidthGetVectorKernelsInEveryVariant() throws {
         // Outputs that are not a multiple of 16 included (the last run or block is shifted back), and
         // fewer than 16 (a classifier's: the matrix-vector kernel's padded lanes).
