@@ -13,7 +13,6 @@ onnxruntime.
 from __future__ import annotations
 
 import argparse
-import io
 import statistics
 from typing import Callable
 
@@ -24,7 +23,7 @@ from torch import nn
 import gnruntime
 from gnruntime.export import from_torch
 from machine import cpu_model  # benchmarks/machine.py
-from peers import median_seconds  # benchmarks/peers.py
+from peers import median_seconds, onnx_session  # benchmarks/peers.py
 
 #: (input channels, output channels, map size) of the 3 × 3 convolutions (padding 1).
 CONVOLUTIONS = [(1, 8, 28), (8, 12, 14), (16, 16, 32), (16, 24, 32), (16, 32, 32), (32, 40, 16), (32, 48, 16),
@@ -41,21 +40,12 @@ class Layer:
     """One layer in both runtimes, ready to run on the same input."""
 
     def __init__(self, module: nn.Module, shape: tuple[int, int, int], batch: int, flops: int, label: str) -> None:
-        import onnxruntime
-
         self.label, self.flops = label, flops
         self.x = np.random.default_rng(0).random((batch, *shape), dtype=np.float32)
         self.model = gnruntime.Model.load(from_torch(module, None, shape))
         self.session = gnruntime.Session(self.model, neuron="ann", T=1, batch=batch, threads=1)
         self.kernel = next(name for name, _ in self.session.layer_kernels() if name.startswith(("conv2d", "linear")))
-        buffer = io.BytesIO()
-        export_options = {"dynamo": False} if "dynamo" in torch.onnx.export.__code__.co_varnames else {}
-        torch.onnx.export(module.eval(), torch.from_numpy(self.x), buffer, input_names=["x"], output_names=["y"],
-                          **export_options)
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        self.peer = onnxruntime.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
+        self.peer = onnx_session(module, torch.from_numpy(self.x), threads=1)
 
     def time_runtime(self, repetitions: int) -> float:
         return median_ms(lambda: self.session.run(self.x), repetitions)

@@ -138,10 +138,32 @@ def quantized_session(ann: nn.Module, x: torch.Tensor, threads: int):
         torch.onnx.export(ann, x, floating, input_names=["x"], output_names=["y"], **export_options)
         quantize_static(floating, quantized, RandomInputs(), quant_format=QuantFormat.QDQ, per_channel=True,
                         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        return onnxruntime.InferenceSession(quantized, options, providers=["CPUExecutionProvider"])
+        return onnxruntime.InferenceSession(quantized, session_options(threads), providers=["CPUExecutionProvider"])
+
+
+def session_options(threads: int):
+    """ONNX Runtime's options for a run on `threads` threads: as many intra-op threads, one inter-op."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    return options
+
+
+def onnx_session(module: nn.Module, x: torch.Tensor, threads: int, profile_prefix: str | None = None):
+    """ONNX Runtime's session (CPU provider, `threads` intra-op threads) of `module` exported on `x`
+    (input "x", output "y"); with `profile_prefix`, one that profiles every node to a JSON file so named."""
+    import onnxruntime
+
+    buffer = io.BytesIO()
+    export_options = {"dynamo": False} if "dynamo" in torch.onnx.export.__code__.co_varnames else {}
+    torch.onnx.export(module.eval(), x, buffer, input_names=["x"], output_names=["y"], **export_options)
+    options = session_options(threads)
+    if profile_prefix is not None:
+        options.enable_profiling = True
+        options.profile_file_prefix = profile_prefix
+    return onnxruntime.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
 
 
 def median_seconds(function: Callable[[], object], repetitions: int) -> float:
@@ -186,14 +208,7 @@ def main() -> None:
                 seconds = median_seconds(lambda: ann(x), repetitions)
             print(f"torch_{key} {1000 * seconds:.4f}", flush=True)
             try:
-                import onnxruntime
-                buffer = io.BytesIO()
-                export_options = {"dynamo": False} if "dynamo" in torch.onnx.export.__code__.co_varnames else {}
-                torch.onnx.export(ann, x, buffer, input_names=["x"], output_names=["y"], **export_options)
-                options = onnxruntime.SessionOptions()
-                options.intra_op_num_threads = threads
-                options.inter_op_num_threads = 1
-                session = onnxruntime.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
+                session = onnx_session(ann, x, threads)
                 feed = {"x": x.numpy()}
                 seconds = median_seconds(lambda: session.run(None, feed), repetitions * 3)
                 print(f"ort_{key} {1000 * seconds:.4f}", flush=True)
