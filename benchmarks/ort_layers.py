@@ -3,11 +3,18 @@ QCFS, random weights, L = 8), from its node profiler: the peer's side of `gnrunt
 NETWORK,ann,8,1,BATCH,THREADS`, layer for layer, in the same units.
 
     python3 benchmarks/ort_layers.py --network resnet20 --batch 32 [--threads 1] [--runs 30] [--peak GFLOPS]
+    python3 benchmarks/ort_layers.py --network resnet20 --batch 32 --against .build/release/gnruntime-bench [--rounds 4]
 
 ONNX Runtime fuses each convolution with what follows it where it can and runs its convolutions in a
 blocked layout (NCHWc), with reorders between; only the Conv and Gemm nodes are shown, with their
 median and fastest time over the runs and the GFLOP/s of the median (and its fraction of `--peak`, the
-peak `gnruntime-bench --profile` prints for the same threads). Needs torch, onnx and onnxruntime.
+peak `gnruntime-bench --profile` prints for the same threads).
+
+With `--against`, the two profiles alternate for `--rounds` rounds on this machine and each layer shows
+its fastest median in each runtime side by side, GNRuntime's kernel and fraction of the peak that the
+benchmark measured, and ONNX Runtime's time over GNRuntime's. Layers are matched by output shape and
+operations, in order (ONNX Runtime may run a shortcut before the convolution beside it). Needs torch,
+onnx and onnxruntime.
 """
 from __future__ import annotations
 
@@ -15,7 +22,9 @@ import argparse
 import json
 import math
 import os
+import re
 import statistics
+import subprocess
 import tempfile
 from collections import defaultdict
 
@@ -37,22 +46,17 @@ def flops(event: dict) -> int:
     return 2 * math.prod(output) * shapes[0][-1]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--network", choices=sorted(NETWORKS), default="resnet20")
-    parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--runs", type=int, default=30, help="profiled runs (each node's median is shown)")
-    parser.add_argument("--peak", type=float, default=None, help="GFLOP/s to show fractions of")
-    args = parser.parse_args()
+def profile_peer(network: str, batch: int, threads: int, runs: int) -> list[tuple[str, list[int], int, list[float]]]:
+    """ONNX Runtime's Conv and Gemm nodes in the order they first ran: name, output shape of one sample
+    (channels, height, width), operations, and the time of each run in milliseconds."""
     torch.manual_seed(0)
-    torch.set_num_threads(args.threads)
-    ann = NETWORKS[args.network]("ann", 8, 8).eval()
-    x = torch.rand(args.batch, 3, 32, 32)
+    torch.set_num_threads(threads)
+    ann = NETWORKS[network]("ann", 8, 8).eval()
+    x = torch.rand(batch, 3, 32, 32)
     with tempfile.TemporaryDirectory() as folder:
-        session = onnx_session(ann, x, args.threads, profile_prefix=os.path.join(folder, "ort"))
+        session = onnx_session(ann, x, threads, profile_prefix=os.path.join(folder, "ort"))
         feed = {"x": x.numpy()}
-        for _ in range(args.runs):
+        for _ in range(runs):
             session.run(None, feed)
         with open(session.end_profiling()) as file:
             events = json.load(file)
@@ -63,16 +67,94 @@ def main() -> None:
                 and event["name"].endswith("_kernel_time"):
             durations[event["name"]].append(event["dur"] / 1000)
             first.setdefault(event["name"], event)
+    def shape(event: dict) -> list[int]:
+        # Channels, height, width of one sample: a Gemm's outputs as maps of 1 × 1.
+        dimensions = next(iter(event["args"]["output_type_shape"][0].values()))[1:]
+        return dimensions + [1] * (3 - len(dimensions))
+
+    return [(f"{event['args']['op_name']} {name.removesuffix('_kernel_time')}", shape(event), flops(event), durations[name])
+            for name, event in first.items()]
+
+
+#: A layer line of `gnruntime-bench --profile`: index, kind, output shape, milliseconds, GFLOP/s, share, kernel.
+PROFILE_LINE = re.compile(r"\s+(\d+) (conv2d|linear)\s+(\d+)x\s*(\d+)x\s*(\d+)\s+([\d.]+) ms\s+([\d.]+) GFLOP/s\s+(\d+)%\s+(\S+)")
+
+
+def profile_runtime(bench: str, network: str, batch: int, threads: int) -> tuple[str, dict[int, tuple]]:
+    """GNRuntime's `--profile` of the ANN case: the peak line, and per weighted layer its output shape
+    (channels, height, width), milliseconds, operations and kernel."""
+    output = subprocess.run([bench, "--profile", f"{network},ann,8,1,{batch},{threads}"], capture_output=True,
+                            text=True, check=True).stdout
+    peak = next(line for line in output.splitlines() if line.startswith("peak"))
+    layers = {}
+    for line in output.splitlines():
+        if match := PROFILE_LINE.match(line):
+            shape = [int(match.group(n)) for n in (3, 4, 5)]
+            milliseconds, rate = float(match.group(6)), float(match.group(7))
+            layers[int(match.group(1))] = (shape, milliseconds, rate * milliseconds * 1e6, match.group(9))
+    return peak, layers
+
+
+def compare(args: argparse.Namespace) -> None:
+    """Alternates the two profiles and prints each layer's fastest median in both, side by side."""
+    peer_fastest: list[float] = []
+    peer_layers = []
+    runtime_fastest: dict[int, float] = {}
+    for _ in range(args.rounds):
+        peer_layers = profile_peer(args.network, args.batch, args.threads, args.runs)
+        medians = [statistics.median(times) for _, _, _, times in peer_layers]
+        peer_fastest = medians if not peer_fastest else [min(a, b) for a, b in zip(peer_fastest, medians)]
+        peak, runtime_layers = profile_runtime(args.against, args.network, args.batch, args.threads)
+        print(peak)
+        for index, (_, milliseconds, _, _) in runtime_layers.items():
+            runtime_fastest[index] = min(runtime_fastest.get(index, math.inf), milliseconds)
+    peak_rate = float(peak.split()[1])
+    print(f"CPU: {cpu_model()}; {args.network} ANN, batch {args.batch}, {args.threads} thread(s), fastest of "
+          f"{args.rounds} alternated rounds")
+    print(f"{'layer':>5s} {'output':>10s} {'GNRuntime':>10s} {'of peak':>7s} {'ONNX RT':>9s} {'ORT/GN':>6s}  kernel / ONNX Runtime node")
+    unmatched = list(range(len(peer_layers)))
+    totals = [0.0, 0.0]
+    for index, (shape, _, operations, kernel) in sorted(runtime_layers.items()):
+        # The first node not yet matched with this output shape and about these operations (the
+        # runtime's are rounded from its printed rate and time).
+        match = next((n for n in unmatched if peer_layers[n][1] == shape
+                      and abs(peer_layers[n][2] - operations) <= 0.1 * peer_layers[n][2]), None)
+        milliseconds = runtime_fastest[index]
+        share = 100 * operations / milliseconds / 1e6 / peak_rate
+        if match is None:
+            print(f"{index:5d} {'x'.join(map(str, shape)):>10s} {milliseconds:8.3f}ms {share:6.0f}%  (no ONNX Runtime node)  {kernel}")
+            continue
+        unmatched.remove(match)
+        peer = peer_fastest[match]
+        totals[0] += milliseconds
+        totals[1] += peer
+        print(f"{index:5d} {'x'.join(map(str, shape)):>10s} {milliseconds:8.3f}ms {share:6.0f}% {peer:7.3f}ms "
+              f"{peer / milliseconds:6.2f}  {kernel} / {peer_layers[match][0]}")
+    print(f"matched layers: GNRuntime {totals[0]:.3f} ms, ONNX Runtime {totals[1]:.3f} ms, ORT/GN {totals[1] / totals[0]:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--network", choices=sorted(NETWORKS), default="resnet20")
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--runs", type=int, default=30, help="profiled runs (each node's median is shown)")
+    parser.add_argument("--peak", type=float, default=None, help="GFLOP/s to show fractions of")
+    parser.add_argument("--against", metavar="GNRUNTIME_BENCH", help="gnruntime-bench to alternate with")
+    parser.add_argument("--rounds", type=int, default=4, help="alternations with --against")
+    args = parser.parse_args()
+    if args.against:
+        compare(args)
+        return
     print(f"CPU: {cpu_model()}")
     print(f"ONNX Runtime, {args.network} ANN, batch {args.batch}, {args.threads} thread(s), {args.runs} runs")
-    for name, event in first.items():
-        median = statistics.median(durations[name])
-        rate = flops(event) / median / 1e6
+    layers = profile_peer(args.network, args.batch, args.threads, args.runs)
+    for name, shape, operations, times in layers:
+        median = statistics.median(times)
+        rate = operations / median / 1e6
         share = f"  {100 * rate / args.peak:3.0f}%" if args.peak else ""
-        output = next(iter(event["args"]["output_type_shape"][0].values()))
-        print(f"{event['args']['op_name']:5s} {'x'.join(map(str, output[1:])):>12s} {median:8.3f} ms "
-              f"(fastest {min(durations[name]):.3f}) {rate:7.1f} GFLOP/s{share}  {name.removesuffix('_kernel_time')}")
-    print(f"sum of the medians: {sum(statistics.median(d) for d in durations.values()):.3f} ms")
+        print(f"{'x'.join(map(str, shape)):>12s} {median:8.3f} ms (fastest {min(times):.3f}) {rate:7.1f} GFLOP/s{share}  {name}")
+    print(f"sum of the medians: {sum(statistics.median(times) for *_, times in layers):.3f} ms")
 
 
 if __name__ == "__main__":
