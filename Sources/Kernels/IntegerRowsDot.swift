@@ -89,14 +89,16 @@ enum IntegerRowsDot {
     }
 
     /// The row kernel for an int8 convolution whose input integers are bytes (`ByteInputs.largestInput`),
-    /// or nil.
+    /// or nil; where its tiles would compute many pixels past the end of the rows, as for the float row
+    /// kernels (`ConvolutionRows.wastesLittle`), nil too.
     static func choice(_ query: KernelQuery) -> KernelChoice? {
         let g = query.geometry
         guard case .convolution = query.operation, query.largestInputInteger <= ByteInputs.largestInput,
               g.kernelHeight == g.kernelWidth, g.outputChannels % 16 == 0 else { return nil }
         let vectors = g.outputChannels % 32 == 0 ? 2 : 1
         guard let tile = tile(channels: g.inputChannels, stride: g.strideWidth, kernel: g.kernelWidth, vectors: vectors),
-              g.outputWidth >= tile.pixels, g.kernelHeight <= PaddedRows<UInt8>.largestKernelHeight else { return nil }
+              ConvolutionRows.wastesLittle(rowWidth: g.outputWidth, tilePixels: tile.pixels),
+              g.kernelHeight <= PaddedRows<UInt8>.largestKernelHeight else { return nil }
         return KernelChoice(function: tile.function, split: ConvolutionRows.split(query, vectors: vectors),
                             scratchFloats: (PaddedRows<UInt8>.elements(g, pixels: tile.pixels) + 3) / 4, name: tile.name,
                             packedWeightBytes: IntegerConvolutionDot.packedBytes(
