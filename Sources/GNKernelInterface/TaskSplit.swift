@@ -2,7 +2,9 @@
 /// once: `blocks` independent blocks (a convolution's blocks of output channels), each over the same
 /// run of work items (output pixels, elements, rows), `itemsPerSample` of them per sample and
 /// `itemsPerTask` per task. Tasks are numbered block-major, so that a range of tasks reuses one
-/// block's weights. The number of samples is known only when a run starts (an exit rule stops
+/// block's weights; or, with `interleavesBlocks`, item-major, so that a range of tasks writes whole
+/// outputs (every block of the same items in turn), for kernels whose weights are few and whose
+/// outputs are many. The number of samples is known only when a run starts (an exit rule stops
 /// samples), so the split is a rule, not a count.
 public struct TaskSplit: Sendable {
     /// Independent blocks, each split alike.
@@ -11,13 +13,17 @@ public struct TaskSplit: Sendable {
     public var itemsPerSample: Int
     /// Work items of one task (the last task of a block may have fewer).
     public let itemsPerTask: Int
+    /// Whether tasks are numbered item-major (task `t` takes block `t % blocks`) rather than block-major.
+    public let interleavesBlocks: Bool
 
-    /// A split into `blocks` blocks of `itemsPerSample` items per sample, `itemsPerTask` per task.
+    /// A split into `blocks` blocks of `itemsPerSample` items per sample, `itemsPerTask` per task,
+    /// numbered block-major, or item-major when `interleavesBlocks`.
     @inlinable
-    public init(blocks: Int = 1, itemsPerSample: Int, itemsPerTask: Int) {
+    public init(blocks: Int = 1, itemsPerSample: Int, itemsPerTask: Int, interleavesBlocks: Bool = false) {
         self.blocks = blocks
         self.itemsPerSample = itemsPerSample
         self.itemsPerTask = max(1, itemsPerTask)
+        self.interleavesBlocks = interleavesBlocks
     }
 
     /// The tasks of one block over `samples` samples.
@@ -37,7 +43,8 @@ public struct TaskSplit: Sendable {
     @inlinable @inline(__always)
     public func work(task: Int, samples: Int) -> (block: Int, items: Range<Int>) {
         let perBlock = tasksPerBlock(samples: samples)
-        let first = (task % perBlock) * itemsPerTask
-        return (task / perBlock, first..<min(samples * itemsPerSample, first + itemsPerTask))
+        let (block, run) = interleavesBlocks ? (task % blocks, task / blocks) : (task / perBlock, task % perBlock)
+        let first = run * itemsPerTask
+        return (block, first..<min(samples * itemsPerSample, first + itemsPerTask))
     }
 }

@@ -3,6 +3,7 @@ import XCTest
 @testable import GNRuntimeCore
 import GNModelBuilder
 @testable import GNKernelsBaseline
+import GNKernelInterface
 
 /// The kernels against plain NCHW loops written here, on edge sizes. Values are dyadic, so every sum
 /// is exact in any order and results must agree bit for bit.
@@ -155,6 +156,25 @@ final class KernelTests: XCTestCase {
         var affine = [Float](repeating: .nan, count: x.count)
         Elementwise.affine(x, scale: scale, shift: shift, into: &affine, pixels: n * pixels, channels: c)
         XCTAssertEqual(affine, x.indices.map { x[$0] * scale[$0 % c] + shift[$0 % c] })
+    }
+
+    func testTaskSplitsCoverEveryBlockOfEveryItemOnceInTheirOrder() {
+        // 3 blocks of 2 samples × 10 items in tasks of 4: 5 tasks per block, the last of each partial.
+        for interleaves in [false, true] {
+            let split = TaskSplit(blocks: 3, itemsPerSample: 10, itemsPerTask: 4, interleavesBlocks: interleaves)
+            XCTAssertEqual(split.tasks(samples: 2), 15)
+            var covered = [[Int]](repeating: [Int](repeating: 0, count: 20), count: 3)
+            var order: [Int] = []
+            for task in 0..<split.tasks(samples: 2) {
+                let (block, items) = split.work(task: task, samples: 2)
+                for item in items { covered[block][item] += 1 }
+                order.append(block)
+            }
+            XCTAssertEqual(covered, [[Int]](repeating: [Int](repeating: 1, count: 20), count: 3), "interleaves: \(interleaves)")
+            // Block-major: a block's tasks follow one another; item-major: consecutive tasks take the
+            // blocks of the same items in turn.
+            XCTAssertEqual(order, interleaves ? (0..<15).map { $0 % 3 } : (0..<15).map { $0 / 5 }, "interleaves: \(interleaves)")
+        }
     }
 
     func testLayoutRoundTrip() {
