@@ -39,8 +39,14 @@ public struct TaskSplit: Sendable {
         blocks * tasksPerBlock(samples: samples)
     }
 
+    // Every kernel's task loop calls this: inlined on hosts; one copy on microcontrollers, where each
+    // kernel's inlined copy took about 50 bytes (a KiB over all of them).
     /// The block and the items (numbered over all samples) of task `task`.
+    #if hasFeature(Embedded)
+    @inline(never)
+    #else
     @inlinable @inline(__always)
+    #endif
     public func work(task: Int, samples: Int) -> (block: Int, items: Range<Int>) {
         let perBlock = tasksPerBlock(samples: samples)
         let (block, run) = interleavesBlocks ? (task % blocks, task / blocks) : (task / perBlock, task % perBlock)
