@@ -22,7 +22,7 @@ struct RowInput<let channels: Int, let stride: Int, let kernel: Int> {}
 /// results equal it bit for bit (up to the sign of zero). A row's last, partial tile computes into
 /// scratch (its missing pixels read the zero padding past the row) and copies the pixels that exist.
 ///
-/// Work is split into tasks of whole output rows × one channel block, block-major.
+/// Work is split into tasks of whole output rows × one channel block, in row order (`split`).
 /// Unsafe pointers and SIMD in the loops on purpose: this is the hot loop.
 enum ConvolutionRows {
     typealias Vector = SIMD16<Float>

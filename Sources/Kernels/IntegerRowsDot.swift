@@ -17,7 +17,7 @@ import GNKernelInterface
 ///
 /// Tiles are P consecutive pixels of a row × V vectors of 16 output channels (16 × 16 or 8 × 32: 16
 /// sums in registers); a row's last tile may be partial (its missing pixels read the zero padding).
-/// Tasks are whole output rows × one block of V vectors, block-major.
+/// Tasks are whole output rows × one block of V vectors, in row order (`ConvolutionRows.split`).
 /// Intrinsics, unsafe pointers and SIMD in the loops on purpose: this is the hot loop.
 enum IntegerRowsDot {
     /// A row tile: its shape, its kernel for one input shape, and the packing of its weights.
