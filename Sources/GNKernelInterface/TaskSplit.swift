@@ -48,8 +48,13 @@ public struct TaskSplit: Sendable {
     @inlinable @inline(__always)
     #endif
     public func work(task: Int, samples: Int) -> (block: Int, items: Range<Int>) {
-        let perBlock = tasksPerBlock(samples: samples)
-        let (block, run) = interleavesBlocks ? (task % blocks, task / blocks) : (task / perBlock, task % perBlock)
+        let block: Int, run: Int
+        if interleavesBlocks {
+            (block, run) = (task % blocks, task / blocks)
+        } else {
+            let perBlock = tasksPerBlock(samples: samples)
+            (block, run) = (task / perBlock, task % perBlock)
+        }
         let first = run * itemsPerTask
         return (block, first..<min(samples * itemsPerSample, first + itemsPerTask))
     }

@@ -14,12 +14,14 @@ enum Linear {
     /// 10 too); nil without SIMD kernels.
     static func fastestChoice(_ query: KernelQuery) -> KernelChoice? {
         guard TiledKernels.available else { return nil }
-        if let tile = ConvolutionTiled.tile(query), query.batch * query.steps >= tile.pixels,
+        // Rows: the samples and steps of one call.
+        let rows = query.batch * query.steps
+        if let tile = ConvolutionTiled.tile(query), rows >= tile.pixels,
            let tiled = ConvolutionTiled.choice(query, linear: true) {
             return tiled
         }
         let outputCount = query.geometry.outputChannels, narrow = outputCount < 16
-        if narrow, query.batch * query.steps >= NarrowSamples.pixelCount {
+        if narrow, rows >= NarrowSamples.pixelCount {
             return KernelChoice(function: { job, worker, begin, end in
                                     Linear.runNarrowSamples(NarrowSamples.self, job, worker: worker, tasks: begin..<end)
                                 },
@@ -29,7 +31,6 @@ enum Linear {
         }
         let vectors = outputCount >= 64 ? 4 : 1
         let runs = (outputCount + 16 * vectors - 1) / (16 * vectors)
-        let rows = query.batch * query.steps
         if vectors == 4, rows >= 2 {
             // Few rows (samples and steps; the steps of Group Neurons at batch 1) of a wide layer: 2 or 4
             // at once, each row of weights read once for them.

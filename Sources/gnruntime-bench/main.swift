@@ -55,6 +55,7 @@ func peakLoop(_ isa: gn_isa) -> (run: (_ iterations: Int, _ seed: Float) -> Floa
 /// FP32 peak in GFLOP/s of `threads` cores running the peak loop of `isa` at once (best of three).
 func measurePeak(threads: Int, isa: gn_isa) -> Double {
     let iterations = 20_000_000
+    let loop = peakLoop(isa)
     var best = 0.0
     for _ in 0..<3 {
         let start = now()
@@ -72,10 +73,10 @@ func measurePeak(threads: Int, isa: gn_isa) -> Double {
             }, argument)
             handles.append(thread)
         }
-        _ = peakLoop(isa).run(iterations, 1)
+        _ = loop.run(iterations, 1)
         for thread in handles { pthread_join(thread, nil) }
         let seconds = now() - start
-        best = max(best, Double(threads) * Double(iterations) * peakLoop(isa).flopsPerIteration / seconds / 1e9)
+        best = max(best, Double(threads) * Double(iterations) * loop.flopsPerIteration / seconds / 1e9)
     }
     return best
 }
