@@ -27,6 +27,7 @@ import statistics
 import subprocess
 import tempfile
 from collections import defaultdict
+from typing import NamedTuple
 
 import torch
 
@@ -34,21 +35,44 @@ from machine import cpu_model  # benchmarks/machine.py
 from peers import NETWORKS, onnx_session  # benchmarks/peers.py
 
 
+class PeerNode(NamedTuple):
+    """One of ONNX Runtime's Conv or Gemm nodes."""
+    name: str
+    #: Channels, height, width of one sample's output (a Gemm's outputs as maps of 1 × 1).
+    shape: list[int]
+    operations: int
+    #: Milliseconds of each profiled run.
+    times: list[float]
+
+
+class RuntimeLayer(NamedTuple):
+    """One weighted layer of `gnruntime-bench --profile`."""
+    shape: list[int]
+    milliseconds: float
+    #: From the printed rate and time, so rounded.
+    operations: float
+    kernel: str
+
+
+def output_shape(event: dict) -> list[int]:
+    """A node's output shape of one sample (channels, height, width) from its profile event."""
+    dimensions = next(iter(event["args"]["output_type_shape"][0].values()))[1:]
+    return dimensions + [1] * (3 - len(dimensions))
+
+
 def flops(event: dict) -> int:
-    """Multiply-adds × 2 of a Conv or Gemm node, from the shapes its profile event records."""
-    shapes = [next(iter(shape.values())) for shape in event["args"]["input_type_shape"]]
-    output = next(iter(event["args"]["output_type_shape"][0].values()))
-    weights = shapes[1]
+    """Multiply-adds × 2 of a Conv or Gemm node over the batch, from the shapes its profile event records."""
+    inputs = [next(iter(shape.values())) for shape in event["args"]["input_type_shape"]]
+    outputs = inputs[0][0] * math.prod(output_shape(event))
     if event["args"]["op_name"] == "Conv":
         # Weights [Cout, Cin / groups, kh, kw]: each output sums Cin / groups × kh × kw products.
-        return 2 * math.prod(output) * math.prod(weights[1:])
+        return 2 * outputs * math.prod(inputs[1][1:])
     # Gemm: [N, K] × [K, M] or its transpose; each output sums K products.
-    return 2 * math.prod(output) * shapes[0][-1]
+    return 2 * outputs * inputs[0][-1]
 
 
-def profile_peer(network: str, batch: int, threads: int, runs: int) -> list[tuple[str, list[int], int, list[float]]]:
-    """ONNX Runtime's Conv and Gemm nodes in the order they first ran: name, output shape of one sample
-    (channels, height, width), operations, and the time of each run in milliseconds."""
+def profile_peer(network: str, batch: int, threads: int, runs: int) -> list[PeerNode]:
+    """ONNX Runtime's Conv and Gemm nodes of the ANN, in the order they first ran, over `runs` runs."""
     torch.manual_seed(0)
     torch.set_num_threads(threads)
     ann = NETWORKS[network]("ann", 8, 8).eval()
@@ -67,12 +91,8 @@ def profile_peer(network: str, batch: int, threads: int, runs: int) -> list[tupl
                 and event["name"].endswith("_kernel_time"):
             durations[event["name"]].append(event["dur"] / 1000)
             first.setdefault(event["name"], event)
-    def shape(event: dict) -> list[int]:
-        # Channels, height, width of one sample: a Gemm's outputs as maps of 1 × 1.
-        dimensions = next(iter(event["args"]["output_type_shape"][0].values()))[1:]
-        return dimensions + [1] * (3 - len(dimensions))
-
-    return [(f"{event['args']['op_name']} {name.removesuffix('_kernel_time')}", shape(event), flops(event), durations[name])
+    return [PeerNode(f"{event['args']['op_name']} {name.removesuffix('_kernel_time')}", output_shape(event),
+                     flops(event), durations[name])
             for name, event in first.items()]
 
 
@@ -80,56 +100,55 @@ def profile_peer(network: str, batch: int, threads: int, runs: int) -> list[tupl
 PROFILE_LINE = re.compile(r"\s+(\d+) (conv2d|linear)\s+(\d+)x\s*(\d+)x\s*(\d+)\s+([\d.]+) ms\s+([\d.]+) GFLOP/s\s+(\d+)%\s+(\S+)")
 
 
-def profile_runtime(bench: str, network: str, batch: int, threads: int) -> tuple[str, dict[int, tuple]]:
-    """GNRuntime's `--profile` of the ANN case: the peak line, and per weighted layer its output shape
-    (channels, height, width), milliseconds, operations and kernel."""
+def profile_runtime(bench: str, network: str, batch: int, threads: int) -> tuple[str, dict[int, RuntimeLayer]]:
+    """GNRuntime's `--profile` of the ANN case: the peak line, and its weighted layers by index."""
     output = subprocess.run([bench, "--profile", f"{network},ann,8,1,{batch},{threads}"], capture_output=True,
                             text=True, check=True).stdout
     peak = next(line for line in output.splitlines() if line.startswith("peak"))
     layers = {}
     for line in output.splitlines():
         if match := PROFILE_LINE.match(line):
-            shape = [int(match.group(n)) for n in (3, 4, 5)]
             milliseconds, rate = float(match.group(6)), float(match.group(7))
-            layers[int(match.group(1))] = (shape, milliseconds, rate * milliseconds * 1e6, match.group(9))
+            layers[int(match.group(1))] = RuntimeLayer([int(match.group(n)) for n in (3, 4, 5)], milliseconds,
+                                                       rate * milliseconds * 1e6, match.group(9))
     return peak, layers
 
 
 def compare(args: argparse.Namespace) -> None:
     """Alternates the two profiles and prints each layer's fastest median in both, side by side."""
     peer_fastest: list[float] = []
-    peer_layers = []
     runtime_fastest: dict[int, float] = {}
     for _ in range(args.rounds):
-        peer_layers = profile_peer(args.network, args.batch, args.threads, args.runs)
-        medians = [statistics.median(times) for _, _, _, times in peer_layers]
+        peer_nodes = profile_peer(args.network, args.batch, args.threads, args.runs)
+        medians = [statistics.median(node.times) for node in peer_nodes]
         peer_fastest = medians if not peer_fastest else [min(a, b) for a, b in zip(peer_fastest, medians)]
         peak, runtime_layers = profile_runtime(args.against, args.network, args.batch, args.threads)
         print(peak)
-        for index, (_, milliseconds, _, _) in runtime_layers.items():
-            runtime_fastest[index] = min(runtime_fastest.get(index, math.inf), milliseconds)
+        for index, layer in runtime_layers.items():
+            runtime_fastest[index] = min(runtime_fastest.get(index, math.inf), layer.milliseconds)
     peak_rate = float(peak.split()[1])
     print(f"CPU: {cpu_model()}; {args.network} ANN, batch {args.batch}, {args.threads} thread(s), fastest of "
           f"{args.rounds} alternated rounds")
     print(f"{'layer':>5s} {'output':>10s} {'GNRuntime':>10s} {'of peak':>7s} {'ONNX RT':>9s} {'ORT/GN':>6s}  kernel / ONNX Runtime node")
-    unmatched = list(range(len(peer_layers)))
+    unmatched = list(range(len(peer_nodes)))
     totals = [0.0, 0.0]
-    for index, (shape, _, operations, kernel) in sorted(runtime_layers.items()):
+    for index, layer in sorted(runtime_layers.items()):
         # The first node not yet matched with this output shape and about these operations (the
-        # runtime's are rounded from its printed rate and time).
-        match = next((n for n in unmatched if peer_layers[n][1] == shape
-                      and abs(peer_layers[n][2] - operations) <= 0.1 * peer_layers[n][2]), None)
+        # runtime's are rounded).
+        match = next((n for n in unmatched if peer_nodes[n].shape == layer.shape
+                      and abs(peer_nodes[n].operations - layer.operations) <= 0.1 * peer_nodes[n].operations), None)
         milliseconds = runtime_fastest[index]
-        share = 100 * operations / milliseconds / 1e6 / peak_rate
+        share = 100 * layer.operations / milliseconds / 1e6 / peak_rate
+        shape = "x".join(map(str, layer.shape))
         if match is None:
-            print(f"{index:5d} {'x'.join(map(str, shape)):>10s} {milliseconds:8.3f}ms {share:6.0f}%  (no ONNX Runtime node)  {kernel}")
+            print(f"{index:5d} {shape:>10s} {milliseconds:8.3f}ms {share:6.0f}%  (no ONNX Runtime node)  {layer.kernel}")
             continue
         unmatched.remove(match)
         peer = peer_fastest[match]
         totals[0] += milliseconds
         totals[1] += peer
-        print(f"{index:5d} {'x'.join(map(str, shape)):>10s} {milliseconds:8.3f}ms {share:6.0f}% {peer:7.3f}ms "
-              f"{peer / milliseconds:6.2f}  {kernel} / {peer_layers[match][0]}")
+        print(f"{index:5d} {shape:>10s} {milliseconds:8.3f}ms {share:6.0f}% {peer:7.3f}ms "
+              f"{peer / milliseconds:6.2f}  {layer.kernel} / {peer_nodes[match].name}")
     print(f"matched layers: GNRuntime {totals[0]:.3f} ms, ONNX Runtime {totals[1]:.3f} ms, ORT/GN {totals[1] / totals[0]:.2f}")
 
 
@@ -148,13 +167,14 @@ def main() -> None:
         return
     print(f"CPU: {cpu_model()}")
     print(f"ONNX Runtime, {args.network} ANN, batch {args.batch}, {args.threads} thread(s), {args.runs} runs")
-    layers = profile_peer(args.network, args.batch, args.threads, args.runs)
-    for name, shape, operations, times in layers:
-        median = statistics.median(times)
-        rate = operations / median / 1e6
+    nodes = profile_peer(args.network, args.batch, args.threads, args.runs)
+    for node in nodes:
+        median = statistics.median(node.times)
+        rate = node.operations / median / 1e6
         share = f"  {100 * rate / args.peak:3.0f}%" if args.peak else ""
-        print(f"{'x'.join(map(str, shape)):>12s} {median:8.3f} ms (fastest {min(times):.3f}) {rate:7.1f} GFLOP/s{share}  {name}")
-    print(f"sum of the medians: {sum(statistics.median(times) for *_, times in layers):.3f} ms")
+        print(f"{'x'.join(map(str, node.shape)):>12s} {median:8.3f} ms (fastest {min(node.times):.3f}) "
+              f"{rate:7.1f} GFLOP/s{share}  {node.name}")
+    print(f"sum of the medians: {sum(statistics.median(node.times) for node in nodes):.3f} ms")
 
 
 if __name__ == "__main__":

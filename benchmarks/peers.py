@@ -134,8 +134,7 @@ def quantized_session(ann: nn.Module, x: torch.Tensor, threads: int):
 
     with tempfile.TemporaryDirectory() as folder:
         floating, quantized = os.path.join(folder, "ann.onnx"), os.path.join(folder, "ann-int8.onnx")
-        export_options = {"dynamo": False} if "dynamo" in torch.onnx.export.__code__.co_varnames else {}
-        torch.onnx.export(ann, x, floating, input_names=["x"], output_names=["y"], **export_options)
+        export_onnx(ann, x, floating)
         quantize_static(floating, quantized, RandomInputs(), quant_format=QuantFormat.QDQ, per_channel=True,
                         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
         return onnxruntime.InferenceSession(quantized, session_options(threads), providers=["CPUExecutionProvider"])
@@ -151,14 +150,20 @@ def session_options(threads: int):
     return options
 
 
+def export_onnx(module: nn.Module, x: torch.Tensor, destination: str | io.BytesIO) -> None:
+    """Exports `module` (in evaluation mode) traced on `x` to ONNX, input "x" and output "y", with the
+    TorchScript exporter where the installed torch also has the dynamo one."""
+    export_options = {"dynamo": False} if "dynamo" in torch.onnx.export.__code__.co_varnames else {}
+    torch.onnx.export(module.eval(), x, destination, input_names=["x"], output_names=["y"], **export_options)
+
+
 def onnx_session(module: nn.Module, x: torch.Tensor, threads: int, profile_prefix: str | None = None):
     """ONNX Runtime's session (CPU provider, `threads` intra-op threads) of `module` exported on `x`
-    (input "x", output "y"); with `profile_prefix`, one that profiles every node to a JSON file so named."""
+    (`export_onnx`); with `profile_prefix`, one that profiles every node to a JSON file so named."""
     import onnxruntime
 
     buffer = io.BytesIO()
-    export_options = {"dynamo": False} if "dynamo" in torch.onnx.export.__code__.co_varnames else {}
-    torch.onnx.export(module.eval(), x, buffer, input_names=["x"], output_names=["y"], **export_options)
+    export_onnx(module, x, buffer)
     options = session_options(threads)
     if profile_prefix is not None:
         options.enable_profiling = True
