@@ -234,20 +234,23 @@ enum ConvolutionRows {
             g.forEachOutputRow(pixels) { sample, outputRow, rowStart in
                 scratch.rows.load(g, input: arguments.input, sample: sample, outputRow: outputRow, readsInPlace: inPlace,
                                   zero: 0) { source, destination, count in destination.update(from: source, count: count) }
+                // Kernel rows whose input row is padding (a top or bottom output row's) are left out.
+                let top = g.inputRow(outputRow, 0)
                 runRow(shape, input, g, order: order, block: block, rows: scratch.rows.loadedRows(),
-                       weights: arguments.weights!, layout: arguments.weightLayout, bias: arguments.bias,
+                       kernelRows: max(0, -top)..<min(K, g.inputHeight - top), weights: arguments.weights!, layout: arguments.weightLayout, bias: arguments.bias,
                        output: arguments.output + rowStart * g.outputChannels, scratch: scratch)
             }
         }
     }
 
     /// One output row (at `output`, its first pixel's channel 0) × the channels of block `block`, from
-    /// the padded input row of each kernel row, `rows`. A partial last block is shifted back, or padded,
-    /// and its tiles compute into scratch (`ChannelBlock`).
+    /// the padded input row of each kernel row, `rows`, of which those outside `kernelRows` lie on
+    /// padding and are left out (but for a one-block window, `addWindow`, which reads their zeros).
+    /// A partial last block is shifted back, or padded, and its tiles compute into scratch (`ChannelBlock`).
     @inline(__always)
     private static func runRow<let P: Int, let V: Int, let C: Int, let S: Int, let K: Int>(
         _ shape: TileShape<P, V>.Type, _ input: RowInput<C, S, K>.Type, _ g: WindowGeometry, order: SummationOrder,
-        block: Int, rows: InlineArray<K, UnsafePointer<Float>>,
+        block: Int, rows: InlineArray<K, UnsafePointer<Float>>, kernelRows: Range<Int>,
         weights: UnsafePointer<Float>, layout: WeightLayout,
         bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, scratch: Scratch
     ) {
@@ -278,7 +281,7 @@ enum ConvolutionRows {
                 // summation order's (tap, channel) order) are consecutive in its padded row and their
                 // weights `channelStride` apart, so a 3 × 3 layer of 3 channels takes three loops of 9
                 // terms rather than nine of 3.
-                for kernelRow in 0..<K {
+                for kernelRow in kernelRows {
                     let first = max(taps.lowerBound, kernelRow * K), end = min(taps.upperBound, kernelRow * K + K)
                     guard first < end else { continue }
                     let inputs = rows[kernelRow] + tileColumn + (first - kernelRow * K) * C

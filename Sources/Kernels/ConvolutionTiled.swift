@@ -24,7 +24,8 @@ struct TileCount<let tiles: Int> {
 /// each step loads one weight vector and multiplies it by one input value per pixel. The tile's shape
 /// is this variant's (`tile(_:)`): as many sums as its vector registers hold beside the weights. Each
 /// pixel reads its input through its own pointer, so pixels whose window leaves the input read a row
-/// of zeros instead (no special edge path), and the pixels of a last, partial tile write to scratch.
+/// of zeros instead (no special edge path; a tap on padding for every pixel of a tile is skipped), and
+/// the pixels of a last, partial tile write to scratch.
 /// The sums follow `SummationOrder` with the same `multiplyAdd` as `Convolution.reference`, so results
 /// equal it bit for bit (up to the sign of zero). A last block of fewer channels than the tile's
 /// width is shifted back to end at the last channel (`run`). Pointwise layers (linear layers, 1 × 1 convolutions of stride 1) are matrix
@@ -395,6 +396,17 @@ enum ConvolutionTiled {
             self.inside = inside
         }
 
+        /// Whether any pixel's tap at kernel position (`kernelRow`, `kernelColumn`) lies inside the input
+        /// (a partial tile's missing pixels lie outside).
+        @inline(__always)
+        func reads(_ g: WindowGeometry, kernelRow: Int, kernelColumn: Int) -> Bool {
+            for index in 0..<P {
+                let row = tops[index] + kernelRow, column = lefts[index] + kernelColumn
+                if row >= 0 && row < g.inputHeight && column >= 0 && column < g.inputWidth { return true }
+            }
+            return false
+        }
+
         /// The input pointers of the pixels at kernel position (`kernelRow`, `kernelColumn`): the input
         /// pixel, or the zero row where the window leaves the input.
         @inline(__always)
@@ -452,10 +464,17 @@ enum ConvolutionTiled {
             while tap < taps.upperBound {
                 let kernelRow = tap / g.kernelWidth, kernelColumn = tap % g.kernelWidth
                 let runEnd = origins.inside && wholeTaps ? min(taps.upperBound, (kernelRow + 1) * g.kernelWidth) : tap + 1
+                let terms = channels.lowerBound..<(channels.lowerBound + (runEnd - tap - 1) * g.inputChannels + channels.count)
+                // A tap on padding for every pixel of the tile (the windows of a top or bottom row) adds
+                // nothing: it is left out (docs/semantics.md), as its multiply-adds would add zeros.
+                if !origins.inside, !origins.reads(g, kernelRow: kernelRow, kernelColumn: kernelColumn) {
+                    done += terms.count
+                    tap = runEnd
+                    continue
+                }
                 let x = origins.pointers(g, zeros: zeros, kernelRow: kernelRow, kernelColumn: kernelColumn)
                 var w = InlineArray<V, UnsafePointer<Float>>(repeating: weights)
                 for vector in 0..<V { w[vector] = tileWeights[vector] + blockOffset + tap * layout.tapStride }
-                let terms = channels.lowerBound..<(channels.lowerBound + (runEnd - tap - 1) * g.inputChannels + channels.count)
                 for term in terms {
                     var weight = InlineArray<V, Vector>(repeating: Vector())
                     for vector in 0..<V { weight[vector] = Vector.load(w[vector]) }

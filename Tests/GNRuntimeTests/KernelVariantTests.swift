@@ -47,6 +47,9 @@ final class KernelVariantTests: XCTestCase {
         (1, 120, 4, 4, 8, 3, 1, 1), (2, 1, 20, 20, 6, 3, 1, 1), (1, 3, 17, 17, 10, 3, 1, 1),
         // Runs of 64 channels per tap and several groups of blocks (SummationOrder).
         (1, 80, 5, 5, 32, 3, 1, 1), (2, 70, 4, 3, 16, 3, 1, 1), (1, 200, 3, 3, 48, 3, 1, 1),
+        // Tiles of whole rows whose top or bottom row's windows leave out a kernel row on padding: the
+        // blocks of a group that such a tile skips, the first of a group among them.
+        (2, 72, 8, 8, 64, 3, 1, 1), (1, 64, 8, 16, 32, 3, 1, 1),
         // Few pixels and channels in 64s: the small wide tile of AVX-512 (two packed blocks at once).
         (1, 100, 2, 2, 128, 3, 1, 1), (2, 64, 3, 3, 64, 3, 2, 1),
         // The row kernels of AVX-512 (ConvolutionRows): 3, 16 and 32 input channels, rows that end in a
