@@ -32,8 +32,9 @@ struct TileCount<let tiles: Int> {
 /// products: there the tiles of a task take each block in turn (`runPointwise`), so that a block's
 /// weights are read from memory once per task rather than once per tile.
 ///
-/// Work is split into tasks — (channel block, run of `tilesPerTask` tiles) pairs, block-major so that
-/// a range of tasks reuses one block of weights — which threads may run in parallel.
+/// Work is split into tasks — (channel block, run of `tilesPerTask` tiles) pairs, sample-major, or
+/// block-major for layers of many weights so that a range of tasks reuses one block of them — which
+/// threads may run in parallel.
 /// Unsafe pointers and SIMD in the loops on purpose: this is the hot loop.
 enum ConvolutionTiled {
     /// Tiles per task.
@@ -151,8 +152,12 @@ enum ConvolutionTiled {
         guard let tile = tile(query) else { return nil }
         let g = query.geometry
         let lanes = 16 * tile.vectors
+        // Tasks sample by sample, each block of channels in turn (a thread pool's share of them then is
+        // whole samples, which the thread computes layer after layer: docs/architecture.md, "Threads"),
+        // but for layers of many weights, block by block, so that a range of tasks reuses one block.
         let split = TaskSplit(blocks: (g.outputChannels + lanes - 1) / lanes,
-                              itemsPerSample: query.outputPixelsPerSample, itemsPerTask: tile.pixels * tilesPerTask)
+                              itemsPerSample: query.outputPixelsPerSample, itemsPerTask: tile.pixels * tilesPerTask,
+                              interleavesBlocks: !hasManyWeights(g))
         return KernelChoice(function: tile.function, split: split,
                             scratchFloats: Scratch.floats(g, pixels: tile.pixels, lanes: lanes),
                             name: linear ? tile.names.linear : tile.names.convolution)
@@ -167,8 +172,13 @@ enum ConvolutionTiled {
     /// batch 32) the grouped order took 7% longer and with the fetches ahead 20%, and where the weights
     /// stay in cache (ResNet-20's 8 × 8 layers at batch 1) 8–10% longer.
     static func streamsWeights(_ g: WindowGeometry, pixels: Int) -> Bool {
-        let weightBytes = g.kernelHeight * g.kernelWidth * g.inputChannels * g.outputChannels * MemoryLayout<Float>.size
-        return weightBytes >= 1 << 20 && g.outputPixels <= 2 * tilesPerTask * pixels
+        hasManyWeights(g) && g.outputPixels <= 2 * tilesPerTask * pixels
+    }
+
+    /// Whether a layer has many weights: a MiB or more, more than the second level of cache keeps from
+    /// one run to the next beside the activations.
+    static func hasManyWeights(_ g: WindowGeometry) -> Bool {
+        g.kernelHeight * g.kernelWidth * g.inputChannels * g.outputChannels * MemoryLayout<Float>.size >= 1 << 20
     }
 
     /// The scratch of one thread: a zero row of input channels, one tile of outputs (for a last,

@@ -69,13 +69,17 @@ final class ThreadPoolTests: XCTestCase {
     }
 
     func testEveryTaskRunsExactlyOnce() throws {
-        let pool = try ThreadPool(count: 2)
-        let record = Record(tasks: 1000)
-        for job in 0..<2000 {
-            let tasks = [2, 3, 17, 64, 1000][job % 5]
-            dispatch(pool, record, tasks: tasks)
-            XCTAssertEqual(record.runs[..<tasks].filter { $0 != 1 }.count, 0, "job \(job): tasks not run exactly once")
-            XCTAssertEqual(record.runs[tasks...].filter { $0 != 0 }.count, 0, "job \(job): tasks outside the job ran")
+        // Each thread claims its own share of a job first, then the others' in turn: with more threads
+        // than this machine has cores, and with fewer tasks than threads (shares of none), too.
+        for threads in 1...4 {
+            let pool = try ThreadPool(count: threads)
+            let record = Record(tasks: 1000)
+            for job in 0..<(threads == 2 ? 2000 : 500) {
+                let tasks = [1, 2, 3, 17, 64, 1000][job % 6]
+                dispatch(pool, record, tasks: tasks)
+                XCTAssertEqual(record.runs[..<tasks].filter { $0 != 1 }.count, 0, "\(threads) threads, job \(job): tasks not run exactly once")
+                XCTAssertEqual(record.runs[tasks...].filter { $0 != 0 }.count, 0, "\(threads) threads, job \(job): tasks outside the job ran")
+            }
         }
     }
 
