@@ -3,9 +3,10 @@
 /// run of work items (output pixels, elements, rows), `itemsPerSample` of them per sample and
 /// `itemsPerTask` per task. Tasks are numbered block-major, so that a range of tasks reuses one
 /// block's weights; or, with `interleavesBlocks`, item-major, so that a range of tasks writes whole
-/// outputs (every block of the same items in turn), for kernels whose weights are few and whose
-/// outputs are many. The number of samples is known only when a run starts (an exit rule stops
-/// samples), so the split is a rule, not a count.
+/// outputs (every block of the same items in turn), for kernels whose weights are few: a thread pool's
+/// contiguous share of the tasks is then the same samples in every layer (docs/architecture.md,
+/// "Threads"). The number of samples is known only when a run starts (an exit rule stops samples), so
+/// the split is a rule, not a count.
 public struct TaskSplit: Sendable {
     /// Independent blocks, each split alike.
     public let blocks: Int
