@@ -207,18 +207,26 @@ final class ThreadPool {
         }
     }
 
+    /// The claim counter of one thread's share of a job (`Shared.counters`), with room after it so that
+    /// two counters never share a cache line (each object is 16 bytes of header, 8 of counter and 56
+    /// of room: the next one's counter lies at least 64 bytes further). A class, so that the counter
+    /// is a stored `Atomic` (an `UnsafeMutablePointer<Atomic<Int>>` needs `Atomic`'s type descriptor,
+    /// which the static library's users do not link).
+    private final class ClaimCounter: @unchecked Sendable {
+        let claims = Atomic<Int>(0)
+        private let room: (Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0)
+    }
+
     /// The job, the counters and the sleeping places the threads share.
     private final class Shared: @unchecked Sendable {
         let count: Int
 
-        /// The claim counters, one per thread's share of a job (`share`), each in a cache line of its
-        /// own: the job's number in the high 32 bits, the share's next unclaimed task in the low 32.
-        /// While the dispatching thread writes a job, the task parts are `closed` (nothing to claim).
-        /// Workers learn of a new job from the first share's counter, opened last.
-        private let claims: UnsafeMutablePointer<Atomic<Int>>
+        /// The claim counters, one per thread's share of a job (`share`): the job's number in the high
+        /// 32 bits, the share's next unclaimed task in the low 32. While the dispatching thread writes a
+        /// job, the task parts are `closed` (nothing to claim). Workers learn of a new job from the first
+        /// share's counter, opened last.
+        private let counters: [ClaimCounter]
         private static let closed = 0x7fff_ffff
-        /// Counters apart in `claims`: a cache line.
-        private static let claimStride = 8
 
         /// Whether claim counter value `claims` is an open job numbered other than `seen`.
         private static func opensNewJob(_ claims: Int, after seen: Int) -> Bool {
@@ -253,8 +261,7 @@ final class ThreadPool {
         init(count: Int, backoff: Backoff) {
             self.count = count
             self.backoff = backoff
-            claims = .allocate(capacity: max(count, 1) * Shared.claimStride)
-            for index in 0..<max(count, 1) * Shared.claimStride { (claims + index).initialize(to: Atomic(0)) }
+            counters = (0..<max(count, 1)).map { _ in ClaimCounter() }
             mutex = .allocate(capacity: 1)
             workAvailable = .allocate(capacity: 1)
             jobDone = .allocate(capacity: 1)
@@ -264,8 +271,6 @@ final class ThreadPool {
         }
 
         deinit {
-            claims.deinitialize(count: max(count, 1) * Shared.claimStride)
-            claims.deallocate()
             pthread_cond_destroy(jobDone)
             pthread_cond_destroy(workAvailable)
             pthread_mutex_destroy(mutex)
@@ -291,7 +296,7 @@ final class ThreadPool {
             // Close the counters under a new number, write the job, open the counters.
             jobNumber = jobNumber == 0x7fff_ffff ? 1 : jobNumber + 1
             let opened = jobNumber << 32
-            for share in 0..<count { claims[share * Shared.claimStride].store(opened | Shared.closed, ordering: .sequentiallyConsistent) }
+            for share in 0..<count { counters[share].claims.store(opened | Shared.closed, ordering: .sequentiallyConsistent) }
             self.job.store(UInt(bitPattern: job), ordering: .relaxed)
             self.function.store(UInt(bitPattern: unsafeBitCast(function, to: UnsafeRawPointer.self)), ordering: .relaxed)
             self.tasks.store(tasks, ordering: .relaxed)
@@ -299,8 +304,8 @@ final class ThreadPool {
             completed.store(0, ordering: .relaxed)
             // The first share last: a worker that sees it open finds every share open.
             for share in (0..<count).reversed() {
-                claims[share * Shared.claimStride].store(opened | Shared.share(share, of: tasks, threads: count).lowerBound,
-                                                         ordering: .sequentiallyConsistent)
+                counters[share].claims.store(opened | Shared.share(share, of: tasks, threads: count).lowerBound,
+                                             ordering: .sequentiallyConsistent)
             }
             if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
                 pthread_mutex_lock(mutex)
@@ -350,8 +355,8 @@ final class ThreadPool {
             var ran = 0
             for step in 0..<count {
                 let share = (worker + step) % count, end = Shared.share(share, of: tasks, threads: count).upperBound
-                let counter = claims + share * Shared.claimStride
-                var current = counter.pointee.load(ordering: .acquiring)
+                let counter = counters[share]
+                var current = counter.claims.load(ordering: .acquiring)
                 while true {
                     let begin = current & 0xffff_ffff
                     // A share of another job: this one is over.
@@ -363,8 +368,8 @@ final class ThreadPool {
                     // the time. Not in jobs of few tasks (a layer at batch 1), where the extra claims cost
                     // more than they save.
                     let size = chunk < ThreadPool.shrinkingChunk ? chunk : max(chunk / 4, min(chunk, (end - begin) / 2))
-                    let (claimed, seen) = counter.pointee.compareExchange(expected: current, desired: current + min(size, end - begin),
-                                                                          ordering: .acquiringAndReleasing)
+                    let (claimed, seen) = counter.claims.compareExchange(expected: current, desired: current + min(size, end - begin),
+                                                                         ordering: .acquiringAndReleasing)
                     guard claimed else {
                         current = seen
                         continue
@@ -378,7 +383,7 @@ final class ThreadPool {
                         pthread_cond_signal(jobDone)
                         pthread_mutex_unlock(mutex)
                     }
-                    current = counter.pointee.load(ordering: .acquiring)
+                    current = counter.claims.load(ordering: .acquiring)
                 }
             }
             return ran
@@ -389,7 +394,7 @@ final class ThreadPool {
             pthread_mutex_lock(mutex)
             sleepers.wrappingAdd(1, ordering: .sequentiallyConsistent)
             while !stopping.load(ordering: .sequentiallyConsistent)
-                && !Shared.opensNewJob(claims.pointee.load(ordering: .sequentiallyConsistent), after: seen) {
+                && !Shared.opensNewJob(counters[0].claims.load(ordering: .sequentiallyConsistent), after: seen) {
                 pthread_cond_wait(workAvailable, mutex)
             }
             sleepers.wrappingSubtract(1, ordering: .sequentiallyConsistent)
@@ -400,7 +405,7 @@ final class ThreadPool {
         func work(index: Int) {
             var seen = 0
             while true {
-                var current = claims.pointee.load(ordering: .acquiring)
+                var current = counters[0].claims.load(ordering: .acquiring)
                 var polls = 0
                 var spinStart = 0
                 // Wait for an open job with a new number.
@@ -417,7 +422,7 @@ final class ThreadPool {
                             spinStart = 0
                         }
                     }
-                    current = claims.pointee.load(ordering: .acquiring)
+                    current = counters[0].claims.load(ordering: .acquiring)
                 }
                 seen = current >> 32
                 runTasks(worker: index, jobNumber: seen)
