@@ -55,6 +55,14 @@ public struct WindowGeometry: Sendable {
         outputColumn * strideWidth - paddingWidth + kernelColumn
     }
 
+    /// The kernel rows whose input row for output row `outputRow` lies inside the input; the others
+    /// lie on padding.
+    @inlinable @inline(__always)
+    public func kernelRowsInside(outputRow: Int) -> Range<Int> {
+        let top = inputRow(outputRow, 0)
+        return min(kernelHeight, max(0, -top))..<max(0, min(kernelHeight, inputHeight - top))
+    }
+
     /// Whether every output pixel `p` (numbered over the batch) reads the input pixel `p` alone, the
     /// `inputChannels` values from `p · inputChannels`: a linear layer, or a 1 × 1 convolution of
     /// stride 1 without padding over a whole map (not a band of rows).

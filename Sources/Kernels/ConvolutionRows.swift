@@ -235,9 +235,8 @@ enum ConvolutionRows {
                 scratch.rows.load(g, input: arguments.input, sample: sample, outputRow: outputRow, readsInPlace: inPlace,
                                   zero: 0) { source, destination, count in destination.update(from: source, count: count) }
                 // Kernel rows whose input row is padding (a top or bottom output row's) are left out.
-                let top = g.inputRow(outputRow, 0)
                 runRow(shape, input, g, order: order, block: block, rows: scratch.rows.loadedRows(),
-                       kernelRows: max(0, -top)..<min(K, g.inputHeight - top), weights: arguments.weights!,
+                       kernelRows: g.kernelRowsInside(outputRow: outputRow), weights: arguments.weights!,
                        layout: arguments.weightLayout, bias: arguments.bias,
                        output: arguments.output + rowStart * g.outputChannels, scratch: scratch)
             }

@@ -59,6 +59,8 @@ final class KernelVariantTests: XCTestCase {
         (2, 16, 16, 16, 32, 3, 2, 1), (1, 16, 33, 33, 16, 1, 2, 0), (2, 16, 16, 16, 32, 1, 2, 0),
         (2, 32, 16, 16, 64, 1, 2, 0), (1, 32, 9, 35, 32, 1, 2, 0), (1, 16, 10, 20, 48, 3, 1, 2),
         (1, 16, 9, 18, 16, 7, 1, 3), (1, 3, 5, 40, 16, 3, 2, 1), (2, 1, 9, 20, 32, 3, 1, 1), (1, 1, 7, 17, 48, 3, 1, 0),
+        // Padding wider than the kernel: output rows whose every kernel row lies on padding, at the top and the bottom.
+        (1, 16, 6, 24, 16, 3, 1, 4),
         // Pointwise (1 × 1, stride 1, no padding): the tiles of a task take each block in turn, over one
         // block and over several groups of them, with tasks of four tiles, of fewer, and a partial tile.
         (2, 40, 6, 7, 64, 1, 1, 0), (3, 24, 5, 9, 32, 1, 1, 0), (1, 600, 3, 15, 48, 1, 1, 0),
