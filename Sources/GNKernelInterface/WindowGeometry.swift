@@ -55,6 +55,12 @@ public struct WindowGeometry: Sendable {
         outputColumn * strideWidth - paddingWidth + kernelColumn
     }
 
+    /// Whether input row `row` and column `column` lie inside the input (not on padding).
+    @inlinable @inline(__always)
+    public func containsInput(row: Int, column: Int) -> Bool {
+        row >= 0 && row < inputHeight && column >= 0 && column < inputWidth
+    }
+
     /// The kernel rows whose input row for output row `outputRow` lies inside the input; the others
     /// lie on padding.
     @inlinable @inline(__always)
@@ -127,7 +133,7 @@ public struct WindowGeometry: Sendable {
     @inlinable @inline(__always)
     public func inputPixel(outputRow: Int, outputColumn: Int, tap: Int) -> Int? {
         let row = inputRow(outputRow, tap / kernelWidth), column = inputColumn(outputColumn, tap % kernelWidth)
-        guard row >= 0, row < inputHeight, column >= 0, column < inputWidth else { return nil }
+        guard containsInput(row: row, column: column) else { return nil }
         return row * inputWidth + column
     }
 

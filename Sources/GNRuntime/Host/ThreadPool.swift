@@ -368,13 +368,13 @@ final class ThreadPool {
                     // the time. Not in jobs of few tasks (a layer at batch 1), where the extra claims cost
                     // more than they save.
                     let size = chunk < ThreadPool.shrinkingChunk ? chunk : max(chunk / 4, min(chunk, (end - begin) / 2))
-                    let (claimed, seen) = counter.claims.compareExchange(expected: current, desired: current + min(size, end - begin),
+                    let last = min(end, begin + size)
+                    let (claimed, seen) = counter.claims.compareExchange(expected: current, desired: current + (last - begin),
                                                                          ordering: .acquiringAndReleasing)
                     guard claimed else {
                         current = seen
                         continue
                     }
-                    let last = min(end, begin + size)
                     function(job, worker, begin, last)
                     ran += last - begin
                     let done = completed.wrappingAdd(last - begin, ordering: .sequentiallyConsistent).newValue
