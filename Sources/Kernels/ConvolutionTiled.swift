@@ -406,17 +406,13 @@ enum ConvolutionTiled {
             self.inside = inside
         }
 
-        /// Whether pixel `index`'s tap at kernel position (`kernelRow`, `kernelColumn`) lies inside the
-        /// input (a partial tile's missing pixels lie outside).
-        @inline(__always)
-        func reads(_ g: WindowGeometry, pixel index: Int, kernelRow: Int, kernelColumn: Int) -> Bool {
-            g.containsInput(row: tops[index] + kernelRow, column: lefts[index] + kernelColumn)
-        }
-
-        /// Whether any pixel's tap at kernel position (`kernelRow`, `kernelColumn`) lies inside the input.
+        /// Whether any pixel's tap at kernel position (`kernelRow`, `kernelColumn`) lies inside the input
+        /// (a partial tile's missing pixels lie outside).
         @inline(__always)
         func reads(_ g: WindowGeometry, kernelRow: Int, kernelColumn: Int) -> Bool {
-            for index in 0..<P where reads(g, pixel: index, kernelRow: kernelRow, kernelColumn: kernelColumn) { return true }
+            for index in 0..<P where g.containsInput(row: tops[index] + kernelRow, column: lefts[index] + kernelColumn) {
+                return true
+            }
             return false
         }
 
@@ -430,8 +426,8 @@ enum ConvolutionTiled {
             for index in 0..<P { result[index] = corners[index] + offset }
             if inside { return result }
             // Only pixels whose window leaves the input (few: those at the map's edges) need a check.
-            for index in 0..<P where !pixelInside[index] && !reads(g, pixel: index, kernelRow: kernelRow, kernelColumn: kernelColumn) {
-                result[index] = zeros
+            for index in 0..<P where !pixelInside[index] {
+                if !g.containsInput(row: tops[index] + kernelRow, column: lefts[index] + kernelColumn) { result[index] = zeros }
             }
             return result
         }
