@@ -525,9 +525,11 @@ enum ConvolutionTiled {
             for tile in 0..<tiles {
                 let sums = blockSums(order.block(0).taps, order.block(0).channels, tile)
                 let tileOutput = out + tile * P * pixelStride
+                // Wrapping arithmetic in these loops: with overflow checks they did not unroll, and the sums
+                // went through memory (rows16x16 and every tile of 48 channels: 16 and 24 spills a tile).
                 for vector in 0..<V {
-                    let start = bias.map { Vector.load($0 + 16 * vector) } ?? Vector()
-                    for index in 0..<P { (start + sums[index][vector]).store(tileOutput + index * pixelStride + 16 * vector) }
+                    let start = bias.map { Vector.load($0 + 16 &* vector) } ?? Vector()
+                    for index in 0..<P { (start + sums[index][vector]).store(tileOutput + (index &* pixelStride &+ 16 &* vector)) }
                 }
             }
             return
@@ -544,12 +546,12 @@ enum ConvolutionTiled {
                 // The block's sums join the group's (straight-line loops, so that the sums stay in registers).
                 if order.startsGroup(block) {
                     for index in 0..<P {
-                        for vector in 0..<V { sums[index][vector].store(tileGroupSums + (index * V + vector) * 16) }
+                        for vector in 0..<V { sums[index][vector].store(tileGroupSums + (index &* V &+ vector) &* 16) }
                     }
                 } else {
                     for index in 0..<P {
                         for vector in 0..<V {
-                            let group = tileGroupSums + (index * V + vector) * 16
+                            let group = tileGroupSums + (index &* V &+ vector) &* 16
                             (Vector.load(group) + sums[index][vector]).store(group)
                         }
                     }
