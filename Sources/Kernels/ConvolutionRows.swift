@@ -46,8 +46,9 @@ enum ConvolutionRows {
     /// AVX-512 (32 registers of 16 floats): 16 pixels × 16 channels, or 8 pixels × 32 channels — 16
     /// sums, with the input broadcast straight from memory into each multiply-add. AVX2 (16 registers
     /// of 8 floats): 6 pixels × 16 channels, as its general tile. Instantiated for the shapes of narrow
-    /// image networks (the first layer over 1 or 3 channels: grey and colour images; ResNet's first
-    /// stage, its strided 16-channel layer and its 1 × 1 shortcuts), each with its sizes known when
+    /// image networks (the first layer over 1 or 3 channels: grey and colour images, and the 7 × 7,
+    /// stride-2 stem of ImageNet ResNets; ResNet's first stage, its strided 16-channel layer and its
+    /// 1 × 1 shortcuts), each with its sizes known when
     /// compiling, so that the loops over a block's taps unroll; other layers, and builds without FMA,
     /// take `ConvolutionTiled`. (On AVX2 the row tiles took ResNet-20's first layer from 0.025 to 0.014
     /// ms and its first stage's 3 × 3 layers from 0.077 to 0.072 ms, docs/benchmarks.md.)
@@ -77,6 +78,14 @@ enum ConvolutionRows {
         case (3, 1, 3, 3):
             return Tile(pixels: 8, vectors: 3, name: "conv2d.rows8x48") { job, worker, begin, end in
                 ConvolutionRows.run(TileShape<8, 3>.self, RowInput<3, 1, 3>.self, job, worker: worker, tasks: begin..<end)
+            }
+        case (3, 2, 7, 1):
+            return Tile(pixels: 16, vectors: 1, name: "conv2d.rows16x16") { job, worker, begin, end in
+                ConvolutionRows.run(TileShape<16, 1>.self, RowInput<3, 2, 7>.self, job, worker: worker, tasks: begin..<end)
+            }
+        case (3, 2, 7, 2):
+            return Tile(pixels: 8, vectors: 2, name: "conv2d.rows8x32") { job, worker, begin, end in
+                ConvolutionRows.run(TileShape<8, 2>.self, RowInput<3, 2, 7>.self, job, worker: worker, tasks: begin..<end)
             }
         case (16, 1, 3, 1):
             return Tile(pixels: 16, vectors: 1, name: "conv2d.rows16x16") { job, worker, begin, end in
@@ -124,6 +133,10 @@ enum ConvolutionRows {
         case (3, 1, 3):
             return Tile(pixels: 6, vectors: 1, name: "conv2d.rows6x16") { job, worker, begin, end in
                 ConvolutionRows.run(TileShape<6, 1>.self, RowInput<3, 1, 3>.self, job, worker: worker, tasks: begin..<end)
+            }
+        case (3, 2, 7):
+            return Tile(pixels: 6, vectors: 1, name: "conv2d.rows6x16") { job, worker, begin, end in
+                ConvolutionRows.run(TileShape<6, 1>.self, RowInput<3, 2, 7>.self, job, worker: worker, tasks: begin..<end)
             }
         case (16, 1, 3):
             return Tile(pixels: 6, vectors: 1, name: "conv2d.rows6x16") { job, worker, begin, end in

@@ -4,7 +4,8 @@
 //
 //     gnruntime-bench [--quick] [--peers] [--python PATH] [--reps N]
 //     gnruntime-bench --case NETWORK,NEURON,TAU,T,BATCH,THREADS [--reps N]    one case's median time
-//                     (NETWORK: vgg16, resnet20, or vgg16-int8, resnet20-int8 for int8 weights)
+//                     (NETWORK: vgg16, resnet20, or vgg16-int8, resnet20-int8 for int8 weights, or
+//                     resnet18-224)
 //     gnruntime-bench --profile NETWORK,NEURON,TAU,T,BATCH,THREADS             per-layer times and kernels
 //     gnruntime-bench --int8 [--peers] [--reps N]     int8 weights against FP32 and ONNX Runtime int8
 //
@@ -445,16 +446,23 @@ func kernelSummary(_ kernels: [String]) -> String {
     return order.map { "\($0) ×\(counts[$0]!)" }.joined(separator: ", ")
 }
 
+/// The networks a case may name: the paper's CIFAR-sized ones, FP32 or with int8 weights (but in the
+/// first layer), and ResNet-18 on ImageNet-sized inputs.
+let caseNetworks: [String: (architecture: ReferenceNetworks.Architecture, size: Int, int8: Bool)] = [
+    "vgg16": (.vgg16, 32, false), "resnet20": (.resnet20, 32, false),
+    "vgg16-int8": (.vgg16, 32, true), "resnet20-int8": (.resnet20, 32, true), "resnet18-224": (.resnet18, 224, false),
+]
+
 /// A case from NETWORK,NEURON,TAU,T,BATCH,THREADS (e.g. resnet20,gn,4,4,1,2), with its network.
 func parseCase(_ text: String) -> (Network, Case) {
     let fields = text.split(separator: ",").map(String.init)
     guard fields.count == 6, let tau = UInt32(fields[2]), let steps = UInt32(fields[3]), let batch = UInt32(fields[4]),
-          let threads = UInt32(fields[5]), ["vgg16", "resnet20", "vgg16-int8", "resnet20-int8"].contains(fields[0]) else {
+          let threads = UInt32(fields[5]), let shape = caseNetworks[fields[0]] else {
         print("a case is NETWORK,NEURON,TAU,T,BATCH,THREADS with NETWORK vgg16 or resnet20 (FP32), vgg16-int8 or "
-              + "resnet20-int8 (int8 weights but in the first layer), e.g. resnet20,gn,4,4,1,2")
+              + "resnet20-int8 (int8 weights but in the first layer), or resnet18-224, e.g. resnet20,gn,4,4,1,2")
         exit(2)
     }
-    let net = network(fields[0].hasPrefix("vgg16") ? .vgg16 : .resnet20, size: 32, int8: fields[0].hasSuffix("-int8"))
+    let net = network(shape.architecture, size: shape.size, int8: shape.int8)
     let neuron = fields[1] == "ann" ? GN_NEURON_ANN : fields[1] == "if" ? GN_NEURON_IF : GN_NEURON_GROUP
     return (net, Case(network: net.name, neuron: neuron, tau: tau, steps: steps, batch: batch, threads: threads))
 }

@@ -61,6 +61,8 @@ final class KernelVariantTests: XCTestCase {
         (1, 16, 9, 18, 16, 7, 1, 3), (1, 3, 5, 40, 16, 3, 2, 1), (2, 1, 9, 20, 32, 3, 1, 1), (1, 1, 7, 17, 48, 3, 1, 0),
         // Padding wider than the kernel: output rows whose every kernel row lies on padding, at the top and the bottom.
         (1, 16, 6, 24, 16, 3, 1, 4),
+        // An ImageNet stem (7 × 7, stride 2, 3 channels): row tiles whose blocks are three kernel rows each.
+        (1, 3, 23, 30, 64, 7, 2, 3), (1, 3, 9, 47, 16, 7, 2, 3),
         // Pointwise (1 × 1, stride 1, no padding): the tiles of a task take each block in turn, over one
         // block and over several groups of them, with tasks of four tiles, of fewer, and a partial tile.
         (2, 40, 6, 7, 64, 1, 1, 0), (3, 24, 5, 9, 32, 1, 1, 0), (1, 600, 3, 15, 48, 1, 1, 0),
@@ -202,6 +204,8 @@ final class KernelVariantTests: XCTestCase {
                                                      (1, 1, 96, 3, "conv2d.rows8x48"), (16, 1, 64, 3, "conv2d.rows8x32"),
                                                      (16, 2, 32, 3, "conv2d.rows8x32"), (16, 2, 32, 1, "conv2d.rows8x32"),
                                                      (32, 2, 64, 1, "conv2d.rows8x32"), (32, 1, 32, 3, "conv2d.tiled8x32"),
+                                                     // An ImageNet stem: 7 × 7, stride 2.
+                                                     (3, 2, 64, 7, "conv2d.rows8x32"),
                                                      // Widths past 32 that are not multiples of it: the wide tiles too,
                                                      // the wider ones where blocks of 48 compute no more channels.
                                                      (32, 1, 40, 3, "conv2d.tiled8x32"), (64, 1, 100, 3, "conv2d.tiled8x32"),
