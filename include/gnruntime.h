@@ -105,14 +105,15 @@ typedef enum gn_neuron_kind {
    schedule. */
 typedef enum gn_schedule {
     GN_SCHEDULE_LAYER_BY_LAYER = 0,  /* each layer computes all T steps at once: faster; activations
-                                        take T times the memory, membranes one layer's (default) */
+                                        take T times the memory, membranes only each thread's chunk
+                                        (default) */
     GN_SCHEDULE_STEP_BY_STEP = 1,    /* the network runs once per step: activations of one step, one
                                         membrane per neuron layer; streams need it */
     GN_SCHEDULE_LEAN = 2             /* the least memory, for microcontrollers: of three plans, the one
                                         whose arena is smallest. Layer by layer with each convolution
                                         read only by the neuron layer after it computed a band of rows
-                                        at a time, taken at once through that layer (its output and that
-                                        layer's membranes never whole in memory), and the spike maps
+                                        at a time, taken at once through that layer (its output never
+                                        whole in memory), and the spike maps
                                         read only by int8 layers kept as bytes; or layer by layer; or
                                         step by step (which streams). The observer sees a banded
                                         convolution and a byte spike map with NULL and 0. */

@@ -36,6 +36,10 @@ public struct KernelQuery: Sendable {
     /// Whether the output is to hold each value's integer as a byte (neuron and pooling layers of a
     /// lean session whose readers all take integers).
     public var outputHoldsIntegers = false
+    /// For a neuron layer: whether its potentials live in each thread's scratch rather than in the
+    /// arena (`KernelArguments.potentialsInScratch`): a spiking layer of a layer-by-layer session, whose
+    /// calls take every neuron through all its steps.
+    public var potentialsInScratch = false
 
     /// A query about a layer.
     @inlinable

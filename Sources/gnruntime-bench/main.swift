@@ -292,10 +292,10 @@ func measure(_ network: Network, _ benchmarkCase: Case, repetitions: Int, perLay
 // MARK: - Memory
 
 /// The least memory a spiking session of `network` at batch 1 must hold, for its schedule: the input,
-/// the output sum, the membrane potentials (step by step: one per neuron layer; layer by layer: the
-/// largest layer's, as neuron layers run one after another), and the largest set of activations alive
-/// at one layer (an element-wise layer's output may take its dying input's place; layer by layer a
-/// time-dependent activation holds all `steps` steps).
+/// the output sum, the membrane potentials (step by step: one per neuron layer; layer by layer: none,
+/// as each task keeps its neurons' potentials through all steps in scratch), and the largest set of
+/// activations alive at one layer (an element-wise layer's output may take its dying input's place;
+/// layer by layer a time-dependent activation holds all `steps` steps).
 func analyticMinimum(_ network: Network, steps: Int, layerByLayer: Bool) -> Int {
     let model = loadModel(network.bytes)
     defer { gn_model_free(model) }
@@ -323,7 +323,7 @@ func analyticMinimum(_ network: Network, steps: Int, layerByLayer: Bool) -> Int 
     var peak = 0
     for (index, info) in infos.enumerated() {
         if info.kind == GN_LAYER_QCFS {
-            membranes = layerByLayer ? max(membranes, bytes(info.output)) : membranes + bytes(info.output)
+            membranes += layerByLayer ? 0 : bytes(info.output)
         }
         var live = 0
         for tensor in stride(from: 1, through: index, by: 1) where lastUse[tensor] >= index {

@@ -31,6 +31,7 @@ extension LayerPlan {
                                 largestInputInteger: integerInput?.largest ?? 0)
         query.inputHoldsIntegers = inputHoldsIntegers
         query.outputHoldsIntegers = storesIntegers
+        query.potentialsInScratch = potentialsInScratch
         return query
     }
 }

@@ -8,10 +8,11 @@ enum Planner {
     /// the plan table itself occupies `[0, layout.planBytes)`.
     ///
     /// A lean session (`Schedule.lean`) takes whichever plan needs the least memory: layer by layer with
-    /// convolutions in bands (which spares the neuron layers' potentials, and the convolutions' float
-    /// outputs where the neuron layers store bytes, but takes a band and keeps each convolution's
-    /// input until its neuron layer is done), layer by layer with whole layers, or step by step
-    /// (one membrane per neuron layer, one step of activations).
+    /// convolutions in bands (which spares the convolutions' float outputs where the neuron layers
+    /// store bytes, but takes a band and keeps each convolution's input until its neuron layer is
+    /// done), layer by layer with whole layers, or step by step (one membrane per neuron layer, one
+    /// step of activations). Layer by layer, the neuron layers' potentials live in the threads'
+    /// scratch (`LayerPlan.potentialsInScratch`).
     static func plan(model: ModelView, options: SessionOptions,
                      into plans: UnsafeMutablePointer<LayerPlan>) throws(GNError) -> ArenaLayout {
         guard options.computesInBands else { return try plan(model: model, options: options, into: plans, inBands: false) }
@@ -142,16 +143,11 @@ enum Planner {
             layout.fanOutOffset = try cursor.take(count: pixels, elements: words)
         }
         layout.membraneOffset = cursor.offset
-        if spiking && layerByLayer {
-            // Layer by layer, a neuron layer's potentials live while it runs: one block for all (in a
-            // lean session, those of a band of rows for a layer taking its convolution in bands).
-            var largest = 0
-            for index in 0..<layerCount where plans[index].layer.kind == .qcfs {
-                let convolution = plans[index].bandedConvolution
-                largest = max(largest, convolution >= 0 ? plans[convolution].storedElements : plans[index].layer.output.elementCount)
-            }
-            let shared = try cursor.take(count: options.batch, elements: largest)
-            for index in 0..<layerCount where plans[index].layer.kind == .qcfs { plans[index].membraneOffset = shared }
+        if spiking && (layerByLayer || layout.steps == 1) {
+            // Layer by layer (or with one step), a neuron layer takes each neuron through every step in
+            // one call: its potentials live only while a task computes them, in the thread's scratch (a
+            // chunk at a time), so that they never go out to memory and the arena holds none.
+            for index in 0..<layerCount where plans[index].layer.kind == .qcfs { plans[index].potentialsInScratch = true }
         } else if spiking {
             for index in 0..<layerCount where plans[index].layer.kind == .qcfs {
                 plans[index].membraneOffset = try cursor.take(count: options.batch, elements: plans[index].layer.output.elementCount)

@@ -483,6 +483,7 @@ public struct Session {
             packedWeights: plan.packedWeightsOffset < 0 ? nil : UnsafeRawPointer(arena + plan.packedWeightsOffset))
         arguments.inputHoldsIntegers = firstInput.inputHoldsIntegers
         arguments.outputHoldsIntegers = plan.storesIntegers
+        arguments.potentialsInScratch = plan.potentialsInScratch
         return arguments
     }
 }
