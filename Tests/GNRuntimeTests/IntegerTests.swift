@@ -143,6 +143,9 @@ final class IntegerTests: XCTestCase {
             // 2, 1 × 1 shortcuts, 16, 32 and 64 input channels.
             (2, 16, 9, 20, 16, 3, 1, 1), (1, 16, 10, 18, 32, 3, 2, 1), (2, 16, 16, 16, 32, 1, 2, 0),
             (1, 32, 8, 16, 64, 1, 2, 0), (1, 32, 6, 12, 32, 3, 1, 1), (1, 64, 4, 9, 64, 3, 1, 1), (2, 32, 16, 16, 64, 3, 2, 1),
+            // Kernel rows on padding left out: padding wider than the kernel (output rows whose every
+            // kernel row lies on padding) and a strided layer whose bottom windows reach no padding.
+            (1, 16, 5, 16, 32, 3, 1, 4), (2, 16, 7, 16, 32, 3, 2, 1),
             // A fan-in small enough for the exact float tiles to take integers past 16-bit words.
             (3, 2, 1, 1, 40, 1, 1, 0),
         ]
