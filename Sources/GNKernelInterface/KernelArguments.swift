@@ -61,7 +61,8 @@ public struct KernelArguments {
     public var outputHoldsIntegers = false
     /// For a neuron layer: whether each task keeps the potentials of the neurons it computes in the
     /// thread's scratch, from their initial value through every step of this call (`membrane` is then
-    /// nil): the call is the neurons' whole run, so their potentials need not outlive it.
+    /// nil, and `resetsMembranes` true): the call is the neurons' whole run, so their potentials need
+    /// not outlive it.
     public var potentialsInScratch = false
 
     /// Where a band of rows lies in each image (one sample at one step) of a whole tensor.

@@ -37,8 +37,8 @@ public struct KernelQuery: Sendable {
     /// lean session whose readers all take integers).
     public var outputHoldsIntegers = false
     /// For a neuron layer: whether its potentials live in each thread's scratch rather than in the
-    /// arena (`KernelArguments.potentialsInScratch`): a spiking layer of a layer-by-layer session, whose
-    /// calls take every neuron through all its steps.
+    /// arena (`KernelArguments.potentialsInScratch`): a spiking layer of a layer-by-layer session, or of
+    /// a session of one step, whose calls take every neuron through all its steps.
     public var potentialsInScratch = false
 
     /// A query about a layer.

@@ -242,10 +242,11 @@ enum ConvolutionTiled {
         var pixel = pixels.lowerBound
         // Weights read from memory for few tiles: a task's tiles together, each block fetched ahead.
         let streams = streamsWeights(g, pixels: P)
-        // Weights past what the second level of cache keeps come from memory for many tiles too: tile
-        // by tile, each fetches its next block ahead (VGG-16's 256- and 512-channel layers at batch 32
-        // 2-7% faster; layers of fewer weights, whose blocks stay in cache, 1-2% slower with it).
-        let fetchesAhead = streams || hasManyWeights(g)
+        // Weights past what the second level of cache keeps (all that stream, and those over many
+        // tiles too) come from memory: tile by tile, each fetches its next block ahead (VGG-16's 256-
+        // and 512-channel layers at batch 32 2-7% faster; layers of fewer weights, whose blocks stay in
+        // cache, 1-2% slower with it).
+        let fetchesAhead = hasManyWeights(g)
         if !shifted, g.isPointwise, pixels.count >= P {
             pixel += runPointwise(shape, g, firstChannel: firstChannel, pixels: pixels, input: input, weights: weights,
                                   layout: layout, bias: bias, order: order, groupSums: scratch.groupSums, output: output)
@@ -516,7 +517,9 @@ enum ConvolutionTiled {
     /// taps and input channels, each summed from zero), which add up into group sums (in `groupSums`,
     /// `tiles · P · 16·V` floats of scratch), each added to the output when its group ends. An order of
     /// one block adds its sums to the bias directly. Every tile takes a block before the next block
-    /// begins; each output's sums are the same, in the same order, whatever `tiles` is.
+    /// begins; each output's sums are the same, in the same order, whatever `tiles` is. The loops over a
+    /// tile's sums use wrapping arithmetic: with overflow checks they did not unroll, and the sums went
+    /// through memory (16 and 24 spills a tile in `rows16x16` and the tiles of 48 channels).
     @inline(__always)
     static func sumBlocks<let P: Int, let V: Int, let tiles: Int>(
         _ shape: TileShape<P, V>.Type, _ count: TileCount<tiles>.Type, order: SummationOrder, bias: UnsafePointer<Float>?,
@@ -529,8 +532,6 @@ enum ConvolutionTiled {
             for tile in 0..<tiles {
                 let sums = blockSums(order.block(0).taps, order.block(0).channels, tile)
                 let tileOutput = out + tile * P * pixelStride
-                // Wrapping arithmetic in these loops: with overflow checks they did not unroll, and the sums
-                // went through memory (rows16x16 and every tile of 48 channels: 16 and 24 spills a tile).
                 for vector in 0..<V {
                     let start = bias.map { Vector.load($0 + 16 &* vector) } ?? Vector()
                     for index in 0..<P { (start + sums[index][vector]).store(tileOutput + (index &* pixelStride &+ 16 &* vector)) }

@@ -322,9 +322,7 @@ func analyticMinimum(_ network: Network, steps: Int, layerByLayer: Bool) -> Int 
     var membranes = 0
     var peak = 0
     for (index, info) in infos.enumerated() {
-        if info.kind == GN_LAYER_QCFS {
-            membranes += layerByLayer ? 0 : bytes(info.output)
-        }
+        if info.kind == GN_LAYER_QCFS && !layerByLayer { membranes += bytes(info.output) }
         var live = 0
         for tensor in stride(from: 1, through: index, by: 1) where lastUse[tensor] >= index {
             live += activationBytes(tensor)
@@ -458,8 +456,8 @@ func parseCase(_ text: String) -> (Network, Case) {
     let fields = text.split(separator: ",").map(String.init)
     guard fields.count == 6, let tau = UInt32(fields[2]), let steps = UInt32(fields[3]), let batch = UInt32(fields[4]),
           let threads = UInt32(fields[5]), let shape = caseNetworks[fields[0]] else {
-        print("a case is NETWORK,NEURON,TAU,T,BATCH,THREADS with NETWORK vgg16 or resnet20 (FP32), vgg16-int8 or "
-              + "resnet20-int8 (int8 weights but in the first layer), or resnet18-224, e.g. resnet20,gn,4,4,1,2")
+        print("a case is NETWORK,NEURON,TAU,T,BATCH,THREADS with NETWORK one of "
+              + caseNetworks.keys.sorted().joined(separator: ", ") + ", e.g. resnet20,gn,4,4,1,2")
         exit(2)
     }
     let net = network(shape.architecture, size: shape.size, int8: shape.int8)

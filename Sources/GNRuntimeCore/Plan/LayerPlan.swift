@@ -15,9 +15,9 @@ struct LayerPlan {
     var outputOffset = 0
     /// Arena offset of this layer's membrane potentials, or -1 when it has none.
     var membraneOffset = -1
-    /// For a spiking neuron layer of a layer-by-layer session: each call takes its neurons through every
-    /// step, so a task keeps their potentials in the thread's scratch, a chunk at a time, and the arena
-    /// holds none (`KernelQuery.potentialsInScratch`).
+    /// For a spiking neuron layer of a layer-by-layer session, or of a session of one step: each call
+    /// takes its neurons through every step, so a task keeps their potentials in the thread's scratch, a
+    /// chunk at a time, and the arena holds none (`KernelQuery.potentialsInScratch`).
     var potentialsInScratch = false
     /// For a QCFS layer: what its neurons' update rule reads (threshold, levels, members).
     var neuron = NeuronParameters(threshold: 0, levels: 0, members: 0)

@@ -66,6 +66,7 @@ enum NeuronLayer {
         let arguments = job.load(as: KernelArguments.self)
         let scratch = arguments.scratch(of: worker)
         let potentials = arguments.potentialsInScratch ? scratch + (arguments.secondInput != nil ? Elementwise.elementsPerTask : 0) : nil
+        assert(!arguments.potentialsInScratch || arguments.resetsMembranes, "potentials in scratch start at rest in every call")
         // In a band of rows, each sample's neurons lie together in the output: a task goes sample by sample.
         let sampleNeurons = arguments.geometry.outputPixelsPerSample * arguments.geometry.outputChannels
         arguments.forEachTask(tasks) { _, neurons in
@@ -76,7 +77,7 @@ enum NeuronLayer {
                 if arguments.secondInput != nil || potentials != nil { end = min(end, first + Elementwise.elementsPerTask) }
                 let count = end - first
                 let membrane = potentials ?? arguments.membrane.map { $0 + first }
-                if arguments.resetsMembranes || potentials != nil, let membrane { Rule.reset(membrane, count: count, arguments.neuron) }
+                if arguments.resetsMembranes, let membrane { Rule.reset(membrane, count: count, arguments.neuron) }
                 for step in 0..<arguments.steps {
                     var input = arguments.input(atStep: step) + first
                     if let second = arguments.secondInput(atStep: step) {
