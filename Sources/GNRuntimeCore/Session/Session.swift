@@ -133,33 +133,22 @@ public struct Session {
     public mutating func run(input: UnsafeBufferPointer<Float>, samples: Int,
                              output: UnsafeMutableBufferPointer<Float>) throws(GNError) {
         let (inputBase, outputBase) = try check(input: input, samples: samples, output: output)
-        loadInput(inputBase, samples: samples)
         resetState(samples: samples)
         if layerByLayer {
-            for index in 0..<model.layerCount where runsAsLayer(index) {
-                let plan = plans[index]
-                if plan.bandRows > 0 { continue }   // with the neuron layer after it
-                if plan.bandedConvolution >= 0 {
-                    executeInBands(convolution: plan.bandedConvolution, neuron: index, samples: samples)
-                    // The convolution's output was never whole in memory.
-                    for step in 0..<plans[plan.bandedConvolution].steps {
-                        layerDidRun(plan.bandedConvolution, step: step, slice: step, active: samples)
-                    }
-                } else {
-                    execute(index, samples: samples, step: 0)
-                }
-                for step in 0..<plan.steps { layerDidRun(index, step: step, slice: step, active: samples) }
-                if let neuron = fusedNeuron(of: index) { layerDidRun(neuron, step: 0, slice: 0, active: samples) }
-            }
-            let last = plans[model.layerCount - 1]
-            for step in 0..<layout.steps {
-                accumulateOutput(step: step, active: samples, slice: last.steps == 1 ? 0 : step)
+            // Pass after pass of samples, each through every layer, its activations in cache; one pass
+            // of every sample when an observer, which sees a layer's output for all of them, is set.
+            let pass = observer == nil ? layout.samplesPerPass : samples
+            for first in stride(from: 0, to: samples, by: pass) {
+                let slots = first..<min(samples, first + pass)
+                loadInput(inputBase + first * inputElements, samples: slots.count)
+                runLayerByLayer(slots: slots)
             }
         } else {
+            loadInput(inputBase, samples: samples)
             var active = samples
             for step in 0..<layout.steps {
                 computeStep(step, active: active, everyLayer: step == 0)
-                accumulateOutput(step: step, active: active, slice: 0)
+                accumulateOutput(step: step, slots: 0..<active, slice: 0)
                 if exitRule != .none && step + 1 < layout.steps {
                     active = stopSettledSamples(after: step, active: active)
                     if active == 0 { break }
@@ -177,6 +166,32 @@ public struct Session {
         }
         stepsTaken = layout.steps
         isStreaming = false
+    }
+
+    /// Takes the samples in `slots` through every layer, each layer all its steps before the next (a
+    /// convolution in bands with the neuron layer after it, band by band), and adds their last layer's
+    /// output to their running sums. Their input is in the arena; each tensor holds their steps.
+    private func runLayerByLayer(slots: Range<Int>) {
+        let count = slots.count
+        for index in 0..<model.layerCount where runsAsLayer(index) {
+            let plan = plans[index]
+            if plan.bandRows > 0 { continue }   // with the neuron layer after it
+            if plan.bandedConvolution >= 0 {
+                executeInBands(convolution: plan.bandedConvolution, neuron: index, samples: count)
+                // The convolution's output was never whole in memory.
+                for step in 0..<plans[plan.bandedConvolution].steps {
+                    layerDidRun(plan.bandedConvolution, step: step, slice: step, slots: slots)
+                }
+            } else {
+                execute(index, samples: count, step: 0)
+            }
+            for step in 0..<plan.steps { layerDidRun(index, step: step, slice: step, slots: slots) }
+            if let neuron = fusedNeuron(of: index) { layerDidRun(neuron, step: 0, slice: 0, slots: slots) }
+        }
+        let last = plans[model.layerCount - 1]
+        for step in 0..<layout.steps {
+            accumulateOutput(step: step, slots: slots, slice: last.steps == 1 ? 0 : step)
+        }
     }
 
     /// Starts a stream of `samples` samples: every neuron at rest, no step taken. Streams need a
@@ -207,7 +222,7 @@ public struct Session {
         loadInput(inputBase, samples: samples)
         let step = stepsTaken
         computeStep(step, active: samples, everyLayer: true)
-        accumulateOutput(step: step, active: samples, slice: 0)
+        accumulateOutput(step: step, slots: 0..<samples, slice: 0)
         let last = plans[model.layerCount - 1]
         let outputShape = model.outputShape
         TensorLayout.channelsFirst(floats(at: last.outputOffset), into: outputBase, batch: samples,
@@ -333,8 +348,8 @@ public struct Session {
     private func computeStep(_ step: Int, active: Int, everyLayer: Bool) {
         for index in 0..<model.layerCount where (everyLayer || !plans[index].isStatic) && runsAsLayer(index) {
             execute(index, samples: active, step: step)
-            layerDidRun(index, step: step, slice: 0, active: active)
-            if let neuron = fusedNeuron(of: index) { layerDidRun(neuron, step: step, slice: 0, active: active) }
+            layerDidRun(index, step: step, slice: 0, slots: 0..<active)
+            if let neuron = fusedNeuron(of: index) { layerDidRun(neuron, step: step, slice: 0, slots: 0..<active) }
         }
     }
 
@@ -356,41 +371,41 @@ public struct Session {
         #endif
     }
 
-    /// Shows layer `index`'s output at `step` (its first `active` samples; step `slice` of the output
-    /// the layer holds) to the observer, and counts its spikes when the session counts them. An output
-    /// not held as floats — a convolution computed in bands, integers stored as bytes — is shown as
-    /// nil and 0 values.
+    /// Shows layer `index`'s output at `step` (step `slice` of the output the layer holds, whose samples
+    /// are those of `slots`) to the observer, and counts its spikes when the session counts them. An
+    /// output not held as floats — a convolution computed in bands, integers stored as bytes — is shown
+    /// as nil and 0 values.
     @inline(never)  // one copy for every caller: code size on microcontrollers
-    private func layerDidRun(_ index: Int, step: Int, slice: Int, active: Int) {
+    private func layerDidRun(_ index: Int, step: Int, slice: Int, slots: Range<Int>) {
         let plan = plans[index]
-        let first = slice * samples * plan.layer.output.elementCount
+        let first = slice * slots.count * plan.layer.output.elementCount
         if let observer {
             let floatOutput = plan.bandRows > 0 || plan.storesIntegers ? nil : UnsafePointer(floats(at: plan.outputOffset) + first)
-            observer.function(observer.context, index, step, floatOutput, floatOutput == nil ? 0 : active * plan.layer.output.elementCount)
+            observer.function(observer.context, index, step, floatOutput, floatOutput == nil ? 0 : slots.count * plan.layer.output.elementCount)
         }
         if countsSpikes && plan.neuronIndex >= 0 {
             if plan.storesIntegers {
-                recordSpikes(of: index, step: step, active: active, integers: UnsafePointer(bytes(at: plan.outputOffset) + first))
+                recordSpikes(of: index, step: step, slots: slots, integers: UnsafePointer(bytes(at: plan.outputOffset) + first))
             } else {
-                recordSpikes(of: index, step: step, active: active, output: UnsafePointer(floats(at: plan.outputOffset) + first))
+                recordSpikes(of: index, step: step, slots: slots, output: UnsafePointer(floats(at: plan.outputOffset) + first))
             }
         }
     }
 
-    /// Adds step `slice` of the last layer's output to the running sums of the first `active` slots,
-    /// and records each one's running prediction for `step`.
-    private func accumulateOutput(step: Int, active: Int, slice: Int) {
+    /// Adds step `slice` of the last layer's output (whose samples are those of `slots`) to the running
+    /// sums of `slots`, and records each one's running prediction for `step`.
+    private func accumulateOutput(step: Int, slots: Range<Int>, slice: Int) {
         let last = plans[model.layerCount - 1]
         let shape = last.layer.output
-        let values = floats(at: last.outputOffset) + slice * samples * outputElements
-        let sum = floats(at: layout.outputSumOffset)
-        for index in 0..<active * outputElements { sum[index] += values[index] }
+        let values = floats(at: last.outputOffset) + slice * slots.count * outputElements
+        let sum = floats(at: layout.outputSumOffset) + slots.lowerBound * outputElements
+        for index in 0..<slots.count * outputElements { sum[index] += values[index] }
         let predictions = int32s(at: layout.predictionsOffset + step * samples * 4)
-        let slots = int32s(at: layout.slotSamplesOffset)
+        let samplesOfSlots = int32s(at: layout.slotSamplesOffset)
         let pixels = shape.height * shape.width
-        for slot in 0..<active {
+        for slot in slots {
             // The argmax in NCHW order (channel-major), the order the caller sees; first on ties.
-            let scores = sum + slot * outputElements
+            let scores = sum + (slot - slots.lowerBound) * outputElements
             var best = 0
             var bestScore = scores[0]
             for channel in 0..<shape.channels {
@@ -402,7 +417,7 @@ public struct Session {
                     }
                 }
             }
-            predictions[Int(slots[slot])] = Int32(truncatingIfNeeded: best)
+            predictions[Int(samplesOfSlots[slot])] = Int32(truncatingIfNeeded: best)
         }
     }
 

@@ -3,38 +3,39 @@ import GNKernelInterface
 /// Spike accounting: per neuron layer, step and sample, the spikes emitted and the synaptic operations
 /// they cause (`OperationCount`), recorded when the session was created with `countsSpikes`.
 extension Session {
-    /// Counts the spikes of neuron layer `index` at `step` in `output` (the first `active` slots) and
-    /// records them under each slot's sample.
-    func recordSpikes(of index: Int, step: Int, active: Int, output: UnsafePointer<Float>) {
+    /// Counts the spikes of neuron layer `index` at `step` in `output` (the outputs of the samples in
+    /// `slots`, one after another) and records them under each slot's sample.
+    func recordSpikes(of index: Int, step: Int, slots: Range<Int>, output: UnsafePointer<Float>) {
         let plan = plans[index]
         let shape = plan.layer.output
-        recordSpikes(of: index, step: step, active: active) { slot, fanOut in
+        recordSpikes(of: index, step: step, slots: slots) { slot, fanOut in
             SpikeCount.count(output + slot * shape.elementCount, pixels: shape.height * shape.width, channels: shape.channels,
                              unit: plan.neuron.unit, members: plan.neuron.members, fanOut: fanOut)
         }
     }
 
     /// `recordSpikes` from an output that holds each neuron's spikes as a byte.
-    func recordSpikes(of index: Int, step: Int, active: Int, integers: UnsafePointer<UInt8>) {
+    func recordSpikes(of index: Int, step: Int, slots: Range<Int>, integers: UnsafePointer<UInt8>) {
         let shape = plans[index].layer.output
-        recordSpikes(of: index, step: step, active: active) { slot, fanOut in
+        recordSpikes(of: index, step: step, slots: slots) { slot, fanOut in
             SpikeCount.count(integers + slot * shape.elementCount, pixels: shape.height * shape.width, channels: shape.channels,
                              fanOut: fanOut)
         }
     }
 
-    /// Records, for each of the first `active` slots, what `count(slot, fanOut)` counts.
-    private func recordSpikes(of index: Int, step: Int, active: Int,
+    /// Records, for each slot of `slots`, what `count(position, fanOut)` counts (`position`: the slot's
+    /// place in `slots`, where its output lies).
+    private func recordSpikes(of index: Int, step: Int, slots: Range<Int>,
                               count: (_ slot: Int, _ fanOut: UnsafePointer<Int>) -> (spikes: Int, synapticOperations: Int)) {
         let plan = plans[index]
         let fanOut = UnsafePointer(ints(at: layout.fanOutOffset) + plan.fanOutIndex)
         let row = (step * model.neuronLayerCount + plan.neuronIndex) * samples
         let spikes = ints(at: layout.spikeCountsOffset) + row
         let operations = ints(at: layout.synapticOperationsOffset) + row
-        let slots = int32s(at: layout.slotSamplesOffset)
-        for slot in 0..<active {
-            let counted = count(slot, fanOut)
-            let sample = Int(slots[slot])
+        let samplesOfSlots = int32s(at: layout.slotSamplesOffset)
+        for slot in slots {
+            let counted = count(slot - slots.lowerBound, fanOut)
+            let sample = Int(samplesOfSlots[slot])
             spikes[sample] = counted.spikes
             operations[sample] = counted.synapticOperations
         }
