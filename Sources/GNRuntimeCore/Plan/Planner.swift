@@ -232,10 +232,10 @@ enum Planner {
     /// The samples a layer-by-layer run takes through every layer at once (`ArenaLayout.samplesPerPass`).
     /// A layer of a large batch moves its input and output, all their steps, through memory: ResNet-20
     /// at batch 32 and T = 4 writes 8 MiB per 16-channel layer, where a pass of two samples keeps them
-    /// in the second level of cache (one thread: 1.13-1.24× as fast at T = 4 and 8, docs/benchmarks.md).
-    /// A pass costs a reading of every weight, so passes are taken only where their activations, which
-    /// stay in cache, outweigh the weights read again by 4 to 1 (ResNet-20, not VGG-16, whose 130 MB of
-    /// weights each pass would read from memory). A pass holds as many samples as keep its largest
+    /// in the second level of cache (one thread: 1.12× as fast at T = 4, 1.22× at T = 8, 1.21× with int8
+    /// weights; docs/benchmarks.md, "Passes of samples"). A pass reads every weight again, so passes are
+    /// taken only where the activations they keep in cache outweigh the weights by 4 to 1 (ResNet-20;
+    /// not VGG-16, whose 134 MB of weights each pass would read from memory: 0.77× as fast). A pass holds as many samples as keep its largest
     /// activation (all steps) within `passBytes`, at least one. Sessions of several threads take the
     /// batch in one pass: their layers split samples between the threads, which passes of few samples
     /// left idle (0.80-0.92× as fast), and passes of many did not speed up.
@@ -244,23 +244,30 @@ enum Planner {
     /// layer at once, takes the batch in one pass; a pass uses the start of each buffer.
     private static func samplesPerPass(_ plans: UnsafeMutablePointer<LayerPlan>, layerCount: Int,
                                        options: SessionOptions) -> Int {
+        #if hasFeature(Embedded)
+        // Microcontrollers have no second level of cache to keep a pass in: one pass, in less code.
+        return options.batch
+        #else
         guard options.threads == 1 else { return options.batch }
-        // Sums as Doubles: no overflow, whatever the model.
-        var largest = 1, activationBytes = 0.0, weightBytes = 0.0
+        // The weights lie in the model's bytes, so their sum fits an Int; the activations' is saturated.
+        var largest = 1, activationBytes = 0, weightBytes = 0
         for index in 0..<layerCount {
             let plan = plans[index]
             if plan.bufferOwner == index {
                 largest = max(largest, plan.bufferBytes / options.batch)
-                activationBytes += Double(plan.bufferBytes / options.batch)
+                let (sum, overflow) = activationBytes.addingReportingOverflow(plan.bufferBytes / options.batch)
+                activationBytes = overflow ? Int.max : sum
             }
             if plan.layer.kind == .conv2d || plan.layer.kind == .linear {
                 let g = plan.geometry
-                weightBytes += Double(g.kernelHeight) * Double(g.kernelWidth * g.inputChannels) * Double(g.outputChannels)
+                weightBytes += g.kernelHeight * g.kernelWidth * g.inputChannels * g.outputChannels
                     * (plan.layer.integerWeights != nil ? 1 : 4)
             }
         }
         let samples = min(options.batch, max(1, passBytes / largest))
-        return 4 * weightBytes <= Double(samples) * activationBytes ? samples : options.batch
+        let (kept, overflow) = (activationBytes / 4).multipliedReportingOverflow(by: samples)
+        return overflow || weightBytes <= kept ? samples : options.batch
+        #endif
     }
 
     /// The bytes the largest activation of a pass may take (`samplesPerPass`): a quarter of a second

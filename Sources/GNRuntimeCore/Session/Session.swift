@@ -135,6 +135,10 @@ public struct Session {
         let (inputBase, outputBase) = try check(input: input, samples: samples, output: output)
         resetState(samples: samples)
         if layerByLayer {
+            #if hasFeature(Embedded)
+            loadInput(inputBase, samples: samples)
+            runLayerByLayer(slots: 0..<samples)   // one pass (`Planner.samplesPerPass`)
+            #else
             // Pass after pass of samples, each through every layer, its activations in cache; one pass
             // of every sample when an observer, which sees a layer's output for all of them, is set.
             let pass = observer == nil ? layout.samplesPerPass : samples
@@ -143,6 +147,7 @@ public struct Session {
                 loadInput(inputBase + first * inputElements, samples: slots.count)
                 runLayerByLayer(slots: slots)
             }
+            #endif
         } else {
             loadInput(inputBase, samples: samples)
             var active = samples
