@@ -98,7 +98,37 @@ final class SamplePassTests: XCTestCase {
         }
     }
 
-    func testOnlySessionsOfOneThreadWhoseWeightsAreFewTakePasses() throws {
+    func testWorkersThatRunAloneTakePassesAndWorkersThatShareLayersDoNot() throws {
+        // Workers that run every job on the calling thread and say whether they run alone (as a pool
+        // does when it backed off): alone, a run of five samples takes three passes, each with every
+        // job of the network; sharing the layers, one pass. The same bits either way.
+        let model = try loadModel(try ReferenceNetworks.build(.init(architecture: .resnet20, levels: 4)).serialize())
+        let samples = 5
+        let input = randomInput(count: samples * model.view.inputShape.elementCount, seed: 22, dyadic: false)
+        var sessionOptions = options(.groupNeuron, tau: 4, T: 4, batch: samples)
+        sessionOptions.threads = 2
+        sessionOptions.countsSpikes = true
+        let handle = try SessionHandle.create(model: model, options: sessionOptions)
+        XCTAssertEqual(handle.session.layout.samplesPerPass, 2)
+        var outcomes: [Outcome] = [], jobs: [Int] = []
+        for alone in [false, true] {
+            try handle.session.setWorkers(Workers(count: 2, context: nil,
+                                                  dispatch: { _, job, function, tasks in
+                                                      CountingWorkers.jobs += 1
+                                                      function(job, 0, 0, tasks)
+                                                  },
+                                                  runsAlone: alone ? { _ in true } : { _ in false }))
+            CountingWorkers.jobs = 0
+            outcomes.append(try run(handle, input: input[...], samples: samples, observed: false))
+            jobs.append(CountingWorkers.jobs)
+        }
+        XCTAssertGreaterThan(jobs[0], 0)
+        XCTAssertEqual(jobs[1], 3 * jobs[0], "three passes alone, one pass sharing the layers")
+        assertSame(outcomes[1], outcomes[0], "alone against sharing the layers")
+        assertSame(outcomes[0], try run(handle, input: input[...], samples: samples, observed: true), "against one pass, observed")
+    }
+
+    func testOnlyNetworksWhoseWeightsAreFewTakePasses() throws {
         let resnet = try loadModel(try ReferenceNetworks.build(.init(architecture: .resnet20)).serialize())
         let vgg = try loadModel(try ReferenceNetworks.build(.init(architecture: .vgg16)).serialize())
         func samplesPerPass(_ model: ModelHandle, T: Int, threads: Int, schedule: Schedule = .layerByLayer) throws -> Int {
@@ -110,12 +140,17 @@ final class SamplePassTests: XCTestCase {
         // ResNet-20: 256 KiB of a 16-channel layer's four steps a sample; 128 KiB at T = 2.
         XCTAssertEqual(try samplesPerPass(resnet, T: 4, threads: 1), 2)
         XCTAssertEqual(try samplesPerPass(resnet, T: 2, threads: 1), 4)
-        // Two threads split each layer's samples between them: one pass.
-        XCTAssertEqual(try samplesPerPass(resnet, T: 4, threads: 2), 32)
+        // Two threads take the same passes while their workers run alone (see below).
+        XCTAssertEqual(try samplesPerPass(resnet, T: 4, threads: 2), 2)
         // Step by step (and at T = 1) nothing holds several steps: the batch.
         XCTAssertEqual(try samplesPerPass(resnet, T: 4, threads: 1, schedule: .stepByStep), 32)
         XCTAssertEqual(try samplesPerPass(resnet, T: 1, threads: 1), 32)
         // VGG-16's weights outweigh what a pass keeps in cache: each pass would read them again.
         XCTAssertEqual(try samplesPerPass(vgg, T: 4, threads: 1), 32)
     }
+}
+
+/// Jobs dispatched through the counting workers of `SamplePassTests` (one test at a time uses it).
+private enum CountingWorkers {
+    nonisolated(unsafe) static var jobs = 0
 }

@@ -58,9 +58,9 @@ package struct ArenaLayout {
     /// Whether layers compute all their steps at once (layer by layer; lean, unless step by step
     /// needed less memory), rather than the network once per step.
     var computesLayerByLayer = false
-    /// Samples a layer-by-layer run takes through every layer at once (`Planner.samplesPerPass`): a
-    /// run of more takes them pass after pass, so that a pass's activations stay in cache. The batch
-    /// when the session computes step by step.
+    /// Samples a layer-by-layer run on one thread takes through every layer at once
+    /// (`Planner.samplesPerPass`): a run of more takes them pass after pass, so that a pass's
+    /// activations stay in cache. The batch when the session computes step by step.
     var samplesPerPass = 1
 
     /// Bytes the plan table needs for a model of `layerCount` layers.

@@ -176,7 +176,9 @@ enum Planner {
         let instructionSet = options.instructionSet ?? KernelRegistry.widestAvailable
         var scratchFloats = 0
         for index in 0..<layerCount {
-            guard let query = plans[index].kernelQuery(neuron: options.neuron, batch: layout.samplesPerPass) else { continue }
+            // Kernels for the samples of a call: a pass on one thread, the batch on several.
+            let callSamples = options.threads == 1 ? layout.samplesPerPass : options.batch
+            guard let query = plans[index].kernelQuery(neuron: options.neuron, batch: callSamples) else { continue }
             guard let kernel = KernelRegistry.kernel(for: query, upTo: instructionSet) else {
                 throw GNError(.unsupported, "no kernel computes this layer", layer: index)
             }
@@ -236,8 +238,9 @@ enum Planner {
     /// weights; docs/benchmarks.md, "Passes of samples"). A pass reads every weight again, so passes are
     /// taken only where the activations they keep in cache outweigh the weights by 4 to 1 (ResNet-20;
     /// not VGG-16, whose 134 MB of weights each pass would read from memory: 0.77× as fast). A pass holds as many samples as keep its largest
-    /// activation (all steps) within `passBytes`, at least one. Sessions of several threads take the
-    /// batch in one pass: their layers split samples between the threads, which passes of few samples
+    /// activation (all steps) within `passBytes`, at least one. A session of several threads takes
+    /// passes only while its workers run alone (`Workers.runsAlone`: other programs took the cores);
+    /// else each layer splits the batch's samples between the threads, which passes of few samples
     /// left idle (0.80-0.92× as fast), and passes of many did not speed up.
     ///
     /// The buffers stay sized for the whole batch: a run with an observer, which sees every sample of a
@@ -248,7 +251,6 @@ enum Planner {
         // Microcontrollers have no second level of cache to keep a pass in: one pass, in less code.
         return options.batch
         #else
-        guard options.threads == 1 else { return options.batch }
         // The weights lie in the model's bytes, so their sum fits an Int; the activations' is saturated.
         var largest = 1, activationBytes = 0, weightBytes = 0
         for index in 0..<layerCount {

@@ -139,9 +139,12 @@ public struct Session {
             loadInput(inputBase, samples: samples)
             runLayerByLayer(slots: 0..<samples)   // one pass (`Planner.samplesPerPass`)
             #else
-            // Pass after pass of samples, each through every layer, its activations in cache; one pass
-            // of every sample when an observer, which sees a layer's output for all of them, is set.
-            let pass = observer == nil ? layout.samplesPerPass : samples
+            // Pass after pass of samples, each through every layer, its activations in cache, when the
+            // run goes on one thread (no workers, or workers that backed off and run alone: another
+            // program has the cores); one pass of every sample when the workers share each layer's
+            // samples, or when an observer, which sees a layer's output for all of them, is set.
+            let onOneThread = workers.map { $0.runsAlone($0.context) } ?? true
+            let pass = observer == nil && onOneThread ? layout.samplesPerPass : samples
             for first in stride(from: 0, to: samples, by: pass) {
                 let slots = first..<min(samples, first + pass)
                 loadInput(inputBase + first * inputElements, samples: slots.count)
