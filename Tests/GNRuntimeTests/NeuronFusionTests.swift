@@ -8,43 +8,6 @@ import GNModelBuilder
 /// every layer on its own, so the same session run with and without one must agree — outputs,
 /// predictions and spike counts — for every neuron kind, schedule, thread count and kernel variant.
 final class NeuronFusionTests: XCTestCase {
-    private struct Outcome: Equatable {
-        var output: [UInt32]
-        var predictions: [Int32]
-        var spikes: [Int]
-        var operations: [Int]
-    }
-
-    /// Runs `input` (`samples` samples) through `handle`'s session, with a no-op observer or without.
-    private func run(_ handle: SessionHandle, input: [Float], samples: Int, observed: Bool) throws -> Outcome {
-        let box = ObserverBox { _, _, _, _ in }
-        handle.session.observer = observed ? box.observer : nil
-        defer { handle.session.observer = nil }
-        let view = handle.model.view
-        var output = [Float](repeating: .nan, count: samples * view.outputShape.elementCount)
-        try withExtendedLifetime(box) {
-            try input.withUnsafeBufferPointer { input in
-                try output.withUnsafeMutableBufferPointer { output in
-                    try handle.session.run(input: input, samples: samples, output: output)
-                }
-            }
-        }
-        var predictions = [Int32](repeating: -1, count: handle.session.stepsTaken * samples)
-        try predictions.withUnsafeMutableBufferPointer { try handle.session.predictions(into: $0) }
-        var spikes: [Int] = [], operations: [Int] = []
-        if handle.session.countsSpikes {
-            let count = handle.session.stepsTaken * view.neuronLayerCount * samples
-            spikes = [Int](repeating: -1, count: count)
-            operations = [Int](repeating: -1, count: count)
-            try spikes.withUnsafeMutableBufferPointer { spikes in
-                try operations.withUnsafeMutableBufferPointer { operations in
-                    try handle.session.spikeCounts(spikes: spikes, synapticOperations: operations)
-                }
-            }
-        }
-        return Outcome(output: bitPatterns(output), predictions: predictions, spikes: spikes, operations: operations)
-    }
-
     func testFusedConvolutionsComputeWhatTheLayersComputeOneAfterTheOther() throws {
         let networks: [(String, [UInt8])] = [
             ("resnet20", try ReferenceNetworks.build(.init(architecture: .resnet20, inputSize: 16, levels: 4)).serialize()),
@@ -78,11 +41,11 @@ final class NeuronFusionTests: XCTestCase {
                         if steps > 1 && schedule == .layerByLayer {
                             XCTAssertEqual(fused, [], "\(label): layers of T steps at once do not fuse")
                         }
-                        let alone = try run(handle, input: input, samples: samples, observed: true)
-                        let together = try run(handle, input: input, samples: samples, observed: false)
+                        let alone = try runOutcome(handle, input: input, samples: samples, observed: true)
+                        let together = try runOutcome(handle, input: input, samples: samples, observed: false)
                         XCTAssertEqual(together, alone, "\(label): fused layers \(fused)")
                         // A second run without the observer, after one with it, again agrees.
-                        XCTAssertEqual(try run(handle, input: input, samples: samples, observed: false), alone, label)
+                        XCTAssertEqual(try runOutcome(handle, input: input, samples: samples, observed: false), alone, label)
                     }
                 }
             }

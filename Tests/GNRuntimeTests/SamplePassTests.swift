@@ -8,42 +8,9 @@ import GNModelBuilder
 /// computed alone, so the passes must give, bit for bit, what one pass of the whole batch gives (a run
 /// with an observer set) and what runs of one sample give: outputs, predictions, spike counts.
 final class SamplePassTests: XCTestCase {
-    private struct Outcome: Equatable {
-        var output: [UInt32]
-        var predictions: [Int32]
-        var spikes: [Int]
-        var operations: [Int]
-    }
-
-    /// Runs `input` (`samples` samples) through `handle`'s session, with a no-op observer or without.
-    private func run(_ handle: SessionHandle, input: ArraySlice<Float>, samples: Int, observed: Bool) throws -> Outcome {
-        let box = ObserverBox { _, _, _, _ in }
-        handle.session.observer = observed ? box.observer : nil
-        defer { handle.session.observer = nil }
-        let view = handle.model.view
-        var output = [Float](repeating: .nan, count: samples * view.outputShape.elementCount)
-        try withExtendedLifetime(box) {
-            try Array(input).withUnsafeBufferPointer { input in
-                try output.withUnsafeMutableBufferPointer { output in
-                    try handle.session.run(input: input, samples: samples, output: output)
-                }
-            }
-        }
-        var predictions = [Int32](repeating: -1, count: handle.session.stepsTaken * samples)
-        try predictions.withUnsafeMutableBufferPointer { try handle.session.predictions(into: $0) }
-        let count = handle.session.stepsTaken * view.neuronLayerCount * samples
-        var spikes = [Int](repeating: -1, count: count), operations = [Int](repeating: -1, count: count)
-        try spikes.withUnsafeMutableBufferPointer { spikes in
-            try operations.withUnsafeMutableBufferPointer { operations in
-                try handle.session.spikeCounts(spikes: spikes, synapticOperations: operations)
-            }
-        }
-        return Outcome(output: bitPatterns(output), predictions: predictions, spikes: spikes, operations: operations)
-    }
-
     /// Fails, naming the parts that differ, unless `actual` equals `expected` (without printing either:
     /// they hold thousands of values).
-    private func assertSame(_ actual: Outcome, _ expected: Outcome, _ label: String, line: UInt = #line) {
+    private func assertSame(_ actual: RunOutcome, _ expected: RunOutcome, _ label: String, line: UInt = #line) {
         var differing: [String] = []
         if actual.output != expected.output { differing.append("outputs") }
         if actual.predictions != expected.predictions { differing.append("predictions") }
@@ -54,14 +21,14 @@ final class SamplePassTests: XCTestCase {
 
     /// The outcomes of runs of one sample each, put together as one run of all of them reports them
     /// (predictions `[step][sample]`, counts `[step][neuron layer][sample]`).
-    private func sampleBySample(_ handle: SessionHandle, input: [Float], samples: Int) throws -> Outcome {
+    private func sampleBySample(_ handle: SessionHandle, input: [Float], samples: Int) throws -> RunOutcome {
         let view = handle.model.view
         let inputElements = view.inputShape.elementCount
         let alone = try (0..<samples).map { sample in
-            try run(handle, input: input[(sample * inputElements)..<((sample + 1) * inputElements)], samples: 1, observed: false)
+            try runOutcome(handle, input: Array(input[(sample * inputElements)..<((sample + 1) * inputElements)]), samples: 1, observed: false)
         }
         let steps = alone[0].predictions.count, rows = steps * view.neuronLayerCount
-        return Outcome(output: alone.flatMap(\.output),
+        return RunOutcome(output: alone.flatMap(\.output),
                        predictions: (0..<steps).flatMap { step in alone.map { $0.predictions[step] } },
                        spikes: (0..<rows).flatMap { row in alone.map { $0.spikes[row] } },
                        operations: (0..<rows).flatMap { row in alone.map { $0.operations[row] } })
@@ -85,12 +52,12 @@ final class SamplePassTests: XCTestCase {
                     let handle = try SessionHandle.create(model: model, options: sessionOptions)
                     XCTAssertTrue(handle.session.layout.computesLayerByLayer, label)
                     XCTAssertEqual(handle.session.layout.samplesPerPass, 2, label)
-                    let onePass = try run(handle, input: input[...], samples: samples, observed: true)
-                    let inPasses = try run(handle, input: input[...], samples: samples, observed: false)
+                    let onePass = try runOutcome(handle, input: input, samples: samples, observed: true)
+                    let inPasses = try runOutcome(handle, input: input, samples: samples, observed: false)
                     assertSame(inPasses, onePass, label + ", passes against one pass")
                     assertSame(try sampleBySample(handle, input: input, samples: samples), onePass, label + ", sample by sample")
                     // A run of fewer samples than the batch: a pass and a part of one.
-                    let three = try run(handle, input: input[..<(3 * view.inputShape.elementCount)], samples: 3, observed: false)
+                    let three = try runOutcome(handle, input: Array(input[..<(3 * view.inputShape.elementCount)]), samples: 3, observed: false)
                     assertSame(three, try sampleBySample(handle, input: Array(input[..<(3 * view.inputShape.elementCount)]), samples: 3),
                                label + ", three samples")
                 }
@@ -110,7 +77,7 @@ final class SamplePassTests: XCTestCase {
         sessionOptions.countsSpikes = true
         let handle = try SessionHandle.create(model: model, options: sessionOptions)
         XCTAssertEqual(handle.session.layout.samplesPerPass, 2)
-        var outcomes: [Outcome] = [], jobs: [Int] = []
+        var outcomes: [RunOutcome] = [], jobs: [Int] = []
         for alone in [false, true] {
             try handle.session.setWorkers(Workers(count: 2, context: nil,
                                                   dispatch: { _, job, function, tasks in
@@ -119,13 +86,13 @@ final class SamplePassTests: XCTestCase {
                                                   },
                                                   runsAlone: alone ? { _ in true } : { _ in false }))
             CountingWorkers.jobs = 0
-            outcomes.append(try run(handle, input: input[...], samples: samples, observed: false))
+            outcomes.append(try runOutcome(handle, input: input, samples: samples, observed: false))
             jobs.append(CountingWorkers.jobs)
         }
         XCTAssertGreaterThan(jobs[0], 0)
         XCTAssertEqual(jobs[1], 3 * jobs[0], "three passes alone, one pass sharing the layers")
         assertSame(outcomes[1], outcomes[0], "alone against sharing the layers")
-        assertSame(outcomes[0], try run(handle, input: input[...], samples: samples, observed: true), "against one pass, observed")
+        assertSame(outcomes[0], try runOutcome(handle, input: input, samples: samples, observed: true), "against one pass, observed")
     }
 
     func testOnlyNetworksWhoseWeightsAreFewTakePasses() throws {

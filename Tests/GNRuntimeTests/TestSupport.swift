@@ -245,3 +245,43 @@ func assertSame<T: Equatable>(_ actual: [T], _ expected: [T], _ message: String 
                 file: file, line: line)
     }
 }
+
+/// What a run reports: its outputs as bits, its predictions, and its spike and synaptic-operation
+/// counts (empty when the session does not count them).
+struct RunOutcome: Equatable {
+    var output: [UInt32]
+    var predictions: [Int32]
+    var spikes: [Int]
+    var operations: [Int]
+}
+
+/// Runs `input` (`samples` samples) through `handle`'s session, with a no-op observer (every layer
+/// runs on its own, the batch in one pass) or without.
+func runOutcome(_ handle: SessionHandle, input: [Float], samples: Int, observed: Bool) throws -> RunOutcome {
+    let box = ObserverBox { _, _, _, _ in }
+    handle.session.observer = observed ? box.observer : nil
+    defer { handle.session.observer = nil }
+    let view = handle.model.view
+    var output = [Float](repeating: .nan, count: samples * view.outputShape.elementCount)
+    try withExtendedLifetime(box) {
+        try input.withUnsafeBufferPointer { input in
+            try output.withUnsafeMutableBufferPointer { output in
+                try handle.session.run(input: input, samples: samples, output: output)
+            }
+        }
+    }
+    var predictions = [Int32](repeating: -1, count: handle.session.stepsTaken * samples)
+    try predictions.withUnsafeMutableBufferPointer { try handle.session.predictions(into: $0) }
+    var spikes: [Int] = [], operations: [Int] = []
+    if handle.session.countsSpikes {
+        let count = handle.session.stepsTaken * view.neuronLayerCount * samples
+        spikes = [Int](repeating: -1, count: count)
+        operations = [Int](repeating: -1, count: count)
+        try spikes.withUnsafeMutableBufferPointer { spikes in
+            try operations.withUnsafeMutableBufferPointer { operations in
+                try handle.session.spikeCounts(spikes: spikes, synapticOperations: operations)
+            }
+        }
+    }
+    return RunOutcome(output: bitPatterns(output), predictions: predictions, spikes: spikes, operations: operations)
+}
