@@ -3,10 +3,11 @@ import XCTest
 @testable import GNRuntimeCore
 import GNModelBuilder
 
-/// A layer-by-layer run of one thread takes a large batch through the network a pass of samples at a
-/// time (`ArenaLayout.samplesPerPass`), so that a pass's activations stay in cache. Every sample is
-/// computed alone, so the passes must give, bit for bit, what one pass of the whole batch gives (a run
-/// with an observer set) and what runs of one sample give: outputs, predictions, spike counts.
+/// A layer-by-layer run takes a large batch through the network a pass of samples at a time
+/// (`ArenaLayout.samplesPerPass`), so that a pass's activations stay in cache; with several threads,
+/// each thread takes passes of its own. Every sample is computed alone, so the passes must give, bit for
+/// bit, what one pass of the whole batch gives (a run with an observer set) and what runs of one sample
+/// give: outputs, predictions, spike counts.
 final class SamplePassTests: XCTestCase {
     /// Fails, naming the parts that differ, unless `actual` equals `expected` (without printing either:
     /// they hold thousands of values).
@@ -65,34 +66,54 @@ final class SamplePassTests: XCTestCase {
         }
     }
 
-    func testWorkersThatRunAloneTakePassesAndWorkersThatShareLayersDoNot() throws {
-        // Workers that run every job on the calling thread and say whether they run alone (as a pool
-        // does when it backed off): alone, a run of five samples takes three passes, each with every
-        // job of the network; sharing the layers, one pass. The same bits either way.
+    func testThreadsTakePassesOfTheirOwnWhenEachGetsTwo() throws {
+        // Workers that run every job on the calling thread and count the jobs and their tasks: eight
+        // samples make four passes, two for each of two threads: one job of four tasks, a pass each;
+        // five samples make three, too few: one pass of all five, each layer a job of its own.
         let model = try loadModel(try ReferenceNetworks.build(.init(architecture: .resnet20, levels: 4)).serialize())
-        let samples = 5
-        let input = randomInput(count: samples * model.view.inputShape.elementCount, seed: 22, dyadic: false)
-        var sessionOptions = options(.groupNeuron, tau: 4, T: 4, batch: samples)
+        let elements = model.view.inputShape.elementCount
+        let input = randomInput(count: 8 * elements, seed: 22, dyadic: false)
+        var sessionOptions = options(.groupNeuron, tau: 4, T: 4, batch: 8)
         sessionOptions.threads = 2
         sessionOptions.countsSpikes = true
         let handle = try SessionHandle.create(model: model, options: sessionOptions)
         XCTAssertEqual(handle.session.layout.samplesPerPass, 2)
-        var outcomes: [RunOutcome] = [], jobs: [Int] = []
-        for alone in [false, true] {
-            try handle.session.setWorkers(Workers(count: 2, context: nil,
-                                                  dispatch: { _, job, function, tasks in
-                                                      CountingWorkers.jobs += 1
-                                                      function(job, 0, 0, tasks)
-                                                  },
-                                                  runsAlone: alone ? { _ in true } : { _ in false }))
-            CountingWorkers.jobs = 0
-            outcomes.append(try runOutcome(handle, input: input, samples: samples, observed: false))
-            jobs.append(CountingWorkers.jobs)
+        XCTAssertGreaterThan(handle.session.layout.passRegionBytes, 0)
+        try handle.session.setWorkers(Workers(count: 2, context: nil) { _, job, function, tasks in
+            CountingWorkers.jobs.append(tasks)
+            // Each task on a thread of its own number, as a pool's threads would take them.
+            for task in 0..<tasks { function(job, task % 2, task, task + 1) }
+        })
+        for samples in [8, 5] {
+            let samplesInput = Array(input[..<(samples * elements)])
+            CountingWorkers.jobs = []
+            let inPasses = try runOutcome(handle, input: samplesInput, samples: samples, observed: false)
+            let jobs = CountingWorkers.jobs
+            if samples == 8 {
+                XCTAssertEqual(jobs, [4], "one job, a task per pass")
+            } else {
+                XCTAssertGreaterThan(jobs.count, model.view.layerCount / 2, "a job per layer")
+            }
+            assertSame(inPasses, try runOutcome(handle, input: samplesInput, samples: samples, observed: true), "\(samples) samples")
         }
-        XCTAssertGreaterThan(jobs[0], 0)
-        XCTAssertEqual(jobs[1], 3 * jobs[0], "three passes alone, one pass sharing the layers")
-        assertSame(outcomes[1], outcomes[0], "alone against sharing the layers")
-        assertSame(outcomes[0], try runOutcome(handle, input: input, samples: samples, observed: true), "against one pass, observed")
+    }
+
+    func testPassesOnAThreadPoolComputeWhatOnePassComputes() throws {
+        // Two real threads, each its own passes at once, in regions of their own; run again and again.
+        let model = try loadModel(try ReferenceNetworks.build(.init(architecture: .resnet20, levels: 4)).serialize())
+        let samples = 9
+        let input = randomInput(count: samples * model.view.inputShape.elementCount, seed: 23, dyadic: false)
+        for neuron in [NeuronKind.groupNeuron, .integrateAndFire] {
+            var sessionOptions = options(neuron, tau: 4, T: 4, batch: samples)
+            sessionOptions.threads = 2
+            sessionOptions.countsSpikes = true
+            let handle = try SessionHandle.create(model: model, options: sessionOptions)
+            XCTAssertTrue(handle.session.layout.passesInParallel(samples: samples, threads: 2))
+            let onePass = try runOutcome(handle, input: input, samples: samples, observed: true)
+            for round in 0..<4 {
+                assertSame(try runOutcome(handle, input: input, samples: samples, observed: false), onePass, "\(neuron), run \(round)")
+            }
+        }
     }
 
     func testOnlyNetworksWhoseWeightsAreFewTakePasses() throws {
@@ -107,7 +128,7 @@ final class SamplePassTests: XCTestCase {
         // ResNet-20: 256 KiB of a 16-channel layer's four steps a sample; 128 KiB at T = 2.
         XCTAssertEqual(try samplesPerPass(resnet, T: 4, threads: 1), 2)
         XCTAssertEqual(try samplesPerPass(resnet, T: 2, threads: 1), 4)
-        // Two threads take the same passes while their workers run alone (see below).
+        // Two threads: the same passes, each thread its own.
         XCTAssertEqual(try samplesPerPass(resnet, T: 4, threads: 2), 2)
         // Step by step (and at T = 1) nothing holds several steps: the batch.
         XCTAssertEqual(try samplesPerPass(resnet, T: 4, threads: 1, schedule: .stepByStep), 32)
@@ -117,7 +138,8 @@ final class SamplePassTests: XCTestCase {
     }
 }
 
-/// Jobs dispatched through the counting workers of `SamplePassTests` (one test at a time uses it).
+/// The tasks of each job dispatched through the counting workers of `SamplePassTests` (one test at a
+/// time uses it).
 private enum CountingWorkers {
-    nonisolated(unsafe) static var jobs = 0
+    nonisolated(unsafe) static var jobs: [Int] = []
 }

@@ -113,11 +113,9 @@ final class ThreadPool {
 
     /// The `Workers` a session uses to dispatch through this pool; valid while the pool lives.
     var workers: Workers {
-        Workers(count: count, context: Unmanaged.passUnretained(shared).toOpaque(),
-                dispatch: { context, job, function, tasks in
-                    Unmanaged<Shared>.fromOpaque(context!).takeUnretainedValue().run(job: job, function: function, tasks: tasks)
-                },
-                runsAlone: { context in Unmanaged<Shared>.fromOpaque(context!).takeUnretainedValue().jobsLeftAlone > 0 })
+        Workers(count: count, context: Unmanaged.passUnretained(shared).toOpaque()) { context, job, function, tasks in
+            Unmanaged<Shared>.fromOpaque(context!).takeUnretainedValue().run(job: job, function: function, tasks: tasks)
+        }
     }
 
     /// Jobs the pool will run on the dispatching thread alone before it tries its workers again.

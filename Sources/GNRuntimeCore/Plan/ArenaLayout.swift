@@ -58,10 +58,20 @@ package struct ArenaLayout {
     /// Whether layers compute all their steps at once (layer by layer; lean, unless step by step
     /// needed less memory), rather than the network once per step.
     var computesLayerByLayer = false
-    /// Samples a layer-by-layer run on one thread takes through every layer at once
-    /// (`Planner.samplesPerPass`): a run of more takes them pass after pass, so that a pass's
-    /// activations stay in cache. The batch when the session computes step by step.
+    /// Samples a layer-by-layer run takes through every layer at once (`Planner.samplesPerPass`): a
+    /// run of more takes them pass after pass, so that a pass's activations stay in cache. The batch
+    /// when the session computes step by step.
     var samplesPerPass = 1
+    /// Bytes of the activations of one pass (`LayerPlan.passOutputOffset` and the inputs'), from
+    /// `activationOffset`: each thread that runs passes has a region of its own, one after another; 0
+    /// when a pass is the batch.
+    var passRegionBytes = 0
+
+    /// Whether a run of `samples` samples on `threads` threads gives each thread passes of its own, at
+    /// least two (else one pass of every sample, each layer split between the threads).
+    func passesInParallel(samples: Int, threads: Int) -> Bool {
+        threads > 1 && passRegionBytes > 0 && (samples + samplesPerPass - 1) / samplesPerPass >= 2 * threads
+    }
 
     /// Bytes the plan table needs for a model of `layerCount` layers.
     static func planBytes(layerCount: Int) -> Int {

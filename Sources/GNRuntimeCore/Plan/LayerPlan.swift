@@ -13,6 +13,11 @@ struct LayerPlan {
     var inputAOffset = 0
     var inputBOffset = -1
     var outputOffset = 0
+    /// The same offsets in the activation region of a pass (`ArenaLayout.passRegionBytes`), the first
+    /// thread's; the model input's as for the batch (a pass's input lies at its first sample).
+    var passInputAOffset = 0
+    var passInputBOffset = -1
+    var passOutputOffset = 0
     /// Arena offset of this layer's membrane potentials, or -1 when it has none.
     var membraneOffset = -1
     /// For a spiking neuron layer of a layer-by-layer session, or of a session of one step: each call

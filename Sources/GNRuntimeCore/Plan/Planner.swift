@@ -103,10 +103,7 @@ enum Planner {
             if owner == newBuffer {
                 plans[index].bufferOwner = index
                 plans[index].bufferLastUse = plans[index].lastUse
-                let (samples, overflow) = options.batch.multipliedReportingOverflow(by: plans[index].steps)
-                guard !overflow else { throw SizeCursor.overflowError }
-                plans[index].bufferBytes = try SizeCursor.bytes(count: samples, elements: plans[index].storedElements,
-                                                                size: plans[index].storesIntegers ? 1 : 4)
+                plans[index].bufferBytes = try bufferBytes(of: plans[index], samples: options.batch)
             } else {
                 plans[index].bufferOwner = owner
                 if owner >= 0 {
@@ -198,36 +195,32 @@ enum Planner {
         layout.scratchBytes = cursor.offset - layout.scratchOffset
         layout.activationOffset = cursor.offset
 
-        // Activation buffers: first fit, in layer order, among the buffers alive at each layer.
-        var liveHead = -1
+        // Activation buffers: for a pass of samples on each thread that may run one (`samplesPerPass`),
+        // then for the batch; the two never hold tensors at once, and share the region.
         var end = layout.activationOffset
-        for index in 0..<layerCount where plans[index].bufferOwner == index && !isKept(index, plans) {
-            liveHead = prune(liveHead, at: index, plans)
-            let bytes = plans[index].bufferBytes
-            let (offset, previous) = firstFit(bytes: bytes, from: layout.activationOffset, liveHead: liveHead, plans)
-            plans[index].bufferOffset = offset
-            if previous < 0 {
-                plans[index].nextLive = liveHead
-                liveHead = index
-            } else {
-                plans[index].nextLive = plans[previous].nextLive
-                plans[previous].nextLive = index
+        if layout.samplesPerPass < options.batch {
+            for index in 0..<layerCount where plans[index].bufferOwner == index {
+                plans[index].bufferBytes = try bufferBytes(of: plans[index], samples: layout.samplesPerPass)
             }
-            let (bufferEnd, overflow) = offset.addingReportingOverflow(bytes)
+            let passEnd = try allocateActivations(plans, layerCount: layerCount, from: layout.activationOffset)
+            for index in 0..<layerCount {
+                resolveTensors(of: index, plans, layout)
+                (plans[index].passInputAOffset, plans[index].passInputBOffset, plans[index].passOutputOffset) =
+                    (plans[index].inputAOffset, plans[index].inputBOffset, plans[index].outputOffset)
+                if plans[index].bufferOwner == index {
+                    plans[index].bufferBytes = try bufferBytes(of: plans[index], samples: options.batch)
+                }
+            }
+            layout.passRegionBytes = ArenaLayout.roundedUp(passEnd - layout.activationOffset)
+            let regions = layout.passesInParallel(samples: options.batch, threads: options.threads) ? options.threads : 1
+            let (passBytes, overflow) = layout.passRegionBytes.multipliedReportingOverflow(by: regions)
             guard !overflow else { throw SizeCursor.overflowError }
-            end = max(end, bufferEnd)
+            end = layout.activationOffset + passBytes
         }
+        end = max(end, try allocateActivations(plans, layerCount: layerCount, from: layout.activationOffset))
         layout.activationBytes = end - layout.activationOffset
         layout.totalBytes = end
-
-        // Resolve every tensor to its arena offset.
-        for index in 0..<layerCount {
-            let owner = plans[index].bufferOwner
-            plans[index].outputOffset = owner < 0 ? layout.inputOffset : plans[owner].bufferOffset
-            let layer = plans[index].layer
-            plans[index].inputAOffset = offset(ofTensor: layer.inputA, plans, layout)
-            plans[index].inputBOffset = layer.inputB < 0 ? -1 : offset(ofTensor: layer.inputB, plans, layout)
-        }
+        for index in 0..<layerCount { resolveTensors(of: index, plans, layout) }
         return layout
     }
 
@@ -423,6 +416,47 @@ enum Planner {
     /// Whether tensor `id` depends on the model input through no neuron layer.
     static func isAnalog(_ id: Int, _ plans: UnsafePointer<LayerPlan>) -> Bool {
         id == 0 || plans[id - 1].isAnalog
+    }
+
+    /// The bytes of the buffer `plan` owns for `samples` samples (all its steps).
+    private static func bufferBytes(of plan: LayerPlan, samples: Int) throws(GNError) -> Int {
+        let (count, overflow) = samples.multipliedReportingOverflow(by: plan.steps)
+        guard !overflow else { throw SizeCursor.overflowError }
+        return try SizeCursor.bytes(count: count, elements: plan.storedElements, size: plan.storesIntegers ? 1 : 4)
+    }
+
+    /// Places the activation buffers (of `bufferBytes` each) from `start` on: first fit, in layer order,
+    /// among the buffers alive at each layer. Returns where the last ends.
+    private static func allocateActivations(_ plans: UnsafeMutablePointer<LayerPlan>, layerCount: Int,
+                                            from start: Int) throws(GNError) -> Int {
+        var liveHead = -1
+        var end = start
+        for index in 0..<layerCount where plans[index].bufferOwner == index && !isKept(index, plans) {
+            liveHead = prune(liveHead, at: index, plans)
+            let bytes = plans[index].bufferBytes
+            let (offset, previous) = firstFit(bytes: bytes, from: start, liveHead: liveHead, plans)
+            plans[index].bufferOffset = offset
+            if previous < 0 {
+                plans[index].nextLive = liveHead
+                liveHead = index
+            } else {
+                plans[index].nextLive = plans[previous].nextLive
+                plans[previous].nextLive = index
+            }
+            let (bufferEnd, overflow) = offset.addingReportingOverflow(bytes)
+            guard !overflow else { throw SizeCursor.overflowError }
+            end = max(end, bufferEnd)
+        }
+        return end
+    }
+
+    /// Resolves layer `index`'s output and inputs to their arena offsets in the buffers as placed.
+    private static func resolveTensors(of index: Int, _ plans: UnsafeMutablePointer<LayerPlan>, _ layout: ArenaLayout) {
+        let owner = plans[index].bufferOwner
+        plans[index].outputOffset = owner < 0 ? layout.inputOffset : plans[owner].bufferOffset
+        let layer = plans[index].layer
+        plans[index].inputAOffset = offset(ofTensor: layer.inputA, plans, layout)
+        plans[index].inputBOffset = layer.inputB < 0 ? -1 : offset(ofTensor: layer.inputB, plans, layout)
     }
 
     private static func offset(ofTensor id: Int, _ plans: UnsafeMutablePointer<LayerPlan>, _ layout: ArenaLayout) -> Int {

@@ -137,26 +137,16 @@ public struct Session {
         if layerByLayer {
             #if hasFeature(Embedded)
             loadInput(inputBase, samples: samples)
-            runLayerByLayer(slots: 0..<samples)   // one pass (`Planner.samplesPerPass`)
+            runLayerByLayer(slots: 0..<samples, place: nil)   // one pass (`Planner.samplesPerPass`)
             #else
-            // Pass after pass of samples, each through every layer, its activations in cache, when the
-            // run goes on one thread (no workers, or workers that backed off and run alone: another
-            // program has the cores); one pass of every sample when the workers share each layer's
-            // samples, or when an observer, which sees a layer's output for all of them, is set.
-            let onOneThread = workers.map { $0.runsAlone($0.context) } ?? true
-            let pass = observer == nil && onOneThread ? layout.samplesPerPass : samples
-            for first in stride(from: 0, to: samples, by: pass) {
-                let slots = first..<min(samples, first + pass)
-                loadInput(inputBase + first * inputElements, samples: slots.count)
-                runLayerByLayer(slots: slots)
-            }
+            runInPasses(input: inputBase, samples: samples)
             #endif
         } else {
             loadInput(inputBase, samples: samples)
             var active = samples
             for step in 0..<layout.steps {
                 computeStep(step, active: active, everyLayer: step == 0)
-                accumulateOutput(step: step, slots: 0..<active, slice: 0)
+                accumulateOutput(step: step, slots: 0..<active, slice: 0, place: nil)
                 if exitRule != .none && step + 1 < layout.steps {
                     active = stopSettledSamples(after: step, active: active)
                     if active == 0 { break }
@@ -178,27 +168,28 @@ public struct Session {
 
     /// Takes the samples in `slots` through every layer, each layer all its steps before the next (a
     /// convolution in bands with the neuron layer after it, band by band), and adds their last layer's
-    /// output to their running sums. Their input is in the arena; each tensor holds their steps.
-    private func runLayerByLayer(slots: Range<Int>) {
+    /// output to their running sums. Their input is in the arena; each tensor holds their steps, in the
+    /// batch's layout (`place` nil: each layer's tasks spread over the workers) or in a pass's.
+    func runLayerByLayer(slots: Range<Int>, place: PassPlace?) {
         let count = slots.count
         for index in 0..<model.layerCount where runsAsLayer(index) {
             let plan = plans[index]
             if plan.bandRows > 0 { continue }   // with the neuron layer after it
             if plan.bandedConvolution >= 0 {
-                executeInBands(convolution: plan.bandedConvolution, neuron: index, samples: count)
+                executeInBands(convolution: plan.bandedConvolution, neuron: index, samples: count, place: place)
                 // The convolution's output was never whole in memory.
                 for step in 0..<plans[plan.bandedConvolution].steps {
-                    layerDidRun(plan.bandedConvolution, step: step, slice: step, slots: slots)
+                    layerDidRun(plan.bandedConvolution, step: step, slice: step, slots: slots, place: place)
                 }
             } else {
-                execute(index, samples: count, step: 0)
+                execute(index, samples: count, step: 0, place: place)
             }
-            for step in 0..<plan.steps { layerDidRun(index, step: step, slice: step, slots: slots) }
-            if let neuron = fusedNeuron(of: index) { layerDidRun(neuron, step: 0, slice: 0, slots: slots) }
+            for step in 0..<plan.steps { layerDidRun(index, step: step, slice: step, slots: slots, place: place) }
+            if let neuron = fusedNeuron(of: index) { layerDidRun(neuron, step: 0, slice: 0, slots: slots, place: place) }
         }
         let last = plans[model.layerCount - 1]
         for step in 0..<layout.steps {
-            accumulateOutput(step: step, slots: slots, slice: last.steps == 1 ? 0 : step)
+            accumulateOutput(step: step, slots: slots, slice: last.steps == 1 ? 0 : step, place: place)
         }
     }
 
@@ -230,7 +221,7 @@ public struct Session {
         loadInput(inputBase, samples: samples)
         let step = stepsTaken
         computeStep(step, active: samples, everyLayer: true)
-        accumulateOutput(step: step, slots: 0..<samples, slice: 0)
+        accumulateOutput(step: step, slots: 0..<samples, slice: 0, place: nil)
         let last = plans[model.layerCount - 1]
         let outputShape = model.outputShape
         TensorLayout.channelsFirst(floats(at: last.outputOffset), into: outputBase, batch: samples,
@@ -327,10 +318,10 @@ public struct Session {
         return (inputBase, outputBase)
     }
 
-    /// Copies `samples` input samples into the arena, channels-last.
-    private func loadInput(_ input: UnsafePointer<Float>, samples: Int) {
+    /// Copies `samples` input samples into the arena, channels-last, there from sample `firstSample` on.
+    func loadInput(_ input: UnsafePointer<Float>, samples: Int, firstSample: Int = 0) {
         let shape = model.inputShape
-        TensorLayout.channelsLast(input, into: floats(at: layout.inputOffset), batch: samples,
+        TensorLayout.channelsLast(input, into: floats(at: layout.inputOffset) + firstSample * inputElements, batch: samples,
                                   channels: shape.channels, pixels: shape.height * shape.width)
     }
 
@@ -355,9 +346,9 @@ public struct Session {
     /// the layers that change over time.
     private func computeStep(_ step: Int, active: Int, everyLayer: Bool) {
         for index in 0..<model.layerCount where (everyLayer || !plans[index].isStatic) && runsAsLayer(index) {
-            execute(index, samples: active, step: step)
-            layerDidRun(index, step: step, slice: 0, slots: 0..<active)
-            if let neuron = fusedNeuron(of: index) { layerDidRun(neuron, step: step, slice: 0, slots: 0..<active) }
+            execute(index, samples: active, step: step, place: nil)
+            layerDidRun(index, step: step, slice: 0, slots: 0..<active, place: nil)
+            if let neuron = fusedNeuron(of: index) { layerDidRun(neuron, step: step, slice: 0, slots: 0..<active, place: nil) }
         }
     }
 
@@ -380,32 +371,33 @@ public struct Session {
     }
 
     /// Shows layer `index`'s output at `step` (step `slice` of the output the layer holds, whose samples
-    /// are those of `slots`) to the observer, and counts its spikes when the session counts them. An
-    /// output not held as floats — a convolution computed in bands, integers stored as bytes — is shown
-    /// as nil and 0 values.
+    /// are those of `slots`, placed by `place`) to the observer, and counts its spikes when the session
+    /// counts them. An output not held as floats — a convolution computed in bands, integers stored as
+    /// bytes — is shown as nil and 0 values.
     @inline(never)  // one copy for every caller: code size on microcontrollers
-    private func layerDidRun(_ index: Int, step: Int, slice: Int, slots: Range<Int>) {
+    private func layerDidRun(_ index: Int, step: Int, slice: Int, slots: Range<Int>, place: PassPlace?) {
         let plan = plans[index]
         let first = slice * slots.count * plan.layer.output.elementCount
+        let outputOffset = tensorOffset(plan.outputOffset, pass: plan.passOutputOffset, place)
         if let observer {
-            let floatOutput = plan.bandRows > 0 || plan.storesIntegers ? nil : UnsafePointer(floats(at: plan.outputOffset) + first)
+            let floatOutput = plan.bandRows > 0 || plan.storesIntegers ? nil : UnsafePointer(floats(at: outputOffset) + first)
             observer.function(observer.context, index, step, floatOutput, floatOutput == nil ? 0 : slots.count * plan.layer.output.elementCount)
         }
         if countsSpikes && plan.neuronIndex >= 0 {
             if plan.storesIntegers {
-                recordSpikes(of: index, step: step, slots: slots, integers: UnsafePointer(bytes(at: plan.outputOffset) + first))
+                recordSpikes(of: index, step: step, slots: slots, integers: UnsafePointer(bytes(at: outputOffset) + first))
             } else {
-                recordSpikes(of: index, step: step, slots: slots, output: UnsafePointer(floats(at: plan.outputOffset) + first))
+                recordSpikes(of: index, step: step, slots: slots, output: UnsafePointer(floats(at: outputOffset) + first))
             }
         }
     }
 
-    /// Adds step `slice` of the last layer's output (whose samples are those of `slots`) to the running
-    /// sums of `slots`, and records each one's running prediction for `step`.
-    private func accumulateOutput(step: Int, slots: Range<Int>, slice: Int) {
+    /// Adds step `slice` of the last layer's output (whose samples are those of `slots`, placed by
+    /// `place`) to the running sums of `slots`, and records each one's running prediction for `step`.
+    private func accumulateOutput(step: Int, slots: Range<Int>, slice: Int, place: PassPlace?) {
         let last = plans[model.layerCount - 1]
         let shape = last.layer.output
-        let values = floats(at: last.outputOffset) + slice * slots.count * outputElements
+        let values = floats(at: tensorOffset(last.outputOffset, pass: last.passOutputOffset, place)) + slice * slots.count * outputElements
         let sum = floats(at: layout.outputSumOffset) + slots.lowerBound * outputElements
         for index in 0..<slots.count * outputElements { sum[index] += values[index] }
         let predictions = int32s(at: layout.predictionsOffset + step * samples * 4)
@@ -430,55 +422,59 @@ public struct Session {
     }
 
     /// Runs layer `index` for `samples` samples at step `step` (a layer-by-layer session's layers
-    /// compute all their steps in this one call), on the workers when there are several: the kernel
-    /// and the task split its plan records, over the tensors it records. Nothing is decided here.
-    private func execute(_ index: Int, samples: Int, step: Int) {
+    /// compute all their steps in this one call), on the workers when there are several (on the
+    /// thread of `place`, in its pass's tensors, when there is a place): the kernel and the task split
+    /// its plan records, over the tensors it records. Nothing is decided here.
+    private func execute(_ index: Int, samples: Int, step: Int, place: PassPlace?) {
         let plan = plans[index]
         guard let kernel = plan.kernel?.choice else { return }
-        let arguments = self.arguments(for: plan, kernel: kernel, samples: samples, step: step)
+        let arguments = self.arguments(for: plan, kernel: kernel, samples: samples, step: step, place: place)
         guard let neuron = fusedNeuron(of: index), let neuronKernel = plans[neuron].kernel?.choice else {
-            dispatch(kernel.function, arguments, samples: samples)
+            dispatch(kernel.function, arguments, samples: samples, place: place)
             return
         }
-        var neuronArguments = self.arguments(for: plans[neuron], kernel: neuronKernel, samples: samples, step: step)
+        var neuronArguments = self.arguments(for: plans[neuron], kernel: neuronKernel, samples: samples, step: step, place: place)
         neuronArguments.split = FusedNeuron.neuronSplit(convolution: kernel.split, outputChannels: plan.geometry.outputChannels)
         let taskElements = kernel.split.itemsPerTask * plan.geometry.outputChannels
         var job = FusedNeuron(convolution: arguments, neuron: neuronArguments, convolutionFunction: kernel.function,
                               neuronFunction: neuronKernel.function, group: max(1, FusedNeuron.groupElements / taskElements))
         let tasks = kernel.split.tasks(samples: samples)
-        withUnsafePointer(to: &job) { dispatch(FusedNeuron.run, job: UnsafeRawPointer($0), tasks: tasks) }
+        withUnsafePointer(to: &job) { dispatch(FusedNeuron.run, job: UnsafeRawPointer($0), tasks: tasks, place: place) }
     }
 
     /// Runs a convolution and the neuron layer reading it (all their steps) band after band of the
     /// rows the plan records: the convolution writes one band into its buffer, the neuron layer takes
     /// it through every step with the band's potentials (set to their initial value) and writes the
     /// band of its output.
-    private func executeInBands(convolution: Int, neuron: Int, samples: Int) {
+    private func executeInBands(convolution: Int, neuron: Int, samples: Int, place: PassPlace?) {
         let convolutionPlan = plans[convolution], neuronPlan = plans[neuron]
         guard let convolutionKernel = convolutionPlan.kernel?.choice, let neuronKernel = neuronPlan.kernel?.choice else { return }
-        let convolutionArguments = arguments(for: convolutionPlan, kernel: convolutionKernel, samples: samples, step: 0)
-        let neuronArguments = arguments(for: neuronPlan, kernel: neuronKernel, samples: samples, step: 0)
+        let convolutionArguments = arguments(for: convolutionPlan, kernel: convolutionKernel, samples: samples, step: 0, place: place)
+        let neuronArguments = arguments(for: neuronPlan, kernel: neuronKernel, samples: samples, step: 0, place: place)
         let height = convolutionPlan.geometry.outputHeight
         for first in stride(from: 0, to: height, by: convolutionPlan.bandRows) {
             let rows = first..<min(height, first + convolutionPlan.bandRows)
             dispatch(convolutionKernel.function, convolutionArguments.convolutionBand(rows: rows, output: convolutionArguments.output),
-                     samples: samples)
+                     samples: samples, place: place)
             dispatch(neuronKernel.function, neuronArguments.neuronBand(rows: rows, input: UnsafePointer(convolutionArguments.output)),
-                     samples: samples)
+                     samples: samples, place: place)
         }
     }
 
     /// Runs every task of `arguments.split` over `samples` samples with `function`, on the workers
-    /// when there are several.
-    private func dispatch(_ function: TaskFunction, _ arguments: KernelArguments, samples: Int) {
+    /// when there are several (on the thread of `place`, when there is one).
+    private func dispatch(_ function: TaskFunction, _ arguments: KernelArguments, samples: Int, place: PassPlace?) {
         var arguments = arguments
         let tasks = arguments.split.tasks(samples: samples)
-        withUnsafePointer(to: &arguments) { dispatch(function, job: UnsafeRawPointer($0), tasks: tasks) }
+        withUnsafePointer(to: &arguments) { dispatch(function, job: UnsafeRawPointer($0), tasks: tasks, place: place) }
     }
 
-    /// Runs tasks `0 ..< tasks` of `job` with `function`, on the workers when there are several.
-    private func dispatch(_ function: TaskFunction, job: UnsafeRawPointer, tasks: Int) {
-        if let workers, tasks > 1 {
+    /// Runs tasks `0 ..< tasks` of `job` with `function`: on the thread of `place`, with its scratch,
+    /// when there is a place; else on the workers when there are several.
+    private func dispatch(_ function: TaskFunction, job: UnsafeRawPointer, tasks: Int, place: PassPlace?) {
+        if let place {
+            function(job, place.worker, 0, tasks)
+        } else if let workers, tasks > 1 {
             workers.dispatch(workers.context, job, function, tasks)
         } else {
             function(job, 0, 0, tasks)
@@ -486,16 +482,19 @@ public struct Session {
     }
 
     /// What `kernel`, the kernel of the layer `plan` describes, reads and writes for `samples` samples
-    /// at `step`.
+    /// at `step`, in the batch's tensors (`place` nil) or in those of a pass.
     @inline(never)  // one copy for every caller: code size on microcontrollers
-    private func arguments(for plan: LayerPlan, kernel: KernelChoice, samples: Int, step: Int) -> KernelArguments {
+    private func arguments(for plan: LayerPlan, kernel: KernelChoice, samples: Int, step: Int,
+                           place: PassPlace? = nil) -> KernelArguments {
         // A neuron layer that computes the add before it reads that add's two inputs.
         let firstInput = plan.fusedAdd >= 0 && !runsAsLayer(plan.fusedAdd) ? plans[plan.fusedAdd] : plan
+        let inputA = tensorOffset(firstInput.inputAOffset, pass: firstInput.passInputAOffset, place)
+        let inputB = tensorOffset(firstInput.inputBOffset, pass: firstInput.passInputBOffset, place)
         var arguments = KernelArguments(
             samples: samples, steps: plan.steps, geometry: plan.geometry,
-            input: UnsafePointer(floats(at: firstInput.inputAOffset)), inputSteps: firstInput.inputASteps,
-            secondInput: firstInput.inputBOffset < 0 ? nil : UnsafePointer(floats(at: firstInput.inputBOffset)),
-            secondInputSteps: firstInput.inputBSteps, output: floats(at: plan.outputOffset),
+            input: UnsafePointer(floats(at: inputA)), inputSteps: firstInput.inputASteps,
+            secondInput: inputB < 0 ? nil : UnsafePointer(floats(at: inputB)),
+            secondInputSteps: firstInput.inputBSteps, output: floats(at: tensorOffset(plan.outputOffset, pass: plan.passOutputOffset, place)),
             weights: plan.layer.weights, bias: plan.layer.bias, weightLayout: plan.weightLayout,
             membrane: plan.membraneOffset < 0 ? nil : floats(at: plan.membraneOffset), neuron: plan.neuron,
             resetsMembranes: layerByLayer || step == 0, scratch: floats(at: layout.scratchOffset),

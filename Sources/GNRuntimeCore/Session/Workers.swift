@@ -10,20 +10,14 @@ public struct Workers {
     public var dispatch: @convention(c) (
         _ context: UnsafeMutableRawPointer?, _ job: UnsafeRawPointer, _ function: TaskFunction, _ tasks: Int
     ) -> Void
-    /// Whether the next jobs will run on the dispatching thread alone (a pool that backed off, its
-    /// cores taken by other programs): a run then goes as on one thread (`ArenaLayout.samplesPerPass`).
-    public var runsAlone: @convention(c) (_ context: UnsafeMutableRawPointer?) -> Bool
-    /// Passed to `dispatch` and `runsAlone` unchanged.
+    /// Passed to `dispatch` unchanged.
     public var context: UnsafeMutableRawPointer?
 
-    /// Workers that dispatch through `dispatch` with `context`, and tell through `runsAlone` whether
-    /// they will run the next jobs on the dispatching thread alone.
+    /// Workers that dispatch through `dispatch` with `context`.
     public init(count: Int, context: UnsafeMutableRawPointer?,
-                dispatch: @convention(c) (UnsafeMutableRawPointer?, UnsafeRawPointer, TaskFunction, Int) -> Void,
-                runsAlone: @convention(c) (UnsafeMutableRawPointer?) -> Bool) {
+                dispatch: @convention(c) (UnsafeMutableRawPointer?, UnsafeRawPointer, TaskFunction, Int) -> Void) {
         self.count = count
         self.context = context
         self.dispatch = dispatch
-        self.runsAlone = runsAlone
     }
 }
