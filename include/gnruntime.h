@@ -106,9 +106,9 @@ typedef enum gn_neuron_kind {
 typedef enum gn_schedule {
     GN_SCHEDULE_LAYER_BY_LAYER = 0,  /* each layer computes all T steps at once: faster; activations
                                         take T times the memory, membranes only each thread's chunk
-                                        (default). With one thread, a large batch of a network of few
-                                        weights runs a pass of samples at a time through every layer,
-                                        so that their activations stay in cache */
+                                        (default). A large batch of a network of few weights runs a
+                                        pass of samples at a time through every layer (each thread its
+                                        own passes), so that their activations stay in cache */
     GN_SCHEDULE_STEP_BY_STEP = 1,    /* the network runs once per step: activations of one step, one
                                         membrane per neuron layer; streams need it */
     GN_SCHEDULE_LEAN = 2             /* the least memory, for microcontrollers: of three plans, the one

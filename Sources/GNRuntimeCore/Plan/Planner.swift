@@ -198,6 +198,7 @@ enum Planner {
         // Activation buffers: for a pass of samples on each thread that may run one (`samplesPerPass`),
         // then for the batch; the two never hold tensors at once, and share the region.
         var end = layout.activationOffset
+        #if !hasFeature(Embedded)  // microcontrollers take one pass
         if layout.samplesPerPass < options.batch {
             for index in 0..<layerCount where plans[index].bufferOwner == index {
                 plans[index].bufferBytes = try bufferBytes(of: plans[index], samples: layout.samplesPerPass)
@@ -217,6 +218,7 @@ enum Planner {
             guard !overflow else { throw SizeCursor.overflowError }
             end = layout.activationOffset + passBytes
         }
+        #endif
         end = max(end, try allocateActivations(plans, layerCount: layerCount, from: layout.activationOffset))
         layout.activationBytes = end - layout.activationOffset
         layout.totalBytes = end
@@ -227,17 +229,17 @@ enum Planner {
     /// The samples a layer-by-layer run takes through every layer at once (`ArenaLayout.samplesPerPass`).
     /// A layer of a large batch moves its input and output, all their steps, through memory: ResNet-20
     /// at batch 32 and T = 4 writes 8 MiB per 16-channel layer, where a pass of two samples keeps them
-    /// in the second level of cache (one thread: 1.12× as fast at T = 4, 1.22× at T = 8, 1.21× with int8
-    /// weights; docs/benchmarks.md, "Passes of samples"). A pass reads every weight again, so passes are
-    /// taken only where the activations they keep in cache outweigh the weights by 4 to 1 (ResNet-20;
-    /// not VGG-16, whose 134 MB of weights each pass would read from memory: 0.77× as fast). A pass holds as many samples as keep its largest
-    /// activation (all steps) within `passBytes`, at least one. A session of several threads takes
-    /// passes only while its workers run alone (`Workers.runsAlone`: other programs took the cores);
-    /// else each layer splits the batch's samples between the threads, which passes of few samples
-    /// left idle (0.80-0.92× as fast), and passes of many did not speed up.
+    /// in the second level of cache (docs/benchmarks.md, "Passes of samples": 1.08-1.12× as fast on one
+    /// thread at T = 4, 1.19-1.22× at T = 8; 1.10× on two threads, each with passes of its own). A pass
+    /// reads every weight again, so passes are taken only where the activations they keep in cache
+    /// outweigh the weights by 4 to 1 (ResNet-20; not VGG-16, whose 134 MB of weights each pass would
+    /// read from memory: 0.77× as fast). A pass holds as many samples as keep its largest activation
+    /// (all steps) within `passBytes`, at least one.
     ///
-    /// The buffers stay sized for the whole batch: a run with an observer, which sees every sample of a
-    /// layer at once, takes the batch in one pass; a pass uses the start of each buffer.
+    /// The buffers of a pass are placed once more, for the pass's samples, in a region of their own
+    /// (`ArenaLayout.passRegionBytes`); each thread that runs passes at once has its own region. The
+    /// regions share the activation region with the batch's buffers: a run takes passes or one pass of
+    /// the whole batch (with an observer set, which sees a layer's output for every sample at once).
     private static func samplesPerPass(_ plans: UnsafeMutablePointer<LayerPlan>, layerCount: Int,
                                        options: SessionOptions) -> Int {
         #if hasFeature(Embedded)

@@ -48,10 +48,15 @@ extension Session {
     /// The arena offset of a tensor that lies at `offset` for the batch and at `passOffset` for a pass
     /// (−1: no tensor), in the run of `place` (nil: the batch's). A pass's model input lies at its first
     /// sample; its other tensors in its thread's region.
+    @inline(__always)
     func tensorOffset(_ offset: Int, pass passOffset: Int, _ place: PassPlace?) -> Int {
+        #if hasFeature(Embedded)
+        return offset   // one pass, the batch's (`Planner.samplesPerPass`)
+        #else
         guard let place, offset >= 0 else { return offset }
         if passOffset == layout.inputOffset { return passOffset + place.firstSample * inputElements * MemoryLayout<Float>.stride }
         return passOffset + place.worker * layout.passRegionBytes
+        #endif
     }
 }
 
