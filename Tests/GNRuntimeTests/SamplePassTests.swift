@@ -100,20 +100,46 @@ final class SamplePassTests: XCTestCase {
 
     func testPassesOnAThreadPoolComputeWhatOnePassComputes() throws {
         // Two real threads, each its own passes at once, in regions of their own; run again and again.
-        let model = try loadModel(try ReferenceNetworks.build(.init(architecture: .resnet20, levels: 4)).serialize())
-        let samples = 9
-        let input = randomInput(count: samples * model.view.inputShape.elementCount, seed: 23, dyadic: false)
-        for neuron in [NeuronKind.groupNeuron, .integrateAndFire] {
-            var sessionOptions = options(neuron, tau: 4, T: 4, batch: samples)
-            sessionOptions.threads = 2
-            sessionOptions.countsSpikes = true
-            let handle = try SessionHandle.create(model: model, options: sessionOptions)
-            XCTAssertTrue(handle.session.layout.passesInParallel(samples: samples, threads: 2))
-            let onePass = try runOutcome(handle, input: input, samples: samples, observed: true)
-            for round in 0..<4 {
-                assertSame(try runOutcome(handle, input: input, samples: samples, observed: false), onePass, "\(neuron), run \(round)")
+        // ResNet-20 with float weights, and with int8 weights in a lean session (spike maps kept as
+        // bytes, convolutions in bands).
+        let networks: [(String, Bool, Schedule)] = [("resnet20", false, .layerByLayer), ("resnet20 int8", true, .lean)]
+        for (name, int8, schedule) in networks {
+            let model = try loadModel(try ReferenceNetworks.build(.init(architecture: .resnet20, levels: 4, int8: int8)).serialize())
+            let samples = 9
+            let input = randomInput(count: samples * model.view.inputShape.elementCount, seed: 23, dyadic: false)
+            for neuron in [NeuronKind.groupNeuron, .integrateAndFire] {
+                var sessionOptions = options(neuron, tau: 4, T: 4, batch: samples)
+                sessionOptions.threads = 2
+                sessionOptions.schedule = schedule
+                sessionOptions.countsSpikes = true
+                let handle = try SessionHandle.create(model: model, options: sessionOptions)
+                let label = "\(name) \(schedule), \(neuron)"
+                XCTAssertTrue(handle.session.layout.passesInParallel(samples: samples, threads: 2), label)
+                let onePass = try runOutcome(handle, input: input, samples: samples, observed: true)
+                for round in 0..<4 {
+                    assertSame(try runOutcome(handle, input: input, samples: samples, observed: false), onePass, "\(label), run \(round)")
+                }
             }
         }
+    }
+
+    func testAnOutputKeptForTheWholeRunTakesOnePass() throws {
+        // A network without neurons run as a spiking one: its last layer is static, its output kept
+        // for the run outside the activations, so there are no passes (and no regions to offset it by).
+        var builder = ModelBuilder(input: TensorShape(channels: 3, height: 32, width: 32))
+        var parameters = RandomNetworks.Parameters(random: SeededRandom(seed: 24), dyadic: false)
+        var x = try RandomNetworks.conv(&builder, &parameters, builder.input, 16, Window(kernel: 3, padding: 1))
+        x = try builder.globalAvgPool(x)
+        x = try builder.flatten(x)
+        _ = try RandomNetworks.linear(&builder, &parameters, x, 10)
+        let model = try loadModel(builder.serialize())
+        var sessionOptions = options(.groupNeuron, tau: 4, T: 4, batch: 32)
+        sessionOptions.threads = 2
+        let handle = try SessionHandle.create(model: model, options: sessionOptions)
+        XCTAssertEqual(handle.session.layout.samplesPerPass, 32)
+        let input = randomInput(count: 32 * model.view.inputShape.elementCount, seed: 25, dyadic: false)
+        assertSame(try runOutcome(handle, input: input, samples: 32, observed: false),
+                   try runOutcome(handle, input: input, samples: 32, observed: true), "no neurons")
     }
 
     func testOnlyNetworksWhoseWeightsAreFewTakePasses() throws {

@@ -66,11 +66,15 @@ package struct ArenaLayout {
     /// `activationOffset`: each thread that runs passes has a region of its own, one after another; 0
     /// when a pass is the batch.
     var passRegionBytes = 0
+    /// The pass regions, side by side: one per thread of the session when each can get two passes of
+    /// the batch, else one.
+    var passRegions = 0
 
     /// Whether a run of `samples` samples on `threads` threads gives each thread passes of its own, at
-    /// least two (else one pass of every sample, each layer split between the threads).
+    /// least two, each thread in a region of its own (else one pass of every sample, each layer split
+    /// between the threads).
     func passesInParallel(samples: Int, threads: Int) -> Bool {
-        threads > 1 && passRegionBytes > 0 && (samples + samplesPerPass - 1) / samplesPerPass >= 2 * threads
+        threads > 1 && threads <= passRegions && (samples + samplesPerPass - 1) / samplesPerPass >= 2 * threads
     }
 
     /// Bytes the plan table needs for a model of `layerCount` layers.

@@ -165,6 +165,14 @@ enum Planner {
                   add.isStatic == plans[index].isStatic, plans[index].inputASteps == add.steps else { continue }
             guard isReadOnly(byLayer: index, tensor: index, plans, layerCount: layerCount) else { continue }
             plans[index - 1].isFusedIntoNeuron = true
+            // The neuron layer reads the add's inputs: their buffers live until it has run.
+            func liveUntilNeuron(_ tensor: Int) {
+                guard tensor > 0, plans[tensor - 1].bufferOwner >= 0 else { return }
+                let owner = plans[tensor - 1].bufferOwner
+                plans[owner].bufferLastUse = max(plans[owner].bufferLastUse, index)
+            }
+            liveUntilNeuron(add.layer.inputA)
+            liveUntilNeuron(add.layer.inputB)
             plans[index].fusedAdd = index - 1
         }
 
@@ -173,9 +181,9 @@ enum Planner {
         let instructionSet = options.instructionSet ?? KernelRegistry.widestAvailable
         var scratchFloats = 0
         for index in 0..<layerCount {
-            // Kernels for the samples of a call: a pass on one thread, the batch on several.
-            let callSamples = options.threads == 1 ? layout.samplesPerPass : options.batch
-            guard let query = plans[index].kernelQuery(neuron: options.neuron, batch: callSamples) else { continue }
+            // Kernels for the batch, the most samples a call takes (a run with an observer takes them
+            // in one pass): their scratch holds what a call of the batch needs.
+            guard let query = plans[index].kernelQuery(neuron: options.neuron, batch: options.batch) else { continue }
             guard let kernel = KernelRegistry.kernel(for: query, upTo: instructionSet) else {
                 throw GNError(.unsupported, "no kernel computes this layer", layer: index)
             }
@@ -213,10 +221,13 @@ enum Planner {
                 }
             }
             layout.passRegionBytes = ArenaLayout.roundedUp(passEnd - layout.activationOffset)
-            let regions = layout.passesInParallel(samples: options.batch, threads: options.threads) ? options.threads : 1
-            let (passBytes, overflow) = layout.passRegionBytes.multipliedReportingOverflow(by: regions)
-            guard !overflow else { throw SizeCursor.overflowError }
-            end = layout.activationOffset + passBytes
+            // A region for each thread when each can get two passes of the batch, else one.
+            let passes = (options.batch + layout.samplesPerPass - 1) / layout.samplesPerPass
+            layout.passRegions = passes >= 2 * options.threads ? options.threads : 1
+            let (passBytes, overflow) = layout.passRegionBytes.multipliedReportingOverflow(by: layout.passRegions)
+            let (regionsEnd, endOverflow) = layout.activationOffset.addingReportingOverflow(passBytes)
+            guard !overflow, !endOverflow else { throw SizeCursor.overflowError }
+            end = regionsEnd
         }
         #endif
         end = max(end, try allocateActivations(plans, layerCount: layerCount, from: layout.activationOffset))
@@ -246,10 +257,13 @@ enum Planner {
         // Microcontrollers have no second level of cache to keep a pass in: one pass, in less code.
         return options.batch
         #else
-        // The weights lie in the model's bytes, so their sum fits an Int; the activations' is saturated.
+        // Sums saturated, whatever the model.
         var largest = 1, activationBytes = 0, weightBytes = 0
         for index in 0..<layerCount {
             let plan = plans[index]
+            // An output kept for the whole run (the static last layer of a network without neurons)
+            // is the batch's, outside the activations: one pass.
+            if isKept(index, plans) { return options.batch }
             if plan.bufferOwner == index {
                 largest = max(largest, plan.bufferBytes / options.batch)
                 let (sum, overflow) = activationBytes.addingReportingOverflow(plan.bufferBytes / options.batch)
@@ -257,8 +271,10 @@ enum Planner {
             }
             if plan.layer.kind == .conv2d || plan.layer.kind == .linear {
                 let g = plan.geometry
-                weightBytes += g.kernelHeight * g.kernelWidth * g.inputChannels * g.outputChannels
+                let bytes = g.kernelHeight * g.kernelWidth * g.inputChannels * g.outputChannels
                     * (plan.layer.integerWeights != nil ? 1 : 4)
+                let (sum, overflow) = weightBytes.addingReportingOverflow(bytes)
+                weightBytes = overflow ? Int.max : sum
             }
         }
         let samples = min(options.batch, max(1, passBytes / largest))
