@@ -1,7 +1,7 @@
 /*
- * One model, shared by THREADS threads, each with its own session, each running RUNS times: every run
- * must give exactly what a single thread gives. Built and run by scripts/sanitizers.sh under
- * ThreadSanitizer.
+ * One model, shared by THREADS threads, each with its own session, each running RUNS samples (runs of
+ * one sample, or of BATCH on a pool of two threads): every run must give exactly what a single thread
+ * gives. Built and run by scripts/sanitizers.sh under ThreadSanitizer.
  *
  *     threads_test MODEL [THREADS [RUNS]]
  */
@@ -52,7 +52,9 @@ static void *work(void *argument) {
     }
     float output[BATCH * OUTPUT];
     int32_t predictions[STEPS * BATCH];
-    for (int run = 0; run < runs; run++) {
+    /* A batch session's run takes BATCH samples: as many runs as take RUNS samples in all (at least 8). */
+    int session_runs = samples > 1 ? (runs / BATCH > 8 ? runs / BATCH : 8) : runs;
+    for (int run = 0; run < session_runs; run++) {
         if (gn_session_run(session, input, samples * INPUT, samples, output, samples * OUTPUT) != GN_STATUS_OK ||
             gn_session_predictions(session, predictions, STEPS * samples) != GN_STATUS_OK) {
             worker->errors++;
@@ -104,6 +106,6 @@ int main(int argc, char **argv) {
         errors += workers[t].errors;
     }
     gn_model_free(model);
-    printf("%d threads x %d runs: %d mismatches, %d errors\n", threads, runs, mismatches, errors);
+    printf("%d threads x %d samples: %d mismatches, %d errors\n", threads, runs, mismatches, errors);
     return mismatches || errors ? 1 : 0;
 }
