@@ -240,8 +240,8 @@ enum Planner {
     /// The samples a layer-by-layer run takes through every layer at once (`ArenaLayout.samplesPerPass`).
     /// A layer of a large batch moves its input and output, all their steps, through memory: ResNet-20
     /// at batch 32 and T = 4 writes 8 MiB per 16-channel layer, where a pass of two samples keeps them
-    /// in the second level of cache (docs/benchmarks.md, "Passes of samples": 1.08-1.12× as fast on one
-    /// thread at T = 4, 1.19-1.22× at T = 8; 1.10× on two threads, each with passes of its own). A pass
+    /// in the second level of cache (docs/benchmarks.md, "Passes of samples": about 1.05-1.10× as fast
+    /// at T = 4 on one and two threads, each with passes of its own; 1.10-1.22× at T = 8). A pass
     /// reads every weight again, so passes are taken only where the activations they keep in cache
     /// outweigh the weights by 4 to 1 (ResNet-20; not VGG-16, whose 134 MB of weights each pass would
     /// read from memory: 0.77× as fast). A pass holds as many samples as keep its largest activation
