@@ -1,0 +1,58 @@
+"""Two builds of the benchmark side by side: each case runs on the build before and the build after a
+change, alternately, round by round (the order swapped every round), so that both see the same noise.
+Prints each build's minimum over the rounds and their ratio (before / after: > 1, the change is faster).
+
+    python3 benchmarks/builds.py BEFORE AFTER --cases resnet20,gn,4,4,32,1 resnet20,gn,4,4,32,2
+                                 [--rounds 10] [--reps 4]
+
+BEFORE and AFTER are `gnruntime-bench` executables of the two builds (e.g. a `git worktree` of the
+commit before, built with swift build -c release --product gnruntime-bench); a case is
+NETWORK,NEURON,TAU,T,BATCH,THREADS, as `gnruntime-bench --case` takes it.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+
+from machine import cpu_model  # benchmarks/machine.py
+
+
+def median_ms(bench: str, case: str, reps: int) -> float:
+    """The median time of one `--case` run of `bench`, in milliseconds."""
+    result = subprocess.run([bench, "--case", case, "--reps", str(reps)], capture_output=True, text=True, check=True)
+    match = re.search(r"median_ms=([0-9.]+)", result.stdout)
+    if not match:
+        raise RuntimeError(f"no median in the output of {bench} --case {case}: {result.stdout!r}")
+    return float(match.group(1))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("before", help="gnruntime-bench of the build before")
+    parser.add_argument("after", help="gnruntime-bench of the build after")
+    parser.add_argument("--cases", nargs="+", required=True, help="NETWORK,NEURON,TAU,T,BATCH,THREADS ...")
+    parser.add_argument("--rounds", type=int, default=10, help="runs of each build per case (default 10)")
+    parser.add_argument("--reps", type=int, default=4, help="repetitions per run, of which its median (default 4)")
+    arguments = parser.parse_args()
+    if arguments.rounds < 1 or arguments.reps < 1:
+        parser.error("--rounds and --reps must be at least 1")
+
+    builds = [arguments.before, arguments.after]
+    times: dict[tuple[str, int], list[float]] = {(case, build): [] for case in arguments.cases for build in range(2)}
+    for round_index in range(arguments.rounds):
+        for case in arguments.cases:
+            for build in (0, 1) if round_index % 2 == 0 else (1, 0):
+                times[(case, build)].append(median_ms(builds[build], case, arguments.reps))
+
+    print(f"CPU: {cpu_model()}; {arguments.rounds} rounds, builds alternated; minimum of each build")
+    print(f"{'case':<30}{'before ms':>12}{'after ms':>12}{'before/after':>14}")
+    for case in arguments.cases:
+        before, after = min(times[(case, 0)]), min(times[(case, 1)])
+        print(f"{case:<30}{before:12.3f}{after:12.3f}{before / after:13.3f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
