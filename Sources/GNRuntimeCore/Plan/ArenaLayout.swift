@@ -74,7 +74,12 @@ package struct ArenaLayout {
     /// least two, each thread in a region of its own (else one pass of every sample, each layer split
     /// between the threads).
     func passesInParallel(samples: Int, threads: Int) -> Bool {
-        threads > 1 && threads <= passRegions && (samples + samplesPerPass - 1) / samplesPerPass >= 2 * threads
+        threads > 1 && threads <= passRegions && passes(samples: samples) >= 2 * threads
+    }
+
+    /// The passes a run of `samples` samples takes (the last may hold fewer than `samplesPerPass`).
+    func passes(samples: Int) -> Int {
+        (samples + samplesPerPass - 1) / samplesPerPass
     }
 
     /// Bytes the plan table needs for a model of `layerCount` layers.

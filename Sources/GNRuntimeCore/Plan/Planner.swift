@@ -222,8 +222,7 @@ enum Planner {
             }
             layout.passRegionBytes = ArenaLayout.roundedUp(passEnd - layout.activationOffset)
             // A region for each thread when each can get two passes of the batch, else one.
-            let passes = (options.batch + layout.samplesPerPass - 1) / layout.samplesPerPass
-            layout.passRegions = passes >= 2 * options.threads ? options.threads : 1
+            layout.passRegions = layout.passes(samples: options.batch) >= 2 * options.threads ? options.threads : 1
             let (passBytes, overflow) = layout.passRegionBytes.multipliedReportingOverflow(by: layout.passRegions)
             let (regionsEnd, endOverflow) = layout.activationOffset.addingReportingOverflow(passBytes)
             guard !overflow, !endOverflow else { throw SizeCursor.overflowError }

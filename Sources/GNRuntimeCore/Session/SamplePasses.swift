@@ -18,8 +18,7 @@ extension Session {
     /// pass each in turn; else (few samples, or an observer set, which sees each layer's output for all
     /// samples at once) in one pass, each layer's tasks spread over the workers.
     func runInPasses(input: UnsafePointer<Float>, samples: Int) {
-        let pass = layout.samplesPerPass
-        let passes = (samples + pass - 1) / pass
+        let passes = layout.passes(samples: samples)
         guard observer == nil, passes > 1,
               workers.map({ layout.passesInParallel(samples: samples, threads: $0.count) }) ?? true else {
             loadInput(input, samples: samples)
