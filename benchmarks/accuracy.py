@@ -18,9 +18,6 @@ import gnruntime
 from gnruntime import writer
 from gnruntime.export import from_arrays
 
-INSTRUCTION_SETS = ["baseline", "avx2", "avx512"]
-
-
 def relative_rms_error(values: np.ndarray, exact: np.ndarray) -> float:
     return float(np.sqrt(np.mean((values.astype(np.float64) - exact) ** 2)) / np.sqrt(np.mean(exact ** 2)))
 
@@ -36,9 +33,8 @@ def errors(channels: int, size: int, batch: int) -> dict[str, float]:
     pytorch = conv(torch.from_numpy(x), torch.from_numpy(weight), torch.from_numpy(bias),
                    padding=1).numpy().reshape(batch, -1)
     result = {"pytorch": relative_rms_error(pytorch, exact)}
-    runnable = INSTRUCTION_SETS[:INSTRUCTION_SETS.index(gnruntime.cpu_isa()) + 1]
     with gnruntime.Model.load(from_arrays((channels, size, size), [writer.Conv2d(weight, bias, padding=1)])) as model:
-        for isa in runnable:
+        for isa in gnruntime.runnable_isas():
             with gnruntime.Session(model, "ann", T=1, batch=batch, isa=isa) as session:
                 result[isa] = relative_rms_error(session.run(x), exact)
     return result

@@ -12,12 +12,12 @@ from ._errors import (ArenaError, BadModelError, GNRuntimeError, InvalidInputErr
 from ._library import LibraryMismatchError, LibraryNotFoundError, library, version_text
 from .model import Layer, Model
 from .accounting import SpikeCounts
-from .session import Session, cpu_isa
+from .session import Session, cpu_isa, runnable_isas
 
 __version__ = "0.5.0"
 
 __all__ = [
-    "Model", "Session", "Layer", "library", "version", "cpu_isa", "LibraryMismatchError", "LibraryNotFoundError",
+    "Model", "Session", "Layer", "library", "version", "cpu_isa", "runnable_isas", "LibraryMismatchError", "LibraryNotFoundError",
     "GNRuntimeError", "InvalidOptionError", "SizeMismatchError", "InvalidInputError", "BadModelError",
     "UnsupportedError", "ArenaError", "OutOfMemoryError", "ModelIOError", "OutOfRangeError", "NoResultError",
     "InvalidStateError", "SpikeCounts",

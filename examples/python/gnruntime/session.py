@@ -6,6 +6,7 @@ from typing import Callable, Optional, Sequence, Union
 
 import numpy as np
 
+from ._errors import UnsupportedError
 from ._library import LayerObserver, NeuronLayerInfo, check, default_options, library
 from .accounting import SpikeCounts
 from .model import Model
@@ -22,6 +23,27 @@ def cpu_isa() -> str:
     """The widest instruction set this CPU runs among those the library carries kernels for: what
     ``isa="auto"`` chooses (unless the environment variable GNRUNTIME_ISA names another)."""
     return _ISA_NAMES[library().gn_cpu_isa()]
+
+
+#: The instruction sets of ``ISAS`` other than "auto", narrow to wide.
+ISA_ORDER = ("baseline", "avx2", "avx2vnni", "avx512", "avx512vnni")
+
+
+def runnable_isas() -> list[str]:
+    """The instruction sets a Session on this CPU accepts besides "auto", narrow to wide: those up to
+    ``cpu_isa()`` less any the CPU lacks (a CPU with AVX-512 may lack AVX-VNNI, which is narrower).
+    Found by opening a one-weight session with each."""
+    from . import writer
+    data = writer.encode((1, 1, 1), [writer.Linear(np.ones((1, 1), dtype=np.float32), None)])
+    runnable = []
+    with Model.load(data) as model:
+        for isa in ISA_ORDER[:ISA_ORDER.index(cpu_isa()) + 1]:
+            try:
+                Session(model, "ann", isa=isa).close()
+                runnable.append(isa)
+            except UnsupportedError:
+                pass
+    return runnable
 
 #: Called with (layer index, step, output) after each layer; output is a read-only view,
 #: (samples, C, H, W), valid only during the call.

@@ -79,24 +79,3 @@ def ray_or_skip():
     """Ray (with Ray Data and pyarrow), or a skip — a failure instead when GN_REQUIRE_RAY is set."""
     return _optional(["ray", "ray.data", "pyarrow"], "GN_REQUIRE_RAY",
                      "Ray with pyarrow (pip install ./examples/python[scale])")
-
-
-#: The instruction sets of the library, narrow to wide.
-ISA_ORDER = ["baseline", "avx2", "avx2vnni", "avx512", "avx512vnni"]
-
-
-def runnable_isas() -> list[str]:
-    """The instruction sets this CPU runs, narrow to wide: up to its widest, less those it lacks (a CPU
-    with AVX-512 may lack AVX-VNNI, which is narrower)."""
-    import gnruntime
-    from gnruntime import writer as w
-    data = w.encode((1, 1, 1), [w.Linear(np.ones((1, 1)), None)])
-    runnable = []
-    with gnruntime.Model.load(data) as model:
-        for isa in ISA_ORDER[:ISA_ORDER.index(gnruntime.cpu_isa()) + 1]:
-            try:
-                gnruntime.Session(model, "ann", isa=isa).close()
-                runnable.append(isa)
-            except gnruntime.UnsupportedError:
-                pass
-    return runnable

@@ -8,7 +8,7 @@ import pytest
 import gnruntime
 from gnruntime import writer
 from gnruntime.export import from_arrays
-from conftest import runnable_isas, torch_or_skip
+from conftest import torch_or_skip
 
 torch = torch_or_skip()
 
@@ -34,7 +34,7 @@ def test_wide_convolutions_are_as_accurate_as_pytorch(channels: int) -> None:
 
     data = from_arrays((channels, size, size), [writer.Conv2d(weight, bias, padding=1)])
     with gnruntime.Model.load(data) as model:
-        for isa in runnable_isas():
+        for isa in gnruntime.runnable_isas():
             with gnruntime.Session(model, "ann", T=1, batch=batch, isa=isa) as session:
                 output = session.run(x)
             error = relative_rms_error(output, exact)

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 import gnruntime
-from conftest import ISA_ORDER, random_model, runnable_isas
+from conftest import random_model
+from gnruntime.session import ISA_ORDER
 from gnruntime._library import LayerInfo, NeuronLayerInfo, SessionOptions, Shape, check, default_options, library
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "bad-input.md"
@@ -245,7 +246,7 @@ def test_b53_b56_instruction_sets(model: gnruntime.Model, monkeypatch: pytest.Mo
     expect("B53", lib.gn_session_create(model.handle, ctypes.byref(options), ctypes.byref(created)),
            gnruntime.InvalidOptionError, "isa is not a gn_isa")
     assert not created.value
-    missing = [isa for isa in ISA_ORDER if isa not in runnable_isas()]
+    missing = [isa for isa in ISA_ORDER if isa not in gnruntime.runnable_isas()]
     if missing:
         with pytest.raises(gnruntime.UnsupportedError, match="no kernels of the requested instruction set"):
             gnruntime.Session(model, isa=missing[-1])                             # "B54"

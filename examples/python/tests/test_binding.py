@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 import gnruntime
-from conftest import runnable_isas
 
 
 def test_model_from_bytes_and_path(model_bytes: bytes, tmp_path) -> None:
@@ -200,11 +199,13 @@ def test_library_found_through_the_environment(tmp_path) -> None:
 
 
 def test_instruction_sets(model_bytes: bytes) -> None:
-    from gnruntime.session import ISAS
+    from gnruntime.session import ISA_ORDER, ISAS
     lib = gnruntime.library()
     for name, value in ISAS.items():
         assert lib.gn_isa_name(value).decode() == name      # the binding's names are the library's
-    runnable = runnable_isas()
+    assert sorted(ISA_ORDER) == sorted(name for name in ISAS if name != "auto")
+    runnable = gnruntime.runnable_isas()
+    assert runnable[0] == "baseline" and runnable[-1] == gnruntime.cpu_isa()
     x = np.random.default_rng(1).random((2, 2, 8, 8), dtype=np.float32)
     outputs = {}
     with gnruntime.Model.load(model_bytes) as model:

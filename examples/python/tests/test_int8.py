@@ -11,7 +11,6 @@ import pytest
 import gnruntime
 from gnruntime import writer as w
 from gnruntime.export import from_arrays
-from conftest import runnable_isas
 
 
 def integer_network(seed: int, *, dyadic: bool = False, levels: int = 4) -> list[w.LayerSpec]:
@@ -98,7 +97,7 @@ def test_every_instruction_set_gives_the_same_int8_bits() -> None:
     x = inputs(3)
     for tau in (4, 64):
         widest, _ = run(data, x, "gn", tau, 4)
-        for isa in runnable_isas():
+        for isa in gnruntime.runnable_isas():
             narrower, _ = run(data, x, "gn", tau, 4, isa=isa)
             np.testing.assert_array_equal(narrower, widest, err_msg=f"{isa}, tau {tau}")
 
