@@ -138,17 +138,19 @@ def compare(args: argparse.Namespace) -> None:
         match = next((n for n in unmatched if peer_nodes[n].shape == layer.shape
                       and abs(peer_nodes[n].operations - layer.operations) <= 0.1 * peer_nodes[n].operations), None)
         milliseconds = runtime_fastest[index]
-        share = 100 * layer.operations / milliseconds / 1e6 / peak_rate
+        # The profile prints milliseconds to three places: a layer under 0.5 µs shows none.
+        share = f"{100 * layer.operations / milliseconds / 1e6 / peak_rate:6.0f}%" if milliseconds > 0 else "     -"
         shape = "x".join(map(str, layer.shape))
         if match is None:
-            print(f"{index:5d} {shape:>10s} {milliseconds:8.3f}ms {share:6.0f}%  (no ONNX Runtime node)  {layer.kernel}")
+            print(f"{index:5d} {shape:>10s} {milliseconds:8.3f}ms {share}  (no ONNX Runtime node)  {layer.kernel}")
             continue
         unmatched.remove(match)
         peer = peer_fastest[match]
         totals[0] += milliseconds
         totals[1] += peer
-        print(f"{index:5d} {shape:>10s} {milliseconds:8.3f}ms {share:6.0f}% {peer:7.3f}ms "
-              f"{peer / milliseconds:6.2f}  {layer.kernel} / {peer_nodes[match].name}")
+        ratio = f"{peer / milliseconds:6.2f}" if milliseconds > 0 else "     -"
+        print(f"{index:5d} {shape:>10s} {milliseconds:8.3f}ms {share} {peer:7.3f}ms "
+              f"{ratio}  {layer.kernel} / {peer_nodes[match].name}")
     print(f"matched layers: GNRuntime {totals[0]:.3f} ms, ONNX Runtime {totals[1]:.3f} ms, ORT/GN {totals[1] / totals[0]:.2f}")
 
 
