@@ -129,7 +129,7 @@ def compare(args: argparse.Namespace) -> None:
     peak_rate = float(peak.split()[1])
     print(f"CPU: {cpu_model()}; {args.network} ANN, batch {args.batch}, {args.threads} thread(s), fastest of "
           f"{args.rounds} alternated rounds")
-    print(f"{'layer':>5s} {'output':>10s} {'GNRuntime':>10s} {'of peak':>7s} {'ONNX RT':>9s} {'ORT/GN':>6s}  kernel / ONNX Runtime node")
+    print(f"{'layer':>5s} {'output':>10s} {'GNRuntime':>11s} {'of peak':>7s} {'ONNX RT':>10s} {'ORT/GN':>6s}  kernel / ONNX Runtime node")
     unmatched = list(range(len(peer_nodes)))
     totals = [0.0, 0.0]
     for index, layer in sorted(runtime_layers.items()):
@@ -142,14 +142,14 @@ def compare(args: argparse.Namespace) -> None:
         share = f"{100 * layer.operations / milliseconds / 1e6 / peak_rate:6.0f}%" if milliseconds > 0 else "     -"
         shape = "x".join(map(str, layer.shape))
         if match is None:
-            print(f"{index:5d} {shape:>10s} {milliseconds:8.3f}ms {share}  (no ONNX Runtime node)  {layer.kernel}")
+            print(f"{index:5d} {shape:>10s} {milliseconds:9.4f}ms {share}  (no ONNX Runtime node)  {layer.kernel}")
             continue
         unmatched.remove(match)
         peer = peer_fastest[match]
         totals[0] += milliseconds
         totals[1] += peer
         ratio = f"{peer / milliseconds:6.2f}" if milliseconds > 0 else "     -"
-        print(f"{index:5d} {shape:>10s} {milliseconds:8.3f}ms {share} {peer:7.3f}ms "
+        print(f"{index:5d} {shape:>10s} {milliseconds:9.4f}ms {share} {peer:8.4f}ms "
               f"{ratio}  {layer.kernel} / {peer_nodes[match].name}")
     print(f"matched layers: GNRuntime {totals[0]:.3f} ms, ONNX Runtime {totals[1]:.3f} ms, ORT/GN {totals[1] / totals[0]:.2f}")
 

@@ -528,7 +528,7 @@ func runBenchmarks() {
         // and laid out channels-last. A model of one flatten (which computes nothing) over the same
         // input measures that start alone; layer 0 is shown without it.
         let start = runStart(shape, benchmarkCase)
-        print(String(format: "      %@ %4dx%3dx%3d %8.3f ms   (the input checked and laid out channels-last)",
+        print(String(format: "      %@ %4dx%3dx%3d %9.4f ms   (the input checked and laid out channels-last)",
                      "input".padding(toLength: 14, withPad: " ", startingAt: 0), shape.channels, shape.height, shape.width,
                      start * 1000))
         for (index, measured) in measurement.layerSeconds.enumerated() {
@@ -542,7 +542,7 @@ func runBenchmarks() {
             let samples = Double(benchmarkCase.batch) * Double(neuron == GN_NEURON_ANN || net.isStatic[index + 1] ? 1 : benchmarkCase.steps)
             let flops = 2 * macs * samples / seconds / 1e9
             let rate = macs > 0 ? String(format: "%7.1f GFLOP/s %4.0f%%", flops, 100 * flops / peak) : ""
-            print(String(format: "  %3d %@ %4dx%3dx%3d %8.3f ms %@  %@", index,
+            print(String(format: "  %3d %@ %4dx%3dx%3d %9.4f ms %@  %@", index,
                          (names[Int(info.kind.rawValue)] ?? "?").padding(toLength: 14, withPad: " ", startingAt: 0),
                          out.channels, out.height, out.width, seconds * 1000, rate.padding(toLength: 21, withPad: " ", startingAt: 0),
                          measurement.kernels[index]))
