@@ -12,20 +12,10 @@ NETWORK,NEURON,TAU,T,BATCH,THREADS, as `gnruntime-bench --case` takes it.
 from __future__ import annotations
 
 import argparse
-import re
-import subprocess
 import sys
 
+from bench_case import median_ms  # benchmarks/bench_case.py
 from machine import cpu_model  # benchmarks/machine.py
-
-
-def median_ms(bench: str, case: str, reps: int) -> float:
-    """The median time of one `--case` run of `bench`, in milliseconds."""
-    result = subprocess.run([bench, "--case", case, "--reps", str(reps)], capture_output=True, text=True, check=True)
-    match = re.search(r"median_ms=([0-9.]+)", result.stdout)
-    if not match:
-        raise RuntimeError(f"no median in the output of {bench} --case {case}: {result.stdout!r}")
-    return float(match.group(1))
 
 
 def main() -> int:

@@ -13,10 +13,10 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
+from bench_case import median_ms  # benchmarks/bench_case.py
 from machine import cpu_model  # benchmarks/machine.py
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,9 +31,7 @@ def run_case(bench: Path, case: str, reps: int, isa: str | None) -> float:
     environment.pop("GNRUNTIME_ISA", None)
     if isa:
         environment["GNRUNTIME_ISA"] = isa
-    output = subprocess.run([str(bench), "--case", case, "--reps", str(reps)], env=environment, check=True,
-                            capture_output=True, text=True).stdout
-    return float(output.rsplit("median_ms=", 1)[1])
+    return median_ms(bench, case, reps, environment)
 
 
 def main() -> int:

@@ -15,31 +15,22 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import statistics
 import subprocess
 import sys
 import time
 
+from bench_case import median_ms  # benchmarks/bench_case.py
 from machine import cpu_model  # benchmarks/machine.py
 
 DEFAULT_CASES = ["resnet20,gn,4,4,1", "resnet20,gn,4,4,32", "vgg16,gn,4,4,1", "vgg16,gn,4,4,32"]
-
-
-def median_ms(bench: str, case: str, threads: int, reps: int) -> float:
-    result = subprocess.run([bench, "--case", f"{case},{threads}", "--reps", str(reps)],
-                            capture_output=True, text=True, check=True)
-    match = re.search(r"median_ms=([0-9.]+)", result.stdout)
-    if not match:
-        raise RuntimeError(f"no median in the output of {case},{threads}: {result.stdout!r}")
-    return float(match.group(1))
 
 
 def measure(bench: str, case: str, rounds: int, reps: int) -> tuple[float, float]:
     times: dict[int, list[float]] = {1: [], 2: []}
     for _ in range(rounds):
         for threads in (1, 2):
-            times[threads].append(median_ms(bench, case, threads, reps))
+            times[threads].append(median_ms(bench, f"{case},{threads}", reps))
     return statistics.median(times[1]), statistics.median(times[2])
 
 
