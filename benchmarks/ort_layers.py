@@ -138,7 +138,7 @@ def compare(args: argparse.Namespace) -> None:
         match = next((n for n in unmatched if peer_nodes[n].shape == layer.shape
                       and abs(peer_nodes[n].operations - layer.operations) <= 0.1 * peer_nodes[n].operations), None)
         milliseconds = runtime_fastest[index]
-        # The profile prints milliseconds to three places: a layer under 0.5 µs shows none.
+        # The profile prints milliseconds to four places: a layer under 0.05 µs shows 0.
         share = f"{100 * layer.operations / milliseconds / 1e6 / peak_rate:6.0f}%" if milliseconds > 0 else "     -"
         shape = "x".join(map(str, layer.shape))
         if match is None:

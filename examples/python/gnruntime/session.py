@@ -6,6 +6,7 @@ from typing import Callable, Optional, Sequence, Union
 
 import numpy as np
 
+from . import writer
 from ._errors import UnsupportedError
 from ._library import LayerObserver, NeuronLayerInfo, check, default_options, library
 from .accounting import SpikeCounts
@@ -33,7 +34,6 @@ def runnable_isas() -> list[str]:
     """The instruction sets a Session on this CPU accepts besides "auto", narrow to wide: those up to
     ``cpu_isa()`` less any the CPU lacks (a CPU with AVX-512 may lack AVX-VNNI, which is narrower).
     Found by opening a one-weight session with each."""
-    from . import writer
     data = writer.encode((1, 1, 1), [writer.Linear(np.ones((1, 1), dtype=np.float32), None)])
     runnable = []
     with Model.load(data) as model:
@@ -44,6 +44,7 @@ def runnable_isas() -> list[str]:
             except UnsupportedError:
                 pass
     return runnable
+
 
 #: Called with (layer index, step, output) after each layer; output is a read-only view,
 #: (samples, C, H, W), valid only during the call.
