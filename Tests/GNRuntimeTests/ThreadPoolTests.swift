@@ -122,14 +122,20 @@ final class ThreadPoolTests: XCTestCase {
         XCTAssertTrue(workerTookPart, "the pool never tried its worker again")
     }
 
-    func testTheFirstBackoffEndsAfterItsTimeWhateverItsJobs() throws {
+    func testTheFirstBackoffLastsLongEnoughToPayBackTheWaitThatStartedIt() throws {
         let record = Record(tasks: 64)
-        // A first back-off of at most 0.2 s: long beside the microseconds between the sign and the next job.
-        let pool = try poolAfterAStall(firstBackoffTime: 200_000_000, record)
+        // A first back-off of 1 ms at most after other signs; the worker slept 20 ms in each task of its
+        // chunk (8 of the 64), so the dispatching thread waited about 160 ms, and never less than 20.
+        let pool = try poolAfterAStall(firstBackoffTime: 1_000_000, record)
+        var pause = timespec(tv_sec: 0, tv_nsec: 50_000_000)
+        nanosleep(&pause, nil)
+        // 50 ms later, past the 1 ms but within four times the wait, the back-off goes on.
         dispatch(pool, record, tasks: 64)
-        XCTAssertEqual(pool.jobsLeftAlone, ThreadPool.firstBackoff - 1, "a job right after the sign runs alone")
-        // 0.3 s later, past the 0.2 s the first back-off lasts at most, its 63 jobs left are dropped.
-        var pause = timespec(tv_sec: 0, tv_nsec: 300_000_000)
+        XCTAssertEqual(Set(record.workers), [0], "a job 50 ms after a wait of 20 ms or more ran on a worker")
+        XCTAssertEqual(pool.jobsLeftAlone, ThreadPool.firstBackoff - 1)
+        // Four times a wait of under 0.375 s later, it is over, its 62 jobs left dropped: time, not only
+        // jobs, ends a first back-off.
+        pause = timespec(tv_sec: 1, tv_nsec: 500_000_000)
         nanosleep(&pause, nil)
         dispatch(pool, record, tasks: 64)
         XCTAssertEqual(record.runs.filter { $0 != 1 }.count, 0)

@@ -37,7 +37,9 @@ import Synchronization
 ///   rare and isolated (the occasional preemption by the system, a virtual machine's CPU paused by
 ///   its host), and cost one short back-off each: the first back-off also ends after
 ///   `firstBackoffTime`, so that it stays short where jobs are long (a layer of a large batch takes
-///   milliseconds, and 64 of them a whole run).
+///   milliseconds, and 64 of them a whole run) — or after `stallsPaidBack` times the wait that started
+///   it, if longer: a worker descheduled for a time slice of another program makes the dispatching
+///   thread wait 2–16 ms, which a back-off of 2 ms cannot pay back.
 final class ThreadPool {
     /// Threads that run tasks, the dispatching thread included.
     var count: Int { shared.count }
@@ -57,8 +59,11 @@ final class ThreadPool {
     /// Jobs run on the dispatching thread alone after a first sign of a taken core, and at most.
     static let firstBackoff = 64
     static let longestBackoff = 4096
-    /// The longest the first back-off lasts, in nanoseconds, however few of its jobs have run.
+    /// The longest the first back-off lasts, in nanoseconds, however few of its jobs have run, unless
+    /// the wait on a worker that started it was longer than `firstBackoffTime / stallsPaidBack`: it
+    /// then lasts up to `stallsPaidBack` times that wait.
     static let firstBackoffTime = 2_000_000
+    static let stallsPaidBack = 4
 
     /// A window of jobs with workers (nanoseconds) in which `preemptionsPerWindow` involuntary
     /// context switches of the dispatching thread are a sign that its core is shared. With a busy
@@ -146,7 +151,7 @@ final class ThreadPool {
     /// When the pool runs jobs on the dispatching thread alone (the back-off of the type's comment);
     /// kept by the dispatching thread only.
     private struct Backoff {
-        /// The longest the first back-off lasts, in nanoseconds.
+        /// The longest the first back-off lasts, in nanoseconds, after a sign other than a long wait.
         let firstTime: Int
         /// Jobs left to run on the dispatching thread alone.
         private(set) var jobsLeftAlone = 0
@@ -191,13 +196,15 @@ final class ThreadPool {
                 windowStart = end
                 windowSwitches = switches
             }
-            if preempted || waited > max(ThreadPool.stallThreshold, ownTime) {
+            let stalled = waited > max(ThreadPool.stallThreshold, ownTime)
+            if preempted || stalled {
                 // The first length, or — a sign before a whole window with workers has passed since the
                 // last back-off: the core is still taken — four times as long.
                 let first = length == 0
                 length = first ? ThreadPool.firstBackoff : min(length * 4, ThreadPool.longestBackoff)
                 jobsLeftAlone = length
-                firstEnds = first ? end + firstTime : nil
+                // A first back-off lasts long enough to pay back the wait that started it.
+                firstEnds = first ? end + max(firstTime, stalled ? ThreadPool.stallsPaidBack * waited : 0) : nil
                 windowStart = -1
             } else if quietWindow {
                 // A whole window with workers without a sign: the cores are free (or the sign was an
