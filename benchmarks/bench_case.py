@@ -1,9 +1,12 @@
-"""One `gnruntime-bench --case` run, read back: the piece every script that compares runs shares."""
+"""One `gnruntime-bench --case` run, read back, and programs that keep cores busy meanwhile: the pieces
+every script that compares runs shares."""
 from __future__ import annotations
 
 import re
 import subprocess
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from os import PathLike
 
 
@@ -16,3 +19,19 @@ def median_ms(bench: str | PathLike[str], case: str, reps: int, environment: Map
     if not match:
         raise RuntimeError(f"no median in the output of {bench} --case {case}: {result.stdout!r}")
     return float(match.group(1))
+
+
+@contextmanager
+def busy_programs(count: int) -> Iterator[None]:
+    """`count` programs (`yes > /dev/null`) that keep a core busy each while the block runs, each in a
+    session of its own, as the threads of a host application or another process would be: a busy child
+    in the benchmark's own session would be scheduled against it as a group."""
+    busy = [subprocess.Popen(["yes"], stdout=subprocess.DEVNULL, start_new_session=True) for _ in range(count)]
+    try:
+        if busy:
+            time.sleep(0.2)
+        yield
+    finally:
+        for process in busy:
+            process.kill()
+            process.wait()

@@ -1,20 +1,24 @@
 """Two builds of the benchmark side by side: each case runs on the build before and the build after a
 change, alternately, round by round (the order swapped every round), so that both see the same noise.
-Prints each build's minimum over the rounds and their ratio (before / after: > 1, the change is faster).
+Prints each build's minimum and median over the rounds and their ratios (before / after: > 1, the change
+is faster).
 
     python3 benchmarks/builds.py BEFORE AFTER --cases resnet20,gn,4,4,32,1 resnet20,gn,4,4,32,2
-                                 [--rounds 10] [--reps 4]
+                                 [--rounds 10] [--reps 4] [--busy 0]
 
 BEFORE and AFTER are `gnruntime-bench` executables of the two builds (e.g. a `git worktree` of the
 commit before, built with swift build -c release --product gnruntime-bench); a case is
-NETWORK,NEURON,TAU,T,BATCH,THREADS, as `gnruntime-bench --case` takes it.
+NETWORK,NEURON,TAU,T,BATCH,THREADS, as `gnruntime-bench --case` takes it. With `--busy N`, N programs
+keep cores busy throughout (as in benchmarks/under_load.py); the scheduler then gives a run a core of its
+own or half of one by turns, and the median says more than the minimum.
 """
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 
-from bench_case import median_ms  # benchmarks/bench_case.py
+from bench_case import busy_programs, median_ms  # benchmarks/bench_case.py
 from machine import cpu_model  # benchmarks/machine.py
 
 
@@ -25,22 +29,27 @@ def main() -> int:
     parser.add_argument("--cases", nargs="+", required=True, help="NETWORK,NEURON,TAU,T,BATCH,THREADS ...")
     parser.add_argument("--rounds", type=int, default=10, help="runs of each build per case (default 10)")
     parser.add_argument("--reps", type=int, default=4, help="repetitions per run, of which its median (default 4)")
+    parser.add_argument("--busy", type=int, default=0, help="programs keeping cores busy throughout (default 0)")
     arguments = parser.parse_args()
-    if arguments.rounds < 1 or arguments.reps < 1:
-        parser.error("--rounds and --reps must be at least 1")
+    if arguments.rounds < 1 or arguments.reps < 1 or arguments.busy < 0:
+        parser.error("--rounds and --reps must be at least 1, --busy at least 0")
 
     builds = [arguments.before, arguments.after]
     times: dict[tuple[str, int], list[float]] = {(case, build): [] for case in arguments.cases for build in range(2)}
-    for round_index in range(arguments.rounds):
-        for case in arguments.cases:
-            for build in (0, 1) if round_index % 2 == 0 else (1, 0):
-                times[(case, build)].append(median_ms(builds[build], case, arguments.reps))
+    with busy_programs(arguments.busy):
+        for round_index in range(arguments.rounds):
+            for case in arguments.cases:
+                for build in (0, 1) if round_index % 2 == 0 else (1, 0):
+                    times[(case, build)].append(median_ms(builds[build], case, arguments.reps))
 
-    print(f"CPU: {cpu_model()}; {arguments.rounds} rounds, builds alternated; minimum of each build")
-    print(f"{'case':<30}{'before ms':>12}{'after ms':>12}{'before/after':>14}")
+    print(f"CPU: {cpu_model()}; {arguments.rounds} rounds, builds alternated; {arguments.busy} busy program(s)")
+    print(f"{'case':<30}{'min before':>12}{'min after':>11}{'ratio':>8}{'median before':>15}{'median after':>14}{'ratio':>8}")
     for case in arguments.cases:
-        before, after = min(times[(case, 0)]), min(times[(case, 1)])
-        print(f"{case:<30}{before:12.3f}{after:12.3f}{before / after:13.3f}x")
+        before, after = times[(case, 0)], times[(case, 1)]
+        low = (min(before), min(after))
+        middle = (statistics.median(before), statistics.median(after))
+        print(f"{case:<30}{low[0]:12.3f}{low[1]:11.3f}{low[0] / low[1]:7.3f}x"
+              f"{middle[0]:15.3f}{middle[1]:14.3f}{middle[0] / middle[1]:7.3f}x")
     return 0
 
 

@@ -16,11 +16,9 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
-import time
 
-from bench_case import median_ms  # benchmarks/bench_case.py
+from bench_case import busy_programs, median_ms  # benchmarks/bench_case.py
 from machine import cpu_model  # benchmarks/machine.py
 
 DEFAULT_CASES = ["resnet20,gn,4,4,1", "resnet20,gn,4,4,32", "vgg16,gn,4,4,1", "vgg16,gn,4,4,32"]
@@ -49,15 +47,8 @@ def main() -> int:
     print(f"{'case':<26} {'load':<6} {'1 thread ms':>12} {'2 threads ms':>13} {'2 / 1':>7}")
     for case in args.cases:
         for loaded in (False, True):
-            busy = [subprocess.Popen(["yes"], stdout=subprocess.DEVNULL, start_new_session=True)
-                    for _ in range(args.busy if loaded else 0)]
-            try:
-                time.sleep(0.2 if busy else 0)
+            with busy_programs(args.busy if loaded else 0):
                 one, two = measure(args.bench, case, args.rounds, args.reps)
-            finally:
-                for process in busy:
-                    process.kill()
-                    process.wait()
             print(f"{case:<26} {'busy' if loaded else 'idle':<6} {one:12.3f} {two:13.3f} {two / one:7.2f}", flush=True)
     return 0
 
