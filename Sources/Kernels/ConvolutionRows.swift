@@ -44,8 +44,9 @@ enum ConvolutionRows {
     /// has none.
     ///
     /// AVX-512 (32 registers of 16 floats): 16 pixels × 16 channels, or 8 pixels × 32 channels — 16
-    /// sums, with the input broadcast straight from memory into each multiply-add. AVX2 (16 registers
-    /// of 8 floats): 6 pixels × 16 channels, as its general tile. Instantiated for the shapes of narrow
+    /// sums, with the input broadcast straight from memory into each multiply-add (but for the
+    /// 3-channel first layer's 16 × 16, whose window is summed column by column, `addRowSliding`).
+    /// AVX2 (16 registers of 8 floats): 6 pixels × 16 channels, as its general tile. Instantiated for the shapes of narrow
     /// image networks (the first layer over 1 or 3 channels: grey and colour images, and the 7 × 7,
     /// stride-2 stem of ImageNet ResNets; ResNet's first stage, its strided 16-channel layer and its
     /// 1 × 1 shortcuts), each with its sizes known when
@@ -324,6 +325,14 @@ enum ConvolutionRows {
         _ shape: TileShape<P, V>.Type, _ input: RowInput<C, S, K>.Type, to sums: inout InlineArray<P, InlineArray<V, Vector>>,
         rows: InlineArray<K, UnsafePointer<Float>>, column: Int, weights: InlineArray<V, UnsafePointer<Float>>, layout: WeightLayout
     ) {
+        if slidesWindow(shape, input) {
+            // `kernelRow` advances the weights by one kernel row, K · C weights of `channelStride`.
+            for kernelRow in 0..<K {
+                addRowSliding(input, to: &sums, inputs: rows[kernelRow] + column,
+                              weights: weights[0] + kernelRow &* (K &* C &* layout.channelStride), channelStride: layout.channelStride)
+            }
+            return
+        }
         var w = weights
         for kernelRow in 0..<K {
             let inputs = rows[kernelRow] + column
@@ -331,6 +340,61 @@ enum ConvolutionRows {
                 addTerm(input, to: &sums, inputs: inputs, term: term, weights: &w, channelStride: layout.channelStride)
             }
         }
+    }
+
+    /// Whether a one-block window of this shape is summed by `addRowSliding`: on AVX-512 (32 registers of
+    /// 16 floats), a tile of up to 16 pixels × 16 channels of a 3 × 3 layer of stride 1 over 3 channels
+    /// (the first layer of a colour-image network), whose 16 sums and a kernel row's 9 vectors of
+    /// weights fit in registers together.
+    @inline(__always)
+    private static func slidesWindow<let P: Int, let V: Int, let C: Int, let S: Int, let K: Int>(
+        _ shape: TileShape<P, V>.Type, _ input: RowInput<C, S, K>.Type
+    ) -> Bool {
+        #if GN_AVX512
+        return V == 1 && S == 1 && K == 3 && C == 3 && P <= 16
+        #else
+        return false
+        #endif
+    }
+
+    /// Adds one kernel row's terms to a `slidesWindow` tile: input column `x` (3 channels at `inputs` +
+    /// 3x) goes to the up to three pixels whose windows read it — pixel x − k with the weights of
+    /// kernel column k — each of its values broadcast once for the three, with the kernel row's 9 weight
+    /// vectors held in registers. The tile's way (`addTerm`) broadcasts an input per multiply-add, which
+    /// bounds ResNet-20's first layer on a core with two 512-bit multiply-add units (docs/benchmarks.md).
+    /// A pixel still receives its terms in the summation order's (tap, channel) order: its input
+    /// columns in increasing order, each column's channels in order, so the sums are the same bits.
+    /// Written out column by column, with named weights: the compiler keeps neither the sums nor the
+    /// weights in registers through a loop over the 18 columns, or through an array of the weights.
+    @inline(__always)
+    private static func addRowSliding<let P: Int, let V: Int, let C: Int, let S: Int, let K: Int>(
+        _ input: RowInput<C, S, K>.Type, to sums: inout InlineArray<P, InlineArray<V, Vector>>,
+        inputs: UnsafePointer<Float>, weights: UnsafePointer<Float>, channelStride: Int
+    ) {
+        // Weights of kernel column k, channel c: `wkc`.
+        let w00 = Vector.load(weights), w01 = Vector.load(weights + channelStride), w02 = Vector.load(weights + 2 &* channelStride)
+        let w10 = Vector.load(weights + 3 &* channelStride), w11 = Vector.load(weights + 4 &* channelStride)
+        let w12 = Vector.load(weights + 5 &* channelStride), w20 = Vector.load(weights + 6 &* channelStride)
+        let w21 = Vector.load(weights + 7 &* channelStride), w22 = Vector.load(weights + 8 &* channelStride)
+        // Channel `channel` of input column `x`, times the weights of kernel columns 0, 1 and 2 of that
+        // channel, into pixels x, x − 1 and x − 2 (those of the tile). Constant indices once inlined.
+        @inline(__always)
+        func add(_ x: Int, _ channel: Int, _ column0: Vector, _ column1: Vector, _ column2: Vector) {
+            let value = Vector(repeating: inputs[x &* 3 &+ channel])
+            if x - 2 >= 0 && x - 2 < P { sums[x - 2][0] = multiplyAdd(sums[x - 2][0], value, column2) }
+            if x - 1 >= 0 && x - 1 < P { sums[x - 1][0] = multiplyAdd(sums[x - 1][0], value, column1) }
+            if x < P { sums[x][0] = multiplyAdd(sums[x][0], value, column0) }
+        }
+        @inline(__always)
+        func column(_ x: Int) {
+            guard x < P + 2 else { return }
+            add(x, 0, w00, w10, w20)
+            add(x, 1, w01, w11, w21)
+            add(x, 2, w02, w12, w22)
+        }
+        column(0); column(1); column(2); column(3); column(4); column(5)
+        column(6); column(7); column(8); column(9); column(10); column(11)
+        column(12); column(13); column(14); column(15); column(16); column(17)
     }
 
     /// Adds term `term` of a tile to `sums`: each of its `P` pixels' input (pixel `p`'s at `inputs` +
