@@ -358,9 +358,9 @@ enum ConvolutionTiled {
         blockTerms &+ tile &* (blockTerms / tiles) &+ term / tiles
     }
 
-    /// Asks for the cache line of `address` ahead of its load (x86-64; elsewhere nothing).
+    /// Asks for the cache line of `address` ahead of its load (x86-64; elsewhere nothing); never faults.
     @inline(__always)
-    private static func prefetch(_ address: UnsafePointer<Float>) {
+    static func prefetch(_ address: UnsafePointer<Float>) {
         #if GN_FMA
         gn_prefetch(address)
         #endif
