@@ -46,13 +46,13 @@ enum ConvolutionRows {
     /// AVX-512 (32 registers of 16 floats): 16 pixels × 16 channels, or 8 pixels × 32 channels — 16
     /// sums, with the input broadcast straight from memory into each multiply-add (but for the
     /// 3-channel first layer's 16 × 16, whose window is summed column by column, `addRowSliding`).
-    /// AVX2 (16 registers of 8 floats): 6 pixels × 16 channels, as its general tile. Instantiated for the shapes of narrow
-    /// image networks (the first layer over 1 or 3 channels: grey and colour images, and the 7 × 7,
-    /// stride-2 stem of ImageNet ResNets; ResNet's first stage, its strided 16-channel layer and its
-    /// 1 × 1 shortcuts), each with its sizes known when
-    /// compiling, so that the loops over a block's taps unroll; other layers, and builds without FMA,
-    /// take `ConvolutionTiled`. (On AVX2 the row tiles took ResNet-20's first layer from 0.025 to 0.014
-    /// ms and its first stage's 3 × 3 layers from 0.077 to 0.072 ms, docs/benchmarks.md.)
+    /// AVX2 (16 registers of 8 floats): 6 pixels × 16 channels, as its general tile. Instantiated for
+    /// the shapes of narrow image networks (the first layer over 1 or 3 channels: grey and colour
+    /// images, and the 7 × 7, stride-2 stem of ImageNet ResNets; ResNet's first stage, its strided
+    /// 16-channel layer and its 1 × 1 shortcuts), each with its sizes known when compiling, so that the
+    /// loops over a block's taps unroll; other layers, and builds without FMA, take `ConvolutionTiled`.
+    /// (On AVX2 the row tiles took ResNet-20's first layer from 0.025 to 0.014 ms and its first stage's
+    /// 3 × 3 layers from 0.077 to 0.072 ms, docs/benchmarks.md.)
     static func tile(channels: Int, stride: Int, kernel: Int, vectors: Int) -> Tile? {
         #if GN_AVX512
         switch (channels, stride, kernel, vectors) {
@@ -345,10 +345,11 @@ enum ConvolutionRows {
         rows: InlineArray<K, UnsafePointer<Float>>, column: Int, weights: InlineArray<V, UnsafePointer<Float>>, layout: WeightLayout
     ) {
         if slidesWindow(shape, input) {
-            // `kernelRow` advances the weights by one kernel row, K · C weights of `channelStride`.
+            // A kernel row's K · C weights lie `channelStride` apart, as `addTerm` steps through them.
             for kernelRow in 0..<K {
                 addRowSliding(input, to: &sums, inputs: rows[kernelRow] + column,
-                              weights: weights[0] + kernelRow &* (K &* C &* layout.channelStride), channelStride: layout.channelStride)
+                              weights: weights[0] + kernelRow &* (K &* C &* layout.channelStride),
+                              channelStride: layout.channelStride)
             }
             return
         }
@@ -361,8 +362,8 @@ enum ConvolutionRows {
         }
     }
 
-    /// Whether a one-block window of this shape is summed by `addRowSliding`: on AVX-512 (32 registers of
-    /// 16 floats), a tile of up to 16 pixels × 16 channels of a 3 × 3 layer of stride 1 over 3 channels
+    /// Whether a one-block window of this shape is summed by `addRowSliding`: on AVX-512 (32 registers
+    /// of 16 floats), a tile of up to 16 pixels × 16 channels of a 3 × 3 layer of stride 1 over 3 channels
     /// (the first layer of a colour-image network), whose 16 sums and a kernel row's 9 vectors of
     /// weights fit in registers together.
     @inline(__always)
