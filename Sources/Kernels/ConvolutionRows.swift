@@ -248,13 +248,13 @@ enum ConvolutionRows {
             g.forEachOutputRow(pixels) { sample, outputRow, rowStart in
                 scratch.rows.load(g, input: arguments.input, sample: sample, outputRow: outputRow, readsInPlace: inPlace,
                                   zero: 0) { source, destination, count in destination.update(from: source, count: count) }
+                let rows: InlineArray<K, UnsafePointer<Float>> = scratch.rows.loadedRows()
                 // Kernel rows whose input row is padding (a top or bottom output row's) are left out.
-                runRow(shape, input, g, order: order, block: block, rows: scratch.rows.loadedRows(),
+                runRow(shape, input, g, order: order, block: block, rows: rows,
                        kernelRows: g.kernelRowsInside(outputRow: outputRow), weights: arguments.weights!,
                        layout: arguments.weightLayout, bias: arguments.bias,
                        output: arguments.output + rowStart * g.outputChannels, scratch: scratch,
-                       rowAhead: inPlace ? (scratch.rows.loadedRows() as InlineArray<K, UnsafePointer<Float>>)[K - 1]
-                           + g.strideHeight * g.inputWidth * C : nil)
+                       rowAhead: inPlace ? rows[K - 1] + g.strideHeight * g.inputWidth * C : nil)
             }
         }
     }
@@ -329,7 +329,7 @@ enum ConvolutionRows {
     ) {
         for pixel in 0..<P {
             // A pixel's C channels are consecutive: one line per 16 floats.
-            for line in 0..<(C + 15) / 16 { ConvolutionTiled.prefetch(inputs + (pixel &* (S &* C) &+ line &* 16)) }
+            for line in 0..<(C + 15) / 16 { prefetchLine(inputs + (pixel &* (S &* C) &+ line &* 16)) }
         }
     }
 
@@ -377,10 +377,10 @@ enum ConvolutionRows {
         #endif
     }
 
-    /// Adds one kernel row's terms to a `slidesWindow` tile: input column `x` (3 channels at `inputs` +
-    /// 3x) goes to the up to three pixels whose windows read it — pixel x − k with the weights of
-    /// kernel column k — each of its values broadcast once for the three, with the kernel row's 9 weight
-    /// vectors held in registers. The tile's way (`addTerm`) broadcasts an input per multiply-add, which
+    /// Adds one kernel row's terms to a `slidesWindow` tile: input column `x` (its C = 3 channels at
+    /// `inputs` + C·x) goes to the up to three pixels whose windows read it — pixel x − k with the
+    /// weights of kernel column k — each of its values broadcast once for the three, with the kernel
+    /// row's 9 weight vectors held in registers. The tile's way (`addTerm`) broadcasts an input per multiply-add, which
     /// bounds ResNet-20's first layer on a core with two 512-bit multiply-add units (docs/benchmarks.md).
     /// A pixel still receives its terms in the summation order's (tap, channel) order: its input
     /// columns in increasing order, each column's channels in order, so the sums are the same bits.
@@ -400,7 +400,7 @@ enum ConvolutionRows {
         // channel, into pixels x, x − 1 and x − 2 (those of the tile). Constant indices once inlined.
         @inline(__always)
         func add(_ x: Int, _ channel: Int, _ column0: Vector, _ column1: Vector, _ column2: Vector) {
-            let value = Vector(repeating: inputs[x &* 3 &+ channel])
+            let value = Vector(repeating: inputs[x &* C &+ channel])
             if x - 2 >= 0 && x - 2 < P { sums[x - 2][0] = multiplyAdd(sums[x - 2][0], value, column2) }
             if x - 1 >= 0 && x - 1 < P { sums[x - 1][0] = multiplyAdd(sums[x - 1][0], value, column1) }
             if x < P { sums[x][0] = multiplyAdd(sums[x][0], value, column0) }

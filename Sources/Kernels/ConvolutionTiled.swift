@@ -1,6 +1,3 @@
-#if GN_FMA
-import GNIntrinsics
-#endif
 import GNKernelInterface
 
 /// The shape of a register tile: `pixels` output pixels × `vectors` vectors of 16 output channels,
@@ -336,7 +333,7 @@ enum ConvolutionTiled {
             let ahead = (terms.lowerBound &+ termAhead(term, blockTerms: terms.count, tile: tile, of: tiles)) &* layout.channelStride
             for vector in 0..<V {
                 weight[vector] = Vector.load(w[vector])
-                prefetch(weights[vector] + ahead)
+                prefetchLine(weights[vector] + ahead)
             }
             for index in 0..<P {
                 let value = Vector(repeating: x[index][term])
@@ -356,14 +353,6 @@ enum ConvolutionTiled {
     @inline(__always)
     private static func termAhead(_ term: Int, blockTerms: Int, tile: Int, of tiles: Int) -> Int {
         blockTerms &+ tile &* (blockTerms / tiles) &+ term / tiles
-    }
-
-    /// Asks for the cache line of `address` ahead of its load (x86-64; elsewhere nothing); never faults.
-    @inline(__always)
-    static func prefetch(_ address: UnsafePointer<Float>) {
-        #if GN_FMA
-        gn_prefetch(address)
-        #endif
     }
 
     /// Where the windows of a tile's `P` pixels read: for each pixel, its window's top-left corner in
@@ -495,7 +484,7 @@ enum ConvolutionTiled {
                         // Relative to this term's weights, which lie `index` terms into the block.
                         let index = done &+ (term &- terms.lowerBound)
                         let ahead = (termAhead(index, blockTerms: blockTerms, tile: tile, of: tiles) &- index) &* layout.channelStride
-                        for vector in 0..<V { prefetch(w[vector] + ahead) }
+                        for vector in 0..<V { prefetchLine(w[vector] + ahead) }
                     }
                     for index in 0..<P {
                         let value = Vector(repeating: x[index][term])
