@@ -21,7 +21,7 @@ extension SIMD16 where Scalar == Float {
 /// Asks for the cache line of `address` ahead of its load (x86-64; elsewhere nothing); never faults, so
 /// `address` may lie past the end of its buffer.
 @inline(__always)
-func prefetchLine(_ address: UnsafePointer<Float>) {
+func prefetchLine(_ address: UnsafeRawPointer) {
     #if GN_FMA
     gn_prefetch(address)
     #endif
