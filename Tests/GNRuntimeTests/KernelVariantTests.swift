@@ -384,28 +384,34 @@ final class KernelVariantTests: XCTestCase {
         }
     }
 
+    /// Every neuron kind, with and without a sum to read, over three steps with its potentials in the
+    /// arena or in scratch, and over one step from rest (in scratch: `NeuronUpdate.stepFromRest`).
     func testNeuronLayersAreEqualInEveryVariant() throws {
         var random = SeededRandom(seed: 51)
-        let (n, c, h, w, steps) = (2, 19, 9, 13, 3)   // 2 × 2223 neurons: several tasks, a partial vector
-        let input = (0..<steps * n * h * w * c).map { _ in random.symmetric(1.5) }
+        let (n, c, h, w) = (2, 19, 9, 13)   // 2 × 2223 neurons: several tasks, a partial vector
         let addend = (0..<n * h * w * c).map { _ in random.symmetric(0.5) }   // one step, serving all
         let g = WindowGeometry(batch: 1, inputHeight: h, inputWidth: w, inputChannels: c, outputHeight: h, outputWidth: w,
                                outputChannels: c, kernelHeight: 1, kernelWidth: 1, strideHeight: 1, strideWidth: 1,
                                paddingHeight: 0, paddingWidth: 0)
         for kind in NeuronKind.allCases {
-            for readsSum in [false, true] {
+            for (readsSum, steps, inScratch) in [(false, 3, false), (true, 3, false), (true, 3, true), (false, 1, true), (true, 1, true)] {
+                let input = (0..<steps * n * h * w * c).map { _ in random.symmetric(1.5) }
                 let neuron = NeuronParameters(threshold: 1.25, levels: 4, members: kind.members(tau: 3))
+                let potentialsInScratch = inScratch && kind.isSpiking
                 var outputs: [[Float]] = []
                 for set in variants {
                     var q = query(.neuronLayer(kind), g, samples: n, layout: .plain(inputChannels: c, outputChannels: c), .fastest)
                     q.steps = steps
                     q.readsSum = readsSum
+                    q.potentialsInScratch = potentialsInScratch
                     outputs.append(try run(q, set, samples: n, steps: steps, input: input, inputSteps: steps,
-                                           secondInput: readsSum ? addend : nil, neuron: neuron, membrane: kind.isSpiking))
+                                           secondInput: readsSum ? addend : nil, neuron: neuron,
+                                           membrane: kind.isSpiking && !potentialsInScratch))
                 }
+                let name = "\(kind.name), sum \(readsSum), \(steps) steps, potentials in scratch \(potentialsInScratch)"
                 for (set, output) in zip(variants, outputs) {
-                    XCTAssertFalse(output.contains { $0.isNaN }, "\(kind.name), \(set.name): every output written")
-                    assertSame(output, outputs[0], "\(kind.name), sum \(readsSum): \(set.name) against the baseline")
+                    XCTAssertFalse(output.contains { $0.isNaN }, "\(name), \(set.name): every output written")
+                    assertSame(output, outputs[0], "\(name): \(set.name) against the baseline")
                 }
                 // Against the rule applied neuron by neuron and step by step (the layer loop: steps,
                 // reset, the sum read from two tensors).
@@ -416,7 +422,7 @@ final class KernelVariantTests: XCTestCase {
                 case .groupNeuron: expected = applied(GroupNeuron.self, sum, neurons: n * h * w * c, steps: steps, neuron)
                 case .integrateAndFire: expected = applied(IntegrateAndFire.self, sum, neurons: n * h * w * c, steps: steps, neuron)
                 }
-                assertSame(outputs[0], expected, "\(kind.name), sum \(readsSum): the layer against its rule")
+                assertSame(outputs[0], expected, "\(name): the layer against its rule")
             }
         }
     }
@@ -477,6 +483,7 @@ final class KernelVariantTests: XCTestCase {
                                         neuron: neuron, resetsMembranes: true, scratch: scratch.baseAddress!,
                                         scratchStride: scratchStride, split: choice.split,
                                         largestInputInteger: query.largestInputInteger)
+                                    arguments.potentialsInScratch = query.potentialsInScratch
                                     if let rows { arguments = arguments.convolutionBand(rows: rows, output: output.baseAddress!) }
                                     let tasks = arguments.split.tasks(samples: samples)
                                     XCTAssertGreaterThan(tasks, 0)

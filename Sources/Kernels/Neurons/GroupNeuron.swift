@@ -17,6 +17,8 @@ enum GroupNeuron {
     /// One time step for `count` neurons: `v += x`; `s = #{k : v ≥ k·u}`; `v −= s·u`; output `s·u`.
     /// `output` may be `input`. SIMD on purpose: 16 neurons per step, then the rest one neuron at a
     /// time (every neuron, on microcontrollers).
+    /// Not inlined into the neuron layer's loops, which are large: `spikeCounts` would then be called, not inlined.
+    @inline(never)
     static func step(_ input: UnsafePointer<Float>, membrane: UnsafeMutablePointer<Float>,
                      into output: UnsafeMutablePointer<Float>, count: Int, members: Int, threshold: Float) {
         let unit = unit(members: members, threshold: threshold)
@@ -28,14 +30,7 @@ enum GroupNeuron {
         let top = Float(members)
         while index + 16 <= count {
             let potential = SIMD16<Float>.load(membrane + index) + SIMD16<Float>.load(input + index)
-            // A guess from floor(v·(1/u)), clamped to [0, τ] (NaN to 0), then corrected by one against
-            // the thresholds k·u themselves: the rounding of v·(1/u) can misplace a boundary by one,
-            // never by two, so the result is the member count of the definition.
-            var spikes = (potential * reciprocal).rounded(.down)
-            spikes.replace(with: 0, where: .!(spikes .> 0))  // NaN and −0 too: no spike is +0
-            spikes.replace(with: top, where: spikes .> top)
-            spikes.replace(with: spikes - 1, where: (spikes .> 0) .& (potential .< spikes * unit))
-            spikes.replace(with: spikes + 1, where: (spikes .< top) .& (potential .>= (spikes + 1) * unit))
+            let spikes = spikeCounts(potential: potential, unit: unit, reciprocal: reciprocal, members: top)
             (potential - spikes * unit).store(membrane + index)
             (spikes * unit).store(output + index)
             index += 16
@@ -43,6 +38,41 @@ enum GroupNeuron {
         #endif
         stepOneAtATime(input + index, membrane: membrane + index, into: output + index, count: count - index,
                        members: members, unit: unit)
+    }
+
+    /// The one step of `count` neurons at rest whose potentials are not kept (`NeuronUpdate.stepFromRest`):
+    /// `v = u/2 + x`, with `x = input + second` when there is a second input; output `s·u`. Whole
+    /// vectors of 16 neurons; returns how many it computed (none on microcontrollers).
+    @inline(never)
+    static func stepFromRest(_ input: UnsafePointer<Float>, adding second: UnsafePointer<Float>?,
+                             into output: UnsafeMutablePointer<Float>, count: Int, members: Int, threshold: Float) -> Int {
+        var index = 0
+        #if !hasFeature(Embedded)
+        let unit = unit(members: members, threshold: threshold)
+        let rest = SIMD16<Float>(repeating: 0.5 * unit), reciprocal = 1 / unit, top = Float(members)
+        while index + 16 <= count {
+            var sum = SIMD16<Float>.load(input + index)
+            if let second { sum = sum + SIMD16<Float>.load(second + index) }
+            let potential = rest + sum
+            (spikeCounts(potential: potential, unit: unit, reciprocal: reciprocal, members: top) * unit).store(output + index)
+            index += 16
+        }
+        #endif
+        return index
+    }
+
+    /// The member counts `s` of 16 potentials (as floats): a guess from floor(v·(1/u)), clamped to
+    /// [0, τ] (NaN to 0), then corrected by one against the thresholds k·u themselves: the rounding of
+    /// v·(1/u) can misplace a boundary by one, never by two, so the result is the member count of the
+    /// definition. The vector form of `spikeCount`.
+    @inline(__always)
+    static func spikeCounts(potential: SIMD16<Float>, unit: Float, reciprocal: Float, members top: Float) -> SIMD16<Float> {
+        var spikes = (potential * reciprocal).rounded(.down)
+        spikes.replace(with: 0, where: .!(spikes .> 0))  // NaN and −0 too: no spike is +0
+        spikes.replace(with: top, where: spikes .> top)
+        spikes.replace(with: spikes - 1, where: (spikes .> 0) .& (potential .< spikes * unit))
+        spikes.replace(with: spikes + 1, where: (spikes .< top) .& (potential .>= (spikes + 1) * unit))
+        return spikes
     }
 
     /// `step` writing each neuron's spike count `s` as a byte (τ ≤ 255) instead of `s·u`: a lean
@@ -134,5 +164,10 @@ extension GroupNeuron: NeuronUpdate {
     static func stepCounting(_ input: UnsafePointer<Float>, membrane: UnsafeMutablePointer<Float>?,
                              into output: UnsafeMutablePointer<UInt8>, count: Int, _ neuron: NeuronParameters) {
         stepCounting(input, membrane: membrane!, into: output, count: count, members: neuron.members, threshold: neuron.threshold)
+    }
+
+    static func stepFromRest(_ input: UnsafePointer<Float>, adding second: UnsafePointer<Float>?,
+                             into output: UnsafeMutablePointer<Float>, count: Int, _ neuron: NeuronParameters) -> Int {
+        stepFromRest(input, adding: second, into: output, count: count, members: neuron.members, threshold: neuron.threshold)
     }
 }

@@ -31,6 +31,26 @@ enum IntegrateAndFire {
                        threshold: threshold)
     }
 
+    /// The one step of `count` neurons at rest whose potentials are not kept (`NeuronUpdate.stepFromRest`):
+    /// `v = λ/2 + x`, with `x = input + second` when there is a second input; output `λ` when `v ≥ λ`.
+    /// Whole vectors of 16 neurons; returns how many it computed (none on microcontrollers).
+    static func stepFromRest(_ input: UnsafePointer<Float>, adding second: UnsafePointer<Float>?,
+                             into output: UnsafeMutablePointer<Float>, count: Int, threshold: Float) -> Int {
+        var index = 0
+        #if !hasFeature(Embedded)
+        let rest = SIMD16<Float>(repeating: 0.5 * threshold)
+        while index + 16 <= count {
+            var sum = SIMD16<Float>.load(input + index)
+            if let second { sum = sum + SIMD16<Float>.load(second + index) }
+            var spikes = SIMD16<Float>()
+            spikes.replace(with: threshold, where: rest + sum .>= threshold)
+            spikes.store(output + index)
+            index += 16
+        }
+        #endif
+        return index
+    }
+
     /// `step` one neuron at a time, with outputs of type `Output` (`s·λ`, or the spike `s` as a byte).
     @inline(__always)
     private static func stepOneAtATime<Output: NeuronOutput>(_ input: UnsafePointer<Float>, membrane: UnsafeMutablePointer<Float>,
@@ -63,5 +83,10 @@ extension IntegrateAndFire: NeuronUpdate {
     static func stepCounting(_ input: UnsafePointer<Float>, membrane: UnsafeMutablePointer<Float>?,
                              into output: UnsafeMutablePointer<UInt8>, count: Int, _ neuron: NeuronParameters) {
         stepOneAtATime(input, membrane: membrane!, into: output, count: count, threshold: neuron.threshold)
+    }
+
+    static func stepFromRest(_ input: UnsafePointer<Float>, adding second: UnsafePointer<Float>?,
+                             into output: UnsafeMutablePointer<Float>, count: Int, _ neuron: NeuronParameters) -> Int {
+        stepFromRest(input, adding: second, into: output, count: count, threshold: neuron.threshold)
     }
 }
