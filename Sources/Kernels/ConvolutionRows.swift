@@ -253,8 +253,8 @@ enum ConvolutionRows {
                 runRow(shape, input, g, order: order, block: block, rows: rows,
                        kernelRows: g.kernelRowsInside(outputRow: outputRow), weights: arguments.weights!,
                        layout: arguments.weightLayout, bias: arguments.bias,
-                       output: arguments.output + rowStart * g.outputChannels, scratch: scratch,
-                       rowAhead: inPlace ? rows[K - 1] + g.strideHeight * g.inputWidth * C : nil)
+                       output: arguments.output + rowStart * g.outputChannels, spill: scratch.spill,
+                       groupSums: scratch.groupSums, rowAhead: inPlace ? rows[K - 1] + g.strideHeight * g.inputWidth * C : nil)
             }
         }
     }
@@ -264,13 +264,15 @@ enum ConvolutionRows {
     /// padding and are left out (but for a one-block window, `addWindow`, which reads their zeros).
     /// `rowAhead`, for rows read in place, is the input row the next output row reads last, whose
     /// columns each tile asks for ahead (`prefetchTile`).
-    /// A partial last block is shifted back, or padded, and its tiles compute into scratch (`ChannelBlock`).
+    /// A partial last block is shifted back, or padded, and its tiles compute into `spill` (`ChannelBlock`);
+    /// `groupSums` holds a tile's group sums (the two parts of `Scratch` a row uses).
     @inline(__always)
     private static func runRow<let P: Int, let V: Int, let C: Int, let S: Int, let K: Int>(
         _ shape: TileShape<P, V>.Type, _ input: RowInput<C, S, K>.Type, _ g: WindowGeometry, order: SummationOrder,
         block: Int, rows: InlineArray<K, UnsafePointer<Float>>, kernelRows: Range<Int>,
         weights: UnsafePointer<Float>, layout: WeightLayout,
-        bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, scratch: Scratch, rowAhead: UnsafePointer<Float>?
+        bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, spill: UnsafeMutablePointer<Float>,
+        groupSums: UnsafeMutablePointer<Float>, rowAhead: UnsafePointer<Float>?
     ) {
         let lanes = 16 * V
         let channels = ChannelBlock(block, lanes: lanes, channels: g.outputChannels)
@@ -283,11 +285,11 @@ enum ConvolutionRows {
             // A partial tile, or a shifted or padded block, computes into scratch (its pixels `lanes`
             // floats apart), then copies what is its own.
             let partial = count < P || channels.isShifted
-            let target = partial ? scratch.spill : output + column * g.outputChannels + firstChannel
+            let target = partial ? spill : output + column * g.outputChannels + firstChannel
             let tileColumn = column * S * C
             if let rowAhead { prefetchTile(input, shape, rowAhead + tileColumn) }
             ConvolutionTiled.sumBlocks(shape, TileCount<1>.self, order: order, bias: bias.map { $0 + firstChannel },
-                                       groupSums: scratch.groupSums, output: target,
+                                       groupSums: groupSums, output: target,
                                        pixelStride: partial ? lanes : g.outputChannels) { taps, _, _ in
                 // Built element by element: the repeating initializer, called out of line for 16 sums,
                 // would keep them in memory.
@@ -313,7 +315,7 @@ enum ConvolutionRows {
                 return sums
             }
             if partial {
-                channels.copyOut(count, from: scratch.spill, to: output + column * g.outputChannels, channels: g.outputChannels)
+                channels.copyOut(count, from: spill, to: output + column * g.outputChannels, channels: g.outputChannels)
             }
             column += count
         }
