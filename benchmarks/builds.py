@@ -1,7 +1,8 @@
 """Two builds of the benchmark side by side: each case runs on the build before and the build after a
 change, alternately, round by round (the order swapped every round), so that both see the same noise.
 Prints each build's minimum and median over the rounds and their ratios (before / after: > 1, the change
-is faster).
+is faster), and the median of the rounds' own ratios ("paired"): the two runs of a round follow each
+other, so a machine whose speed drifts over minutes moves both, and this ratio least of the three.
 
     python3 benchmarks/builds.py BEFORE AFTER --cases resnet20,gn,4,4,32,1 resnet20,gn,4,4,32,2
                                  [--rounds 10] [--reps 4] [--busy 0]
@@ -43,13 +44,15 @@ def main() -> int:
                     times[(case, build)].append(median_ms(builds[build], case, arguments.reps))
 
     print(f"CPU: {cpu_model()}; {arguments.rounds} rounds, builds alternated; {arguments.busy} busy program(s)")
-    print(f"{'case':<30}{'min before':>12}{'min after':>11}{'ratio':>8}{'median before':>15}{'median after':>14}{'ratio':>8}")
+    print(f"{'case':<30}{'min before':>12}{'min after':>11}{'ratio':>8}{'median before':>15}{'median after':>14}{'ratio':>8}"
+          f"{'paired':>8}")
     for case in arguments.cases:
         before, after = times[(case, 0)], times[(case, 1)]
         low = (min(before), min(after))
         middle = (statistics.median(before), statistics.median(after))
+        paired = statistics.median(b / a for b, a in zip(before, after))
         print(f"{case:<30}{low[0]:12.3f}{low[1]:11.3f}{low[0] / low[1]:7.3f}x"
-              f"{middle[0]:15.3f}{middle[1]:14.3f}{middle[0] / middle[1]:7.3f}x")
+              f"{middle[0]:15.3f}{middle[1]:14.3f}{middle[0] / middle[1]:7.3f}x{paired:7.3f}x")
     return 0
 
 
