@@ -42,7 +42,8 @@ enum GroupNeuron {
 
     /// The one step of `count` neurons at rest whose potentials are not kept (`NeuronUpdate.stepFromRest`):
     /// `v = u/2 + x`, with `x = input + second` when there is a second input; output `s·u`. Whole
-    /// vectors of 16 neurons; returns how many it computed (none on microcontrollers).
+    /// vectors of 16 neurons; returns how many it computed (none on microcontrollers). Not inlined, as
+    /// `step`.
     @inline(never)
     static func stepFromRest(_ input: UnsafePointer<Float>, adding second: UnsafePointer<Float>?,
                              into output: UnsafeMutablePointer<Float>, count: Int, members: Int, threshold: Float) -> Int {
@@ -63,6 +64,7 @@ enum GroupNeuron {
     /// The member counts `s` of 16 potentials at a time (as floats): `#{k : v ≥ k·u}`, the vector form
     /// of `spikeCount`.
     struct SpikeCounter {
+        /// The unit `u`, its reciprocal, and τ as a float.
         let unit: Float, reciprocal: Float, members: Float
         /// The thresholds `k·u` of members 1 … 4 (NaN past τ, which no potential reaches), for groups of
         /// at most 4 members.
