@@ -52,8 +52,7 @@ enum GroupNeuron {
         let unit = unit(members: members, threshold: threshold)
         let rest = SIMD16<Float>(repeating: 0.5 * unit), counter = SpikeCounter(members: members, unit: unit)
         while index + 16 <= count {
-            var sum = SIMD16<Float>.load(input + index)
-            if let second { sum = sum + SIMD16<Float>.load(second + index) }
+            let sum = SIMD16<Float>.load(input + index, adding: second.map { $0 + index })
             (counter.spikes(rest + sum) * unit).store(output + index)
             index += 16
         }

@@ -40,8 +40,7 @@ enum IntegrateAndFire {
         #if !hasFeature(Embedded)
         let rest = SIMD16<Float>(repeating: 0.5 * threshold)
         while index + 16 <= count {
-            var sum = SIMD16<Float>.load(input + index)
-            if let second { sum = sum + SIMD16<Float>.load(second + index) }
+            let sum = SIMD16<Float>.load(input + index, adding: second.map { $0 + index })
             var spikes = SIMD16<Float>()
             spikes.replace(with: threshold, where: rest + sum .>= threshold)
             spikes.store(output + index)

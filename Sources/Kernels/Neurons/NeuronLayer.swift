@@ -25,6 +25,17 @@ protocol NeuronUpdate {
                              into output: UnsafeMutablePointer<Float>, count: Int, _ neuron: NeuronParameters) -> Int
 }
 
+extension SIMD16 where Scalar == Float {
+    /// The 16 floats at `input`, plus the 16 at `second` when given: the sum a neuron layer that computes
+    /// an add reads (as `Elementwise.add`, `input[i] + second[i]`).
+    @inline(__always)
+    static func load(_ input: UnsafePointer<Float>, adding second: UnsafePointer<Float>?) -> Self {
+        let value = load(input)
+        guard let second else { return value }
+        return value + load(second)
+    }
+}
+
 extension NeuronUpdate {
     /// None: rules whose layers hold no potentials (QCFS) take the general way.
     static func stepFromRest(_ input: UnsafePointer<Float>, adding second: UnsafePointer<Float>?,
@@ -85,14 +96,15 @@ enum NeuronLayer {
         assert(!arguments.potentialsInScratch || arguments.resetsMembranes, "potentials in scratch start at rest in every call")
         // In a band of rows, each sample's neurons lie together in the output: a task goes sample by sample.
         let sampleNeurons = arguments.geometry.outputPixelsPerSample * arguments.geometry.outputChannels
+        // One step from rest, its potentials dropped after it: computed without them (`stepFromRest`).
+        let stepsFromRest = arguments.steps == 1 && potentials != nil && !arguments.outputHoldsIntegers
         arguments.forEachTask(tasks) { _, neurons in
             var first = neurons.lowerBound
             while first < neurons.upperBound {
                 var end = arguments.outputPlacement == nil ? neurons.upperBound
                     : min(neurons.upperBound, (first / sampleNeurons + 1) * sampleNeurons)
                 if arguments.secondInput != nil || potentials != nil { end = min(end, first + Elementwise.elementsPerTask) }
-                // One step from rest, its potentials dropped after it: computed without them.
-                if arguments.steps == 1, potentials != nil, !arguments.outputHoldsIntegers {
+                if stepsFromRest {
                     first += Rule.stepFromRest(arguments.input(atStep: 0) + first, adding: arguments.secondInput(atStep: 0).map { $0 + first },
                                                into: arguments.output + arguments.outputIndex(atStep: 0, element: first),
                                                count: end - first, arguments.neuron)
