@@ -6,10 +6,11 @@ import GNModelBuilder
 @testable import GNKernelsAVX2
 @testable import GNKernelsAVX512
 
-/// QCFS's vector loop multiplies by 1/λ and 1/L where it can prove the result equals the definition's
-/// divisions (`QCFS.apply`). These tests give it the values where that proof is tightest — every
-/// input within a hundred floats of a rounding boundary — and compare each output, bit for bit, with
-/// the definition written out here.
+/// QCFS's vector loop divides for the level, as the definition does, and multiplies by 1/L for the
+/// output where it can prove the product equals the definition's division (`QCFS.apply`). These tests
+/// give it the values where any shortcut for the level would be wrong first — every input within a
+/// hundred floats of a rounding boundary — and compare each output, bit for bit, with the definition
+/// written out here (a level guessed from (x·L)·(1/λ) fails them).
 final class QCFSProductTests: XCTestCase {
     /// QCFS as docs/semantics.md defines it: `clamp(floor((x·L)/λ + 0.5), 0, L)`, then `(q·λ)/L`
     /// (NaN to 0).
@@ -62,8 +63,8 @@ final class QCFSProductTests: XCTestCase {
         for (levels, threshold) in layers {
             let values = boundaryInputs(levels: levels, threshold: threshold) + specials
                 + (0..<200).map { _ in random.symmetric(2 * threshold) }
-            // Each value fills a vector of its own, so that its own margin decides how the vector is
-            // computed; the call covers more vectors than levels, so that outputs may go by the product.
+            // Each value fills a vector of its own; the call covers more vectors than levels, so that
+            // outputs may go by the product.
             var inputs = values.flatMap { [Float](repeating: $0, count: 16) }
             while inputs.count / 16 <= levels && levels <= 4096 { inputs += inputs }
             let expected = inputs.map { definition($0, levels: levels, threshold: threshold).bitPattern }

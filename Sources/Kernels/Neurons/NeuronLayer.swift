@@ -17,10 +17,11 @@ protocol NeuronUpdate {
                              into output: UnsafeMutablePointer<UInt8>, count: Int, _ neuron: NeuronParameters)
 
     /// The one step of neurons at rest whose potentials are not kept after it (a call of one step whose
-    /// potentials live in scratch): the outputs of `reset` then `step`, bit for bit, over `input`, or
-    /// over `input + second` (the add a neuron layer computes, `Elementwise.add`), with the potentials
-    /// and the sums never written. Computes the first neurons, in whole vectors; returns how many (none
-    /// where a rule has no such path: the caller computes the rest the general way).
+    /// potentials live in scratch, or of a rule that keeps none): the outputs of `reset` then `step`,
+    /// bit for bit, over `input`, or over `input + second` (the add a neuron layer computes,
+    /// `Elementwise.add`), with the potentials and the sums never written. Computes the first neurons,
+    /// in whole vectors; returns how many (none where a rule has no such path: the caller computes the
+    /// rest the general way).
     static func stepFromRest(_ input: UnsafePointer<Float>, adding second: UnsafePointer<Float>?,
                              into output: UnsafeMutablePointer<Float>, count: Int, _ neuron: NeuronParameters) -> Int
 }
@@ -34,12 +35,6 @@ extension SIMD16 where Scalar == Float {
         guard let second else { return value }
         return value + load(second)
     }
-}
-
-extension NeuronUpdate {
-    /// None: rules whose layers hold no potentials (QCFS) take the general way.
-    static func stepFromRest(_ input: UnsafePointer<Float>, adding second: UnsafePointer<Float>?,
-                             into output: UnsafeMutablePointer<Float>, count: Int, _ neuron: NeuronParameters) -> Int { 0 }
 }
 
 /// What a neuron layer writes for each neuron: a float, the spikes times their value, or a byte, the
@@ -87,7 +82,8 @@ enum NeuronLayer {
     /// in the first level of cache, through every step: ResNet-20's Group Neuron layers at batch 32 and
     /// T = 1, which read and wrote an array of 2 MiB of potentials each, take half the time. A call of
     /// one step there keeps no potentials at all (`stepFromRest`), nor the sum it reads: at T = 1 the
-    /// neuron layers of ResNet-20 took 10.5% of its time at batch 1, then 7.5%.
+    /// neuron layers of ResNet-20 took 10.5% of its time at batch 1, then 7.5%. QCFS, which keeps no
+    /// potentials, takes its one step the same way.
     @inline(__always)
     static func run<Rule: NeuronUpdate>(_ rule: Rule.Type, _ job: UnsafeRawPointer, worker: Int, tasks: Range<Int>) {
         let arguments = job.load(as: KernelArguments.self)
@@ -96,8 +92,9 @@ enum NeuronLayer {
         assert(!arguments.potentialsInScratch || arguments.resetsMembranes, "potentials in scratch start at rest in every call")
         // In a band of rows, each sample's neurons lie together in the output: a task goes sample by sample.
         let sampleNeurons = arguments.geometry.outputPixelsPerSample * arguments.geometry.outputChannels
-        // One step from rest, its potentials dropped after it: computed without them (`stepFromRest`).
-        let stepsFromRest = arguments.steps == 1 && potentials != nil && !arguments.outputHoldsIntegers
+        // One step from rest, its potentials dropped after it (in scratch, or none: QCFS): computed
+        // without them (`stepFromRest`). Potentials in the arena are carried from step to step.
+        let stepsFromRest = arguments.steps == 1 && arguments.membrane == nil && !arguments.outputHoldsIntegers
         arguments.forEachTask(tasks) { _, neurons in
             var first = neurons.lowerBound
             while first < neurons.upperBound {
