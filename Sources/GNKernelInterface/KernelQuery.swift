@@ -22,9 +22,6 @@ public struct KernelQuery: Sendable {
     public var steps: Int
     /// The most samples one call computes.
     public let batch: Int
-    /// For a neuron layer: whether its input is the sum of two tensors, which the kernel adds itself
-    /// (an add only this layer reads).
-    public var readsSum: Bool
     /// Which kernel to answer with.
     public var preference: Preference
     /// For an int8 layer: the largest integer its input holds (`q_max`, docs/semantics.md).
@@ -44,7 +41,7 @@ public struct KernelQuery: Sendable {
     /// A query about a layer.
     @inlinable
     public init(operation: KernelOperation, numberType: NumberType = .float32, geometry: WindowGeometry,
-                weightLayout: WeightLayout, steps: Int, batch: Int, readsSum: Bool = false,
+                weightLayout: WeightLayout, steps: Int, batch: Int,
                 preference: Preference = .fastest, largestInputInteger: Int = 0) {
         self.operation = operation
         self.numberType = numberType
@@ -52,7 +49,6 @@ public struct KernelQuery: Sendable {
         self.weightLayout = weightLayout
         self.steps = steps
         self.batch = batch
-        self.readsSum = readsSum
         self.preference = preference
         self.largestInputInteger = largestInputInteger
     }

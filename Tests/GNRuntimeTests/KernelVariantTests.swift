@@ -402,7 +402,6 @@ final class KernelVariantTests: XCTestCase {
                 for set in variants {
                     var q = query(.neuronLayer(kind), g, samples: n, layout: .plain(inputChannels: c, outputChannels: c), .fastest)
                     q.steps = steps
-                    q.readsSum = readsSum
                     q.potentialsInScratch = potentialsInScratch
                     outputs.append(try run(q, set, samples: n, steps: steps, input: input, inputSteps: steps,
                                            secondInput: readsSum ? addend : nil, neuron: neuron,
@@ -437,7 +436,7 @@ final class KernelVariantTests: XCTestCase {
             for step in 0..<steps {
                 var x = input[step * neurons + index]
                 var y: Float = .nan
-                Rule.step(&x, membrane: &potential, into: &y, count: 1, neuron)
+                Rule.step(&x, adding: nil, membrane: &potential, into: &y, count: 1, neuron)
                 output[step * neurons + index] = y
             }
         }

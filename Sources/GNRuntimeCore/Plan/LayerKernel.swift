@@ -27,7 +27,7 @@ extension LayerPlan {
         case .qcfs: operation = .neuronLayer(neuron)
         }
         var query = KernelQuery(operation: operation, numberType: layer.integerWeights != nil ? .int8 : .float32, geometry: geometry,
-                                weightLayout: weightLayout, steps: steps, batch: batch, readsSum: fusedAdd >= 0,
+                                weightLayout: weightLayout, steps: steps, batch: batch,
                                 largestInputInteger: integerInput?.largest ?? 0)
         query.inputHoldsIntegers = inputHoldsIntegers
         query.outputHoldsIntegers = storesIntegers

@@ -14,13 +14,14 @@ enum GroupNeuron {
         membrane.update(repeating: 0.5 * unit(members: members, threshold: threshold), count: count)
     }
 
-    /// One time step for `count` neurons: `v += x`; `s = #{k : v ≥ k·u}`; `v −= s·u`; output `s·u`.
-    /// `output` may be `input`. SIMD on purpose: 16 neurons per step, then the rest one neuron at a
-    /// time (every neuron, on microcontrollers).
+    /// One time step for `count` neurons: `v += x`, with `x = input + second` when there is a second
+    /// input; `s = #{k : v ≥ k·u}`; `v −= s·u`; output `s·u`. `output` may be `input` or `second`. SIMD
+    /// on purpose: 16 neurons per step, then the rest one neuron at a time (every neuron, on
+    /// microcontrollers).
     /// Not inlined into the neuron layer's loops, which are large: the compiler would then call
     /// `SpikeCounter.spikes`, not inline it.
     @inline(never)
-    static func step(_ input: UnsafePointer<Float>, membrane: UnsafeMutablePointer<Float>,
+    static func step(_ input: UnsafePointer<Float>, adding second: UnsafePointer<Float>? = nil, membrane: UnsafeMutablePointer<Float>,
                      into output: UnsafeMutablePointer<Float>, count: Int, members: Int, threshold: Float) {
         let unit = unit(members: members, threshold: threshold)
         var index = 0
@@ -29,15 +30,15 @@ enum GroupNeuron {
         #if !hasFeature(Embedded)
         let counter = SpikeCounter(members: members, unit: unit)
         while index + 16 <= count {
-            let potential = SIMD16<Float>.load(membrane + index) + SIMD16<Float>.load(input + index)
+            let potential = SIMD16<Float>.load(membrane + index) + SIMD16<Float>.load(input + index, adding: second.map { $0 + index })
             let spikes = counter.spikes(potential)
             (potential - spikes * unit).store(membrane + index)
             (spikes * unit).store(output + index)
             index += 16
         }
         #endif
-        stepOneAtATime(input + index, membrane: membrane + index, into: output + index, count: count - index,
-                       members: members, unit: unit)
+        stepOneAtATime(input + index, adding: second.map { $0 + index }, membrane: membrane + index, into: output + index,
+                       count: count - index, members: members, unit: unit)
     }
 
     /// The one step of `count` neurons at rest whose potentials are not kept (`NeuronUpdate.stepFromRest`):
@@ -101,29 +102,31 @@ enum GroupNeuron {
 
     /// `step` writing each neuron's spike count `s` as a byte (τ ≤ 255) instead of `s·u`: a lean
     /// session's spike maps. One neuron at a time.
-    static func stepCounting(_ input: UnsafePointer<Float>, membrane: UnsafeMutablePointer<Float>,
-                             into output: UnsafeMutablePointer<UInt8>, count: Int, members: Int, threshold: Float) {
-        stepOneAtATime(input, membrane: membrane, into: output, count: count, members: members,
+    static func stepCounting(_ input: UnsafePointer<Float>, adding second: UnsafePointer<Float>? = nil,
+                             membrane: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<UInt8>, count: Int,
+                             members: Int, threshold: Float) {
+        stepOneAtATime(input, adding: second, membrane: membrane, into: output, count: count, members: members,
                        unit: unit(members: members, threshold: threshold))
     }
 
     /// `step` one neuron at a time, with outputs of type `Output`.
     @inline(__always)
-    private static func stepOneAtATime<Output: NeuronOutput>(_ input: UnsafePointer<Float>, membrane: UnsafeMutablePointer<Float>,
+    private static func stepOneAtATime<Output: NeuronOutput>(_ input: UnsafePointer<Float>, adding second: UnsafePointer<Float>?,
+                                                             membrane: UnsafeMutablePointer<Float>,
                                                              into output: UnsafeMutablePointer<Output>, count: Int,
                                                              members: Int, unit: Float) {
         // Groups of few members (the usual τ) compare with each threshold, as the definition does: fewer
         // instructions than the guess and its corrections where neurons go one at a time.
         if members <= 4 {
-            stepComparing(InlineArray<4, Float>.self, input, membrane: membrane, into: output, count: count,
+            stepComparing(InlineArray<4, Float>.self, input, adding: second, membrane: membrane, into: output, count: count,
                           members: members, unit: unit)
         } else if members <= 8 {
-            stepComparing(InlineArray<8, Float>.self, input, membrane: membrane, into: output, count: count,
+            stepComparing(InlineArray<8, Float>.self, input, adding: second, membrane: membrane, into: output, count: count,
                           members: members, unit: unit)
         } else {
             let reciprocal = 1 / unit, top = Float(members)
             for index in 0..<count {
-                let potential = membrane[index] + input[index]
+                let potential = membrane[index] + input.value(at: index, adding: second)
                 let spikes = spikeCount(potential: potential, unit: unit, reciprocal: reciprocal, members: top)
                 membrane[index] = potential - spikes * unit
                 output[index] = Output(spikes: Int(spikes), unit: unit)
@@ -137,28 +140,24 @@ enum GroupNeuron {
     /// without branches.
     @inline(__always)
     private static func stepComparing<let N: Int, Output: NeuronOutput>(
-        _ thresholdsType: InlineArray<N, Float>.Type, _ input: UnsafePointer<Float>, membrane: UnsafeMutablePointer<Float>,
-        into output: UnsafeMutablePointer<Output>, count: Int, members: Int, unit: Float
+        _ thresholdsType: InlineArray<N, Float>.Type, _ input: UnsafePointer<Float>, adding second: UnsafePointer<Float>?,
+        membrane: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Output>, count: Int, members: Int, unit: Float
     ) {
         var thresholds = InlineArray<N, Float>(repeating: .nan)
         for member in 0..<min(members, N) { thresholds[member] = Float(member + 1) * unit }
-        var input = input, membrane = membrane, output = output
-        for _ in 0..<count {
-            let potential = membrane.pointee + input.pointee
+        for index in 0..<count {
+            let potential = membrane[index] + input.value(at: index, adding: second)
             if potential >= unit {
                 var reached = 1
                 for member in 1..<N where potential >= thresholds[member] { reached &+= 1 }
                 let spikes = Float(reached)
-                membrane.pointee = potential - spikes * unit
-                output.pointee = Output(spikes: reached, unit: unit)
+                membrane[index] = potential - spikes * unit
+                output[index] = Output(spikes: reached, unit: unit)
             } else {
                 // No spike: `v − 0·u` is `v` itself (0·u is +0, as u > 0), and the output +0.
-                membrane.pointee = potential
-                output.pointee = Output.noSpike
+                membrane[index] = potential
+                output[index] = Output.noSpike
             }
-            input += 1
-            membrane += 1
-            output += 1
         }
     }
 
@@ -180,14 +179,17 @@ extension GroupNeuron: NeuronUpdate {
         reset(membrane, count: count, members: neuron.members, threshold: neuron.threshold)
     }
 
-    static func step(_ input: UnsafePointer<Float>, membrane: UnsafeMutablePointer<Float>?,
+    static func step(_ input: UnsafePointer<Float>, adding second: UnsafePointer<Float>?, membrane: UnsafeMutablePointer<Float>?,
                      into output: UnsafeMutablePointer<Float>, count: Int, _ neuron: NeuronParameters) {
-        step(input, membrane: membrane!, into: output, count: count, members: neuron.members, threshold: neuron.threshold)
+        step(input, adding: second, membrane: membrane!, into: output, count: count, members: neuron.members,
+             threshold: neuron.threshold)
     }
 
-    static func stepCounting(_ input: UnsafePointer<Float>, membrane: UnsafeMutablePointer<Float>?,
-                             into output: UnsafeMutablePointer<UInt8>, count: Int, _ neuron: NeuronParameters) {
-        stepCounting(input, membrane: membrane!, into: output, count: count, members: neuron.members, threshold: neuron.threshold)
+    static func stepCounting(_ input: UnsafePointer<Float>, adding second: UnsafePointer<Float>?,
+                             membrane: UnsafeMutablePointer<Float>?, into output: UnsafeMutablePointer<UInt8>, count: Int,
+                             _ neuron: NeuronParameters) {
+        stepCounting(input, adding: second, membrane: membrane!, into: output, count: count, members: neuron.members,
+                     threshold: neuron.threshold)
     }
 
     static func stepFromRest(_ input: UnsafePointer<Float>, adding second: UnsafePointer<Float>?,

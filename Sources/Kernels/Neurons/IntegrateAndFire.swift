@@ -8,16 +8,17 @@ enum IntegrateAndFire {
         membrane.update(repeating: 0.5 * threshold, count: count)
     }
 
-    /// One time step for `count` neurons: `v += x`; spike when `v ≥ λ`, then `v −= λ`; output `s·λ`.
-    /// `output` may be `input`. SIMD on purpose: 16 neurons per step, then one at a time.
-    static func step(_ input: UnsafePointer<Float>, membrane: UnsafeMutablePointer<Float>,
+    /// One time step for `count` neurons: `v += x`, with `x = input + second` when there is a second
+    /// input; spike when `v ≥ λ`, then `v −= λ`; output `s·λ`. `output` may be `input` or `second`.
+    /// SIMD on purpose: 16 neurons per step, then one at a time.
+    static func step(_ input: UnsafePointer<Float>, adding second: UnsafePointer<Float>? = nil, membrane: UnsafeMutablePointer<Float>,
                      into output: UnsafeMutablePointer<Float>, count: Int, threshold: Float) {
         var index = 0
         // Microcontrollers have no vector unit: there the vector loop would be emulated lane by lane in
         // more code (8 KiB on RV32 for this one) and no fewer instructions than the loop below.
         #if !hasFeature(Embedded)
         while index + 16 <= count {
-            var potential = SIMD16<Float>.load(membrane + index) + SIMD16<Float>.load(input + index)
+            var potential = SIMD16<Float>.load(membrane + index) + SIMD16<Float>.load(input + index, adding: second.map { $0 + index })
             let fires = potential .>= threshold
             var spikes = SIMD16<Float>()
             spikes.replace(with: threshold, where: fires)
@@ -27,8 +28,8 @@ enum IntegrateAndFire {
             index += 16
         }
         #endif
-        stepOneAtATime(input + index, membrane: membrane + index, into: output + index, count: count - index,
-                       threshold: threshold)
+        stepOneAtATime(input + index, adding: second.map { $0 + index }, membrane: membrane + index, into: output + index,
+                       count: count - index, threshold: threshold)
     }
 
     /// The one step of `count` neurons at rest whose potentials are not kept (`NeuronUpdate.stepFromRest`):
@@ -52,11 +53,12 @@ enum IntegrateAndFire {
 
     /// `step` one neuron at a time, with outputs of type `Output` (`s·λ`, or the spike `s` as a byte).
     @inline(__always)
-    private static func stepOneAtATime<Output: NeuronOutput>(_ input: UnsafePointer<Float>, membrane: UnsafeMutablePointer<Float>,
+    private static func stepOneAtATime<Output: NeuronOutput>(_ input: UnsafePointer<Float>, adding second: UnsafePointer<Float>?,
+                                                             membrane: UnsafeMutablePointer<Float>,
                                                              into output: UnsafeMutablePointer<Output>, count: Int,
                                                              threshold: Float) {
         for index in 0..<count {
-            let potential = membrane[index] + input[index]
+            let potential = membrane[index] + input.value(at: index, adding: second)
             if potential >= threshold {
                 membrane[index] = potential - threshold
                 output[index] = Output(spikes: 1, unit: threshold)
@@ -73,15 +75,16 @@ extension IntegrateAndFire: NeuronUpdate {
         reset(membrane, count: count, threshold: neuron.threshold)
     }
 
-    static func step(_ input: UnsafePointer<Float>, membrane: UnsafeMutablePointer<Float>?,
+    static func step(_ input: UnsafePointer<Float>, adding second: UnsafePointer<Float>?, membrane: UnsafeMutablePointer<Float>?,
                      into output: UnsafeMutablePointer<Float>, count: Int, _ neuron: NeuronParameters) {
-        step(input, membrane: membrane!, into: output, count: count, threshold: neuron.threshold)
+        step(input, adding: second, membrane: membrane!, into: output, count: count, threshold: neuron.threshold)
     }
 
     /// `step` writing each neuron's spike (0 or 1) as a byte, one neuron at a time.
-    static func stepCounting(_ input: UnsafePointer<Float>, membrane: UnsafeMutablePointer<Float>?,
-                             into output: UnsafeMutablePointer<UInt8>, count: Int, _ neuron: NeuronParameters) {
-        stepOneAtATime(input, membrane: membrane!, into: output, count: count, threshold: neuron.threshold)
+    static func stepCounting(_ input: UnsafePointer<Float>, adding second: UnsafePointer<Float>?,
+                             membrane: UnsafeMutablePointer<Float>?, into output: UnsafeMutablePointer<UInt8>, count: Int,
+                             _ neuron: NeuronParameters) {
+        stepOneAtATime(input, adding: second, membrane: membrane!, into: output, count: count, threshold: neuron.threshold)
     }
 
     static func stepFromRest(_ input: UnsafePointer<Float>, adding second: UnsafePointer<Float>?,

@@ -6,15 +6,18 @@ protocol NeuronUpdate {
     /// Sets `count` membrane potentials to their value at rest.
     static func reset(_ membrane: UnsafeMutablePointer<Float>, count: Int, _ neuron: NeuronParameters)
 
-    /// One time step of `count` neurons: integrates `input` into `membrane` (nil for a neuron without
-    /// state), writes each neuron's output (spikes × their value) to `output`, which may be `input`.
-    static func step(_ input: UnsafePointer<Float>, membrane: UnsafeMutablePointer<Float>?,
+    /// One time step of `count` neurons: integrates `input`, or `input + second` when there is a second
+    /// input (the add a neuron layer computes, `Elementwise.add`), into `membrane` (nil for a neuron
+    /// without state), writes each neuron's output (spikes × their value) to `output`, which may be
+    /// `input` or `second`.
+    static func step(_ input: UnsafePointer<Float>, adding second: UnsafePointer<Float>?, membrane: UnsafeMutablePointer<Float>?,
                      into output: UnsafeMutablePointer<Float>, count: Int, _ neuron: NeuronParameters)
 
     /// `step`, writing each neuron's integer (its spikes; a QCFS level) as a byte instead: the
     /// outputs a lean session stores as integers (`KernelArguments.outputHoldsIntegers`).
-    static func stepCounting(_ input: UnsafePointer<Float>, membrane: UnsafeMutablePointer<Float>?,
-                             into output: UnsafeMutablePointer<UInt8>, count: Int, _ neuron: NeuronParameters)
+    static func stepCounting(_ input: UnsafePointer<Float>, adding second: UnsafePointer<Float>?,
+                             membrane: UnsafeMutablePointer<Float>?, into output: UnsafeMutablePointer<UInt8>, count: Int,
+                             _ neuron: NeuronParameters)
 
     /// The one step of neurons at rest whose potentials are not kept after it (a call of one step whose
     /// potentials live in scratch, or of a rule that keeps none): the outputs of `reset` then `step`,
@@ -24,6 +27,16 @@ protocol NeuronUpdate {
     /// rest the general way).
     static func stepFromRest(_ input: UnsafePointer<Float>, adding second: UnsafePointer<Float>?,
                              into output: UnsafeMutablePointer<Float>, count: Int, _ neuron: NeuronParameters) -> Int
+}
+
+extension UnsafePointer where Pointee == Float {
+    /// The float at `index`, plus the one at `second[index]` when given: one neuron's sum, the scalar
+    /// form of `SIMD16.load(_:adding:)`.
+    @inline(__always)
+    func value(at index: Int, adding second: UnsafePointer<Float>?) -> Float {
+        guard let second else { return self[index] }
+        return self[index] + second[index]
+    }
 }
 
 extension SIMD16 where Scalar == Float {
@@ -65,20 +78,20 @@ extension UInt8: NeuronOutput {
 enum NeuronLayer {
     /// The kernel of a neuron layer whose rule `run` applies (a closure calling `run` with the rule).
     static func choice(_ query: KernelQuery, name: StaticString, function: TaskFunction) -> KernelChoice {
-        // A chunk of the sum's elements, and of the potentials when they live in scratch (never more
-        // than one call's elements: a small layer's potentials take no more scratch than they are).
+        // A chunk of the potentials when they live in scratch (never more than one call's elements: a
+        // small layer's potentials take no more scratch than they are).
         let chunk = min(Elementwise.elementsPerTask, max(1, query.batch * query.stepElementsPerSample))
         return KernelChoice(function: function,
                             split: TaskSplit(itemsPerSample: query.stepElementsPerSample, itemsPerTask: Elementwise.elementsPerTask),
-                            scratchFloats: (query.readsSum ? Elementwise.elementsPerTask : 0) + (query.potentialsInScratch ? chunk : 0),
-                            name: name)
+                            scratchFloats: query.potentialsInScratch ? chunk : 0, name: name)
     }
 
-    /// Runs `tasks` of a neuron layer with rule `Rule`. When the layer reads a sum (`secondInput`), a
-    /// task adds its part of the two tensors into the worker's scratch first, as the add layer would,
-    /// `Elementwise.elementsPerTask` at a time (what the scratch holds: a task that a convolution's split
-    /// cut, `LayerPlan.fusedNeuron`, may be longer). With `potentialsInScratch`, the potentials of each
-    /// such chunk start at their initial value in the worker's scratch (after the sum's) and stay there,
+    /// Runs `tasks` of a neuron layer with rule `Rule`. When the layer reads a sum (`secondInput`), each
+    /// step adds the two tensors' values as it reads them, as the add layer would (`Rule.step`'s
+    /// `adding`), rather than writing the sum first: at T = 4 that pass took 2% of ResNet-20's time.
+    /// With `potentialsInScratch`, the potentials of each chunk of `Elementwise.elementsPerTask` neurons
+    /// (what the scratch holds: a task that a convolution's split cut, `LayerPlan.fusedNeuron`, may be
+    /// longer) start at their initial value in the worker's scratch and stay there,
     /// in the first level of cache, through every step: ResNet-20's Group Neuron layers at batch 32 and
     /// T = 1, which read and wrote an array of 2 MiB of potentials each, take half the time. A call of
     /// one step there keeps no potentials at all (`stepFromRest`), nor the sum it reads: at T = 1 the
@@ -87,8 +100,7 @@ enum NeuronLayer {
     @inline(__always)
     static func run<Rule: NeuronUpdate>(_ rule: Rule.Type, _ job: UnsafeRawPointer, worker: Int, tasks: Range<Int>) {
         let arguments = job.load(as: KernelArguments.self)
-        let scratch = arguments.scratch(of: worker)
-        let potentials = arguments.potentialsInScratch ? scratch + (arguments.secondInput != nil ? Elementwise.elementsPerTask : 0) : nil
+        let potentials = arguments.potentialsInScratch ? arguments.scratch(of: worker) : nil
         assert(!arguments.potentialsInScratch || arguments.resetsMembranes, "potentials in scratch start at rest in every call")
         // In a band of rows, each sample's neurons lie together in the output: a task goes sample by sample.
         let sampleNeurons = arguments.geometry.outputPixelsPerSample * arguments.geometry.outputChannels
@@ -100,7 +112,7 @@ enum NeuronLayer {
             while first < neurons.upperBound {
                 var end = arguments.outputPlacement == nil ? neurons.upperBound
                     : min(neurons.upperBound, (first / sampleNeurons + 1) * sampleNeurons)
-                if arguments.secondInput != nil || potentials != nil { end = min(end, first + Elementwise.elementsPerTask) }
+                if potentials != nil { end = min(end, first + Elementwise.elementsPerTask) }
                 if stepsFromRest {
                     first += Rule.stepFromRest(arguments.input(atStep: 0) + first, adding: arguments.secondInput(atStep: 0).map { $0 + first },
                                                into: arguments.output + arguments.outputIndex(atStep: 0, element: first),
@@ -111,17 +123,15 @@ enum NeuronLayer {
                 let membrane = potentials ?? arguments.membrane.map { $0 + first }
                 if arguments.resetsMembranes, let membrane { Rule.reset(membrane, count: count, arguments.neuron) }
                 for step in 0..<arguments.steps {
-                    var input = arguments.input(atStep: step) + first
-                    if let second = arguments.secondInput(atStep: step) {
-                        Elementwise.add(input, second + first, into: scratch, count: count)
-                        input = UnsafePointer(scratch)
-                    }
+                    let input = arguments.input(atStep: step) + first
+                    let second = arguments.secondInput(atStep: step).map { $0 + first }
                     let output = arguments.outputIndex(atStep: step, element: first)
                     if arguments.outputHoldsIntegers {
-                        Rule.stepCounting(input, membrane: membrane, into: arguments.outputIntegers + output, count: count,
-                                          arguments.neuron)
+                        Rule.stepCounting(input, adding: second, membrane: membrane, into: arguments.outputIntegers + output,
+                                          count: count, arguments.neuron)
                     } else {
-                        Rule.step(input, membrane: membrane, into: arguments.output + output, count: count, arguments.neuron)
+                        Rule.step(input, adding: second, membrane: membrane, into: arguments.output + output, count: count,
+                                  arguments.neuron)
                     }
                 }
                 first = end

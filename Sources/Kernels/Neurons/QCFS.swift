@@ -2,7 +2,8 @@ import GNKernelInterface
 
 /// The QCFS activation of the ANN: `clamp(floor((x·L)/λ + 0.5), 0, L)`, then `(q·λ)/L`.
 enum QCFS {
-    /// Applies QCFS with `levels` and `threshold` to `count` values; `output` may be `input`.
+    /// Applies QCFS with `levels` and `threshold` to `count` values, `input` or `input + second` when
+    /// there is a second input (the add a neuron layer computes); `output` may be `input` or `second`.
     /// SIMD on purpose: 16 values per step, then the same arithmetic one value at a time.
     ///
     /// The level is the definition's, `(x·L)/λ + 0.5` divided and floored (docs/semantics.md). The output
@@ -13,12 +14,13 @@ enum QCFS {
     /// saved on the AMD EPYC, whose cores run one vector comparison per cycle and a vector division in
     /// about four: ResNet-20's ANN spent 9.2% of its time in QCFS that way, 4.3% this way,
     /// docs/benchmarks.md.)
-    static func apply(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, count: Int,
-                      levels: Int, threshold: Float) {
-        var index = applyVectors(input, adding: nil, into: output, count: count, levels: levels, threshold: threshold)
+    static func apply(_ input: UnsafePointer<Float>, adding second: UnsafePointer<Float>? = nil, into output: UnsafeMutablePointer<Float>,
+                      count: Int, levels: Int, threshold: Float) {
+        var index = applyVectors(input, adding: second, into: output, count: count, levels: levels, threshold: threshold)
         let levelCount = Float(levels)
         while index < count {
-            output[index] = (level(input[index], levels: levelCount, threshold: threshold) * threshold) / levelCount
+            output[index] = (level(input.value(at: index, adding: second), levels: levelCount, threshold: threshold) * threshold)
+                / levelCount
             index += 1
         }
     }
@@ -65,9 +67,9 @@ enum QCFS {
 extension QCFS: NeuronUpdate {
     static func reset(_ membrane: UnsafeMutablePointer<Float>, count: Int, _ neuron: NeuronParameters) {}
 
-    static func step(_ input: UnsafePointer<Float>, membrane: UnsafeMutablePointer<Float>?,
+    static func step(_ input: UnsafePointer<Float>, adding second: UnsafePointer<Float>?, membrane: UnsafeMutablePointer<Float>?,
                      into output: UnsafeMutablePointer<Float>, count: Int, _ neuron: NeuronParameters) {
-        apply(input, into: output, count: count, levels: neuron.levels, threshold: neuron.threshold)
+        apply(input, adding: second, into: output, count: count, levels: neuron.levels, threshold: neuron.threshold)
     }
 
     /// The one step of a call of one step: `apply` over `input`, or over `input + second`, without the
@@ -78,11 +80,13 @@ extension QCFS: NeuronUpdate {
     }
 
     /// The levels `q` themselves, as bytes (L ≤ 255).
-    static func stepCounting(_ input: UnsafePointer<Float>, membrane: UnsafeMutablePointer<Float>?,
-                             into output: UnsafeMutablePointer<UInt8>, count: Int, _ neuron: NeuronParameters) {
+    static func stepCounting(_ input: UnsafePointer<Float>, adding second: UnsafePointer<Float>?,
+                             membrane: UnsafeMutablePointer<Float>?, into output: UnsafeMutablePointer<UInt8>, count: Int,
+                             _ neuron: NeuronParameters) {
         let levels = Float(neuron.levels)
         for index in 0..<count {
-            output[index] = UInt8(truncatingIfNeeded: Int32(level(input[index], levels: levels, threshold: neuron.threshold)))
+            let level = level(input.value(at: index, adding: second), levels: levels, threshold: neuron.threshold)
+            output[index] = UInt8(truncatingIfNeeded: Int32(level))
         }
     }
 }
