@@ -11,9 +11,8 @@ enum QCFS {
     /// call (always when L is a power of two, whose reciprocal is exact): one vector division per step,
     /// not two. (The level guessed from `(x·L)·(1/λ)` instead, with the vectors divided where some value
     /// lay too near a rounding boundary for the guess to be sure, took longer than the division it
-    /// saved on the AMD EPYC, whose cores run one vector comparison per cycle and a vector division in
-    /// about four: ResNet-20's ANN spent 9.2% of its time in QCFS that way, 4.3% this way,
-    /// docs/benchmarks.md.)
+    /// saved on the AMD EPYC: the check cost seven vector comparisons per 16 values. ResNet-20's ANN
+    /// spent 9.2% of its time in QCFS that way, 4.3% this way, docs/benchmarks.md.)
     static func apply(_ input: UnsafePointer<Float>, adding second: UnsafePointer<Float>? = nil, into output: UnsafeMutablePointer<Float>,
                       count: Int, levels: Int, threshold: Float) {
         var index = applyVectors(input, adding: second, into: output, count: count, levels: levels, threshold: threshold)
