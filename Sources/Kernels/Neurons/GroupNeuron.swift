@@ -88,14 +88,17 @@ enum GroupNeuron {
                 for member in 0..<4 { spikes.replace(with: spikes + 1, where: potential .>= thresholds[member]) }
                 return spikes
             }
-            // A guess from floor(v·(1/u)), clamped to [0, τ] (NaN to 0), then corrected by one against
-            // the thresholds k·u themselves: the rounding of v·(1/u) can misplace a boundary by one,
-            // never by two, so the result is the member count of the definition.
+            // A guess from floor(v·(1/u)), corrected by one against the thresholds k·u themselves (the
+            // rounding of v·(1/u) can misplace a boundary by one, never by two), then clamped to [0, τ]
+            // (NaN to 0): within [0, τ] the member count of the definition; a guess outside it stays
+            // outside, or reaches its edge, and clamps to the count (0, or τ). Four comparisons, where
+            // clamping first took six (a correction at an edge must not step past it), and this core
+            // runs fewer comparisons than multiply-adds per cycle (docs/benchmarks.md).
             var spikes = (potential * reciprocal).rounded(.down)
+            spikes.replace(with: spikes - 1, where: potential .< spikes * unit)
+            spikes.replace(with: spikes + 1, where: potential .>= (spikes + 1) * unit)
             spikes.replace(with: 0, where: .!(spikes .> 0))  // NaN and −0 too: no spike is +0
             spikes.replace(with: members, where: spikes .> members)
-            spikes.replace(with: spikes - 1, where: (spikes .> 0) .& (potential .< spikes * unit))
-            spikes.replace(with: spikes + 1, where: (spikes .< members) .& (potential .>= (spikes + 1) * unit))
             return spikes
         }
     }
@@ -166,11 +169,10 @@ enum GroupNeuron {
     @inline(__always)
     static func spikeCount(potential: Float, unit: Float, reciprocal: Float, members: Float) -> Float {
         var spikes = (potential * reciprocal).rounded(.down)
+        if potential < spikes * unit { spikes -= 1 }
+        if potential >= (spikes + 1) * unit { spikes += 1 }
         spikes = spikes > 0 ? spikes : 0
-        spikes = spikes > members ? members : spikes
-        if spikes > 0 && potential < spikes * unit { spikes -= 1 }
-        if spikes < members && potential >= (spikes + 1) * unit { spikes += 1 }
-        return spikes
+        return spikes > members ? members : spikes
     }
 }
 
