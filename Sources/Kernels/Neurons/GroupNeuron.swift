@@ -103,15 +103,6 @@ enum GroupNeuron {
         }
     }
 
-    /// `step` writing each neuron's spike count `s` as a byte (τ ≤ 255) instead of `s·u`: a lean
-    /// session's spike maps. One neuron at a time.
-    static func stepCounting(_ input: UnsafePointer<Float>, adding second: UnsafePointer<Float>? = nil,
-                             membrane: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<UInt8>, count: Int,
-                             members: Int, threshold: Float) {
-        stepOneAtATime(input, adding: second, membrane: membrane, into: output, count: count, members: members,
-                       unit: unit(members: members, threshold: threshold))
-    }
-
     /// `step` one neuron at a time, with outputs of type `Output`.
     @inline(__always)
     private static func stepOneAtATime<Output: NeuronOutput>(_ input: UnsafePointer<Float>, adding second: UnsafePointer<Float>?,
@@ -187,11 +178,13 @@ extension GroupNeuron: NeuronUpdate {
              threshold: neuron.threshold)
     }
 
+    /// `step` writing each neuron's spike count `s` as a byte (τ ≤ 255) instead of `s·u`: a lean
+    /// session's spike maps. One neuron at a time.
     static func stepCounting(_ input: UnsafePointer<Float>, adding second: UnsafePointer<Float>?,
                              membrane: UnsafeMutablePointer<Float>?, into output: UnsafeMutablePointer<UInt8>, count: Int,
                              _ neuron: NeuronParameters) {
-        stepCounting(input, adding: second, membrane: membrane!, into: output, count: count, members: neuron.members,
-                     threshold: neuron.threshold)
+        stepOneAtATime(input, adding: second, membrane: membrane!, into: output, count: count, members: neuron.members,
+                       unit: unit(members: neuron.members, threshold: neuron.threshold))
     }
 
     static func stepFromRest(_ input: UnsafePointer<Float>, adding second: UnsafePointer<Float>?,

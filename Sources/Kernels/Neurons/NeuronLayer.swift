@@ -94,9 +94,9 @@ enum NeuronLayer {
     /// longer) start at their initial value in the worker's scratch and stay there,
     /// in the first level of cache, through every step: ResNet-20's Group Neuron layers at batch 32 and
     /// T = 1, which read and wrote an array of 2 MiB of potentials each, take half the time. A call of
-    /// one step there keeps no potentials at all (`stepFromRest`), nor the sum it reads: at T = 1 the
-    /// neuron layers of ResNet-20 took 10.5% of its time at batch 1, then 7.5%. QCFS, which keeps no
-    /// potentials, takes its one step the same way.
+    /// one step there keeps no potentials at all (`stepFromRest`): at T = 1 the neuron layers of
+    /// ResNet-20 took 10.5% of its time at batch 1, then 7.5%. QCFS, which keeps no potentials, takes
+    /// its one step the same way.
     @inline(__always)
     static func run<Rule: NeuronUpdate>(_ rule: Rule.Type, _ job: UnsafeRawPointer, worker: Int, tasks: Range<Int>) {
         let arguments = job.load(as: KernelArguments.self)
