@@ -246,8 +246,9 @@ enum ConvolutionRows {
         // Each task is whole output rows (of one image or of consecutive ones).
         arguments.forEachTask(tasks) { block, pixels in
             g.forEachOutputRow(pixels) { sample, outputRow, rowStart in
-                scratch.rows.load(g, input: arguments.input, sample: sample, outputRow: outputRow, readsInPlace: inPlace,
-                                  zero: 0) { source, destination, count in destination.update(from: source, count: count) }
+                scratch.rows.load(g, input: arguments.input, sample: sample, outputRow: outputRow, readsInPlace: inPlace) {
+                    source, destination, count in destination.update(from: source, count: count)
+                }
                 let rows: InlineArray<K, UnsafePointer<Float>> = scratch.rows.loadedRows()
                 // Kernel rows whose input row is padding (a top or bottom output row's) are left out.
                 runRow(shape, input, g, order: order, block: block, rows: rows,

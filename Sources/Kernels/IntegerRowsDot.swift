@@ -122,14 +122,12 @@ enum IntegerRowsDot {
                 // Each input value's integer, as a byte: a lean session's bytes as they are, or
                 // recovered from the floats.
                 if arguments.inputHoldsIntegers {
-                    rows.load(g, input: arguments.inputIntegers, sample: sample, outputRow: outputRow, readsInPlace: false,
-                              zero: 0) { source, destination, count in
-                        destination.update(from: source, count: count)
+                    rows.load(g, input: arguments.inputIntegers, sample: sample, outputRow: outputRow, readsInPlace: false) {
+                        source, destination, count in destination.update(from: source, count: count)
                     }
                 } else {
-                    rows.load(g, input: arguments.input, sample: sample, outputRow: outputRow, readsInPlace: false,
-                              zero: 0) { source, destination, count in
-                        ByteInputs.recover(source, count: count, reciprocal: reciprocal, into: destination)
+                    rows.load(g, input: arguments.input, sample: sample, outputRow: outputRow, readsInPlace: false) {
+                        source, destination, count in ByteInputs.recover(source, count: count, reciprocal: reciprocal, into: destination)
                     }
                 }
                 runRow(shape, input, arguments, block: block, rows: rows.loadedRows(),

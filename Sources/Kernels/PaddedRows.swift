@@ -3,10 +3,11 @@ import GNKernelInterface
 /// The input rows a row kernel (`ConvolutionRows`, `IntegerRowsDot`, `IntegerConvolutionPairs`,
 /// `IntegerConvolutionCounts`) reads for one output row, as `Element`s in the thread's scratch, with the
 /// padding columns written out as zeros: every pixel of a tile then reads at a constant offset from one
-/// pointer per kernel row, and no pixel needs an edge check. The rows lie in a ring of one slot per kernel row, input row `r` of a sample in slot
-/// `r mod kernelHeight`, so that consecutive output rows reuse the rows they share (a 3 × 3 layer of
-/// stride 1 converts one new row per output row, not three); kernel rows above or below the input read
-/// a row of zeros.
+/// pointer per kernel row, and no pixel needs an edge check. The rows lie in a ring of one slot per
+/// kernel row, input row `r` of a sample in slot `r mod kernelHeight`, so that consecutive output rows
+/// reuse the rows they share (a 3 × 3 layer of stride 1 converts one new row per output row, not
+/// three); kernel rows above or below the input read a row of zeros. Every slot's padding columns are
+/// zeroed once, when the rows are made: a row's conversion writes only the columns inside the input.
 struct PaddedRows<Element> {
     /// One value per kernel row: row kernels take kernels of at most 8 rows.
     typealias PerKernelRow<Value> = InlineArray<8, Value>
@@ -39,44 +40,50 @@ struct PaddedRows<Element> {
     /// Elements of scratch the rows take: the zero row and one slot per kernel row.
     static func elements(_ g: WindowGeometry, pixels: Int) -> Int { (1 + g.kernelHeight) * rowElements(g, pixels: pixels) }
 
-    /// Rows in `storage` (`elements(g, pixels:)` of them), for tiles of `pixels`; writes the zero row.
+    /// Rows in `storage` (`elements(g, pixels:)` of them), for tiles of `pixels`; writes `zero` over all
+    /// of them: the zero row, and the padding columns of every slot, which no conversion writes.
     init(_ storage: UnsafeMutablePointer<Element>, _ g: WindowGeometry, pixels: Int, zero: Element) {
         zeros = storage
         rowElements = PaddedRows.rowElements(g, pixels: pixels)
-        zeros.update(repeating: zero, count: rowElements)
+        zeros.update(repeating: zero, count: PaddedRows.elements(g, pixels: pixels))
     }
 
     /// Makes `kernelRows` the rows output row `outputRow` of `sample` reads: those the ring does not hold
     /// are converted from the input (`convert(source, destination, count)`: floats, or a lean session's
-    /// bytes), their padding columns written as `zero`. `readsInPlace` (rows of the input's own type
-    /// only: a layer without padding columns whose rows have no partial tile) makes them the input rows
-    /// themselves.
+    /// bytes) between their padding columns. `readsInPlace` (rows of the input's own type only: a layer
+    /// without padding columns whose rows have no partial tile) makes them the input rows themselves.
     mutating func load<Source>(_ g: WindowGeometry, input: UnsafePointer<Source>, sample: Int, outputRow: Int, readsInPlace: Bool,
-                               zero: Element,
                                convert: (_ source: UnsafePointer<Source>, _ destination: UnsafeMutablePointer<Element>, _ count: Int) -> Void) {
         assert(!readsInPlace || Element.self == Source.self, "only rows of the input's own type are the input itself")
-        let channels = g.inputChannels
-        let left = min(g.paddingWidth * channels, rowElements)
-        let copied = max(0, min(g.inputWidth * channels, rowElements - left))
-        for kernelRow in 0..<g.kernelHeight {
-            let inputRow = g.inputRow(outputRow, kernelRow)
+        // Wrapping arithmetic: every offset lies inside the validated input or the scratch (this runs for
+        // every output row).
+        let channels = g.inputChannels, kernelHeight = g.kernelHeight
+        let left = min(g.paddingWidth &* channels, rowElements)
+        let copied = max(0, min(g.inputWidth &* channels, rowElements &- left))
+        let firstRow = g.inputRow(outputRow, 0)
+        let sampleInput = input + sample &* g.inputElementsPerSample, sampleRows = sample &* g.inputHeight
+        // The slot of kernel row 0's input row (its remainder modulo the kernel's height, negative rows
+        // included); the next kernel rows' slots follow it round the ring, without a division each.
+        var slot = firstRow % kernelHeight
+        if slot < 0 { slot &+= kernelHeight }
+        for kernelRow in 0..<kernelHeight {
+            let inputRow = firstRow &+ kernelRow, rowSlot = slot
+            slot = slot &+ 1 == kernelHeight ? 0 : slot &+ 1
             guard inputRow >= 0, inputRow < g.inputHeight else {
                 kernelRows[kernelRow] = UnsafePointer(zeros)
                 continue
             }
-            let source = input + sample * g.inputElementsPerSample + inputRow * g.inputWidth * channels
+            let source = sampleInput + inputRow &* g.inputWidth &* channels
             if readsInPlace {
                 kernelRows[kernelRow] = UnsafeRawPointer(source).assumingMemoryBound(to: Element.self)
                 continue
             }
-            let slot = inputRow % g.kernelHeight, identity = sample * g.inputHeight + inputRow
-            let row = zeros + (1 + slot) * rowElements
+            let identity = sampleRows &+ inputRow
+            let row = zeros + (1 &+ rowSlot) &* rowElements
             kernelRows[kernelRow] = UnsafePointer(row)
-            if held[slot] == identity { continue }
-            held[slot] = identity
-            row.update(repeating: zero, count: left)
+            if held[rowSlot] == identity { continue }
+            held[rowSlot] = identity
             convert(source, row + left, copied)
-            (row + left + copied).update(repeating: zero, count: rowElements - left - copied)
         }
         if !readsInPlace { fetchAhead(g, input: input, sample: sample, outputRow: outputRow) }
     }
@@ -87,15 +94,20 @@ struct PaddedRows<Element> {
     /// most of it in the first stage's 3 × 3 layers.
     @inline(__always)
     private func fetchAhead<Source>(_ g: WindowGeometry, input: UnsafePointer<Source>, sample: Int, outputRow: Int) {
-        guard outputRow + 1 < g.outputHeight else { return }
-        let lastRead = g.inputRow(outputRow, g.kernelHeight - 1)
-        let rowElements = g.inputWidth * g.inputChannels
+        guard outputRow &+ 1 < g.outputHeight else { return }
+        let lastRead = g.inputRow(outputRow, g.kernelHeight &- 1)
+        let rowBytes = g.inputWidth &* g.inputChannels &* MemoryLayout<Source>.stride
         for kernelRow in 0..<g.kernelHeight {
-            let inputRow = g.inputRow(outputRow + 1, kernelRow)
+            let inputRow = g.inputRow(outputRow &+ 1, kernelRow)
             guard inputRow > lastRead, inputRow >= 0, inputRow < g.inputHeight else { continue }
-            let start = UnsafeRawPointer(input + sample * g.inputElementsPerSample + inputRow * rowElements)
+            let elementOffset = sample &* g.inputElementsPerSample &+ inputRow &* g.inputWidth &* g.inputChannels
+            let start = UnsafeRawPointer(input + elementOffset)
             // One request per 64-byte line, the last partial line included.
-            for offset in stride(from: 0, to: rowElements * MemoryLayout<Source>.stride + 63, by: 64) { prefetchLine(start + offset) }
+            var offset = 0
+            while offset < rowBytes &+ 63 {
+                prefetchLine(start + offset)
+                offset &+= 64
+            }
         }
     }
 }
@@ -110,14 +122,14 @@ extension PaddedRows where Element == UInt16 {
     /// input holds integers.
     mutating func loadIntegers(_ g: WindowGeometry, _ arguments: KernelArguments, sample: Int, outputRow: Int) {
         if arguments.inputHoldsIntegers {
-            load(g, input: arguments.inputIntegers, sample: sample, outputRow: outputRow, readsInPlace: false, zero: 0) {
+            load(g, input: arguments.inputIntegers, sample: sample, outputRow: outputRow, readsInPlace: false) {
                 source, destination, count in
                 for index in 0..<count { destination[index] = UInt16(source[index]) }
             }
             return
         }
         let reciprocal = arguments.inputReciprocal
-        load(g, input: arguments.input, sample: sample, outputRow: outputRow, readsInPlace: false, zero: 0) { source, destination, count in
+        load(g, input: arguments.input, sample: sample, outputRow: outputRow, readsInPlace: false) { source, destination, count in
             for index in 0..<count {
                 destination[index] = UInt16(truncatingIfNeeded: IntegerArithmetic.recover(source[index], reciprocal: reciprocal))
             }
