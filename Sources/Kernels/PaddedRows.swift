@@ -92,8 +92,7 @@ struct PaddedRows<Element> {
     /// last; not those a stride larger than the kernel skips), ahead of its `load`: at batch 32 a layer's
     /// input is larger than the L2 cache, and the copy of each row waited for it — 5% of ResNet-20's time,
     /// most of it in the first stage's 3 × 3 layers. The rows are consecutive, so their bytes are one
-    /// run, asked for line by line without a loop over the kernel's rows: a row of the 3-channel first
-    /// layer has few multiply-adds, and that loop took 4% of its time.
+    /// run, asked for line by line.
     @inline(__always)
     private func fetchAhead<Source>(_ g: WindowGeometry, input: UnsafePointer<Source>, sample: Int, outputRow: Int) {
         guard outputRow &+ 1 < g.outputHeight else { return }
