@@ -97,7 +97,8 @@ struct PaddedRows<Element> {
     private func fetchAhead<Source>(_ g: WindowGeometry, input: UnsafePointer<Source>, sample: Int, outputRow: Int) {
         guard outputRow &+ 1 < g.outputHeight else { return }
         let lastRow = g.kernelHeight &- 1
-        let first = max(g.inputRow(outputRow, lastRow) &+ 1, g.inputRow(outputRow &+ 1, 0), 0)
+        // Two-argument `max` only: the variadic one builds an array, which the Embedded build refuses.
+        let first = max(max(g.inputRow(outputRow, lastRow) &+ 1, g.inputRow(outputRow &+ 1, 0)), 0)
         let end = min(g.inputRow(outputRow &+ 1, lastRow) &+ 1, g.inputHeight)
         guard first < end else { return }
         let rowElements = g.inputWidth &* g.inputChannels
