@@ -224,7 +224,7 @@ enum ConvolutionRows {
         }
 
         init(_ scratch: UnsafeMutablePointer<Float>, _ g: WindowGeometry, pixels: Int, lanes: Int) {
-            rows = PaddedRows(scratch, g, pixels: pixels, zero: 0)
+            rows = PaddedRows(scratch, g, pixels: pixels)
             spill = scratch + PaddedRows<Float>.elements(g, pixels: pixels)
             groupSums = spill + pixels * lanes
             padded = groupSums + pixels * lanes

@@ -65,7 +65,7 @@ enum IntegerConvolutionCounts {
         let sums = (scratch + 4 * endsWords).bindMemory(to: Int32.self, capacity: 16)
         let rowWords = PaddedRows<UInt16>.integerRowWords(g)
         let rowStorage = scratch + 4 * (endsWords + 16)
-        var rows = PaddedRows<UInt16>(rowStorage.bindMemory(to: UInt16.self, capacity: 2 * rowWords), g, pixels: 1, zero: 0)
+        var rows = PaddedRows<UInt16>(rowStorage.bindMemory(to: UInt16.self, capacity: 2 * rowWords), g, pixels: 1)
         let lists = (rowStorage + 4 * rowWords).bindMemory(to: UInt16.self, capacity: values * fanIn(g))
         let windowRow = g.kernelWidth * g.inputChannels
         arguments.forEachTask(tasks) { _, pixels in

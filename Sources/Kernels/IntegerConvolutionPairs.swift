@@ -44,7 +44,7 @@ enum IntegerConvolutionPairs {
         let g = arguments.geometry
         let scratch = UnsafeMutableRawPointer(arguments.scratch(of: worker))
         let rowWords = PaddedRows<UInt16>.integerRowWords(g)
-        var rows = PaddedRows<UInt16>(scratch.bindMemory(to: UInt16.self, capacity: 2 * rowWords), g, pixels: 1, zero: 0)
+        var rows = PaddedRows<UInt16>(scratch.bindMemory(to: UInt16.self, capacity: 2 * rowWords), g, pixels: 1)
         let pairs = (scratch + 4 * rowWords).bindMemory(to: UInt32.self, capacity: 3 * pairCapacity(g))
         arguments.forEachTask(tasks) { _, pixels in
             // Rows by position, not `WindowGeometry.forEachOutputRow` as the hosts' row kernels: its closure

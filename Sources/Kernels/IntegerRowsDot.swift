@@ -116,7 +116,7 @@ enum IntegerRowsDot {
         let reciprocal = arguments.inputReciprocal
         let storage = UnsafeMutableRawPointer(arguments.scratch(of: worker))
             .bindMemory(to: UInt8.self, capacity: PaddedRows<UInt8>.elements(g, pixels: P))
-        var rows = PaddedRows<UInt8>(storage, g, pixels: P, zero: 0)
+        var rows = PaddedRows<UInt8>(storage, g, pixels: P)
         arguments.forEachTask(tasks) { block, pixels in
             g.forEachOutputRow(pixels) { sample, outputRow, rowStart in
                 // Each input value's integer, as a byte: a lean session's bytes as they are, or
@@ -127,7 +127,8 @@ enum IntegerRowsDot {
                     }
                 } else {
                     rows.load(g, input: arguments.input, sample: sample, outputRow: outputRow, readsInPlace: false) {
-                        source, destination, count in ByteInputs.recover(source, count: count, reciprocal: reciprocal, into: destination)
+                        source, destination, count in
+                        ByteInputs.recover(source, count: count, reciprocal: reciprocal, into: destination)
                     }
                 }
                 runRow(shape, input, arguments, block: block, rows: rows.loadedRows(),

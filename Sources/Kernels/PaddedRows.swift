@@ -8,7 +8,7 @@ import GNKernelInterface
 /// reuse the rows they share (a 3 × 3 layer of stride 1 converts one new row per output row, not
 /// three); kernel rows above or below the input read a row of zeros. Every slot's padding columns are
 /// zeroed once, when the rows are made: a row's conversion writes only the columns inside the input.
-struct PaddedRows<Element> {
+struct PaddedRows<Element: AdditiveArithmetic> {
     /// One value per kernel row: row kernels take kernels of at most 8 rows.
     typealias PerKernelRow<Value> = InlineArray<8, Value>
     static var largestKernelHeight: Int { 8 }
@@ -40,12 +40,12 @@ struct PaddedRows<Element> {
     /// Elements of scratch the rows take: the zero row and one slot per kernel row.
     static func elements(_ g: WindowGeometry, pixels: Int) -> Int { (1 + g.kernelHeight) * rowElements(g, pixels: pixels) }
 
-    /// Rows in `storage` (`elements(g, pixels:)` of them), for tiles of `pixels`; writes `zero` over all
+    /// Rows in `storage` (`elements(g, pixels:)` of them), for tiles of `pixels`; writes zeros over all
     /// of them: the zero row, and the padding columns of every slot, which no conversion writes.
-    init(_ storage: UnsafeMutablePointer<Element>, _ g: WindowGeometry, pixels: Int, zero: Element) {
+    init(_ storage: UnsafeMutablePointer<Element>, _ g: WindowGeometry, pixels: Int) {
         zeros = storage
         rowElements = PaddedRows.rowElements(g, pixels: pixels)
-        zeros.update(repeating: zero, count: PaddedRows.elements(g, pixels: pixels))
+        zeros.update(repeating: .zero, count: PaddedRows.elements(g, pixels: pixels))
     }
 
     /// Makes `kernelRows` the rows output row `outputRow` of `sample` reads: those the ring does not hold
@@ -63,7 +63,9 @@ struct PaddedRows<Element> {
         let firstRow = g.inputRow(outputRow, 0)
         let sampleInput = input + sample &* g.inputElementsPerSample, sampleRows = sample &* g.inputHeight
         // The slot of kernel row 0's input row (its remainder modulo the kernel's height, negative rows
-        // included); the next kernel rows' slots follow it round the ring, without a division each.
+        // included); the next kernel rows' slots follow it round the ring, without a division each. On
+        // microcontrollers, whose division takes many cycles, a division per kernel row cost the int8
+        // Fashion-MNIST firmware 0.3 million instructions per inference on the Cortex-M4, 0.8 on RV32.
         var slot = firstRow % kernelHeight
         if slot < 0 { slot &+= kernelHeight }
         for kernelRow in 0..<kernelHeight {
