@@ -132,7 +132,7 @@ final class ThreadPool {
     }
 
     /// The calling thread's involuntary context switches so far.
-    fileprivate static func involuntarySwitches() -> Int {
+    private static func involuntarySwitches() -> Int {
         var usage = rusage()
         // RUSAGE_THREAD (Linux; Glibc hides its name from Swift without _GNU_SOURCE).
         let thisThread = __rusage_who_t(1)
@@ -142,76 +142,10 @@ final class ThreadPool {
 
     /// Monotonic time in nanoseconds.
     @inline(__always)
-    fileprivate static func now() -> Int {
+    private static func now() -> Int {
         var time = timespec()
         clock_gettime(CLOCK_MONOTONIC, &time)
         return time.tv_sec * 1_000_000_000 + time.tv_nsec
-    }
-
-    /// When the pool runs jobs on the dispatching thread alone (the back-off of the type's comment);
-    /// kept by the dispatching thread only.
-    private struct Backoff {
-        /// The longest the first back-off lasts, in nanoseconds, after a sign other than a long wait.
-        let firstTime: Int
-        /// Jobs left to run on the dispatching thread alone.
-        private(set) var jobsLeftAlone = 0
-        /// When the first back-off ends however many of its jobs are left (monotonic nanoseconds; nil
-        /// for a later back-off, which ends with its jobs).
-        private var firstEnds: Int?
-        /// Jobs of the last back-off, while signs keep coming (0: none yet, or forgotten).
-        private var length = 0
-        /// When the current window of jobs with workers began (−1: with the next job), and the
-        /// dispatching thread's involuntary context switches then.
-        private var windowStart = -1
-        private var windowSwitches = 0
-
-        init(firstTime: Int) {
-            self.firstTime = firstTime
-        }
-
-        /// Whether the next job runs on the dispatching thread alone (it is then counted). Reads the
-        /// clock only during a first back-off.
-        mutating func takeJobAlone() -> Bool {
-            guard jobsLeftAlone > 0 else { return false }
-            if let firstEnds, ThreadPool.now() >= firstEnds {
-                (jobsLeftAlone, self.firstEnds) = (0, nil)
-                return false
-            }
-            jobsLeftAlone -= 1
-            return true
-        }
-
-        /// Records a job run with workers that ended at `end` (nanoseconds), for which the dispatching
-        /// thread ran its own share in `ownTime`, then waited `waited` for chunks workers held.
-        mutating func record(end: Int, ownTime: Int, waited: Int) {
-            // Preempted while its workers run, again and again: another program shares the cores.
-            var preempted = false, quietWindow = false
-            if windowStart < 0 {
-                windowStart = end
-                windowSwitches = ThreadPool.involuntarySwitches()
-            } else if end - windowStart >= ThreadPool.preemptionWindow {
-                let switches = ThreadPool.involuntarySwitches()
-                preempted = switches - windowSwitches >= ThreadPool.preemptionsPerWindow
-                quietWindow = !preempted
-                windowStart = end
-                windowSwitches = switches
-            }
-            let stalled = waited > max(ThreadPool.stallThreshold, ownTime)
-            if preempted || stalled {
-                // The first length, or — a sign before a whole window with workers has passed since the
-                // last back-off: the core is still taken — four times as long.
-                let first = length == 0
-                length = first ? ThreadPool.firstBackoff : min(length * 4, ThreadPool.longestBackoff)
-                jobsLeftAlone = length
-                // A first back-off lasts long enough to pay back the wait that started it.
-                firstEnds = first ? end + max(firstTime, stalled ? ThreadPool.stallsPaidBack * waited : 0) : nil
-                windowStart = -1
-            } else if quietWindow {
-                // A whole window with workers without a sign: the cores are free (or the sign was an
-                // occasional preemption by the system), and the next sign starts from the first length.
-                length = 0
-            }
-        }
     }
 
     /// The claim counter of one thread's share of a job (`Shared.counters`), with room after it so that
@@ -296,7 +230,7 @@ final class ThreadPool {
 
         /// Runs `tasks` tasks of `job` on the pool and returns when every task is done.
         func run(job: UnsafeRawPointer, function: TaskFunction, tasks: Int) {
-            if backoff.takeJobAlone() {
+            if backoff.takeJobAlone(now: ThreadPool.now) {
                 function(job, 0, 0, tasks)
                 return
             }
@@ -324,7 +258,8 @@ final class ThreadPool {
             let ownEnd = ThreadPool.now()
             waitForClaimedChunks(tasks: tasks, since: ownEnd)
             let end = ThreadPool.now()
-            backoff.record(end: end, ownTime: ownEnd - start, waited: end - ownEnd)
+            backoff.record(end: end, ownTime: ownEnd - start, waited: end - ownEnd,
+                           involuntarySwitches: ThreadPool.involuntarySwitches)
         }
 
         /// Spins, then sleeps, until every task of the current job is done.

@@ -1,0 +1,71 @@
+extension ThreadPool {
+    /// When the pool runs jobs on the dispatching thread alone (the back-off of `ThreadPool`'s
+    /// comment); kept by the dispatching thread only. The policy alone: the caller passes the times it
+    /// measured and how to read the clock and its involuntary context switches, so that the policy runs
+    /// the same on made-up times as on real ones.
+    struct Backoff {
+        /// The longest the first back-off lasts, in nanoseconds, after a sign other than a long wait.
+        let firstTime: Int
+        /// Jobs left to run on the dispatching thread alone.
+        private(set) var jobsLeftAlone = 0
+        /// When the first back-off ends however many of its jobs are left (monotonic nanoseconds; nil
+        /// for a later back-off, which ends with its jobs).
+        private var firstEnds: Int?
+        /// Jobs of the last back-off, while signs keep coming (0: none yet, or forgotten).
+        private var length = 0
+        /// When the current window of jobs with workers began (−1: with the next job), and the
+        /// dispatching thread's involuntary context switches then.
+        private var windowStart = -1
+        private var windowSwitches = 0
+
+        init(firstTime: Int) {
+            self.firstTime = firstTime
+        }
+
+        /// Whether the next job runs on the dispatching thread alone (it is then counted). Reads the
+        /// clock (`now`, monotonic nanoseconds) only during a first back-off.
+        mutating func takeJobAlone(now: () -> Int) -> Bool {
+            guard jobsLeftAlone > 0 else { return false }
+            if let firstEnds, now() >= firstEnds {
+                (jobsLeftAlone, self.firstEnds) = (0, nil)
+                return false
+            }
+            jobsLeftAlone -= 1
+            return true
+        }
+
+        /// Records a job run with workers that ended at `end` (nanoseconds), for which the dispatching
+        /// thread ran its own share in `ownTime`, then waited `waited` for chunks workers held.
+        /// `involuntarySwitches` counts the dispatching thread's involuntary context switches so far; it
+        /// is read when a window of jobs with workers begins and when it ends.
+        mutating func record(end: Int, ownTime: Int, waited: Int, involuntarySwitches: () -> Int) {
+            // Preempted while its workers run, again and again: another program shares the cores.
+            var preempted = false, quietWindow = false
+            if windowStart < 0 {
+                windowStart = end
+                windowSwitches = involuntarySwitches()
+            } else if end - windowStart >= ThreadPool.preemptionWindow {
+                let switches = involuntarySwitches()
+                preempted = switches - windowSwitches >= ThreadPool.preemptionsPerWindow
+                quietWindow = !preempted
+                windowStart = end
+                windowSwitches = switches
+            }
+            let stalled = waited > max(ThreadPool.stallThreshold, ownTime)
+            if preempted || stalled {
+                // The first length, or — a sign before a whole window with workers has passed since the
+                // last back-off: the core is still taken — four times as long.
+                let first = length == 0
+                length = first ? ThreadPool.firstBackoff : min(length * 4, ThreadPool.longestBackoff)
+                jobsLeftAlone = length
+                // A first back-off lasts long enough to pay back the wait that started it.
+                firstEnds = first ? end + max(firstTime, stalled ? ThreadPool.stallsPaidBack * waited : 0) : nil
+                windowStart = -1
+            } else if quietWindow {
+                // A whole window with workers without a sign: the cores are free (or the sign was an
+                // occasional preemption by the system), and the next sign starts from the first length.
+                length = 0
+            }
+        }
+    }
+}

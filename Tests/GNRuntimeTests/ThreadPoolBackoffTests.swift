@@ -1,0 +1,128 @@
+import XCTest
+@testable import GNRuntime
+
+/// The thread pool's back-off policy (`ThreadPool.Backoff`) on made-up times: which waits and
+/// preemptions are signs of a taken core, how many jobs the pool then runs alone, and when time ends a
+/// first back-off. No thread and no clock: every figure is the policy's own.
+final class ThreadPoolBackoffTests: XCTestCase {
+    private static let millisecond = 1_000_000
+
+    /// Runs the jobs of the current back-off (every one of which must run alone) at time `now`, and
+    /// returns how many there were.
+    private func drain(_ backoff: inout ThreadPool.Backoff, now: Int = 0) -> Int {
+        var jobs = 0
+        while backoff.takeJobAlone(now: { now }) {
+            jobs += 1
+            if jobs > ThreadPool.longestBackoff { break }
+        }
+        return jobs
+    }
+
+    /// Records a job with workers that ended at `end` after a wait of `waited` on them, with the
+    /// dispatching thread's involuntary context switches left at `switches`.
+    private func record(_ backoff: inout ThreadPool.Backoff, end: Int, ownTime: Int = 0, waited: Int = 0,
+                        switches: Int = 0) {
+        backoff.record(end: end, ownTime: ownTime, waited: waited, involuntarySwitches: { switches })
+    }
+
+    func testOnlyAWaitLongerThanTheThresholdAndThanTheOwnShareIsAStall() {
+        var backoff = ThreadPool.Backoff(firstTime: 2 * Self.millisecond)
+        // Up to the threshold: a virtual machine's pause, not a taken core.
+        record(&backoff, end: 10 * Self.millisecond, waited: ThreadPool.stallThreshold)
+        XCTAssertEqual(backoff.jobsLeftAlone, 0)
+        // Past the threshold but shorter than the dispatching thread's own share: the work was uneven.
+        record(&backoff, end: 11 * Self.millisecond, ownTime: 3 * Self.millisecond, waited: 2 * Self.millisecond)
+        XCTAssertEqual(backoff.jobsLeftAlone, 0)
+        XCTAssertFalse(backoff.takeJobAlone(now: { 0 }))
+        // Past both: the first back-off.
+        record(&backoff, end: 12 * Self.millisecond, ownTime: ThreadPool.stallThreshold, waited: ThreadPool.stallThreshold + 1)
+        XCTAssertEqual(backoff.jobsLeftAlone, ThreadPool.firstBackoff)
+        XCTAssertEqual(drain(&backoff, now: 12 * Self.millisecond), ThreadPool.firstBackoff)
+        XCTAssertEqual(backoff.jobsLeftAlone, 0)
+    }
+
+    func testTimeEndsAFirstBackoffAfterFirstTimeOrFourTimesTheWaitThatStartedIt() {
+        let firstTime = 2 * Self.millisecond
+        // A wait of 0.6 ms: four times it, 2.4 ms, is longer than `firstTime`.
+        var backoff = ThreadPool.Backoff(firstTime: firstTime)
+        let end = 100 * Self.millisecond, waited = 600_000
+        record(&backoff, end: end, waited: waited)
+        let ends = end + ThreadPool.stallsPaidBack * waited
+        XCTAssertTrue(backoff.takeJobAlone(now: { ends - 1 }))
+        XCTAssertEqual(backoff.jobsLeftAlone, ThreadPool.firstBackoff - 1)
+        XCTAssertFalse(backoff.takeJobAlone(now: { ends }))
+        XCTAssertEqual(backoff.jobsLeftAlone, 0, "the jobs left of a first back-off are dropped when its time is over")
+
+        // A wait of 0.6 ms again, with a `firstTime` of 5 ms: `firstTime` is the longer.
+        let longerFirstTime = 5 * Self.millisecond
+        backoff = ThreadPool.Backoff(firstTime: longerFirstTime)
+        record(&backoff, end: end, waited: waited)
+        XCTAssertTrue(backoff.takeJobAlone(now: { end + longerFirstTime - 1 }))
+        XCTAssertFalse(backoff.takeJobAlone(now: { end + longerFirstTime }))
+    }
+
+    func testSignsThatKeepComingLengthenTheBackoffFourfoldUpToTheLongest() {
+        var backoff = ThreadPool.Backoff(firstTime: 2 * Self.millisecond)
+        var end = 0
+        var lengths: [Int] = []
+        for _ in 0..<6 {
+            // Each job with workers after a back-off waits on a stalled worker again: the core is still
+            // taken.
+            end += Self.millisecond
+            record(&backoff, end: end, waited: Self.millisecond)
+            if lengths.isEmpty {
+                lengths.append(drain(&backoff, now: end))
+            } else {
+                // A later back-off ends with its jobs only: it never reads the clock.
+                var clockReads = 0
+                var jobs = 0
+                while backoff.takeJobAlone(now: { clockReads += 1; return Int.max }) { jobs += 1 }
+                XCTAssertEqual(clockReads, 0)
+                lengths.append(jobs)
+            }
+        }
+        XCTAssertEqual(lengths, [64, 256, 1024, 4096, 4096, 4096])
+        XCTAssertEqual(ThreadPool.firstBackoff, 64)
+        XCTAssertEqual(ThreadPool.longestBackoff, 4096)
+    }
+
+    func testAWholeWindowWithWorkersAndNoSignStartsAgainFromTheFirstLength() {
+        var backoff = ThreadPool.Backoff(firstTime: 2 * Self.millisecond)
+        record(&backoff, end: Self.millisecond, waited: Self.millisecond)
+        XCTAssertEqual(drain(&backoff, now: Self.millisecond), ThreadPool.firstBackoff)
+        // Jobs with workers and no sign, for a window less 1 ns: the last length is remembered.
+        let windowStart = 10 * Self.millisecond
+        record(&backoff, end: windowStart)
+        record(&backoff, end: windowStart + ThreadPool.preemptionWindow - 1)
+        record(&backoff, end: windowStart + ThreadPool.preemptionWindow, waited: Self.millisecond)
+        XCTAssertEqual(drain(&backoff), 4 * ThreadPool.firstBackoff)
+        // A whole window: forgotten.
+        record(&backoff, end: 2 * windowStart)
+        record(&backoff, end: 2 * windowStart + ThreadPool.preemptionWindow)
+        record(&backoff, end: 2 * windowStart + ThreadPool.preemptionWindow + 1, waited: Self.millisecond)
+        XCTAssertEqual(drain(&backoff), ThreadPool.firstBackoff)
+    }
+
+    func testRepeatedPreemptionsWithinAWindowStartABackoff() {
+        let firstTime = 2 * Self.millisecond, window = ThreadPool.preemptionWindow
+        var backoff = ThreadPool.Backoff(firstTime: firstTime)
+        // One involuntary switch in a window: the system's, not another program's.
+        record(&backoff, end: 0, switches: 5)
+        record(&backoff, end: window, switches: 5 + ThreadPool.preemptionsPerWindow - 1)
+        XCTAssertEqual(backoff.jobsLeftAlone, 0)
+        // Two in the next: a back-off, which time ends after `firstTime` (no wait started it).
+        let end = 2 * window
+        record(&backoff, end: end, switches: 5 + 2 * ThreadPool.preemptionsPerWindow - 1)
+        XCTAssertEqual(backoff.jobsLeftAlone, ThreadPool.firstBackoff)
+        XCTAssertTrue(backoff.takeJobAlone(now: { end + firstTime - 1 }))
+        XCTAssertFalse(backoff.takeJobAlone(now: { end + firstTime }))
+        // Switches within a window are not counted before it is whole.
+        backoff = ThreadPool.Backoff(firstTime: firstTime)
+        var reads = 0
+        for step in 0..<8 {
+            backoff.record(end: step * window / 8, ownTime: 0, waited: 0, involuntarySwitches: { reads += 1; return 100 * step })
+        }
+        XCTAssertEqual(reads, 1, "the switches are read when a window begins and when it is whole")
+        XCTAssertEqual(backoff.jobsLeftAlone, 0)
+    }
+}
