@@ -205,9 +205,13 @@ typedef struct gn_layer_info {
    floats — a convolution computed in bands, a spike map (or its pool, or flatten) kept as bytes — is
    shown with `output` NULL and `count` 0. With an exit rule, only the samples still running are computed and
    observed, in an order the runtime chooses. Step by step, the calls come step after step; layer by layer, a layer's
-   steps come one after another once it has run. `output` is valid only during the call. Called on
-   the thread running the session. */
+   steps come one after another once it has run. With gn_session_observe_input, a run (or stream step)
+   first calls it with layer GN_OBSERVED_INPUT and its input. `output` is valid only during the call.
+   Called on the thread running the session. */
 typedef void (*gn_layer_observer)(void *context, size_t layer, size_t step, const float *output, size_t count);
+
+/* The layer index with which an observer sees a run's input (gn_session_observe_input). */
+#define GN_OBSERVED_INPUT ((size_t)-1)
 
 /* Options of a session. Start from gn_session_options_default() (or gn_session_options_init) and
    change what you need.
@@ -451,6 +455,14 @@ GN_API gn_status gn_session_spike_counts(const gn_session *session, uint64_t *sp
    are computed at the first step only and observed then. `context` is borrowed: it must stay valid
    while the observer is set. Without an observer a run does no extra work. Returns OK, NULL_POINTER. */
 GN_API gn_status gn_session_set_observer(gn_session *session, gn_layer_observer observer, void *context);
+
+/* Whether the observer also sees each later run's input: with `observe` 1, every run and stream step
+   calls it once before layer 0 runs, once the input is checked and laid out channels-last, with layer
+   GN_OBSERVED_INPUT, the step (0 for a run), and the input of every sample as the layers read it
+   ([sample][height][width][channels], `count` floats). The time from the call of the run to that call
+   is the run's start; from it to layer 0's call, layer 0's own (for per-layer timing). 0, the default,
+   turns it off. Returns OK, NULL_POINTER, INVALID_OPTION (`observe` other than 0 or 1). */
+GN_API gn_status gn_session_observe_input(gn_session *session, uint32_t observe);
 
 /* The message of the last failed call on `session`, or "" if none failed. Owned by the session; valid
    until the next call on it. NULL session: returns "". */

@@ -203,7 +203,10 @@ struct Case {
 
 struct Measurement {
     var seconds: Double
+    /// With per-layer times: each layer's median time, and the run's start (its input checked and laid
+    /// out channels-last), which layer 0's time leaves out.
     var layerSeconds: [Double]
+    var startSeconds: Double?
     /// With per-layer times: the median, over pairs of runs alternated with and without a no-op
     /// observer, of the run's time without it over its time with it. An observer makes every layer run
     /// on its own, so this is what the convolutions that compute their neuron layers save (`LayerPlan.fusedNeuron`).
@@ -245,31 +248,45 @@ func measure(_ network: Network, _ benchmarkCase: Case, repetitions: Int, perLay
         if repetition > 0 { times.append(now() - start) }
     }
     var layerSeconds: [Double] = []
+    var startSeconds: Double? = nil
     var fusedOverUnfused: Double? = nil
     if perLayer {
         // The observer is called right after each layer (layer by layer: once per step, one after
-        // another), on the running thread: the gap before a layer's first call is its time.
+        // another), on the running thread: the gap before a layer's first call is its time. It sees the
+        // input first, once laid out channels-last, so that layer 0's gap holds layer 0 alone. (Layer 0
+        // was once timed less a start measured in a model of one flatten: in a session of its own, warm,
+        // that start took 0.01-0.02 ms less than within ResNet-20 at batch 32, which added 13% to its
+        // first layer's time.)
         final class Stamps { var calls: [(layer: Int, time: Double)] = [] }
         let stamps = Stamps()
         stamps.calls.reserveCapacity(4096)
         check(gn_session_set_observer(session, { context, layer, _, _, _ in
             Unmanaged<Stamps>.fromOpaque(context!).takeUnretainedValue().calls.append((layer, now()))
         }, Unmanaged.passUnretained(stamps).toOpaque()), "observer")
+        check(gn_session_observe_input(session, 1), "observe input")
         var count = 0
         gn_model_layer_count(model, &count)
         var perRun: [[Double]] = []
+        var starts: [Double] = []
         for _ in 0..<max(5, repetitions / 2) {
             stamps.calls.removeAll(keepingCapacity: true)
             var previous = now()
             check(gn_session_run(session, input, input.count, samples, &output, output.count), "run")
             var layers = [Double](repeating: 0, count: count)
             for call in stamps.calls {
-                layers[call.layer] += call.time - previous
+                // The input's call (GN_OBSERVED_INPUT, SIZE_MAX: -1 as Swift reads a size_t).
+                if call.layer == -1 {
+                    starts.append(call.time - previous)
+                } else {
+                    layers[call.layer] += call.time - previous
+                }
                 previous = call.time
             }
             perRun.append(layers)
         }
+        check(gn_session_observe_input(session, 0), "observe input")
         layerSeconds = (0..<count).map { index in median(perRun.map { $0[index] }) }
+        startSeconds = median(starts)
         // Runs with and without a no-op observer, alternated (each pair in turn in either order).
         var ratios: [Double] = []
         for pair in 0..<max(10, repetitions) {
@@ -285,7 +302,7 @@ func measure(_ network: Network, _ benchmarkCase: Case, repetitions: Int, perLay
         check(gn_session_set_observer(session, nil, nil), "observer")
         fusedOverUnfused = median(ratios)
     }
-    return Measurement(seconds: median(times), layerSeconds: layerSeconds, fusedOverUnfused: fusedOverUnfused,
+    return Measurement(seconds: median(times), layerSeconds: layerSeconds, startSeconds: startSeconds, fusedOverUnfused: fusedOverUnfused,
                        instructionSet: instructionSet, kernels: kernels)
 }
 
@@ -411,19 +428,6 @@ func runInt8Benchmarks(python: String?, repetitions: Int) {
 
 // MARK: - Main
 
-/// The median time a run of `benchmarkCase`'s batch takes to start on an input of `shape` (checking it
-/// and laying it out channels-last): the gap before the first observer call of a model whose one
-/// layer, a flatten, computes nothing.
-func runStart(_ shape: gn_shape, _ benchmarkCase: Case) -> Double {
-    var builder = ModelBuilder(input: TensorShape(channels: Int(shape.channels), height: Int(shape.height), width: Int(shape.width)))
-    do { _ = try builder.flatten(builder.input) } catch { print(error.message); exit(1) }
-    let bytes = builder.serialize()
-    let network = Network(name: "input", bytes: bytes, macs: 0, staticMacs: 0, convMacs: 0, isStatic: [true, true])
-    var startCase = benchmarkCase
-    startCase.network = network.name
-    return measure(network, startCase, repetitions: 20, perLayer: true).layerSeconds[0]
-}
-
 /// The CPU's model name (from /proc/cpuinfo) and its logical CPUs.
 func cpuDescription() -> String {
     let model = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
@@ -524,15 +528,11 @@ func runBenchmarks() {
         var shape = gn_shape()
         gn_model_input_shape(model, &shape)
         inputShapes.append(shape)
-        // The gap before layer 0's observer call also holds the run's start: the input checked for NaN
-        // and laid out channels-last. A model of one flatten (which computes nothing) over the same
-        // input measures that start alone; layer 0 is shown without it.
-        let start = runStart(shape, benchmarkCase)
+        let start = measurement.startSeconds ?? 0
         print(String(format: "      %@ %4dx%3dx%3d %9.4f ms   (the input checked and laid out channels-last)",
                      "input".padding(toLength: 14, withPad: " ", startingAt: 0), shape.channels, shape.height, shape.width,
                      start * 1000))
-        for (index, measured) in measurement.layerSeconds.enumerated() {
-            let seconds = index == 0 ? max(measured - start, 1e-9) : measured
+        for (index, seconds) in measurement.layerSeconds.enumerated() {
             var info = gn_layer_info()
             gn_model_layer(model, index, &info)
             inputShapes.append(info.output)

@@ -178,6 +178,25 @@ static void int8_rows(const unsigned char *bytes, size_t size) {
     free(changed);
 }
 
+/* What an observer saw: the layer of each call, and the values of the input's call. */
+static struct {
+    size_t layers[256];
+    size_t calls;
+    float input_copy[8];
+    size_t input_count;
+} observed;
+
+static void record_layer(void *context, size_t layer, size_t step, const float *output, size_t count) {
+    (void)context;
+    (void)step;
+    if (observed.calls < 256) observed.layers[observed.calls] = layer;
+    observed.calls++;
+    if (layer == GN_OBSERVED_INPUT) {
+        observed.input_count = count;
+        for (size_t i = 0; i < 8 && i < count; i++) observed.input_copy[i] = output[i];
+    }
+}
+
 int main(int argc, char **argv) {
     if (argc != 5) {
         fprintf(stderr, "usage: capi_test MODEL MAXPOOL_MODEL INT8_MODEL SCRATCH_DIR\n");
@@ -387,6 +406,25 @@ int main(int argc, char **argv) {
     expect("B38", gn_session_predictions(session, predictions, 7), GN_STATUS_SIZE_MISMATCH,
            "predictions must hold steps x samples values");
     check("predictions", gn_session_predictions(session, predictions, 8) == GN_STATUS_OK);
+
+    /* The observer sees the run's input first, channels-last, only when asked to. */
+    expect("B67", gn_session_observe_input(session, 2), GN_STATUS_INVALID_OPTION, "observe must be 0 or 1");
+    check("observe input: NULL session", gn_session_observe_input(NULL, 1) == GN_STATUS_NULL_POINTER);
+    check("observer", gn_session_set_observer(session, record_layer, NULL) == GN_STATUS_OK);
+    observed.calls = 0;
+    check("observed run", gn_session_run(session, input, INPUT, 2, output, OUTPUT) == GN_STATUS_OK);
+    check("the input unseen by default", observed.calls > 0 && observed.layers[0] == 0 && observed.input_count == 0);
+    check("observe input", gn_session_observe_input(session, 1) == GN_STATUS_OK);
+    observed.calls = 0;
+    check("run observing the input", gn_session_run(session, input, INPUT, 2, output, OUTPUT) == GN_STATUS_OK
+                                         && memcmp(output, first, sizeof output) == 0);
+    /* Channels-last: sample 0, pixel 0 holds the first value of each channel plane, then pixel 1. */
+    check("the input first, then layer 0", observed.calls > 1 && observed.layers[0] == GN_OBSERVED_INPUT
+                                               && observed.layers[1] == 0 && observed.input_count == INPUT);
+    check("the input channels-last", observed.input_copy[0] == input[0] && observed.input_copy[1] == input[1024]
+                                         && observed.input_copy[2] == input[2048] && observed.input_copy[3] == input[1]);
+    check("observe input off", gn_session_observe_input(session, 0) == GN_STATUS_OK);
+    check("observer removed", gn_session_set_observer(session, NULL, NULL) == GN_STATUS_OK);
 
     /* Sample steps, spike accounting and streams. */
     uint32_t sample_steps[2];

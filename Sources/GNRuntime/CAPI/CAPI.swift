@@ -465,6 +465,15 @@ public func cSessionSetObserver(_ session: OpaquePointer?, _ observer: gn_layer_
     }
 }
 
+/// The C function `gn_session_observe_input`; documented in include/gnruntime.h.
+@_cdecl("gn_session_observe_input")
+public func cSessionObserveInput(_ session: OpaquePointer?, _ observe: UInt32) -> gn_status {
+    withSession(session) { (handle) throws(GNError) in
+        guard observe <= 1 else { throw GNError(.invalidOption, "observe must be 0 or 1", actual: Int(observe)) }
+        handle.session.observesInput = observe == 1
+    }
+}
+
 /// The C function `gn_session_last_error`; documented in include/gnruntime.h.
 @_cdecl("gn_session_last_error")
 public func cSessionLastError(_ session: OpaquePointer?) -> UnsafePointer<CChar> {

@@ -23,6 +23,9 @@ public struct Session {
     private(set) var isStreaming = false
     /// Sees every layer's output during runs (for analysis and tests); nil by default, and free then.
     public var observer: LayerObserver?
+    /// Whether the observer also sees each run's input (`LayerObserver.inputLayer`), laid out
+    /// channels-last, before layer 0 runs; false by default.
+    public var observesInput = false
     /// The threads layers are spread over (nil: the calling thread only).
     public private(set) var workers: Workers?
     /// The most workers the plan has scratch memory for.
@@ -218,8 +221,8 @@ public struct Session {
             throw GNError(.outOfRange, "the stream has taken the session's T steps; begin another", expected: layout.steps, actual: stepsTaken + 1)
         }
         let (inputBase, outputBase) = try check(input: input, samples: samples, output: output)
-        loadInput(inputBase, samples: samples)
         let step = stepsTaken
+        loadInput(inputBase, samples: samples, step: step)
         computeStep(step, active: samples, everyLayer: true)
         accumulateOutput(step: step, slots: 0..<samples, slice: 0, place: nil)
         let last = plans[model.layerCount - 1]
@@ -318,11 +321,16 @@ public struct Session {
         return (inputBase, outputBase)
     }
 
-    /// Copies `samples` input samples into the arena, channels-last, there from sample `firstSample` on.
-    func loadInput(_ input: UnsafePointer<Float>, samples: Int, firstSample: Int = 0) {
+    /// Copies `samples` input samples into the arena, channels-last, there from sample `firstSample` on,
+    /// and shows them to the observer when it `observesInput`, as step `step`. (A run with an observer
+    /// takes one pass: its whole input is loaded at once.)
+    func loadInput(_ input: UnsafePointer<Float>, samples: Int, firstSample: Int = 0, step: Int = 0) {
         let shape = model.inputShape
-        TensorLayout.channelsLast(input, into: floats(at: layout.inputOffset) + firstSample * inputElements, batch: samples,
-                                  channels: shape.channels, pixels: shape.height * shape.width)
+        let target = floats(at: layout.inputOffset) + firstSample * inputElements
+        TensorLayout.channelsLast(input, into: target, batch: samples, channels: shape.channels, pixels: shape.height * shape.width)
+        if observesInput, let observer {
+            observer.function(observer.context, LayerObserver.inputLayer, step, UnsafePointer(target), samples * inputElements)
+        }
     }
 
     /// Starts a run or a stream of `samples` samples: zeroes the output sums and the counts, and puts

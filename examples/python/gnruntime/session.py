@@ -47,8 +47,12 @@ def runnable_isas() -> list[str]:
 
 
 #: Called with (layer index, step, output) after each layer; output is a read-only view,
-#: (samples, C, H, W), valid only during the call.
+#: (samples, C, H, W), valid only during the call. Layer index -1 is the run's input
+#: (``Session.set_observer(..., observe_input=True)``).
 ObserverFunction = Callable[[int, int, np.ndarray], None]
+
+#: gn_session_observe_input's layer index (GN_OBSERVED_INPUT, SIZE_MAX) as ctypes passes it.
+_OBSERVED_INPUT = 2 ** (8 * ctypes.sizeof(ctypes.c_size_t)) - 1
 
 
 class Session:
@@ -282,21 +286,28 @@ class Session:
               self._last_error)
         return output
 
-    def set_observer(self, function: Optional[ObserverFunction]) -> None:
+    def set_observer(self, function: Optional[ObserverFunction], observe_input: bool = False) -> None:
         """Calls ``function(layer, step, output)`` after every layer of later runs, with the
-        layer's output for every sample as a (samples, C, H, W) array; ``None`` removes it.
-        Observing is for analysis: it slows runs down."""
+        layer's output for every sample as a (samples, C, H, W) array; ``None`` removes it. With
+        ``observe_input``, each run first calls it with layer -1 and the run's input, once the input
+        is checked and laid out as the layers read it: the time between that call and layer 0's is
+        layer 0's own. Observing is for analysis: it slows runs down."""
+        check(library().gn_session_observe_input(self.handle, int(function is not None and observe_input)),
+              self._last_error)
         if function is None:
             check(library().gn_session_set_observer(self.handle, LayerObserver(), None), self._last_error)
             self._observer = None
             return
         shapes = self._layer_shapes
+        input_shape = tuple(self.input_shape)
 
         def trampoline(_context: int, layer: int, step: int, output, count: int) -> None:
+            if layer == _OBSERVED_INPUT:
+                layer = -1
             if count == 0:  # a lean session's convolution computed in bands: never whole in memory
                 function(layer, step, None)
                 return
-            channels, height, width = shapes[layer]
+            channels, height, width = input_shape if layer == -1 else shapes[layer]
             values = np.ctypeslib.as_array(output, shape=(count,))
             samples = count // (channels * height * width)
             nchw = values.reshape(samples, height, width, channels).transpose(0, 3, 1, 2)

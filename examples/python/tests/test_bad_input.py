@@ -425,6 +425,14 @@ def test_b66_group_neuron_unit_below_the_normal_floats() -> None:
             gnruntime.Session(model, "gn", tau=64, T=2)                        # "B66"
 
 
+def test_b67_observe_input_other_than_0_or_1(model: gnruntime.Model) -> None:
+    """The binding passes a bool; the library checks the raw value itself."""
+    with gnruntime.Session(model, "ann") as session:
+        expect("B67", library().gn_session_observe_input(session.handle, 2), gnruntime.InvalidOptionError,
+               "observe must be 0 or 1")
+        assert session.run(np.zeros((1, 2, 8, 8), np.float32)).shape == (1, 5)   # still usable
+
+
 def test_b61_b62_int8_sessions() -> None:
     changed = bytearray(int8_model())
     struct.pack_into("<I", changed, record(1) + 36, 65535)   # L = 65535 before the 2x2 pool

@@ -188,6 +188,24 @@ def test_observer_sees_layers_in_nchw(model_bytes: bytes) -> None:
     np.testing.assert_allclose(qcfs * 4, np.round(qcfs * 4), atol=1e-6)
 
 
+def test_observer_sees_the_input_first_when_asked(model_bytes: bytes) -> None:
+    seen = []
+    x = np.random.default_rng(2).random((2, 2, 8, 8), dtype=np.float32)
+    with gnruntime.Model.load(model_bytes) as model, gnruntime.Session(model, "ann", batch=2) as session:
+        session.set_observer(lambda layer, step, output: seen.append((layer, step, output.copy())), observe_input=True)
+        out = session.run(x)
+        with_input = list(seen)
+        seen.clear()
+        # Set again without it: the input is no longer shown, and results never change.
+        session.set_observer(lambda layer, step, output: seen.append((layer, step, output.copy())))
+        np.testing.assert_array_equal(session.run(x), out)
+    assert [layer for layer, _, _ in with_input] == [-1] + list(range(15))
+    assert [layer for layer, _, _ in seen] == list(range(15))
+    # The input as the session holds it, shown (like every layer) as (samples, C, H, W).
+    assert with_input[0][1] == 0
+    np.testing.assert_array_equal(with_input[0][2], x)
+
+
 def test_library_found_through_the_environment(tmp_path) -> None:
     code = "import gnruntime; print(gnruntime.version())"
     env = dict(os.environ, GNRUNTIME_LIBRARY=str(gnruntime.library()._name))
