@@ -255,8 +255,8 @@ func measure(_ network: Network, _ benchmarkCase: Case, repetitions: Int, perLay
         // another), on the running thread: the gap before a layer's first call is its time. It sees the
         // input first, once laid out channels-last, so that layer 0's gap holds layer 0 alone. (Layer 0
         // was once timed less a start measured in a model of one flatten: in a session of its own, warm,
-        // that start took 0.01-0.02 ms less than within ResNet-20 at batch 32, which added 13% to its
-        // first layer's time.)
+        // that start was shorter than within ResNet-20 at batch 32, which added about 12% to its first
+        // layer's time; docs/benchmarks.md.)
         final class Stamps { var calls: [(layer: Int, time: Double)] = [] }
         let stamps = Stamps()
         stamps.calls.reserveCapacity(4096)
