@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -21,12 +22,29 @@ def median_ms(bench: str | PathLike[str], case: str, reps: int, environment: Map
     return float(match.group(1))
 
 
+#: A program busy for ON milliseconds, then idle for OFF, over and over (argv: ON OFF).
+_INTERMITTENT = """
+import sys, time
+on, off = float(sys.argv[1]) / 1000, float(sys.argv[2]) / 1000
+while True:
+    start = time.perf_counter()
+    while time.perf_counter() - start < on:
+        pass
+    time.sleep(off)
+"""
+
+
 @contextmanager
-def busy_programs(count: int) -> Iterator[None]:
-    """`count` programs (`yes > /dev/null`) that keep a core busy each while the block runs, each in a
-    session of its own, as the threads of a host application or another process would be: a busy child
-    in the benchmark's own session would be scheduled against it as a group."""
-    busy = [subprocess.Popen(["yes"], stdout=subprocess.DEVNULL, start_new_session=True) for _ in range(count)]
+def busy_programs(count: int, pattern: tuple[float, float] | None = None) -> Iterator[None]:
+    """`count` programs that keep a core busy each while the block runs, each in a session of its own,
+    as the threads of a host application or another process would be: a busy child in the benchmark's
+    own session would be scheduled against it as a group. Without `pattern`, `yes > /dev/null`, busy all
+    the time; with `pattern` (ON, OFF), busy for ON milliseconds, then idle for OFF, by turns."""
+    if pattern is None:
+        command = ["yes"]
+    else:
+        command = [sys.executable, "-c", _INTERMITTENT, str(pattern[0]), str(pattern[1])]
+    busy = [subprocess.Popen(command, stdout=subprocess.DEVNULL, start_new_session=True) for _ in range(count)]
     try:
         if busy:
             time.sleep(0.2)

@@ -3,13 +3,16 @@ run no slower with threads = 2 than with threads = 1 (docs/architecture.md, "Thr
 
     python3 benchmarks/under_load.py [--bench .build/release/gnruntime-bench] [--rounds 3] [--reps 10]
                                      [--cases resnet20,gn,4,4,1 vgg16,gn,4,4,32 ...] [--busy 1]
+                                     [--pattern ON,OFF]
 
 For each case (NETWORK,NEURON,TAU,T,BATCH) it runs `gnruntime-bench --case` with threads = 1 and
 threads = 2 alternately, `--rounds` times each, first on an idle machine, then while `--busy` programs
 (`yes > /dev/null`, each in a session of its own, as the threads of a host application or another
 process would be: a busy child in the benchmark's own session would be scheduled against it as a group)
-keep cores busy. Prints the median of each and the ratio of two threads to one. Build the benchmark
-first: swift build -c release --product gnruntime-bench.
+keep cores busy. With `--pattern ON,OFF` each busy program takes its core for ON milliseconds, then
+leaves it for OFF, by turns: a load that comes and goes, as a virtual machine's neighbours' does. Prints
+the median of each and the ratio of two threads to one. Build the benchmark first: swift build -c
+release --product gnruntime-bench.
 """
 from __future__ import annotations
 
@@ -39,15 +42,27 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="runs of each thread count (median taken)")
     parser.add_argument("--reps", type=int, default=10, help="inferences per run (gnruntime-bench --reps)")
     parser.add_argument("--busy", type=int, default=1, help="busy programs in the loaded phase")
+    parser.add_argument("--pattern", help="ON,OFF: each busy program busy for ON ms, then idle for OFF ms, "
+                                          "by turns (default: busy all the time)")
     args = parser.parse_args()
     if not os.access(args.bench, os.X_OK):
         parser.error(f"{args.bench} is not an executable; build it first")
+    pattern = None
+    if args.pattern is not None:
+        try:
+            on, off = (float(part) for part in args.pattern.split(","))
+        except ValueError:
+            parser.error("--pattern is ON,OFF in milliseconds, e.g. 5,5")
+        if on <= 0 or off < 0:
+            parser.error("--pattern needs ON > 0 and OFF >= 0")
+        pattern = (on, off)
 
-    print(f"CPU: {cpu_model()}, {os.cpu_count()} logical CPUs; loaded: {args.busy} busy program(s)")
+    load = "busy" if pattern is None else f"busy {pattern[0]:g} ms, idle {pattern[1]:g} ms, by turns"
+    print(f"CPU: {cpu_model()}, {os.cpu_count()} logical CPUs; loaded: {args.busy} program(s), {load}")
     print(f"{'case':<26} {'load':<6} {'1 thread ms':>12} {'2 threads ms':>13} {'2 / 1':>7}")
     for case in args.cases:
         for loaded in (False, True):
-            with busy_programs(args.busy if loaded else 0):
+            with busy_programs(args.busy if loaded else 0, pattern):
                 one, two = measure(args.bench, case, args.rounds, args.reps)
             print(f"{case:<26} {'busy' if loaded else 'idle':<6} {one:12.3f} {two:13.3f} {two / one:7.2f}", flush=True)
     return 0
