@@ -2,6 +2,7 @@
 every script that compares runs shares."""
 from __future__ import annotations
 
+import argparse
 import re
 import subprocess
 import sys
@@ -32,6 +33,20 @@ while True:
         pass
     time.sleep(off)
 """
+
+
+def busy_pattern(text: str | None, parser: argparse.ArgumentParser) -> tuple[float, float] | None:
+    """The (ON, OFF) milliseconds of a `--pattern ON,OFF` option (None: busy all the time); a bad one is
+    the parser's error."""
+    if text is None:
+        return None
+    try:
+        on, off = (float(part) for part in text.split(","))
+    except ValueError:
+        parser.error("--pattern is ON,OFF in milliseconds, e.g. 5,5")
+    if on <= 0 or off < 0:
+        parser.error("--pattern needs ON > 0 and OFF >= 0")
+    return on, off
 
 
 @contextmanager

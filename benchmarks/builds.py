@@ -5,13 +5,14 @@ is faster), and the median of the rounds' own ratios ("paired"): the two runs of
 other, so a machine whose speed drifts over minutes moves both, and this ratio least of the three.
 
     python3 benchmarks/builds.py BEFORE AFTER --cases resnet20,gn,4,4,32,1 resnet20,gn,4,4,32,2
-                                 [--rounds 10] [--reps 4] [--busy 0]
+                                 [--rounds 10] [--reps 4] [--busy 0] [--pattern ON,OFF]
 
 BEFORE and AFTER are `gnruntime-bench` executables of the two builds (e.g. a `git worktree` of the
 commit before, built with swift build -c release --product gnruntime-bench); a case is
 NETWORK,NEURON,TAU,T,BATCH,THREADS, as `gnruntime-bench --case` takes it. With `--busy N`, N programs
 keep cores busy throughout (as in benchmarks/under_load.py); the scheduler then gives a run a core of its
-own or half of one by turns, and the median says more than the minimum.
+own or half of one by turns, and the median says more than the minimum. With `--pattern ON,OFF` too,
+each of them is busy for ON ms, then idle for OFF ms, by turns.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import argparse
 import statistics
 import sys
 
-from bench_case import busy_programs, median_ms  # benchmarks/bench_case.py
+from bench_case import busy_pattern, busy_programs, median_ms  # benchmarks/bench_case.py
 from machine import cpu_model  # benchmarks/machine.py
 
 
@@ -31,19 +32,23 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=10, help="runs of each build per case (default 10)")
     parser.add_argument("--reps", type=int, default=4, help="repetitions per run, of which its median (default 4)")
     parser.add_argument("--busy", type=int, default=0, help="programs keeping cores busy throughout (default 0)")
+    parser.add_argument("--pattern", help="ON,OFF: each busy program busy for ON ms, then idle for OFF ms, "
+                                          "by turns (default: busy all the time)")
     arguments = parser.parse_args()
     if arguments.rounds < 1 or arguments.reps < 1 or arguments.busy < 0:
         parser.error("--rounds and --reps must be at least 1, --busy at least 0")
+    pattern = busy_pattern(arguments.pattern, parser)
 
     builds = [arguments.before, arguments.after]
     times: dict[tuple[str, int], list[float]] = {(case, build): [] for case in arguments.cases for build in range(2)}
-    with busy_programs(arguments.busy):
+    with busy_programs(arguments.busy, pattern):
         for round_index in range(arguments.rounds):
             for case in arguments.cases:
                 for build in (0, 1) if round_index % 2 == 0 else (1, 0):
                     times[(case, build)].append(median_ms(builds[build], case, arguments.reps))
 
-    print(f"CPU: {cpu_model()}; {arguments.rounds} rounds, builds alternated; {arguments.busy} busy program(s)")
+    load = "" if pattern is None else f", busy {pattern[0]:g} ms, idle {pattern[1]:g} ms, by turns"
+    print(f"CPU: {cpu_model()}; {arguments.rounds} rounds, builds alternated; {arguments.busy} busy program(s){load}")
     print(f"{'case':<30}{'min before':>12}{'min after':>11}{'ratio':>8}{'median before':>15}{'median after':>14}{'ratio':>8}"
           f"{'paired':>8}")
     for case in arguments.cases:

@@ -21,7 +21,7 @@ import os
 import statistics
 import sys
 
-from bench_case import busy_programs, median_ms  # benchmarks/bench_case.py
+from bench_case import busy_pattern, busy_programs, median_ms  # benchmarks/bench_case.py
 from machine import cpu_model  # benchmarks/machine.py
 
 DEFAULT_CASES = ["resnet20,gn,4,4,1", "resnet20,gn,4,4,32", "vgg16,gn,4,4,1", "vgg16,gn,4,4,32"]
@@ -47,15 +47,7 @@ def main() -> int:
     args = parser.parse_args()
     if not os.access(args.bench, os.X_OK):
         parser.error(f"{args.bench} is not an executable; build it first")
-    pattern = None
-    if args.pattern is not None:
-        try:
-            on, off = (float(part) for part in args.pattern.split(","))
-        except ValueError:
-            parser.error("--pattern is ON,OFF in milliseconds, e.g. 5,5")
-        if on <= 0 or off < 0:
-            parser.error("--pattern needs ON > 0 and OFF >= 0")
-        pattern = (on, off)
+    pattern = busy_pattern(args.pattern, parser)
 
     load = "busy" if pattern is None else f"busy {pattern[0]:g} ms, idle {pattern[1]:g} ms, by turns"
     print(f"CPU: {cpu_model()}, {os.cpu_count()} logical CPUs; loaded: {args.busy} program(s), {load}")
