@@ -1,8 +1,8 @@
 import XCTest
 @testable import GNRuntime
 
-/// The thread pool's back-off policy (`ThreadPool.Backoff`) on made-up times: which waits and
-/// preemptions are signs of a taken core, how many jobs the pool then runs alone, and when time ends a
+/// The thread pool's back-off policy (`ThreadPool.Backoff`) on made-up times: which waits (against what
+/// jobs with workers saved) and preemptions are signs of a taken core, how many jobs the pool then runs alone, and when time ends a
 /// first back-off. No thread and no clock: every figure is the policy's own.
 final class ThreadPoolBackoffTests: XCTestCase {
     private static let millisecond = 1_000_000
@@ -18,27 +18,61 @@ final class ThreadPoolBackoffTests: XCTestCase {
         return jobs
     }
 
-    /// Records a job with workers that ended at `end` after a wait of `waited` on them, with the
-    /// dispatching thread's involuntary context switches left at `switches`.
+    /// Records a job of two tasks with workers that ended at `end`: the dispatching thread ran
+    /// `ownTasks` of them in `ownTime`, then waited `waited` on workers; its involuntary context
+    /// switches are then `switches`. (With no own time, the job would have taken nothing alone: its
+    /// wait is all it lost.)
     private func record(_ backoff: inout ThreadPool.Backoff, end: Int, ownTime: Int = 0, waited: Int = 0,
-                        switches: Int = 0) {
-        backoff.record(end: end, ownTime: ownTime, waited: waited, involuntarySwitches: { switches })
+                        ownTasks: Int = 1, switches: Int = 0) {
+        backoff.record(end: end, ownTime: ownTime, waited: waited, ownTasks: ownTasks, tasks: 2,
+                       involuntarySwitches: { switches })
     }
 
-    func testOnlyAWaitLongerThanTheThresholdAndThanTheOwnShareIsAStall() {
+    func testWaitsThatLoseMoreThanTheThresholdAreAStall() {
         var backoff = ThreadPool.Backoff(firstTime: 2 * Self.millisecond)
-        // Up to the threshold: a virtual machine's pause, not a taken core.
+        // A job that lost the threshold: a virtual machine's pause, not a taken core.
         record(&backoff, end: 10 * Self.millisecond, waited: ThreadPool.stallThreshold)
         XCTAssertEqual(backoff.jobsLeftAlone, 0)
-        // Past the threshold but shorter than the dispatching thread's own share: the work was uneven.
-        record(&backoff, end: 11 * Self.millisecond, ownTime: 3 * Self.millisecond, waited: 2 * Self.millisecond)
-        XCTAssertEqual(backoff.jobsLeftAlone, 0)
         XCTAssertFalse(backoff.takeJobAlone(now: { 0 }))
-        // Past both: the first back-off.
-        record(&backoff, end: 12 * Self.millisecond, ownTime: ThreadPool.stallThreshold, waited: ThreadPool.stallThreshold + 1)
-        XCTAssertEqual(backoff.jobsLeftAlone, ThreadPool.firstBackoff)
-        XCTAssertEqual(drain(&backoff, now: 12 * Self.millisecond), ThreadPool.firstBackoff)
+        // A wait of 2 ms in a job whose own task took 3 ms: alone it would have taken 6 ms, with the
+        // worker 5 ms. It saved 1 ms, which a job that loses 1 ms then uses up, leaving the threshold.
+        backoff = ThreadPool.Backoff(firstTime: 2 * Self.millisecond)
+        record(&backoff, end: 11 * Self.millisecond, ownTime: 3 * Self.millisecond, waited: 2 * Self.millisecond)
+        record(&backoff, end: 12 * Self.millisecond, waited: Self.millisecond)
+        record(&backoff, end: 12 * Self.millisecond + 1, waited: ThreadPool.stallThreshold)
         XCTAssertEqual(backoff.jobsLeftAlone, 0)
+        // 1 ns more lost: past the threshold, the first back-off.
+        record(&backoff, end: 13 * Self.millisecond, waited: 1)
+        XCTAssertEqual(backoff.jobsLeftAlone, ThreadPool.firstBackoff)
+        XCTAssertEqual(drain(&backoff, now: 13 * Self.millisecond), ThreadPool.firstBackoff)
+        XCTAssertEqual(backoff.jobsLeftAlone, 0)
+    }
+
+    func testSavingsAbsorbABurstUpToWhatIsKept() {
+        var backoff = ThreadPool.Backoff(firstTime: 2 * Self.millisecond)
+        // Jobs that saved 3 ms in all (each 1 ms: 1 ms own, no wait, 2 ms alone); 2 ms are kept.
+        for job in 0..<3 { record(&backoff, end: (job + 1) * Self.millisecond, ownTime: Self.millisecond) }
+        // A burst that makes the dispatching thread wait 2.5 ms: 0.5 ms lost beyond the savings.
+        record(&backoff, end: 5 * Self.millisecond, waited: ThreadPool.savingsKept + ThreadPool.stallThreshold)
+        XCTAssertEqual(backoff.jobsLeftAlone, 0, "a burst within the savings and the threshold is no sign")
+        record(&backoff, end: 6 * Self.millisecond, waited: 1)
+        XCTAssertEqual(backoff.jobsLeftAlone, ThreadPool.firstBackoff, "the savings kept are at most savingsKept")
+        // A back-off starts the count again from nothing: neither saved nor lost.
+        _ = drain(&backoff, now: 6 * Self.millisecond)
+        record(&backoff, end: 7 * Self.millisecond, waited: ThreadPool.stallThreshold)
+        XCTAssertEqual(backoff.jobsLeftAlone, 0)
+        record(&backoff, end: 7 * Self.millisecond + 1, waited: 1)
+        XCTAssertEqual(backoff.jobsLeftAlone, 4 * ThreadPool.firstBackoff)
+    }
+
+    func testWithoutATaskOfItsOwnTheWaitAloneDecides() {
+        var backoff = ThreadPool.Backoff(firstTime: 2 * Self.millisecond)
+        for job in 0..<3 { record(&backoff, end: (job + 1) * Self.millisecond, ownTime: Self.millisecond) }
+        // Savings do not cover a job whose every task a worker ran: no pace to compare it with.
+        record(&backoff, end: 5 * Self.millisecond, waited: ThreadPool.stallThreshold, ownTasks: 0)
+        XCTAssertEqual(backoff.jobsLeftAlone, 0)
+        record(&backoff, end: 6 * Self.millisecond, waited: ThreadPool.stallThreshold + 1, ownTasks: 0)
+        XCTAssertEqual(backoff.jobsLeftAlone, ThreadPool.firstBackoff)
     }
 
     func testTimeEndsAFirstBackoffAfterFirstTimeOrFourTimesTheWaitThatStartedIt() {
@@ -120,7 +154,8 @@ final class ThreadPoolBackoffTests: XCTestCase {
         backoff = ThreadPool.Backoff(firstTime: firstTime)
         var reads = 0
         for step in 0..<8 {
-            backoff.record(end: step * window / 8, ownTime: 0, waited: 0, involuntarySwitches: { reads += 1; return 100 * step })
+            backoff.record(end: step * window / 8, ownTime: 0, waited: 0, ownTasks: 1, tasks: 2,
+                           involuntarySwitches: { reads += 1; return 100 * step })
         }
         XCTAssertEqual(reads, 1, "the switches are read when a window begins and when it is whole")
         XCTAssertEqual(backoff.jobsLeftAlone, 0)

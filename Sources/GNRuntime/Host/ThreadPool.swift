@@ -28,8 +28,12 @@ import Synchronization
 ///   thread it waits on.
 /// - **Backing off.** Two signs say that another program has a core the pool counts on: the
 ///   dispatching thread was preempted repeatedly (`preemptionsPerWindow` involuntary context switches
-///   within `preemptionWindow`), or a chunk held by a worker made it wait longer than its own share of
-///   the job took (and more than `stallThreshold`). A pool with more threads than it gets cores is
+///   within `preemptionWindow`), or its waits on chunks held by workers lost more than `stallThreshold`
+///   beyond what the jobs with workers saved since the last back-off (a job saves what it would have
+///   taken alone, at the dispatching thread's pace, less what it took; at most `savingsKept` is kept,
+///   so that a core taken for a few milliseconds now and then, as a virtual machine's neighbours take
+///   it, does not cost the second thread: ResNet-20 GN τ = 8 T = 1 at batch 32 ran 1.37–1.43× as fast with
+///   a core busy 2 ms in 10, docs/benchmarks.md). A pool with more threads than it gets cores is
 ///   slower than one thread, so on either sign it runs the next `firstBackoff` jobs on the dispatching
 ///   thread alone (its workers go to sleep), then tries its workers again: four times as many jobs alone
 ///   (up to `longestBackoff`) when a sign comes before a whole `preemptionWindow` with workers has
@@ -56,6 +60,9 @@ final class ThreadPool {
     /// 50 µs they kept an idle pool on one thread for hundreds of jobs), shorter than the scheduler's
     /// time slice, for which another program holds a shared core.
     static let stallThreshold = 500_000
+    /// The most that jobs with workers save up against later waits on workers, in nanoseconds: a few
+    /// milliseconds of another program's burst, not a scheduler's time slice after another.
+    static let savingsKept = 2_000_000
     /// Jobs run on the dispatching thread alone after a first sign of a taken core, and at most.
     static let firstBackoff = 64
     static let longestBackoff = 4096
@@ -254,11 +261,11 @@ final class ThreadPool {
                 pthread_mutex_unlock(mutex)
             }
             let start = ThreadPool.now()
-            runTasks(worker: 0, jobNumber: jobNumber)
+            let ownTasks = runTasks(worker: 0, jobNumber: jobNumber)
             let ownEnd = ThreadPool.now()
             waitForClaimedChunks(tasks: tasks, since: ownEnd)
             let end = ThreadPool.now()
-            backoff.record(end: end, ownTime: ownEnd - start, waited: end - ownEnd,
+            backoff.record(end: end, ownTime: ownEnd - start, waited: end - ownEnd, ownTasks: ownTasks, tasks: tasks,
                            involuntarySwitches: ThreadPool.involuntarySwitches)
         }
 

@@ -17,6 +17,9 @@ extension ThreadPool {
         /// dispatching thread's involuntary context switches then.
         private var windowStart = -1
         private var windowSwitches = 0
+        /// What the jobs with workers since the last back-off saved against running on the dispatching
+        /// thread alone, in nanoseconds (negative: what they lost), kept to at most `savingsKept`.
+        private var savings = 0
 
         init(firstTime: Int) {
             self.firstTime = firstTime
@@ -34,11 +37,12 @@ extension ThreadPool {
             return true
         }
 
-        /// Records a job run with workers that ended at `end` (nanoseconds), for which the dispatching
-        /// thread ran its own share in `ownTime`, then waited `waited` for chunks workers held.
-        /// `involuntarySwitches` counts the dispatching thread's involuntary context switches so far; it
-        /// is read when a window of jobs with workers begins and when it ends.
-        mutating func record(end: Int, ownTime: Int, waited: Int, involuntarySwitches: () -> Int) {
+        /// Records a job of `tasks` tasks run with workers that ended at `end` (nanoseconds), of which
+        /// the dispatching thread ran `ownTasks` in `ownTime`, then waited `waited` for chunks workers
+        /// held. `involuntarySwitches` counts the dispatching thread's involuntary context switches so
+        /// far; it is read when a window of jobs with workers begins and when it ends.
+        mutating func record(end: Int, ownTime: Int, waited: Int, ownTasks: Int, tasks: Int,
+                             involuntarySwitches: () -> Int) {
             // Preempted while its workers run, again and again: another program shares the cores.
             var preempted = false, quietWindow = false
             if windowStart < 0 {
@@ -51,7 +55,17 @@ extension ThreadPool {
                 windowStart = end
                 windowSwitches = switches
             }
-            let stalled = waited > max(ThreadPool.stallThreshold, ownTime)
+            // Waits on workers that lost more than the jobs with them saved: a worker's core is taken.
+            let stalled: Bool
+            if ownTasks > 0 {
+                // Alone, the job would have taken every task at the dispatching thread's own pace.
+                let alone = ownTime / ownTasks * tasks
+                savings = min(savings + alone - ownTime - waited, ThreadPool.savingsKept)
+                stalled = savings < -ThreadPool.stallThreshold
+            } else {
+                // No task of its own, so no pace to compare with: the wait alone decides.
+                stalled = waited > ThreadPool.stallThreshold
+            }
             if preempted || stalled {
                 // The first length, or — a sign before a whole window with workers has passed since the
                 // last back-off: the core is still taken — four times as long.
@@ -61,6 +75,7 @@ extension ThreadPool {
                 // A first back-off lasts long enough to pay back the wait that started it.
                 firstEnds = first ? end + max(firstTime, stalled ? ThreadPool.stallsPaidBack * waited : 0) : nil
                 windowStart = -1
+                savings = 0
             } else if quietWindow {
                 // A whole window with workers without a sign: the cores are free (or the sign was an
                 // occasional preemption by the system), and the next sign starts from the first length.
