@@ -2,8 +2,8 @@ import XCTest
 @testable import GNRuntime
 
 /// The thread pool's back-off policy (`ThreadPool.Backoff`) on made-up times: which waits (against what
-/// jobs with workers saved) and preemptions are signs of a taken core, how many jobs the pool then runs alone, and when time ends a
-/// first back-off. No thread and no clock: every figure is the policy's own.
+/// jobs with workers saved) and preemptions are signs of a taken core, how many jobs the pool then runs
+/// alone, and when time ends a first back-off. No thread and no clock: every figure is the policy's own.
 final class ThreadPoolBackoffTests: XCTestCase {
     private static let millisecond = 1_000_000
 

@@ -265,8 +265,8 @@ final class ThreadPool {
             let ownEnd = ThreadPool.now()
             waitForClaimedChunks(tasks: tasks, since: ownEnd)
             let end = ThreadPool.now()
-            backoff.record(end: end, ownTime: ownEnd - start, waited: end - ownEnd, ownTasks: ownTasks, tasks: tasks,
-                           involuntarySwitches: ThreadPool.involuntarySwitches)
+            backoff.record(end: end, ownTime: ownEnd - start, waited: end - ownEnd, ownTasks: ownTasks,
+                           tasks: tasks, involuntarySwitches: ThreadPool.involuntarySwitches)
         }
 
         /// Spins, then sleeps, until every task of the current job is done.
