@@ -35,6 +35,12 @@ while True:
 """
 
 
+def add_pattern_option(parser: argparse.ArgumentParser) -> None:
+    """Adds `--pattern ON,OFF` (read back with `busy_pattern`) to a script that starts busy programs."""
+    parser.add_argument("--pattern", help="ON,OFF: each busy program busy for ON ms, then idle for OFF ms, "
+                                          "by turns (default: busy all the time)")
+
+
 def busy_pattern(text: str | None, parser: argparse.ArgumentParser) -> tuple[float, float] | None:
     """The (ON, OFF) milliseconds of a `--pattern ON,OFF` option (None: busy all the time); a bad one is
     the parser's error."""
@@ -47,6 +53,11 @@ def busy_pattern(text: str | None, parser: argparse.ArgumentParser) -> tuple[flo
     if on <= 0 or off < 0:
         parser.error("--pattern needs ON > 0 and OFF >= 0")
     return on, off
+
+
+def describe_pattern(pattern: tuple[float, float] | None) -> str:
+    """How busy programs with `pattern` keep their cores, for a script's header line."""
+    return "busy" if pattern is None else f"busy {pattern[0]:g} ms, idle {pattern[1]:g} ms, by turns"
 
 
 @contextmanager

@@ -20,7 +20,8 @@ import argparse
 import statistics
 import sys
 
-from bench_case import busy_pattern, busy_programs, median_ms  # benchmarks/bench_case.py
+from bench_case import (  # benchmarks/bench_case.py
+    add_pattern_option, busy_pattern, busy_programs, describe_pattern, median_ms)
 from machine import cpu_model  # benchmarks/machine.py
 
 
@@ -32,8 +33,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=10, help="runs of each build per case (default 10)")
     parser.add_argument("--reps", type=int, default=4, help="repetitions per run, of which its median (default 4)")
     parser.add_argument("--busy", type=int, default=0, help="programs keeping cores busy throughout (default 0)")
-    parser.add_argument("--pattern", help="ON,OFF: each busy program busy for ON ms, then idle for OFF ms, "
-                                          "by turns (default: busy all the time)")
+    add_pattern_option(parser)
     arguments = parser.parse_args()
     if arguments.rounds < 1 or arguments.reps < 1 or arguments.busy < 0:
         parser.error("--rounds and --reps must be at least 1, --busy at least 0")
@@ -47,8 +47,9 @@ def main() -> int:
                 for build in (0, 1) if round_index % 2 == 0 else (1, 0):
                     times[(case, build)].append(median_ms(builds[build], case, arguments.reps))
 
-    load = "" if pattern is None else f", busy {pattern[0]:g} ms, idle {pattern[1]:g} ms, by turns"
-    print(f"CPU: {cpu_model()}; {arguments.rounds} rounds, builds alternated; {arguments.busy} busy program(s){load}")
+    load = f" ({describe_pattern(pattern)})" if arguments.busy else ""
+    print(f"CPU: {cpu_model()}; {arguments.rounds} rounds, builds alternated; "
+          f"{arguments.busy} busy program(s){load}")
     print(f"{'case':<30}{'min before':>12}{'min after':>11}{'ratio':>8}{'median before':>15}{'median after':>14}{'ratio':>8}"
           f"{'paired':>8}")
     for case in arguments.cases:

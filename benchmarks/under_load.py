@@ -21,7 +21,8 @@ import os
 import statistics
 import sys
 
-from bench_case import busy_pattern, busy_programs, median_ms  # benchmarks/bench_case.py
+from bench_case import (  # benchmarks/bench_case.py
+    add_pattern_option, busy_pattern, busy_programs, describe_pattern, median_ms)
 from machine import cpu_model  # benchmarks/machine.py
 
 DEFAULT_CASES = ["resnet20,gn,4,4,1", "resnet20,gn,4,4,32", "vgg16,gn,4,4,1", "vgg16,gn,4,4,32"]
@@ -42,15 +43,14 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="runs of each thread count (median taken)")
     parser.add_argument("--reps", type=int, default=10, help="inferences per run (gnruntime-bench --reps)")
     parser.add_argument("--busy", type=int, default=1, help="busy programs in the loaded phase")
-    parser.add_argument("--pattern", help="ON,OFF: each busy program busy for ON ms, then idle for OFF ms, "
-                                          "by turns (default: busy all the time)")
+    add_pattern_option(parser)
     args = parser.parse_args()
     if not os.access(args.bench, os.X_OK):
         parser.error(f"{args.bench} is not an executable; build it first")
     pattern = busy_pattern(args.pattern, parser)
 
-    load = "busy" if pattern is None else f"busy {pattern[0]:g} ms, idle {pattern[1]:g} ms, by turns"
-    print(f"CPU: {cpu_model()}, {os.cpu_count()} logical CPUs; loaded: {args.busy} program(s), {load}")
+    print(f"CPU: {cpu_model()}, {os.cpu_count()} logical CPUs; "
+          f"loaded: {args.busy} program(s), {describe_pattern(pattern)}")
     print(f"{'case':<26} {'load':<6} {'1 thread ms':>12} {'2 threads ms':>13} {'2 / 1':>7}")
     for case in args.cases:
         for loaded in (False, True):

@@ -275,7 +275,7 @@ func measure(_ network: Network, _ benchmarkCase: Case, repetitions: Int, perLay
             var layers = [Double](repeating: 0, count: count)
             for call in stamps.calls {
                 // The input's call (GN_OBSERVED_INPUT, SIZE_MAX: -1 as Swift reads a size_t).
-                if call.layer == -1 {
+                if call.layer == LayerObserver.inputLayer {
                     starts.append(call.time - previous)
                 } else {
                     layers[call.layer] += call.time - previous

@@ -298,8 +298,8 @@ class Session:
             check(library().gn_session_set_observer(self.handle, LayerObserver(), None), self._last_error)
             self._observer = None
             return
-        shapes = self._layer_shapes
-        input_shape = tuple(self.input_shape)
+        # Each layer's output shape, and the input's under -1.
+        shapes = {-1: tuple(self.input_shape), **dict(enumerate(self._layer_shapes))}
 
         def trampoline(_context: int, layer: int, step: int, output, count: int) -> None:
             if layer == _OBSERVED_INPUT:
@@ -307,7 +307,7 @@ class Session:
             if count == 0:  # a lean session's convolution computed in bands: never whole in memory
                 function(layer, step, None)
                 return
-            channels, height, width = input_shape if layer == -1 else shapes[layer]
+            channels, height, width = shapes[layer]
             values = np.ctypeslib.as_array(output, shape=(count,))
             samples = count // (channels * height * width)
             nchw = values.reshape(samples, height, width, channels).transpose(0, 3, 1, 2)
