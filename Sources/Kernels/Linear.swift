@@ -30,6 +30,7 @@ enum Linear {
                                 name: narrowSamplesName)
         }
         let vectors = outputCount >= 64 ? 4 : 1
+        if vectors == 4, rows == 1 { return gatherChoice(query) }
         let runs = (outputCount + 16 * vectors - 1) / (16 * vectors)
         if vectors == 4, rows >= 2 {
             // Few rows (samples and steps; the steps of Group Neurons at batch 1) of a wide layer: 2 or 4

@@ -211,6 +211,9 @@ struct Measurement {
     /// observer, of the run's time without it over its time with it. An observer makes every layer run
     /// on its own, so this is what the convolutions that compute their neuron layers save (`LayerPlan.fusedNeuron`).
     var fusedOverUnfused: Double?
+    /// With per-layer times: the share of each layer's output values that are zero, over one run (a
+    /// neuron layer's silent neurons, whose weights the next linear layer skips).
+    var zeroShares: [Double]
     /// The widest instruction set the session's kernels used, and each layer's kernel ("name (isa)").
     var instructionSet: gn_isa
     var kernels: [String]
@@ -250,6 +253,7 @@ func measure(_ network: Network, _ benchmarkCase: Case, repetitions: Int, perLay
     var layerSeconds: [Double] = []
     var startSeconds: Double? = nil
     var fusedOverUnfused: Double? = nil
+    var zeroShares: [Double] = []
     if perLayer {
         // The observer is called right after each layer (layer by layer: once per step, one after
         // another), on the running thread: the gap before a layer's first call is its time. It sees the
@@ -299,11 +303,21 @@ func measure(_ network: Network, _ benchmarkCase: Case, repetitions: Int, perLay
             }
             ratios.append(pairTimes[0] / pairTimes[1])
         }
-        check(gn_session_set_observer(session, nil, nil), "observer")
         fusedOverUnfused = median(ratios)
+        // One more run, untimed, counting the zeros each layer writes.
+        final class Zeros { var zeros: [Int]; var values: [Int]; init(_ count: Int) { zeros = .init(repeating: 0, count: count); values = zeros } }
+        let counts = Zeros(count)
+        check(gn_session_set_observer(session, { context, layer, _, output, count in
+            let counts = Unmanaged<Zeros>.fromOpaque(context!).takeUnretainedValue()
+            counts.zeros[layer] += UnsafeBufferPointer(start: output, count: count).reduce(0) { $1 == 0 ? $0 + 1 : $0 }
+            counts.values[layer] += count
+        }, Unmanaged.passUnretained(counts).toOpaque()), "observer")
+        check(gn_session_run(session, input, input.count, samples, &output, output.count), "run")
+        check(gn_session_set_observer(session, nil, nil), "observer")
+        zeroShares = zip(counts.zeros, counts.values).map { Double($0) / Double(max($1, 1)) }
     }
     return Measurement(seconds: median(times), layerSeconds: layerSeconds, startSeconds: startSeconds, fusedOverUnfused: fusedOverUnfused,
-                       instructionSet: instructionSet, kernels: kernels)
+                       zeroShares: zeroShares, instructionSet: instructionSet, kernels: kernels)
 }
 
 // MARK: - Memory
@@ -542,10 +556,10 @@ func runBenchmarks() {
             let samples = Double(benchmarkCase.batch) * Double(neuron == GN_NEURON_ANN || net.isStatic[index + 1] ? 1 : benchmarkCase.steps)
             let flops = 2 * macs * samples / seconds / 1e9
             let rate = macs > 0 ? String(format: "%7.1f GFLOP/s %4.0f%%", flops, 100 * flops / peak) : ""
-            print(String(format: "  %3d %@ %4dx%3dx%3d %9.4f ms %@  %@", index,
+            print(String(format: "  %3d %@ %4dx%3dx%3d %9.4f ms %@ %3.0f%% zeros  %@", index,
                          (names[Int(info.kind.rawValue)] ?? "?").padding(toLength: 14, withPad: " ", startingAt: 0),
                          out.channels, out.height, out.width, seconds * 1000, rate.padding(toLength: 21, withPad: " ", startingAt: 0),
-                         measurement.kernels[index]))
+                         100 * measurement.zeroShares[index], measurement.kernels[index]))
         }
         gn_model_free(model)
         return

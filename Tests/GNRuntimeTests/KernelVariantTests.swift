@@ -138,7 +138,7 @@ final class KernelVariantTests: XCTestCase {
                 let choice = try kernel(query(.linear, g, samples: samples, layout: .plain(inputChannels: 64, outputChannels: outputs),
                                               .fastest), set)
                 let name = "\(choice.name)"
-                XCTAssertTrue(["linear.tiled", "linear.blocked", "linear.rows", "linear.samples"].contains { name.hasPrefix($0) },
+                XCTAssertTrue(["linear.tiled", "linear.blocked", "linear.gather", "linear.rows", "linear.samples"].contains { name.hasPrefix($0) },
                               "\(set.name), \(samples) samples, \(outputs) outputs: \(name)")
             }
         }
@@ -179,6 +179,32 @@ final class KernelVariantTests: XCTestCase {
                 let reference = try run(query(.linear, g, samples: batch, layout: layout, .reference), set, samples: samples,
                                         input: rows, weights: weights, bias: bias)
                 assertSame(ours, reference, "\(set.name), \(samples) samples")
+            }
+        }
+    }
+
+    func testOneRowOfAWideLayerReadsTheWeightsOfItsNonzeroInputsAloneInTheReferenceOrder() throws {
+        // One row (batch 1, T = 1) of 64 outputs or more: `linear.gather` lists the nonzero inputs and reads
+        // their rows of weights alone, or, past 6/8 of the inputs nonzero, streams every row (`blocked`).
+        // Shares of nonzero inputs on both sides of that line and on it (825 of 1100), none and all;
+        // outputs in several slices, a last partial slice and a last run shifted back; inputs in several
+        // groups of blocks.
+        var random = SeededRandom(seed: 53)
+        for (inputs, outputs) in [(1100, 64), (700, 300), (130, 4096), (2049, 100)] {
+            let g = Linear.geometry(batch: 1, inputCount: inputs, outputCount: outputs)
+            for set in variants {
+                let choice = try kernel(query(.linear, g, samples: 1, layout: .plain(inputChannels: inputs, outputChannels: outputs),
+                                              .fastest), set)
+                XCTAssertEqual("\(choice.name)", "linear.gather", "\(set.name), \(inputs) -> \(outputs)")
+            }
+            let weights = (0..<inputs * outputs).map { _ in random.symmetric(0.3) }
+            let bias = (0..<outputs).map { _ in random.symmetric(0.1) }
+            for nonzero in [0, inputs / 10, inputs / 2, 3 * inputs / 4, 3 * inputs / 4 + 1, 9 * inputs / 10, inputs] {
+                // Exactly `nonzero` inputs nonzero, at random places.
+                var input = (0..<inputs).map { $0 < nonzero ? random.symmetric(1) : 0 }
+                for index in input.indices.reversed() { input.swapAt(index, Int(random.unit() * Float(index + 1)) % (index + 1)) }
+                try checkProducts(.linear, g, samples: 1, input: input, weights: weights, bias: bias, taps: 1,
+                                  label: "linear 1 x \(inputs) -> \(outputs), \(nonzero) nonzero")
             }
         }
     }
