@@ -9,9 +9,9 @@ enum Linear {
     /// The fastest kernel for a query: the tiled convolution, whose pixels are the samples, when there
     /// are samples enough to fill a tile; for fewer outputs than a vector whose padded weights would not
     /// fit the tiles' scratch (a wide classifier's), `narrowSamples` when there are samples enough to
-    /// fill its rows; for 64 outputs or more over 2 rows or more, `rowsTogether`; else the
-    /// matrix-vector kernel, in runs of 64 outputs (of 16 when there are fewer than 64: a classifier's
-    /// 10 too); nil without SIMD kernels.
+    /// fill its rows; for 64 outputs or more, `gather` (the weights of the nonzero inputs alone, for 1, 2
+    /// or 4 rows at once); else the matrix-vector kernel, in runs of 16 outputs (a classifier's 10 too);
+    /// nil without SIMD kernels.
     static func fastestChoice(_ query: KernelQuery) -> KernelChoice? {
         guard TiledKernels.available else { return nil }
         // Rows: the samples and steps of one call.
@@ -29,29 +29,14 @@ enum Linear {
                                 scratchFloats: BlockedScratch.floats(vectors: 2 * NarrowSamples.pixelCount, narrow: true),
                                 name: narrowSamplesName)
         }
-        let vectors = outputCount >= 64 ? 4 : 1
-        if vectors == 4, rows == 1 { return gatherChoice(query) }
-        let runs = (outputCount + 16 * vectors - 1) / (16 * vectors)
-        if vectors == 4, rows >= 2 {
-            // Few rows (samples and steps; the steps of Group Neurons at batch 1) of a wide layer: 2 or 4
-            // at once, each row of weights read once for them.
-            let together = rows >= 4 ? 4 : 2
-            let function: TaskFunction = together == 4 ? { job, worker, begin, end in
-                Linear.runRows(TileShape<4, 4>.self, job, worker: worker, tasks: begin..<end)
-            } : { job, worker, begin, end in
-                Linear.runRows(TileShape<2, 4>.self, job, worker: worker, tasks: begin..<end)
-            }
-            return KernelChoice(function: function, split: TaskSplit(blocks: runs, itemsPerSample: query.steps, itemsPerTask: together),
-                                scratchFloats: BlockedScratch.floats(vectors: 2 * together * vectors, narrow: false),
-                                name: together == 4 ? "linear.rows4x64" : "linear.rows2x64")
-        }
-        let function: TaskFunction = vectors == 4 ? { job, worker, begin, end in
-            Linear.runBlocked(OutputRun<4>.self, job, worker: worker, tasks: begin..<end)
-        } : { job, worker, begin, end in
-            Linear.runBlocked(OutputRun<1>.self, job, worker: worker, tasks: begin..<end)
-        }
-        return KernelChoice(function: function, split: TaskSplit(itemsPerSample: query.steps * runs, itemsPerTask: 1),
-                            scratchFloats: BlockedScratch.floats(vectors: vectors, narrow: narrow), name: "linear.blocked")
+        // Few rows of a wide layer: the weights of their nonzero inputs alone, each read once for all rows.
+        if outputCount >= 64 { return gatherChoice(query, rows: rows) }
+        let runs = (outputCount + 15) / 16
+        return KernelChoice(function: { job, worker, begin, end in
+                                Linear.runBlocked(OutputRun<1>.self, job, worker: worker, tasks: begin..<end)
+                            },
+                            split: TaskSplit(itemsPerSample: query.steps * runs, itemsPerTask: 1),
+                            scratchFloats: BlockedScratch.floats(vectors: 1, narrow: narrow), name: "linear.blocked")
     }
 
     /// The reference kernel for a query: the reference convolution's (a linear layer is a 1 × 1
@@ -114,30 +99,6 @@ enum Linear {
                 blocked(OutputRun<1>.self, g, items: items, input: arguments.input, weights: arguments.weights!,
                         layout: arguments.weightLayout, bias: arguments.bias, narrow: narrow, output: arguments.output,
                         scratch: scratch)
-            }
-        }
-    }
-
-    /// Runs `tasks` of a call whose job is `KernelArguments` with `rowsTogether`: each task one run of
-    /// `16·V` outputs (its block) over `R` rows, a last, partial task's shifted back to end at the last
-    /// row; fewer rows than `R` in all (an exit rule stopped samples) one at a time (`blocked`).
-    private static func runRows<let R: Int, let V: Int>(_ shape: TileShape<R, V>.Type, _ job: UnsafeRawPointer, worker: Int,
-                                                        tasks: Range<Int>) {
-        let arguments = job.load(as: KernelArguments.self)
-        let g = arguments.geometry
-        let scratch = arguments.scratch(of: worker)
-        let runs = (g.outputChannels + 16 * V - 1) / (16 * V)
-        arguments.forEachTask(tasks) { block, items in
-            if items.upperBound >= R {
-                rowsTogether(shape, g, outputRun: block, rows: items.upperBound - R, own: items, input: arguments.input,
-                             weights: arguments.weights!, layout: arguments.weightLayout, bias: arguments.bias,
-                             output: arguments.output, scratch: scratch)
-            } else {
-                for row in items {
-                    blocked(OutputRun<V>.self, g, items: row * runs + block..<row * runs + block + 1, input: arguments.input,
-                            weights: arguments.weights!, layout: arguments.weightLayout, bias: arguments.bias, narrow: nil,
-                            output: arguments.output, scratch: scratch)
-                }
             }
         }
     }

@@ -156,7 +156,7 @@ final class KernelVariantTests: XCTestCase {
         // 4 rows of 80 outputs, fewer than a tile's pixels on AVX2 and AVX-512, spike-like (mostly zero,
         // some inputs zero in every row); and 1 row (an exit rule stopped the others).
         try checkRowsTogether(batch: 4, inputs: 1100, outputs: 80, zeros: 0.7, fewerSamples: 1, seed: 43) { set, name in
-            if set >= .avx2 { XCTAssertEqual(name, "linear.rows4x64", "\(set.name)") }
+            if set >= .avx2 { XCTAssertEqual(name, "linear.gather4x256", "\(set.name)") }
         }
     }
 
@@ -183,11 +183,13 @@ final class KernelVariantTests: XCTestCase {
         }
     }
 
-    func testOneRowOfAWideLayerReadsTheWeightsOfItsNonzeroInputsAloneInTheReferenceOrder() throws {
-        // One row (batch 1, T = 1) of 64 outputs or more: `linear.gather` lists the nonzero inputs and reads
-        // their rows of weights alone, or, past 6/8 of the inputs nonzero, streams every row (`blocked`).
-        // Shares of nonzero inputs on both sides of that line and on it (825 of 1100), none and all;
-        // outputs in several slices, a last partial slice and a last run shifted back; inputs in several
+    func testFewRowsOfAWideLayerReadTheWeightsOfTheirNonzeroInputsAloneInTheReferenceOrder() throws {
+        // Rows (samples and steps) fewer than a tile's pixels of 64 outputs or more: `linear.gather…` marks
+        // the inputs nonzero in any of a task's rows (1, 2 or 4 of them) and reads their rows of weights
+        // alone, or, past 6/8 of the inputs marked, streams every row (`blocked`, `rowsTogether`). Each
+        // row has exactly `nonzero` nonzero inputs at random places: marked shares on both sides of that
+        // line and on it (825 of 1100 in one row), none and all; 3 and 5 rows leave a last task of fewer.
+        // Outputs in several slices, a last partial slice and a last run shifted back; inputs in several
         // groups of blocks.
         var random = SeededRandom(seed: 53)
         for (inputs, outputs) in [(1100, 64), (700, 300), (130, 4096), (2049, 100)] {
@@ -195,16 +197,21 @@ final class KernelVariantTests: XCTestCase {
             for set in variants {
                 let choice = try kernel(query(.linear, g, samples: 1, layout: .plain(inputChannels: inputs, outputChannels: outputs),
                                               .fastest), set)
-                XCTAssertEqual("\(choice.name)", "linear.gather", "\(set.name), \(inputs) -> \(outputs)")
+                XCTAssertEqual("\(choice.name)", "linear.gather1x256", "\(set.name), \(inputs) -> \(outputs)")
             }
             let weights = (0..<inputs * outputs).map { _ in random.symmetric(0.3) }
             let bias = (0..<outputs).map { _ in random.symmetric(0.1) }
-            for nonzero in [0, inputs / 10, inputs / 2, 3 * inputs / 4, 3 * inputs / 4 + 1, 9 * inputs / 10, inputs] {
-                // Exactly `nonzero` inputs nonzero, at random places.
-                var input = (0..<inputs).map { $0 < nonzero ? random.symmetric(1) : 0 }
-                for index in input.indices.reversed() { input.swapAt(index, Int(random.unit() * Float(index + 1)) % (index + 1)) }
-                try checkProducts(.linear, g, samples: 1, input: input, weights: weights, bias: bias, taps: 1,
-                                  label: "linear 1 x \(inputs) -> \(outputs), \(nonzero) nonzero")
+            for rows in 1...5 {
+                for nonzero in [0, inputs / 10, inputs / 2, 3 * inputs / 4, 3 * inputs / 4 + 1, 9 * inputs / 10, inputs] {
+                    var input: [Float] = []
+                    for _ in 0..<rows {
+                        var row = (0..<inputs).map { $0 < nonzero ? random.symmetric(1) : 0 }
+                        for index in row.indices.reversed() { row.swapAt(index, Int(random.unit() * Float(index + 1)) % (index + 1)) }
+                        input += row
+                    }
+                    try checkProducts(.linear, g, samples: rows, input: input, weights: weights, bias: bias, taps: 1,
+                                      label: "linear \(rows) x \(inputs) -> \(outputs), \(nonzero) nonzero a row")
+                }
             }
         }
     }
