@@ -110,8 +110,10 @@ extension Linear {
                     var bits: UInt64 = 0
                     for row in rows {
                         let x = arguments.input + row * inputCount
+                        var bit: UInt64 = 1
                         for index in word * 64..<min(inputCount, word * 64 + 64) {
-                            bits |= (x[index] != 0 ? 1 : 0) << UInt64(index - word * 64)
+                            bits |= x[index] != 0 ? bit : 0
+                            bit = bit &<< 1
                         }
                     }
                     marks.storeBytes(of: bits, toByteOffset: 8 * word, as: UInt64.self)
@@ -156,7 +158,8 @@ extension Linear {
         let groups = scratch, sums = scratch + rowFloats * rowCount, totals = scratch + 2 * rowFloats * rowCount
         // Each vector's weights of input 0.
         var columns = InlineArray<16, UnsafePointer<Float>>(repeating: weights)
-        for (position, run) in runs.enumerated() {
+        for run in runs {
+            let position = run - runs.lowerBound
             let outputs = ChannelBlock(run, lanes: 64, channels: outputCount)
             for vector in 0..<4 {
                 let column = position * 4 + vector
@@ -207,7 +210,8 @@ extension Linear {
         }
         for row in 0..<rowCount {
             let out = output + (rows.lowerBound + row) * outputCount
-            for (position, run) in runs.enumerated() {
+            for run in runs {
+            let position = run - runs.lowerBound
                 let outputs = ChannelBlock(run, lanes: 64, channels: outputCount)
                 let runTotals = totals + rowFloats * row + 64 * position
                 if outputs.isShifted {
