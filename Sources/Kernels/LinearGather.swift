@@ -211,7 +211,7 @@ extension Linear {
         for row in 0..<rowCount {
             let out = output + (rows.lowerBound + row) * outputCount
             for run in runs {
-            let position = run - runs.lowerBound
+                let position = run - runs.lowerBound
                 let outputs = ChannelBlock(run, lanes: 64, channels: outputCount)
                 let runTotals = totals + rowFloats * row + 64 * position
                 if outputs.isShifted {
