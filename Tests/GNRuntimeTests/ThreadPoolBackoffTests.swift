@@ -3,7 +3,7 @@ import XCTest
 
 /// The thread pool's back-off policy (`ThreadPool.Backoff`) on made-up times: which waits (against what
 /// jobs with workers saved) and preemptions are signs of a taken core, how many jobs the pool then runs
-/// alone, and when time ends a first back-off. No thread and no clock: every figure is the policy's own.
+/// alone, and when time ends a back-off. No thread and no clock: every figure is the policy's own.
 final class ThreadPoolBackoffTests: XCTestCase {
     private static let millisecond = 1_000_000
 
@@ -101,23 +101,34 @@ final class ThreadPoolBackoffTests: XCTestCase {
         var lengths: [Int] = []
         for _ in 0..<6 {
             // Each job with workers after a back-off waits on a stalled worker again: the core is still
-            // taken.
+            // taken. Short jobs: the back-off ends with its jobs, before its time.
             end += Self.millisecond
             record(&backoff, end: end, waited: Self.millisecond)
-            if lengths.isEmpty {
-                lengths.append(drain(&backoff, now: end))
-            } else {
-                // A later back-off ends with its jobs only: it never reads the clock.
-                var clockReads = 0
-                var jobs = 0
-                while backoff.takeJobAlone(now: { clockReads += 1; return Int.max }) { jobs += 1 }
-                XCTAssertEqual(clockReads, 0)
-                lengths.append(jobs)
-            }
+            lengths.append(drain(&backoff, now: end))
         }
         XCTAssertEqual(lengths, [64, 256, 1024, 4096, 4096, 4096])
         XCTAssertEqual(ThreadPool.firstBackoff, 64)
         XCTAssertEqual(ThreadPool.longestBackoff, 4096)
+    }
+
+    func testTimeEndsEveryBackoffAfterFirstTimeTimesItsLengthOverTheFirst() {
+        // Long jobs (a large batch's layers): each back-off lasts its time, 2, 8, 32, 128, 128 ms, however
+        // many of its jobs are left — not thousands of jobs of milliseconds each.
+        let firstTime = 2 * Self.millisecond
+        var backoff = ThreadPool.Backoff(firstTime: firstTime)
+        var end = 0
+        for factor in [1, 4, 16, 64, 64] {
+            // A wait of 0.6 ms, past the threshold: four times it, 2.4 ms, outlasts the first back-off's
+            // 2 ms; the later ones' own times outlast it.
+            end += Self.millisecond
+            record(&backoff, end: end, waited: 600_000)
+            let ends = end + max(firstTime * factor, ThreadPool.stallsPaidBack * 600_000)
+            XCTAssertEqual(backoff.jobsLeftAlone, ThreadPool.firstBackoff * factor)
+            XCTAssertTrue(backoff.takeJobAlone(now: { ends - 1 }), "\(factor)")
+            XCTAssertFalse(backoff.takeJobAlone(now: { ends }), "\(factor)")
+            XCTAssertEqual(backoff.jobsLeftAlone, 0, "the jobs left of a back-off are dropped when its time is over")
+            end = ends
+        }
     }
 
     func testAWholeWindowWithWorkersAndNoSignStartsAgainFromTheFirstLength() {

@@ -39,10 +39,12 @@ import Synchronization
 ///   (up to `longestBackoff`) when a sign comes before a whole `preemptionWindow` with workers has
 ///   passed, the first length again after such a window without one. On free cores the signs are
 ///   rare and isolated (the occasional preemption by the system, a virtual machine's CPU paused by
-///   its host), and cost one short back-off each: the first back-off also ends after
-///   `firstBackoffTime`, so that it stays short where jobs are long (a layer of a large batch takes
-///   milliseconds, and 64 of them a whole run) — or after `stallsPaidBack` times the wait that started
-///   it, if longer: a worker descheduled for a time slice of another program makes the dispatching
+///   its host), and cost one short back-off each. Every back-off also ends after a time, whichever
+///   comes first: `firstBackoffTime` for the first, as many times longer as a later one has jobs more
+///   (up to 128 ms), so that back-offs stay short where jobs are long (a layer of a large batch takes
+///   milliseconds: 64 of them are a whole run, 4096 of them seconds, which kept VGG-16 at batch 32 on
+///   one thread through whole profiles) — or after `stallsPaidBack` times the wait that started it,
+///   if longer: a worker descheduled for a time slice of another program makes the dispatching
 ///   thread wait 2–16 ms, which a back-off of 2 ms cannot pay back.
 final class ThreadPool {
     /// Threads that run tasks, the dispatching thread included.
@@ -66,9 +68,9 @@ final class ThreadPool {
     /// Jobs run on the dispatching thread alone after a first sign of a taken core, and at most.
     static let firstBackoff = 64
     static let longestBackoff = 4096
-    /// The longest the first back-off lasts, in nanoseconds, however few of its jobs have run, unless
-    /// the wait on a worker that started it was longer than `firstBackoffTime / stallsPaidBack`: it
-    /// then lasts up to `stallsPaidBack` times that wait.
+    /// The longest the first back-off lasts, in nanoseconds, however few of its jobs have run (a later
+    /// one: as many times longer as it has jobs more), unless the wait on a worker that started it was
+    /// longer than that time over `stallsPaidBack`: it then lasts up to `stallsPaidBack` times that wait.
     static let firstBackoffTime = 2_000_000
     static let stallsPaidBack = 4
 

@@ -4,13 +4,13 @@ extension ThreadPool {
     /// measured and how to read the clock and its involuntary context switches, so that the policy runs
     /// the same on made-up times as on real ones.
     struct Backoff {
-        /// The longest the first back-off lasts, in nanoseconds, after a sign other than a long wait.
+        /// The longest the first back-off lasts, in nanoseconds, after a sign other than a long wait; a
+        /// later one lasts as many times longer as it has jobs more.
         let firstTime: Int
         /// Jobs left to run on the dispatching thread alone.
         private(set) var jobsLeftAlone = 0
-        /// When the first back-off ends however many of its jobs are left (monotonic nanoseconds; nil
-        /// for a later back-off, which ends with its jobs).
-        private var firstEnds: Int?
+        /// When the back-off ends however many of its jobs are left (monotonic nanoseconds).
+        private var ends = 0
         /// Jobs of the last back-off, while signs keep coming (0: none yet, or forgotten).
         private var length = 0
         /// When the current window of jobs with workers began (−1: with the next job), and the
@@ -26,11 +26,11 @@ extension ThreadPool {
         }
 
         /// Whether the next job runs on the dispatching thread alone (it is then counted). Reads the
-        /// clock (`now`, monotonic nanoseconds) only during a first back-off.
+        /// clock (`now`, monotonic nanoseconds) only during a back-off.
         mutating func takeJobAlone(now: () -> Int) -> Bool {
             guard jobsLeftAlone > 0 else { return false }
-            if let firstEnds, now() >= firstEnds {
-                (jobsLeftAlone, self.firstEnds) = (0, nil)
+            if now() >= ends {
+                jobsLeftAlone = 0
                 return false
             }
             jobsLeftAlone -= 1
@@ -72,8 +72,10 @@ extension ThreadPool {
                 let first = length == 0
                 length = first ? ThreadPool.firstBackoff : min(length * 4, ThreadPool.longestBackoff)
                 jobsLeftAlone = length
-                // A first back-off lasts long enough to pay back the wait that started it.
-                firstEnds = first ? end + max(firstTime, stalled ? ThreadPool.stallsPaidBack * waited : 0) : nil
+                // It ends with its jobs or its time, whichever comes first: jobs of a large batch take
+                // milliseconds each, and thousands of them seconds. Its time grows with its length,
+                // from `firstTime`, and pays back the wait that started it.
+                ends = end + max(firstTime / ThreadPool.firstBackoff * length, stalled ? ThreadPool.stallsPaidBack * waited : 0)
                 windowStart = -1
                 savings = 0
             } else if quietWindow {
