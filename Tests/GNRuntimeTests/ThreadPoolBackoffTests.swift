@@ -111,21 +111,21 @@ final class ThreadPoolBackoffTests: XCTestCase {
         XCTAssertEqual(ThreadPool.longestBackoff, 4096)
     }
 
-    func testTimeEndsEveryBackoffAfterFirstTimeTimesItsLengthOverTheFirst() {
-        // Long jobs (a large batch's layers): each back-off lasts its time, 2, 8, 32, 128, 128 ms, however
-        // many of its jobs are left — not thousands of jobs of milliseconds each.
+    func testTimeEndsEveryBackoffAfterFirstTimeEightfoldForEachFourfoldLength() {
+        // Long jobs (a large batch's layers): each back-off lasts its time, 2, 16, 128, 1024, 1024 ms,
+        // however many of its jobs are left — not thousands of jobs of milliseconds each.
         let firstTime = 2 * Self.millisecond
         var backoff = ThreadPool.Backoff(firstTime: firstTime)
         var end = 0
-        for factor in [1, 4, 16, 64, 64] {
+        for (lengthFactor, timeFactor) in [(1, 1), (4, 8), (16, 64), (64, 512), (64, 512)] {
             // A wait of 0.6 ms, past the threshold: four times it, 2.4 ms, outlasts the first back-off's
             // 2 ms; the later ones' own times outlast it.
             end += Self.millisecond
             record(&backoff, end: end, waited: 600_000)
-            let ends = end + max(firstTime * factor, ThreadPool.stallsPaidBack * 600_000)
-            XCTAssertEqual(backoff.jobsLeftAlone, ThreadPool.firstBackoff * factor)
-            XCTAssertTrue(backoff.takeJobAlone(now: { ends - 1 }), "\(factor)")
-            XCTAssertFalse(backoff.takeJobAlone(now: { ends }), "\(factor)")
+            let ends = end + max(firstTime * timeFactor, ThreadPool.stallsPaidBack * 600_000)
+            XCTAssertEqual(backoff.jobsLeftAlone, ThreadPool.firstBackoff * lengthFactor)
+            XCTAssertTrue(backoff.takeJobAlone(now: { ends - 1 }), "\(lengthFactor)")
+            XCTAssertFalse(backoff.takeJobAlone(now: { ends }), "\(lengthFactor)")
             XCTAssertEqual(backoff.jobsLeftAlone, 0, "the jobs left of a back-off are dropped when its time is over")
             end = ends
         }

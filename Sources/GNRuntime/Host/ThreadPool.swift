@@ -40,11 +40,13 @@ import Synchronization
 ///   passed, the first length again after such a window without one. On free cores the signs are
 ///   rare and isolated (the occasional preemption by the system, a virtual machine's CPU paused by
 ///   its host), and cost one short back-off each. Every back-off also ends after a time, whichever
-///   comes first: `firstBackoffTime` for the first, as many times longer as a later one has jobs more
-///   (up to 128 ms), so that back-offs stay short where jobs are long (a layer of a large batch takes
-///   milliseconds: 64 of them are a whole run, 4096 of them seconds, which kept VGG-16 at batch 32 on
-///   one thread through whole profiles) — or after `stallsPaidBack` times the wait that started it,
-///   if longer: a worker descheduled for a time slice of another program makes the dispatching
+///   comes first: `firstBackoffTime` for the first, eight times as long for each fourfold length
+///   (16 ms, 128 ms, 1 s), so that back-offs stay short where jobs are long (a layer of a large batch
+///   takes milliseconds: 64 of them are a whole run, 4096 of them seconds, which kept VGG-16 at batch
+///   32 on one thread through whole profiles), while short jobs still end them by their count (time
+///   growing only as fast as the count, 128 ms at most, made the pool try its workers so often under
+///   a load that stays that ResNet-20 at batch 1 ran 0.88× as fast) — or after `stallsPaidBack` times
+///   the wait that started it, if longer: a worker descheduled for a time slice of another program makes the dispatching
 ///   thread wait 2–16 ms, which a back-off of 2 ms cannot pay back.
 final class ThreadPool {
     /// Threads that run tasks, the dispatching thread included.
@@ -68,8 +70,18 @@ final class ThreadPool {
     /// Jobs run on the dispatching thread alone after a first sign of a taken core, and at most.
     static let firstBackoff = 64
     static let longestBackoff = 4096
+
+    /// How many times `firstBackoff` is quadrupled to reach `length` (0 for the first length).
+    static func quadruplings(to length: Int) -> Int {
+        var count = 0, jobs = firstBackoff
+        while jobs < length {
+            jobs *= 4
+            count += 1
+        }
+        return count
+    }
     /// The longest the first back-off lasts, in nanoseconds, however few of its jobs have run (a later
-    /// one: as many times longer as it has jobs more), unless the wait on a worker that started it was
+    /// one: eight times as long for each fourfold length), unless the wait on a worker that started it was
     /// longer than that time over `stallsPaidBack`: it then lasts up to `stallsPaidBack` times that wait.
     static let firstBackoffTime = 2_000_000
     static let stallsPaidBack = 4

@@ -5,7 +5,7 @@ extension ThreadPool {
     /// the same on made-up times as on real ones.
     struct Backoff {
         /// The longest the first back-off lasts, in nanoseconds, after a sign other than a long wait; a
-        /// later one lasts as many times longer as it has jobs more.
+        /// later one, four times as long in jobs as the one before, lasts eight times as long.
         let firstTime: Int
         /// Jobs left to run on the dispatching thread alone.
         private(set) var jobsLeftAlone = 0
@@ -73,9 +73,11 @@ extension ThreadPool {
                 length = first ? ThreadPool.firstBackoff : min(length * 4, ThreadPool.longestBackoff)
                 jobsLeftAlone = length
                 // It ends with its jobs or its time, whichever comes first: jobs of a large batch take
-                // milliseconds each, and thousands of them seconds. Its time grows with its length,
-                // from `firstTime`, and pays back the wait that started it.
-                ends = end + max(firstTime / ThreadPool.firstBackoff * length, stalled ? ThreadPool.stallsPaidBack * waited : 0)
+                // milliseconds each, and thousands of them seconds. Its time is `firstTime`, eight times
+                // as long for each fourfold length, or pays back the wait that started it.
+                var time = firstTime
+                for _ in 0..<ThreadPool.quadruplings(to: length) { time *= 8 }
+                ends = end + max(time, stalled ? ThreadPool.stallsPaidBack * waited : 0)
                 windowStart = -1
                 savings = 0
             } else if quietWindow {
