@@ -20,7 +20,7 @@ extension Linear {
     enum Gather {
         /// Runs of 64 outputs per task.
         static let runsPerSlice = 4
-        /// Vectors of 16 outputs per task and row.
+        /// Vectors of 16 outputs per task and row (the capacity of `gather`'s `columns`).
         static let vectors = 4 * runsPerSlice
         /// How many marked inputs ahead the kernel asks for rows of weights.
         static let distance = 8
@@ -28,14 +28,17 @@ extension Linear {
         /// streams.
         static let densestEighths = 6
 
-        /// The floats of scratch before the marks, for tasks of `rows` rows: the group sums, the block
-        /// sums and the totals (`vectors` per row each), then the scratch of the kernel it streams with.
-        static func sumFloats(rows: Int) -> Int {
-            16 * 3 * vectors * rows + BlockedScratch.floats(vectors: rows == 1 ? 4 : 2 * rows * 4, narrow: false)
+        /// The floats of a task's group sums, block sums and totals, for tasks of `rows` rows (`vectors`
+        /// per row each).
+        static func sumFloats(rows: Int) -> Int { 16 * 3 * vectors * rows }
+        /// The floats of the scratch of the kernel it streams with (`blocked`, `rowsTogether`).
+        static func streamingFloats(rows: Int) -> Int { BlockedScratch.floats(vectors: rows == 1 ? 4 : 2 * rows * 4, narrow: false) }
+        /// The scratch of a task: the sums, the streaming kernel's scratch, then one bit per input, 64 to
+        /// a word (a linear layer's block of the summation order is one word: `SummationOrder`, 64
+        /// inputs a block).
+        static func scratchFloats(inputCount: Int, rows: Int) -> Int {
+            sumFloats(rows: rows) + streamingFloats(rows: rows) + 2 * words(inputCount: inputCount)
         }
-        /// The scratch of a task: the sums, then one bit per input, 64 to a word (a linear layer's block
-        /// of the summation order is one word: `SummationOrder`, 64 inputs a block).
-        static func scratchFloats(inputCount: Int, rows: Int) -> Int { sumFloats(rows: rows) + 2 * words(inputCount: inputCount) }
         /// The words of the marks.
         static func words(inputCount: Int) -> Int { (inputCount + 63) / 64 }
     }
@@ -92,33 +95,19 @@ extension Linear {
 
     /// Runs `tasks` of a call whose job is `KernelArguments` with `gather`, tasks of up to `R` rows: marks
     /// a task's inputs when its rows differ from the last task's, then computes its slice.
-    private static func runGather<let R: Int, let V: Int>(_ shape: TileShape<R, V>.Type, _ job: UnsafeRawPointer, worker: Int,
-                                                          tasks: Range<Int>) {
+    private static func runGather<let R: Int>(_ shape: TileShape<R, 4>.Type, _ job: UnsafeRawPointer, worker: Int,
+                                              tasks: Range<Int>) {
         let arguments = job.load(as: KernelArguments.self)
         let g = arguments.geometry
         let inputCount = g.inputChannels, outputCount = g.outputChannels
         let runs = (outputCount + 63) / 64
         let scratch = arguments.scratch(of: worker)
-        let streaming = scratch + 16 * 3 * Gather.vectors * R
-        let marks = UnsafeMutableRawPointer(scratch + Gather.sumFloats(rows: R))
-        let words = Gather.words(inputCount: inputCount)
+        let streaming = scratch + Gather.sumFloats(rows: R)
+        let marks = UnsafeMutableRawPointer(streaming + Gather.streamingFloats(rows: R))
         var markedRows = -1..<(-1), markedCount = 0
         arguments.forEachTask(tasks) { slice, rows in
             if rows != markedRows {
-                markedCount = 0
-                for word in 0..<words {
-                    var bits: UInt64 = 0
-                    for row in rows {
-                        let x = arguments.input + row * inputCount
-                        var bit: UInt64 = 1
-                        for index in word * 64..<min(inputCount, word * 64 + 64) {
-                            bits |= x[index] != 0 ? bit : 0
-                            bit = bit &<< 1
-                        }
-                    }
-                    marks.storeBytes(of: bits, toByteOffset: 8 * word, as: UInt64.self)
-                    markedCount += bits.nonzeroBitCount
-                }
+                markedCount = mark(rows: rows, input: arguments.input, inputCount: inputCount, into: marks)
                 markedRows = rows
             }
             let sliceRuns = slice * Gather.runsPerSlice..<min(runs, (slice + 1) * Gather.runsPerSlice)
@@ -142,6 +131,28 @@ extension Linear {
         }
     }
 
+    /// Writes the marks of `rows`: bit `i % 64` of word `i / 64` is set when input `i` is nonzero in
+    /// any of them. Returns how many are set. Branch-free: bit by bit, as a select.
+    private static func mark(rows: Range<Int>, input: UnsafePointer<Float>, inputCount: Int,
+                             into marks: UnsafeMutableRawPointer) -> Int {
+        var count = 0
+        for word in 0..<Gather.words(inputCount: inputCount) {
+            let inputs = word * 64..<min(inputCount, word * 64 + 64)
+            var bits: UInt64 = 0
+            for row in rows {
+                let x = input + row * inputCount
+                var bit: UInt64 = 1
+                for index in inputs {
+                    bits |= x[index] != 0 ? bit : 0
+                    bit = bit &<< 1
+                }
+            }
+            marks.storeBytes(of: bits, toByteOffset: 8 * word, as: UInt64.self)
+            count += bits.nonzeroBitCount
+        }
+        return count
+    }
+
     /// Computes the outputs of `runs` (runs of 64 outputs; a last, partial one shifted back to end at the
     /// last output, `ChannelBlock`) of `rows` (at most `Gather.vectors`·16 floats of sums each), whose
     /// marked inputs are those of `marks`. The block sums, group sums and totals live in `scratch`
@@ -156,7 +167,7 @@ extension Linear {
         // Row r's vector v at `16 * (r * Gather.vectors + v)` of each.
         let rowFloats = 16 * Gather.vectors
         let groups = scratch, sums = scratch + rowFloats * rowCount, totals = scratch + 2 * rowFloats * rowCount
-        // Each vector's weights of input 0.
+        // Each vector's weights of input 0 (16: `Gather.vectors`).
         var columns = InlineArray<16, UnsafePointer<Float>>(repeating: weights)
         for run in runs {
             let position = run - runs.lowerBound

@@ -46,8 +46,8 @@ import Synchronization
 ///   32 on one thread through whole profiles), while short jobs still end them by their count (time
 ///   growing only as fast as the count, 128 ms at most, made the pool try its workers so often under
 ///   a load that stays that ResNet-20 at batch 1 ran 0.88× as fast) — or after `stallsPaidBack` times
-///   the wait that started it, if longer: a worker descheduled for a time slice of another program makes the dispatching
-///   thread wait 2–16 ms, which a back-off of 2 ms cannot pay back.
+///   the wait that started it, if longer: a worker descheduled for a time slice of another program
+///   makes the dispatching thread wait 2–16 ms, which a back-off of 2 ms cannot pay back.
 final class ThreadPool {
     /// Threads that run tasks, the dispatching thread included.
     var count: Int { shared.count }
@@ -70,19 +70,10 @@ final class ThreadPool {
     /// Jobs run on the dispatching thread alone after a first sign of a taken core, and at most.
     static let firstBackoff = 64
     static let longestBackoff = 4096
-
-    /// How many times `firstBackoff` is quadrupled to reach `length` (0 for the first length).
-    static func quadruplings(to length: Int) -> Int {
-        var count = 0, jobs = firstBackoff
-        while jobs < length {
-            jobs *= 4
-            count += 1
-        }
-        return count
-    }
     /// The longest the first back-off lasts, in nanoseconds, however few of its jobs have run (a later
-    /// one: eight times as long for each fourfold length), unless the wait on a worker that started it was
-    /// longer than that time over `stallsPaidBack`: it then lasts up to `stallsPaidBack` times that wait.
+    /// one: eight times as long for each fourfold length), unless the wait on a worker that started it
+    /// was longer than that time over `stallsPaidBack`: it then lasts up to `stallsPaidBack` times that
+    /// wait.
     static let firstBackoffTime = 2_000_000
     static let stallsPaidBack = 4
 

@@ -11,8 +11,10 @@ extension ThreadPool {
         private(set) var jobsLeftAlone = 0
         /// When the back-off ends however many of its jobs are left (monotonic nanoseconds).
         private var ends = 0
-        /// Jobs of the last back-off, while signs keep coming (0: none yet, or forgotten).
+        /// Jobs of the last back-off, while signs keep coming (0: none yet, or forgotten), and the most
+        /// time it lasts (nanoseconds).
         private var length = 0
+        private var lengthTime = 0
         /// When the current window of jobs with workers began (−1: with the next job), and the
         /// dispatching thread's involuntary context switches then.
         private var windowStart = -1
@@ -69,15 +71,16 @@ extension ThreadPool {
             if preempted || stalled {
                 // The first length, or — a sign before a whole window with workers has passed since the
                 // last back-off: the core is still taken — four times as long.
-                let first = length == 0
-                length = first ? ThreadPool.firstBackoff : min(length * 4, ThreadPool.longestBackoff)
-                jobsLeftAlone = length
                 // It ends with its jobs or its time, whichever comes first: jobs of a large batch take
                 // milliseconds each, and thousands of them seconds. Its time is `firstTime`, eight times
                 // as long for each fourfold length, or pays back the wait that started it.
-                var time = firstTime
-                for _ in 0..<ThreadPool.quadruplings(to: length) { time *= 8 }
-                ends = end + max(time, stalled ? ThreadPool.stallsPaidBack * waited : 0)
+                if length == 0 {
+                    (length, lengthTime) = (ThreadPool.firstBackoff, firstTime)
+                } else if length < ThreadPool.longestBackoff {
+                    (length, lengthTime) = (min(length * 4, ThreadPool.longestBackoff), lengthTime * 8)
+                }
+                jobsLeftAlone = length
+                ends = end + max(lengthTime, stalled ? ThreadPool.stallsPaidBack * waited : 0)
                 windowStart = -1
                 savings = 0
             } else if quietWindow {
