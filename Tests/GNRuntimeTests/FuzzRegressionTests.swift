@@ -7,11 +7,26 @@ import GNModelBuilder
 
 /// What the fuzzer (scripts/fuzz.sh) found, kept as tests.
 final class FuzzRegressionTests: XCTestCase {
-    /// The threads of this process, from /proc.
-    private func threadCount() throws -> Int {
-        let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
-        let line = try XCTUnwrap(status.split(separator: "\n").first { $0.hasPrefix("Threads:") })
-        return try XCTUnwrap(Int(line.dropFirst("Threads:".count).trimmingCharacters(in: .whitespaces)))
+    /// The session worker threads of this process, from /proc: threads named as the pool names its
+    /// workers. Other threads come and go in a test process (libdispatch's workers, which XCTest and
+    /// Foundation start), so a count of all threads cannot tell whether ours ended.
+    private func workerThreadCount() throws -> Int {
+        let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")
+        return tasks.filter { task in
+            let name = try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8)
+            return name?.trimmingCharacters(in: .whitespacesAndNewlines) == GN_INTERNAL_WORKER_THREAD_NAME
+        }.count
+    }
+
+    /// The session worker threads once their count settles at `expected`, or after 2 seconds: a new
+    /// worker takes its name when it first runs, and a joined one can stay listed in /proc for a
+    /// moment after `pthread_join` returns, until the kernel reaps it.
+    private func workerThreadCount(settlingAt expected: Int) throws -> Int {
+        for _ in 0..<200 {
+            if try workerThreadCount() == expected { return expected }
+            usleep(10_000)
+        }
+        return try workerThreadCount()
     }
 
     /// Found after 11 minutes and 1.37 million inputs: the fuzzer ran out of memory because every
@@ -20,16 +35,18 @@ final class FuzzRegressionTests: XCTestCase {
     func testFreedSessionsLeaveNoThreads() throws {
         let model = CAPI.load(try RandomNetworks.vgg(seed: 1, dyadic: false))
         defer { gn_model_free(model) }
-        let before = try threadCount()
+        XCTAssertEqual(try workerThreadCount(settlingAt: 0), 0, "a session before this test left worker threads")
         for round in 0..<40 {
             var options = CAPI.options(GN_NEURON_GROUP, tau: 2, steps: 2, batch: 1)
             options.threads = UInt32(2 + round % 3)
             let session = CAPI.session(model, options)
+            let workers = Int(options.threads) - 1
+            if round < 3 { XCTAssertEqual(try workerThreadCount(settlingAt: workers), workers, "a live session's workers") }
             let input = randomInput(count: CAPI.inputCount(model), seed: UInt64(round), dyadic: false)
             _ = CAPI.run(session, input, samples: 1, outputCount: CAPI.outputCount(model))
             gn_session_free(session)
         }
-        XCTAssertEqual(try threadCount(), before, "worker threads outlived their sessions")
+        XCTAssertEqual(try workerThreadCount(settlingAt: 0), 0, "worker threads outlived their sessions")
     }
 
     /// Found at once when the fuzzer first counted spikes: with a threshold so small (a subnormal)

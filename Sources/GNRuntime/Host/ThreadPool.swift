@@ -4,12 +4,13 @@ import Glibc
 import Musl
 #endif
 import GNCPUFeatures
+import GNRuntimeC
 import GNRuntimeCore
 import Synchronization
 
 /// A persistent pool of worker threads for one session: `count − 1` threads, plus the thread that
 /// dispatches, run the tasks of each job. Dispatching allocates nothing; freeing the pool stops and
-/// joins its threads. Built to stay fast when other programs (or the host's own threads) take cores
+/// joins its threads. The workers are named `gnruntime-work` (`top -H`, debuggers). Built to stay fast when other programs (or the host's own threads) take cores
 /// (docs/architecture.md, "Threads"):
 ///
 /// - **Shared tasks, each thread's own first.** A job's tasks are cut into one contiguous share per
@@ -102,6 +103,7 @@ final class ThreadPool {
                 let (shared, index) = (start.pointee.shared, start.pointee.index)
                 start.deinitialize(count: 1)
                 start.deallocate()
+                gn_internal_name_worker_thread()
                 shared.takeUnretainedValue().work(index: index)
                 shared.release()
                 return nil

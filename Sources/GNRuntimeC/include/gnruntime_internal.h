@@ -30,4 +30,11 @@ typedef struct gn_session_options_0_3 {
 /* This thread's error message buffer (GN_INTERNAL_MESSAGE_CAPACITY bytes, NUL-terminated). */
 __attribute__((visibility("hidden"))) char *gn_internal_thread_message(void);
 
+/* The name of every worker thread of a session's thread pool, as `top -H`, debuggers and
+   /proc/<pid>/task/<tid>/comm show it (at most 15 characters). */
+#define GN_INTERNAL_WORKER_THREAD_NAME "gnruntime-work"
+
+/* Names the calling thread GN_INTERNAL_WORKER_THREAD_NAME (Linux; nothing elsewhere). */
+__attribute__((visibility("hidden"))) void gn_internal_name_worker_thread(void);
+
 #endif
