@@ -149,9 +149,16 @@ final class KernelTests: XCTestCase {
         let n = 2, c = 3, pixels = 16
         let x = dyadic(n * pixels * c)
         let y = dyadic(x.count)
-        var sum = [Float](repeating: .nan, count: x.count)
-        Elementwise.add(x, y, into: &sum, count: x.count)
-        XCTAssertEqual(sum, zip(x, y).map { $0 + $1 })
+        // Whole vectors of 16 and a rest, into a new array and in place (an add layer's output is its first input).
+        for count in [1, 15, 16, 37, x.count] {
+            let expected = zip(x[..<count], y[..<count]).map { $0 + $1 }
+            var sum = [Float](repeating: .nan, count: count)
+            Elementwise.add(x, y, into: &sum, count: count)
+            XCTAssertEqual(sum, expected, "\(count) elements")
+            var inPlace = Array(x[..<count])
+            inPlace.withUnsafeMutableBufferPointer { Elementwise.add($0.baseAddress!, y, into: $0.baseAddress!, count: count) }
+            XCTAssertEqual(inPlace, expected, "\(count) elements in place")
+        }
         let scale = dyadic(c), shift = dyadic(c)
         var affine = [Float](repeating: .nan, count: x.count)
         Elementwise.affine(x, scale: scale, shift: shift, into: &affine, pixels: n * pixels, channels: c)
