@@ -149,15 +149,18 @@ final class KernelTests: XCTestCase {
         let n = 2, c = 3, pixels = 16
         let x = dyadic(n * pixels * c)
         let y = dyadic(x.count)
-        // Whole vectors of 16 and a rest, into a new array and in place (an add layer's output is its first input).
+        // Into a new array and in place (an add layer's output is one of its inputs), of several lengths.
         for count in [1, 15, 16, 37, x.count] {
             let expected = zip(x[..<count], y[..<count]).map { $0 + $1 }
             var sum = [Float](repeating: .nan, count: count)
             Elementwise.add(x, y, into: &sum, count: count)
             XCTAssertEqual(sum, expected, "\(count) elements")
-            var inPlace = Array(x[..<count])
-            inPlace.withUnsafeMutableBufferPointer { Elementwise.add($0.baseAddress!, y, into: $0.baseAddress!, count: count) }
-            XCTAssertEqual(inPlace, expected, "\(count) elements in place")
+            var intoFirst = Array(x[..<count])
+            intoFirst.withUnsafeMutableBufferPointer { Elementwise.add($0.baseAddress!, y, into: $0.baseAddress!, count: count) }
+            XCTAssertEqual(intoFirst, expected, "\(count) elements into the first")
+            var intoSecond = Array(y[..<count])
+            intoSecond.withUnsafeMutableBufferPointer { Elementwise.add(x, $0.baseAddress!, into: $0.baseAddress!, count: count) }
+            XCTAssertEqual(intoSecond, expected, "\(count) elements into the second")
         }
         let scale = dyadic(c), shift = dyadic(c)
         var affine = [Float](repeating: .nan, count: x.count)
