@@ -56,13 +56,19 @@ enum Elementwise {
         }
     }
 
-    /// `output[p][c] = input[p][c] · scale[c] + shift[c]` over `pixels` channels-last positions.
+    /// `output[p][c] = input[p][c] · scale[c] + shift[c]` over `pixels` channels-last positions;
+    /// `output` may be `input`. In place, each row is read from the output, for the compiler to
+    /// vectorize (as `add`): 16 384 values of 16 channels took 2.1–2.5 µs that way, 9–15 before (a loop alone).
     static func affine(_ input: UnsafePointer<Float>, scale: UnsafePointer<Float>, shift: UnsafePointer<Float>,
                        into output: UnsafeMutablePointer<Float>, pixels: Int, channels: Int) {
+        let inPlace = UnsafePointer(output) == input
         for pixel in 0..<pixels {
-            let base = pixel * channels
-            for channel in 0..<channels {
-                output[base + channel] = input[base + channel] * scale[channel] + shift[channel]
+            let outputRow = output + pixel * channels
+            if inPlace {
+                for channel in 0..<channels { outputRow[channel] = outputRow[channel] * scale[channel] + shift[channel] }
+            } else {
+                let inputRow = input + pixel * channels
+                for channel in 0..<channels { outputRow[channel] = inputRow[channel] * scale[channel] + shift[channel] }
             }
         }
     }

@@ -166,6 +166,11 @@ final class KernelTests: XCTestCase {
         var affine = [Float](repeating: .nan, count: x.count)
         Elementwise.affine(x, scale: scale, shift: shift, into: &affine, pixels: n * pixels, channels: c)
         XCTAssertEqual(affine, x.indices.map { x[$0] * scale[$0 % c] + shift[$0 % c] })
+        var affineInPlace = x
+        affineInPlace.withUnsafeMutableBufferPointer {
+            Elementwise.affine($0.baseAddress!, scale: scale, shift: shift, into: $0.baseAddress!, pixels: n * pixels, channels: c)
+        }
+        XCTAssertEqual(affineInPlace, affine, "in place")
     }
 
     func testTaskSplitsCoverEveryBlockOfEveryItemOnceInTheirOrder() {
