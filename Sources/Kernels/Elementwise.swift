@@ -38,7 +38,7 @@ enum Elementwise {
     }
 
     /// `output[i] = first[i] + second[i]`; `output` may be `first` or `second` (an add layer's output is
-    /// one of its inputs whenever that input is read by nothing after it).
+    /// one of its inputs when nothing after it reads that input).
     ///
     /// In place, the loop adds into the output: the compiler vectorizes a loop over pointers only after
     /// checking at run time that the output overlaps no input, so `output[i] = first[i] + second[i]`
