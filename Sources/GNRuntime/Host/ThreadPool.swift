@@ -10,8 +10,8 @@ import Synchronization
 
 /// A persistent pool of worker threads for one session: `count − 1` threads, plus the thread that
 /// dispatches, run the tasks of each job. Dispatching allocates nothing; freeing the pool stops and
-/// joins its threads. The workers are named `gnruntime-work` (`top -H`, debuggers). Built to stay fast when other programs (or the host's own threads) take cores
-/// (docs/architecture.md, "Threads"):
+/// joins its threads. The workers are named `gnruntime-work` (`top -H`, debuggers). Built to stay
+/// fast when other programs (or the host's own threads) take cores (docs/architecture.md, "Threads"):
 ///
 /// - **Shared tasks, each thread's own first.** A job's tasks are cut into one contiguous share per
 ///   thread, each with its own claim counter that also carries the job's number. A thread claims
