@@ -67,7 +67,7 @@ PROFILE_TARGETS = [ProfileTarget("resnet20,ann,8,1,32,1", True, 70.0), ProfileTa
                    ProfileTarget("vgg16,ann,8,1,32,2", False, 70.0)]
 
 _CONV_LINE = re.compile(r"^\s*(\d+)\s+conv2d\s.*?\s([0-9.]+) ms\s+([0-9.]+) GFLOP/s\s+(\d+)%", re.MULTILINE)
-_PEAK_LINE = re.compile(r"^peak: ([0-9.]+) GFLOP/s", re.MULTILINE)
+_TOGETHER_LINE = re.compile(r"^conv2d layers together: .*?(\d+)% of the peak", re.MULTILINE)
 
 
 def bench_output(bench: str, arguments: list[str], python: str | None) -> str:
@@ -92,18 +92,17 @@ def peer_ratio(bench: str, target: PeerTarget, reps: int, python: str | None) ->
 
 def profile_percent(bench: str, target: ProfileTarget, reps: int) -> tuple[float, str]:
     """One profile's figure for `target` (the lowest layer's percentage of the peak, or all the conv
-    layers' together) and which layer it is ("all" when together)."""
+    layers' together) and which layer it is ("all" when together). The profile measures the peak right
+    before each of its runs and gives each layer its share of its own run's peak."""
     output = bench_output(bench, ["--profile", target.case, "--reps", str(reps)], None)
-    peak = _PEAK_LINE.search(output)
-    layers = [(int(index), float(ms), float(rate), int(percent)) for index, ms, rate, percent in _CONV_LINE.findall(output)]
-    if not peak or not layers:
-        raise RuntimeError(f"no peak or no conv layers in the profile of {target.case}: {output[:400]!r}")
+    layers = [(int(index), int(percent)) for index, _, _, percent in _CONV_LINE.findall(output)]
+    together = _TOGETHER_LINE.search(output)
+    if not layers or not together:
+        raise RuntimeError(f"no conv layers in the profile of {target.case}: {output[:400]!r}")
     if target.each:
-        index, _, _, percent = min(layers, key=lambda layer: layer[3])
+        index, percent = min(layers, key=lambda layer: layer[1])
         return float(percent), f"layer {index}"
-    seconds = sum(ms for _, ms, _, _ in layers)
-    rate = sum(ms * rate for _, ms, rate, _ in layers) / seconds
-    return 100 * rate / float(peak.group(1)), "all"
+    return float(together.group(1)), "all"
 
 
 def report(label: str, least: float, values: list[float], notes: list[str], precision: int) -> None:

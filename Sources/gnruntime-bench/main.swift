@@ -53,23 +53,24 @@ func peakLoop(_ isa: gn_isa) -> (run: (_ iterations: Int, _ seed: Float) -> Floa
     }
 }
 
-/// FP32 peak in GFLOP/s of `threads` cores running the peak loop of `isa` at once (best of three).
-func measurePeak(threads: Int, isa: gn_isa) -> Double {
-    let iterations = 20_000_000
+/// FP32 peak in GFLOP/s of `threads` cores running the peak loop of `isa` at once (the best of
+/// `attempts` runs of `iterations` iterations each).
+func measurePeak(threads: Int, isa: gn_isa, iterations: Int = 20_000_000, attempts: Int = 3) -> Double {
     let loop = peakLoop(isa)
     var best = 0.0
-    for _ in 0..<3 {
+    for _ in 0..<attempts {
         let start = now()
         var handles: [pthread_t] = []
         for _ in 1..<threads {
-            // The instruction set travels in the thread argument: a C thread function captures nothing.
-            let argument = UnsafeMutablePointer<gn_isa>.allocate(capacity: 1)
-            argument.initialize(to: isa)
+            // The instruction set and the iterations travel in the thread argument: a C thread function
+            // captures nothing.
+            let argument = UnsafeMutablePointer<(isa: gn_isa, iterations: Int)>.allocate(capacity: 1)
+            argument.initialize(to: (isa, iterations))
             var thread = pthread_t()
             pthread_create(&thread, nil, { argument in
-                let isa = argument!.assumingMemoryBound(to: gn_isa.self)
-                _ = peakLoop(isa.pointee).run(20_000_000, 2)
-                isa.deallocate()
+                let job = argument!.assumingMemoryBound(to: (isa: gn_isa, iterations: Int).self)
+                _ = peakLoop(job.pointee.isa).run(job.pointee.iterations, 2)
+                job.deallocate()
                 return nil
             }, argument)
             handles.append(thread)
@@ -206,6 +207,12 @@ struct Measurement {
     /// With per-layer times: each layer's median time, and the run's start (its input checked and laid
     /// out channels-last), which layer 0's time leaves out.
     var layerSeconds: [Double]
+    /// With per-layer times: each profiled run's layer times, and the FP32 peak measured right before
+    /// that run (`runPeak`), so that a layer's share of the peak pairs the two: this shared machine's
+    /// speed drifts by up to half within minutes, and a peak measured once, at the start, made layers
+    /// look slow or fast with it.
+    var layerSecondsPerRun: [[Double]]
+    var runPeaks: [Double]
     var startSeconds: Double?
     /// With per-layer times: the median, over pairs of runs alternated with and without a no-op
     /// observer, of the run's time without it over its time with it. An observer makes every layer run
@@ -219,7 +226,27 @@ struct Measurement {
     var kernels: [String]
 }
 
-/// Median seconds of a run, and the median time of every layer (from an observer's timestamps).
+extension Measurement {
+    /// The share of the FP32 peak that `flops` operations in the time of layers `layers` take, run by
+    /// run against the peak measured right before that run, and the median over the runs (0 without
+    /// per-layer times).
+    func shareOfPeak(flops: Double, layers: [Int]) -> Double {
+        let shares = zip(layerSecondsPerRun, runPeaks).map { run, peak in
+            flops / layers.reduce(0) { $0 + run[$1] } / 1e9 / peak
+        }
+        return shares.isEmpty ? 0 : median(shares)
+    }
+
+    /// The median and the range of the peaks measured before the profiled runs.
+    var peakSummary: String {
+        String(format: "%.1f GFLOP/s (%.1f–%.1f, measured right before each profiled run)",
+               median(runPeaks), runPeaks.min() ?? 0, runPeaks.max() ?? 0)
+    }
+}
+
+/// Median seconds of a run, and with `perLayer` the time of every layer (from an observer's
+/// timestamps), run by run, with the FP32 peak of the same threads and instructions measured right
+/// before each run.
 func measure(_ network: Network, _ benchmarkCase: Case, repetitions: Int, perLayer: Bool) -> Measurement {
     let model = loadModel(network.bytes)
     defer { gn_model_free(model) }
@@ -251,6 +278,8 @@ func measure(_ network: Network, _ benchmarkCase: Case, repetitions: Int, perLay
         if repetition > 0 { times.append(now() - start) }
     }
     var layerSeconds: [Double] = []
+    var perRun: [[Double]] = []
+    var runPeaks: [Double] = []
     var startSeconds: Double? = nil
     var fusedOverUnfused: Double? = nil
     var zeroShares: [Double] = []
@@ -264,15 +293,20 @@ func measure(_ network: Network, _ benchmarkCase: Case, repetitions: Int, perLay
         final class Stamps { var calls: [(layer: Int, time: Double)] = [] }
         let stamps = Stamps()
         stamps.calls.reserveCapacity(4096)
-        check(gn_session_set_observer(session, { context, layer, _, _, _ in
+        let stamp: gn_layer_observer = { context, layer, _, _, _ in
             Unmanaged<Stamps>.fromOpaque(context!).takeUnretainedValue().calls.append((layer, now()))
-        }, Unmanaged.passUnretained(stamps).toOpaque()), "observer")
+        }
         check(gn_session_observe_input(session, 1), "observe input")
         var count = 0
         gn_model_layer_count(model, &count)
-        var perRun: [[Double]] = []
         var starts: [Double] = []
         for _ in 0..<max(5, repetitions / 2) {
+            // A short peak (about 10 ms on one core), the best of two; then a run unobserved, so that the
+            // observed run starts as a run after a run does, not right after the peak loop.
+            runPeaks.append(measurePeak(threads: Int(benchmarkCase.threads), isa: instructionSet, iterations: 6_000_000, attempts: 2))
+            check(gn_session_set_observer(session, nil, nil), "observer")
+            check(gn_session_run(session, input, input.count, samples, &output, output.count), "run")
+            check(gn_session_set_observer(session, stamp, Unmanaged.passUnretained(stamps).toOpaque()), "observer")
             stamps.calls.removeAll(keepingCapacity: true)
             var previous = now()
             check(gn_session_run(session, input, input.count, samples, &output, output.count), "run")
@@ -316,7 +350,8 @@ func measure(_ network: Network, _ benchmarkCase: Case, repetitions: Int, perLay
         check(gn_session_set_observer(session, nil, nil), "observer")
         zeroShares = zip(counts.zeros, counts.values).map { Double($0) / Double(max($1, 1)) }
     }
-    return Measurement(seconds: median(times), layerSeconds: layerSeconds, startSeconds: startSeconds, fusedOverUnfused: fusedOverUnfused,
+    return Measurement(seconds: median(times), layerSeconds: layerSeconds, layerSecondsPerRun: perRun, runPeaks: runPeaks,
+                       startSeconds: startSeconds, fusedOverUnfused: fusedOverUnfused,
                        zeroShares: zeroShares, instructionSet: instructionSet, kernels: kernels)
 }
 
@@ -529,9 +564,9 @@ func runBenchmarks() {
         let names = [1: "conv2d", 2: "linear", 3: "avgpool2d", 4: "maxpool2d", 5: "global_avgpool", 6: "flatten",
                      7: "add", 8: "affine", 9: "qcfs"]
         print("CPU: \(cpuDescription())")
-        // The peak of the same instruction set and threads, measured in this run, for the "of peak" column.
-        let peak = measurePeak(threads: Int(benchmarkCase.threads), isa: measurement.instructionSet)
-        print(String(format: "peak: %.1f GFLOP/s on %d core(s), %@ kernels", peak, Int(benchmarkCase.threads),
+        // The peak of the same instruction set and threads, measured right before each profiled run: a
+        // layer's "of peak" is its share of its own run's peak, the median over the runs.
+        print(String(format: "peak: %@ on %d core(s), %@ kernels", measurement.peakSummary, Int(benchmarkCase.threads),
                      String(cString: gn_isa_name(measurement.instructionSet))))
         print("\(benchmarkCase.label): median \(measurement.seconds * 1000) ms without an observer; per layer, with one:")
         if let ratio = measurement.fusedOverUnfused {
@@ -546,6 +581,7 @@ func runBenchmarks() {
         print(String(format: "      %@ %4dx%3dx%3d %9.4f ms   (the input checked and laid out channels-last)",
                      "input".padding(toLength: 14, withPad: " ", startingAt: 0), shape.channels, shape.height, shape.width,
                      start * 1000))
+        var convolutions: (layers: [Int], flops: Double, seconds: Double) = ([], 0, 0)
         for (index, seconds) in measurement.layerSeconds.enumerated() {
             var info = gn_layer_info()
             gn_model_layer(model, index, &info)
@@ -554,12 +590,23 @@ func runBenchmarks() {
             let out = info.output
             let macs = Double(denseMultiplyAdds(info, input: input))
             let samples = Double(benchmarkCase.batch) * Double(neuron == GN_NEURON_ANN || net.isStatic[index + 1] ? 1 : benchmarkCase.steps)
-            let flops = 2 * macs * samples / seconds / 1e9
-            let rate = macs > 0 ? String(format: "%7.1f GFLOP/s %4.0f%%", flops, 100 * flops / peak) : ""
+            let operations = 2 * macs * samples
+            if info.kind == GN_LAYER_CONV2D {
+                convolutions.layers.append(index)
+                convolutions.flops += operations
+                convolutions.seconds += seconds
+            }
+            let share = measurement.shareOfPeak(flops: operations, layers: [index])
+            let rate = macs > 0 ? String(format: "%7.1f GFLOP/s %4.0f%%", operations / seconds / 1e9, 100 * share) : ""
             print(String(format: "  %3d %@ %4dx%3dx%3d %9.4f ms %@ %3.0f%% zeros  %@", index,
                          (names[Int(info.kind.rawValue)] ?? "?").padding(toLength: 14, withPad: " ", startingAt: 0),
                          out.channels, out.height, out.width, seconds * 1000, rate.padding(toLength: 21, withPad: " ", startingAt: 0),
                          100 * measurement.zeroShares[index], measurement.kernels[index]))
+        }
+        if !convolutions.layers.isEmpty {
+            print(String(format: "conv2d layers together: %.4f ms, %.1f GFLOP/s, %.0f%% of the peak", convolutions.seconds * 1000,
+                         convolutions.flops / convolutions.seconds / 1e9,
+                         100 * measurement.shareOfPeak(flops: convolutions.flops, layers: convolutions.layers)))
         }
         gn_model_free(model)
         return
@@ -645,18 +692,20 @@ func runBenchmarks() {
     for (benchmarkCase, measurement) in results where !measurement.layerSeconds.isEmpty {
         let net = all[benchmarkCase.network]!
         let model = loadModel(net.bytes)
-        var convSeconds = 0.0
+        var convSeconds = 0.0, convLayers: [Int] = []
         for (index, seconds) in measurement.layerSeconds.enumerated() {
             var info = gn_layer_info()
             gn_model_layer(model, index, &info)
-            if info.kind == GN_LAYER_CONV2D { convSeconds += seconds }
+            if info.kind == GN_LAYER_CONV2D {
+                convSeconds += seconds
+                convLayers.append(index)
+            }
         }
         gn_model_free(model)
-        let gflops = 2.0 * Double(net.convMacs) * Double(benchmarkCase.batch) / convSeconds / 1e9
-        let peak = peaks[Int(benchmarkCase.threads)]!
-        print(String(format: "%@: conv layers %.1f GFLOP/s = %.0f%% of the %.0f GFLOP/s peak (%.1f of %.1f ms)",
-                     benchmarkCase.label, gflops, 100 * gflops / peak, peak, convSeconds * 1000,
-                     measurement.seconds * 1000))
+        let flops = 2.0 * Double(net.convMacs) * Double(benchmarkCase.batch)
+        print(String(format: "%@: conv layers %.1f GFLOP/s = %.0f%% of the peak (%.1f of %.1f ms; peak %@)",
+                     benchmarkCase.label, flops / convSeconds / 1e9, 100 * measurement.shareOfPeak(flops: flops, layers: convLayers),
+                     convSeconds * 1000, measurement.seconds * 1000, measurement.peakSummary))
     }
 
     // Memory: VGG-16, batch 1, GN T = 4, in both schedules.
