@@ -96,8 +96,10 @@ def profile_peer(network: str, batch: int, threads: int, runs: int) -> list[Peer
             for name, event in first.items()]
 
 
-#: A layer line of `gnruntime-bench --profile`: index, kind, output shape, milliseconds, GFLOP/s, share, kernel.
-PROFILE_LINE = re.compile(r"\s+(\d+) (conv2d|linear)\s+(\d+)x\s*(\d+)x\s*(\d+)\s+([\d.]+) ms\s+([\d.]+) GFLOP/s\s+(\d+)%\s+(\S+)")
+#: A layer line of `gnruntime-bench --profile`: index, kind, output shape, milliseconds, GFLOP/s, share,
+#: the output's share of zeros (not kept), kernel.
+PROFILE_LINE = re.compile(r"\s+(\d+) (conv2d|linear)\s+(\d+)x\s*(\d+)x\s*(\d+)\s+([\d.]+) ms\s+([\d.]+) GFLOP/s\s+(\d+)%"
+                          r"\s+(?:\d+% zeros\s+)?(\S+)")
 
 
 def profile_runtime(bench: str, network: str, batch: int, threads: int) -> tuple[str, dict[int, RuntimeLayer]]:
