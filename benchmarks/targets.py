@@ -2,16 +2,18 @@
 over several rounds, so that one slow moment of a shared machine does not decide a target.
 
     python3 benchmarks/targets.py [--bench .build/release/gnruntime-bench] [--python PEER_PYTHON]
-                                  [--rounds 5] [--reps 10] [--no-profiles]
+                                  [--rounds 5] [--reps 10] [--no-profiles] [--no-load]
 
 Each round runs every case once with `gnruntime-bench --case CASE --reps REPS --peers`: GNRuntime, then
 its peer right after it (ONNX Runtime on the ANN, or the PyTorch pipeline of the paper's conversion,
 benchmarks/peers.py), and keeps the pair's ratio, the peer's time over ours (> 1: GNRuntime is faster).
 The rounds go through all the cases in turn, so that a case's pairs are minutes apart. Then, unless
 `--no-profiles`, it profiles ResNet-20 and VGG-16 at batch 32 (`gnruntime-bench --profile`) for the
-targets on the share of the FP32 peak. Prints the CPU, every round's figure, their median and how
-many rounds met the target. The under-load target has a script of its own (benchmarks/under_load.py);
-the accuracy of sums against float64 is a test (ExactnessTests).
+targets on the share of the FP32 peak; and unless `--no-load`, while one program keeps a core busy (in
+a session of its own, as in benchmarks/under_load.py), it times each under-load case with one thread
+and with two, back to back, for the target that two threads are no slower than one (±10%). Prints the
+CPU, every round's figure, their median and how many rounds met the target. The accuracy of sums
+against float64 is a test (ExactnessTests; benchmarks/accuracy.py prints it).
 
 The peers need torch, onnx and onnxruntime in the Python that `--python` names (or GN_PEER_PYTHON):
 docs/benchmarks.md, "Reproducing". Build the benchmark first: swift build -c release --product
@@ -27,6 +29,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
+from bench_case import busy_programs, median_ms  # benchmarks/bench_case.py
 from machine import cpu_model  # benchmarks/machine.py
 
 
@@ -58,6 +61,18 @@ class ProfileTarget:
         return f"{which} of {self.case}, % of the peak"
 
 
+@dataclass(frozen=True)
+class LoadTarget:
+    """A case (NETWORK,NEURON,TAU,T,BATCH) whose time with two threads, while another program keeps one
+    core busy, should be at most `most` times its time with one thread."""
+    case: str
+    most: float
+
+    @property
+    def label(self) -> str:
+        return f"{self.case}, one core busy: 2 threads / 1"
+
+
 #: GN with tau = L (8) at T = 1 computes the ANN's function: its peer is ONNX Runtime on the ANN.
 PEER_TARGETS = [PeerTarget(f"{network},gn,8,1,{batch},{threads}", "ort", 1.0)
                 for network in ("resnet20", "vgg16") for batch in (1, 32) for threads in (1, 2)] + [
@@ -65,6 +80,8 @@ PEER_TARGETS = [PeerTarget(f"{network},gn,8,1,{batch},{threads}", "ort", 1.0)
 
 PROFILE_TARGETS = [ProfileTarget("resnet20,ann,8,1,32,1", True, 70.0), ProfileTarget("vgg16,ann,8,1,32,1", False, 70.0),
                    ProfileTarget("vgg16,ann,8,1,32,2", False, 70.0)]
+
+LOAD_TARGETS = [LoadTarget(f"{network},gn,4,4,{batch}", 1.10) for network in ("resnet20", "vgg16") for batch in (1, 32)]
 
 _CONV_LINE = re.compile(r"^\s*(\d+)\s+conv2d\s.*?\s([0-9.]+) ms\s+([0-9.]+) GFLOP/s\s+(\d+)%", re.MULTILINE)
 _TOGETHER_LINE = re.compile(r"^conv2d layers together: .*?(\d+)% of the peak", re.MULTILINE)
@@ -105,11 +122,24 @@ def profile_percent(bench: str, target: ProfileTarget, reps: int) -> tuple[float
     return float(together.group(1)), "all"
 
 
-def report(label: str, least: float, values: list[float], notes: list[str], precision: int) -> None:
-    """One target's line: its rounds, their median, and how many met it."""
+def load_ratio(bench: str, target: LoadTarget, reps: int, two_first: bool) -> float:
+    """One pair's time with two threads over its time with one, both while one program keeps a core busy;
+    `two_first` says which runs first (alternated round by round)."""
+    times: dict[int, float] = {}
+    with busy_programs(1):
+        for threads in ((2, 1) if two_first else (1, 2)):
+            times[threads] = median_ms(bench, f"{target.case},{threads}", reps)
+    return times[2] / times[1]
+
+
+def report(label: str, bound: float, values: list[float], notes: list[str], precision: int, at_most: bool = False) -> None:
+    """One target's line: its rounds, their median, and how many met it (each at least `bound`, or with
+    `at_most`, at most `bound`)."""
     rounds = " ".join(f"{value:.{precision}f}" + (f" ({note})" if note else "") for value, note in zip(values, notes))
-    met = sum(value >= least for value in values)
-    print(f"{label:<62} >= {least:<5g} median {statistics.median(values):6.{precision}f}  met {met}/{len(values)}  [{rounds}]")
+    met = sum((value <= bound) if at_most else (value >= bound) for value in values)
+    relation = "<=" if at_most else ">="
+    print(f"{label:<62} {relation} {bound:<5g} median {statistics.median(values):6.{precision}f}  "
+          f"met {met}/{len(values)}  [{rounds}]")
 
 
 def main() -> int:
@@ -119,6 +149,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5, help="rounds over every case (default 5)")
     parser.add_argument("--reps", type=int, default=10, help="repetitions per run, of which its median (default 10)")
     parser.add_argument("--no-profiles", action="store_true", help="leave out the targets on the share of the peak")
+    parser.add_argument("--no-load", action="store_true", help="leave out the target with one core busy")
     arguments = parser.parse_args()
     if arguments.rounds < 1 or arguments.reps < 1:
         parser.error("--rounds and --reps must be at least 1")
@@ -128,6 +159,7 @@ def main() -> int:
     ratios: dict[PeerTarget, list[float]] = {target: [] for target in PEER_TARGETS}
     isas: set[str] = set()
     profiles: dict[ProfileTarget, list[tuple[float, str]]] = {target: [] for target in PROFILE_TARGETS}
+    loads: dict[LoadTarget, list[float]] = {target: [] for target in LOAD_TARGETS}
     for round_index in range(arguments.rounds):
         print(f"round {round_index + 1} of {arguments.rounds}…", file=sys.stderr)
         for target in PEER_TARGETS:
@@ -137,6 +169,9 @@ def main() -> int:
         if not arguments.no_profiles:
             for target in PROFILE_TARGETS:
                 profiles[target].append(profile_percent(arguments.bench, target, max(1, arguments.reps // 2)))
+        if not arguments.no_load:
+            for target in LOAD_TARGETS:
+                loads[target].append(load_ratio(arguments.bench, target, arguments.reps, two_first=round_index % 2 == 1))
 
     print(f"CPU: {cpu_model()}; kernels: {', '.join(sorted(isas))}; {arguments.rounds} rounds, "
           f"each pair back to back (ratio: the peer's time over GNRuntime's)")
@@ -147,6 +182,9 @@ def main() -> int:
             values = [value for value, _ in profiles[target]]
             notes = [where if target.each else "" for _, where in profiles[target]]
             report(target.label, target.least, values, notes, 0)
+    if not arguments.no_load:
+        for target in LOAD_TARGETS:
+            report(target.label, target.most, loads[target], [""] * arguments.rounds, 2, at_most=True)
     return 0
 
 
