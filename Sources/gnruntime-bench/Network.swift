@@ -1,0 +1,81 @@
+// The networks the benchmark runs: the paper's architectures built in code with random weights.
+import GNModelBuilder
+import GNRuntimeC
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A network to benchmark: its model file, and the work of one sample.
+struct Network {
+    var name: String
+    var bytes: [UInt8]
+    /// Multiply-adds of one sample's forward pass (conv2d and linear layers).
+    var macs: Int
+    /// The multiply-adds of the layers that depend on the input only (run once for T > 1).
+    var staticMacs: Int
+    /// Conv2d multiply-adds of one sample.
+    var convMacs: Int
+    /// Whether each tensor (the input, then each layer's output) depends on the input only: no neuron
+    /// layer before it, so that a session computes it once per run, not once per step.
+    var isStatic: [Bool]
+}
+
+/// Exits with the library's message when `status` is not OK; `what` names the call.
+func check(_ status: gn_status, _ what: String) {
+    if status != GN_STATUS_OK {
+        print("\(what): \(String(cString: gn_last_error()))")
+        exit(1)
+    }
+}
+
+/// Loads model bytes through the C API (exits on failure); the caller frees the model.
+func loadModel(_ bytes: [UInt8]) -> OpaquePointer? {
+    var model: OpaquePointer?
+    check(bytes.withUnsafeBytes { gn_model_load_bytes($0.baseAddress, $0.count, 0, &model) }, "load")
+    return model
+}
+
+/// Multiply-adds of one sample through a conv2d or linear layer, counted densely (every window tap,
+/// padding included), as FLOP rates conventionally are; 0 for other layers.
+func denseMultiplyAdds(_ info: gn_layer_info, input: gn_shape) -> Int {
+    let out = info.output
+    if info.kind == GN_LAYER_CONV2D {
+        return Int(out.channels * out.height * out.width * info.kernel_height * info.kernel_width * input.channels)
+    }
+    return info.kind == GN_LAYER_LINEAR ? Int(input.channels * out.channels) : 0
+}
+
+/// `architecture` at `size` × `size` inputs (1000 classes from 224 on, else 10), L = 8, random weights;
+/// with `int8`, int8 weights in every layer but the first.
+func network(_ architecture: ReferenceNetworks.Architecture, size: Int, int8: Bool = false) -> Network {
+    var configuration = ReferenceNetworks.Configuration(architecture: architecture, inputSize: size,
+                                                        classes: size >= 224 ? 1000 : 10, int8: int8)
+    configuration.levels = 8
+    let bytes: [UInt8]
+    do { bytes = try ReferenceNetworks.build(configuration).serialize() } catch { print(error.message); exit(1) }
+    let model = loadModel(bytes)
+    defer { gn_model_free(model) }
+    var count = 0
+    gn_model_layer_count(model, &count)
+    var inputShape = gn_shape()
+    gn_model_input_shape(model, &inputShape)
+    var shapes: [gn_shape] = [inputShape]
+    var macs = 0, staticMacs = 0, convMacs = 0
+    var isStatic: [Bool] = [true]
+    for index in 0..<count {
+        var info = gn_layer_info()
+        gn_model_layer(model, index, &info)
+        let input = shapes[Int(info.input_a)]
+        let out = info.output
+        let layerMacs = denseMultiplyAdds(info, input: input)
+        if info.kind == GN_LAYER_CONV2D { convMacs += layerMacs }
+        let layerIsStatic = info.kind != GN_LAYER_QCFS && isStatic[Int(info.input_a)]
+            && (info.input_b < 0 || isStatic[Int(info.input_b)])
+        macs += layerMacs
+        if layerIsStatic { staticMacs += layerMacs }
+        shapes.append(out)
+        isStatic.append(layerIsStatic)
+    }
+    return Network(name: (size >= 224 ? "\(architecture.rawValue)-224" : architecture.rawValue) + (int8 ? "-int8" : ""), bytes: bytes, macs: macs,
+                   staticMacs: staticMacs, convMacs: convMacs, isStatic: isStatic)
+}
