@@ -156,6 +156,15 @@ def main() -> int:
     if not os.access(arguments.bench, os.X_OK):
         parser.error(f"{arguments.bench} is not an executable: swift build -c release --product gnruntime-bench")
 
+    try:
+        measure_and_report(arguments)
+    except (RuntimeError, subprocess.CalledProcessError) as error:
+        parser.exit(1, f"targets.py: {error}\n")
+    return 0
+
+
+def measure_and_report(arguments: argparse.Namespace) -> None:
+    """Runs the rounds that `arguments` ask for and prints every target's line."""
     ratios: dict[PeerTarget, list[float]] = {target: [] for target in PEER_TARGETS}
     isas: set[str] = set()
     profiles: dict[ProfileTarget, list[tuple[float, str]]] = {target: [] for target in PROFILE_TARGETS}
@@ -185,7 +194,6 @@ def main() -> int:
     if not arguments.no_load:
         for target in LOAD_TARGETS:
             report(target.label, target.most, loads[target], [""] * arguments.rounds, 2, at_most=True)
-    return 0
 
 
 if __name__ == "__main__":
