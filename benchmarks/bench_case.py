@@ -23,6 +23,20 @@ def median_ms(bench: str | PathLike[str], case: str, reps: int, environment: Map
     return float(match.group(1))
 
 
+#: The cases of the under-load target (NETWORK,NEURON,TAU,T,BATCH): two threads no slower than one while
+#: another program keeps a core busy.
+UNDER_LOAD_CASES = ["resnet20,gn,4,4,1", "resnet20,gn,4,4,32", "vgg16,gn,4,4,1", "vgg16,gn,4,4,32"]
+
+
+def thread_times(bench: str | PathLike[str], case: str, reps: int, two_first: bool = False) -> tuple[float, float]:
+    """The median milliseconds of `case` (NETWORK,NEURON,TAU,T,BATCH) with one thread and with two, run back
+    to back, one thread first unless `two_first`."""
+    times: dict[int, float] = {}
+    for threads in ((2, 1) if two_first else (1, 2)):
+        times[threads] = median_ms(bench, f"{case},{threads}", reps)
+    return times[1], times[2]
+
+
 #: A program busy for ON milliseconds, then idle for OFF, over and over (argv: ON OFF).
 _INTERMITTENT = """
 import sys, time

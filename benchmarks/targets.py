@@ -29,7 +29,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
-from bench_case import busy_programs, median_ms  # benchmarks/bench_case.py
+from bench_case import UNDER_LOAD_CASES, busy_programs, thread_times  # benchmarks/bench_case.py
 from machine import cpu_model  # benchmarks/machine.py
 
 
@@ -81,7 +81,7 @@ PEER_TARGETS = [PeerTarget(f"{network},gn,8,1,{batch},{threads}", "ort", 1.0)
 PROFILE_TARGETS = [ProfileTarget("resnet20,ann,8,1,32,1", True, 70.0), ProfileTarget("vgg16,ann,8,1,32,1", False, 70.0),
                    ProfileTarget("vgg16,ann,8,1,32,2", False, 70.0)]
 
-LOAD_TARGETS = [LoadTarget(f"{network},gn,4,4,{batch}", 1.10) for network in ("resnet20", "vgg16") for batch in (1, 32)]
+LOAD_TARGETS = [LoadTarget(case, 1.10) for case in UNDER_LOAD_CASES]
 
 _CONV_LINE = re.compile(r"^\s*(\d+)\s+conv2d\s.*?\s([0-9.]+) ms\s+([0-9.]+) GFLOP/s\s+(\d+)%", re.MULTILINE)
 _TOGETHER_LINE = re.compile(r"^conv2d layers together: .*?(\d+)% of the peak", re.MULTILINE)
@@ -125,11 +125,9 @@ def profile_percent(bench: str, target: ProfileTarget, reps: int) -> tuple[float
 def load_ratio(bench: str, target: LoadTarget, reps: int, two_first: bool) -> float:
     """One pair's time with two threads over its time with one, both while one program keeps a core busy;
     `two_first` says which runs first (alternated round by round)."""
-    times: dict[int, float] = {}
     with busy_programs(1):
-        for threads in ((2, 1) if two_first else (1, 2)):
-            times[threads] = median_ms(bench, f"{target.case},{threads}", reps)
-    return times[2] / times[1]
+        one, two = thread_times(bench, target.case, reps, two_first)
+    return two / one
 
 
 def report(label: str, bound: float, values: list[float], notes: list[str], precision: int, at_most: bool = False) -> None:

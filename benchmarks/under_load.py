@@ -22,24 +22,19 @@ import statistics
 import sys
 
 from bench_case import (  # benchmarks/bench_case.py
-    add_pattern_option, busy_pattern, busy_programs, describe_pattern, median_ms)
+    UNDER_LOAD_CASES, add_pattern_option, busy_pattern, busy_programs, describe_pattern, thread_times)
 from machine import cpu_model  # benchmarks/machine.py
 
-DEFAULT_CASES = ["resnet20,gn,4,4,1", "resnet20,gn,4,4,32", "vgg16,gn,4,4,1", "vgg16,gn,4,4,32"]
-
-
 def measure(bench: str, case: str, rounds: int, reps: int) -> tuple[float, float]:
-    times: dict[int, list[float]] = {1: [], 2: []}
-    for _ in range(rounds):
-        for threads in (1, 2):
-            times[threads].append(median_ms(bench, f"{case},{threads}", reps))
-    return statistics.median(times[1]), statistics.median(times[2])
+    """The medians over `rounds` of `case`'s time with one thread and with two, in milliseconds."""
+    pairs = [thread_times(bench, case, reps) for _ in range(rounds)]
+    return statistics.median(one for one, _ in pairs), statistics.median(two for _, two in pairs)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bench", default=".build/release/gnruntime-bench", help="the gnruntime-bench executable")
-    parser.add_argument("--cases", nargs="+", default=DEFAULT_CASES, help="NETWORK,NEURON,TAU,T,BATCH")
+    parser.add_argument("--cases", nargs="+", default=UNDER_LOAD_CASES, help="NETWORK,NEURON,TAU,T,BATCH")
     parser.add_argument("--rounds", type=int, default=3, help="runs of each thread count (median taken)")
     parser.add_argument("--reps", type=int, default=10, help="inferences per run (gnruntime-bench --reps)")
     parser.add_argument("--busy", type=int, default=1, help="busy programs in the loaded phase")
