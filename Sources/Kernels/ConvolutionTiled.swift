@@ -172,6 +172,18 @@ enum ConvolutionTiled {
         hasManyWeights(g) && g.outputPixels <= 2 * tilesPerTask * pixels
     }
 
+    /// Where the pixels a tiled convolution of tiles of `pixels` pixels computes image-major end: the
+    /// pixels of whole groups of `pixels` images (samples and steps), in which a tile takes one output
+    /// position of each image of its group (position by position, group by group), when the layer is
+    /// padded and is not pointwise; 0 otherwise. Such a tile's windows leave the input alike, so its
+    /// taps on padding are left out for all its pixels: a 3 × 3 layer over 2 × 2 maps reads 4 taps of
+    /// 9, over 4 × 4 maps 6.25, where tiles of consecutive pixels, which mix positions, read all 9.
+    /// The other pixels (of the images past the last whole group) are in memory order.
+    static func imageMajorEnd(_ g: WindowGeometry, pixels: Int) -> Int {
+        guard !g.isPointwise, g.paddingHeight > 0 || g.paddingWidth > 0 else { return 0 }
+        return g.batch / pixels * pixels * g.outputPixelsPerSample
+    }
+
     /// Whether a layer has many weights: a MiB or more, more than the second level of cache keeps from
     /// one run to the next beside the activations.
     static func hasManyWeights(_ g: WindowGeometry) -> Bool {
@@ -244,21 +256,40 @@ enum ConvolutionTiled {
         // and 512-channel layers at batch 32 2-7% faster; layers of fewer weights, whose blocks stay in
         // cache, 1-2% slower with it).
         let fetchesAhead = hasManyWeights(g)
+        // Pixels of whole groups of `P` images come in tiles of one position each (`imageMajorEnd`).
+        let groupedEnd = imageMajorEnd(g, pixels: P)
         if !shifted, g.isPointwise, pixels.count >= P {
             pixel += runPointwise(shape, g, firstChannel: firstChannel, pixels: pixels, input: input, weights: weights,
                                   layout: layout, bias: bias, order: order, groupSums: scratch.groupSums, output: output)
-        } else if !shifted, streams, pixels.count == tilesPerTask * P {
-            computeTiles(shape, TaskTiles.self, g, input: input, firstPixel: pixel, pixelCount: pixels.count, zeros: scratch.zeros,
+        } else if !shifted, streams, pixels.count == tilesPerTask * P, pixel >= groupedEnd {
+            computeTiles(shape, TaskTiles.self, g,
+                         tileOrigins: TileOrigins<P>.consecutive(g, input: input, firstPixel: pixel, count: pixels.count),
+                         zeros: scratch.zeros,
                          firstChannel: firstChannel, weights: weights, layout: layout, bias: bias, order: order,
                          fetchesAhead: true, groupSums: scratch.groupSums,
                          output: output + pixel * g.outputChannels + firstChannel, outputStride: g.outputChannels)
             pixel = pixels.upperBound
         }
+        // Pixels of whole groups of `P` images, in tiles of one position each (`imageMajorEnd`).
+        let positions = g.outputPixelsPerSample
+        while pixel < min(groupedEnd, pixels.upperBound) {
+            let group = pixel / (P * positions), position = pixel % (P * positions) / P
+            let origins = TileOrigins<P>(g, input: input, firstImage: group * P, position: position)
+            let first = output + (group * P * positions + position) * g.outputChannels, imageStride = positions * g.outputChannels
+            computeTiles(shape, TileCount<1>.self, g, tileOrigins: InlineArray(repeating: origins), zeros: scratch.zeros,
+                         firstChannel: firstChannel, weights: weights, layout: layout, bias: bias, order: order,
+                         fetchesAhead: fetchesAhead, groupSums: scratch.groupSums,
+                         output: shifted ? scratch.spill : first + firstChannel, outputStride: shifted ? lanes : imageStride)
+            if shifted { channels.copyOut(P, from: scratch.spill, to: first, channels: imageStride) }
+            pixel += P
+        }
         while pixel < pixels.upperBound {
             let count = min(P, pixels.upperBound - pixel)
             // A partial tile, or a shifted block, computes into scratch, then copies what is its own.
             let direct = count == P && !shifted
-            computeTiles(shape, TileCount<1>.self, g, input: input, firstPixel: pixel, pixelCount: count, zeros: scratch.zeros,
+            computeTiles(shape, TileCount<1>.self, g,
+                         tileOrigins: TileOrigins<P>.consecutive(g, input: input, firstPixel: pixel, count: count),
+                         zeros: scratch.zeros,
                          firstChannel: firstChannel, weights: weights, layout: layout, bias: bias, order: order,
                          fetchesAhead: fetchesAhead, groupSums: scratch.groupSums,
                          output: direct ? output + pixel * g.outputChannels + firstChannel : scratch.spill,
@@ -400,6 +431,29 @@ enum ConvolutionTiled {
             self.inside = inside
         }
 
+        /// The origins of `P` pixels at one position (`position`, of `g.outputPixelsPerSample`) of
+        /// images `firstImage ..< firstImage + P`: their windows lie alike, inside the input or not.
+        @inline(__always)
+        init(_ g: WindowGeometry, input: UnsafePointer<Float>, firstImage: Int, position: Int) {
+            let (_, row, column) = g.outputPosition(position)
+            let top = g.inputRow(row, 0), left = g.inputColumn(column, 0)
+            let inside = top >= 0 && left >= 0 && top + g.kernelHeight <= g.inputHeight && left + g.kernelWidth <= g.inputWidth
+            let first = input + firstImage * g.inputElementsPerSample + (top * g.inputWidth + left) * g.inputChannels
+            corners = InlineArray { first + $0 * g.inputElementsPerSample }
+            tops = InlineArray(repeating: top)
+            lefts = InlineArray(repeating: left)
+            pixelInside = InlineArray(repeating: inside)
+            self.inside = inside
+        }
+
+        /// The origins of `tiles` tiles of consecutive pixels, `count` from `firstPixel` (the last
+        /// tile may be partial).
+        @inline(__always)
+        static func consecutive<let tiles: Int>(_ g: WindowGeometry, input: UnsafePointer<Float>, firstPixel: Int,
+                                                count: Int) -> InlineArray<tiles, TileOrigins<P>> {
+            InlineArray { TileOrigins<P>(g, input: input, firstPixel: firstPixel + $0 * P, count: min(P, count - $0 * P)) }
+        }
+
         /// Whether any pixel's tap at kernel position (`kernelRow`, `kernelColumn`) lies inside the input
         /// (a partial tile's missing pixels lie outside).
         @inline(__always)
@@ -436,14 +490,11 @@ enum ConvolutionTiled {
     /// floats of scratch.
     @inline(__always)
     private static func computeTiles<let P: Int, let V: Int, let tiles: Int>(
-        _ shape: TileShape<P, V>.Type, _ count: TileCount<tiles>.Type, _ g: WindowGeometry, input: UnsafePointer<Float>,
-        firstPixel: Int, pixelCount: Int, zeros: UnsafePointer<Float>, firstChannel: Int,
+        _ shape: TileShape<P, V>.Type, _ count: TileCount<tiles>.Type, _ g: WindowGeometry,
+        tileOrigins: InlineArray<tiles, TileOrigins<P>>, zeros: UnsafePointer<Float>, firstChannel: Int,
         weights: UnsafePointer<Float>, layout: WeightLayout, bias: UnsafePointer<Float>?, order: SummationOrder,
         fetchesAhead: Bool, groupSums: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>, outputStride: Int
     ) {
-        let tileOrigins = InlineArray<tiles, TileOrigins<P>> {
-            TileOrigins<P>(g, input: input, firstPixel: firstPixel + $0 * P, count: min(P, pixelCount - $0 * P))
-        }
         // Each vector's weights (in a packed layout, the tile's vectors may lie in different blocks:
         // separate streams, which also lets the memory system fetch more at once).
         var tileWeights = InlineArray<V, UnsafePointer<Float>>(repeating: weights)
