@@ -96,7 +96,7 @@ let package = Package(
         .target(name: "GNModelBuilder", dependencies: ["GNRuntimeCore"]),
         .executableTarget(name: "gnruntime-demo-model", dependencies: ["GNModelBuilder", "GNRuntimeCore"]),
         .executableTarget(name: "gnruntime-bench",
-                          dependencies: ["GNRuntime", "GNRuntimeC", "GNRuntimeCore", "GNModelBuilder"]
+                          dependencies: ["GNRuntime", "GNRuntimeC", "GNRuntimeCore", "GNKernelInterface", "GNModelBuilder"]
                               + peakVariants.map { .target(name: $0.name) }),
         // The libFuzzer target over the C API (scripts/fuzz.sh builds it with --sanitize fuzzer); a plain
         // build replays saved inputs.

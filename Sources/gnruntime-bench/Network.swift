@@ -1,6 +1,8 @@
 // The networks the benchmark runs: the paper's architectures built in code with random weights.
 import GNModelBuilder
 import GNRuntimeC
+import GNRuntimeCore
+import GNKernelInterface
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -35,12 +37,20 @@ func loadModel(_ bytes: [UInt8]) -> OpaquePointer? {
     return model
 }
 
-/// Multiply-adds of one sample through a conv2d or linear layer, counted densely (every window tap,
-/// padding included), as FLOP rates conventionally are; 0 for other layers.
-func denseMultiplyAdds(_ info: gn_layer_info, input: gn_shape) -> Int {
+/// Multiply-adds of one sample through a conv2d or linear layer, as the runtime counts them
+/// (`OperationCount`): one per window tap inside the input — taps on padding, which the tiled kernels
+/// leave out where a tile's windows all leave the input there, are not work a layer needs; 0 for other
+/// layers.
+func multiplyAdds(_ info: gn_layer_info, input: gn_shape) -> Int {
     let out = info.output
     if info.kind == GN_LAYER_CONV2D {
-        return Int(out.channels * out.height * out.width * info.kernel_height * info.kernel_width * input.channels)
+        let g = WindowGeometry(batch: 1, inputHeight: Int(input.height), inputWidth: Int(input.width),
+                               inputChannels: Int(input.channels), outputHeight: Int(out.height), outputWidth: Int(out.width),
+                               outputChannels: Int(out.channels), kernelHeight: Int(info.kernel_height),
+                               kernelWidth: Int(info.kernel_width), strideHeight: Int(info.stride_height),
+                               strideWidth: Int(info.stride_width), paddingHeight: Int(info.padding_height),
+                               paddingWidth: Int(info.padding_width))
+        return OperationCount.multiplyAccumulates(of: g)
     }
     return info.kind == GN_LAYER_LINEAR ? Int(input.channels * out.channels) : 0
 }
@@ -67,7 +77,7 @@ func network(_ architecture: ReferenceNetworks.Architecture, size: Int, int8: Bo
         gn_model_layer(model, index, &info)
         let input = shapes[Int(info.input_a)]
         let out = info.output
-        let layerMacs = denseMultiplyAdds(info, input: input)
+        let layerMacs = multiplyAdds(info, input: input)
         if info.kind == GN_LAYER_CONV2D { convMacs += layerMacs }
         let layerIsStatic = info.kind != GN_LAYER_QCFS && isStatic[Int(info.input_a)]
             && (info.input_b < 0 || isStatic[Int(info.input_b)])

@@ -66,7 +66,8 @@ func runBenchmarks() {
         // layer's "of peak" is its share of its own run's peak, the median over the runs.
         print(String(format: "peak: %@ on %d core(s), %@ kernels", measurement.peakSummary, Int(benchmarkCase.threads),
                      String(cString: gn_isa_name(measurement.instructionSet))))
-        print("\(benchmarkCase.label): median \(measurement.seconds * 1000) ms without an observer; per layer, with one:")
+        print("\(benchmarkCase.label): median \(measurement.seconds * 1000) ms without an observer; per layer, with one")
+        print("(GFLOP/s: 2 × the multiply-adds of window taps inside the input, taps on padding not counted):")
         if let ratio = measurement.fusedOverUnfused {
             // With an observer every layer runs on its own; without one, convolutions compute their neuron layers.
             print(String(format: "(without an observer over with a no-op one, runs alternated: %.3f)", ratio))
@@ -86,7 +87,7 @@ func runBenchmarks() {
             inputShapes.append(info.output)
             let input = inputShapes[Int(info.input_a)]
             let out = info.output
-            let macs = Double(denseMultiplyAdds(info, input: input))
+            let macs = Double(multiplyAdds(info, input: input))
             let samples = Double(benchmarkCase.batch) * Double(neuron == GN_NEURON_ANN || net.isStatic[index + 1] ? 1 : benchmarkCase.steps)
             let operations = 2 * macs * samples
             if info.kind == GN_LAYER_CONV2D {
@@ -154,8 +155,8 @@ func runBenchmarks() {
         if withPeers && !benchmarkCase.network.hasSuffix("224") {
             peers.merge(runPeers(python: python, keys: benchmarkCase.peerKeys, repetitions: repetitions)) { $1 }
         }
-        // Work as dense as the network: every step a full forward pass (the static first layer counted each
-        // step, so computing it once shows up as speed).
+        // Every step a full forward pass (the static first layer counted each step, so computing it once
+        // shows up as speed); a convolution's taps on padding are not counted (`multiplyAdds`).
         let flops = 2.0 * Double(net.macs) * Double(benchmarkCase.batch) * Double(benchmarkCase.neuron == GN_NEURON_ANN ? 1 : benchmarkCase.steps)
         let gflops = flops / measurement.seconds / 1e9
         let peak = peaks[Int(benchmarkCase.threads)] ?? peaks[1]!

@@ -34,13 +34,18 @@ package enum OperationCount {
     static func multiplyAccumulates(of layer: Layer, input: TensorShape) -> Int {
         switch layer.kind {
         case .conv2d:
-            let g = layer.geometry(input: input)
-            return taps(rowsOf: g) * taps(columnsOf: g) * input.channels * layer.output.channels
+            return multiplyAccumulates(of: layer.geometry(input: input))
         case .linear:
             return input.channels * layer.output.channels
         default:
             return 0
         }
+    }
+
+    /// Multiply-accumulates of one image through a convolution of geometry `g`: one per window tap
+    /// inside the input, per input and output channel.
+    package static func multiplyAccumulates(of g: WindowGeometry) -> Int {
+        taps(rowsOf: g) * taps(columnsOf: g) * g.inputChannels * g.outputChannels
     }
 
     /// Fills the fan-out map of every tensor of a plan that counts spikes (one Int per pixel, at each
