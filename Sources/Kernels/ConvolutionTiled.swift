@@ -227,20 +227,24 @@ enum ConvolutionTiled {
         let scratch = Scratch(arguments.scratch(of: worker), g, pixels: P, lanes: 16 * V)
         scratch.zeros.update(repeating: 0, count: g.inputChannels)
         PaddedWeights.pad(&arguments, scratch: scratch.padded)
+        let groupedEnd = arguments.keepsItemsInOrder ? 0 : imageMajorEnd(g, pixels: P)
         arguments.forEachTask(tasks) { block, pixels in
-            run(shape, g, block: block, pixels: pixels, input: arguments.input, weights: arguments.weights!,
-                layout: arguments.weightLayout, bias: arguments.bias, output: arguments.output, scratch: scratch)
+            run(shape, g, block: block, pixels: pixels, groupedEnd: groupedEnd, input: arguments.input,
+                weights: arguments.weights!, layout: arguments.weightLayout, bias: arguments.bias, output: arguments.output,
+                scratch: scratch)
         }
     }
 
     /// Computes output pixels `pixels` × the channels of block `block` (16·V channels; the last block
-    /// may be partial). `scratch` is private to the caller, its zero row cleared. `layout` says how
-    /// `weights` are ordered: the file's layout, or packed in blocks the tile's width divides.
+    /// may be partial); items before `groupedEnd` are pixels of groups of `P` images, a tile per
+    /// position (`imageMajorEnd`; 0: every item is the pixel of its own index). `scratch` is private to
+    /// the caller, its zero row cleared. `layout` says how `weights` are ordered: the file's layout, or
+    /// packed in blocks the tile's width divides.
     ///
     /// A partial last block is shifted back, or padded, and computes tile by tile into scratch
     /// (`ChannelBlock`).
     private static func run<let P: Int, let V: Int>(_ shape: TileShape<P, V>.Type, _ g: WindowGeometry, block: Int,
-                                                    pixels: Range<Int>, input: UnsafePointer<Float>,
+                                                    pixels: Range<Int>, groupedEnd: Int, input: UnsafePointer<Float>,
                                                     weights: UnsafePointer<Float>, layout: WeightLayout,
                                                     bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
                                                     scratch: Scratch) {
@@ -256,8 +260,6 @@ enum ConvolutionTiled {
         // and 512-channel layers at batch 32 2-7% faster; layers of fewer weights, whose blocks stay in
         // cache, 1-2% slower with it).
         let fetchesAhead = hasManyWeights(g)
-        // Pixels of whole groups of `P` images come in tiles of one position each (`imageMajorEnd`).
-        let groupedEnd = imageMajorEnd(g, pixels: P)
         if !shifted, g.isPointwise, pixels.count >= P {
             pixel += runPointwise(shape, g, firstChannel: firstChannel, pixels: pixels, input: input, weights: weights,
                                   layout: layout, bias: bias, order: order, groupSums: scratch.groupSums, output: output)

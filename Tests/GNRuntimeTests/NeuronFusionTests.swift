@@ -18,7 +18,9 @@ final class NeuronFusionTests: XCTestCase {
         for (name, bytes) in networks {
             let model = try loadModel(bytes)
             let view = model.view
-            let samples = 3
+            // As many samples as AVX-512's tiles have pixels and more: a tiled convolution that computes
+            // its neuron layer keeps each task's pixels its own (`KernelArguments.keepsItemsInOrder`).
+            let samples = 9
             let input = randomInput(count: samples * view.inputShape.elementCount, seed: 9, dyadic: false)
             // (neuron, T, schedule): ANN; Group Neurons at T = 1 (τ = L, the ANN's arithmetic) and at
             // T = 4 step by step (potentials kept across steps) and layer by layer (nothing fuses);
