@@ -16,7 +16,9 @@ struct TileCount<let tiles: Int> {
 /// A register-blocked convolution over channels-last tensors with `[kh][kw][Cin][Cout]` weights.
 ///
 /// The output is computed in tiles of consecutive output pixels (in memory order, so a tile may span
-/// rows and samples: narrow maps waste nothing) × 16 or 32 output channels, whose sums stay in
+/// rows and samples: narrow maps waste nothing) — or, in a padded layer over groups of as many images
+/// as a tile has pixels, of one output position of each image of a group (`imageMajorEnd`), whose
+/// windows leave the input alike — × 16 or 32 output channels, whose sums stay in
 /// registers while the loop runs over the taps and input channels of one block of `SummationOrder`:
 /// each step loads one weight vector and multiplies it by one input value per pixel. The tile's shape
 /// is this variant's (`tile(_:)`): as many sums as its vector registers hold beside the weights. Each
@@ -483,7 +485,7 @@ enum ConvolutionTiled {
         }
     }
 
-    /// `tiles` tiles of `P` output pixels, `pixelCount` pixels from `firstPixel` (a last tile may be
+    /// `tiles` tiles of `P` output pixels, whose windows lie at `tileOrigins` (a last tile may be
     /// partial: its missing pixels read zeros), × `16·V` channels from `firstChannel`, written at
     /// `output` (the first pixel's first channel; the others follow, `outputStride` floats apart), summed in
     /// `order`, every tile taking a block before the next block begins: the block's weights, read from
