@@ -82,6 +82,8 @@ final class KernelVariantTests: XCTestCase {
         // and the images past the last group: small maps, a shifted block, stride 2, streamed weights.
         (11, 32, 4, 4, 64, 3, 1, 1), (9, 16, 3, 3, 40, 3, 1, 1), (10, 24, 5, 5, 32, 3, 2, 1), (9, 512, 2, 2, 64, 3, 1, 1),
         (13, 8, 3, 5, 16, 3, 1, 2),
+        // Fewer images than AVX-512's wide tile has pixels, as many as its small tile's (4 × 64): groups of 4.
+        (5, 24, 5, 5, 64, 3, 1, 1), (6, 16, 4, 4, 128, 3, 2, 1),
     ]
 
     /// One sample's geometry of a convolution case.
