@@ -67,7 +67,7 @@ public struct KernelArguments {
     /// For a kernel over output pixels: whether each task must compute the pixels of its own items —
     /// the items in memory order — as the neuron layer computed task by task after a convolution does
     /// (`FusedNeuron`); else a kernel may have a task compute another task's pixels where that is
-    /// faster (`ConvolutionTiled.imageMajorEnd`), each pixel by exactly one task.
+    /// faster (`ConvolutionTiled.positionTilesEnd`), each pixel by exactly one task.
     public var keepsItemsInOrder = false
 
     /// Where a band of rows lies in each image (one sample at one step) of a whole tensor.

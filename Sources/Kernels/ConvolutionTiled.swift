@@ -17,7 +17,7 @@ struct TileCount<let tiles: Int> {
 ///
 /// The output is computed in tiles of consecutive output pixels (in memory order, so a tile may span
 /// rows and samples: narrow maps waste nothing) — or, in a padded layer over groups of as many images
-/// as a tile has pixels, of one output position of each image of a group (`imageMajorEnd`), whose
+/// as a tile has pixels, of one output position of each image of a group (`positionTilesEnd`), whose
 /// windows leave the input alike — × 16 or 32 output channels, whose sums stay in
 /// registers while the loop runs over the taps and input channels of one block of `SummationOrder`:
 /// each step loads one weight vector and multiplies it by one input value per pixel. The tile's shape
@@ -133,10 +133,10 @@ enum ConvolutionTiled {
                 if pixels < 4 * wide.pixels { return small }
                 // A padded layer over fewer images (samples × steps) than the wide tile has pixels but as
                 // many as the small one's: the small tile, whose groups of images its calls fill, so
-                // that its tiles take one position each (`imageMajorEnd`) — ResNet-20's 64-channel
+                // that its tiles take one position each (`positionTilesEnd`) — ResNet-20's 64-channel
                 // layers at T = 4, batch 1 (4 images), 8% faster, the network 1.03×.
                 let images = query.batch * query.steps
-                if images >= small.pixels, images < wide.pixels, takesTilesPerPosition(query.geometry) {
+                if images >= small.pixels, images < wide.pixels, takesPositionTiles(query.geometry) {
                     return small
                 }
             }
@@ -189,14 +189,14 @@ enum ConvolutionTiled {
     /// taps on padding are left out for all its pixels: a 3 × 3 layer over 2 × 2 maps reads 4 taps of
     /// 9, over 4 × 4 maps 6.25, where tiles of consecutive pixels, which mix positions, read all 9.
     /// The other pixels (of the images past the last whole group) are in memory order.
-    static func imageMajorEnd(_ g: WindowGeometry, pixels: Int) -> Int {
-        guard takesTilesPerPosition(g) else { return 0 }
+    static func positionTilesEnd(_ g: WindowGeometry, pixels: Int) -> Int {
+        guard takesPositionTiles(g) else { return 0 }
         return g.batch / pixels * pixels * g.outputPixelsPerSample
     }
 
-    /// Whether a layer's groups of images take tiles per position (`imageMajorEnd`): a padded layer,
+    /// Whether a layer's groups of images take tiles per position (`positionTilesEnd`): a padded layer,
     /// not pointwise.
-    static func takesTilesPerPosition(_ g: WindowGeometry) -> Bool {
+    static func takesPositionTiles(_ g: WindowGeometry) -> Bool {
         !g.isPointwise && (g.paddingHeight > 0 || g.paddingWidth > 0)
     }
 
@@ -243,7 +243,7 @@ enum ConvolutionTiled {
         let scratch = Scratch(arguments.scratch(of: worker), g, pixels: P, lanes: 16 * V)
         scratch.zeros.update(repeating: 0, count: g.inputChannels)
         PaddedWeights.pad(&arguments, scratch: scratch.padded)
-        let groupedEnd = arguments.keepsItemsInOrder ? 0 : imageMajorEnd(g, pixels: P)
+        let groupedEnd = arguments.keepsItemsInOrder ? 0 : positionTilesEnd(g, pixels: P)
         arguments.forEachTask(tasks) { block, pixels in
             run(shape, g, block: block, pixels: pixels, groupedEnd: groupedEnd, input: arguments.input,
                 weights: arguments.weights!, layout: arguments.weightLayout, bias: arguments.bias, output: arguments.output,
@@ -253,7 +253,7 @@ enum ConvolutionTiled {
 
     /// Computes output pixels `pixels` × the channels of block `block` (16·V channels; the last block
     /// may be partial); items before `groupedEnd` are pixels of groups of `P` images, a tile per
-    /// position (`imageMajorEnd`; 0: every item is the pixel of its own index). `scratch` is private to
+    /// position (`positionTilesEnd`; 0: every item is the pixel of its own index). `scratch` is private to
     /// the caller, its zero row cleared. `layout` says how `weights` are ordered: the file's layout, or
     /// packed in blocks the tile's width divides.
     ///
@@ -288,33 +288,29 @@ enum ConvolutionTiled {
                          output: output + pixel * g.outputChannels + firstChannel, outputStride: g.outputChannels)
             pixel = pixels.upperBound
         }
-        // Pixels of whole groups of `P` images, in tiles of one position each (`imageMajorEnd`).
         let positions = g.outputPixelsPerSample
-        while pixel < min(groupedEnd, pixels.upperBound) {
-            let group = pixel / (P * positions), position = pixel % (P * positions) / P
-            let origins = TileOrigins<P>(g, input: input, firstImage: group * P, position: position)
-            let first = output + (group * P * positions + position) * g.outputChannels, imageStride = positions * g.outputChannels
+        while pixel < pixels.upperBound {
+            // The tile's pixels: in whole groups of `P` images, one position of each image of the group
+            // (`positionTilesEnd`), whose outputs lie an image apart; after them, up to `P` consecutive
+            // pixels.
+            let origins: TileOrigins<P>, tileOutput: UnsafeMutablePointer<Float>, pixelStride: Int, count: Int
+            if pixel < groupedEnd {
+                let group = pixel / (P * positions), position = pixel % (P * positions) / P
+                origins = TileOrigins(g, input: input, firstImage: group * P, position: position)
+                (tileOutput, pixelStride, count) = (output + (group * P * positions + position) * g.outputChannels,
+                                                    positions * g.outputChannels, P)
+            } else {
+                count = min(P, pixels.upperBound - pixel)
+                origins = TileOrigins(g, input: input, firstPixel: pixel, count: count)
+                (tileOutput, pixelStride) = (output + pixel * g.outputChannels, g.outputChannels)
+            }
+            // A partial tile, or a shifted block, computes into scratch, then copies what is its own.
+            let direct = count == P && !shifted
             computeTiles(shape, TileCount<1>.self, g, tileOrigins: InlineArray(repeating: origins), zeros: scratch.zeros,
                          firstChannel: firstChannel, weights: weights, layout: layout, bias: bias, order: order,
                          fetchesAhead: fetchesAhead, groupSums: scratch.groupSums,
-                         output: shifted ? scratch.spill : first + firstChannel, outputStride: shifted ? lanes : imageStride)
-            if shifted { channels.copyOut(P, from: scratch.spill, to: first, channels: imageStride) }
-            pixel += P
-        }
-        while pixel < pixels.upperBound {
-            let count = min(P, pixels.upperBound - pixel)
-            // A partial tile, or a shifted block, computes into scratch, then copies what is its own.
-            let direct = count == P && !shifted
-            computeTiles(shape, TileCount<1>.self, g,
-                         tileOrigins: TileOrigins<P>.consecutive(g, input: input, firstPixel: pixel, count: count),
-                         zeros: scratch.zeros,
-                         firstChannel: firstChannel, weights: weights, layout: layout, bias: bias, order: order,
-                         fetchesAhead: fetchesAhead, groupSums: scratch.groupSums,
-                         output: direct ? output + pixel * g.outputChannels + firstChannel : scratch.spill,
-                         outputStride: direct ? g.outputChannels : lanes)
-            if !direct {
-                channels.copyOut(count, from: scratch.spill, to: output + pixel * g.outputChannels, channels: g.outputChannels)
-            }
+                         output: direct ? tileOutput + firstChannel : scratch.spill, outputStride: direct ? pixelStride : lanes)
+            if !direct { channels.copyOut(count, from: scratch.spill, to: tileOutput, channels: pixelStride) }
             pixel += count
         }
     }

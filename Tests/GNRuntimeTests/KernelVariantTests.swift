@@ -78,7 +78,7 @@ final class KernelVariantTests: XCTestCase {
         // Blocks of 48 (AVX-512's wider tiles): whole, shifted back, pointwise, streamed weights; row tiles.
         (2, 32, 6, 6, 48, 3, 1, 1), (1, 24, 5, 7, 80, 3, 1, 1), (2, 20, 6, 6, 96, 1, 1, 0), (1, 600, 4, 4, 144, 3, 1, 1),
         (2, 16, 9, 13, 48, 3, 1, 1), (1, 3, 10, 12, 80, 3, 1, 1), (1, 1, 9, 16, 96, 3, 1, 1),
-        // Groups of as many images as a tile has pixels, a tile per position (`ConvolutionTiled.imageMajorEnd`),
+        // Groups of as many images as a tile has pixels, a tile per position (`ConvolutionTiled.positionTilesEnd`),
         // and the images past the last group: small maps, a shifted block, stride 2, streamed weights.
         (11, 32, 4, 4, 64, 3, 1, 1), (9, 16, 3, 3, 40, 3, 1, 1), (10, 24, 5, 5, 32, 3, 2, 1), (9, 512, 2, 2, 64, 3, 1, 1),
         (13, 8, 3, 5, 16, 3, 1, 2),

@@ -19,6 +19,20 @@ struct FusedNeuron {
     /// Outputs of a group of tasks (64 KiB of floats).
     static let groupElements = 16_384
 
+    /// The job of a convolution (`convolution`, run by `convolutionFunction`) and the neuron layer
+    /// reading it (`neuron`, split by `neuronSplit`, run by `neuronFunction`), `group` tasks at a time.
+    /// The convolution keeps each task's pixels its own (`KernelArguments.keepsItemsInOrder`): the
+    /// neuron layer's task takes the elements of the convolution's task of the same number.
+    init(convolution: KernelArguments, neuron: KernelArguments, convolutionFunction: TaskFunction,
+         neuronFunction: TaskFunction, group: Int) {
+        self.convolution = convolution
+        self.convolution.keepsItemsInOrder = true
+        self.neuron = neuron
+        self.convolutionFunction = convolutionFunction
+        self.neuronFunction = neuronFunction
+        self.group = group
+    }
+
     /// The neuron layer's split for a convolution whose kernel split is `convolution` (one block):
     /// task `t` takes the elements of the convolution's task `t`, the outputs of its pixels.
     static func neuronSplit(convolution: TaskSplit, outputChannels: Int) -> TaskSplit {

@@ -436,13 +436,11 @@ public struct Session {
     private func execute(_ index: Int, samples: Int, step: Int, place: PassPlace?) {
         let plan = plans[index]
         guard let kernel = plan.kernel?.choice else { return }
-        var arguments = self.arguments(for: plan, kernel: kernel, samples: samples, step: step, place: place)
+        let arguments = self.arguments(for: plan, kernel: kernel, samples: samples, step: step, place: place)
         guard let neuron = fusedNeuron(of: index), let neuronKernel = plans[neuron].kernel?.choice else {
             dispatch(kernel.function, arguments, samples: samples, place: place)
             return
         }
-        // The neuron layer takes the elements of each of the convolution's tasks right after it.
-        arguments.keepsItemsInOrder = true
         var neuronArguments = self.arguments(for: plans[neuron], kernel: neuronKernel, samples: samples, step: step, place: place)
         neuronArguments.split = FusedNeuron.neuronSplit(convolution: kernel.split, outputChannels: plan.geometry.outputChannels)
         let taskElements = kernel.split.itemsPerTask * plan.geometry.outputChannels
