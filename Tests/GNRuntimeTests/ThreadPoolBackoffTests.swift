@@ -161,14 +161,28 @@ final class ThreadPoolBackoffTests: XCTestCase {
         XCTAssertEqual(backoff.jobsLeftAlone, ThreadPool.firstBackoff)
         XCTAssertTrue(backoff.takeJobAlone(now: { end + firstTime - 1 }))
         XCTAssertFalse(backoff.takeJobAlone(now: { end + firstTime }))
-        // Switches within a window are not counted before it is whole.
+        // Within a window the switches are read every `preemptionPeek`, and the sign is taken as soon as
+        // a read shows it, not when the window ends.
         backoff = ThreadPool.Backoff(firstTime: firstTime)
+        let peek = ThreadPool.preemptionPeek
+        XCTAssertLessThan(4 * peek, window)
         var reads = 0
-        for step in 0..<8 {
-            backoff.record(end: step * window / 8, ownTime: 0, waited: 0, ownTasks: 1, tasks: 2,
-                           involuntarySwitches: { reads += 1; return 100 * step })
+        func job(end: Int, switches: Int) {
+            backoff.record(end: end, ownTime: 0, waited: 0, ownTasks: 1, tasks: 2,
+                           involuntarySwitches: { reads += 1; return switches })
         }
-        XCTAssertEqual(reads, 1, "the switches are read when a window begins and when it is whole")
+        job(end: 0, switches: 0)
+        XCTAssertEqual(reads, 1, "the switches are read when a window begins")
+        job(end: peek - 1, switches: 100)
+        XCTAssertEqual(reads, 1, "and not again before a peek's time has passed")
+        job(end: peek, switches: ThreadPool.preemptionsPerWindow - 1)
+        XCTAssertEqual(reads, 2)
+        XCTAssertEqual(backoff.jobsLeftAlone, 0, "one switch so far: no sign")
+        job(end: peek + 1, switches: 100)
+        XCTAssertEqual(reads, 2)
         XCTAssertEqual(backoff.jobsLeftAlone, 0)
+        job(end: 2 * peek, switches: ThreadPool.preemptionsPerWindow)
+        XCTAssertEqual(reads, 3)
+        XCTAssertEqual(backoff.jobsLeftAlone, ThreadPool.firstBackoff, "two switches in a quarter of a window: a back-off then")
     }
 }

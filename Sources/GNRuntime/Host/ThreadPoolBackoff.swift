@@ -19,6 +19,8 @@ extension ThreadPool {
         /// dispatching thread's involuntary context switches then.
         private var windowStart = -1
         private var windowSwitches = 0
+        /// When the switches were last read within the window.
+        private var windowPeek = 0
         /// What the jobs with workers since the last back-off saved against running on the dispatching
         /// thread alone, in nanoseconds (negative: what they lost), kept to at most `savingsKept`.
         private var savings = 0
@@ -45,17 +47,24 @@ extension ThreadPool {
         /// far; it is read when a window of jobs with workers begins and when it ends.
         mutating func record(end: Int, ownTime: Int, waited: Int, ownTasks: Int, tasks: Int,
                              involuntarySwitches: () -> Int) {
-            // Preempted while its workers run, again and again: another program shares the cores.
+            // Preempted while its workers run, again and again: another program shares the cores. The
+            // switches are read when a window begins, every `preemptionPeek` within it — the sign is
+            // taken as soon as it shows — and when the window is whole.
             var preempted = false, quietWindow = false
             if windowStart < 0 {
                 windowStart = end
+                windowPeek = end
                 windowSwitches = involuntarySwitches()
             } else if end - windowStart >= ThreadPool.preemptionWindow {
                 let switches = involuntarySwitches()
                 preempted = switches - windowSwitches >= ThreadPool.preemptionsPerWindow
                 quietWindow = !preempted
                 windowStart = end
+                windowPeek = end
                 windowSwitches = switches
+            } else if end - windowPeek >= ThreadPool.preemptionPeek {
+                windowPeek = end
+                preempted = involuntarySwitches() - windowSwitches >= ThreadPool.preemptionsPerWindow
             }
             // Waits on workers that lost more than the jobs with them saved: a worker's core is taken.
             let stalled: Bool
