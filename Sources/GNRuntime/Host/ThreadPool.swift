@@ -27,31 +27,32 @@ import Synchronization
 ///   follow each other within microseconds), then sleep until the next. The dispatching thread spins
 ///   for `dispatcherSpin` on a claimed chunk, then sleeps until it is done, which frees its core for the
 ///   thread it waits on.
-/// - **Backing off.** Two signs say that another program has a core the pool counts on: the
-///   dispatching thread was preempted repeatedly (`preemptionsPerWindow` involuntary context switches
-///   within `preemptionWindow`, read every `preemptionPeek`, so that the sign is taken when it shows:
-///   taken at the window's end, each try of the workers under such a load ran 8 ms at the shared
-///   cores' pace, and ResNet-20 GN τ = 4 T = 4 at batch 1 took 1.10× as long on two threads as on one
-///   over its first ten runs, docs/benchmarks.md), or its waits on chunks held by workers lost more than `stallThreshold`
-///   beyond what the jobs with workers saved since the last back-off (a job saves what it would have
-///   taken alone, at the dispatching thread's pace, less what it took; at most `savingsKept` is kept,
-///   so that a core taken for a few milliseconds now and then, as a virtual machine's neighbours take
-///   it, does not cost the second thread: ResNet-20 GN τ = 8 T = 1 at batch 32 ran 1.37–1.43× as fast with
-///   a core busy 2 ms in 10, docs/benchmarks.md). A pool with more threads than it gets cores is
-///   slower than one thread, so on either sign it runs the next `firstBackoff` jobs on the dispatching
-///   thread alone (its workers go to sleep), then tries its workers again: four times as many jobs alone
-///   (up to `longestBackoff`) when a sign comes before a whole `preemptionWindow` with workers has
-///   passed, the first length again after such a window without one. On free cores the signs are
-///   rare and isolated (the occasional preemption by the system, a virtual machine's CPU paused by
-///   its host), and cost one short back-off each. Every back-off also ends after a time, whichever
-///   comes first: `firstBackoffTime` for the first, eight times as long for each fourfold length
-///   (16 ms, 128 ms, 1 s), so that back-offs stay short where jobs are long (a layer of a large batch
-///   takes milliseconds: 64 of them are a whole run, 4096 of them seconds, which kept VGG-16 at batch
-///   32 on one thread through whole profiles), while short jobs still end them by their count (time
-///   growing only as fast as the count, 128 ms at most, made the pool try its workers so often under
-///   a load that stays that ResNet-20 at batch 1 ran 0.88× as fast) — or after `stallsPaidBack` times
-///   the wait that started it, if longer: a worker descheduled for a time slice of another program
-///   makes the dispatching thread wait 2–16 ms, which a back-off of 2 ms cannot pay back.
+/// - **Backing off.** Two signs say that another program has a core the pool counts on: the dispatching
+///   thread was preempted repeatedly (`preemptionsPerWindow` involuntary context switches within
+///   `preemptionWindow`, read every `preemptionPeek`, so that the sign is taken when it shows: taken at
+///   the window's end, each try of the workers under such a load ran 8 ms at the shared cores' pace,
+///   and ResNet-20 GN τ = 4 T = 4 at batch 1 took 1.10× as long on two threads as on one over its first
+///   ten runs, docs/benchmarks.md), or its waits on chunks held by workers lost more than
+///   `stallThreshold` beyond what the jobs with workers saved since the last back-off (a job saves what
+///   it would have taken alone, at the dispatching thread's pace, less what it took; at most
+///   `savingsKept` is kept, so that a core taken for a few milliseconds now and then, as a virtual
+///   machine's neighbours take it, does not cost the second thread: ResNet-20 GN τ = 8 T = 1 at batch
+///   32 ran 1.37–1.43× as fast with a core busy 2 ms in 10, docs/benchmarks.md). A pool with more
+///   threads than it gets cores is slower than one thread, so on either sign it runs the next
+///   `firstBackoff` jobs on the dispatching thread alone (its workers go to sleep), then tries its
+///   workers again: four times as many jobs alone (up to `longestBackoff`) when a sign comes before a
+///   whole `preemptionWindow` with workers has passed, the first length again after such a window
+///   without one. On free cores the signs are rare and isolated (the occasional preemption by the
+///   system, a virtual machine's CPU paused by its host), and cost one short back-off each. Every
+///   back-off also ends after a time, whichever comes first: `firstBackoffTime` for the first, eight
+///   times as long for each fourfold length (16 ms, 128 ms, 1 s), so that back-offs stay short where
+///   jobs are long (a layer of a large batch takes milliseconds: 64 of them are a whole run, 4096 of
+///   them seconds, which kept VGG-16 at batch 32 on one thread through whole profiles), while short
+///   jobs still end them by their count (time growing only as fast as the count, 128 ms at most, made
+///   the pool try its workers so often under a load that stays that ResNet-20 at batch 1 ran 0.88× as
+///   fast) — or after `stallsPaidBack` times the wait that started it, if longer: a worker descheduled
+///   for a time slice of another program makes the dispatching thread wait 2–16 ms, which a back-off of
+///   2 ms cannot pay back.
 final class ThreadPool {
     /// Threads that run tasks, the dispatching thread included.
     var count: Int { shared.count }

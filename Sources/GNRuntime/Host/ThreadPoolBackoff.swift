@@ -44,7 +44,8 @@ extension ThreadPool {
         /// Records a job of `tasks` tasks run with workers that ended at `end` (nanoseconds), of which
         /// the dispatching thread ran `ownTasks` in `ownTime`, then waited `waited` for chunks workers
         /// held. `involuntarySwitches` counts the dispatching thread's involuntary context switches so
-        /// far; it is read when a window of jobs with workers begins and when it ends.
+        /// far; it is read when a window of jobs with workers begins, every `preemptionPeek` within it,
+        /// and when it ends.
         mutating func record(end: Int, ownTime: Int, waited: Int, ownTasks: Int, tasks: Int,
                              involuntarySwitches: () -> Int) {
             // Preempted while its workers run, again and again: another program shares the cores. The
