@@ -104,13 +104,13 @@ enum ConvolutionTiled {
     static var smallWideTile: Tile? { nil }
     #endif
 
-    /// This variant's tile for a layer: the wide one when its channels fill at least one block of 32
-    /// (a last, partial block shifts back, `run`; for a convolution over fewer pixels than four wide
-    /// tiles — all samples and steps of a call — or a padded one over fewer images than a wide tile
-    /// has pixels but at least as many as the small wide one's, the small wide one, where the variant
-    /// has one and the channels come in whole blocks of it; the wider one, where the variant has one, when its blocks
-    /// of 48 compute no more channels than blocks of 32 would: 48, 80, 96, 144 channels but not 64 or
-    /// 128), else the narrow one, fewer than 16 channels included when their weights padded to 16 fit
+    /// This variant's tile for a layer: the wide one when its channels fill at least one block of 32 (a
+    /// last, partial block shifts back, `run`; for a convolution over fewer pixels than four wide tiles —
+    /// all samples and steps of a call — or a padded one over fewer images than a wide tile has pixels but
+    /// at least as many as the small wide one's, the small wide one, where the variant has one and the
+    /// channels come in whole blocks of it; the wider one, where the variant has one, when its blocks of 48
+    /// compute no more channels than blocks of 32 would: 48, 80, 96, 144 channels but not 64 or 128), else
+    /// the narrow one, fewer than 16 channels included when their weights padded to 16 fit
     /// (`PaddedWeights`); nil for wider weights of so few channels, or packed weights in blocks of other
     /// than whole vectors.
     ///

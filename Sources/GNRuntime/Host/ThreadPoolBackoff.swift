@@ -53,19 +53,19 @@ extension ThreadPool {
             // taken as soon as it shows — and when the window is whole.
             var preempted = false, quietWindow = false
             if windowStart < 0 {
-                windowStart = end
-                windowPeek = end
-                windowSwitches = involuntarySwitches()
-            } else if end - windowStart >= ThreadPool.preemptionWindow {
-                let switches = involuntarySwitches()
-                preempted = switches - windowSwitches >= ThreadPool.preemptionsPerWindow
-                quietWindow = !preempted
-                windowStart = end
-                windowPeek = end
-                windowSwitches = switches
-            } else if end - windowPeek >= ThreadPool.preemptionPeek {
-                windowPeek = end
-                preempted = involuntarySwitches() - windowSwitches >= ThreadPool.preemptionsPerWindow
+                (windowStart, windowPeek, windowSwitches) = (end, end, involuntarySwitches())
+            } else {
+                let whole = end - windowStart >= ThreadPool.preemptionWindow
+                if whole || end - windowPeek >= ThreadPool.preemptionPeek {
+                    let switches = involuntarySwitches()
+                    preempted = switches - windowSwitches >= ThreadPool.preemptionsPerWindow
+                    windowPeek = end
+                    if whole {
+                        // Without a sign the window was quiet; the next one begins.
+                        quietWindow = !preempted
+                        (windowStart, windowSwitches) = (end, switches)
+                    }
+                }
             }
             // Waits on workers that lost more than the jobs with them saved: a worker's core is taken.
             let stalled: Bool
