@@ -262,7 +262,8 @@ enum ConvolutionRows {
 
     /// One output row (at `output`, its first pixel's channel 0) × the channels of block `block`, from
     /// the padded input row of each kernel row, `rows`, of which those outside `kernelRows` lie on
-    /// padding and are left out (but for a one-block window, `addWindow`, which reads their zeros).
+    /// padding and are left out (but for a one-block window summed tap by tap, `addWindow`, which reads
+    /// their zeros).
     /// `rowAhead`, for rows read in place, is the input row the next output row reads last, whose
     /// columns each tile asks for ahead (`prefetchTile`).
     /// A partial last block is shifted back, or padded, and its tiles compute into `spill` (`ChannelBlock`);
@@ -296,7 +297,8 @@ enum ConvolutionRows {
                 // would keep them in memory.
                 var sums = InlineArray<P, InlineArray<V, Vector>> { _ in InlineArray { _ in Vector() } }
                 if taps.count == K * K {
-                    addWindow(shape, input, to: &sums, rows: rows, column: tileColumn, weights: tileWeights, layout: layout)
+                    addWindow(shape, input, to: &sums, rows: rows, kernelRows: kernelRows, column: tileColumn,
+                              weights: tileWeights, layout: layout)
                     return sums
                 }
                 // The block's taps by kernel row: the terms of a row's taps (their channels, in the
@@ -345,11 +347,13 @@ enum ConvolutionRows {
     @inline(__always)
     private static func addWindow<let P: Int, let V: Int, let C: Int, let S: Int, let K: Int>(
         _ shape: TileShape<P, V>.Type, _ input: RowInput<C, S, K>.Type, to sums: inout InlineArray<P, InlineArray<V, Vector>>,
-        rows: InlineArray<K, UnsafePointer<Float>>, column: Int, weights: InlineArray<V, UnsafePointer<Float>>, layout: WeightLayout
+        rows: InlineArray<K, UnsafePointer<Float>>, kernelRows: Range<Int>, column: Int,
+        weights: InlineArray<V, UnsafePointer<Float>>, layout: WeightLayout
     ) {
         if slidesWindow(shape, input) {
             // A kernel row's K · C weights lie `channelStride` apart, as `addTerm` steps through them.
-            for kernelRow in 0..<K {
+            // Each kernel row is a loop body of its own, so kernel rows on padding are left out.
+            for kernelRow in kernelRows {
                 addRowSliding(input, to: &sums, inputs: rows[kernelRow] + column,
                               weights: weights[0] + kernelRow &* (K &* C &* layout.channelStride),
                               channelStride: layout.channelStride)
