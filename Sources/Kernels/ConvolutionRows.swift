@@ -344,6 +344,8 @@ enum ConvolutionRows {
     /// from the first term to the last: through the loops of `runRow`, whose lengths are known only
     /// when running, the compiler zeroed them in memory (a call to `memset`) and reloaded them. With
     /// `loadedRows`, ResNet-20's first layer went from 48–51% to 62–64% of the peak at batch 1.
+    /// A `slidesWindow` tile sums the kernel rows of `kernelRows` alone (those not on padding); the
+    /// others read the padding's zeros.
     @inline(__always)
     private static func addWindow<let P: Int, let V: Int, let C: Int, let S: Int, let K: Int>(
         _ shape: TileShape<P, V>.Type, _ input: RowInput<C, S, K>.Type, to sums: inout InlineArray<P, InlineArray<V, Vector>>,
@@ -352,7 +354,8 @@ enum ConvolutionRows {
     ) {
         if slidesWindow(shape, input) {
             // A kernel row's K · C weights lie `channelStride` apart, as `addTerm` steps through them.
-            // Each kernel row is a loop body of its own, so kernel rows on padding are left out.
+            // A kernel row is one whole loop body (its terms' loops unrolled within it), so the loop can
+            // run over the rows inside the input alone and the sums still stay in registers.
             for kernelRow in kernelRows {
                 addRowSliding(input, to: &sums, inputs: rows[kernelRow] + column,
                               weights: weights[0] + kernelRow &* (K &* C &* layout.channelStride),
