@@ -33,6 +33,8 @@ enum ConvolutionRows {
         var pixels: Int
         /// Vectors of 16 output channels per tile.
         var vectors: Int
+        /// Output rows per tile: 1, or 2 for `pairTile`'s.
+        var outputRows = 1
         /// The kernel's name.
         var name: StaticString
         /// Runs tasks of a call in tiles of this shape.
@@ -180,9 +182,29 @@ enum ConvolutionRows {
                   ?? tile(vectors: g.outputChannels >= 32 ? 2 : 1),
               wastesLittle(rowWidth: g.outputWidth, tilePixels: tile.pixels),
               g.kernelHeight <= PaddedRows<Float>.largestKernelHeight else { return nil }
-        return KernelChoice(function: tile.function, split: split(query, vectors: tile.vectors),
-                            scratchFloats: Scratch.floats(g, pixels: tile.pixels, lanes: 16 * tile.vectors),
-                            name: tile.name)
+        let chosen = pairTile(g) ?? tile
+        return KernelChoice(function: chosen.function, split: split(query, vectors: chosen.vectors, outputRows: chosen.outputRows),
+                            scratchFloats: Scratch.floats(g, pixels: chosen.pixels, lanes: 16 * chosen.vectors,
+                                                          outputRows: chosen.outputRows),
+                            name: chosen.name)
+    }
+
+    /// The tile of two output rows for a layer, or nil: on AVX-512, 8 pixels × 2 rows × 16 channels for a
+    /// 3 × 3 layer of stride 1 from 16 channels to 16 over rows of a multiple of 8 pixels (ResNet's
+    /// first stage), where the 16 × 16 tile loads 17 vectors per 16 multiply-adds (16 broadcast inputs
+    /// and the weights) and waits on those loads: each input this tile broadcasts from the two rows
+    /// both output rows read goes to both (`runRowPair`). In C the same loop ran at 96–97% of the peak
+    /// against the 16 × 16 tile's 92–94% (docs/benchmarks.md).
+    static func pairTile(_ g: WindowGeometry) -> Tile? {
+        #if GN_AVX512
+        guard g.inputChannels == 16, g.outputChannels == 16, g.kernelHeight == 3, g.kernelWidth == 3,
+              g.strideHeight == 1, g.strideWidth == 1, g.outputWidth % 8 == 0 else { return nil }
+        return Tile(pixels: 8, vectors: 1, outputRows: 2, name: "conv2d.rows8x16x2") { job, worker, begin, end in
+            ConvolutionRows.runPairs(job, worker: worker, tasks: begin..<end)
+        }
+        #else
+        return nil
+        #endif
     }
 
     /// Whether tiles of `tilePixels` pixels cover a row of `rowWidth` pixels computing at most a third
@@ -202,10 +224,12 @@ enum ConvolutionRows {
     /// that a task's work outweighs its cost. Numbered row-major (`interleavesBlocks`): a row kernel's
     /// weights are few, and consecutive tasks then write whole output pixels — VGG-16's first layer (64
     /// channels in two blocks, an 8 MiB output at batch 32) took 1.85 ms block by block, 1.58 ms so.
-    static func split(_ query: KernelQuery, vectors: Int) -> TaskSplit {
+    static func split(_ query: KernelQuery, vectors: Int, outputRows: Int = 1) -> TaskSplit {
         let g = query.geometry
         let fanIn = g.kernelHeight * g.kernelWidth * g.inputChannels
-        let rowsPerTask = min(g.outputHeight, max(1, (2048 + g.outputWidth * fanIn - 1) / (g.outputWidth * fanIn)))
+        // Whole tiles of `outputRows` rows where the rows allow.
+        let rowsForWork = max(1, (2048 + g.outputWidth * fanIn - 1) / (g.outputWidth * fanIn))
+        let rowsPerTask = min(g.outputHeight, (rowsForWork + outputRows - 1) / outputRows * outputRows)
         return TaskSplit(blocks: (g.outputChannels + 16 * vectors - 1) / (16 * vectors), itemsPerSample: query.outputPixelsPerSample,
                          itemsPerTask: g.outputWidth * rowsPerTask, interleavesBlocks: true)
     }
@@ -219,15 +243,17 @@ enum ConvolutionRows {
         var groupSums: UnsafeMutablePointer<Float>
         var padded: UnsafeMutablePointer<Float>
 
-        static func floats(_ g: WindowGeometry, pixels: Int, lanes: Int) -> Int {
-            PaddedRows<Float>.elements(g, pixels: pixels) + 2 * pixels * lanes + PaddedWeights.floats(g)
+        static func floats(_ g: WindowGeometry, pixels: Int, lanes: Int, outputRows: Int = 1) -> Int {
+            PaddedRows<Float>.elements(g, pixels: pixels, outputRows: outputRows) + (1 + outputRows) * pixels * lanes
+                + PaddedWeights.floats(g)
         }
 
-        init(_ scratch: UnsafeMutablePointer<Float>, _ g: WindowGeometry, pixels: Int, lanes: Int) {
-            rows = PaddedRows(scratch, g, pixels: pixels)
-            spill = scratch + PaddedRows<Float>.elements(g, pixels: pixels)
+        /// `outputRows` (1 or 2): the output rows of a tile, each with its group sums.
+        init(_ scratch: UnsafeMutablePointer<Float>, _ g: WindowGeometry, pixels: Int, lanes: Int, outputRows: Int = 1) {
+            rows = PaddedRows(scratch, g, pixels: pixels, outputRows: outputRows)
+            spill = scratch + PaddedRows<Float>.elements(g, pixels: pixels, outputRows: outputRows)
             groupSums = spill + pixels * lanes
-            padded = groupSums + pixels * lanes
+            padded = groupSums + outputRows * pixels * lanes
         }
     }
 
@@ -257,6 +283,134 @@ enum ConvolutionRows {
                        output: arguments.output + rowStart * g.outputChannels, spill: scratch.spill,
                        groupSums: scratch.groupSums, rowAhead: inPlace ? rows[K - 1] + g.strideHeight * g.inputWidth * C : nil)
             }
+        }
+    }
+
+    /// Runs `tasks` of a call in `pairTile`'s tiles: output rows two at a time where a task has two rows
+    /// of one image left, else one (as `run` does, in tiles of 8 pixels × 16 channels).
+    private static func runPairs(_ job: UnsafeRawPointer, worker: Int, tasks: Range<Int>) {
+        typealias Input = RowInput<16, 1, 3>
+        let arguments = job.load(as: KernelArguments.self)
+        let g = arguments.geometry
+        var scratch = Scratch(arguments.scratch(of: worker), g, pixels: 8, lanes: 16, outputRows: 2)
+        let order = SummationOrder(taps: 9, channels: 16)
+        let weights = arguments.weights!, layout = arguments.weightLayout
+        arguments.forEachTask(tasks) { block, pixels in
+            var pairedBefore = false
+            g.forEachOutputRow(pixels) { sample, outputRow, rowStart in
+                // The second row of a pair was computed with the first.
+                if pairedBefore {
+                    pairedBefore = false
+                    return
+                }
+                let paired = outputRow &+ 1 < g.outputHeight && rowStart &+ 2 &* g.outputWidth <= pixels.upperBound
+                scratch.rows.load(g, input: arguments.input, sample: sample, outputRow: outputRow, outputRows: paired ? 2 : 1,
+                                  readsInPlace: false) { source, destination, count in destination.update(from: source, count: count) }
+                let output = arguments.output + rowStart &* g.outputChannels
+                if paired {
+                    runRowPair(g, order: order, rows: scratch.rows.loadedRows(), weights: weights, layout: layout,
+                               bias: arguments.bias, output: output, groupSums: scratch.groupSums)
+                    pairedBefore = true
+                } else {
+                    let rows: InlineArray<3, UnsafePointer<Float>> = scratch.rows.loadedRows()
+                    runRow(TileShape<8, 1>.self, Input.self, g, order: order, block: block, rows: rows,
+                           kernelRows: g.kernelRowsInside(outputRow: outputRow), weights: weights, layout: layout,
+                           bias: arguments.bias, output: output, spill: scratch.spill, groupSums: scratch.groupSums, rowAhead: nil)
+                }
+            }
+        }
+    }
+
+    /// Output rows `y` and `y + 1` (at `output`, row `y`'s first pixel) of a 3 × 3 layer of stride 1 from
+    /// 16 channels to 16, in tiles of 8 pixels × 2 rows from the padded input rows `y − 1` … `y + 2`
+    /// (`rows`). Input rows `y` and `y + 1` are read by both output rows, through kernel rows 1 and 2
+    /// for row `y` and 0 and 1 for row `y + 1`, so each input value broadcast from them goes to two
+    /// multiply-adds, each with the weights of its own kernel row. Each output still receives its terms
+    /// in the summation order: its kernel rows in order, and within a kernel row its taps and their
+    /// channels, its blocks summed apart (in registers, 8 sums per row) and added into its group sums
+    /// (`groupSums`, 8 × 16 floats per row) and the output as `ConvolutionTiled.sumBlocks` adds them, so
+    /// the results are those of `runRow`, bit for bit. Kernel rows on padding read the zero row.
+    @inline(__always)
+    private static func runRowPair(
+        _ g: WindowGeometry, order: SummationOrder, rows: InlineArray<4, UnsafePointer<Float>>,
+        weights: UnsafePointer<Float>, layout: WeightLayout, bias: UnsafePointer<Float>?,
+        output: UnsafeMutablePointer<Float>, groupSums: UnsafeMutablePointer<Float>
+    ) {
+        typealias Sums = InlineArray<8, Vector>
+        let secondRow = output + g.outputWidth &* 16
+        let groupsA = groupSums, groupsB = groupSums + 8 &* 16
+        let start = bias.map { Vector.load($0) } ?? Vector()
+        // A block of `sums` ends after `tap`: its sum goes to the group sums at `groups`, and where the
+        // group ends, into the output at `target` (which holds the bias), as `sumBlocks` adds them.
+        @inline(__always)
+        func endBlock(_ sums: inout Sums, tap: Int, groups: UnsafeMutablePointer<Float>, target: UnsafeMutablePointer<Float>) {
+            let block = tap / order.tapsPerBlock
+            guard (tap &+ 1) % order.tapsPerBlock == 0 || tap == 8 else { return }
+            if order.startsGroup(block) {
+                for pixel in 0..<8 { sums[pixel].store(groups + pixel &* 16) }
+            } else {
+                for pixel in 0..<8 { (Vector.load(groups + pixel &* 16) + sums[pixel]).store(groups + pixel &* 16) }
+            }
+            if order.endsGroup(block) {
+                for pixel in 0..<8 {
+                    let out = target + pixel &* 16
+                    (Vector.load(out) + Vector.load(groups + pixel &* 16)).store(out)
+                }
+            }
+            // Built element by element, as the tile's sums are (`runRow`), so that they stay in registers.
+            sums = Sums { _ in Vector() }
+        }
+        var column = 0
+        while column < g.outputWidth {
+            let targetA = output + column &* 16, targetB = secondRow + column &* 16
+            for pixel in 0..<8 {
+                start.store(targetA + pixel &* 16)
+                start.store(targetB + pixel &* 16)
+            }
+            var sumsA = Sums { _ in Vector() }, sumsB = Sums { _ in Vector() }
+            // Input row y − 1 + r: kernel row r of row y (r < 3), kernel row r − 1 of row y + 1 (r > 0).
+            for inputRow in 0..<4 {
+                let inputs = rows[inputRow] + column &* 16
+                for kernelColumn in 0..<3 {
+                    let tapA = inputRow &* 3 &+ kernelColumn, tapB = tapA &- 3
+                    let columnInputs = inputs + kernelColumn &* 16
+                    var weightsA = weights + layout.offset(channel: 0, tap: min(tapA, 8))
+                    var weightsB = weights + layout.offset(channel: 0, tap: max(tapB, 0))
+                    if inputRow == 0 {
+                        for channel in 0..<16 {
+                            let weight = Vector.load(weightsA)
+                            for pixel in 0..<8 {
+                                let value = Vector(repeating: columnInputs[pixel &* 16 &+ channel])
+                                sumsA[pixel] = multiplyAdd(sumsA[pixel], value, weight)
+                            }
+                            weightsA += layout.channelStride
+                        }
+                    } else if inputRow == 3 {
+                        for channel in 0..<16 {
+                            let weight = Vector.load(weightsB)
+                            for pixel in 0..<8 {
+                                let value = Vector(repeating: columnInputs[pixel &* 16 &+ channel])
+                                sumsB[pixel] = multiplyAdd(sumsB[pixel], value, weight)
+                            }
+                            weightsB += layout.channelStride
+                        }
+                    } else {
+                        for channel in 0..<16 {
+                            let weightA = Vector.load(weightsA), weightB = Vector.load(weightsB)
+                            for pixel in 0..<8 {
+                                let value = Vector(repeating: columnInputs[pixel &* 16 &+ channel])
+                                sumsA[pixel] = multiplyAdd(sumsA[pixel], value, weightA)
+                                sumsB[pixel] = multiplyAdd(sumsB[pixel], value, weightB)
+                            }
+                            weightsA += layout.channelStride
+                            weightsB += layout.channelStride
+                        }
+                    }
+                    if inputRow < 3 { endBlock(&sumsA, tap: tapA, groups: groupsA, target: targetA) }
+                    if inputRow > 0 { endBlock(&sumsB, tap: tapB, groups: groupsB, target: targetB) }
+                }
+            }
+            column &+= 8
         }
     }
 

@@ -61,6 +61,9 @@ final class KernelVariantTests: XCTestCase {
         (1, 16, 9, 18, 16, 7, 1, 3), (1, 3, 5, 40, 16, 3, 2, 1), (2, 1, 9, 20, 32, 3, 1, 1), (1, 1, 7, 17, 48, 3, 1, 0),
         // The 3-channel first layer's column-wise window (AVX-512): a partial last tile, a shifted block.
         (1, 3, 7, 24, 24, 3, 1, 1),
+        // Two output rows per tile (AVX-512, 16 → 16 channels over rows of 8s): an odd number of rows
+        // (the last one alone), two images (no pair across them), rows on padding above and below.
+        (2, 16, 7, 16, 16, 3, 1, 1), (1, 16, 4, 8, 16, 3, 1, 1),
         // Padding wider than the kernel: output rows whose every kernel row lies on padding, at the top and the bottom.
         (1, 16, 6, 24, 16, 3, 1, 4),
         // An ImageNet stem (7 × 7, stride 2, 3 channels): row tiles whose blocks are three kernel rows each.
@@ -237,7 +240,7 @@ final class KernelVariantTests: XCTestCase {
         // (Cin, stride, Cout, kernel, the kernel expected on AVX-512): ResNet's first layer, first
         // stage, strided layer and shortcuts; 3 × 3 layers of 32 input channels stay with the general
         // tiles. AVX2 takes the same shapes in row tiles of 6 × 16; the baseline has no row kernels.
-        let cases: [(Int, Int, Int, Int, String)] = [(3, 1, 16, 3, "conv2d.rows16x16"), (16, 1, 16, 3, "conv2d.rows16x16"),
+        let cases: [(Int, Int, Int, Int, String)] = [(3, 1, 16, 3, "conv2d.rows16x16"), (16, 1, 16, 3, "conv2d.rows8x16x2"),
                                                      (1, 1, 16, 3, "conv2d.rows16x16"), (1, 1, 32, 3, "conv2d.rows8x32"),
                                                      // Channels past whole blocks: padded, shifted back.
                                                      (1, 1, 8, 3, "conv2d.rows16x16"), (16, 1, 24, 3, "conv2d.rows16x16"),
