@@ -17,10 +17,11 @@ struct RowInput<let channels: Int, let stride: Int, let kernel: Int> {}
 /// and no pixel needs an edge check. The copy is a small part of the work: one input row per output row
 /// of a 3 × 3 layer of stride 1, against 9 · Cin multiply-adds per output.
 ///
-/// Tiles are `P` consecutive pixels of one row × 16 or 32 output channels, summed in `SummationOrder`
-/// through `ConvolutionTiled.sumBlocks`, with the same `multiplyAdd` as `Convolution.reference`, so
-/// results equal it bit for bit (up to the sign of zero). A row's last, partial tile computes into
-/// scratch (its missing pixels read the zero padding past the row) and copies the pixels that exist.
+/// Tiles are `P` consecutive pixels of one row (or of two rows, `pairTile`) × 16 or 32 output channels,
+/// summed in `SummationOrder` through `ConvolutionTiled.sumBlocks` (or as it sums, `runRowPair`), with
+/// the same `multiplyAdd` as `Convolution.reference`, so results equal it bit for bit (up to the sign of
+/// zero). A row's last, partial tile computes into scratch (its missing pixels read the zero padding
+/// past the row) and copies the pixels that exist.
 ///
 /// Work is split into tasks of whole output rows × one channel block, in row order (`split`).
 /// Unsafe pointers and SIMD in the loops on purpose: this is the hot loop.
@@ -33,8 +34,6 @@ enum ConvolutionRows {
         var pixels: Int
         /// Vectors of 16 output channels per tile.
         var vectors: Int
-        /// Output rows per tile: 1, or 2 for `pairTile`'s.
-        var outputRows = 1
         /// The kernel's name.
         var name: StaticString
         /// Runs tasks of a call in tiles of this shape.
@@ -182,11 +181,13 @@ enum ConvolutionRows {
                   ?? tile(vectors: g.outputChannels >= 32 ? 2 : 1),
               wastesLittle(rowWidth: g.outputWidth, tilePixels: tile.pixels),
               g.kernelHeight <= PaddedRows<Float>.largestKernelHeight else { return nil }
-        let chosen = pairTile(g) ?? tile
-        return KernelChoice(function: chosen.function, split: split(query, vectors: chosen.vectors, outputRows: chosen.outputRows),
-                            scratchFloats: Scratch.floats(g, pixels: chosen.pixels, lanes: 16 * chosen.vectors,
-                                                          outputRows: chosen.outputRows),
-                            name: chosen.name)
+        if let pair = pairTile(g) {
+            return KernelChoice(function: pair.function, split: split(query, vectors: 1, outputRows: 2),
+                                scratchFloats: PairScratch.floats(g), name: pair.name)
+        }
+        return KernelChoice(function: tile.function, split: split(query, vectors: tile.vectors),
+                            scratchFloats: Scratch.floats(g, pixels: tile.pixels, lanes: 16 * tile.vectors),
+                            name: tile.name)
     }
 
     /// The tile of two output rows for a layer, or nil: on AVX-512, 8 pixels × 2 rows × 16 channels for a
@@ -199,7 +200,7 @@ enum ConvolutionRows {
         #if GN_AVX512
         guard g.inputChannels == 16, g.outputChannels == 16, g.kernelHeight == 3, g.kernelWidth == 3,
               g.strideHeight == 1, g.strideWidth == 1, g.outputWidth % 8 == 0 else { return nil }
-        return Tile(pixels: 8, vectors: 1, outputRows: 2, name: "conv2d.rows8x16x2") { job, worker, begin, end in
+        return Tile(pixels: 8, vectors: 1, name: "conv2d.rows8x16x2") { job, worker, begin, end in
             ConvolutionRows.runPairs(job, worker: worker, tasks: begin..<end)
         }
         #else
@@ -243,17 +244,34 @@ enum ConvolutionRows {
         var groupSums: UnsafeMutablePointer<Float>
         var padded: UnsafeMutablePointer<Float>
 
-        static func floats(_ g: WindowGeometry, pixels: Int, lanes: Int, outputRows: Int = 1) -> Int {
-            PaddedRows<Float>.elements(g, pixels: pixels, outputRows: outputRows) + (1 + outputRows) * pixels * lanes
-                + PaddedWeights.floats(g)
+        static func floats(_ g: WindowGeometry, pixels: Int, lanes: Int) -> Int {
+            PaddedRows<Float>.elements(g, pixels: pixels) + 2 * pixels * lanes + PaddedWeights.floats(g)
         }
 
-        /// `outputRows` (1 or 2): the output rows of a tile, each with its group sums.
-        init(_ scratch: UnsafeMutablePointer<Float>, _ g: WindowGeometry, pixels: Int, lanes: Int, outputRows: Int = 1) {
-            rows = PaddedRows(scratch, g, pixels: pixels, outputRows: outputRows)
-            spill = scratch + PaddedRows<Float>.elements(g, pixels: pixels, outputRows: outputRows)
+        init(_ scratch: UnsafeMutablePointer<Float>, _ g: WindowGeometry, pixels: Int, lanes: Int) {
+            rows = PaddedRows(scratch, g, pixels: pixels)
+            spill = scratch + PaddedRows<Float>.elements(g, pixels: pixels)
             groupSums = spill + pixels * lanes
-            padded = groupSums + outputRows * pixels * lanes
+            padded = groupSums + pixels * lanes
+        }
+    }
+
+    /// The scratch of one thread for `pairTile`'s tiles: padded rows for two output rows at once, the group
+    /// sums of a tile's two rows (8 pixels × 16 channels each), and a row of outputs that a row computed
+    /// alone pairs with and drops.
+    struct PairScratch {
+        var rows: PaddedRows<Float>
+        var groupSums: UnsafeMutablePointer<Float>
+        var discardedRow: UnsafeMutablePointer<Float>
+
+        static func floats(_ g: WindowGeometry) -> Int {
+            PaddedRows<Float>.elements(g, pixels: 8, outputRows: 2) + 2 * 8 * 16 + g.outputWidth * 16
+        }
+
+        init(_ scratch: UnsafeMutablePointer<Float>, _ g: WindowGeometry) {
+            rows = PaddedRows(scratch, g, pixels: 8, outputRows: 2)
+            groupSums = scratch + PaddedRows<Float>.elements(g, pixels: 8, outputRows: 2)
+            discardedRow = groupSums + 2 * 8 * 16
         }
     }
 
@@ -286,16 +304,14 @@ enum ConvolutionRows {
         }
     }
 
-    /// Runs `tasks` of a call in `pairTile`'s tiles: output rows two at a time where a task has two rows
-    /// of one image left, else one (as `run` does, in tiles of 8 pixels × 16 channels).
+    /// Runs `tasks` of a call in `pairTile`'s tiles: output rows two at a time; a row that a task has
+    /// alone (the last of an odd count, or of a band) pairs with a row computed into scratch and dropped.
     private static func runPairs(_ job: UnsafeRawPointer, worker: Int, tasks: Range<Int>) {
-        typealias Input = RowInput<16, 1, 3>
         let arguments = job.load(as: KernelArguments.self)
         let g = arguments.geometry
-        var scratch = Scratch(arguments.scratch(of: worker), g, pixels: 8, lanes: 16, outputRows: 2)
+        var scratch = PairScratch(arguments.scratch(of: worker), g)
         let order = SummationOrder(taps: 9, channels: 16)
-        let weights = arguments.weights!, layout = arguments.weightLayout
-        arguments.forEachTask(tasks) { block, pixels in
+        arguments.forEachTask(tasks) { _, pixels in
             var pairedBefore = false
             g.forEachOutputRow(pixels) { sample, outputRow, rowStart in
                 // The second row of a pair was computed with the first.
@@ -304,26 +320,21 @@ enum ConvolutionRows {
                     return
                 }
                 let paired = outputRow &+ 1 < g.outputHeight && rowStart &+ 2 &* g.outputWidth <= pixels.upperBound
-                scratch.rows.load(g, input: arguments.input, sample: sample, outputRow: outputRow, outputRows: paired ? 2 : 1,
-                                  readsInPlace: false) { source, destination, count in destination.update(from: source, count: count) }
-                let output = arguments.output + rowStart &* g.outputChannels
-                if paired {
-                    runRowPair(g, order: order, rows: scratch.rows.loadedRows(), weights: weights, layout: layout,
-                               bias: arguments.bias, output: output, groupSums: scratch.groupSums)
-                    pairedBefore = true
-                } else {
-                    let rows: InlineArray<3, UnsafePointer<Float>> = scratch.rows.loadedRows()
-                    runRow(TileShape<8, 1>.self, Input.self, g, order: order, block: block, rows: rows,
-                           kernelRows: g.kernelRowsInside(outputRow: outputRow), weights: weights, layout: layout,
-                           bias: arguments.bias, output: output, spill: scratch.spill, groupSums: scratch.groupSums, rowAhead: nil)
+                scratch.rows.loadPair(g, input: arguments.input, sample: sample, outputRow: outputRow) {
+                    source, destination, count in destination.update(from: source, count: count)
                 }
+                let output = arguments.output + rowStart &* g.outputChannels
+                runRowPair(g, order: order, rows: scratch.rows.loadedRows(), weights: arguments.weights!,
+                           layout: arguments.weightLayout, bias: arguments.bias, output: output,
+                           secondRow: paired ? output + g.outputWidth &* 16 : scratch.discardedRow, groupSums: scratch.groupSums)
+                pairedBefore = paired
             }
         }
     }
 
-    /// Output rows `y` and `y + 1` (at `output`, row `y`'s first pixel) of a 3 × 3 layer of stride 1 from
-    /// 16 channels to 16, in tiles of 8 pixels × 2 rows from the padded input rows `y − 1` … `y + 2`
-    /// (`rows`). Input rows `y` and `y + 1` are read by both output rows, through kernel rows 1 and 2
+    /// Output rows `y` and `y + 1` (at `output` and `secondRow`, each row's first pixel) of a 3 × 3 layer
+    /// of stride 1 from 16 channels to 16, in tiles of 8 pixels × 2 rows from the padded input rows
+    /// `y − 1` … `y + 2` (`rows`). Input rows `y` and `y + 1` are read by both output rows, through kernel rows 1 and 2
     /// for row `y` and 0 and 1 for row `y + 1`, so each input value broadcast from them goes to two
     /// multiply-adds, each with the weights of its own kernel row. Each output still receives its terms
     /// in the summation order: its kernel rows in order, and within a kernel row its taps and their
@@ -334,10 +345,9 @@ enum ConvolutionRows {
     private static func runRowPair(
         _ g: WindowGeometry, order: SummationOrder, rows: InlineArray<4, UnsafePointer<Float>>,
         weights: UnsafePointer<Float>, layout: WeightLayout, bias: UnsafePointer<Float>?,
-        output: UnsafeMutablePointer<Float>, groupSums: UnsafeMutablePointer<Float>
+        output: UnsafeMutablePointer<Float>, secondRow: UnsafeMutablePointer<Float>, groupSums: UnsafeMutablePointer<Float>
     ) {
         typealias Sums = InlineArray<8, Vector>
-        let secondRow = output + g.outputWidth &* 16
         let groupsA = groupSums, groupsB = groupSums + 8 &* 16
         let start = bias.map { Vector.load($0) } ?? Vector()
         // A block of `sums` ends after `tap`: its sum goes to the group sums at `groups`, and where the
@@ -360,6 +370,19 @@ enum ConvolutionRows {
             // Built element by element, as the tile's sums are (`runRow`), so that they stay in registers.
             sums = Sums { _ in Vector() }
         }
+        // One kernel column's 16 channels for one output row (the first or the last input row's, which
+        // only one of the two reads).
+        @inline(__always)
+        func addKernelColumn(to sums: inout Sums, inputs: UnsafePointer<Float>, weights: UnsafePointer<Float>) {
+            var columnWeights = weights
+            for channel in 0..<16 {
+                let weight = Vector.load(columnWeights)
+                for pixel in 0..<8 {
+                    sums[pixel] = multiplyAdd(sums[pixel], Vector(repeating: inputs[pixel &* 16 &+ channel]), weight)
+                }
+                columnWeights += layout.channelStride
+            }
+        }
         var column = 0
         while column < g.outputWidth {
             let targetA = output + column &* 16, targetB = secondRow + column &* 16
@@ -377,23 +400,9 @@ enum ConvolutionRows {
                     var weightsA = weights + layout.offset(channel: 0, tap: min(tapA, 8))
                     var weightsB = weights + layout.offset(channel: 0, tap: max(tapB, 0))
                     if inputRow == 0 {
-                        for channel in 0..<16 {
-                            let weight = Vector.load(weightsA)
-                            for pixel in 0..<8 {
-                                let value = Vector(repeating: columnInputs[pixel &* 16 &+ channel])
-                                sumsA[pixel] = multiplyAdd(sumsA[pixel], value, weight)
-                            }
-                            weightsA += layout.channelStride
-                        }
+                        addKernelColumn(to: &sumsA, inputs: columnInputs, weights: weightsA)
                     } else if inputRow == 3 {
-                        for channel in 0..<16 {
-                            let weight = Vector.load(weightsB)
-                            for pixel in 0..<8 {
-                                let value = Vector(repeating: columnInputs[pixel &* 16 &+ channel])
-                                sumsB[pixel] = multiplyAdd(sumsB[pixel], value, weight)
-                            }
-                            weightsB += layout.channelStride
-                        }
+                        addKernelColumn(to: &sumsB, inputs: columnInputs, weights: weightsB)
                     } else {
                         for channel in 0..<16 {
                             let weightA = Vector.load(weightsA), weightB = Vector.load(weightsB)

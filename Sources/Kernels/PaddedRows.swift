@@ -1,14 +1,14 @@
 import GNKernelInterface
 
 /// The input rows a row kernel (`ConvolutionRows`, `IntegerRowsDot`, `IntegerConvolutionPairs`,
-/// `IntegerConvolutionCounts`) reads for one output row (or for two consecutive ones, `outputRows`), as
-/// `Element`s in the thread's scratch, with the padding columns written out as zeros: every pixel of a
-/// tile then reads at a constant offset from one pointer per kernel row, and no pixel needs an edge
-/// check. The rows lie in a ring of one slot per row read at once, input row `r` of a sample in slot
-/// `r mod slots`, so that consecutive output rows reuse the rows they share (a 3 × 3 layer of stride 1
-/// converts one new row per output row, not three); kernel rows above or below the input read a row of
-/// zeros. Every slot's padding columns are zeroed once, when the rows are made: a row's conversion
-/// writes only the columns inside the input.
+/// `IntegerConvolutionCounts`) reads for one output row (or for two, `loadPair`), as `Element`s in the
+/// thread's scratch, with the padding columns written out as zeros: every pixel of a tile then reads at
+/// a constant offset from one pointer per kernel row, and no pixel needs an edge check. The rows lie in
+/// a ring of one slot per row read at once (a kernel row, and for two output rows one more), input row
+/// `r` of a sample in slot `r mod slots`, so that consecutive output rows reuse the rows they share (a
+/// 3 × 3 layer of stride 1 converts one new row per output row, not three); kernel rows above or below
+/// the input read a row of zeros. Every slot's padding columns are zeroed once, when the rows are made: a
+/// row's conversion writes only the columns inside the input.
 struct PaddedRows<Element: AdditiveArithmetic> {
     /// One value per kernel row: row kernels take kernels of at most 8 rows.
     typealias PerKernelRow<Value> = InlineArray<8, Value>
@@ -18,9 +18,6 @@ struct PaddedRows<Element: AdditiveArithmetic> {
     private let zeros: UnsafeMutablePointer<Element>
     /// Elements of one padded row.
     let rowElements: Int
-    /// Slots of the ring: the input rows one `load` makes ready (the kernel's rows, and with two output
-    /// rows at a time one more).
-    private let slots: Int
     /// Which input row each slot holds (sample · inputHeight + row), -1 for none.
     private var held = PerKernelRow<Int>(repeating: -1)
     /// The padded row each kernel row of the current output row reads.
@@ -41,37 +38,56 @@ struct PaddedRows<Element: AdditiveArithmetic> {
         return ((tiles * pixels - 1) * g.strideWidth + g.kernelWidth) * g.inputChannels
     }
 
-    /// Elements of scratch the rows take: the zero row and one slot per row a `load` makes ready, for
-    /// loads of up to `outputRows` output rows (1, or 2 for a layer of stride 1).
+    /// Elements of scratch the rows take: the zero row and one slot per row a load makes ready, for loads
+    /// of `outputRows` output rows at once (1: `load`; 2: `loadPair`).
     static func elements(_ g: WindowGeometry, pixels: Int, outputRows: Int = 1) -> Int {
         (g.kernelHeight + outputRows) * rowElements(g, pixels: pixels)
     }
 
-    /// Rows in `storage` (`elements(g, pixels:, outputRows:)` of them), for tiles of `pixels` and loads
-    /// of up to `outputRows` output rows; writes zeros over all of them: the zero row, and the padding
-    /// columns of every slot, which no conversion writes.
+    /// Rows in `storage` (`elements(g, pixels:, outputRows:)` of them), for tiles of `pixels`; writes
+    /// zeros over all of them: the zero row, and the padding columns of every slot, which no conversion
+    /// writes.
     init(_ storage: UnsafeMutablePointer<Element>, _ g: WindowGeometry, pixels: Int, outputRows: Int = 1) {
-        assert(outputRows == 1 || (outputRows == 2 && g.strideHeight == 1), "two output rows at once only at stride 1")
         zeros = storage
         rowElements = PaddedRows.rowElements(g, pixels: pixels)
-        slots = g.kernelHeight + outputRows - 1
         zeros.update(repeating: .zero, count: PaddedRows.elements(g, pixels: pixels, outputRows: outputRows))
     }
 
-    /// Makes `kernelRows` the rows output row `outputRow` of `sample` reads (and with `outputRows` 2,
-    /// output row `outputRow` + 1 too: one more row, after them; rows made for 2): those the ring does
-    /// not hold are converted from the input (`convert(source, destination, count)`: floats, or a lean
-    /// session's bytes) between their padding columns. `readsInPlace` (rows of the input's own type
-    /// only: a layer without padding columns whose rows have no partial tile) makes them the input rows
-    /// themselves.
-    mutating func load<Source>(_ g: WindowGeometry, input: UnsafePointer<Source>, sample: Int, outputRow: Int, outputRows: Int = 1,
-                               readsInPlace: Bool,
+    /// Makes `kernelRows` the rows output row `outputRow` of `sample` reads: those the ring does not hold
+    /// are converted from the input (`convert(source, destination, count)`: floats, or a lean session's
+    /// bytes) between their padding columns. `readsInPlace` (rows of the input's own type only: a layer
+    /// without padding columns whose rows have no partial tile) makes them the input rows themselves.
+    mutating func load<Source>(_ g: WindowGeometry, input: UnsafePointer<Source>, sample: Int, outputRow: Int, readsInPlace: Bool,
                                convert: (_ source: UnsafePointer<Source>, _ destination: UnsafeMutablePointer<Element>, _ count: Int) -> Void) {
-        assert(outputRows &- 1 <= slots &- g.kernelHeight, "rows made for fewer output rows at once")
+        loadRows(g, input: input, sample: sample, outputRow: outputRow, rows: g.kernelHeight, slots: g.kernelHeight,
+                 readsInPlace: readsInPlace, convert: convert)
+        if !readsInPlace { fetchAhead(g, input: input, sample: sample, outputRow: outputRow) }
+    }
+
+    /// `load` for output rows `outputRow` and `outputRow` + 1 of a layer of stride 1, from rows made for
+    /// two output rows (`init`'s `outputRows`): `kernelRows` then holds the kernel's rows for the first and
+    /// one more after them, which the second reads last. Never in place.
+    mutating func loadPair<Source>(_ g: WindowGeometry, input: UnsafePointer<Source>, sample: Int, outputRow: Int,
+                                   convert: (_ source: UnsafePointer<Source>, _ destination: UnsafeMutablePointer<Element>, _ count: Int) -> Void) {
+        assert(g.strideHeight == 1, "two output rows at once only at stride 1")
+        loadRows(g, input: input, sample: sample, outputRow: outputRow, rows: g.kernelHeight &+ 1, slots: g.kernelHeight &+ 1,
+                 readsInPlace: false, convert: convert)
+        fetchAhead(g, input: input, sample: sample, outputRow: outputRow &+ 1)
+    }
+
+    /// The rows of `load` and `loadPair`: `rows` input rows from output row `outputRow`'s first, in a
+    /// ring of `slots`. A function of its own, inlined into each, so that `load`'s code stays what it
+    /// was: with the ring's sizes as arguments of `load` itself, the compiler stopped inlining the row
+    /// tiles into the kernel of ResNet-20's 1 × 1 shortcuts, which lost 7–9 points of the peak
+    /// (docs/benchmarks.md).
+    @inline(__always)
+    private mutating func loadRows<Source>(_ g: WindowGeometry, input: UnsafePointer<Source>, sample: Int, outputRow: Int,
+                                           rows: Int, slots: Int, readsInPlace: Bool,
+                                           convert: (_ source: UnsafePointer<Source>, _ destination: UnsafeMutablePointer<Element>, _ count: Int) -> Void) {
         assert(!readsInPlace || Element.self == Source.self, "only rows of the input's own type are the input itself")
         // Wrapping arithmetic: every offset lies inside the validated input or the scratch (this runs for
         // every output row).
-        let channels = g.inputChannels, rowsRead = g.kernelHeight &+ outputRows &- 1
+        let channels = g.inputChannels
         let left = min(g.paddingWidth &* channels, rowElements)
         let copied = max(0, min(g.inputWidth &* channels, rowElements &- left))
         let firstRow = g.inputRow(outputRow, 0)
@@ -82,7 +98,7 @@ struct PaddedRows<Element: AdditiveArithmetic> {
         // Fashion-MNIST firmware 0.3 million instructions per inference on the Cortex-M4, 0.8 on RV32.
         var slot = firstRow % slots
         if slot < 0 { slot &+= slots }
-        for kernelRow in 0..<rowsRead {
+        for kernelRow in 0..<rows {
             let inputRow = firstRow &+ kernelRow, rowSlot = slot
             slot = slot &+ 1 == slots ? 0 : slot &+ 1
             guard inputRow >= 0, inputRow < g.inputHeight else {
@@ -101,7 +117,6 @@ struct PaddedRows<Element: AdditiveArithmetic> {
             held[rowSlot] = identity
             convert(source, row + left, copied)
         }
-        if !readsInPlace { fetchAhead(g, input: input, sample: sample, outputRow: outputRow &+ outputRows &- 1) }
     }
 
     /// Asks for the input rows the next output row of `sample` converts (those it reads past this row's
