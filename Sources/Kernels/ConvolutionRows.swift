@@ -355,7 +355,7 @@ enum ConvolutionRows {
         @inline(__always)
         func endBlock(_ sums: inout Sums, tap: Int, groups: UnsafeMutablePointer<Float>, target: UnsafeMutablePointer<Float>) {
             let block = tap / order.tapsPerBlock
-            guard (tap &+ 1) % order.tapsPerBlock == 0 || tap == 8 else { return }
+            guard (tap &+ 1) % order.tapsPerBlock == 0 || tap &+ 1 == order.taps else { return }
             if order.startsGroup(block) {
                 for pixel in 0..<8 { sums[pixel].store(groups + pixel &* 16) }
             } else {
@@ -397,7 +397,7 @@ enum ConvolutionRows {
                 for kernelColumn in 0..<3 {
                     let tapA = inputRow &* 3 &+ kernelColumn, tapB = tapA &- 3
                     let columnInputs = inputs + kernelColumn &* 16
-                    var weightsA = weights + layout.offset(channel: 0, tap: min(tapA, 8))
+                    var weightsA = weights + layout.offset(channel: 0, tap: min(tapA, order.taps &- 1))
                     var weightsB = weights + layout.offset(channel: 0, tap: max(tapB, 0))
                     if inputRow == 0 {
                         addKernelColumn(to: &sumsA, inputs: columnInputs, weights: weightsA)
