@@ -1,8 +1,8 @@
 /// What the planner asks about one layer: which kernel computes it? A kernel variant answers with a
 /// `KernelChoice`, or nil when it has none for the question.
 public struct KernelQuery: Sendable {
-    /// Which kernels a query wants.
-    public enum Preference: Sendable {
+    /// Which kernels a query wants. A raw type for the reason `NumberType` has one.
+    public enum Preference: UInt8, Sendable {
         /// The fastest kernel for the layer's shape.
         case fastest
         /// The plain reference kernel (the definition the others are tested against).

@@ -1,5 +1,10 @@
 /// The number types a weighted layer computes in.
-public enum NumberType: Sendable {
+///
+/// A raw type, though nothing reads it: a public enum without one gets a `hash(into:)` of its own,
+/// which brings the standard library's hasher (1.1–1.5 KiB) into the microcontroller libraries that
+/// no firmware hashes with; with one, its hashing is the standard library's generic code, compiled
+/// only where called (docs/embedded.md, "The static libraries").
+public enum NumberType: UInt8, Sendable {
     /// IEEE 754 single precision weights and activations.
     case float32
     /// int8 weights (one scale per output channel) over integer-valued inputs (spike counts or QCFS
