@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Union
 
+from ._handle import OwnedHandle
 from ._library import LayerInfo, Shape, check, library
 
 #: Layer kinds by their ``gn_layer_kind`` value.
@@ -34,17 +35,19 @@ class Layer:
     weights: Optional[str] = None     # conv2d and linear: "float32" or "int8"; None for other layers
 
 
-class Model:
+class Model(OwnedHandle):
     """A model file loaded into the runtime. Immutable; any number of sessions, on any threads,
     may use it. Use ``Model.load`` to make one, and ``close`` (or a ``with`` block) to release it;
     sessions keep the model alive until they are closed too."""
+
+    _noun = "model"
 
     def __init__(self, handle: ctypes.c_void_p) -> None:
         # A path or bytes here would reach the library as a model pointer: refuse anything but a handle.
         if not isinstance(handle, ctypes.c_void_p) or not handle:
             raise TypeError(f"Model() takes a model handle, not {type(handle).__name__}; "
                             "load a model with gnruntime.Model.load(path_or_bytes)")
-        self._handle: ctypes.c_void_p | None = handle
+        super().__init__(handle)
 
     @classmethod
     def load(cls, source: Union[str, os.PathLike, bytes, bytearray, memoryview], *,
@@ -66,30 +69,8 @@ class Model:
             raise TypeError(f"Model.load takes a path or bytes, not {type(source).__name__}")
         return cls(handle)
 
-    @property
-    def handle(self) -> ctypes.c_void_p:
-        """The ``gn_model *``; raises ``ValueError`` once the model is closed."""
-        if self._handle is None:
-            raise ValueError("the model is closed")
-        return self._handle
-
-    def close(self) -> None:
-        """Releases this reference to the model (idempotent)."""
-        if self._handle is not None:
-            library().gn_model_free(self._handle)
-            self._handle = None
-
-    def __enter__(self) -> "Model":
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:  # the interpreter may be shutting down
-            pass
+    def _release(self, handle: ctypes.c_void_p) -> None:
+        library().gn_model_free(handle)
 
     def _shape(self, function_name: str) -> tuple[int, int, int]:
         shape = Shape()

@@ -8,6 +8,7 @@ import numpy as np
 
 from . import writer
 from ._errors import UnsupportedError
+from ._handle import OwnedHandle
 from ._library import LayerObserver, NeuronLayerInfo, check, default_options, library
 from .accounting import SpikeCounts
 from .model import Model
@@ -55,7 +56,7 @@ ObserverFunction = Callable[[int, int, np.ndarray], None]
 _OBSERVED_INPUT = 2 ** (8 * ctypes.sizeof(ctypes.c_size_t)) - 1
 
 
-class Session:
+class Session(OwnedHandle):
     """Runs a model as the QCFS ANN (``neuron="ann"``), with Group Neurons of ``tau`` members
     (``"gn"``) or with IF neurons (``"if"``), for ``T`` time steps, on up to ``batch`` samples per run.
 
@@ -76,6 +77,8 @@ class Session:
     ``UnsupportedError``. ``isa`` and ``layer_kernels()`` tell what the session runs. Close it with
     ``close`` or a ``with`` block.
     """
+
+    _noun = "session"
 
     def __init__(self, model: Model, neuron: str = "gn", tau: Union[int, Sequence[int]] = 4, T: int = 4,
                  batch: int = 1, threads: int = 1, schedule: str = "layer", count_spikes: bool = False,
@@ -127,7 +130,7 @@ class Session:
         self.arena_bytes = arena_bytes.value
         handle = ctypes.c_void_p()
         check(lib.gn_session_create(model.handle, ctypes.byref(options), ctypes.byref(handle)))
-        self._handle: Optional[ctypes.c_void_p] = handle
+        super().__init__(handle)
         self.model = model
         self.neuron = neuron
         self.batch = int(batch)
@@ -160,30 +163,8 @@ class Session:
 
     # -- lifetime ---------------------------------------------------------------------------------
 
-    @property
-    def handle(self) -> ctypes.c_void_p:
-        """The ``gn_session *``; raises ``ValueError`` once the session is closed."""
-        if self._handle is None:
-            raise ValueError("the session is closed")
-        return self._handle
-
-    def close(self) -> None:
-        """Frees the session (idempotent)."""
-        if self._handle is not None:
-            library().gn_session_free(self._handle)
-            self._handle = None
-
-    def __enter__(self) -> "Session":
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
+    def _release(self, handle: ctypes.c_void_p) -> None:
+        library().gn_session_free(handle)
 
     def _last_error(self) -> Optional[bytes]:
         return library().gn_session_last_error(self._handle) if self._handle is not None else None

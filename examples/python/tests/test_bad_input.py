@@ -227,6 +227,11 @@ def test_p06_p07_names_and_lifetimes(model: gnruntime.Model) -> None:
         gnruntime.Session(model, neuron="lif")                                    # "P06"
     with pytest.raises(ValueError, match="isa must be one of"):
         gnruntime.Session(model, isa="avx1024")                                   # "P06"
+    with gnruntime.Session(model) as session:
+        assert session.handle
+    session.close()                                                               # idempotent
+    with pytest.raises(ValueError, match="the session is closed"):
+        session.run(np.zeros((1, *model.input_shape), dtype=np.float32))         # "P07"
     model.close()
     with pytest.raises(ValueError, match="the model is closed"):
         gnruntime.Session(model)                                                  # "P07"
