@@ -339,7 +339,7 @@ enum ConvolutionRows {
     /// multiply-adds, each with the weights of its own kernel row. Each output still receives its terms
     /// in the summation order: its kernel rows in order, and within a kernel row its taps and their
     /// channels, its blocks summed apart (in registers, 8 sums per row) and added into its group sums
-    /// (`groupSums`, 8 × 16 floats per row) and the output as `ConvolutionTiled.sumBlocks` adds them, so
+    /// (`groupSums`, 8 × 16 floats per row) and the output by `ConvolutionTiled.addBlock`, as every tile adds them, so
     /// the results are those of `runRow`, bit for bit. Kernel rows on padding read the zero row.
     @inline(__always)
     private static func runRowPair(
@@ -347,28 +347,18 @@ enum ConvolutionRows {
         weights: UnsafePointer<Float>, layout: WeightLayout, bias: UnsafePointer<Float>?,
         output: UnsafeMutablePointer<Float>, secondRow: UnsafeMutablePointer<Float>, groupSums: UnsafeMutablePointer<Float>
     ) {
-        typealias Sums = InlineArray<8, Vector>
+        typealias Sums = InlineArray<8, InlineArray<1, Vector>>
         let groupsA = groupSums, groupsB = groupSums + 8 &* 16
         let start = bias.map { Vector.load($0) } ?? Vector()
-        // A block of `sums` ends after `tap`: its sum goes to the group sums at `groups`, and where the
-        // group ends, into the output at `target` (which holds the bias), as `sumBlocks` adds them.
+        // A block of `sums` ends after `tap`: its sums go to the group sums at `groups`, and where the
+        // group ends, into the output at `target` (which holds the bias).
         @inline(__always)
         func endBlock(_ sums: inout Sums, tap: Int, groups: UnsafeMutablePointer<Float>, target: UnsafeMutablePointer<Float>) {
-            let block = tap / order.tapsPerBlock
             guard (tap &+ 1) % order.tapsPerBlock == 0 || tap &+ 1 == order.taps else { return }
-            if order.startsGroup(block) {
-                for pixel in 0..<8 { sums[pixel].store(groups + pixel &* 16) }
-            } else {
-                for pixel in 0..<8 { (Vector.load(groups + pixel &* 16) + sums[pixel]).store(groups + pixel &* 16) }
-            }
-            if order.endsGroup(block) {
-                for pixel in 0..<8 {
-                    let out = target + pixel &* 16
-                    (Vector.load(out) + Vector.load(groups + pixel &* 16)).store(out)
-                }
-            }
+            ConvolutionTiled.addBlock(sums, block: tap / order.tapsPerBlock, order: order, groupSums: groups,
+                                      output: target, pixelStride: 16)
             // Built element by element, as the tile's sums are (`runRow`), so that they stay in registers.
-            sums = Sums { _ in Vector() }
+            sums = Sums { _ in InlineArray { _ in Vector() } }
         }
         // One kernel column's 16 channels for one output row (the first or the last input row's, which
         // only one of the two reads).
@@ -378,7 +368,7 @@ enum ConvolutionRows {
             for channel in 0..<16 {
                 let weight = Vector.load(columnWeights)
                 for pixel in 0..<8 {
-                    sums[pixel] = multiplyAdd(sums[pixel], Vector(repeating: inputs[pixel &* 16 &+ channel]), weight)
+                    sums[pixel][0] = multiplyAdd(sums[pixel][0], Vector(repeating: inputs[pixel &* 16 &+ channel]), weight)
                 }
                 columnWeights += layout.channelStride
             }
@@ -390,7 +380,7 @@ enum ConvolutionRows {
                 start.store(targetA + pixel &* 16)
                 start.store(targetB + pixel &* 16)
             }
-            var sumsA = Sums { _ in Vector() }, sumsB = Sums { _ in Vector() }
+            var sumsA = Sums { _ in InlineArray { _ in Vector() } }, sumsB = Sums { _ in InlineArray { _ in Vector() } }
             // Input row y − 1 + r: kernel row r of row y (r < 3), kernel row r − 1 of row y + 1 (r > 0).
             for inputRow in 0..<4 {
                 let inputs = rows[inputRow] + column &* 16
@@ -408,8 +398,8 @@ enum ConvolutionRows {
                             let weightA = Vector.load(weightsA), weightB = Vector.load(weightsB)
                             for pixel in 0..<8 {
                                 let value = Vector(repeating: columnInputs[pixel &* 16 &+ channel])
-                                sumsA[pixel] = multiplyAdd(sumsA[pixel], value, weightA)
-                                sumsB[pixel] = multiplyAdd(sumsB[pixel], value, weightB)
+                                sumsA[pixel][0] = multiplyAdd(sumsA[pixel][0], value, weightA)
+                                sumsB[pixel][0] = multiplyAdd(sumsB[pixel][0], value, weightB)
                             }
                             weightsA += layout.channelStride
                             weightsB += layout.channelStride

@@ -600,28 +600,40 @@ enum ConvolutionTiled {
         for block in 0..<order.count {
             let (taps, channels) = order.block(block)
             for tile in 0..<tiles {
-                let sums = blockSums(taps, channels, tile)
-                let tileGroupSums = groupSums + tile * P * V * 16, tileOutput = out + tile * P * pixelStride
-                // The block's sums join the group's (straight-line loops, so that the sums stay in registers).
-                if order.startsGroup(block) {
-                    for index in 0..<P {
-                        for vector in 0..<V { sums[index][vector].store(tileGroupSums + (index &* V &+ vector) &* 16) }
-                    }
-                } else {
-                    for index in 0..<P {
-                        for vector in 0..<V {
-                            let group = tileGroupSums + (index &* V &+ vector) &* 16
-                            (Vector.load(group) + sums[index][vector]).store(group)
-                        }
-                    }
+                addBlock(blockSums(taps, channels, tile), block: block, order: order,
+                         groupSums: groupSums + tile * P * V * 16, output: out + tile * P * pixelStride, pixelStride: pixelStride)
+            }
+        }
+    }
+
+    /// Adds the sums of block `block` of `order` of one tile (`P` pixels × `16·V` channels, each summed
+    /// from zero) into the tile's group sums (`groupSums`, `P · 16·V` floats: the block's sums when it
+    /// starts its group, else added to them), and when the block ends its group, the group sums into
+    /// the output (`output`, the tile's first pixel; the others `pixelStride` floats apart). The step
+    /// of `sumBlocks` for each block, and of tiles that end their blocks themselves
+    /// (`ConvolutionRows.runRowPair`). Straight-line loops, so that the sums stay in registers.
+    @inline(__always)
+    static func addBlock<let P: Int, let V: Int>(
+        _ sums: InlineArray<P, InlineArray<V, Vector>>, block: Int, order: SummationOrder,
+        groupSums: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>, pixelStride: Int
+    ) {
+        if order.startsGroup(block) {
+            for index in 0..<P {
+                for vector in 0..<V { sums[index][vector].store(groupSums + (index &* V &+ vector) &* 16) }
+            }
+        } else {
+            for index in 0..<P {
+                for vector in 0..<V {
+                    let group = groupSums + (index &* V &+ vector) &* 16
+                    (Vector.load(group) + sums[index][vector]).store(group)
                 }
-                if order.endsGroup(block) {
-                    for index in 0..<P {
-                        for vector in 0..<V {
-                            let target = tileOutput + index * pixelStride + 16 * vector
-                            (Vector.load(target) + Vector.load(tileGroupSums + (index * V + vector) * 16)).store(target)
-                        }
-                    }
+            }
+        }
+        if order.endsGroup(block) {
+            for index in 0..<P {
+                for vector in 0..<V {
+                    let target = output + index * pixelStride + 16 * vector
+                    (Vector.load(target) + Vector.load(groupSums + (index * V + vector) * 16)).store(target)
                 }
             }
         }
