@@ -47,7 +47,11 @@ enum ConvolutionRows {
     /// AVX-512 (32 registers of 16 floats): 16 pixels × 16 channels, or 8 pixels × 32 channels — 16
     /// sums, with the input broadcast straight from memory into each multiply-add (but for the
     /// 3-channel first layer's 16 × 16, whose window is summed column by column, `addRowSliding`).
-    /// AVX2 (16 registers of 8 floats): 6 pixels × 16 channels, as its general tile. Instantiated for
+    /// AVX2 (16 registers of 8 floats): 6 pixels × 16 channels, as its general tile; for 1 × 1 layers of
+    /// stride 2 (ResNet's shortcuts), 4 × 16, which divides their rows of 8 and 16 pixels, so that they
+    /// read their input in place and ask for the next rows ahead (`prefetchTile`), where tiles of 6
+    /// copied each row and computed up to half again its pixels: ResNet-20's two shortcuts went from
+    /// 57–59% of the AVX2 peak to 70–84% at batch 32 (docs/benchmarks.md). Instantiated for
     /// the shapes of narrow image networks (the first layer over 1 or 3 channels: grey and colour
     /// images, and the 7 × 7, stride-2 stem of ImageNet ResNets; ResNet's first stage, its strided
     /// 16-channel layer and its 1 × 1 shortcuts), each with its sizes known when compiling, so that the
@@ -126,7 +130,7 @@ enum ConvolutionRows {
         }
         #elseif GN_FMA
         // 16 registers of 8 floats: 6 pixels × 16 channels (12 registers of sums, 2 of weights), the
-        // general tile's shape, for any `vectors` (blocks of 16 channels).
+        // general tile's shape, for any `vectors` (blocks of 16 channels); 4 × 16 for the shortcuts.
         switch (channels, stride, kernel) {
         case (1, 1, 3):
             return Tile(pixels: 6, vectors: 1, name: "conv2d.rows6x16") { job, worker, begin, end in
@@ -149,12 +153,12 @@ enum ConvolutionRows {
                 ConvolutionRows.run(TileShape<6, 1>.self, RowInput<16, 2, 3>.self, job, worker: worker, tasks: begin..<end)
             }
         case (16, 2, 1):
-            return Tile(pixels: 6, vectors: 1, name: "conv2d.rows6x16") { job, worker, begin, end in
-                ConvolutionRows.run(TileShape<6, 1>.self, RowInput<16, 2, 1>.self, job, worker: worker, tasks: begin..<end)
+            return Tile(pixels: 4, vectors: 1, name: "conv2d.rows4x16") { job, worker, begin, end in
+                ConvolutionRows.run(TileShape<4, 1>.self, RowInput<16, 2, 1>.self, job, worker: worker, tasks: begin..<end)
             }
         case (32, 2, 1):
-            return Tile(pixels: 6, vectors: 1, name: "conv2d.rows6x16") { job, worker, begin, end in
-                ConvolutionRows.run(TileShape<6, 1>.self, RowInput<32, 2, 1>.self, job, worker: worker, tasks: begin..<end)
+            return Tile(pixels: 4, vectors: 1, name: "conv2d.rows4x16") { job, worker, begin, end in
+                ConvolutionRows.run(TileShape<4, 1>.self, RowInput<32, 2, 1>.self, job, worker: worker, tasks: begin..<end)
             }
         default:
             return nil
@@ -210,10 +214,10 @@ enum ConvolutionRows {
 
     /// Whether tiles of `tilePixels` pixels cover a row of `rowWidth` pixels computing at most a third
     /// more pixels than it has (a row's last tile computes all its pixels, existing or not; the tiled
-    /// kernel's tiles run on into the next row). With AVX2's tiles of 6, the 1 × 1 shortcut of ResNet-20's
-    /// last stage (rows of 8: 12 pixels computed) took 0.22 ms at batch 32 against the tiled kernel's
-    /// 0.18, while its second stage's (rows of 16: 18 computed) took 0.23 against 0.31
-    /// (docs/benchmarks.md).
+    /// kernel's tiles run on into the next row). With tiles of 6 (AVX2's general row tile), the 1 × 1
+    /// shortcut of ResNet-20's last stage (rows of 8: 12 pixels computed) took 0.22 ms at batch 32 against
+    /// the tiled kernel's 0.18, while its second stage's (rows of 16: 18 computed) took 0.23 against 0.31
+    /// (docs/benchmarks.md); AVX2's shortcuts now take tiles of 4 (`tile`).
     static func wastesLittle(rowWidth: Int, tilePixels: Int) -> Bool {
         let computed = (rowWidth + tilePixels - 1) / tilePixels * tilePixels
         return rowWidth >= tilePixels && 3 * computed <= 4 * rowWidth

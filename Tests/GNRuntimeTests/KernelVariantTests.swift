@@ -129,8 +129,9 @@ final class KernelVariantTests: XCTestCase {
             return "\(try kernel(query(.convolution, g, samples: 1, layout: layout, .fastest), set).name)"
         }
         if variants.contains(.avx2) {
-            XCTAssertEqual(try shortcut(inputSize: 32, inputChannels: 16, .avx2), "conv2d.rows6x16")
-            XCTAssertEqual(try shortcut(inputSize: 16, inputChannels: 32, .avx2), "conv2d.tiled6x16")
+            // Tiles of 4, which divide rows of 16 and of 8.
+            XCTAssertEqual(try shortcut(inputSize: 32, inputChannels: 16, .avx2), "conv2d.rows4x16")
+            XCTAssertEqual(try shortcut(inputSize: 16, inputChannels: 32, .avx2), "conv2d.rows4x16")
         }
         if variants.contains(.avx512) {
             XCTAssertEqual(try shortcut(inputSize: 32, inputChannels: 16, .avx512), "conv2d.rows8x32")
@@ -260,7 +261,8 @@ final class KernelVariantTests: XCTestCase {
             for (cin, stride, cout, k, widest) in cases {
                 let expected = switch set {
                 case .avx512, .avx512vnni: widest
-                case .avx2, .avx2vnni: widest.hasPrefix("conv2d.rows") ? "conv2d.rows6x16" : "conv2d.tiled6x16"
+                case .avx2, .avx2vnni:
+                    widest.hasPrefix("conv2d.rows") ? (k == 1 ? "conv2d.rows4x16" : "conv2d.rows6x16") : "conv2d.tiled6x16"
                 default: "conv2d.tiled3x16"
                 }
                 let padding = k / 2, size = 32
