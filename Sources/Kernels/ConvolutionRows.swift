@@ -343,8 +343,9 @@ enum ConvolutionRows {
     /// multiply-adds, each with the weights of its own kernel row. Each output still receives its terms
     /// in the summation order: its kernel rows in order, and within a kernel row its taps and their
     /// channels, its blocks summed apart (in registers, 8 sums per row) and added into its group sums
-    /// (`groupSums`, 8 × 16 floats per row) and the output by `ConvolutionTiled.addBlock`, as every tile adds them, so
-    /// the results are those of `runRow`, bit for bit. Kernel rows on padding read the zero row.
+    /// (`groupSums`, 8 × 16 floats per row) and the output by `ConvolutionTiled.addBlock`, as every tile
+    /// adds them, so the results are those of `runRow`, bit for bit. Kernel rows on padding read the zero
+    /// row.
     @inline(__always)
     private static func runRowPair(
         _ g: WindowGeometry, order: SummationOrder, rows: InlineArray<4, UnsafePointer<Float>>,
