@@ -314,6 +314,8 @@ enum ConvolutionRows {
         let arguments = job.load(as: KernelArguments.self)
         let g = arguments.geometry
         var scratch = PairScratch(arguments.scratch(of: worker), g)
+        // The only shape `pairTile` admits (3 × 3, 16 channels), as constants: its blocks' ends are then
+        // known when compiling, with no division per tap.
         let order = SummationOrder(taps: 9, channels: 16)
         arguments.forEachTask(tasks) { _, pixels in
             var pairedBefore = false
@@ -355,6 +357,10 @@ enum ConvolutionRows {
         typealias Sums = InlineArray<8, InlineArray<1, Vector>>
         let groupsA = groupSums, groupsB = groupSums + 8 &* 16
         let start = bias.map { Vector.load($0) } ?? Vector()
+        // Zero sums, built element by element, as the tile's sums are (`runRow`), so that they stay in
+        // registers.
+        @inline(__always)
+        func zeroSums() -> Sums { Sums { _ in InlineArray { _ in Vector() } } }
         // A block of `sums` ends after `tap`: its sums go to the group sums at `groups`, and where the
         // group ends, into the output at `target` (which holds the bias).
         @inline(__always)
@@ -362,8 +368,7 @@ enum ConvolutionRows {
             guard (tap &+ 1) % order.tapsPerBlock == 0 || tap &+ 1 == order.taps else { return }
             ConvolutionTiled.addBlock(sums, block: tap / order.tapsPerBlock, order: order, groupSums: groups,
                                       output: target, pixelStride: 16)
-            // Built element by element, as the tile's sums are (`runRow`), so that they stay in registers.
-            sums = Sums { _ in InlineArray { _ in Vector() } }
+            sums = zeroSums()
         }
         // One kernel column's 16 channels for one output row (the first or the last input row's, which
         // only one of the two reads).
@@ -385,7 +390,7 @@ enum ConvolutionRows {
                 start.store(targetA + pixel &* 16)
                 start.store(targetB + pixel &* 16)
             }
-            var sumsA = Sums { _ in InlineArray { _ in Vector() } }, sumsB = Sums { _ in InlineArray { _ in Vector() } }
+            var sumsA = zeroSums(), sumsB = zeroSums()
             // Input row y − 1 + r: kernel row r of row y (r < 3), kernel row r − 1 of row y + 1 (r > 0).
             for inputRow in 0..<4 {
                 let inputs = rows[inputRow] + column &* 16

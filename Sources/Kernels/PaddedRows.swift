@@ -59,7 +59,7 @@ struct PaddedRows<Element: AdditiveArithmetic> {
     /// without padding columns whose rows have no partial tile) makes them the input rows themselves.
     mutating func load<Source>(_ g: WindowGeometry, input: UnsafePointer<Source>, sample: Int, outputRow: Int, readsInPlace: Bool,
                                convert: (_ source: UnsafePointer<Source>, _ destination: UnsafeMutablePointer<Element>, _ count: Int) -> Void) {
-        loadRows(g, input: input, sample: sample, outputRow: outputRow, rows: g.kernelHeight, slots: g.kernelHeight,
+        loadRows(g, input: input, sample: sample, outputRow: outputRow, rows: g.kernelHeight,
                  readsInPlace: readsInPlace, convert: convert)
         if !readsInPlace { fetchAhead(g, input: input, sample: sample, outputRow: outputRow) }
     }
@@ -70,19 +70,19 @@ struct PaddedRows<Element: AdditiveArithmetic> {
     mutating func loadPair<Source>(_ g: WindowGeometry, input: UnsafePointer<Source>, sample: Int, outputRow: Int,
                                    convert: (_ source: UnsafePointer<Source>, _ destination: UnsafeMutablePointer<Element>, _ count: Int) -> Void) {
         assert(g.strideHeight == 1, "two output rows at once only at stride 1")
-        loadRows(g, input: input, sample: sample, outputRow: outputRow, rows: g.kernelHeight &+ 1, slots: g.kernelHeight &+ 1,
+        loadRows(g, input: input, sample: sample, outputRow: outputRow, rows: g.kernelHeight &+ 1,
                  readsInPlace: false, convert: convert)
         fetchAhead(g, input: input, sample: sample, outputRow: outputRow &+ 1)
     }
 
     /// The rows of `load` and `loadPair`: `rows` input rows from output row `outputRow`'s first, in a
-    /// ring of `slots`. A function of its own, inlined into each, so that `load`'s code stays what it
-    /// was: with the ring's sizes as arguments of `load` itself, the compiler stopped inlining the row
-    /// tiles into the kernel of ResNet-20's 1 × 1 shortcuts, which lost 7–9 points of the peak
+    /// ring of as many slots. A function of its own, inlined into each, so that `load`'s code stays what
+    /// it was: with the ring's size as an argument of `load` itself, the compiler stopped inlining the
+    /// row tiles into the kernel of ResNet-20's 1 × 1 shortcuts, which lost 7–9 points of the peak
     /// (docs/benchmarks.md).
     @inline(__always)
     private mutating func loadRows<Source>(_ g: WindowGeometry, input: UnsafePointer<Source>, sample: Int, outputRow: Int,
-                                           rows: Int, slots: Int, readsInPlace: Bool,
+                                           rows: Int, readsInPlace: Bool,
                                            convert: (_ source: UnsafePointer<Source>, _ destination: UnsafeMutablePointer<Element>, _ count: Int) -> Void) {
         assert(!readsInPlace || Element.self == Source.self, "only rows of the input's own type are the input itself")
         // Wrapping arithmetic: every offset lies inside the validated input or the scratch (this runs for
@@ -92,15 +92,15 @@ struct PaddedRows<Element: AdditiveArithmetic> {
         let copied = max(0, min(g.inputWidth &* channels, rowElements &- left))
         let firstRow = g.inputRow(outputRow, 0)
         let sampleInput = input + sample &* g.inputElementsPerSample, sampleRows = sample &* g.inputHeight
-        // The slot of kernel row 0's input row (its remainder modulo the ring's slots, negative rows
-        // included); the next kernel rows' slots follow it round the ring, without a division each. On
+        // The slot of kernel row 0's input row (its remainder modulo the ring's `rows` slots, negative
+        // rows included); the next kernel rows' slots follow it round the ring, without a division each. On
         // microcontrollers, whose division takes many cycles, a division per kernel row cost the int8
         // Fashion-MNIST firmware 0.3 million instructions per inference on the Cortex-M4, 0.8 on RV32.
-        var slot = firstRow % slots
-        if slot < 0 { slot &+= slots }
+        var slot = firstRow % rows
+        if slot < 0 { slot &+= rows }
         for kernelRow in 0..<rows {
             let inputRow = firstRow &+ kernelRow, rowSlot = slot
-            slot = slot &+ 1 == slots ? 0 : slot &+ 1
+            slot = slot &+ 1 == rows ? 0 : slot &+ 1
             guard inputRow >= 0, inputRow < g.inputHeight else {
                 kernelRows[kernelRow] = UnsafePointer(zeros)
                 continue

@@ -240,7 +240,8 @@ final class KernelVariantTests: XCTestCase {
     func testNarrowInputsTakeTheRowKernelsOnAVX2AndAVX512() throws {
         // (Cin, stride, Cout, kernel, the kernel expected on AVX-512): ResNet's first layer, first
         // stage, strided layer and shortcuts; 3 × 3 layers of 32 input channels stay with the general
-        // tiles. AVX2 takes the same shapes in row tiles of 6 × 16; the baseline has no row kernels.
+        // tiles. AVX2 takes the same shapes in row tiles of 6 × 16 (the 1 × 1 shortcuts in 4 × 16); the
+        // baseline has no row kernels.
         let cases: [(Int, Int, Int, Int, String)] = [(3, 1, 16, 3, "conv2d.rows16x16"), (16, 1, 16, 3, "conv2d.rows8x16x2"),
                                                      (1, 1, 16, 3, "conv2d.rows16x16"), (1, 1, 32, 3, "conv2d.rows8x32"),
                                                      // Channels past whole blocks: padded, shifted back.
