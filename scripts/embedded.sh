@@ -60,6 +60,8 @@ rv32_swift="-Xcc -msave-restore"
 # The modules the core consists of, in dependency order, as the package declares them (Package.swift):
 # the kernel interface, the kernels (their baseline build: a microcontroller has one instruction set)
 # and the core itself. Each becomes a module of its own; the archive holds all three.
+# The code size budget of the runtime without weights, on every target (docs/embedded.md).
+budget=65536
 modules="GNKernelInterface:Sources/GNKernelInterface GNKernelsBaseline:Sources/Kernels GNRuntimeCore:Sources/GNRuntimeCore"
 echo "runtime core (no weights), Embedded Swift -Osize -no-allocations:"
 for target in armv7em-none-none-eabi riscv32-none-none-eabi; do
@@ -81,7 +83,18 @@ for target in armv7em-none-none-eabi riscv32-none-none-eabi; do
     done
     "$toolchain/llvm-ar" rcs "$lib/libgnruntime-core.a" "$lib"/*.o
     size "$lib/libgnruntime-core.a" | awk -v target="$target" 'NR > 1 { text += $1; data += $2; bss += $3 }
-        END { printf "  %-24s text %6d B, data %4d B, bss %4d B: %5.1f KiB of text + data\n", target, text, data, bss, (text + data) / 1024 }'
+        END { printf "  %-24s objects: text %6d B, data %4d B, bss %4d B: %5.1f KiB of text + data\n", target, text, data, bss, (text + data) / 1024 }'
+    # The library linked whole, every function kept, as a firmware that called all of it would hold it:
+    # the linker keeps one copy of the code each module compiled in for itself (weak symbols), merges
+    # the modules' strings and unwind entries, and on RV32 relaxes calls (an object keeps each as
+    # auipc + jalr, 8 bytes, for the linker to shorten). What the firmware's C and the run-time library
+    # provide (memcpy, soft float) stays unresolved: it is not the runtime's. The budget is judged here.
+    "$toolchain/ld.lld" -e 0 --unresolved-symbols=ignore-all -o "$lib/linked.elf" \
+        --whole-archive "$lib/libgnruntime-core.a"
+    size -A "$lib/linked.elf" | awk -v target="$target" -v budget="$budget" '
+        NR > 2 && $1 ~ /^\./ && $1 !~ /^\.(debug|comment|bss|relro_padding|ARM\.attributes|riscv\.attributes)/ { flash += $2 }
+        END { printf "  %-24s linked whole: %6d B of code, constants and data: %5.1f KiB (budget %d KiB)\n", target, flash, flash / 1024, budget / 1024
+              if (flash > budget) { printf "embedded: the %s library is over its budget\n", target > "/dev/stderr"; exit 1 } }'
 done
 [ "$libraries_only" = 1 ] && exit 0
 
