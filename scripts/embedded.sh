@@ -22,7 +22,8 @@
 # examples/python/gnruntime/data/fashion-mnist-qcfs-int8.gnrt).
 #
 # Outputs go to .build/embedded: lib/<target>/libgnruntime-core.a (with the modules' .swiftmodule files),
-# firmware/<board>/firmware.elf and run.log, for the boards mps2-an386 and virt-rv32.
+# linked/<target>.elf (the library linked whole, for its size), firmware/<board>/firmware.elf and
+# run.log, for the boards mps2-an386 and virt-rv32.
 set -eu
 cd "$(dirname "$0")/.."
 out=.build/embedded
@@ -89,9 +90,10 @@ for target in armv7em-none-none-eabi riscv32-none-none-eabi; do
     # the modules' strings and unwind entries, and on RV32 relaxes calls (an object keeps each as
     # auipc + jalr, 8 bytes, for the linker to shorten). What the firmware's C and the run-time library
     # provide (memcpy, soft float) stays unresolved: it is not the runtime's. The budget is judged here.
-    "$toolchain/ld.lld" -e 0 --unresolved-symbols=ignore-all -o "$lib/linked.elf" \
+    mkdir -p "$out/linked"
+    "$toolchain/ld.lld" -e 0 --unresolved-symbols=ignore-all -o "$out/linked/$target.elf" \
         --whole-archive "$lib/libgnruntime-core.a"
-    size -A "$lib/linked.elf" | awk -v target="$target" -v budget="$budget" '
+    size -A "$out/linked/$target.elf" | awk -v target="$target" -v budget="$budget" '
         NR > 2 && $1 ~ /^\./ && $1 !~ /^\.(debug|comment|bss|relro_padding|ARM\.attributes|riscv\.attributes)/ { flash += $2 }
         END { printf "  %-24s linked whole: %6d B of code, constants and data: %5.1f KiB (budget %d KiB)\n", target, flash, flash / 1024, budget / 1024
               if (flash > budget) { printf "embedded: the %s library is over its budget\n", target > "/dev/stderr"; exit 1 } }'
