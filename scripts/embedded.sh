@@ -58,11 +58,11 @@ arm_swift="-target-cpu cortex-m4 -Xcc -mfloat-abi=hard -Xcc -mfpu=fpv4-sp-d16 -I
 rv32_swift="-Xcc -msave-restore"
 
 # ---- 1. the static libraries --------------------------------------------------------------------
+# The code size budget of the runtime without weights, on every target (docs/embedded.md).
+budget=65536
 # The modules the core consists of, in dependency order, as the package declares them (Package.swift):
 # the kernel interface, the kernels (their baseline build: a microcontroller has one instruction set)
 # and the core itself. Each becomes a module of its own; the archive holds all three.
-# The code size budget of the runtime without weights, on every target (docs/embedded.md).
-budget=65536
 modules="GNKernelInterface:Sources/GNKernelInterface GNKernelsBaseline:Sources/Kernels GNRuntimeCore:Sources/GNRuntimeCore"
 echo "runtime core (no weights), Embedded Swift -Osize -no-allocations:"
 for target in armv7em-none-none-eabi riscv32-none-none-eabi; do
