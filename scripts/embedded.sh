@@ -49,7 +49,9 @@ need() {  # need COMMAND DEBIAN_PACKAGE: installs the package when the command i
 }
 need size binutils
 toolchain=$(dirname "$(command -v swiftc)")
-[ -x "$toolchain/llvm-ar" ] || { echo "embedded: llvm-ar is not next to swiftc ($toolchain)" >&2; exit 1; }
+for tool in llvm-ar llvm-nm ld.lld; do
+    [ -x "$toolchain/$tool" ] || { echo "embedded: $tool is not next to swiftc ($toolchain)" >&2; exit 1; }
+done
 arm_float="-mfloat-abi=hard -mfpu=fpv4-sp-d16"
 arm_swift="-target-cpu cortex-m4 -Xcc -mfloat-abi=hard -Xcc -mfpu=fpv4-sp-d16 -I Sources/GNIntrinsics/include"
 # RV32 functions save and restore their registers through the run-time library's __riscv_save_N and
@@ -94,6 +96,10 @@ for target in armv7em-none-none-eabi riscv32-none-none-eabi; do
     mkdir -p "$out/linked"
     "$toolchain/ld.lld" -e 0 --unresolved-symbols=ignore-all -o "$out/linked/$target.elf" \
         --whole-archive "$lib/libgnruntime-core.a"
+    # Every Swift symbol resolves within the library (a module missing from the archive would leave
+    # some, and the size would be short of the runtime's).
+    missing=$("$toolchain/llvm-nm" -u "$out/linked/$target.elf" | awk '$NF ~ /^([$][se]|_?swift_)/ { print $NF }')
+    [ -z "$missing" ] || { echo "embedded: the $target library leaves Swift symbols unresolved: $missing" >&2; exit 1; }
     size -A "$out/linked/$target.elf" | awk -v target="$target" -v budget="$budget" '
         NR > 2 && $1 ~ /^\./ && $1 !~ /^\.(debug|comment|bss|relro_padding|ARM\.attributes|riscv\.attributes)/ { flash += $2 }
         END { printf "  %-24s linked whole: %6d B of code, constants and data: %5.1f KiB (budget %d KiB)\n", target, flash, flash / 1024, budget / 1024
