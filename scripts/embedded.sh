@@ -67,6 +67,7 @@ budget=65536
 # and the core itself. Each becomes a module of its own; the archive holds all three.
 modules="GNKernelInterface:Sources/GNKernelInterface GNKernelsBaseline:Sources/Kernels GNRuntimeCore:Sources/GNRuntimeCore"
 echo "runtime core (no weights), Embedded Swift -Osize -no-allocations:"
+mkdir -p "$out/linked"
 for target in armv7em-none-none-eabi riscv32-none-none-eabi; do
     lib="$out/lib/$target"
     rm -rf "$lib"
@@ -93,7 +94,6 @@ for target in armv7em-none-none-eabi riscv32-none-none-eabi; do
     # keeps each as auipc + jalr, 8 bytes, for the linker to shorten). What the firmware's C and the
     # run-time library provide (memcpy, soft float) stays unresolved: it is not the runtime's. The
     # budget is judged here.
-    mkdir -p "$out/linked"
     "$toolchain/ld.lld" -e 0 --unresolved-symbols=ignore-all -o "$out/linked/$target.elf" \
         --whole-archive "$lib/libgnruntime-core.a"
     # Every Swift symbol resolves within the library (a module missing from the archive would leave
