@@ -348,6 +348,12 @@ enum ConvolutionRows {
     /// (`groupSums`, 8 × 16 floats per row) and the output by `ConvolutionTiled.addBlock`, as every tile
     /// adds them, so the results are those of `runRow`, bit for bit. Kernel rows on padding read the zero
     /// row.
+    /// Input rows `y − 1` and `y + 2` are read by one output row each, row `y`'s first kernel row and row
+    /// `y + 1`'s last: a loop over one of them alone carries 8 sums, each multiply-add waiting on the one
+    /// before (as many as two units of 4-cycle multiply-adds need, no slack). So a tile's row `y + 1` keeps
+    /// its sums to the next tile, whose row `y` starts with input row `y − 1` in the same loop: 16 sums
+    /// (ResNet-20's 16-channel layers on the Intel Xeon from 72–76% of the peak to 76–80% at batch 32,
+    /// from 77–78% to 81–82% at batch 1; docs/benchmarks.md).
     @inline(__always)
     private static func runRowPair(
         _ g: WindowGeometry, order: SummationOrder, rows: InlineArray<4, UnsafePointer<Float>>,
@@ -383,6 +389,21 @@ enum ConvolutionRows {
                 columnWeights += layout.channelStride
             }
         }
+        // Input row y + 2 (kernel row 2 of row y + 1) for the tile at `column`, into `sums`.
+        @inline(__always)
+        func addLastRow(_ sums: inout Sums, column: Int, target: UnsafeMutablePointer<Float>) {
+            for kernelColumn in 0..<3 {
+                let tap = 6 &+ kernelColumn
+                addKernelColumn(to: &sums, inputs: rows[3] + (column &* 16 &+ kernelColumn &* 16),
+                                weights: weights + layout.offset(channel: 0, tap: tap))
+                endBlock(&sums, tap: tap, groups: groupsB, target: target)
+            }
+        }
+        // Row y + 1's sums of the tile before, whose last kernel row (input row y + 2) is still to add: it
+        // is added beside the next tile's first (input row y − 1, row y's alone), so that both loops
+        // carry 16 independent sums rather than 8.
+        var sumsB = zeroSums()
+        var pendingColumn = -1
         var column = 0
         while column < g.outputWidth {
             let targetA = output + column &* 16, targetB = secondRow + column &* 16
@@ -390,37 +411,56 @@ enum ConvolutionRows {
                 start.store(targetA + pixel &* 16)
                 start.store(targetB + pixel &* 16)
             }
-            var sumsA = zeroSums(), sumsB = zeroSums()
-            // Input row y − 1 + r: kernel row r of row y (r < 3), kernel row r − 1 of row y + 1 (r > 0).
-            for inputRow in 0..<4 {
+            var sumsA = zeroSums()
+            for kernelColumn in 0..<3 {
+                let tapA = kernelColumn
+                let inputsA = rows[0] + (column &* 16 &+ kernelColumn &* 16)
+                var weightsA = weights + layout.offset(channel: 0, tap: tapA)
+                if pendingColumn < 0 {
+                    addKernelColumn(to: &sumsA, inputs: inputsA, weights: weightsA)
+                } else {
+                    let tapB = 6 &+ kernelColumn
+                    let inputsB = rows[3] + (pendingColumn &* 16 &+ kernelColumn &* 16)
+                    var weightsB = weights + layout.offset(channel: 0, tap: tapB)
+                    for channel in 0..<16 {
+                        let weightA = Vector.load(weightsA), weightB = Vector.load(weightsB)
+                        for pixel in 0..<8 {
+                            sumsA[pixel][0] = multiplyAdd(sumsA[pixel][0], Vector(repeating: inputsA[pixel &* 16 &+ channel]), weightA)
+                            sumsB[pixel][0] = multiplyAdd(sumsB[pixel][0], Vector(repeating: inputsB[pixel &* 16 &+ channel]), weightB)
+                        }
+                        weightsA += layout.channelStride
+                        weightsB += layout.channelStride
+                    }
+                    endBlock(&sumsB, tap: tapB, groups: groupsB, target: secondRow + pendingColumn &* 16)
+                }
+                endBlock(&sumsA, tap: tapA, groups: groupsA, target: targetA)
+            }
+            // Input rows y and y + 1: kernel rows 1 and 2 of row y, 0 and 1 of row y + 1.
+            for inputRow in 1..<3 {
                 let inputs = rows[inputRow] + column &* 16
                 for kernelColumn in 0..<3 {
                     let tapA = inputRow &* 3 &+ kernelColumn, tapB = tapA &- 3
                     let columnInputs = inputs + kernelColumn &* 16
-                    var weightsA = weights + layout.offset(channel: 0, tap: min(tapA, order.taps &- 1))
-                    var weightsB = weights + layout.offset(channel: 0, tap: max(tapB, 0))
-                    if inputRow == 0 {
-                        addKernelColumn(to: &sumsA, inputs: columnInputs, weights: weightsA)
-                    } else if inputRow == 3 {
-                        addKernelColumn(to: &sumsB, inputs: columnInputs, weights: weightsB)
-                    } else {
-                        for channel in 0..<16 {
-                            let weightA = Vector.load(weightsA), weightB = Vector.load(weightsB)
-                            for pixel in 0..<8 {
-                                let value = Vector(repeating: columnInputs[pixel &* 16 &+ channel])
-                                sumsA[pixel][0] = multiplyAdd(sumsA[pixel][0], value, weightA)
-                                sumsB[pixel][0] = multiplyAdd(sumsB[pixel][0], value, weightB)
-                            }
-                            weightsA += layout.channelStride
-                            weightsB += layout.channelStride
+                    var weightsA = weights + layout.offset(channel: 0, tap: tapA)
+                    var weightsB = weights + layout.offset(channel: 0, tap: tapB)
+                    for channel in 0..<16 {
+                        let weightA = Vector.load(weightsA), weightB = Vector.load(weightsB)
+                        for pixel in 0..<8 {
+                            let value = Vector(repeating: columnInputs[pixel &* 16 &+ channel])
+                            sumsA[pixel][0] = multiplyAdd(sumsA[pixel][0], value, weightA)
+                            sumsB[pixel][0] = multiplyAdd(sumsB[pixel][0], value, weightB)
                         }
+                        weightsA += layout.channelStride
+                        weightsB += layout.channelStride
                     }
-                    if inputRow < 3 { endBlock(&sumsA, tap: tapA, groups: groupsA, target: targetA) }
-                    if inputRow > 0 { endBlock(&sumsB, tap: tapB, groups: groupsB, target: targetB) }
+                    endBlock(&sumsA, tap: tapA, groups: groupsA, target: targetA)
+                    endBlock(&sumsB, tap: tapB, groups: groupsB, target: targetB)
                 }
             }
+            pendingColumn = column
             column &+= 8
         }
+        if pendingColumn >= 0 { addLastRow(&sumsB, column: pendingColumn, target: secondRow + pendingColumn &* 16) }
     }
 
     /// One output row (at `output`, its first pixel's channel 0) × the channels of block `block`, from
