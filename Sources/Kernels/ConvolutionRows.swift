@@ -399,11 +399,10 @@ enum ConvolutionRows {
                 endBlock(&sums, tap: tap, groups: groupsB, target: target)
             }
         }
-        // Row y + 1's sums of the tile before, whose last kernel row (input row y + 2) is still to add: it
-        // is added beside the next tile's first (input row y − 1, row y's alone), so that both loops
-        // carry 16 independent sums rather than 8.
+        // Row y + 1's sums of the tile before (the one at `column` − 8), whose last kernel row (input row
+        // y + 2) is still to add: it is added beside the next tile's first (input row y − 1, row y's
+        // alone), so that both loops carry 16 independent sums rather than 8.
         var sumsB = zeroSums()
-        var pendingColumn = -1
         var column = 0
         while column < g.outputWidth {
             let targetA = output + column &* 16, targetB = secondRow + column &* 16
@@ -416,11 +415,11 @@ enum ConvolutionRows {
                 let tapA = kernelColumn
                 let inputsA = rows[0] + (column &* 16 &+ kernelColumn &* 16)
                 var weightsA = weights + layout.offset(channel: 0, tap: tapA)
-                if pendingColumn < 0 {
+                if column == 0 {
                     addKernelColumn(to: &sumsA, inputs: inputsA, weights: weightsA)
                 } else {
                     let tapB = 6 &+ kernelColumn
-                    let inputsB = rows[3] + (pendingColumn &* 16 &+ kernelColumn &* 16)
+                    let inputsB = rows[3] + ((column &- 8) &* 16 &+ kernelColumn &* 16)
                     var weightsB = weights + layout.offset(channel: 0, tap: tapB)
                     for channel in 0..<16 {
                         let weightA = Vector.load(weightsA), weightB = Vector.load(weightsB)
@@ -431,7 +430,7 @@ enum ConvolutionRows {
                         weightsA += layout.channelStride
                         weightsB += layout.channelStride
                     }
-                    endBlock(&sumsB, tap: tapB, groups: groupsB, target: secondRow + pendingColumn &* 16)
+                    endBlock(&sumsB, tap: tapB, groups: groupsB, target: targetB - 8 &* 16)
                 }
                 endBlock(&sumsA, tap: tapA, groups: groupsA, target: targetA)
             }
@@ -457,10 +456,11 @@ enum ConvolutionRows {
                     endBlock(&sumsB, tap: tapB, groups: groupsB, target: targetB)
                 }
             }
-            pendingColumn = column
             column &+= 8
         }
-        if pendingColumn >= 0 { addLastRow(&sumsB, column: pendingColumn, target: secondRow + pendingColumn &* 16) }
+        // The last tile's (rows are whole tiles: `pairTile`).
+        let last = g.outputWidth &- 8
+        addLastRow(&sumsB, column: last, target: secondRow + last &* 16)
     }
 
     /// One output row (at `output`, its first pixel's channel 0) × the channels of block `block`, from
