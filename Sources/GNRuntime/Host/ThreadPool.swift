@@ -184,24 +184,28 @@ final class ThreadPool {
         let count: Int
 
         /// The claim counters, one per thread's share of a job (`share`): the job's number in the high
-        /// 32 bits, the share's next unclaimed task in the low 32. While the dispatching thread writes a
-        /// job, the task parts are `closed` (nothing to claim). Workers learn of a new job from the first
-        /// share's counter, opened last.
+        /// 32 bits, the share's tasks not yet claimed in the low 32 (claimed from the front: the next
+        /// is the share's end less them). Workers learn of a new job from the first share's counter,
+        /// opened last.
+        ///
+        /// A job is written over the one before only when every task of that one is done, so every
+        /// share of it has none left: a thread still reading its counters can claim nothing, whatever
+        /// it reads of the job, and no counter needs closing while the next job is written — which
+        /// would take each counter's cache line from the core that last claimed from it, one transfer
+        /// after another, on every job.
         private let counters: [ClaimCounter]
-        private static let closed = 0x7fff_ffff
 
-        /// Whether claim counter value `claims` is an open job numbered other than `seen`.
-        private static func opensNewJob(_ claims: Int, after seen: Int) -> Bool {
-            claims >> 32 != seen && claims & 0xffff_ffff != closed
-        }
-        // The job, written while the counter is closed, read after it opens (atomics, so that a late
-        // reader of a job being replaced reads whole values, which its failing claim then discards).
+        /// Whether claim counter value `claims` is of a job numbered other than `seen`.
+        private static func opensNewJob(_ claims: Int, after seen: Int) -> Bool { claims >> 32 != seen }
+        // The job, written before its counters open, read after (atomics, so that a late reader of a
+        // job being replaced reads whole values, which its failing claim then discards).
         private let job = Atomic<UInt>(0)
         private let function = Atomic<UInt>(0)
         private let tasks = Atomic<Int>(0)
         /// The largest chunk of the current job: a quarter of each thread's share.
         private let chunk = Atomic<Int>(1)
-        /// Tasks of the current job finished.
+        /// Tasks of the current job that workers other than the dispatching thread finished (the
+        /// dispatching thread counts its own: the count stays in the workers' caches).
         private let completed = Atomic<Int>(0)
 
         private let sleepers = Atomic<Int>(0)
@@ -255,35 +259,39 @@ final class ThreadPool {
                 function(job, 0, 0, tasks)
                 return
             }
-            // Close the counters under a new number, write the job, open the counters.
+            // Write the job under a new number, then open the counters.
             jobNumber = jobNumber == 0x7fff_ffff ? 1 : jobNumber + 1
             let opened = jobNumber << 32
-            for share in 0..<count { counters[share].claims.store(opened | Shared.closed, ordering: .sequentiallyConsistent) }
+            let largestChunk = max(1, tasks / (count * 4))
             self.job.store(UInt(bitPattern: job), ordering: .relaxed)
             self.function.store(UInt(bitPattern: unsafeBitCast(function, to: UnsafeRawPointer.self)), ordering: .relaxed)
             self.tasks.store(tasks, ordering: .relaxed)
-            chunk.store(max(1, tasks / (count * 4)), ordering: .relaxed)
+            chunk.store(largestChunk, ordering: .relaxed)
             completed.store(0, ordering: .relaxed)
-            // The first share last: a worker that sees it open finds every share open.
-            for share in (0..<count).reversed() {
-                counters[share].claims.store(opened | Shared.share(share, of: tasks, threads: count).lowerBound,
-                                             ordering: .sequentiallyConsistent)
+            // The first share last: a worker that sees it open finds every share open. The dispatching
+            // thread's first chunk is its own from the start (no claim to make).
+            for share in (1..<count).reversed() {
+                counters[share].claims.store(opened | Shared.share(share, of: tasks, threads: count).count, ordering: .releasing)
             }
+            let firstShare = Shared.share(0, of: tasks, threads: count), firstChunk = min(largestChunk, firstShare.count)
+            counters[0].claims.store(opened | (firstShare.count - firstChunk), ordering: .sequentiallyConsistent)
             if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
                 pthread_mutex_lock(mutex)
                 pthread_cond_broadcast(workAvailable)
                 pthread_mutex_unlock(mutex)
             }
             let start = ThreadPool.now()
-            let ownTasks = runTasks(worker: 0, jobNumber: jobNumber)
+            if firstChunk > 0 { function(job, 0, 0, firstChunk) }
+            let ownTasks = firstChunk + runTasks(worker: 0, jobNumber: jobNumber)
             let ownEnd = ThreadPool.now()
-            waitForClaimedChunks(tasks: tasks, since: ownEnd)
+            waitForClaimedChunks(tasks: tasks - ownTasks, since: ownEnd)
             let end = ThreadPool.now()
             backoff.record(end: end, ownTime: ownEnd - start, waited: end - ownEnd, ownTasks: ownTasks,
                            tasks: tasks, involuntarySwitches: ThreadPool.involuntarySwitches)
         }
 
-        /// Spins, then sleeps, until every task of the current job is done.
+        /// Spins, then sleeps, until the workers have finished `tasks` tasks of the current job: those
+        /// the dispatching thread did not run.
         private func waitForClaimedChunks(tasks: Int, since start: Int) {
             var polls = 0
             while completed.load(ordering: .acquiring) < tasks {
@@ -308,7 +316,9 @@ final class ThreadPool {
         }
 
         /// Claims chunks of job `jobNumber` — of thread `worker`'s own share first, then of the next
-        /// shares in turn — and runs them until none are left (or the job is over).
+        /// shares in turn — and runs them until none are left (or the job is over). A worker adds each
+        /// chunk to `completed` as it ends, so that the dispatching thread stops waiting when the last
+        /// one does. Returns the tasks it ran.
         @discardableResult
         private func runTasks(worker: Int, jobNumber: Int) -> Int {
             guard let job = UnsafeRawPointer(bitPattern: self.job.load(ordering: .relaxed)),
@@ -321,18 +331,18 @@ final class ThreadPool {
                 let counter = counters[share]
                 var current = counter.claims.load(ordering: .acquiring)
                 while true {
-                    let begin = current & 0xffff_ffff
+                    let left = current & 0xffff_ffff, begin = end - left
                     // A share of another job: this one is over.
                     guard current >> 32 == jobNumber else { return ran }
-                    guard begin < end else { break }
+                    guard left > 0 else { break }
                     // In a job of many tasks, chunks shrink as a share ends (half of what is left of it,
                     // down to a quarter of the largest chunk), so that threads finish together rather than
                     // one waiting on the other's last large chunk: VGG-16 at batch 32 on two threads, 0.84×
                     // the time. Not in jobs of few tasks (a layer at batch 1), where the extra claims cost
                     // more than they save.
-                    let size = chunk < ThreadPool.shrinkingChunk ? chunk : max(chunk / 4, min(chunk, (end - begin) / 2))
+                    let size = chunk < ThreadPool.shrinkingChunk ? chunk : max(chunk / 4, min(chunk, left / 2))
                     let last = min(end, begin + size)
-                    let (claimed, seen) = counter.claims.compareExchange(expected: current, desired: current + (last - begin),
+                    let (claimed, seen) = counter.claims.compareExchange(expected: current, desired: current - (last - begin),
                                                                          ordering: .acquiringAndReleasing)
                     guard claimed else {
                         current = seen
@@ -340,11 +350,14 @@ final class ThreadPool {
                     }
                     function(job, worker, begin, last)
                     ran += last - begin
-                    let done = completed.wrappingAdd(last - begin, ordering: .sequentiallyConsistent).newValue
-                    if done == tasks && dispatcherSleeps.load(ordering: .sequentiallyConsistent) {
-                        pthread_mutex_lock(mutex)
-                        pthread_cond_signal(jobDone)
-                        pthread_mutex_unlock(mutex)
+                    if worker > 0 {
+                        completed.wrappingAdd(last - begin, ordering: .sequentiallyConsistent)
+                        // Asleep, the dispatching thread checks whether the workers are done when woken.
+                        if dispatcherSleeps.load(ordering: .sequentiallyConsistent) {
+                            pthread_mutex_lock(mutex)
+                            pthread_cond_signal(jobDone)
+                            pthread_mutex_unlock(mutex)
+                        }
                     }
                     current = counter.claims.load(ordering: .acquiring)
                 }
