@@ -140,7 +140,8 @@ build_firmware() {
             -c "$unit" -o "$build/$(basename "$unit" .c).o"
     done
     # shellcheck disable=SC2086
-    "$toolchain/ld.lld" -T "examples/embedded/$board.ld" --gc-sections -o "$build/firmware.elf" \
+    # Every section is placed by the board's script, by name: one it does not name fails the link.
+    "$toolchain/ld.lld" -T "examples/embedded/$board.ld" --gc-sections --orphan-handling=error -o "$build/firmware.elf" \
         "$build/$board.o" "$build/support.o" "$build/data.o" "$build/firmware-swift.o" "$lib/libgnruntime-core.a" \
         $libraries
     # Flash: every section the image holds (.data's initial values too, which the startup copies to RAM).
