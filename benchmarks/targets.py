@@ -83,7 +83,8 @@ PROFILE_TARGETS = [ProfileTarget("resnet20,ann,8,1,32,1", True, 70.0), ProfileTa
 
 LOAD_TARGETS = [LoadTarget(case, 1.10) for case in UNDER_LOAD_CASES]
 
-_CONV_LINE = re.compile(r"^\s*(\d+)\s+conv2d\s.*?\s([0-9.]+) ms\s+([0-9.]+) GFLOP/s\s+(\d+)%", re.MULTILINE)
+_CONV_LINE = re.compile(r"^\s*(\d+)\s+conv2d\s.*?\s([0-9.]+) ms\s+([0-9.]+) GFLOP/s\s+(\d+)%.*?(?:floor [0-9.]+ ms \(([0-9.]+)x\))?$",
+                        re.MULTILINE)
 _TOGETHER_LINE = re.compile(r"^conv2d layers together: .*?(\d+)% of the peak", re.MULTILINE)
 
 
@@ -112,13 +113,15 @@ def profile_percent(bench: str, target: ProfileTarget, reps: int) -> tuple[float
     layers' together) and which layer it is ("all" when together). The profile measures the peak right
     before each of its runs and gives each layer its share of its own run's peak."""
     output = bench_output(bench, ["--profile", target.case, "--reps", str(reps)], None)
-    layers = [(int(index), int(percent)) for index, _, _, percent in _CONV_LINE.findall(output)]
+    layers = [(int(index), int(percent), floor) for index, _, _, percent, floor in _CONV_LINE.findall(output)]
     together = _TOGETHER_LINE.search(output)
     if not layers or not together:
         raise RuntimeError(f"no conv layers in the profile of {target.case}: {output[:400]!r}")
     if target.each:
-        index, percent = min(layers, key=lambda layer: layer[1])
-        return float(percent), f"layer {index}"
+        # The lowest layer, and its time over the time its data alone takes to move (the profile's
+        # floor): near 1, the layer is as fast as its data comes, whatever its kernel.
+        index, percent, floor = min(layers, key=lambda layer: layer[1])
+        return float(percent), f"layer {index}" + (f", {floor}x its floor" if floor else "")
     return float(together.group(1)), "all"
 
 

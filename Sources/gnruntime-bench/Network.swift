@@ -20,6 +20,8 @@ struct Network {
     /// Whether each tensor (the input, then each layer's output) depends on the input only: no neuron
     /// layer before it, so that a session computes it once per run, not once per step.
     var isStatic: [Bool]
+    /// The bytes of one weight of each layer: 1 for int8 weights, else 4.
+    var weightBytes: [Int]
 }
 
 /// Exits with the library's message when `status` is not OK; `what` names the call.
@@ -42,17 +44,19 @@ func loadModel(_ bytes: [UInt8]) -> OpaquePointer? {
 /// leave out where a tile's windows all leave the input there, are not work a layer needs; 0 for other
 /// layers.
 func multiplyAdds(_ info: gn_layer_info, input: gn_shape) -> Int {
+    if info.kind == GN_LAYER_CONV2D { return OperationCount.multiplyAccumulates(of: convolutionGeometry(info, input: input, batch: 1)) }
+    return info.kind == GN_LAYER_LINEAR ? Int(input.channels * info.output.channels) : 0
+}
+
+/// The sizes of convolution `info` over `batch` images of shape `input`.
+func convolutionGeometry(_ info: gn_layer_info, input: gn_shape, batch: Int) -> WindowGeometry {
     let out = info.output
-    if info.kind == GN_LAYER_CONV2D {
-        let g = WindowGeometry(batch: 1, inputHeight: Int(input.height), inputWidth: Int(input.width),
-                               inputChannels: Int(input.channels), outputHeight: Int(out.height), outputWidth: Int(out.width),
-                               outputChannels: Int(out.channels), kernelHeight: Int(info.kernel_height),
-                               kernelWidth: Int(info.kernel_width), strideHeight: Int(info.stride_height),
-                               strideWidth: Int(info.stride_width), paddingHeight: Int(info.padding_height),
-                               paddingWidth: Int(info.padding_width))
-        return OperationCount.multiplyAccumulates(of: g)
-    }
-    return info.kind == GN_LAYER_LINEAR ? Int(input.channels * out.channels) : 0
+    return WindowGeometry(batch: batch, inputHeight: Int(input.height), inputWidth: Int(input.width),
+                          inputChannels: Int(input.channels), outputHeight: Int(out.height), outputWidth: Int(out.width),
+                          outputChannels: Int(out.channels), kernelHeight: Int(info.kernel_height),
+                          kernelWidth: Int(info.kernel_width), strideHeight: Int(info.stride_height),
+                          strideWidth: Int(info.stride_width), paddingHeight: Int(info.padding_height),
+                          paddingWidth: Int(info.padding_width))
 }
 
 /// `architecture` at `size` × `size` inputs (1000 classes from 224 on, else 10), L = 8, random weights;
@@ -86,6 +90,10 @@ func network(_ architecture: ReferenceNetworks.Architecture, size: Int, int8: Bo
         shapes.append(out)
         isStatic.append(layerIsStatic)
     }
+    let weightBytes = bytes.withUnsafeBytes { file -> [Int] in
+        guard let view = try? ModelView(validating: file) else { return [Int](repeating: 4, count: count) }
+        return (0..<view.layerCount).map { view.layer($0).integerWeights != nil ? 1 : 4 }
+    }
     return Network(name: (size >= 224 ? "\(architecture.rawValue)-224" : architecture.rawValue) + (int8 ? "-int8" : ""), bytes: bytes, macs: macs,
-                   staticMacs: staticMacs, convMacs: convMacs, isStatic: isStatic)
+                   staticMacs: staticMacs, convMacs: convMacs, isStatic: isStatic, weightBytes: weightBytes)
 }

@@ -67,7 +67,9 @@ func runBenchmarks() {
         print(String(format: "peak: %@ on %d core(s), %@ kernels", measurement.peakSummary, Int(benchmarkCase.threads),
                      String(cString: gn_isa_name(measurement.instructionSet))))
         print("\(benchmarkCase.label): median \(measurement.seconds * 1000) ms without an observer; per layer, with one")
-        print("(GFLOP/s: 2 × the multiply-adds of window taps inside the input, taps on padding not counted):")
+        print("(GFLOP/s: 2 × the multiply-adds of window taps inside the input, taps on padding not counted;")
+        print(" floor: the time a convolution's data alone takes to move — the input values its windows read, its")
+        print(" weights, its output written — from beyond the second level of cache, no arithmetic; time / floor):")
         if let ratio = measurement.fusedOverUnfused {
             // With an observer every layer runs on its own; without one, convolutions compute their neuron layers.
             print(String(format: "(without an observer over with a no-op one, runs alternated: %.3f)", ratio))
@@ -97,10 +99,16 @@ func runBenchmarks() {
             }
             let share = measurement.shareOfPeak(flops: operations, layers: [index])
             let rate = macs > 0 ? String(format: "%7.1f GFLOP/s %4.0f%%", operations / seconds / 1e9, 100 * share) : ""
-            print(String(format: "  %3d %@ %4dx%3dx%3d %9.4f ms %@ %3.0f%% zeros  %@", index,
+            var floor = ""
+            if info.kind == GN_LAYER_CONV2D {
+                let floorSeconds = memoryFloorSeconds(convolutionGeometry(info, input: input, batch: Int(samples)),
+                                                      weightBytes: net.weightBytes[index])
+                floor = String(format: "  floor %.4f ms (%.2fx)", floorSeconds * 1000, seconds / floorSeconds)
+            }
+            print(String(format: "  %3d %@ %4dx%3dx%3d %9.4f ms %@ %3.0f%% zeros  %@%@", index,
                          (names[Int(info.kind.rawValue)] ?? "?").padding(toLength: 14, withPad: " ", startingAt: 0),
                          out.channels, out.height, out.width, seconds * 1000, rate.padding(toLength: 21, withPad: " ", startingAt: 0),
-                         100 * measurement.zeroShares[index], measurement.kernels[index]))
+                         100 * measurement.zeroShares[index], measurement.kernels[index], floor))
         }
         if !convolutions.layers.isEmpty {
             print(String(format: "conv2d layers together: %.4f ms, %.1f GFLOP/s, %.0f%% of the peak", convolutions.seconds * 1000,
