@@ -90,10 +90,16 @@ func network(_ architecture: ReferenceNetworks.Architecture, size: Int, int8: Bo
         shapes.append(out)
         isStatic.append(layerIsStatic)
     }
-    let weightBytes = bytes.withUnsafeBytes { file -> [Int] in
-        guard let view = try? ModelView(validating: file) else { return [Int](repeating: 4, count: count) }
-        return (0..<view.layerCount).map { view.layer($0).integerWeights != nil ? 1 : 4 }
+    // A model is read from 64-byte aligned memory, as sessions keep it.
+    let aligned = UnsafeMutableRawPointer.allocate(byteCount: bytes.count, alignment: 64)
+    defer { aligned.deallocate() }
+    aligned.copyMemory(from: bytes, byteCount: bytes.count)
+    let view: ModelView
+    do throws(GNError) { view = try ModelView(validating: UnsafeRawBufferPointer(start: aligned, count: bytes.count)) } catch {
+        print("\(architecture.rawValue): \(error.message)")
+        exit(1)
     }
+    let weightBytes = (0..<view.layerCount).map { view.layer($0).integerWeights != nil ? 1 : 4 }
     return Network(name: (size >= 224 ? "\(architecture.rawValue)-224" : architecture.rawValue) + (int8 ? "-int8" : ""), bytes: bytes, macs: macs,
                    staticMacs: staticMacs, convMacs: convMacs, isStatic: isStatic, weightBytes: weightBytes)
 }
