@@ -198,14 +198,17 @@ final class ThreadPool {
         /// Whether claim counter value `claims` is of a job numbered other than `seen`.
         private static func opensNewJob(_ claims: Int, after seen: Int) -> Bool { claims >> 32 != seen }
         // The job, written before its counters open, read after (atomics, so that a late reader of a
-        // job being replaced reads whole values, which its failing claim then discards).
+        // job being replaced reads whole values: it then finds nothing left to claim, or a newer job's
+        // number, and claims nothing; a thread whose claim succeeds read the job it claimed from).
         private let job = Atomic<UInt>(0)
         private let function = Atomic<UInt>(0)
         private let tasks = Atomic<Int>(0)
         /// The largest chunk of the current job: a quarter of each thread's share.
         private let chunk = Atomic<Int>(1)
-        /// Tasks of the current job that workers other than the dispatching thread finished (the
-        /// dispatching thread counts its own: the count stays in the workers' caches).
+        /// Tasks of the current job that the workers finished; the dispatching thread counts its own
+        /// apart and only reads this, so that it never takes the line from a worker to add to it. While
+        /// it sleeps, each worker's chunk wakes it to check (with more than two threads, some of those
+        /// wakes find chunks still out).
         private let completed = Atomic<Int>(0)
 
         private let sleepers = Atomic<Int>(0)
