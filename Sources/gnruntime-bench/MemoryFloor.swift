@@ -12,8 +12,7 @@ import GNKernelInterface
 /// median of `rounds` rounds over every set.
 /// Unsafe pointers and SIMD on purpose: the loops should be bound by the data, not by instructions.
 func memoryFloorSeconds(_ g: WindowGeometry, weightBytes: Int, rounds: Int = 5) -> Double {
-    let inputFloats = g.batch * g.inputHeight * g.inputWidth * g.inputChannels
-    let outputFloats = g.batch * g.outputPixelsPerSample * g.outputChannels
+    let inputFloats = g.batch * g.inputElementsPerSample, outputFloats = g.outputElements
     let weightFloats = (g.kernelHeight * g.kernelWidth * g.inputChannels * g.outputChannels * weightBytes + 3) / 4
     let setFloats = (inputFloats + outputFloats + weightFloats + 15) / 16 * 16
     let sets = max(4, ((16 << 20) / 4 + setFloats - 1) / setFloats)
@@ -23,21 +22,18 @@ func memoryFloorSeconds(_ g: WindowGeometry, weightBytes: Int, rounds: Int = 5) 
     let base = UnsafeMutablePointer<Float>(bitPattern: (Int(bitPattern: pool) + 63) & ~63)!
     base.initialize(repeating: 1, count: sets * setFloats)
 
-    // The input rows and columns some window reads.
-    func touched(_ size: Int, outputs: Int, kernel: Int, stride: Int, padding: Int) -> [Bool] {
+    // The input rows and columns some window reads: `position(output, tap)` is `g.inputRow` or
+    // `g.inputColumn`.
+    func touched(_ size: Int, outputs: Int, taps: Int, _ position: (Int, Int) -> Int) -> [Bool] {
         var read = [Bool](repeating: false, count: size)
         for output in 0..<outputs {
-            for tap in 0..<kernel where (0..<size).contains(output * stride - padding + tap) {
-                read[output * stride - padding + tap] = true
-            }
+            for tap in 0..<taps where (0..<size).contains(position(output, tap)) { read[position(output, tap)] = true }
         }
         return read
     }
-    let rowRead = touched(g.inputHeight, outputs: g.outputHeight, kernel: g.kernelHeight, stride: g.strideHeight,
-                          padding: g.paddingHeight)
+    let rowRead = touched(g.inputHeight, outputs: g.outputHeight, taps: g.kernelHeight, g.inputRow)
     let rows = rowRead.indices.filter { rowRead[$0] }
-    let columnRead = touched(g.inputWidth, outputs: g.outputWidth, kernel: g.kernelWidth, stride: g.strideWidth,
-                             padding: g.paddingWidth)
+    let columnRead = touched(g.inputWidth, outputs: g.outputWidth, taps: g.kernelWidth, g.inputColumn)
     // Runs of floats read within an input row: the whole row when every column is read, else each
     // column read, its channels.
     let spans: [(start: Int, count: Int)] = columnRead.allSatisfy { $0 }
@@ -54,7 +50,7 @@ func memoryFloorSeconds(_ g: WindowGeometry, weightBytes: Int, rounds: Int = 5) 
             weight += 16
         }
         for sample in 0..<g.batch {
-            let image = input + sample * g.inputHeight * g.inputWidth * g.inputChannels
+            let image = input + sample * g.inputElementsPerSample
             for row in rows {
                 let rowStart = image + row * g.inputWidth * g.inputChannels
                 for span in spans {
