@@ -4,8 +4,8 @@ import XCTest
 @testable import GNRuntimeCore
 
 /// The session thread pool (`ThreadPool`) on real threads: every task of every job runs exactly once,
-/// whichever thread gets to it, and a worker that holds up a job makes the pool run the next jobs on the
-/// dispatching thread alone, then try its workers again.
+/// whichever thread gets to it, a job of few tasks runs each share in one call, and a worker that holds
+/// up a job makes the pool run the next jobs on the dispatching thread alone, then try its workers again.
 final class ThreadPoolTests: XCTestCase {
     /// What the test jobs share with their task function (a C function pointer captures nothing).
     private final class Record: @unchecked Sendable {
@@ -13,6 +13,9 @@ final class ThreadPoolTests: XCTestCase {
         /// slots, so threads never write the same memory).
         let runs: UnsafeMutableBufferPointer<Int>
         let workers: UnsafeMutableBufferPointer<Int>
+        /// For each call of the task function, at its first task: the end of the call's tasks (-1 where
+        /// no call began). Calls never share a first task.
+        let callEnds: UnsafeMutableBufferPointer<Int>
         /// Tasks worker 1 has started in the current job.
         let startedOnWorker = Atomic<Int>(0)
         /// When set, worker 1 sleeps this long in each task it runs, and worker 0 waits (at most a
@@ -22,18 +25,21 @@ final class ThreadPoolTests: XCTestCase {
         init(tasks: Int) {
             runs = .allocate(capacity: tasks)
             workers = .allocate(capacity: tasks)
+            callEnds = .allocate(capacity: tasks)
             reset()
         }
 
         deinit {
             runs.deallocate()
             workers.deallocate()
+            callEnds.deallocate()
         }
 
         func reset() {
             for index in runs.indices {
                 runs[index] = 0
                 workers[index] = -1
+                callEnds[index] = -1
             }
             startedOnWorker.store(0, ordering: .sequentiallyConsistent)
         }
@@ -41,6 +47,7 @@ final class ThreadPoolTests: XCTestCase {
 
     private static let task: TaskFunction = { job, worker, begin, end in
         let record = Unmanaged<Record>.fromOpaque(job).takeUnretainedValue()
+        if begin < end { record.callEnds[begin] = end }
         for task in begin..<end {
             if worker == 1 {
                 record.startedOnWorker.wrappingAdd(1, ordering: .sequentiallyConsistent)
@@ -66,6 +73,32 @@ final class ThreadPoolTests: XCTestCase {
         record.reset()
         let workers = pool.workers
         workers.dispatch(workers.context, UnsafeRawPointer(Unmanaged.passUnretained(record).toOpaque()), Self.task, tasks)
+    }
+
+    func testAJobOfFewTasksRunsEachShareInOneCall() throws {
+        // A call of a kernel starts cold (a row kernel converts the rows its first output row reads), so a
+        // job of few tasks goes to each thread as its whole share, one call, whichever thread takes it; a
+        // job run on the dispatching thread alone (a back-off) is one call of every task. A job of many
+        // tasks goes in chunks of at most a quarter of a share, so that a thread that finishes first can
+        // take part of another's.
+        for (threads, tasks) in [(2, 16), (2, 5), (3, 17), (4, 40)] {
+            let pool = try ThreadPool(count: threads)
+            let record = Record(tasks: tasks)
+            let shares = (0..<threads).map { tasks * $0 / threads..<tasks * ($0 + 1) / threads }.filter { !$0.isEmpty }
+            for job in 0..<200 {
+                dispatch(pool, record, tasks: tasks)
+                let calls = (0..<tasks).filter { record.callEnds[$0] >= 0 }.map { $0..<record.callEnds[$0] }
+                XCTAssertTrue(calls == shares || calls == [0..<tasks], "\(threads) threads, \(tasks) tasks, job \(job): calls \(calls)")
+            }
+        }
+        let pool = try ThreadPool(count: 2)
+        let record = Record(tasks: 1000)
+        for job in 0..<50 {
+            dispatch(pool, record, tasks: 1000)
+            let calls = (0..<1000).filter { record.callEnds[$0] >= 0 }.map { $0..<record.callEnds[$0] }
+            XCTAssertTrue(calls == [0..<1000] || (calls.count >= 8 && calls.allSatisfy { $0.count <= 125 }),
+                          "2 threads, 1000 tasks, job \(job): calls of \(calls.map(\.count)) tasks")
+        }
     }
 
     func testEveryTaskRunsExactlyOnce() throws {
@@ -120,6 +153,7 @@ final class ThreadPoolTests: XCTestCase {
     /// Tasks of about 20 µs each, so that a worker that wakes up finds some left.
     private static let slowTask: TaskFunction = { job, worker, begin, end in
         let record = Unmanaged<Record>.fromOpaque(job).takeUnretainedValue()
+        if begin < end { record.callEnds[begin] = end }
         for task in begin..<end {
             var pause = timespec(tv_sec: 0, tv_nsec: 20_000)
             nanosleep(&pause, nil)

@@ -15,9 +15,10 @@ import Synchronization
 ///
 /// - **Shared tasks, each thread's own first.** A job's tasks are cut into one contiguous share per
 ///   thread, each with its own claim counter that also carries the job's number. A thread claims
-///   chunks of its own share first (a quarter of it, smaller as the share ends), then of the others'
-///   in turn, so any thread takes whatever is left — the dispatching thread alone can run a whole job
-///   — and a thread that arrives late (asleep, or descheduled) claims nothing of a job that is done.
+///   chunks of its own share first (a quarter of it, smaller as the share ends; in a job of few tasks,
+///   the whole share), then of the others' in turn, so any thread takes whatever is left — the
+///   dispatching thread alone can run a whole job — and a thread that arrives late (asleep, or
+///   descheduled) claims nothing of a job that is done.
 ///   Kernels number their tasks sample by sample (or, for layers of many weights, block of output
 ///   channels by block), so the same thread computes the same samples layer after layer, and reads
 ///   from its own caches the activations it wrote: ResNet-20 at batch 32 on two threads ran 1.07×
@@ -57,7 +58,8 @@ final class ThreadPool {
     /// Threads that run tasks, the dispatching thread included.
     var count: Int { shared.count }
 
-    /// The chunks of a job whose largest chunk has at least this many tasks shrink as the job ends.
+    /// Chunks of at least this many tasks shrink as a share ends (`Shared.chunk`); a job whose chunks of
+    /// a quarter of a share would be smaller goes in whole shares (`Shared.largestChunk`).
     static let shrinkingChunk = 16
 
     /// How long an idle worker spins before it sleeps, in nanoseconds.
@@ -203,7 +205,7 @@ final class ThreadPool {
         private let job = Atomic<UInt>(0)
         private let function = Atomic<UInt>(0)
         private let tasks = Atomic<Int>(0)
-        /// The largest chunk of the current job: a quarter of each thread's share.
+        /// The largest chunk of the current job (`largestChunk`).
         private let chunk = Atomic<Int>(1)
         /// Tasks of the current job that the workers finished; the dispatching thread counts its own
         /// apart and only reads this, so that it never takes the line from a worker to add to it. While
@@ -265,7 +267,7 @@ final class ThreadPool {
             // Write the job under a new number, then open the counters.
             jobNumber = jobNumber == 0x7fff_ffff ? 1 : jobNumber + 1
             let opened = jobNumber << 32
-            let largestChunk = max(1, tasks / (count * 4))
+            let largestChunk = Shared.largestChunk(tasks: tasks, threads: count)
             self.job.store(UInt(bitPattern: job), ordering: .relaxed)
             self.function.store(UInt(bitPattern: unsafeBitCast(function, to: UnsafeRawPointer.self)), ordering: .relaxed)
             self.tasks.store(tasks, ordering: .relaxed)
@@ -276,7 +278,8 @@ final class ThreadPool {
             for share in (1..<count).reversed() {
                 counters[share].claims.store(opened | Shared.share(share, of: tasks, threads: count).count, ordering: .releasing)
             }
-            let firstShare = Shared.share(0, of: tasks, threads: count), firstChunk = min(largestChunk, firstShare.count)
+            let firstShare = Shared.share(0, of: tasks, threads: count)
+            let firstChunk = Shared.chunk(largest: largestChunk, left: firstShare.count)
             counters[0].claims.store(opened | (firstShare.count - firstChunk), ordering: .sequentiallyConsistent)
             if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
                 pthread_mutex_lock(mutex)
@@ -313,6 +316,26 @@ final class ThreadPool {
             }
         }
 
+        /// The largest chunk of a job of `tasks` tasks run by `threads` threads: a quarter of a thread's
+        /// share, or in a job of few tasks (a layer at batch 1: a quarter under `shrinkingChunk`), the
+        /// whole share. Each call of a kernel starts cold — a row kernel converts every input row its
+        /// first output row reads, where each next output row converts one, and clears its scratch — and
+        /// one call per share instead of four made ResNet-20's int8 form at batch 1 on two threads
+        /// 1.03–1.07× as fast, its FP32 form 1.00–1.03× (docs/benchmarks.md).
+        static func largestChunk(tasks: Int, threads: Int) -> Int {
+            let quarter = tasks / (threads * 4)
+            return quarter >= ThreadPool.shrinkingChunk ? quarter : max(1, (tasks + threads - 1) / threads)
+        }
+
+        /// The chunk to claim next of a share with `left` tasks left, in a job whose largest chunk is
+        /// `largest`. Chunks of `shrinkingChunk` or more shrink as a share ends (half of what is left of
+        /// it, down to a quarter of the largest chunk), so that threads finish together rather than one
+        /// waiting on the other's last large chunk: VGG-16 at batch 32 on two threads, 0.84× the time.
+        /// Smaller ones do not: there the extra claims cost more than they save.
+        static func chunk(largest: Int, left: Int) -> Int {
+            min(left, largest < ThreadPool.shrinkingChunk ? largest : max(largest / 4, min(largest, left / 2)))
+        }
+
         /// Thread `index`'s share of a job of `tasks` tasks run by `threads` threads: contiguous, in order.
         static func share(_ index: Int, of tasks: Int, threads: Int) -> Range<Int> {
             tasks * index / threads..<tasks * (index + 1) / threads
@@ -338,13 +361,7 @@ final class ThreadPool {
                     // A share of another job: this one is over.
                     guard current >> 32 == jobNumber else { return ran }
                     guard left > 0 else { break }
-                    // In a job of many tasks, chunks shrink as a share ends (half of what is left of it,
-                    // down to a quarter of the largest chunk), so that threads finish together rather than
-                    // one waiting on the other's last large chunk: VGG-16 at batch 32 on two threads, 0.84×
-                    // the time. Not in jobs of few tasks (a layer at batch 1), where the extra claims cost
-                    // more than they save.
-                    let size = chunk < ThreadPool.shrinkingChunk ? chunk : max(chunk / 4, min(chunk, left / 2))
-                    let last = min(end, begin + size)
+                    let last = min(end, begin + Shared.chunk(largest: chunk, left: left))
                     let (claimed, seen) = counter.claims.compareExchange(expected: current, desired: current - (last - begin),
                                                                          ordering: .acquiringAndReleasing)
                     guard claimed else {
