@@ -320,8 +320,9 @@ final class ThreadPool {
         /// share, or in a job of few tasks (a layer at batch 1: a quarter under `shrinkingChunk`), the
         /// whole share. Each call of a kernel starts cold — a row kernel converts every input row its
         /// first output row reads, where each next output row converts one, and clears its scratch — and
-        /// one call per share instead of four made ResNet-20's int8 form at batch 1 on two threads
-        /// 1.03–1.07× as fast, its FP32 form 1.00–1.03× (docs/benchmarks.md).
+        /// one call per share (three for a share of `shrinkingChunk` tasks or more, which shrinks) instead
+        /// of four made ResNet-20's int8 form at batch 1 on two threads 1.03–1.07× as fast, its FP32 form
+        /// 1.00–1.03× (docs/benchmarks.md).
         static func largestChunk(tasks: Int, threads: Int) -> Int {
             let quarter = tasks / (threads * 4)
             return quarter >= ThreadPool.shrinkingChunk ? quarter : max(1, (tasks + threads - 1) / threads)
