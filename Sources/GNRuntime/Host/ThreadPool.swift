@@ -362,7 +362,7 @@ final class ThreadPool {
                     // A share of another job: this one is over.
                     guard current >> 32 == jobNumber else { return ran }
                     guard left > 0 else { break }
-                    let last = min(end, begin + Shared.chunk(largest: chunk, left: left))
+                    let last = begin + Shared.chunk(largest: chunk, left: left)
                     let (claimed, seen) = counter.claims.compareExchange(expected: current, desired: current - (last - begin),
                                                                          ordering: .acquiringAndReleasing)
                     guard claimed else {
