@@ -20,8 +20,9 @@ struct RowInput<let channels: Int, let stride: Int, let kernel: Int> {}
 /// Tiles are `P` consecutive pixels of one row (or of two rows, `pairTile`) × 16 or 32 output channels,
 /// summed in `SummationOrder` through `ConvolutionTiled.sumBlocks` (or as it sums, `runRowPair`), with
 /// the same `multiplyAdd` as `Convolution.reference`, so results equal it bit for bit (up to the sign of
-/// zero). A row's last, partial tile computes into scratch (its missing pixels read the zero padding
-/// past the row) and copies the pixels that exist.
+/// zero). Where smaller tiles cover a row's end exactly, the row ends in them (`tailStart`); else its
+/// last, partial tile computes into scratch (its missing pixels read the zero padding past the row) and
+/// copies the pixels that exist.
 ///
 /// Work is split into tasks of whole output rows × one channel block, in row order (`split`).
 /// Unsafe pointers and SIMD in the loops on purpose: this is the hot loop.
@@ -47,7 +48,10 @@ enum ConvolutionRows {
     /// AVX-512 (32 registers of 16 floats): 16 pixels × 16 channels, or 8 pixels × 32 channels — 16
     /// sums, with the input broadcast straight from memory into each multiply-add (but for the
     /// 3-channel first layer's 16 × 16, whose window is summed column by column, `addRowSliding`).
-    /// AVX2 (16 registers of 8 floats): 6 pixels × 16 channels, as its general tile; for 1 × 1 layers of
+    /// AVX2 (16 registers of 8 floats): 6 pixels × 16 channels, as its general tile, its rows ending in
+    /// tiles of 4 × 16 where those cover them exactly (rows of 32 in 4 tiles of 6 and 2 of 4, where six
+    /// of 6 computed 36 pixels: ResNet-20's first stage 1.02–1.03× as fast at batch 32,
+    /// docs/benchmarks.md); for 1 × 1 layers of
     /// stride 2 (ResNet's shortcuts), 4 × 16, which divides their rows of 8 and 16 pixels, so that they
     /// read their input in place and ask for the next rows ahead (`prefetchTile`), where tiles of 6
     /// copied each row and computed up to half again its pixels: ResNet-20's two shortcuts went from
@@ -130,27 +134,28 @@ enum ConvolutionRows {
         }
         #elseif GN_FMA
         // 16 registers of 8 floats: 6 pixels × 16 channels (12 registers of sums, 2 of weights), the
-        // general tile's shape, for any `vectors` (blocks of 16 channels); 4 × 16 for the shortcuts.
+        // general tile's shape, for any `vectors` (blocks of 16 channels), with tails of 4 × 16; 4 × 16
+        // for the shortcuts.
         switch (channels, stride, kernel) {
         case (1, 1, 3):
             return Tile(pixels: 6, vectors: 1, name: "conv2d.rows6x16") { job, worker, begin, end in
-                ConvolutionRows.run(TileShape<6, 1>.self, RowInput<1, 1, 3>.self, job, worker: worker, tasks: begin..<end)
+                ConvolutionRows.run(TileShape<6, 1>.self, tail: TileShape<4, 1>.self, RowInput<1, 1, 3>.self, job, worker: worker, tasks: begin..<end)
             }
         case (3, 1, 3):
             return Tile(pixels: 6, vectors: 1, name: "conv2d.rows6x16") { job, worker, begin, end in
-                ConvolutionRows.run(TileShape<6, 1>.self, RowInput<3, 1, 3>.self, job, worker: worker, tasks: begin..<end)
+                ConvolutionRows.run(TileShape<6, 1>.self, tail: TileShape<4, 1>.self, RowInput<3, 1, 3>.self, job, worker: worker, tasks: begin..<end)
             }
         case (3, 2, 7):
             return Tile(pixels: 6, vectors: 1, name: "conv2d.rows6x16") { job, worker, begin, end in
-                ConvolutionRows.run(TileShape<6, 1>.self, RowInput<3, 2, 7>.self, job, worker: worker, tasks: begin..<end)
+                ConvolutionRows.run(TileShape<6, 1>.self, tail: TileShape<4, 1>.self, RowInput<3, 2, 7>.self, job, worker: worker, tasks: begin..<end)
             }
         case (16, 1, 3):
             return Tile(pixels: 6, vectors: 1, name: "conv2d.rows6x16") { job, worker, begin, end in
-                ConvolutionRows.run(TileShape<6, 1>.self, RowInput<16, 1, 3>.self, job, worker: worker, tasks: begin..<end)
+                ConvolutionRows.run(TileShape<6, 1>.self, tail: TileShape<4, 1>.self, RowInput<16, 1, 3>.self, job, worker: worker, tasks: begin..<end)
             }
         case (16, 2, 3):
             return Tile(pixels: 6, vectors: 1, name: "conv2d.rows6x16") { job, worker, begin, end in
-                ConvolutionRows.run(TileShape<6, 1>.self, RowInput<16, 2, 3>.self, job, worker: worker, tasks: begin..<end)
+                ConvolutionRows.run(TileShape<6, 1>.self, tail: TileShape<4, 1>.self, RowInput<16, 2, 3>.self, job, worker: worker, tasks: begin..<end)
             }
         case (16, 2, 1):
             return Tile(pixels: 4, vectors: 1, name: "conv2d.rows4x16") { job, worker, begin, end in
@@ -284,12 +289,23 @@ enum ConvolutionRows {
         _ shape: TileShape<P, V>.Type, _ input: RowInput<C, S, K>.Type, _ job: UnsafeRawPointer, worker: Int,
         tasks: Range<Int>
     ) {
+        run(shape, tail: shape, input, job, worker: worker, tasks: tasks)
+    }
+
+    /// Runs `tasks` of a call whose job is `KernelArguments`, in tiles of `shape` over inputs of `input`,
+    /// each row ending in tiles of `tail` where they cover it exactly and tiles of `shape` alone do not
+    /// (`tailStart`).
+    private static func run<let P: Int, let T: Int, let V: Int, let C: Int, let S: Int, let K: Int>(
+        _ shape: TileShape<P, V>.Type, tail: TileShape<T, V>.Type, _ input: RowInput<C, S, K>.Type,
+        _ job: UnsafeRawPointer, worker: Int, tasks: Range<Int>
+    ) {
         var arguments = job.load(as: KernelArguments.self)
         let g = arguments.geometry
         var scratch = Scratch(arguments.scratch(of: worker), g, pixels: P, lanes: 16 * V)
         let order = SummationOrder(taps: K * K, channels: C)
+        let tailStart = ConvolutionRows.tailStart(rowWidth: g.outputWidth, tilePixels: P, tailPixels: T)
         // Without padding columns and partial tiles (1 × 1 shortcuts), tiles read the input in place.
-        let inPlace = g.paddingWidth == 0 && g.outputWidth % P == 0
+        let inPlace = g.paddingWidth == 0 && (tailStart < g.outputWidth || g.outputWidth % P == 0)
         PaddedWeights.pad(&arguments, scratch: scratch.padded)
         // Each task is whole output rows (of one image or of consecutive ones).
         arguments.forEachTask(tasks) { block, pixels in
@@ -299,7 +315,7 @@ enum ConvolutionRows {
                 }
                 let rows: InlineArray<K, UnsafePointer<Float>> = scratch.rows.loadedRows()
                 // Kernel rows whose input row is padding (a top or bottom output row's) are left out.
-                runRow(shape, input, g, order: order, block: block, rows: rows,
+                runRow(shape, tail: tail, tailStart: tailStart, input, g, order: order, block: block, rows: rows,
                        kernelRows: g.kernelRowsInside(outputRow: outputRow), weights: arguments.weights!,
                        layout: arguments.weightLayout, bias: arguments.bias,
                        output: arguments.output + rowStart * g.outputChannels, spill: scratch.spill,
@@ -472,8 +488,9 @@ enum ConvolutionRows {
     /// A partial last block is shifted back, or padded, and its tiles compute into `spill` (`ChannelBlock`);
     /// `groupSums` holds a tile's group sums (the two parts of `Scratch` a row uses).
     @inline(__always)
-    private static func runRow<let P: Int, let V: Int, let C: Int, let S: Int, let K: Int>(
-        _ shape: TileShape<P, V>.Type, _ input: RowInput<C, S, K>.Type, _ g: WindowGeometry, order: SummationOrder,
+    private static func runRow<let P: Int, let T: Int, let V: Int, let C: Int, let S: Int, let K: Int>(
+        _ shape: TileShape<P, V>.Type, tail: TileShape<T, V>.Type, tailStart: Int, _ input: RowInput<C, S, K>.Type,
+        _ g: WindowGeometry, order: SummationOrder,
         block: Int, rows: InlineArray<K, UnsafePointer<Float>>, kernelRows: Range<Int>,
         weights: UnsafePointer<Float>, layout: WeightLayout,
         bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, spill: UnsafeMutablePointer<Float>,
@@ -484,23 +501,24 @@ enum ConvolutionRows {
         let firstChannel = channels.first
         var tileWeights = InlineArray<V, UnsafePointer<Float>>(repeating: weights)
         for vector in 0..<V { tileWeights[vector] = weights + layout.offset(channel: firstChannel + 16 * vector, tap: 0) }
-        var column = 0
-        while column < g.outputWidth {
-            let count = min(P, g.outputWidth - column)
+        // The tile of `Q` pixels at `column`; returns the pixels of the row it computed.
+        @inline(__always)
+        func runTile<let Q: Int>(_ tileShape: TileShape<Q, V>.Type, column: Int) -> Int {
+            let count = min(Q, g.outputWidth - column)
             // A partial tile, or a shifted or padded block, computes into scratch (its pixels `lanes`
             // floats apart), then copies what is its own.
-            let partial = count < P || channels.isShifted
+            let partial = count < Q || channels.isShifted
             let target = partial ? spill : output + column * g.outputChannels + firstChannel
             let tileColumn = column * S * C
-            if let rowAhead { prefetchTile(input, shape, rowAhead + tileColumn) }
-            ConvolutionTiled.sumBlocks(shape, TileCount<1>.self, order: order, bias: bias.map { $0 + firstChannel },
+            if let rowAhead { prefetchTile(input, tileShape, rowAhead + tileColumn) }
+            ConvolutionTiled.sumBlocks(tileShape, TileCount<1>.self, order: order, bias: bias.map { $0 + firstChannel },
                                        groupSums: groupSums, output: target,
                                        pixelStride: partial ? lanes : g.outputChannels) { taps, _, _ in
                 // Built element by element: the repeating initializer, called out of line for 16 sums,
                 // would keep them in memory.
-                var sums = InlineArray<P, InlineArray<V, Vector>> { _ in InlineArray { _ in Vector() } }
+                var sums = InlineArray<Q, InlineArray<V, Vector>> { _ in InlineArray { _ in Vector() } }
                 if taps.count == K * K {
-                    addWindow(shape, input, to: &sums, rows: rows, kernelRows: kernelRows, column: tileColumn,
+                    addWindow(tileShape, input, to: &sums, rows: rows, kernelRows: kernelRows, column: tileColumn,
                               weights: tileWeights, layout: layout)
                     return sums
                 }
@@ -523,8 +541,26 @@ enum ConvolutionRows {
             if partial {
                 channels.copyOut(count, from: spill, to: output + column * g.outputChannels, channels: g.outputChannels)
             }
-            column += count
+            return count
         }
+        var column = 0
+        while column < tailStart { column += runTile(shape, column: column) }
+        while column < g.outputWidth { column += runTile(tail, column: column) }
+    }
+
+    /// The column at which a row of `rowWidth` pixels, in tiles of `tilePixels`, takes tiles of
+    /// `tailPixels` (fewer) instead, so that its tiles cover it exactly: the last tiles of `tilePixels`
+    /// that leave a multiple of `tailPixels` — AVX2's rows of 32 pixels in 4 tiles of 6 and 2 of 4,
+    /// rather than 6 of 6 (36 pixels computed) — or `rowWidth` when there are none (a row's last
+    /// tile then partial). Every pixel's sums are the same whichever tile computes them.
+    static func tailStart(rowWidth: Int, tilePixels: Int, tailPixels: Int) -> Int {
+        guard tailPixels < tilePixels else { return rowWidth }
+        var start = rowWidth / tilePixels * tilePixels
+        while start >= 0 {
+            if (rowWidth - start) % tailPixels == 0 { return start }
+            start -= tilePixels
+        }
+        return rowWidth
     }
 
     /// Asks for the cache lines a tile of `P` pixels at `inputs` reads in one input row, ahead of the

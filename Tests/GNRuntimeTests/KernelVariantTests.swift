@@ -139,6 +139,21 @@ final class KernelVariantTests: XCTestCase {
         }
     }
 
+    func testRowsEndInSmallerTilesWhereTheyCoverTheRowExactly() {
+        // AVX2's rows of 6 end in tiles of 4: 32 = 4 · 6 + 2 · 4, 28 = 4 · 6 + 4, 16 = 2 · 6 + 4,
+        // 20 = 2 · 6 + 2 · 4, 8 = 2 · 4; rows that tiles of 6 cover alone keep them (18, 24).
+        for (width, start) in [(32, 24), (28, 24), (16, 12), (20, 12), (8, 0), (18, 18), (24, 24), (4, 0)] {
+            XCTAssertEqual(ConvolutionRows.tailStart(rowWidth: width, tilePixels: 6, tailPixels: 4), start, "row of \(width)")
+        }
+        // No exact cover (odd rows): tiles of 6 to the end, the last partial.
+        for width in [15, 13, 7, 1] {
+            XCTAssertEqual(ConvolutionRows.tailStart(rowWidth: width, tilePixels: 6, tailPixels: 4), width, "row of \(width)")
+        }
+        // A tail no smaller than the tile (every other row kernel): no tail.
+        XCTAssertEqual(ConvolutionRows.tailStart(rowWidth: 28, tilePixels: 16, tailPixels: 16), 28)
+        XCTAssertEqual(ConvolutionRows.tailStart(rowWidth: 17, tilePixels: 4, tailPixels: 4), 17)
+    }
+
     func testLinearLayersOfEveryWidthGetVectorKernelsInEveryVariant() throws {
         // Outputs that are not a multiple of 16 included (the last run or block is shifted back), and
         // fewer than 16 (a classifier's: the matrix-vector kernel's padded lanes).
