@@ -50,8 +50,8 @@ enum ConvolutionRows {
     /// 3-channel first layer's 16 × 16, whose window is summed column by column, `addRowSliding`).
     /// AVX2 (16 registers of 8 floats): 6 pixels × 16 channels, as its general tile, its rows ending in
     /// tiles of 4 × 16 where those cover them exactly (rows of 32 in 4 tiles of 6 and 2 of 4, where six
-    /// of 6 computed 36 pixels: ResNet-20's first stage 1.02–1.03× as fast at batch 32,
-    /// docs/benchmarks.md); for 1 × 1 layers of
+    /// of 6 computed 36 pixels: ResNet-20's first layer from 68–69% of the AVX2 peak to 74–77%, its
+    /// first stage from 68–71% to 72–75%, docs/benchmarks.md); for 1 × 1 layers of
     /// stride 2 (ResNet's shortcuts), 4 × 16, which divides their rows of 8 and 16 pixels, so that they
     /// read their input in place and ask for the next rows ahead (`prefetchTile`), where tiles of 6
     /// copied each row and computed up to half again its pixels: ResNet-20's two shortcuts went from
@@ -499,8 +499,10 @@ enum ConvolutionRows {
         let lanes = 16 * V
         let channels = ChannelBlock(block, lanes: lanes, channels: g.outputChannels)
         let firstChannel = channels.first
-        var tileWeights = InlineArray<V, UnsafePointer<Float>>(repeating: weights)
-        for vector in 0..<V { tileWeights[vector] = weights + layout.offset(channel: firstChannel + 16 * vector, tap: 0) }
+        // A constant, not a variable: the tiles below capture it.
+        let tileWeights = InlineArray<V, UnsafePointer<Float>> { vector in
+            weights + layout.offset(channel: firstChannel + 16 * vector, tap: 0)
+        }
         // The tile of `Q` pixels at `column`; returns the pixels of the row it computed.
         @inline(__always)
         func runTile<let Q: Int>(_ tileShape: TileShape<Q, V>.Type, column: Int) -> Int {
@@ -545,7 +547,10 @@ enum ConvolutionRows {
         }
         var column = 0
         while column < tailStart { column += runTile(shape, column: column) }
-        while column < g.outputWidth { column += runTile(tail, column: column) }
+        // Known when compiling: kernels without a tail have no second loop.
+        if T < P {
+            while column < g.outputWidth { column += runTile(tail, column: column) }
+        }
     }
 
     /// The column at which a row of `rowWidth` pixels, in tiles of `tilePixels`, takes tiles of
