@@ -1,7 +1,7 @@
 import GNRuntimeCore
 
-/// The architectures of the paper (VGG-16, ResNet-20, ResNet-18, ResNet-34) with random weights:
-/// for tests, benchmarks and demos. Convolutions carry their (folded) BatchNorm as a bias; every
+/// The architectures of the paper (VGG-16, ResNet-20, ResNet-18, ResNet-34), and the Fashion-MNIST
+/// network of the Python examples, with random weights: for tests, benchmarks and demos. Convolutions carry their (folded) BatchNorm as a bias; every
 /// activation is QCFS with the given `levels` and `threshold`; max pooling is already average pooling.
 public enum ReferenceNetworks {
     /// An architecture of the paper.
@@ -14,6 +14,10 @@ public enum ReferenceNetworks {
         case resnet18
         /// ResNet-34: 4 stages of 3-4-6-3 basic blocks, 64-128-256-512 channels.
         case resnet34
+        /// The Fashion-MNIST network of the Python examples (`gnruntime.qcfs.fashion_mnist_net`): four
+        /// 3 × 3 conv-QCFS layers of 16, 32, 32 and 64 channels, 2×2 average pooling after the second and
+        /// the fourth, then the classifier; made for 1 × 28 × 28 inputs, built for any.
+        case fashionMNIST = "fashion-mnist"
     }
 
     /// How weights are drawn.
@@ -72,6 +76,7 @@ public enum ReferenceNetworks {
         case .resnet20: try network.resnet(stages: [3, 3, 3], widths: [16, 32, 64])
         case .resnet18: try network.resnet(stages: [2, 2, 2, 2], widths: [64, 128, 256, 512])
         case .resnet34: try network.resnet(stages: [3, 4, 6, 3], widths: [64, 128, 256, 512])
+        case .fashionMNIST: try network.plain([16, 32, 0, 32, 64, 0])
         }
         return network.builder
     }
@@ -132,7 +137,21 @@ public enum ReferenceNetworks {
         }
 
         mutating func vgg16() throws(GNError) {
-            let plan = [64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512, 0]
+            var x = try features([64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512, 0])
+            x = try activation(try linear(x, 4096))
+            x = try activation(try linear(x, 4096))
+            _ = try linear(x, configuration.classes)
+        }
+
+        /// Conv-QCFS layers (3 × 3, padding 1) of the widths of `plan`, where a 0 is a 2×2 average pooling,
+        /// then the classifier.
+        mutating func plain(_ plan: [Int]) throws(GNError) {
+            _ = try linear(try features(plan), configuration.classes)
+        }
+
+        /// Conv-QCFS layers (3 × 3, padding 1) of the widths of `plan`, where a 0 is a 2×2 average
+        /// pooling, flattened.
+        mutating func features(_ plan: [Int]) throws(GNError) -> Int {
             var x = builder.input
             for width in plan {
                 if width == 0 {
@@ -141,10 +160,7 @@ public enum ReferenceNetworks {
                     x = try activation(try conv(x, width, Window(kernel: 3, padding: 1)))
                 }
             }
-            x = try builder.flatten(x)
-            x = try activation(try linear(x, 4096))
-            x = try activation(try linear(x, 4096))
-            _ = try linear(x, configuration.classes)
+            return try builder.flatten(x)
         }
 
         mutating func resnet(stages: [Int], widths: [Int]) throws(GNError) {

@@ -51,10 +51,12 @@ struct Case {
 }
 
 /// The networks a case may name: the paper's CIFAR-sized ones, FP32 or with int8 weights (but in the
-/// first layer), and ResNet-18 on ImageNet-sized inputs.
+/// first layer), ResNet-18 on ImageNet-sized inputs, and the examples' Fashion-MNIST network on grey
+/// 28 × 28 images.
 let caseNetworks: [String: (architecture: ReferenceNetworks.Architecture, size: Int, int8: Bool)] = [
     "vgg16": (.vgg16, 32, false), "resnet20": (.resnet20, 32, false),
     "vgg16-int8": (.vgg16, 32, true), "resnet20-int8": (.resnet20, 32, true), "resnet18-224": (.resnet18, 224, false),
+    "fashion-mnist": (.fashionMNIST, 28, false),
 ]
 
 /// A case from NETWORK,NEURON,TAU,T,BATCH,THREADS (e.g. resnet20,gn,4,4,1,2), with its network.

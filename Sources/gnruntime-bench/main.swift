@@ -5,7 +5,7 @@
 //     gnruntime-bench [--quick] [--peers] [--python PATH] [--reps N]
 //     gnruntime-bench --case NETWORK,NEURON,TAU,T,BATCH,THREADS [--reps N]    one case's median time
 //                     (NETWORK: vgg16, resnet20, or vgg16-int8, resnet20-int8 for int8 weights, or
-//                     resnet18-224)
+//                     resnet18-224, or fashion-mnist: the examples' network on 28 × 28 grey images)
 //     gnruntime-bench --profile NETWORK,NEURON,TAU,T,BATCH,THREADS             per-layer times and kernels
 //     gnruntime-bench --int8 [--peers] [--reps N]     int8 weights against FP32 and ONNX Runtime int8
 //
