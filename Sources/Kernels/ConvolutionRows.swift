@@ -47,7 +47,9 @@ enum ConvolutionRows {
     ///
     /// AVX-512 (32 registers of 16 floats): 16 pixels × 16 channels, or 8 pixels × 32 channels — 16
     /// sums, with the input broadcast straight from memory into each multiply-add (but for the
-    /// 3-channel first layer's 16 × 16, whose window is summed column by column, `addRowSliding`).
+    /// 3-channel first layer's 16 × 16, whose window is summed column by column, `addRowSliding`); rows
+    /// end in tiles of 12 × 16 or 4 × 32 where those cover them exactly (rows of 28, grey 28 × 28 images:
+    /// the examples' Fashion-MNIST network 1.03–1.05× as fast, docs/benchmarks.md).
     /// AVX2 (16 registers of 8 floats): 6 pixels × 16 channels, as its general tile, its rows ending in
     /// tiles of 4 × 16 where those cover them exactly (rows of 32 in 4 tiles of 6 and 2 of 4, where six
     /// of 6 computed 36 pixels: ResNet-20's first layer from 68–69% of the AVX2 peak to 74–77%, its
@@ -67,67 +69,67 @@ enum ConvolutionRows {
         switch (channels, stride, kernel, vectors) {
         case (1, 1, 3, 1):
             return Tile(pixels: 16, vectors: 1, name: "conv2d.rows16x16") { job, worker, begin, end in
-                ConvolutionRows.run(TileShape<16, 1>.self, RowInput<1, 1, 3>.self, job, worker: worker, tasks: begin..<end)
+                ConvolutionRows.run(TileShape<16, 1>.self, tail: TileShape<12, 1>.self, RowInput<1, 1, 3>.self, job, worker: worker, tasks: begin..<end)
             }
         case (1, 1, 3, 2):
             return Tile(pixels: 8, vectors: 2, name: "conv2d.rows8x32") { job, worker, begin, end in
-                ConvolutionRows.run(TileShape<8, 2>.self, RowInput<1, 1, 3>.self, job, worker: worker, tasks: begin..<end)
+                ConvolutionRows.run(TileShape<8, 2>.self, tail: TileShape<4, 2>.self, RowInput<1, 1, 3>.self, job, worker: worker, tasks: begin..<end)
             }
         case (1, 1, 3, 3):
             return Tile(pixels: 8, vectors: 3, name: "conv2d.rows8x48") { job, worker, begin, end in
-                ConvolutionRows.run(TileShape<8, 3>.self, RowInput<1, 1, 3>.self, job, worker: worker, tasks: begin..<end)
+                ConvolutionRows.run(TileShape<8, 3>.self, tail: TileShape<4, 3>.self, RowInput<1, 1, 3>.self, job, worker: worker, tasks: begin..<end)
             }
         case (3, 1, 3, 1):
             return Tile(pixels: 16, vectors: 1, name: "conv2d.rows16x16") { job, worker, begin, end in
-                ConvolutionRows.run(TileShape<16, 1>.self, RowInput<3, 1, 3>.self, job, worker: worker, tasks: begin..<end)
+                ConvolutionRows.run(TileShape<16, 1>.self, tail: TileShape<12, 1>.self, RowInput<3, 1, 3>.self, job, worker: worker, tasks: begin..<end)
             }
         case (3, 1, 3, 2):
             return Tile(pixels: 8, vectors: 2, name: "conv2d.rows8x32") { job, worker, begin, end in
-                ConvolutionRows.run(TileShape<8, 2>.self, RowInput<3, 1, 3>.self, job, worker: worker, tasks: begin..<end)
+                ConvolutionRows.run(TileShape<8, 2>.self, tail: TileShape<4, 2>.self, RowInput<3, 1, 3>.self, job, worker: worker, tasks: begin..<end)
             }
         case (3, 1, 3, 3):
             return Tile(pixels: 8, vectors: 3, name: "conv2d.rows8x48") { job, worker, begin, end in
-                ConvolutionRows.run(TileShape<8, 3>.self, RowInput<3, 1, 3>.self, job, worker: worker, tasks: begin..<end)
+                ConvolutionRows.run(TileShape<8, 3>.self, tail: TileShape<4, 3>.self, RowInput<3, 1, 3>.self, job, worker: worker, tasks: begin..<end)
             }
         case (3, 2, 7, 1):
             return Tile(pixels: 16, vectors: 1, name: "conv2d.rows16x16") { job, worker, begin, end in
-                ConvolutionRows.run(TileShape<16, 1>.self, RowInput<3, 2, 7>.self, job, worker: worker, tasks: begin..<end)
+                ConvolutionRows.run(TileShape<16, 1>.self, tail: TileShape<12, 1>.self, RowInput<3, 2, 7>.self, job, worker: worker, tasks: begin..<end)
             }
         case (3, 2, 7, 2):
             return Tile(pixels: 8, vectors: 2, name: "conv2d.rows8x32") { job, worker, begin, end in
-                ConvolutionRows.run(TileShape<8, 2>.self, RowInput<3, 2, 7>.self, job, worker: worker, tasks: begin..<end)
+                ConvolutionRows.run(TileShape<8, 2>.self, tail: TileShape<4, 2>.self, RowInput<3, 2, 7>.self, job, worker: worker, tasks: begin..<end)
             }
         case (16, 1, 3, 1):
             return Tile(pixels: 16, vectors: 1, name: "conv2d.rows16x16") { job, worker, begin, end in
-                ConvolutionRows.run(TileShape<16, 1>.self, RowInput<16, 1, 3>.self, job, worker: worker, tasks: begin..<end)
+                ConvolutionRows.run(TileShape<16, 1>.self, tail: TileShape<12, 1>.self, RowInput<16, 1, 3>.self, job, worker: worker, tasks: begin..<end)
             }
         case (16, 1, 3, 2):
             return Tile(pixels: 8, vectors: 2, name: "conv2d.rows8x32") { job, worker, begin, end in
-                ConvolutionRows.run(TileShape<8, 2>.self, RowInput<16, 1, 3>.self, job, worker: worker, tasks: begin..<end)
+                ConvolutionRows.run(TileShape<8, 2>.self, tail: TileShape<4, 2>.self, RowInput<16, 1, 3>.self, job, worker: worker, tasks: begin..<end)
             }
         case (16, 1, 3, 3):
             return Tile(pixels: 8, vectors: 3, name: "conv2d.rows8x48") { job, worker, begin, end in
-                ConvolutionRows.run(TileShape<8, 3>.self, RowInput<16, 1, 3>.self, job, worker: worker, tasks: begin..<end)
+                ConvolutionRows.run(TileShape<8, 3>.self, tail: TileShape<4, 3>.self, RowInput<16, 1, 3>.self, job, worker: worker, tasks: begin..<end)
             }
         case (16, 2, 3, 1):
             return Tile(pixels: 16, vectors: 1, name: "conv2d.rows16x16") { job, worker, begin, end in
-                ConvolutionRows.run(TileShape<16, 1>.self, RowInput<16, 2, 3>.self, job, worker: worker, tasks: begin..<end)
+                ConvolutionRows.run(TileShape<16, 1>.self, tail: TileShape<12, 1>.self, RowInput<16, 2, 3>.self, job, worker: worker, tasks: begin..<end)
             }
         case (16, 2, 3, 2):
             return Tile(pixels: 8, vectors: 2, name: "conv2d.rows8x32") { job, worker, begin, end in
-                ConvolutionRows.run(TileShape<8, 2>.self, RowInput<16, 2, 3>.self, job, worker: worker, tasks: begin..<end)
+                ConvolutionRows.run(TileShape<8, 2>.self, tail: TileShape<4, 2>.self, RowInput<16, 2, 3>.self, job, worker: worker, tasks: begin..<end)
             }
         case (16, 2, 1, 1):
             return Tile(pixels: 16, vectors: 1, name: "conv2d.rows16x16") { job, worker, begin, end in
-                ConvolutionRows.run(TileShape<16, 1>.self, RowInput<16, 2, 1>.self, job, worker: worker, tasks: begin..<end)
+                ConvolutionRows.run(TileShape<16, 1>.self, tail: TileShape<12, 1>.self, RowInput<16, 2, 1>.self, job, worker: worker, tasks: begin..<end)
             }
         case (16, 2, 1, 2):
             return Tile(pixels: 8, vectors: 2, name: "conv2d.rows8x32") { job, worker, begin, end in
-                ConvolutionRows.run(TileShape<8, 2>.self, RowInput<16, 2, 1>.self, job, worker: worker, tasks: begin..<end)
+                ConvolutionRows.run(TileShape<8, 2>.self, tail: TileShape<4, 2>.self, RowInput<16, 2, 1>.self, job, worker: worker, tasks: begin..<end)
             }
         case (32, 2, 1, 2):
             return Tile(pixels: 8, vectors: 2, name: "conv2d.rows8x32") { job, worker, begin, end in
-                ConvolutionRows.run(TileShape<8, 2>.self, RowInput<32, 2, 1>.self, job, worker: worker, tasks: begin..<end)
+                ConvolutionRows.run(TileShape<8, 2>.self, tail: TileShape<4, 2>.self, RowInput<32, 2, 1>.self, job, worker: worker, tasks: begin..<end)
             }
         default:
             return nil

@@ -149,8 +149,13 @@ final class KernelVariantTests: XCTestCase {
         for width in [15, 13, 7, 1] {
             XCTAssertEqual(ConvolutionRows.tailStart(rowWidth: width, tilePixels: 6, tailPixels: 4), width, "row of \(width)")
         }
-        // A tail no smaller than the tile (every other row kernel): no tail.
-        XCTAssertEqual(ConvolutionRows.tailStart(rowWidth: 28, tilePixels: 16, tailPixels: 16), 28)
+        // AVX-512's tiles of 16 end in tiles of 12, its tiles of 8 in tiles of 4: 28 = 16 + 12,
+        // 24 = 2 · 12, 28 = 3 · 8 + 4, 20 = 2 · 8 + 4.
+        XCTAssertEqual(ConvolutionRows.tailStart(rowWidth: 28, tilePixels: 16, tailPixels: 12), 16)
+        XCTAssertEqual(ConvolutionRows.tailStart(rowWidth: 24, tilePixels: 16, tailPixels: 12), 0)
+        XCTAssertEqual(ConvolutionRows.tailStart(rowWidth: 28, tilePixels: 8, tailPixels: 4), 24)
+        XCTAssertEqual(ConvolutionRows.tailStart(rowWidth: 20, tilePixels: 8, tailPixels: 4), 16)
+        // A tail no smaller than the tile (AVX2's shortcuts): no tail.
         XCTAssertEqual(ConvolutionRows.tailStart(rowWidth: 17, tilePixels: 4, tailPixels: 4), 17)
     }
 
