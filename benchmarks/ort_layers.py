@@ -32,7 +32,7 @@ from typing import NamedTuple
 import torch
 
 from machine import cpu_model  # benchmarks/machine.py
-from peers import NETWORKS, onnx_session  # benchmarks/peers.py
+from peers import INPUT_SHAPES, NETWORKS, onnx_session  # benchmarks/peers.py
 
 
 class PeerNode(NamedTuple):
@@ -76,7 +76,7 @@ def profile_peer(network: str, batch: int, threads: int, runs: int) -> list[Peer
     torch.manual_seed(0)
     torch.set_num_threads(threads)
     ann = NETWORKS[network]("ann", 8, 8).eval()
-    x = torch.rand(batch, 3, 32, 32)
+    x = torch.rand(batch, *INPUT_SHAPES[network])
     with tempfile.TemporaryDirectory() as folder:
         session = onnx_session(ann, x, threads, profile_prefix=os.path.join(folder, "ort"))
         feed = {"x": x.numpy()}

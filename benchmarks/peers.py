@@ -98,7 +98,26 @@ def resnet20(kind: str, levels: int, members: int) -> nn.Module:
     return nn.Sequential(*layers)
 
 
-NETWORKS: dict[str, Callable[[str, int, int], nn.Module]] = {"resnet20": resnet20, "vgg16": vgg16}
+def fashion_mnist(kind: str, levels: int, members: int) -> nn.Module:
+    """The examples' Fashion-MNIST network (gnruntime.qcfs.fashion_mnist_net, BatchNorm folded into a bias)."""
+    layers: list[nn.Module] = []
+    channels = 1
+    for width in [16, 32, 0, 32, 64, 0]:
+        if width == 0:
+            layers.append(nn.AvgPool2d(2, 2))
+        else:
+            layers += [nn.Conv2d(channels, width, 3, padding=1), activation(kind, levels, members)]
+            channels = width
+    layers += [nn.Flatten(), nn.Linear(channels * 7 * 7, 10)]
+    return nn.Sequential(*layers)
+
+
+NETWORKS: dict[str, Callable[[str, int, int], nn.Module]] = {
+    "resnet20": resnet20, "vgg16": vgg16, "fashion-mnist": fashion_mnist}
+
+#: The input of one sample of each network (channels, height, width).
+INPUT_SHAPES: dict[str, tuple[int, int, int]] = {
+    "resnet20": (3, 32, 32), "vgg16": (3, 32, 32), "fashion-mnist": (1, 28, 28)}
 
 
 def reset(module: nn.Module) -> None:
@@ -188,15 +207,15 @@ def main() -> None:
     parser.add_argument("--levels", type=int, default=8)
     args = parser.parse_args()
     torch.manual_seed(0)
-    pattern = re.compile(r"^(\w+?)_(annq|ann|gn_tau(\d+)_T(\d+))_b(\d+)_t(\d+)$")
+    pattern = re.compile(r"^([\w-]+?)_(annq|ann|gn_tau(\d+)_T(\d+))_b(\d+)_t(\d+)$")
     for key in args.cases.split(","):
         match = pattern.match(key)
-        if not match:
+        if not match or match.group(1) not in NETWORKS:
             sys.exit(f"peers.py: bad case key {key!r}")
         network, kind, tau, steps, batch, threads = match.group(1), match.group(2), match.group(3), match.group(4), \
             int(match.group(5)), int(match.group(6))
         torch.set_num_threads(threads)
-        x = torch.rand(batch, 3, 32, 32)
+        x = torch.rand(batch, *INPUT_SHAPES[network])
         repetitions = max(3, args.reps if batch == 1 else args.reps // 2)
         if kind == "annq":
             ann = NETWORKS[network]("ann", args.levels, args.levels).eval()
