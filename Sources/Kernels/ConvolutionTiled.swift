@@ -75,6 +75,14 @@ enum ConvolutionTiled {
             ConvolutionTiled.run(TileShape<8, 3>.self, job, worker: worker, tasks: begin..<end)
         }
     }
+    // 6 × 64 (24 sums, 4 vectors of weights): 24 multiply-adds per 4 loads of weights and 6 broadcast
+    // inputs, where 8 × 32 does 16 per 2 and 8 — for convolutions of whole blocks of 64 channels over
+    // many pixels (`tile`).
+    static var widestTile: Tile? {
+        Tile(pixels: 6, vectors: 4, names: ("conv2d.tiled6x64", "linear.tiled6x64")) { job, worker, begin, end in
+            ConvolutionTiled.run(TileShape<6, 4>.self, job, worker: worker, tasks: begin..<end)
+        }
+    }
     // Small maps (VGG-16's last convolutions at batch 1: 2 × 2 pixels) waste less in tiles of 4
     // pixels, and are bound by reading their weights: 4 × 64 reads two blocks of packed weights at once.
     static var smallWideTile: Tile? {
@@ -92,6 +100,7 @@ enum ConvolutionTiled {
     static var wideTile: Tile? { nil }
     static var widerTile: Tile? { nil }
     static var smallWideTile: Tile? { nil }
+    static var widestTile: Tile? { nil }
     #else
     // 16 registers of 4 floats: 3 pixels × 16 channels (12 registers of sums, 4 of weights).
     static var narrowTile: Tile {
@@ -102,6 +111,7 @@ enum ConvolutionTiled {
     static var wideTile: Tile? { nil }
     static var widerTile: Tile? { nil }
     static var smallWideTile: Tile? { nil }
+    static var widestTile: Tile? { nil }
     #endif
 
     /// This variant's tile for a layer: the wide one when its channels fill at least one block of 32 (a
@@ -113,6 +123,12 @@ enum ConvolutionTiled {
     /// the narrow one, fewer than 16 channels included when their weights padded to 16 fit
     /// (`PaddedWeights`); nil for wider weights of so few channels, or packed weights in blocks of other
     /// than whole vectors.
+    ///
+    /// A convolution whose channels come in whole blocks of 64, over 192 pixels a call or more (8 tasks of
+    /// 4 tiles per block), takes the widest tile where the variant has one: VGG-16's layers of 64 to 512
+    /// channels from 76–80% of the peak to 79–88% at batch 32, the network 1.08× as fast; over fewer
+    /// pixels (ResNet-20's 8 × 8 maps at batch 1: 3 tasks) two threads could not share its tasks evenly,
+    /// and ResNet-20 at batch 1 on two threads ran 0.96× as fast (docs/benchmarks.md).
     ///
     /// The wide tile, though it computes up to 31 channels twice, is the faster for every width past
     /// 32: it does 16 multiply-adds per weight load to the narrow tile's 10 (`benchmarks/layer_widths.py`).
@@ -141,6 +157,10 @@ enum ConvolutionTiled {
                 }
             }
             if let wider = widerTile, prefersBlocksOf48(channels) { return wider }
+            if case .convolution = query.operation, let widest = widestTile, channels % (16 * widest.vectors) == 0,
+               pixels >= 8 * tilesPerTask * widest.pixels {
+                return widest
+            }
             return wide
         }
         return narrowTile

@@ -66,6 +66,9 @@ final class KernelVariantTests: XCTestCase {
         (2, 16, 7, 16, 16, 3, 1, 1), (1, 16, 4, 8, 16, 3, 1, 1),
         // Padding wider than the kernel: output rows whose every kernel row lies on padding, at the top and the bottom.
         (1, 16, 6, 24, 16, 3, 1, 4),
+        // AVX-512's widest tile (6 pixels × 64 channels, over 192 pixels or more a call): a last partial tile,
+        // groups of six images a position each and two images after them, several blocks of the summation order.
+        (1, 24, 16, 16, 64, 3, 1, 1), (8, 20, 6, 6, 128, 3, 1, 1), (1, 80, 14, 14, 64, 3, 1, 1),
         // An ImageNet stem (7 × 7, stride 2, 3 channels): row tiles whose blocks are three kernel rows each.
         (1, 3, 23, 30, 64, 7, 2, 3), (1, 3, 9, 47, 16, 7, 2, 3),
         // Pointwise (1 × 1, stride 1, no padding): the tiles of a task take each block in turn, over one
@@ -277,7 +280,7 @@ final class KernelVariantTests: XCTestCase {
                                                      (32, 1, 40, 3, "conv2d.tiled8x32"), (64, 1, 100, 3, "conv2d.tiled8x32"),
                                                      (32, 1, 48, 3, "conv2d.tiled8x48"), (32, 1, 80, 3, "conv2d.tiled8x48"),
                                                      (32, 1, 96, 3, "conv2d.tiled8x48"), (32, 1, 144, 3, "conv2d.tiled8x48"),
-                                                     (32, 1, 64, 3, "conv2d.tiled8x32"), (32, 1, 128, 3, "conv2d.tiled8x32")]
+                                                     (32, 1, 64, 3, "conv2d.tiled6x64"), (32, 1, 128, 3, "conv2d.tiled6x64")]
         for set in variants {
             for (cin, stride, cout, k, widest) in cases {
                 let expected = switch set {
@@ -295,6 +298,16 @@ final class KernelVariantTests: XCTestCase {
                 let choice = try kernel(query(.convolution, g, samples: 1, layout: .plain(inputChannels: cin, outputChannels: cout),
                                               .fastest), set)
                 XCTAssertEqual("\(choice.name)", expected, "\(set.name): \(cin) -> \(cout), \(k) x \(k), stride \(stride)")
+            }
+        }
+        // The widest tile takes calls of 192 pixels or more (8 tasks of 4 tiles per block): ResNet-20's
+        // 8 × 8 layers of 64 channels keep the 8 × 32 tile at batch 1, whose tasks two threads share evenly.
+        for set in variants where set >= .avx512 {
+            for (samples, expected) in [(1, "conv2d.tiled8x32"), (3, "conv2d.tiled6x64")] {
+                let g = Self.geometry((samples, 64, 8, 8, 64, 3, 1, 1))
+                let choice = try kernel(query(.convolution, g, samples: samples, layout: .plain(inputChannels: 64, outputChannels: 64),
+                                              .fastest), set)
+                XCTAssertEqual("\(choice.name)", expected, "\(set.name): 64 -> 64 over 8 x 8, \(samples) sample(s)")
             }
         }
     }
