@@ -60,16 +60,23 @@ def activation(kind: str, levels: int, members: int) -> nn.Module:
     return QCFS(levels, 1.0) if kind == "ann" else GroupNeuron(members, 1.0)
 
 
-def vgg16(kind: str, levels: int, members: int) -> nn.Module:
+def plain_features(channels: int, plan: list[int], kind: str, levels: int, members: int) -> list[nn.Module]:
+    """3 x 3 conv-activation layers of the widths of `plan` over `channels` input channels, where a 0 is a
+    2 x 2 average pooling, then a flatten."""
     layers: list[nn.Module] = []
-    channels = 3
-    for width in [64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512, 0]:
+    for width in plan:
         if width == 0:
             layers.append(nn.AvgPool2d(2, 2))
         else:
             layers += [nn.Conv2d(channels, width, 3, padding=1), activation(kind, levels, members)]
             channels = width
-    layers += [nn.Flatten(), nn.Linear(512, 4096), activation(kind, levels, members), nn.Linear(4096, 4096),
+    return layers + [nn.Flatten()]
+
+
+def vgg16(kind: str, levels: int, members: int) -> nn.Module:
+    plan = [64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512, 0]
+    layers = plain_features(3, plan, kind, levels, members)
+    layers += [nn.Linear(512, 4096), activation(kind, levels, members), nn.Linear(4096, 4096),
                activation(kind, levels, members), nn.Linear(4096, 10)]
     return nn.Sequential(*layers)
 
@@ -100,16 +107,8 @@ def resnet20(kind: str, levels: int, members: int) -> nn.Module:
 
 def fashion_mnist(kind: str, levels: int, members: int) -> nn.Module:
     """The examples' Fashion-MNIST network (gnruntime.qcfs.fashion_mnist_net, BatchNorm folded into a bias)."""
-    layers: list[nn.Module] = []
-    channels = 1
-    for width in [16, 32, 0, 32, 64, 0]:
-        if width == 0:
-            layers.append(nn.AvgPool2d(2, 2))
-        else:
-            layers += [nn.Conv2d(channels, width, 3, padding=1), activation(kind, levels, members)]
-            channels = width
-    layers += [nn.Flatten(), nn.Linear(channels * 7 * 7, 10)]
-    return nn.Sequential(*layers)
+    layers = plain_features(1, [16, 32, 0, 32, 64, 0], kind, levels, members)
+    return nn.Sequential(*layers, nn.Linear(64 * 7 * 7, 10))
 
 
 NETWORKS: dict[str, Callable[[str, int, int], nn.Module]] = {

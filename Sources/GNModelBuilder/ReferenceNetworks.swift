@@ -1,10 +1,11 @@
 import GNRuntimeCore
 
 /// The architectures of the paper (VGG-16, ResNet-20, ResNet-18, ResNet-34), and the Fashion-MNIST
-/// network of the Python examples, with random weights: for tests, benchmarks and demos. Convolutions carry their (folded) BatchNorm as a bias; every
-/// activation is QCFS with the given `levels` and `threshold`; max pooling is already average pooling.
+/// network of the Python examples, with random weights: for tests, benchmarks and demos. Convolutions
+/// carry their (folded) BatchNorm as a bias; every activation is QCFS with the given `levels` and
+/// `threshold`; max pooling is already average pooling.
 public enum ReferenceNetworks {
-    /// An architecture of the paper.
+    /// An architecture of the paper, or the examples' Fashion-MNIST network.
     public enum Architecture: String, CaseIterable, Sendable {
         /// VGG-16: 13 conv-QCFS layers in 5 blocks with 2×2 average pooling, then 4096-4096-classes.
         case vgg16
@@ -18,6 +19,9 @@ public enum ReferenceNetworks {
         /// 3 × 3 conv-QCFS layers of 16, 32, 32 and 64 channels, 2×2 average pooling after the second and
         /// the fourth, then the classifier; made for 1 × 28 × 28 inputs, built for any.
         case fashionMNIST = "fashion-mnist"
+
+        /// The channels of the images it is made for: 1 (grey) for the Fashion-MNIST network, else 3.
+        public var imageChannels: Int { self == .fashionMNIST ? 1 : 3 }
     }
 
     /// How weights are drawn.
@@ -52,13 +56,14 @@ public enum ReferenceNetworks {
         /// as int8, quantised per output channel (`ModelBuilder.quantize`; model format 1.1).
         public var int8: Bool
 
-        /// A configuration with CIFAR defaults: 32×32×3 input, 10 classes, L = 8, λ = 1, Kaiming weights.
-        public init(architecture: Architecture, inputSize: Int = 32, inputChannels: Int = 3, classes: Int = 10,
+        /// A configuration with CIFAR defaults: 32×32 input of the architecture's `imageChannels`, 10 classes,
+        /// L = 8, λ = 1, Kaiming weights.
+        public init(architecture: Architecture, inputSize: Int = 32, inputChannels: Int? = nil, classes: Int = 10,
                     levels: Int = 8, threshold: Float = 1, imageNetStem: Bool? = nil,
                     weights: Weights = .kaiming(seed: 1), int8: Bool = false) {
             self.architecture = architecture
             self.inputSize = inputSize
-            self.inputChannels = inputChannels
+            self.inputChannels = inputChannels ?? architecture.imageChannels
             self.classes = classes
             self.levels = levels
             self.threshold = threshold

@@ -59,12 +59,10 @@ func convolutionGeometry(_ info: gn_layer_info, input: gn_shape, batch: Int) -> 
                           paddingWidth: Int(info.padding_width))
 }
 
-/// `architecture` at `size` × `size` inputs (grey for the Fashion-MNIST network, else colour; 1000
-/// classes from 224 on, else 10), L = 8, random weights; with `int8`, int8 weights in every layer but
-/// the first.
+/// `architecture` at `size` × `size` inputs of its `imageChannels` (1000 classes from 224 on, else 10),
+/// L = 8, random weights; with `int8`, int8 weights in every layer but the first.
 func network(_ architecture: ReferenceNetworks.Architecture, size: Int, int8: Bool = false) -> Network {
     var configuration = ReferenceNetworks.Configuration(architecture: architecture, inputSize: size,
-                                                        inputChannels: architecture == .fashionMNIST ? 1 : 3,
                                                         classes: size >= 224 ? 1000 : 10, int8: int8)
     configuration.levels = 8
     let bytes: [UInt8]
