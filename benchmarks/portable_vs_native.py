@@ -3,7 +3,7 @@ chosen at run time) against the same sources compiled for the building CPU (GNRU
 the narrower kernel variants forced with GNRUNTIME_ISA: each case's median time, the builds and
 variants interleaved round by round, on one machine in one run.
 
-    swift build -c release --product gnruntime-bench
+    scripts/build.sh
     GNRUNTIME_NATIVE=1 swift build -c release --product gnruntime-bench --scratch-path .build-native
     python3 benchmarks/portable_vs_native.py [--rounds 5] [--reps 10] [--json FILE]
 """

@@ -16,8 +16,7 @@ CPU, every round's figure, their median and how many rounds met the target. The 
 against float64 is a test (ExactnessTests; benchmarks/accuracy.py prints it).
 
 The peers need torch, onnx and onnxruntime in the Python that `--python` names (or GN_PEER_PYTHON):
-docs/benchmarks.md, "Reproducing". Build the benchmark first: swift build -c release --product
-gnruntime-bench.
+docs/benchmarks.md, "Reproducing". Build the benchmark first: scripts/build.sh.
 """
 from __future__ import annotations
 
@@ -155,7 +154,7 @@ def main() -> int:
     if arguments.rounds < 1 or arguments.reps < 1:
         parser.error("--rounds and --reps must be at least 1")
     if not os.access(arguments.bench, os.X_OK):
-        parser.error(f"{arguments.bench} is not an executable: swift build -c release --product gnruntime-bench")
+        parser.error(f"{arguments.bench} is not an executable: build it with scripts/build.sh")
 
     try:
         measure_and_report(arguments)

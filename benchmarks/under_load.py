@@ -11,8 +11,7 @@ threads = 2 alternately, `--rounds` times each, first on an idle machine, then w
 process would be: a busy child in the benchmark's own session would be scheduled against it as a group)
 keep cores busy. With `--pattern ON,OFF` each busy program takes its core for ON milliseconds, then
 leaves it for OFF, by turns: a load that comes and goes, as a virtual machine's neighbours' does. Prints
-the median of each and the ratio of two threads to one. Build the benchmark first: swift build -c
-release --product gnruntime-bench.
+the median of each and the ratio of two threads to one. Build the benchmark first: scripts/build.sh.
 """
 from __future__ import annotations
 

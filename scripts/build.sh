@@ -22,12 +22,15 @@ cd "$(dirname "$0")/.."
 library_only=0
 [ "${1:-}" = "--library" ] && library_only=1
 major=$(awk '$2 == "GN_VERSION_MAJOR" {print $3}' include/gnruntime.h)
+# Every product is built with the same compiler flags: SwiftPM compiles a module again whenever its
+# flags differ from the last build's, so a flag given to one product alone would recompile the whole
+# package at each product, on every call. -static-stdlib only matters where a product is linked.
 swift build -c release --product gnruntime -Xswiftc -static-stdlib \
     -Xlinker --version-script="$PWD/abi/libgnruntime.map" -Xlinker -soname="libgnruntime.so.$major"
 # Programs linked with -lgnruntime ask for the SONAME: give it to them in the build folder too.
 ln -sf libgnruntime.so ".build/release/libgnruntime.so.$major"
 strip --strip-unneeded -o examples/python/gnruntime/libgnruntime.so .build/release/libgnruntime.so
 [ "$library_only" = 1 ] && exit 0
-swift build -c release --product gnruntime_static
-swift build -c release --product gnruntime-demo-model
-swift build -c release --product gnruntime-bench
+swift build -c release --product gnruntime_static -Xswiftc -static-stdlib
+swift build -c release --product gnruntime-demo-model -Xswiftc -static-stdlib
+swift build -c release --product gnruntime-bench -Xswiftc -static-stdlib

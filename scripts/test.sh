@@ -10,27 +10,38 @@
 # predictions.
 set -eu
 cd "$(dirname "$0")/.."
+# Each section's heading, and how long the one before it took (where CI time goes).
+started=$(date +%s)
+last=""
+section() {
+    now=$(date +%s)
+    [ -z "$last" ] || echo "   ($((now - last)) s)"
+    last=$now
+    echo "== $1"
+}
+section "Build: scripts/build.sh"
 scripts/build.sh >/dev/null
+section "Python environment: scripts/python-env.sh --torch --scale"
 GN_PYTHON="$(scripts/python-env.sh --torch --scale)"
 export GN_PYTHON
-echo "== Swift tests"
+section "Swift tests"
 swift build -c release --scratch-path .build-tests -Xswiftc -enable-testing --build-tests
 swift test -c release --scratch-path .build-tests -Xswiftc -enable-testing --skip-build
-echo "== numpy reference self-tests"
+section "numpy reference self-tests"
 "$GN_PYTHON" -m pytest -q -p no:cacheprovider Tests/reference
-echo "== Python package (installed), with torch"
+section "Python package (installed), with torch"
 # From another folder, so that the tests import the installed package, not the sources.
 (cd /tmp && GN_REQUIRE_TORCH=1 GN_REQUIRE_RAY=1 "$GN_PYTHON" -m pytest -q -p no:cacheprovider "$OLDPWD/examples/python/tests")
-echo "== C example"
+section "C example"
 scripts/run-example.sh
-echo "== ABI: exports, programs built against 0.3, abidiff against the baseline"
+section "ABI: exports, programs built against 0.3, abidiff against the baseline"
 scripts/abi-check.sh
-echo "== Using GNRuntime in a project: installed C (pkg-config, CMake), SwiftPM, the Python wheel"
+section "Using GNRuntime in a project: installed C (pkg-config, CMake), SwiftPM, the Python wheel"
 scripts/consumers.sh
-echo "== Sanitizers"
+section "Sanitizers"
 scripts/sanitizers.sh
-echo "== Fuzzing, 60 s"
+section "Fuzzing, 60 s"
 scripts/fuzz.sh 60
-echo "== Embedded Swift: the core as static libraries, the firmware under QEMU"
+section "Embedded Swift: the core as static libraries, the firmware under QEMU"
 scripts/embedded.sh
-echo "== all tests passed"
+section "all tests passed in $(( $(date +%s) - started )) s"
