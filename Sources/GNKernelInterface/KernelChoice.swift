@@ -17,16 +17,22 @@ public struct KernelChoice: Sendable {
     /// Writes the packed weights: reads the weights of its `KernelArguments` job, writes
     /// `packedWeightBytes` bytes at the destination.
     public let packWeights: PackFunction?
+    /// Whether the kernel is faster when a task may compute other tasks' items than its own, which it
+    /// does unless its arguments ask it to keep them in order (`KernelArguments.keepsItemsInOrder`):
+    /// the planner then leaves the layer's neuron layer to run on its own rather than in the
+    /// convolution's tasks (`ConvolutionTiled.positionTilesEnd`).
+    public let reordersItems: Bool
 
     /// A choice from its parts.
     @inlinable
     public init(function: TaskFunction, split: TaskSplit, scratchFloats: Int = 0, name: StaticString,
-                packedWeightBytes: Int = 0, packWeights: PackFunction? = nil) {
+                packedWeightBytes: Int = 0, packWeights: PackFunction? = nil, reordersItems: Bool = false) {
         self.function = function
         self.split = split
         self.scratchFloats = scratchFloats
         self.name = name
         self.packedWeightBytes = packedWeightBytes
         self.packWeights = packWeights
+        self.reordersItems = reordersItems
     }
 }

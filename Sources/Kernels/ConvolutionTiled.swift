@@ -185,9 +185,12 @@ enum ConvolutionTiled {
         let split = TaskSplit(blocks: (g.outputChannels + lanes - 1) / lanes,
                               itemsPerSample: query.outputPixelsPerSample, itemsPerTask: tile.pixels * tilesPerTask,
                               interleavesBlocks: !hasManyWeights(g))
+        // Groups of as many images as a tile has pixels take tiles per position, which leave out the
+        // taps on padding (`positionTilesEnd`).
+        let reorders = takesPositionTiles(g) && query.batch * query.steps >= tile.pixels
         return KernelChoice(function: tile.function, split: split,
                             scratchFloats: Scratch.floats(g, pixels: tile.pixels, lanes: lanes),
-                            name: linear ? tile.names.linear : tile.names.convolution)
+                            name: linear ? tile.names.linear : tile.names.convolution, reordersItems: reorders)
     }
 
     /// Whether a layer of tiles of `pixels` pixels reads its weights from memory for few tiles: a layer

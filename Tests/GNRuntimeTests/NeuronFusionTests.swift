@@ -18,8 +18,9 @@ final class NeuronFusionTests: XCTestCase {
         for (name, bytes) in networks {
             let model = try loadModel(bytes)
             let view = model.view
-            // As many samples as AVX-512's tiles have pixels and more: a tiled convolution that computes
-            // its neuron layer keeps each task's pixels its own (`KernelArguments.keepsItemsInOrder`).
+            // As many samples as AVX-512's tiles have pixels and more: padded tiled convolutions then take
+            // tiles per position and leave their neuron layers on their own (`KernelChoice.reordersItems`),
+            // unpadded ones compute theirs, keeping each task's pixels its own (`keepsItemsInOrder`).
             let samples = 9
             let input = randomInput(count: samples * view.inputShape.elementCount, seed: 9, dyadic: false)
             // (neuron, T, schedule): ANN; Group Neurons at T = 1 (τ = L, the ANN's arithmetic) and at
@@ -53,6 +54,42 @@ final class NeuronFusionTests: XCTestCase {
             }
         }
         XCTAssertEqual(fusedSomewhere, Set(networks.map(\.0)), "every network has a convolution that computes its neuron layer")
+    }
+
+    func testConvolutionsWhoseTilesTakeOnePositionOfManyImagesRunTheirNeuronLayersOnTheirOwn() throws {
+        // At 8 samples, the tiled kernels' groups of images take tiles per position, which leave out the
+        // taps on padding; a task then computes other tasks' pixels, so such a convolution does not
+        // compute its neuron layer in its own tasks. Unpadded convolutions (the 1 × 1 shortcuts) and
+        // those of other kernels fuse as at fewer samples.
+        let model = try loadModel(try ReferenceNetworks.build(.init(architecture: .resnet20)).serialize())
+        let view = model.view
+        var tookPositionTiles = false
+        for isa in InstructionSet.allCases where KernelRegistry.isAvailable(isa) {
+            var sessionOptions = options(.groupNeuron, tau: 8, T: 1, batch: 8)
+            sessionOptions.instructionSet = isa
+            let handle = try SessionHandle.create(model: model, options: sessionOptions)
+            defer { withExtendedLifetime(handle) {} }
+            let plans = handle.session.plans
+            for index in (0..<view.layerCount) where view.layer(index).kind == .conv2d {
+                guard let choice = plans[index].kernel?.choice else { continue }
+                let layer = view.layer(index)
+                let padded = layer.paddingHeight > 0 || layer.paddingWidth > 0
+                let label = "\(isa), layer \(index) (\(choice.name))"
+                XCTAssertEqual(choice.reordersItems, "\(choice.name)".hasPrefix("conv2d.tiled") && padded, label)
+                if choice.reordersItems {
+                    tookPositionTiles = true
+                    XCTAssertLessThan(plans[index].fusedNeuron, 0, label)
+                }
+            }
+            let shortcuts = (0..<view.layerCount).filter {
+                view.layer($0).kind == .conv2d && view.layer($0).kernelHeight == 1 && view.layer($0 + 1).kind == .add
+            }
+            XCTAssertFalse(shortcuts.isEmpty)
+            for index in shortcuts where plans[index].kernel?.choice.split.blocks == 1 {
+                XCTAssertGreaterThanOrEqual(plans[index].fusedNeuron, 0, "\(isa), shortcut \(index)")
+            }
+        }
+        XCTAssertTrue(tookPositionTiles, "a 3 × 3 layer of 8 samples takes tiles per position")
     }
 
     func testResNet20FusesItsNarrowStagesAndTheirAdds() throws {

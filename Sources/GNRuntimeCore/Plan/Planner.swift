@@ -295,7 +295,10 @@ enum Planner {
     /// - nothing else reads its output, both compute one step per call (step by step, or T = 1) and
     ///   both run at the same steps (both static or neither), and neither works in bands;
     /// - its kernel's tasks each cover every output channel (one block), so that a task's elements lie
-    ///   together and the neuron layer's tasks can be cut to match;
+    ///   together and the neuron layer's tasks can be cut to match, and its kernel does not gain from
+    ///   computing other tasks' pixels (`KernelChoice.reordersItems`: the tiled kernel's tiles per
+    ///   position, which leave out the taps on padding, a sixth of a 3 × 3 layer's over 8 × 8 maps; with
+    ///   ResNet-20's such layers fused at batch 32 the network ran 2–3% slower, docs/benchmarks.md);
     /// - the neuron layer writes into a buffer that was alive while the convolution ran (its own, or
     ///   the add's other input's) and is not the convolution's input, which the other tasks still read.
     private static func decideNeuronFusion(_ plans: UnsafeMutablePointer<LayerPlan>, layerCount: Int) {
@@ -304,7 +307,7 @@ enum Planner {
             let reader = plans[neuron].fusedAdd >= 0 ? plans[neuron].fusedAdd : neuron
             let convolution = reader - 1
             guard convolution >= 0, plans[convolution].layer.kind == .conv2d, plans[neuron].kernel != nil,
-                  let kernel = plans[convolution].kernel?.choice, kernel.split.blocks == 1,
+                  let kernel = plans[convolution].kernel?.choice, kernel.split.blocks == 1, !kernel.reordersItems,
                   plans[convolution].steps == 1, plans[neuron].steps == 1,
                   plans[convolution].isStatic == plans[neuron].isStatic,
                   plans[convolution].bandRows == 0, plans[neuron].bandedConvolution < 0 else { continue }
