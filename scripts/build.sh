@@ -25,12 +25,15 @@ major=$(awk '$2 == "GN_VERSION_MAJOR" {print $3}' include/gnruntime.h)
 # Every product is built with the same compiler flags: SwiftPM compiles a module again whenever its
 # flags differ from the last build's, so a flag given to one product alone would recompile the whole
 # package at each product, on every call. -static-stdlib only matters where a product is linked.
-swift build -c release --product gnruntime -Xswiftc -static-stdlib \
+compiler_flags="-Xswiftc -static-stdlib"
+# shellcheck disable=SC2086
+swift build -c release --product gnruntime $compiler_flags \
     -Xlinker --version-script="$PWD/abi/libgnruntime.map" -Xlinker -soname="libgnruntime.so.$major"
 # Programs linked with -lgnruntime ask for the SONAME: give it to them in the build folder too.
 ln -sf libgnruntime.so ".build/release/libgnruntime.so.$major"
 strip --strip-unneeded -o examples/python/gnruntime/libgnruntime.so .build/release/libgnruntime.so
 [ "$library_only" = 1 ] && exit 0
-swift build -c release --product gnruntime_static -Xswiftc -static-stdlib
-swift build -c release --product gnruntime-demo-model -Xswiftc -static-stdlib
-swift build -c release --product gnruntime-bench -Xswiftc -static-stdlib
+for product in gnruntime_static gnruntime-demo-model gnruntime-bench; do
+    # shellcheck disable=SC2086
+    swift build -c release --product "$product" $compiler_flags
+done

@@ -151,8 +151,7 @@ enum ConvolutionTiled {
                 // many as the small one's: the small tile, whose groups of images its calls fill, so
                 // that its tiles take one position each (`positionTilesEnd`) — ResNet-20's 64-channel
                 // layers at T = 4, batch 1 (4 images), 8% faster, the network 1.03×.
-                let images = query.batch * query.steps
-                if images >= small.pixels, images < wide.pixels, takesPositionTiles(query.geometry) {
+                if query.batch * query.steps < wide.pixels, takesPositionTiles(query, pixels: small.pixels) {
                     return small
                 }
             }
@@ -185,12 +184,10 @@ enum ConvolutionTiled {
         let split = TaskSplit(blocks: (g.outputChannels + lanes - 1) / lanes,
                               itemsPerSample: query.outputPixelsPerSample, itemsPerTask: tile.pixels * tilesPerTask,
                               interleavesBlocks: !hasManyWeights(g))
-        // Groups of as many images as a tile has pixels take tiles per position, which leave out the
-        // taps on padding (`positionTilesEnd`).
-        let reorders = takesPositionTiles(g) && query.batch * query.steps >= tile.pixels
         return KernelChoice(function: tile.function, split: split,
                             scratchFloats: Scratch.floats(g, pixels: tile.pixels, lanes: lanes),
-                            name: linear ? tile.names.linear : tile.names.convolution, reordersItems: reorders)
+                            name: linear ? tile.names.linear : tile.names.convolution,
+                            reordersItems: takesPositionTiles(query, pixels: tile.pixels))
     }
 
     /// Whether a layer of tiles of `pixels` pixels reads its weights from memory for few tiles: a layer
@@ -215,6 +212,13 @@ enum ConvolutionTiled {
     static func positionTilesEnd(_ g: WindowGeometry, pixels: Int) -> Int {
         guard takesPositionTiles(g) else { return 0 }
         return g.batch / pixels * pixels * g.outputPixelsPerSample
+    }
+
+    /// Whether a call of the query's layer, over its images (samples × steps) at most, takes tiles of
+    /// `pixels` pixels per position for a group of them (`positionTilesEnd`), which leave out the taps
+    /// on padding: a padded layer of as many images as a tile has pixels or more.
+    static func takesPositionTiles(_ query: KernelQuery, pixels: Int) -> Bool {
+        takesPositionTiles(query.geometry) && query.batch * query.steps >= pixels
     }
 
     /// Whether a layer's groups of images take tiles per position (`positionTilesEnd`): a padded layer,
