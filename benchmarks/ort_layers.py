@@ -105,7 +105,7 @@ PROFILE_LINE = re.compile(r"\s+(\d+) (conv2d|linear)\s+(\d+)x\s*(\d+)x\s*(\d+)\s
 def profile_runtime(bench: str, network: str, batch: int, threads: int) -> tuple[str, dict[int, RuntimeLayer]]:
     """GNRuntime's `--profile` of the ANN case: the peak line, and its weighted layers by index."""
     output = subprocess.run([bench, "--profile", f"{network},ann,8,1,{batch},{threads}"], capture_output=True,
-                            text=True, check=True).stdout
+                            text=True, check=True).stdout.split("\nas run,")[0]   # the observed table
     peak = next(line for line in output.splitlines() if line.startswith("peak"))
     layers = {}
     for line in output.splitlines():

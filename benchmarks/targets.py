@@ -111,7 +111,8 @@ def profile_percent(bench: str, target: ProfileTarget, reps: int) -> tuple[float
     """One profile's figure for `target` (the lowest layer's percentage of the peak, or all the conv
     layers' together) and which layer it is ("all" when together). The profile measures the peak right
     before each of its runs and gives each layer its share of its own run's peak."""
-    output = bench_output(bench, ["--profile", target.case, "--reps", str(reps)], None)
+    # The observed table (every layer on its own, over the whole batch), not the one as run after it.
+    output = bench_output(bench, ["--profile", target.case, "--reps", str(reps)], None).split("\nas run,")[0]
     layers = [(int(index), int(percent), floor) for index, _, _, percent, floor in _CONV_LINE.findall(output)]
     together = _TOGETHER_LINE.search(output)
     if not layers or not together:

@@ -10,15 +10,15 @@ import Foundation
 /// What timing a case measured (`measure`).
 struct Measurement {
     var seconds: Double
-    /// With per-layer times: each layer's median time, and the run's start (its input checked and laid
-    /// out channels-last), which layer 0's time leaves out.
-    var layerSeconds: [Double]
-    /// With per-layer times: each profiled run's layer times, and the FP32 peak measured right before
-    /// that run (`runPeak`), so that a layer's share of the peak pairs the two: this shared machine's
-    /// speed drifts by up to half within minutes, and a peak measured once, at the start, made layers
-    /// look slow or fast with it.
-    var layerSecondsPerRun: [[Double]]
-    var runPeaks: [Double]
+    /// With per-layer times: each layer's time in runs with an observer (every layer on its own, over
+    /// the whole batch), from the observer's timestamps.
+    var observed: ProfiledRuns
+    /// With per-layer times: each layer's time in runs as they run unobserved (in passes of samples,
+    /// neuron layers computed in their convolutions' tasks), timed by the session
+    /// (`gn_session_time_layers`).
+    var asRun: ProfiledRuns
+    /// With per-layer times: the run's start (its input checked and laid out channels-last), which
+    /// layer 0's observed time leaves out.
     var startSeconds: Double?
     /// With per-layer times: the median, over pairs of runs alternated with and without a no-op
     /// observer, of the run's time without it over its time with it. An observer makes every layer run
@@ -32,13 +32,29 @@ struct Measurement {
     var kernels: [String]
 }
 
-extension Measurement {
+/// Profiled runs: each run's layer times, and the FP32 peak measured right before that run, so that a
+/// layer's share of the peak pairs the two: this shared machine's speed drifts by up to half within
+/// minutes, and a peak measured once, at the start, made layers look slow or fast with it.
+struct ProfiledRuns {
+    var layerSeconds: [[Double]] = []
+    var peaks: [Double] = []
+    /// How many threads computed at once in each run's layer times: 1 where one thread timed each layer
+    /// while any others shared its tasks; where threads took passes of samples at once, each timing
+    /// its own, as many as took them (their times add up: a layer's time is thread time).
+    var concurrency: [Double] = []
+
+    /// Each layer's median time over the runs.
+    var medianLayerSeconds: [Double] {
+        guard let first = layerSeconds.first else { return [] }
+        return first.indices.map { index in median(layerSeconds.map { $0[index] }) }
+    }
+
     /// The share of the FP32 peak that `flops` operations in the time of layers `layers` take, run by
     /// run against the peak measured right before that run, and the median over the runs (0 without
-    /// per-layer times).
+    /// runs).
     func shareOfPeak(flops: Double, layers: [Int]) -> Double {
-        let shares = zip(layerSecondsPerRun, runPeaks).map { run, peak in
-            flops / layers.reduce(0) { $0 + run[$1] } / 1e9 / peak
+        let shares = layerSeconds.indices.map { run in
+            flops * concurrency[run] / layers.reduce(0) { $0 + layerSeconds[run][$1] } / 1e9 / peaks[run]
         }
         return shares.isEmpty ? 0 : median(shares)
     }
@@ -46,7 +62,7 @@ extension Measurement {
     /// The median and the range of the peaks measured before the profiled runs.
     var peakSummary: String {
         String(format: "%.1f GFLOP/s (%.1f–%.1f, measured right before each profiled run)",
-               median(runPeaks), runPeaks.min() ?? 0, runPeaks.max() ?? 0)
+               median(peaks), peaks.min() ?? 0, peaks.max() ?? 0)
     }
 }
 
@@ -83,9 +99,9 @@ func measure(_ network: Network, _ benchmarkCase: Case, repetitions: Int, perLay
         check(gn_session_run(session, input, input.count, samples, &output, output.count), "run")
         if repetition > 0 { times.append(now() - start) }
     }
-    var layerSeconds: [Double] = []
-    var perRun: [[Double]] = []
-    var runPeaks: [Double] = []
+    var observed = ProfiledRuns(), asRun = ProfiledRuns()
+    /// With per-layer times: the run's start (its input checked and laid out channels-last), which
+    /// layer 0's observed time leaves out.
     var startSeconds: Double? = nil
     var fusedOverUnfused: Double? = nil
     var zeroShares: [Double] = []
@@ -109,7 +125,7 @@ func measure(_ network: Network, _ benchmarkCase: Case, repetitions: Int, perLay
         for _ in 0..<max(5, repetitions / 2) {
             // A short peak (about 10 ms on one core), the best of two; then a run unobserved, so that the
             // observed run starts as a run after a run does, not right after the peak loop.
-            runPeaks.append(measurePeak(threads: Int(benchmarkCase.threads), isa: instructionSet, iterations: 6_000_000, attempts: 2))
+            observed.peaks.append(measurePeak(threads: Int(benchmarkCase.threads), isa: instructionSet, iterations: 6_000_000, attempts: 2))
             check(gn_session_set_observer(session, nil, nil), "observer")
             check(gn_session_run(session, input, input.count, samples, &output, output.count), "run")
             check(gn_session_set_observer(session, stamp, Unmanaged.passUnretained(stamps).toOpaque()), "observer")
@@ -126,11 +142,31 @@ func measure(_ network: Network, _ benchmarkCase: Case, repetitions: Int, perLay
                 }
                 previous = call.time
             }
-            perRun.append(layers)
+            observed.layerSeconds.append(layers)
+            observed.concurrency.append(1)
         }
         check(gn_session_observe_input(session, 0), "observe input")
-        layerSeconds = (0..<count).map { index in median(perRun.map { $0[index] }) }
+        check(gn_session_set_observer(session, nil, nil), "observer")
         startSeconds = median(starts)
+        // The same, as the session runs unobserved, timed by the session itself.
+        check(gn_session_time_layers(session, 1), "time layers")
+        for _ in 0..<max(5, repetitions / 2) {
+            asRun.peaks.append(measurePeak(threads: Int(benchmarkCase.threads), isa: instructionSet, iterations: 6_000_000, attempts: 2))
+            check(gn_session_run(session, input, input.count, samples, &output, output.count), "run")
+            let start = now()
+            check(gn_session_run(session, input, input.count, samples, &output, output.count), "run")
+            let runSeconds = now() - start
+            let layers = (0..<count).map { index -> Double in
+                var nanoseconds: UInt64 = 0
+                check(gn_session_layer_time(session, index, &nanoseconds), "layer time")
+                return Double(nanoseconds) / 1e9
+            }
+            asRun.layerSeconds.append(layers)
+            // Thread time over the run's time, to the nearest whole thread (one thread's layers take
+            // a little less than its run).
+            asRun.concurrency.append(min(Double(benchmarkCase.threads), max(1, (layers.reduce(0, +) / runSeconds).rounded())))
+        }
+        check(gn_session_time_layers(session, 0), "time layers")
         // Runs with and without a no-op observer, alternated (each pair in turn in either order).
         var ratios: [Double] = []
         for pair in 0..<max(10, repetitions) {
@@ -156,7 +192,7 @@ func measure(_ network: Network, _ benchmarkCase: Case, repetitions: Int, perLay
         check(gn_session_set_observer(session, nil, nil), "observer")
         zeroShares = zip(counts.zeros, counts.values).map { Double($0) / Double(max($1, 1)) }
     }
-    return Measurement(seconds: median(times), layerSeconds: layerSeconds, layerSecondsPerRun: perRun, runPeaks: runPeaks,
+    return Measurement(seconds: median(times), observed: observed, asRun: asRun,
                        startSeconds: startSeconds, fusedOverUnfused: fusedOverUnfused,
                        zeroShares: zeroShares, instructionSet: instructionSet, kernels: kernels)
 }

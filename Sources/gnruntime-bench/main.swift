@@ -64,7 +64,7 @@ func runBenchmarks() {
         print("CPU: \(cpuDescription())")
         // The peak of the same instruction set and threads, measured right before each profiled run: a
         // layer's "of peak" is its share of its own run's peak, the median over the runs.
-        print(String(format: "peak: %@ on %d core(s), %@ kernels", measurement.peakSummary, Int(benchmarkCase.threads),
+        print(String(format: "peak: %@ on %d core(s), %@ kernels", measurement.observed.peakSummary, Int(benchmarkCase.threads),
                      String(cString: gn_isa_name(measurement.instructionSet))))
         print("\(benchmarkCase.label): median \(measurement.seconds * 1000) ms without an observer; per layer, with one")
         print("(GFLOP/s: 2 × the multiply-adds of window taps inside the input, taps on padding not counted;")
@@ -83,7 +83,8 @@ func runBenchmarks() {
                      "input".padding(toLength: 14, withPad: " ", startingAt: 0), shape.channels, shape.height, shape.width,
                      start * 1000))
         var convolutions: (layers: [Int], flops: Double, seconds: Double) = ([], 0, 0)
-        for (index, seconds) in measurement.layerSeconds.enumerated() {
+        var operationsOfLayers: [Double] = [], kindsOfLayers: [String] = []
+        for (index, seconds) in measurement.observed.medianLayerSeconds.enumerated() {
             var info = gn_layer_info()
             gn_model_layer(model, index, &info)
             inputShapes.append(info.output)
@@ -92,12 +93,14 @@ func runBenchmarks() {
             let macs = Double(multiplyAdds(info, input: input))
             let samples = Double(benchmarkCase.batch) * Double(neuron == GN_NEURON_ANN || net.isStatic[index + 1] ? 1 : benchmarkCase.steps)
             let operations = 2 * macs * samples
+            operationsOfLayers.append(operations)
+            kindsOfLayers.append(names[Int(info.kind.rawValue)] ?? "?")
             if info.kind == GN_LAYER_CONV2D {
                 convolutions.layers.append(index)
                 convolutions.flops += operations
                 convolutions.seconds += seconds
             }
-            let share = measurement.shareOfPeak(flops: operations, layers: [index])
+            let share = measurement.observed.shareOfPeak(flops: operations, layers: [index])
             let rate = macs > 0 ? String(format: "%7.1f GFLOP/s %4.0f%%", operations / seconds / 1e9, 100 * share) : ""
             var floor = ""
             if info.kind == GN_LAYER_CONV2D {
@@ -113,8 +116,9 @@ func runBenchmarks() {
         if !convolutions.layers.isEmpty {
             print(String(format: "conv2d layers together: %.4f ms, %.1f GFLOP/s, %.0f%% of the peak", convolutions.seconds * 1000,
                          convolutions.flops / convolutions.seconds / 1e9,
-                         100 * measurement.shareOfPeak(flops: convolutions.flops, layers: convolutions.layers)))
+                         100 * measurement.observed.shareOfPeak(flops: convolutions.flops, layers: convolutions.layers)))
         }
+        printAsRun(measurement, names: kindsOfLayers, operations: operationsOfLayers, convolutions: convolutions.layers)
         gn_model_free(model)
         return
     }
@@ -196,11 +200,11 @@ func runBenchmarks() {
 
     // Conv layers of VGG-16 at batch 32 (ANN mode): their share of the time, and their rate.
     print("")
-    for (benchmarkCase, measurement) in results where !measurement.layerSeconds.isEmpty {
+    for (benchmarkCase, measurement) in results where !measurement.observed.layerSeconds.isEmpty {
         let net = all[benchmarkCase.network]!
         let model = loadModel(net.bytes)
         var convSeconds = 0.0, convLayers: [Int] = []
-        for (index, seconds) in measurement.layerSeconds.enumerated() {
+        for (index, seconds) in measurement.observed.medianLayerSeconds.enumerated() {
             var info = gn_layer_info()
             gn_model_layer(model, index, &info)
             if info.kind == GN_LAYER_CONV2D {
@@ -211,8 +215,8 @@ func runBenchmarks() {
         gn_model_free(model)
         let flops = 2.0 * Double(net.convMacs) * Double(benchmarkCase.batch)
         print(String(format: "%@: conv layers %.1f GFLOP/s = %.0f%% of the peak (%.1f of %.1f ms; peak %@)",
-                     benchmarkCase.label, flops / convSeconds / 1e9, 100 * measurement.shareOfPeak(flops: flops, layers: convLayers),
-                     convSeconds * 1000, measurement.seconds * 1000, measurement.peakSummary))
+                     benchmarkCase.label, flops / convSeconds / 1e9, 100 * measurement.observed.shareOfPeak(flops: flops, layers: convLayers),
+                     convSeconds * 1000, measurement.seconds * 1000, measurement.observed.peakSummary))
     }
 
     // Memory: VGG-16, batch 1, GN T = 4, in both schedules.

@@ -426,6 +426,24 @@ int main(int argc, char **argv) {
     check("observe input off", gn_session_observe_input(session, 0) == GN_STATUS_OK);
     check("observer removed", gn_session_set_observer(session, NULL, NULL) == GN_STATUS_OK);
 
+    /* Layer times: none until asked for and a run has started; then each layer that computes on its own
+       has a time, and the run's results do not change. */
+    uint64_t nanoseconds = 7;
+    expect("B68", gn_session_time_layers(session, 2), GN_STATUS_INVALID_OPTION, "time must be 0 or 1");
+    expect("B70", gn_session_layer_time(session, 0, &nanoseconds), GN_STATUS_INVALID_STATE, "does not time its layers");
+    check("time layers", gn_session_time_layers(session, 1) == GN_STATUS_OK);
+    expect("B71", gn_session_layer_time(session, 0, &nanoseconds), GN_STATUS_NO_RESULT, "no run or stream has started");
+    check("layer time: nothing written on failure", nanoseconds == 7);
+    check("timed run", gn_session_run(session, input, INPUT, 2, output, OUTPUT) == GN_STATUS_OK
+                           && memcmp(output, first, sizeof output) == 0);
+    size_t timed_layers = 0;
+    check("layer count", gn_model_layer_count(model, &timed_layers) == GN_STATUS_OK && timed_layers > 0);
+    expect("B69", gn_session_layer_time(session, timed_layers, &nanoseconds), GN_STATUS_OUT_OF_RANGE, "past the last layer");
+    check("layer time: NULL out", gn_session_layer_time(session, 0, NULL) == GN_STATUS_NULL_POINTER);
+    check("layer 0 timed", gn_session_layer_time(session, 0, &nanoseconds) == GN_STATUS_OK && nanoseconds > 0);
+    check("time layers off", gn_session_time_layers(session, 0) == GN_STATUS_OK);
+    expect("B70", gn_session_layer_time(session, 0, &nanoseconds), GN_STATUS_INVALID_STATE, "does not time its layers");
+
     /* Sample steps, spike accounting and streams. */
     uint32_t sample_steps[2];
     expect("B52", gn_session_sample_steps(session, sample_steps, 3), GN_STATUS_SIZE_MISMATCH,

@@ -474,6 +474,24 @@ public func cSessionObserveInput(_ session: OpaquePointer?, _ observe: UInt32) -
     }
 }
 
+/// The C function `gn_session_time_layers`; documented in include/gnruntime.h.
+@_cdecl("gn_session_time_layers")
+public func cSessionTimeLayers(_ session: OpaquePointer?, _ time: UInt32) -> gn_status {
+    withSession(session) { (handle) throws(GNError) in
+        guard time <= 1 else { throw GNError(.invalidOption, "time must be 0 or 1", actual: Int(time)) }
+        try handle.timeLayers(time == 1)
+    }
+}
+
+/// The C function `gn_session_layer_time`; documented in include/gnruntime.h.
+@_cdecl("gn_session_layer_time")
+public func cSessionLayerTime(_ session: OpaquePointer?, _ layer: Int, _ nanosecondsOut: UnsafeMutablePointer<UInt64>?) -> gn_status {
+    withSession(session) { (handle) throws(GNError) in
+        let nanoseconds = try nonNull(nanosecondsOut, "nanoseconds_out is NULL")
+        nanoseconds.pointee = try handle.session.layerTime(ofLayer: layer)
+    }
+}
+
 /// The C function `gn_session_last_error`; documented in include/gnruntime.h.
 @_cdecl("gn_session_last_error")
 public func cSessionLastError(_ session: OpaquePointer?) -> UnsafePointer<CChar> {

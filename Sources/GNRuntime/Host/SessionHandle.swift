@@ -14,6 +14,8 @@ final class SessionHandle {
     private let pool: ThreadPool?
     /// The last failure's message, NUL-terminated; allocated once, at creation.
     let lastError: UnsafeMutablePointer<CChar>
+    /// The counters of the session's layer times while it times layers (`timeLayers`), else nil.
+    private var layerTimeCounters: UnsafeMutableRawPointer?
 
     private init(model: ModelHandle, session: Session, ownedArena: UnsafeMutableRawPointer?, pool: ThreadPool?,
                  lastError: UnsafeMutablePointer<CChar>) {
@@ -26,7 +28,34 @@ final class SessionHandle {
 
     deinit {
         if let ownedArena { AlignedMemory.release(ownedArena) }
+        if let layerTimeCounters { AlignedMemory.release(layerTimeCounters) }
         lastError.deallocate()
+    }
+
+    /// Times the session's layers in later runs (`Session.setLayerTimes`, on the monotonic clock), or
+    /// no longer: counters allocated on the first call with `time` true and kept, with the times of the
+    /// last run, over later such calls; freed with false. OUT_OF_MEMORY leaves the session as it was.
+    func timeLayers(_ time: Bool) throws(GNError) {
+        guard time else {
+            try session.setLayerTimes(nil)
+            if let layerTimeCounters { AlignedMemory.release(layerTimeCounters) }
+            layerTimeCounters = nil
+            return
+        }
+        guard layerTimeCounters == nil else { return }
+        let count = session.threads * model.view.layerCount
+        let counters = try AlignedMemory.allocate(byteCount: count * MemoryLayout<UInt64>.stride)
+        let nanoseconds = counters.bindMemory(to: UInt64.self, capacity: count)
+        nanoseconds.initialize(repeating: 0, count: count)
+        do {
+            try session.setLayerTimes(LayerTimes(clock: { UInt64(truncatingIfNeeded: MonotonicClock.nanoseconds()) },
+                                                 nanoseconds: nanoseconds, layerCount: model.view.layerCount,
+                                                 threads: session.threads))
+        } catch {
+            AlignedMemory.release(counters)
+            throw error
+        }
+        layerTimeCounters = counters
     }
 
     /// The arena bytes a session needs, planned in temporary memory.

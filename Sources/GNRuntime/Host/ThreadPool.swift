@@ -163,14 +163,6 @@ final class ThreadPool {
         return usage.ru_nivcsw
     }
 
-    /// Monotonic time in nanoseconds.
-    @inline(__always)
-    private static func now() -> Int {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return time.tv_sec * 1_000_000_000 + time.tv_nsec
-    }
-
     /// The claim counter of one thread's share of a job (`Shared.counters`), with room after it so that
     /// two counters never share a cache line (each object is 16 bytes of header, 8 of counter and 56
     /// of room: the next one's counter lies at least 64 bytes further). A class, so that the counter
@@ -260,7 +252,7 @@ final class ThreadPool {
 
         /// Runs `tasks` tasks of `job` on the pool and returns when every task is done.
         func run(job: UnsafeRawPointer, function: TaskFunction, tasks: Int) {
-            if backoff.takeJobAlone(now: ThreadPool.now) {
+            if backoff.takeJobAlone(now: MonotonicClock.nanoseconds) {
                 function(job, 0, 0, tasks)
                 return
             }
@@ -286,12 +278,12 @@ final class ThreadPool {
                 pthread_cond_broadcast(workAvailable)
                 pthread_mutex_unlock(mutex)
             }
-            let start = ThreadPool.now()
+            let start = MonotonicClock.nanoseconds()
             if firstChunk > 0 { function(job, 0, 0, firstChunk) }
             let ownTasks = firstChunk + runTasks(worker: 0, jobNumber: jobNumber)
-            let ownEnd = ThreadPool.now()
+            let ownEnd = MonotonicClock.nanoseconds()
             waitForClaimedChunks(tasks: tasks - ownTasks, since: ownEnd)
-            let end = ThreadPool.now()
+            let end = MonotonicClock.nanoseconds()
             backoff.record(end: end, ownTime: ownEnd - start, waited: end - ownEnd, ownTasks: ownTasks,
                            tasks: tasks, involuntarySwitches: ThreadPool.involuntarySwitches)
         }
@@ -303,7 +295,7 @@ final class ThreadPool {
             while completed.load(ordering: .acquiring) < tasks {
                 gn_internal_cpu_relax()
                 polls += 1
-                if polls % 64 == 0 && ThreadPool.now() - start > ThreadPool.dispatcherSpin {
+                if polls % 64 == 0 && MonotonicClock.nanoseconds() - start > ThreadPool.dispatcherSpin {
                     pthread_mutex_lock(mutex)
                     dispatcherSleeps.store(true, ordering: .sequentiallyConsistent)
                     while completed.load(ordering: .sequentiallyConsistent) < tasks {
@@ -411,7 +403,7 @@ final class ThreadPool {
                     gn_internal_cpu_relax()
                     polls += 1
                     if polls % 64 == 0 {
-                        let now = ThreadPool.now()
+                        let now = MonotonicClock.nanoseconds()
                         if spinStart == 0 { spinStart = now }
                         if now - spinStart > ThreadPool.workerSpin {
                             sleepUntilJob(after: seen)

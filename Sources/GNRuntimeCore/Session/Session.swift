@@ -26,6 +26,10 @@ public struct Session {
     /// Whether the observer also sees each run's input (`LayerObserver.inputLayer`), laid out
     /// channels-last, before layer 0 runs; false by default.
     public var observesInput = false
+    #if !hasFeature(Embedded)
+    /// Where later runs add up each layer's time (`setLayerTimes`); nil by default, and free then.
+    public private(set) var layerTimes: LayerTimes?
+    #endif
     /// The threads layers are spread over (nil: the calling thread only).
     public private(set) var workers: Workers?
     /// The most workers the plan has scratch memory for.
@@ -114,6 +118,20 @@ public struct Session {
         self.workers = workers.flatMap { $0.count > 1 ? $0 : nil }
     }
 
+    #if !hasFeature(Embedded)
+    /// Times each layer of later runs and stream steps in `times` (nil: no longer), which must have a
+    /// counter for each of the model's layers and each of the session's threads. The times hold
+    /// nothing until a run or stream starts.
+    public mutating func setLayerTimes(_ times: LayerTimes?) throws(GNError) {
+        if let times, times.layerCount != model.layerCount || times.threads < threads {
+            throw GNError(.invalidOption, "layer times need a counter per layer and thread",
+                          expected: model.layerCount * threads, actual: times.layerCount * times.threads)
+        }
+        layerTimes = times
+        layerTimes?.hasTimes = false
+    }
+    #endif
+
     /// Time steps a run computes: T, or 1 in ANN mode.
     public var steps: Int { layout.steps }
 
@@ -179,13 +197,15 @@ public struct Session {
             let plan = plans[index]
             if plan.bandRows > 0 { continue }   // with the neuron layer after it
             if plan.bandedConvolution >= 0 {
-                executeInBands(convolution: plan.bandedConvolution, neuron: index, samples: count, place: place)
+                timed(index, place: place) {
+                    executeInBands(convolution: plan.bandedConvolution, neuron: index, samples: count, place: place)
+                }
                 // The convolution's output was never whole in memory.
                 for step in 0..<plans[plan.bandedConvolution].steps {
                     layerDidRun(plan.bandedConvolution, step: step, slice: step, slots: slots, place: place)
                 }
             } else {
-                execute(index, samples: count, step: 0, place: place)
+                timed(index, place: place) { execute(index, samples: count, step: 0, place: place) }
             }
             for step in 0..<plan.steps { layerDidRun(index, step: step, slice: step, slots: slots, place: place) }
             if let neuron = fusedNeuron(of: index) { layerDidRun(neuron, step: 0, slice: 0, slots: slots, place: place) }
@@ -273,6 +293,22 @@ public struct Session {
         return plans[index].kernel.map { ($0.choice.name, $0.instructionSet) }
     }
 
+    #if !hasFeature(Embedded)
+    /// Layer `index`'s time in the last run, or in the stream's steps so far, in nanoseconds, summed
+    /// over the threads that took passes of samples (`LayerTimes`). INVALID_STATE when the session
+    /// does not time its layers; NO_RESULT before a run or stream since it began to.
+    public func layerTime(ofLayer index: Int) throws(GNError) -> UInt64 {
+        guard (0..<model.layerCount).contains(index) else {
+            throw GNError(.outOfRange, "layer index is past the last layer", expected: model.layerCount - 1, actual: index)
+        }
+        guard let layerTimes else { throw GNError(.invalidState, "the session does not time its layers") }
+        guard layerTimes.hasTimes else {
+            throw GNError(.noResult, "no run or stream has started since the session began to time its layers")
+        }
+        return layerTimes.nanoseconds(ofLayer: index)
+    }
+    #endif
+
     /// Fails unless a run, or a stream's step, has produced something to read.
     func requireResult() throws(GNError) {
         guard samples > 0, stepsTaken > 0 else { throw GNError(.noResult, "the session has not run yet") }
@@ -338,6 +374,9 @@ public struct Session {
     /// value themselves, at a run's first step.)
     private mutating func resetState(samples: Int) {
         self.samples = samples
+        #if !hasFeature(Embedded)
+        layerTimes?.start()
+        #endif
         floats(at: layout.outputSumOffset).update(repeating: 0, count: samples * outputElements)
         let slots = int32s(at: layout.slotSamplesOffset)
         for slot in 0..<samples { slots[slot] = Int32(truncatingIfNeeded: slot) }
@@ -354,7 +393,7 @@ public struct Session {
     /// the layers that change over time.
     private func computeStep(_ step: Int, active: Int, everyLayer: Bool) {
         for index in 0..<model.layerCount where (everyLayer || !plans[index].isStatic) && runsAsLayer(index) {
-            execute(index, samples: active, step: step, place: nil)
+            timed(index, place: nil) { execute(index, samples: active, step: step, place: nil) }
             layerDidRun(index, step: step, slice: 0, slots: 0..<active, place: nil)
             if let neuron = fusedNeuron(of: index) { layerDidRun(neuron, step: step, slice: 0, slots: 0..<active, place: nil) }
         }
@@ -427,6 +466,20 @@ public struct Session {
             }
             predictions[Int(samplesOfSlots[slot])] = Int32(truncatingIfNeeded: best)
         }
+    }
+
+    /// Runs `work`, layer `index`'s, on the thread of `place` (nil: the calling thread), adding its time
+    /// to the layer's when the session times layers (`layerTimes`).
+    @inline(__always)
+    private func timed(_ index: Int, place: PassPlace?, _ work: () -> Void) {
+        #if hasFeature(Embedded)
+        work()
+        #else
+        guard let layerTimes else { return work() }
+        let start = layerTimes.clock()
+        work()
+        layerTimes.add(since: start, layer: index, thread: place?.worker ?? 0)
+        #endif
     }
 
     /// Runs layer `index` for `samples` samples at step `step` (a layer-by-layer session's layers

@@ -107,6 +107,8 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "gn_session_spike_counts": (_STATUS, [_P, ctypes.POINTER(ctypes.c_uint64), ctypes.POINTER(ctypes.c_uint64), _SIZE]),
     "gn_session_set_observer": (_STATUS, [_P, LayerObserver, _P]),
     "gn_session_observe_input": (_STATUS, [_P, ctypes.c_uint32]),
+    "gn_session_time_layers": (_STATUS, [_P, ctypes.c_uint32]),
+    "gn_session_layer_time": (_STATUS, [_P, _SIZE, ctypes.POINTER(ctypes.c_uint64)]),
     "gn_session_isa": (_STATUS, [_P, ctypes.POINTER(ctypes.c_int)]),
     "gn_session_layer_kernel": (_STATUS, [_P, _SIZE, ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(ctypes.c_int)]),
     "gn_session_last_error": (ctypes.c_char_p, [_P]),

@@ -298,5 +298,25 @@ class Session(OwnedHandle):
         self._observer = LayerObserver(trampoline)  # kept: ctypes must not free it while set
         check(library().gn_session_set_observer(self.handle, self._observer, None), self._last_error)
 
+    def time_layers(self, time: bool = True) -> None:
+        """Times every layer of later runs (``layer_times``), or, with ``False``, no longer. The times
+        are those of runs as they run unobserved: in passes of samples, with the neuron layers that
+        convolutions compute in their tasks (an observer's timestamps show layers run one by one over
+        the whole batch)."""
+        check(library().gn_session_time_layers(self.handle, int(time)), self._last_error)
+
+    def layer_times(self) -> np.ndarray:
+        """Each layer's time in the last run (or the stream's steps so far), in seconds, as a float64
+        array with one entry per layer (``time_layers`` first). A layer computed in another's tasks (a
+        neuron layer in its convolution's, an add in its neuron layer's) has 0: its time is in that
+        layer's. Where several threads took passes of samples at once, their times add up."""
+        lib = library()
+        times = np.empty(len(self._layer_shapes), np.float64)
+        nanoseconds = ctypes.c_uint64()
+        for index in range(len(times)):
+            check(lib.gn_session_layer_time(self.handle, index, ctypes.byref(nanoseconds)), self._last_error)
+            times[index] = nanoseconds.value / 1e9
+        return times
+
     def __repr__(self) -> str:
         return f"<gnruntime.Session neuron={self.neuron} steps={self.steps} batch={self.batch}>"

@@ -438,6 +438,23 @@ def test_b67_observe_input_other_than_0_or_1(model: gnruntime.Model) -> None:
         assert session.run(np.zeros((1, 2, 8, 8), np.float32)).shape == (1, 5)   # still usable
 
 
+def test_b68_to_b71_layer_times(model: gnruntime.Model) -> None:
+    with gnruntime.Session(model, "ann") as session:
+        expect("B68", library().gn_session_time_layers(session.handle, 2), gnruntime.InvalidOptionError,
+               "time must be 0 or 1")
+        with pytest.raises(gnruntime.InvalidStateError, match="does not time its layers"):
+            session.layer_times()                                               # "B70"
+        session.time_layers()
+        with pytest.raises(gnruntime.NoResultError, match="no run or stream has started"):
+            session.layer_times()                                               # "B71"
+        session.run(np.zeros((1, 2, 8, 8), np.float32))
+        nanoseconds = ctypes.c_uint64(7)
+        expect("B69", library().gn_session_layer_time(session.handle, len(session.layer_kernels()), ctypes.byref(nanoseconds)),
+               gnruntime.OutOfRangeError, "past the last layer")
+        assert nanoseconds.value == 7                                           # nothing written
+        assert session.layer_times()[0] > 0                                     # still usable
+
+
 def test_b61_b62_int8_sessions() -> None:
     changed = bytearray(int8_model())
     struct.pack_into("<I", changed, record(1) + 36, 65535)   # L = 65535 before the 2x2 pool

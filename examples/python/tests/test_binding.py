@@ -5,6 +5,7 @@ import ctypes
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -204,6 +205,32 @@ def test_observer_sees_the_input_first_when_asked(model_bytes: bytes) -> None:
     # The input as the session holds it, shown (like every layer) as (samples, C, H, W).
     assert with_input[0][1] == 0
     np.testing.assert_array_equal(with_input[0][2], x)
+
+
+def test_layer_times_as_the_session_runs(model_bytes: bytes) -> None:
+    x = np.random.default_rng(3).random((2, 2, 8, 8), dtype=np.float32)
+    with gnruntime.Model.load(model_bytes) as model, gnruntime.Session(model, "gn", T=4, batch=2) as session:
+        out = session.run(x)
+        session.time_layers()
+        np.testing.assert_array_equal(session.run(x), out)   # timing changes no result
+        times = session.layer_times()
+        assert times.shape == (len(session.layer_kernels()),) and times.dtype == np.float64
+        # Layer by layer at T = 4 no convolution computes its neuron layer; an add may be computed by the
+        # neuron layer after it (0 here), every other layer that computes has a time of its own.
+        kernels = [name for name, _ in session.layer_kernels()]
+        assert all(t > 0 for t, name in zip(times, kernels) if name not in ("none", "add"))
+        # With an observer every layer runs on its own, so each that computes has one.
+        session.set_observer(lambda layer, step, output: None)
+        np.testing.assert_array_equal(session.run(x), out)
+        assert all(t > 0 for t, name in zip(session.layer_times(), kernels) if name != "none")
+        session.set_observer(None)
+        # One thread: the layers' times fit in the time of the run around them.
+        start = time.perf_counter()
+        session.run(x)
+        assert session.layer_times().sum() <= time.perf_counter() - start
+        session.time_layers(False)
+        with pytest.raises(gnruntime.InvalidStateError):
+            session.layer_times()
 
 
 def test_library_found_through_the_environment(tmp_path) -> None:

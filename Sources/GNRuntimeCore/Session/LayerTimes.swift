@@ -1,0 +1,53 @@
+#if !hasFeature(Embedded)  // microcontrollers time their layers from outside, with their own timers
+/// Where a session adds up the time each layer takes as it runs (`Session.setLayerTimes`): a clock read
+/// before and after each layer, and one counter of nanoseconds per layer and thread, so that threads
+/// taking passes of samples at once each add to their own.
+///
+/// The times are those of the run as it runs unobserved — in passes of samples, with the neuron layers
+/// that convolutions compute in their tasks — unlike an observer's timestamps, whose observer makes
+/// every layer run on its own over the whole batch. A layer computed in another's tasks (a neuron layer
+/// in its convolution's, an add in its neuron layer's, a convolution computed in bands in its neuron
+/// layer's) takes 0: its time is in that layer's.
+public struct LayerTimes {
+    /// A monotonic clock, in nanoseconds.
+    public typealias Clock = @convention(c) () -> UInt64
+
+    /// The clock read before and after each layer.
+    public let clock: Clock
+    /// `threads × layerCount` counters: thread `t`'s time in layer `l` at `t · layerCount + l`.
+    /// Borrowed: the caller allocates and frees them, and keeps them while the session has them.
+    public let nanoseconds: UnsafeMutablePointer<UInt64>
+    /// The model's layers.
+    public let layerCount: Int
+    /// The threads counted apart: at least the session's `threads`.
+    public let threads: Int
+    /// Whether a run or a stream has started since the times were set: before one, they hold nothing.
+    public internal(set) var hasTimes = false
+
+    /// Times over `nanoseconds` (`threads × layerCount` counters, borrowed), read with `clock`.
+    public init(clock: Clock, nanoseconds: UnsafeMutablePointer<UInt64>, layerCount: Int, threads: Int) {
+        self.clock = clock
+        self.nanoseconds = nanoseconds
+        self.layerCount = layerCount
+        self.threads = threads
+    }
+
+    /// Layer `layer`'s time in the last run (or the stream's steps so far), summed over the threads:
+    /// where several threads took passes at once, more than the time the run took in it.
+    public func nanoseconds(ofLayer layer: Int) -> UInt64 {
+        (0..<threads).reduce(0) { $0 &+ nanoseconds[$1 * layerCount + layer] }
+    }
+
+    /// Sets every counter to 0, as a run or stream starts.
+    mutating func start() {
+        nanoseconds.update(repeating: 0, count: threads * layerCount)
+        hasTimes = true
+    }
+
+    /// Adds the time since `start` (a reading of `clock`) to layer `layer`'s counter of thread `thread`.
+    @inline(__always)
+    func add(since start: UInt64, layer: Int, thread: Int) {
+        nanoseconds[thread * layerCount + layer] &+= clock() &- start
+    }
+}
+#endif

@@ -1,0 +1,33 @@
+// The profile's second table: each layer's time as the session runs unobserved, timed by the session.
+import GNRuntimeC
+import Foundation
+
+/// Prints each layer's time in the runs timed by the session (`Measurement.asRun`), with its rate and
+/// share of the peak (`operations`: each layer's floating-point operations, `names` its kind), and the
+/// conv layers' (`convolutions`) together. A layer computed in another's tasks (a neuron layer in its
+/// convolution's, an add in its neuron layer's) has no time of its own: its time is in that layer's.
+func printAsRun(_ measurement: Measurement, names: [String], operations: [Double], convolutions: [Int]) {
+    let asRun = measurement.asRun
+    let seconds = asRun.medianLayerSeconds
+    guard !seconds.isEmpty else { return }
+    let concurrency = median(asRun.concurrency)
+    print("as run, unobserved (in passes of samples; a convolution's time holds the neuron layer, and the add,")
+    print(String(format: "that it computes in its tasks), timed by the session (gn_session_time_layers; %.0f thread(s) at once);", concurrency))
+    print("peak \(asRun.peakSummary):")
+    for index in seconds.indices where measurement.kernels[index] != "none" {
+        let name = names[index].padding(toLength: 14, withPad: " ", startingAt: 0)
+        guard seconds[index] > 0 else {
+            print(String(format: "  %3d %@ computed in another layer's tasks", index, name))
+            continue
+        }
+        let rate = operations[index] > 0
+            ? String(format: "%7.1f GFLOP/s %4.0f%%", operations[index] * concurrency / seconds[index] / 1e9,
+                     100 * asRun.shareOfPeak(flops: operations[index], layers: [index]))
+            : ""
+        print(String(format: "  %3d %@ %9.4f ms %@", index, name, seconds[index] * 1000, rate))
+    }
+    let flops = convolutions.reduce(0) { $0 + operations[$1] }
+    let convolutionSeconds = convolutions.reduce(0) { $0 + seconds[$1] }
+    print(String(format: "conv2d layers together, as run: %.4f ms, %.0f%% of the peak (with the layers they compute)",
+                 convolutionSeconds * 1000, 100 * asRun.shareOfPeak(flops: flops, layers: convolutions)))
+}
