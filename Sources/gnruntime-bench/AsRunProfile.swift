@@ -28,6 +28,7 @@ func printAsRun(_ measurement: Measurement, names: [String], operations: [Double
     }
     let flops = convolutions.reduce(0) { $0 + operations[$1] }
     let convolutionSeconds = convolutions.reduce(0) { $0 + seconds[$1] }
-    print(String(format: "conv2d layers together, as run: %.4f ms, %.0f%% of the peak (with the layers they compute)",
-                 convolutionSeconds * 1000, 100 * asRun.shareOfPeak(flops: flops, layers: convolutions)))
+    print(String(format: "conv2d layers together, as run: %.4f ms%@, %.0f%% of the peak (with the layers they compute)",
+                 convolutionSeconds * 1000, concurrency > 1 ? " of thread time" : "",
+                 100 * asRun.shareOfPeak(flops: flops, layers: convolutions)))
 }
