@@ -465,19 +465,23 @@ GN_API gn_status gn_session_set_observer(gn_session *session, gn_layer_observer 
 GN_API gn_status gn_session_observe_input(gn_session *session, uint32_t observe);
 
 /* Whether later runs and stream steps time each layer: with `time` 1, each adds up the time every
-   layer takes as it runs unobserved — in passes of samples, with the neuron layers that convolutions
-   compute in their tasks — reading the monotonic clock before and after each layer (what an observer's
-   timestamps cannot show: an observer makes every layer run on its own, over the whole batch). The
-   session allocates its counters here (a few bytes per layer and thread) and frees them with `time` 0,
-   the default, or with the session. Calling it with 1 again keeps the times of the last run.
+   layer takes as the session runs it, reading the monotonic clock before and after each layer. Unobserved,
+   that is what an observer's timestamps cannot show, since an observer makes every layer run on its own
+   over the whole batch: layer by layer at T > 1, a run of many samples takes them in passes (on several
+   threads, each its own passes); step by step, or at T = 1, a convolution may compute the neuron layer
+   after it in its tasks. With an observer set, layers are timed as it makes them run, its calls left
+   out; spike counting is in no layer's time. The session allocates its counters here (a few bytes per
+   layer and thread) and frees them with `time` 0, the default, or with the session. Calling it with 1
+   again keeps the times of the last run.
    Returns OK, NULL_POINTER, INVALID_OPTION (`time` other than 0 or 1), OUT_OF_MEMORY. */
 GN_API gn_status gn_session_time_layers(gn_session *session, uint32_t time);
 
 /* The time layer `layer` (0 ... layer count - 1) took in the last run, or in the stream's steps so far,
    in nanoseconds (gn_session_time_layers). Where several threads took passes of samples at once, their
    times add up, so that the layers' sum can exceed the run's time. A layer computed in another's tasks
-   takes 0, its time counted in that layer's: a neuron layer in its convolution's, an add in the neuron
-   layer after it, a convolution computed in bands (GN_SCHEDULE_LEAN) in its neuron layer's. Writes
+   takes 0, its time counted in that layer's: a neuron layer in its convolution's, an add in the layer
+   that computes it (the neuron layer after it, or the convolution that computes that neuron layer), a
+   convolution computed in bands (GN_SCHEDULE_LEAN) in its neuron layer's. Writes
    `*nanoseconds_out` only on success. Returns OK, NULL_POINTER, OUT_OF_RANGE, INVALID_STATE (the session
    does not time its layers), NO_RESULT (no run or stream has started since it began to). */
 GN_API gn_status gn_session_layer_time(const gn_session *session, size_t layer, uint64_t *nanoseconds_out);

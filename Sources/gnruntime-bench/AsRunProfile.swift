@@ -11,8 +11,9 @@ func printAsRun(_ measurement: Measurement, names: [String], operations: [Double
     let seconds = asRun.medianLayerSeconds
     guard !seconds.isEmpty else { return }
     let concurrency = median(asRun.concurrency)
-    print("as run, unobserved (in passes of samples; a convolution's time holds the neuron layer, and the add,")
-    print(String(format: "that it computes in its tasks), timed by the session (gn_session_time_layers; %.0f thread(s) at once);", concurrency))
+    print("as run, unobserved (layer by layer at T > 1, in passes of samples; else a convolution's time holds")
+    print(String(format: "the neuron layer, and add, it computes), timed by the session (gn_session_time_layers; %.0f thread(s)", concurrency))
+    print("at once, an estimate: the layers' thread time over the run's, rounded; ms: thread time);")
     print("peak \(asRun.peakSummary):")
     for index in seconds.indices where measurement.kernels[index] != "none" {
         let name = names[index].padding(toLength: 14, withPad: " ", startingAt: 0)

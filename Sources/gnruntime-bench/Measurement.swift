@@ -13,8 +13,9 @@ struct Measurement {
     /// With per-layer times: each layer's time in runs with an observer (every layer on its own, over
     /// the whole batch), from the observer's timestamps.
     var observed: ProfiledRuns
-    /// With per-layer times: each layer's time in runs as they run unobserved (in passes of samples,
-    /// neuron layers computed in their convolutions' tasks), timed by the session
+    /// With per-layer times: each layer's time in runs as they run unobserved (layer by layer at T > 1
+    /// in passes of samples; else with neuron layers computed in their convolutions' tasks), timed by
+    /// the session
     /// (`gn_session_time_layers`).
     var asRun: ProfiledRuns
     /// With per-layer times: the run's start (its input checked and laid out channels-last), which

@@ -3,11 +3,12 @@
 /// before and after each layer, and one counter of nanoseconds per layer and thread, so that threads
 /// taking passes of samples at once each add to their own.
 ///
-/// The times are those of the run as it runs unobserved — in passes of samples, with the neuron layers
-/// that convolutions compute in their tasks — unlike an observer's timestamps, whose observer makes
-/// every layer run on its own over the whole batch. A layer computed in another's tasks (a neuron layer
-/// in its convolution's, an add in its neuron layer's, a convolution computed in bands in its neuron
-/// layer's) takes 0: its time is in that layer's.
+/// The times are those of the run as the session runs it — unobserved, layer by layer at T > 1 in
+/// passes of samples, step by step or at T = 1 with the neuron layers that convolutions compute in their
+/// tasks — unlike an observer's timestamps, whose observer makes every layer run on its own over the
+/// whole batch (with one set, layers are timed so, its calls left out). A layer computed in another's
+/// tasks (a neuron layer in its convolution's, an add in the layer that computes it, a convolution
+/// computed in bands in its neuron layer's) takes 0: its time is in that layer's.
 public struct LayerTimes {
     /// A monotonic clock, in nanoseconds.
     public typealias Clock = @convention(c) () -> UInt64

@@ -295,8 +295,9 @@ public struct Session {
 
     #if !hasFeature(Embedded)
     /// Layer `index`'s time in the last run, or in the stream's steps so far, in nanoseconds, summed
-    /// over the threads that took passes of samples (`LayerTimes`). INVALID_STATE when the session
-    /// does not time its layers; NO_RESULT before a run or stream since it began to.
+    /// over the threads that took passes of samples (`LayerTimes`). OUT_OF_RANGE past the last layer;
+    /// INVALID_STATE when the session does not time its layers; NO_RESULT before a run or stream since
+    /// it began to.
     public func layerTime(ofLayer index: Int) throws(GNError) -> UInt64 {
         guard (0..<model.layerCount).contains(index) else {
             throw GNError(.outOfRange, "layer index is past the last layer", expected: model.layerCount - 1, actual: index)

@@ -300,16 +300,16 @@ class Session(OwnedHandle):
 
     def time_layers(self, time: bool = True) -> None:
         """Times every layer of later runs (``layer_times``), or, with ``False``, no longer. The times
-        are those of runs as they run unobserved: in passes of samples, with the neuron layers that
-        convolutions compute in their tasks (an observer's timestamps show layers run one by one over
-        the whole batch)."""
+        are those of runs as the session runs them: unobserved, layer by layer at T > 1 in passes of
+        samples, step by step or at T = 1 with the neuron layers that convolutions compute in their tasks
+        (an observer makes every layer run on its own over the whole batch, and is not timed)."""
         check(library().gn_session_time_layers(self.handle, int(time)), self._last_error)
 
     def layer_times(self) -> np.ndarray:
         """Each layer's time in the last run (or the stream's steps so far), in seconds, as a float64
         array with one entry per layer (``time_layers`` first). A layer computed in another's tasks (a
-        neuron layer in its convolution's, an add in its neuron layer's) has 0: its time is in that
-        layer's. Where several threads took passes of samples at once, their times add up."""
+        neuron layer in its convolution's, an add in the layer that computes it, a lean session's
+        convolution in bands in its neuron layer's) has 0: its time is in that layer's. Where several threads took passes of samples at once, their times add up."""
         lib = library()
         times = np.empty(len(self._layer_shapes), np.float64)
         nanoseconds = ctypes.c_uint64()
