@@ -287,10 +287,15 @@ public struct Session {
     /// The name of the kernel that computes layer `index` and the instruction set it was compiled
     /// for; nil for a layer that computes nothing (a flatten).
     public func kernel(ofLayer index: Int) throws(GNError) -> (name: StaticString, instructionSet: InstructionSet)? {
+        try checkLayerIndex(index)
+        return plans[index].kernel.map { ($0.choice.name, $0.instructionSet) }
+    }
+
+    /// Fails with OUT_OF_RANGE unless `index` is one of the model's layers.
+    private func checkLayerIndex(_ index: Int) throws(GNError) {
         guard (0..<model.layerCount).contains(index) else {
             throw GNError(.outOfRange, "layer index is past the last layer", expected: model.layerCount - 1, actual: index)
         }
-        return plans[index].kernel.map { ($0.choice.name, $0.instructionSet) }
     }
 
     #if !hasFeature(Embedded)
@@ -299,9 +304,7 @@ public struct Session {
     /// INVALID_STATE when the session does not time its layers; NO_RESULT before a run or stream since
     /// it began to.
     public func layerTime(ofLayer index: Int) throws(GNError) -> UInt64 {
-        guard (0..<model.layerCount).contains(index) else {
-            throw GNError(.outOfRange, "layer index is past the last layer", expected: model.layerCount - 1, actual: index)
-        }
+        try checkLayerIndex(index)
         guard let layerTimes else { throw GNError(.invalidState, "the session does not time its layers") }
         guard layerTimes.hasTimes else {
             throw GNError(.noResult, "no run or stream has started since the session began to time its layers")
