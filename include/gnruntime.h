@@ -478,10 +478,10 @@ GN_API gn_status gn_session_time_layers(gn_session *session, uint32_t time);
 
 /* The time layer `layer` (0 ... layer count - 1) took in the last run, or in the stream's steps so far,
    in nanoseconds (gn_session_time_layers). Where several threads took passes of samples at once, their
-   times add up, so that the layers' sum can exceed the run's time. A layer computed in another's tasks
-   takes 0, its time counted in that layer's: a neuron layer in its convolution's, an add in the layer
-   that computes it (the neuron layer after it, or the convolution that computes that neuron layer), a
-   convolution computed in bands (GN_SCHEDULE_LEAN) in its neuron layer's. Writes
+   times add up, so that the layers' sum can exceed the run's time. A convolution and the neuron layer
+   it computes in its tasks share the time they took together as their tasks did (each part timed).
+   An add computed in its neuron layer's tasks, and a convolution computed in bands (GN_SCHEDULE_LEAN)
+   in its neuron layer's, take 0: their time is counted in that layer's. Writes
    `*nanoseconds_out` only on success. Returns OK, NULL_POINTER, OUT_OF_RANGE, INVALID_STATE (the session
    does not time its layers), NO_RESULT (no run or stream has started since it began to). */
 GN_API gn_status gn_session_layer_time(const gn_session *session, size_t layer, uint64_t *nanoseconds_out);

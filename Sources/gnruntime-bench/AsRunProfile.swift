@@ -4,16 +4,18 @@ import Foundation
 
 /// Prints each layer's time in the runs timed by the session (`Measurement.asRun`), with its rate and
 /// share of the peak (`operations`: each layer's floating-point operations, `names` its kind), and the
-/// conv layers' (`convolutions`) together. A layer computed in another's tasks (a neuron layer in its
-/// convolution's, an add in its neuron layer's) has no time of its own: its time is in that layer's.
+/// conv layers' (`convolutions`) together. A convolution and the neuron layer it computes in its tasks
+/// share their time as their tasks did; an add computed in its neuron layer's tasks has no time of its
+/// own: its time is in that layer's.
 func printAsRun(_ measurement: Measurement, names: [String], operations: [Double], convolutions: [Int]) {
     let asRun = measurement.asRun
     let seconds = asRun.medianLayerSeconds
     guard !seconds.isEmpty else { return }
     let concurrency = median(asRun.concurrency)
-    print("as run, unobserved (layer by layer at T > 1, in passes of samples; else a convolution's time holds")
-    print(String(format: "the neuron layer, and add, it computes), timed by the session (gn_session_time_layers; %.0f thread(s)", concurrency))
-    print("at once, an estimate: the layers' thread time over the run's, rounded; ms: thread time);")
+    print("as run, unobserved (layer by layer at T > 1, in passes of samples; else a neuron layer that a")
+    print("convolution computes in its tasks is timed in them, and an add in its neuron layer's), timed by the")
+    print(String(format: "session (gn_session_time_layers; %.0f thread(s) at once, an estimate: the layers' thread time over", concurrency))
+    print("the run's, rounded; ms: thread time);")
     print("peak \(asRun.peakSummary):")
     for index in seconds.indices where measurement.kernels[index] != "none" {
         let name = names[index].padding(toLength: 14, withPad: " ", startingAt: 0)
@@ -29,7 +31,7 @@ func printAsRun(_ measurement: Measurement, names: [String], operations: [Double
     }
     let flops = convolutions.reduce(0) { $0 + operations[$1] }
     let convolutionSeconds = convolutions.reduce(0) { $0 + seconds[$1] }
-    print(String(format: "conv2d layers together, as run: %.4f ms%@, %.0f%% of the peak (with the layers they compute)",
+    print(String(format: "conv2d layers together, as run: %.4f ms%@, %.0f%% of the peak",
                  convolutionSeconds * 1000, concurrency > 1 ? " of thread time" : "",
                  100 * asRun.shareOfPeak(flops: flops, layers: convolutions)))
 }

@@ -8,17 +8,19 @@ import Synchronization
 private let clockReadings = Atomic<UInt64>(0)
 
 /// Layer times (`Session.setLayerTimes`, `gn_session_time_layers`): each layer's time as the session
-/// runs it. Timing changes no result; a layer computed in another's tasks has no time of its own, every
-/// other layer that computes has one; an observer, which makes every layer run on its own, gives every
-/// such layer one (in these sessions, which compute no convolution in bands). A counting clock shows each
-/// layer timed once per step or pass, and every run starting again from 0.
+/// runs it. Timing changes no result; an add computed in a neuron layer's tasks has no time of its own,
+/// every other layer that computes has one — a neuron layer computed in its convolution's tasks its
+/// share of their time; an observer, which makes every layer run on its own, gives every such layer one
+/// (in these sessions, which compute no convolution in bands). A counting clock shows each layer timed
+/// once per step or pass, a convolution's fused job shared as its parts' readings were, and every run
+/// starting again from 0.
 final class LayerTimeTests: XCTestCase {
-    func testEveryLayerRunOnItsOwnHasATimeAndLayersComputedInAnothersTasksHaveNone() throws {
+    func testEveryLayerHasATimeButAnAddComputedInANeuronLayersTasks() throws {
         let model = try loadModel(try ReferenceNetworks.build(.init(architecture: .resnet20, inputSize: 16, levels: 4)).serialize())
         let view = model.view
         let samples = 9
         let input = randomInput(count: samples * view.inputShape.elementCount, seed: 11, dyadic: false)
-        var sawFusedLayer = false
+        var sawFusedNeuron = false, sawFusedAdd = false
         for threads in [1, 2] {
             // T = 1 computes step by step, whatever the schedule (convolutions compute neuron layers);
             // T = 4 layer by layer takes passes of samples, step by step keeps static layers.
@@ -34,9 +36,10 @@ final class LayerTimeTests: XCTestCase {
                 let plans = handle.session.plans
                 for index in 0..<view.layerCount where plans[index].kernel != nil {
                     let time = try handle.session.layerTime(ofLayer: index)
-                    if plans[index].isFusedIntoConvolution || plans[index].isFusedIntoNeuron {
-                        sawFusedLayer = true
-                        XCTAssertEqual(time, 0, "\(label), layer \(index) is computed in another's tasks")
+                    sawFusedNeuron = sawFusedNeuron || plans[index].isFusedIntoConvolution
+                    if plans[index].isFusedIntoNeuron {
+                        sawFusedAdd = true
+                        XCTAssertEqual(time, 0, "\(label), layer \(index) is computed in its neuron layer's tasks")
                     } else {
                         XCTAssertGreaterThan(time, 0, "\(label), layer \(index)")
                     }
@@ -54,14 +57,17 @@ final class LayerTimeTests: XCTestCase {
                 XCTAssertEqual(try runOutcome(handle, input: input, samples: samples, observed: false), untimed, label)
             }
         }
-        XCTAssertTrue(sawFusedLayer, "some layer is computed in another's tasks")
+        XCTAssertTrue(sawFusedNeuron, "some neuron layer is computed in its convolution's tasks")
+        XCTAssertTrue(sawFusedAdd, "some add is computed in its neuron layer's tasks")
     }
 
     func testEachLayerIsTimedOncePerStepOrPassAndEachRunStartsAgain() throws {
         // With a clock that ticks once per reading, on one thread, a layer's time counts how often it
         // ran on its own: step by step, every step but for layers computed once (static); layer by
         // layer, once per pass of samples; a lean session's convolution in bands never (its neuron
-        // layer computes it); a layer computed in another's tasks never.
+        // layer computes it), nor an add its neuron layer computes. A convolution's fused job of G
+        // groups of tasks reads the clock 2 + 2G times, before and after it and after each part of each
+        // group, and its parts took G ticks each: the convolution and its neuron layer 1 + G each.
         let model = try loadModel(try ReferenceNetworks.build(.init(architecture: .resnet20, inputSize: 16, levels: 4)).serialize())
         let view = model.view
         let samples = 33
@@ -69,7 +75,7 @@ final class LayerTimeTests: XCTestCase {
         var output = [Float](repeating: 0, count: samples * view.outputShape.elementCount)
         let counters = UnsafeMutablePointer<UInt64>.allocate(capacity: view.layerCount)
         defer { counters.deallocate() }
-        var sawBands = false, sawPasses = false
+        var sawBands = false, sawPasses = false, sawFusion = false
         for schedule in [Schedule.stepByStep, .layerByLayer, .lean] {
             var sessionOptions = options(.groupNeuron, tau: 4, T: 4, batch: samples)
             sessionOptions.schedule = schedule
@@ -80,11 +86,23 @@ final class LayerTimeTests: XCTestCase {
             let layerByLayer = handle.session.layerByLayer
             let passes = layerByLayer ? handle.session.layout.passes(samples: samples) : 1
             sawPasses = sawPasses || passes > 1
+            // Each fused neuron layer's convolution (`LayerPlan.fusedNeuron`).
+            var convolutionOfNeuron = [Int: Int]()
+            for index in 0..<view.layerCount where plans[index].fusedNeuron >= 0 { convolutionOfNeuron[plans[index].fusedNeuron] = index }
+            sawFusion = sawFusion || !convolutionOfNeuron.isEmpty
+            // The readings a fused job adds to each of its two layers, 1 + its groups of tasks.
+            func fusedReadings(_ convolution: Int) -> Int {
+                let split = plans[convolution].kernel!.choice.split
+                let group = max(1, FusedNeuron.groupElements / (split.itemsPerTask * plans[convolution].geometry.outputChannels))
+                return 1 + (split.tasks(samples: samples) + group - 1) / group
+            }
             // A stream's input changes every step, so that every layer runs at every step of it.
             func expected(_ index: Int, steps: Int, stream: Bool = false) -> UInt64 {
                 let plan = plans[index]
-                guard plan.kernel != nil, !plan.isFusedIntoConvolution, !plan.isFusedIntoNeuron, plan.bandRows == 0 else { return 0 }
-                return UInt64(layerByLayer ? passes : (plan.isStatic && !stream ? 1 : steps))
+                guard plan.kernel != nil, !plan.isFusedIntoNeuron, plan.bandRows == 0 else { return 0 }
+                let runs = layerByLayer ? passes : (plan.isStatic && !stream ? 1 : steps)
+                let fused = plan.fusedNeuron >= 0 ? index : convolutionOfNeuron[index]
+                return UInt64(runs * (fused.map(fusedReadings) ?? 1))
             }
             // Twice: the second run starts again from 0.
             for _ in 0..<2 {
@@ -109,6 +127,7 @@ final class LayerTimeTests: XCTestCase {
         }
         XCTAssertTrue(sawPasses, "a layer-by-layer run of \(samples) samples takes passes")
         XCTAssertTrue(sawBands, "a lean session computes a convolution in bands")
+        XCTAssertTrue(sawFusion, "a step-by-step session computes neuron layers in convolutions' tasks")
     }
 
     func testLayerTimesNeedACounterForEveryLayerAndThread() throws {

@@ -15,6 +15,12 @@ struct FusedNeuron {
     /// Tasks the convolution computes before the neuron layer takes them: about `groupElements`
     /// outputs, so that they are still in cache and each call's fixed cost is spread over many.
     var group: Int
+    #if !hasFeature(Embedded)  // microcontrollers time nothing (`LayerTimes`)
+    /// When the session times its layers: the clock, and per worker `w` the time its convolution's
+    /// tasks took at `2w` and its neuron layer's at `2w + 1`, which `run` adds to (`FusedPartTimes`).
+    var partClock: LayerTimes.Clock? = nil
+    var partTimes: UnsafeMutablePointer<UInt64>? = nil
+    #endif
 
     /// Outputs of a group of tasks (64 KiB of floats).
     static let groupElements = 16_384
@@ -41,10 +47,15 @@ struct FusedNeuron {
     }
 
     /// Runs tasks `begin ..< end` of a `FusedNeuron` job, `group` at a time: the convolution's tasks,
-    /// then the neuron layer's same tasks.
+    /// then the neuron layer's same tasks (timing each part when the job has `partTimes`).
     static var run: TaskFunction {
         { job, worker, begin, end in
             let fused = job.assumingMemoryBound(to: FusedNeuron.self)
+            #if !hasFeature(Embedded)
+            if let clock = fused.pointee.partClock, let partTimes = fused.pointee.partTimes {
+                return FusedNeuron.runTimed(fused, worker: worker, begin: begin, end: end, clock: clock, into: partTimes + 2 * worker)
+            }
+            #endif
             let convolution = job, neuron = job + MemoryLayout<KernelArguments>.stride
             var first = begin
             while first < end {
@@ -55,4 +66,35 @@ struct FusedNeuron {
             }
         }
     }
+
+    #if !hasFeature(Embedded)
+    /// `run`, reading `clock` before the first group and after each part of every group: adds the
+    /// convolution's time to `times[0]` and the neuron layer's to `times[1]`.
+    private static func runTimed(_ fused: UnsafePointer<FusedNeuron>, worker: Int, begin: Int, end: Int,
+                                 clock: LayerTimes.Clock, into times: UnsafeMutablePointer<UInt64>) {
+        let convolution = UnsafeRawPointer(fused), neuron = convolution + MemoryLayout<KernelArguments>.stride
+        var first = begin, before = clock()
+        while first < end {
+            let last = min(end, first + fused.pointee.group)
+            fused.pointee.convolutionFunction(convolution, worker, first, last)
+            let between = clock()
+            fused.pointee.neuronFunction(neuron, worker, first, last)
+            let after = clock()
+            times[0] &+= between &- before
+            times[1] &+= after &- between
+            first = last
+            before = after
+        }
+    }
+    #endif
 }
+
+#if !hasFeature(Embedded)
+/// The time a fused job (`FusedNeuron`) spent in its convolution's tasks and in its neuron layer's,
+/// summed over the threads that took part: how a fused layer's time is shared between the two
+/// (`LayerTimes.add(since:convolution:neuron:parts:thread:)`).
+struct FusedPartTimes {
+    var convolution: UInt64 = 0
+    var neuron: UInt64 = 0
+}
+#endif

@@ -6,9 +6,11 @@
 /// The times are those of the run as the session runs it — unobserved, layer by layer at T > 1 in
 /// passes of samples, step by step or at T = 1 with the neuron layers that convolutions compute in their
 /// tasks — unlike an observer's timestamps, whose observer makes every layer run on its own over the
-/// whole batch (with one set, layers are timed so, its calls left out). A layer computed in another's
-/// tasks (a neuron layer in its convolution's, an add in the layer that computes it, a convolution
-/// computed in bands in its neuron layer's) takes 0: its time is in that layer's.
+/// whole batch (with one set, layers are timed so, its calls left out). A convolution and the neuron
+/// layer it computes in its tasks share the time they took together as their tasks did (each part of
+/// each group of tasks timed, `FusedNeuron`); an add computed in another layer's tasks (the neuron
+/// layer's after it) and a convolution computed in bands in its neuron layer's take 0: their time is
+/// in that layer's.
 public struct LayerTimes {
     /// A monotonic clock, in nanoseconds.
     public typealias Clock = @convention(c) () -> UInt64
@@ -49,6 +51,18 @@ public struct LayerTimes {
     @inline(__always)
     func add(since start: UInt64, layer: Int, thread: Int) {
         nanoseconds[thread * layerCount + layer] &+= clock() &- start
+    }
+
+    /// Adds the time since `start`, that of convolution `convolution` and the neuron layer `neuron` it
+    /// computed in its tasks, to thread `thread`'s counters of the two: to the neuron layer's the share
+    /// its tasks took of the job's thread time (`parts`), the rest to the convolution's.
+    func add(since start: UInt64, convolution: Int, neuron: Int, parts: FusedPartTimes, thread: Int) {
+        let time = clock() &- start
+        let (total, overflow) = parts.convolution.addingReportingOverflow(parts.neuron)
+        // time × neuron / total, exact and within range: the quotient is at most `time`.
+        let neuronTime = overflow || total == 0 ? 0 : total.dividingFullWidth(time.multipliedFullWidth(by: parts.neuron)).quotient
+        nanoseconds[thread * layerCount + neuron] &+= neuronTime
+        nanoseconds[thread * layerCount + convolution] &+= time &- neuronTime
     }
 }
 #endif

@@ -205,7 +205,7 @@ public struct Session {
                     layerDidRun(plan.bandedConvolution, step: step, slice: step, slots: slots, place: place)
                 }
             } else {
-                timed(index, place: place) { execute(index, samples: count, step: 0, place: place) }
+                execute(index, samples: count, step: 0, place: place)
             }
             for step in 0..<plan.steps { layerDidRun(index, step: step, slice: step, slots: slots, place: place) }
             if let neuron = fusedNeuron(of: index) { layerDidRun(neuron, step: 0, slice: 0, slots: slots, place: place) }
@@ -397,7 +397,7 @@ public struct Session {
     /// the layers that change over time.
     private func computeStep(_ step: Int, active: Int, everyLayer: Bool) {
         for index in 0..<model.layerCount where (everyLayer || !plans[index].isStatic) && runsAsLayer(index) {
-            timed(index, place: nil) { execute(index, samples: active, step: step, place: nil) }
+            execute(index, samples: active, step: step, place: nil)
             layerDidRun(index, step: step, slice: 0, slots: 0..<active, place: nil)
             if let neuron = fusedNeuron(of: index) { layerDidRun(neuron, step: step, slice: 0, slots: 0..<active, place: nil) }
         }
@@ -489,13 +489,14 @@ public struct Session {
     /// Runs layer `index` for `samples` samples at step `step` (a layer-by-layer session's layers
     /// compute all their steps in this one call), on the workers when there are several (on the
     /// thread of `place`, in its pass's tensors, when there is a place): the kernel and the task split
-    /// its plan records, over the tensors it records. Nothing is decided here.
+    /// its plan records, over the tensors it records, timed when the session times its layers. Nothing
+    /// is decided here.
     private func execute(_ index: Int, samples: Int, step: Int, place: PassPlace?) {
         let plan = plans[index]
         guard let kernel = plan.kernel?.choice else { return }
         let arguments = self.arguments(for: plan, kernel: kernel, samples: samples, step: step, place: place)
         guard let neuron = fusedNeuron(of: index), let neuronKernel = plans[neuron].kernel?.choice else {
-            dispatch(kernel.function, arguments, samples: samples, place: place)
+            timed(index, place: place) { dispatch(kernel.function, arguments, samples: samples, place: place) }
             return
         }
         var neuronArguments = self.arguments(for: plans[neuron], kernel: neuronKernel, samples: samples, step: step, place: place)
@@ -504,8 +505,38 @@ public struct Session {
         var job = FusedNeuron(convolution: arguments, neuron: neuronArguments, convolutionFunction: kernel.function,
                               neuronFunction: neuronKernel.function, group: max(1, FusedNeuron.groupElements / taskElements))
         let tasks = kernel.split.tasks(samples: samples)
+        #if !hasFeature(Embedded)
+        if let layerTimes {
+            return runTimed(&job, tasks: tasks, convolution: index, neuron: neuron, place: place, layerTimes: layerTimes)
+        }
+        #endif
         withUnsafePointer(to: &job) { dispatch(FusedNeuron.run, job: UnsafeRawPointer($0), tasks: tasks, place: place) }
     }
+
+    #if !hasFeature(Embedded)
+    /// Runs the fused job `job` of convolution `index` and neuron layer `neuron` (`tasks` tasks, at
+    /// `place`), timing each part of each group of tasks on every thread that takes some: the two
+    /// layers share the job's time as their tasks did (`LayerTimes.add(since:convolution:neuron:parts:thread:)`).
+    private func runTimed(_ job: inout FusedNeuron, tasks: Int, convolution index: Int, neuron: Int,
+                          place: PassPlace?, layerTimes: LayerTimes) {
+        let start = layerTimes.clock()
+        let threads = layerTimes.threads
+        let parts = withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2 * threads) { buffer in
+            let times = buffer.baseAddress!
+            times.initialize(repeating: 0, count: 2 * threads)
+            job.partClock = layerTimes.clock
+            job.partTimes = times
+            withUnsafePointer(to: &job) { dispatch(FusedNeuron.run, job: UnsafeRawPointer($0), tasks: tasks, place: place) }
+            var parts = FusedPartTimes()
+            for worker in 0..<threads {
+                parts.convolution &+= times[2 * worker]
+                parts.neuron &+= times[2 * worker + 1]
+            }
+            return parts
+        }
+        layerTimes.add(since: start, convolution: index, neuron: neuron, parts: parts, thread: place?.worker ?? 0)
+    }
+    #endif
 
     /// Runs a convolution and the neuron layer reading it (all their steps) band after band of the
     /// rows the plan records: the convolution writes one band into its buffer, the neuron layer takes

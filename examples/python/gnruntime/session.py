@@ -307,9 +307,10 @@ class Session(OwnedHandle):
 
     def layer_times(self) -> np.ndarray:
         """Each layer's time in the last run (or the stream's steps so far), in seconds, as a float64
-        array with one entry per layer (``time_layers`` first). A layer computed in another's tasks (a
-        neuron layer in its convolution's, an add in the layer that computes it, a lean session's
-        convolution in bands in its neuron layer's) has 0: its time is in that layer's. Where several threads took passes of samples at once, their times add up."""
+        array with one entry per layer (``time_layers`` first). A convolution and the neuron layer it
+        computes in its tasks share their time as their tasks did; an add computed in its neuron
+        layer's tasks, and a lean session's convolution in bands, have 0: their time is in the neuron
+        layer's. Where several threads took passes of samples at once, their times add up."""
         lib = library()
         times = np.empty(len(self._layer_shapes), np.float64)
         nanoseconds = ctypes.c_uint64()
