@@ -5,7 +5,8 @@
 #     UndefinedBehaviorSanitizer on Linux: its debug build traps on overflow and bounds errors itself);
 #   - Tests/c/threads_test.c under ThreadSanitizer: 8 threads, each with its own session over one shared
 #     model, 1000 samples each (half the sessions with their own pool of 2 threads, in runs of 8
-#     samples whose passes the pool's threads take at once), results identical to a single thread's;
+#     samples whose passes the pool's threads take at once; half of them timing their layers, which
+#     the pool's threads add to as they run), results identical to a single thread's;
 #   - valgrind memcheck on the C example and capi_test: no errors, no bytes lost; the C example also
 #     over a model of widths 8, 24 and 40 (gnruntime-demo-model --widths), whose kernels read whole
 #     vectors of weights padded or shifted back, and must read nothing past a blob's end.

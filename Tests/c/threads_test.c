@@ -1,7 +1,8 @@
 /*
  * One model, shared by THREADS threads, each with its own session, each running RUNS samples (runs of
  * one sample, or of BATCH on a pool of two threads): every run must give exactly what a single thread
- * gives. Built and run by scripts/sanitizers.sh under ThreadSanitizer.
+ * gives, and a session that times its layers a time for each. Built and run by scripts/sanitizers.sh
+ * under ThreadSanitizer.
  *
  *     threads_test MODEL [THREADS [RUNS]]
  */
@@ -50,6 +51,15 @@ static void *work(void *argument) {
         worker->errors++;
         return NULL;
     }
+    /* Every second pair of threads times its layers (gn_session_time_layers): a pool's threads then add
+       to counters of their own, in passes (layer by layer) or in the parts of a convolution's fused job
+       (step by step), and the calling thread reads them after the run. */
+    int times_layers = worker->index % 4 >= 2;
+    size_t layers = 0;
+    if (times_layers && (gn_session_time_layers(session, 1) != GN_STATUS_OK ||
+                         gn_model_layer_count(model, &layers) != GN_STATUS_OK)) {
+        worker->errors++;
+    }
     float output[BATCH * OUTPUT];
     int32_t predictions[STEPS * BATCH];
     /* A batch session's run takes BATCH samples: as many runs as take RUNS samples in all (at least 8). */
@@ -61,6 +71,14 @@ static void *work(void *argument) {
             continue;
         }
         if (memcmp(output, expected, samples * OUTPUT * sizeof(float)) != 0) worker->mismatches++;
+        if (!times_layers) continue;
+        uint64_t run_time = 0;
+        for (size_t layer = 0; layer < layers; layer++) {
+            uint64_t nanoseconds = 0;
+            if (gn_session_layer_time(session, layer, &nanoseconds) != GN_STATUS_OK) worker->errors++;
+            run_time += nanoseconds;
+        }
+        if (run_time == 0) worker->errors++;
     }
     gn_session_free(session);
     return NULL;
