@@ -126,4 +126,49 @@ final class ZeroAllocationTests: XCTestCase {
         }
         XCTAssertGreaterThan(spikes.reduce(0, +), 0)
     }
+
+    /// Timing the layers (`gn_session_time_layers`) adds no allocation to a run: the counters are
+    /// allocated when timing is turned on, and a convolution's fused job keeps its parts' times on the
+    /// stack, for as many threads as a session may have.
+    func testTimedRunsAllocateNothing() throws {
+        let bytes = try ReferenceNetworks.build(.init(architecture: .resnet20, inputSize: 16, levels: 4)).serialize()
+        let model = CAPI.load(bytes)
+        defer { gn_model_free(model) }
+        var layers = 0
+        XCTAssertEqual(gn_model_layer_count(model, &layers), GN_STATUS_OK)
+        // T = 1 and step by step compute neuron layers in convolutions' tasks; layer by layer at T = 4 not.
+        for (steps, schedule) in [(1, GN_SCHEDULE_LAYER_BY_LAYER), (4, GN_SCHEDULE_STEP_BY_STEP), (4, GN_SCHEDULE_LAYER_BY_LAYER)] {
+            var sessionOptions = CAPI.options(GN_NEURON_GROUP, tau: 4, steps: UInt32(steps), batch: 2)
+            sessionOptions.schedule = schedule
+            sessionOptions.threads = UInt32(SessionOptions.maxThreads)
+            let label = "T = \(steps), schedule \(schedule.rawValue)"
+            var swiftOptions = options(.groupNeuron, tau: 4, T: steps, batch: 2)
+            swiftOptions.schedule = schedule == GN_SCHEDULE_STEP_BY_STEP ? .stepByStep : .layerByLayer
+            let plans = try SessionHandle.create(model: try loadModel(bytes), options: swiftOptions).session.plans
+            let fuses = (0..<layers).contains { plans[$0].fusedNeuron >= 0 }
+            XCTAssertEqual(fuses, steps == 1 || schedule == GN_SCHEDULE_STEP_BY_STEP, label)
+            let session = CAPI.session(model, sessionOptions)
+            defer { gn_session_free(session) }
+            XCTAssertEqual(gn_session_time_layers(session, 1), GN_STATUS_OK, label)
+            let input = randomInput(count: 2 * CAPI.inputCount(model), seed: 8, dyadic: false)
+            var output = [Float](repeating: 0, count: 2 * CAPI.outputCount(model))
+            var time: UInt64 = 0
+            input.withUnsafeBufferPointer { input in
+                output.withUnsafeMutableBufferPointer { output in
+                    var statuses = [gn_status](repeating: GN_STATUS_OK, count: 2)
+                    func calls(_ statuses: UnsafeMutableBufferPointer<gn_status>) {
+                        statuses[0] = gn_session_run(session, input.baseAddress, input.count, 2, output.baseAddress, output.count)
+                        statuses[1] = gn_session_layer_time(session, 0, &time)
+                    }
+                    statuses.withUnsafeMutableBufferPointer { calls($0) }
+                    malloc_counter_start()
+                    statuses.withUnsafeMutableBufferPointer { calls($0) }
+                    let heapCalls = malloc_counter_stop()
+                    XCTAssertEqual(statuses, [GN_STATUS_OK, GN_STATUS_OK], label)
+                    XCTAssertEqual(heapCalls, 0, "\(label): \(heapCalls) heap calls during a timed run")
+                }
+            }
+            XCTAssertGreaterThan(time, 0, label)
+        }
+    }
 }
