@@ -9,7 +9,8 @@ its peer right after it (ONNX Runtime on the ANN, or the PyTorch pipeline of the
 benchmarks/peers.py), and keeps the pair's ratio, the peer's time over ours (> 1: GNRuntime is faster).
 The rounds go through all the cases in turn, so that a case's pairs are minutes apart. Then, unless
 `--no-profiles`, it profiles ResNet-20 and VGG-16 at batch 32 (`gnruntime-bench --profile`) for the
-targets on the share of the FP32 peak; and unless `--no-load`, while one program keeps a core busy (in
+targets on the share of the FP32 peak (each layer alone decides; the lowest one's share as the session
+runs it is shown beside it); and unless `--no-load`, while one program keeps a core busy (in
 a session of its own, as in benchmarks/under_load.py), it times each under-load case with one thread
 and with two, back to back, for the target that two threads are no slower than one (±10%). Prints the
 CPU, every round's figure, their median and how many rounds met the target. The accuracy of sums
@@ -111,8 +112,9 @@ def profile_percent(bench: str, target: ProfileTarget, reps: int) -> tuple[float
     """One profile's figure for `target` (the lowest layer's percentage of the peak, or all the conv
     layers' together) and which layer it is ("all" when together). The profile measures the peak right
     before each of its runs and gives each layer its share of its own run's peak."""
-    # The observed table (every layer on its own, over the whole batch), not the one as run after it.
-    output = bench_output(bench, ["--profile", target.case, "--reps", str(reps)], None).split("\nas run,")[0]
+    # The observed table (every layer on its own, over the whole batch) decides; the one as run after
+    # it (timed by the session, each convolution apart from the neuron layer it computes) is shown.
+    output, _, as_run = bench_output(bench, ["--profile", target.case, "--reps", str(reps)], None).partition("\nas run,")
     layers = [(int(index), int(percent), floor) for index, _, _, percent, floor in _CONV_LINE.findall(output)]
     together = _TOGETHER_LINE.search(output)
     if not layers or not together:
@@ -121,7 +123,9 @@ def profile_percent(bench: str, target: ProfileTarget, reps: int) -> tuple[float
         # The lowest layer, and its time over the time its data alone takes to move (the profile's
         # floor): near 1, the layer is as fast as its data comes, whatever its kernel.
         index, percent, floor = min(layers, key=lambda layer: layer[1])
-        return float(percent), f"layer {index}" + (f", {floor}x its floor" if floor else "")
+        run = re.search(rf"^\s*{index} conv2d\s+[0-9.]+ ms\s+[0-9.]+ GFLOP/s\s+(\d+)%", as_run, re.MULTILINE)
+        return float(percent), (f"layer {index}" + (f", {floor}x its floor" if floor else "")
+                                + (f", {run.group(1)}% as run" if run else ""))
     return float(together.group(1)), "all"
 
 
