@@ -93,7 +93,7 @@ final class LayerTimeTests: XCTestCase {
             // The readings a fused job adds to each of its two layers, 1 + its groups of tasks.
             func fusedReadings(_ convolution: Int) -> Int {
                 let split = plans[convolution].kernel!.choice.split
-                let group = max(1, FusedNeuron.groupElements / (split.itemsPerTask * plans[convolution].geometry.outputChannels))
+                let group = FusedNeuron.group(split: split, outputChannels: plans[convolution].geometry.outputChannels)
                 return 1 + (split.tasks(samples: samples) + group - 1) / group
             }
             // A stream's input changes every step, so that every layer runs at every step of it.

@@ -17,13 +17,19 @@ struct FusedNeuron {
     var group: Int
     #if !hasFeature(Embedded)  // microcontrollers time nothing (`LayerTimes`)
     /// When the session times its layers: the clock, and per worker `w` the time its convolution's
-    /// tasks took at `2w` and its neuron layer's at `2w + 1`, which `run` adds to (`FusedPartTimes`).
-    var partClock: LayerTimes.Clock? = nil
-    var partTimes: UnsafeMutablePointer<UInt64>? = nil
+    /// tasks took at `2w` and its neuron layer's at `2w + 1`, which `run` adds to
+    /// (`LayerTimes.add(since:convolution:neuron:partTimes:thread:)`).
+    var timing: (clock: LayerTimes.Clock, partTimes: UnsafeMutablePointer<UInt64>)? = nil
     #endif
 
     /// Outputs of a group of tasks (64 KiB of floats).
     static let groupElements = 16_384
+
+    /// The tasks of a group for a convolution whose kernel split is `split` (one block) over
+    /// `outputChannels` channels: about `groupElements` outputs, at least one task.
+    static func group(split: TaskSplit, outputChannels: Int) -> Int {
+        max(1, groupElements / (split.itemsPerTask * outputChannels))
+    }
 
     /// The job of a convolution (`convolution`, run by `convolutionFunction`) and the neuron layer
     /// reading it (`neuron`, split by `neuronSplit`, run by `neuronFunction`), `group` tasks at a time.
@@ -47,13 +53,14 @@ struct FusedNeuron {
     }
 
     /// Runs tasks `begin ..< end` of a `FusedNeuron` job, `group` at a time: the convolution's tasks,
-    /// then the neuron layer's same tasks (timing each part when the job has `partTimes`).
+    /// then the neuron layer's same tasks (timing each part when the job has `timing`).
     static var run: TaskFunction {
         { job, worker, begin, end in
             let fused = job.assumingMemoryBound(to: FusedNeuron.self)
             #if !hasFeature(Embedded)
-            if let clock = fused.pointee.partClock, let partTimes = fused.pointee.partTimes {
-                return FusedNeuron.runTimed(fused, worker: worker, begin: begin, end: end, clock: clock, into: partTimes + 2 * worker)
+            if let timing = fused.pointee.timing {
+                return FusedNeuron.runTimed(fused, worker: worker, begin: begin, end: end, clock: timing.clock,
+                                            into: timing.partTimes + 2 * worker)
             }
             #endif
             let convolution = job, neuron = job + MemoryLayout<KernelArguments>.stride
@@ -88,13 +95,3 @@ struct FusedNeuron {
     }
     #endif
 }
-
-#if !hasFeature(Embedded)
-/// The time a fused job (`FusedNeuron`) spent in its convolution's tasks and in its neuron layer's,
-/// summed over the threads that took part: how a fused layer's time is shared between the two
-/// (`LayerTimes.add(since:convolution:neuron:parts:thread:)`).
-struct FusedPartTimes {
-    var convolution: UInt64 = 0
-    var neuron: UInt64 = 0
-}
-#endif

@@ -55,12 +55,19 @@ public struct LayerTimes {
 
     /// Adds the time since `start`, that of convolution `convolution` and the neuron layer `neuron` it
     /// computed in its tasks, to thread `thread`'s counters of the two: to the neuron layer's the share
-    /// its tasks took of the job's thread time (`parts`), the rest to the convolution's.
-    func add(since start: UInt64, convolution: Int, neuron: Int, parts: FusedPartTimes, thread: Int) {
+    /// its tasks took of the job's thread time, the rest to the convolution's. `partTimes` holds, for
+    /// each of `threads` workers, the time its convolution's tasks took, then its neuron layer's
+    /// (`FusedNeuron.timing`).
+    func add(since start: UInt64, convolution: Int, neuron: Int, partTimes: UnsafePointer<UInt64>, thread: Int) {
         let time = clock() &- start
-        let (total, overflow) = parts.convolution.addingReportingOverflow(parts.neuron)
+        var convolutionPart: UInt64 = 0, neuronPart: UInt64 = 0
+        for worker in 0..<threads {
+            convolutionPart &+= partTimes[2 * worker]
+            neuronPart &+= partTimes[2 * worker + 1]
+        }
+        let (total, overflow) = convolutionPart.addingReportingOverflow(neuronPart)
         // time × neuron / total, exact and within range: the quotient is at most `time`.
-        let neuronTime = overflow || total == 0 ? 0 : total.dividingFullWidth(time.multipliedFullWidth(by: parts.neuron)).quotient
+        let neuronTime = overflow || total == 0 ? 0 : total.dividingFullWidth(time.multipliedFullWidth(by: neuronPart)).quotient
         nanoseconds[thread * layerCount + neuron] &+= neuronTime
         nanoseconds[thread * layerCount + convolution] &+= time &- neuronTime
     }

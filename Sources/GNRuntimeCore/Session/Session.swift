@@ -501,9 +501,9 @@ public struct Session {
         }
         var neuronArguments = self.arguments(for: plans[neuron], kernel: neuronKernel, samples: samples, step: step, place: place)
         neuronArguments.split = FusedNeuron.neuronSplit(convolution: kernel.split, outputChannels: plan.geometry.outputChannels)
-        let taskElements = kernel.split.itemsPerTask * plan.geometry.outputChannels
         var job = FusedNeuron(convolution: arguments, neuron: neuronArguments, convolutionFunction: kernel.function,
-                              neuronFunction: neuronKernel.function, group: max(1, FusedNeuron.groupElements / taskElements))
+                              neuronFunction: neuronKernel.function,
+                              group: FusedNeuron.group(split: kernel.split, outputChannels: plan.geometry.outputChannels))
         let tasks = kernel.split.tasks(samples: samples)
         #if !hasFeature(Embedded)
         if let layerTimes {
@@ -516,25 +516,18 @@ public struct Session {
     #if !hasFeature(Embedded)
     /// Runs the fused job `job` of convolution `index` and neuron layer `neuron` (`tasks` tasks, at
     /// `place`), timing each part of each group of tasks on every thread that takes some: the two
-    /// layers share the job's time as their tasks did (`LayerTimes.add(since:convolution:neuron:parts:thread:)`).
+    /// layers share the job's time as their tasks did (`LayerTimes.add(since:convolution:neuron:partTimes:thread:)`).
+    /// The part times lie on the stack (at most 1 KiB, 64 threads): a timed run allocates nothing.
     private func runTimed(_ job: inout FusedNeuron, tasks: Int, convolution index: Int, neuron: Int,
                           place: PassPlace?, layerTimes: LayerTimes) {
         let start = layerTimes.clock()
-        let threads = layerTimes.threads
-        let parts = withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2 * threads) { buffer in
-            let times = buffer.baseAddress!
-            times.initialize(repeating: 0, count: 2 * threads)
-            job.partClock = layerTimes.clock
-            job.partTimes = times
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2 * layerTimes.threads) { buffer in
+            buffer.initialize(repeating: 0)
+            let partTimes = buffer.baseAddress!
+            job.timing = (layerTimes.clock, partTimes)
             withUnsafePointer(to: &job) { dispatch(FusedNeuron.run, job: UnsafeRawPointer($0), tasks: tasks, place: place) }
-            var parts = FusedPartTimes()
-            for worker in 0..<threads {
-                parts.convolution &+= times[2 * worker]
-                parts.neuron &+= times[2 * worker + 1]
-            }
-            return parts
+            layerTimes.add(since: start, convolution: index, neuron: neuron, partTimes: partTimes, thread: place?.worker ?? 0)
         }
-        layerTimes.add(since: start, convolution: index, neuron: neuron, parts: parts, thread: place?.worker ?? 0)
     }
     #endif
 
