@@ -69,8 +69,10 @@ struct ProfiledRuns {
 
 /// Median seconds of a run, and with `perLayer` the time of every layer (from an observer's
 /// timestamps), run by run, with the FP32 peak of the same threads and instructions measured right
-/// before each run.
-func measure(_ network: Network, _ benchmarkCase: Case, repetitions: Int, perLayer: Bool) -> Measurement {
+/// before each run. With `pauseMicroseconds`, each run follows a pause that long, as the frames of a
+/// stream do (a session's workers may then sleep between runs).
+func measure(_ network: Network, _ benchmarkCase: Case, repetitions: Int, perLayer: Bool,
+             pauseMicroseconds: UInt32 = 0) -> Measurement {
     let model = loadModel(network.bytes)
     defer { gn_model_free(model) }
     var options = benchmarkCase.options
@@ -96,6 +98,7 @@ func measure(_ network: Network, _ benchmarkCase: Case, repetitions: Int, perLay
     var output = [Float](repeating: 0, count: samples * Int(outputShape.channels * outputShape.height * outputShape.width))
     var times: [Double] = []
     for repetition in 0...repetitions {
+        if pauseMicroseconds > 0 { usleep(pauseMicroseconds) }
         let start = now()
         check(gn_session_run(session, input, input.count, samples, &output, output.count), "run")
         if repetition > 0 { times.append(now() - start) }

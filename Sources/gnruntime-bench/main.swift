@@ -3,7 +3,8 @@
 // the same run (benchmarks/peers.py), and prints ratios. See docs/benchmarks.md.
 //
 //     gnruntime-bench [--quick] [--peers] [--python PATH] [--reps N]
-//     gnruntime-bench --case NETWORK,NEURON,TAU,T,BATCH,THREADS [--reps N]    one case's median time
+//     gnruntime-bench --case NETWORK,NEURON,TAU,T,BATCH,THREADS [--reps N] [--pause MS]
+//                     one case's median time (with --pause, of runs that each follow a pause of MS ms)
 //                     (NETWORK: vgg16, resnet20, or vgg16-int8, resnet20-int8 for int8 weights, or
 //                     resnet18-224, or fashion-mnist: the examples' network on 28 × 28 grey images)
 //     gnruntime-bench --profile NETWORK,NEURON,TAU,T,BATCH,THREADS             per-layer times and kernels
@@ -31,7 +32,13 @@ func runBenchmarks() {
     if let single = option("--case") {
         // One case, no per-layer times: NETWORK,NEURON,TAU,T,BATCH,THREADS; prints its median time.
         let (net, benchmarkCase) = parseCase(single)
-        let measurement = measure(net, benchmarkCase, repetitions: repetitions, perLayer: false)
+        let pause = option("--pause").map { Double($0) ?? -1 } ?? 0
+        guard pause >= 0 && pause <= 1000 else {
+            print("gnruntime-bench: --pause takes milliseconds, 0 to 1000")
+            exit(2)
+        }
+        let measurement = measure(net, benchmarkCase, repetitions: repetitions, perLayer: false,
+                                  pauseMicroseconds: UInt32(pause * 1000))
         var line = String(format: "%@ isa=%@ median_ms=%.4f", benchmarkCase.label,
                           String(cString: gn_isa_name(measurement.instructionSet)), measurement.seconds * 1000)
         if withPeers {
