@@ -28,6 +28,11 @@ import Synchronization
 ///   follow each other within microseconds), then sleep until the next. The dispatching thread spins
 ///   for `dispatcherSpin` on a claimed chunk, then sleeps until it is done, which frees its core for the
 ///   thread it waits on.
+/// - **Woken off the dispatching thread's CPU.** A scheduler that packs threads onto few CPUs wakes a
+///   worker, and starts a new one, on the CPU of the thread that wakes or creates it, where it waits
+///   behind that thread until a tick while another CPU idles. So before it wakes sleeping workers (and
+///   once new ones have started) the dispatching thread takes its own CPU out of their affinity, and
+///   each gives it back as soon as it runs: where a worker starts, not where it stays (`wakeWorkers`).
 /// - **Backing off.** Two signs say that another program has a core the pool counts on: the dispatching
 ///   thread was preempted repeatedly (`preemptionsPerWindow` involuntary context switches within
 ///   `preemptionWindow`, read every `preemptionPeek`, so that the sign is taken when it shows: taken at
@@ -126,6 +131,8 @@ final class ThreadPool {
             }
             threads.append(thread)
         }
+        shared.waitForWorkers(threads.count)
+        shared.moveWorkersOffThisCPU(all: true)
     }
 
     deinit {
@@ -149,6 +156,9 @@ final class ThreadPool {
     /// Jobs the pool will run on the dispatching thread alone before it tries its workers again.
     var jobsLeftAlone: Int { shared.jobsLeftAlone }
 
+    /// How many times a worker has been moved off the dispatching (or creating) thread's CPU so far.
+    var workersMoved: Int { shared.workersMoved }
+
     private struct WorkerStart {
         var shared: Unmanaged<Shared>
         var index: Int
@@ -171,6 +181,17 @@ final class ThreadPool {
     private final class ClaimCounter: @unchecked Sendable {
         let claims = Atomic<Int>(0)
         private let room: (Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0)
+    }
+
+    /// Where a worker runs: its thread id, written once before the pool's creation returns; whether it
+    /// sleeps; and the CPU the dispatching thread took out of its affinity before waking it (−1: none),
+    /// which the worker gives back as soon as it runs (`Shared.wakeWorkers`). The worker reads it at
+    /// every job, so it has room around it as a claim counter does: no line written at every job holds it.
+    private final class WorkerPlacement: @unchecked Sendable {
+        let avoidedCPU = Atomic<Int>(-1)
+        let asleep = Atomic<Bool>(false)
+        var thread: Int32 = -1
+        private let room: (Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0)
     }
 
     /// The job, the counters and the sleeping places the threads share.
@@ -206,6 +227,11 @@ final class ThreadPool {
         private let completed = Atomic<Int>(0)
 
         private let sleepers = Atomic<Int>(0)
+        /// One per thread (the dispatching thread's unused); `thread` written under `mutex` as each
+        /// worker starts.
+        private let placements: [WorkerPlacement]
+        /// Workers that have started (under `mutex`).
+        private var started = 0
         private let dispatcherSleeps = Atomic<Bool>(false)
         private let stopping = Atomic<Bool>(false)
         private let mutex: UnsafeMutablePointer<pthread_mutex_t>
@@ -216,6 +242,7 @@ final class ThreadPool {
 
         // The dispatching thread's own state.
         private var jobNumber = 0
+        private(set) var workersMoved = 0
         private var backoff: Backoff
 
         /// Jobs the pool will run on the dispatching thread alone before it tries its workers again.
@@ -225,6 +252,7 @@ final class ThreadPool {
             self.count = count
             self.backoff = backoff
             counters = (0..<max(count, 1)).map { _ in ClaimCounter() }
+            placements = (0..<max(count, 1)).map { _ in WorkerPlacement() }
             mutex = .allocate(capacity: 1)
             workAvailable = .allocate(capacity: 1)
             jobDone = .allocate(capacity: 1)
@@ -273,11 +301,7 @@ final class ThreadPool {
             let firstShare = Shared.share(0, of: tasks, threads: count)
             let firstChunk = Shared.chunk(largest: largestChunk, left: firstShare.count)
             counters[0].claims.store(opened | (firstShare.count - firstChunk), ordering: .sequentiallyConsistent)
-            if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
-                pthread_mutex_lock(mutex)
-                pthread_cond_broadcast(workAvailable)
-                pthread_mutex_unlock(mutex)
-            }
+            if sleepers.load(ordering: .sequentiallyConsistent) > 0 { wakeWorkers() }
             let start = MonotonicClock.nanoseconds()
             if firstChunk > 0 { function(job, 0, 0, firstChunk) }
             let ownTasks = firstChunk + runTasks(worker: 0, jobNumber: jobNumber)
@@ -286,6 +310,44 @@ final class ThreadPool {
             let end = MonotonicClock.nanoseconds()
             backoff.record(end: end, ownTime: ownEnd - start, waited: end - ownEnd, ownTasks: ownTasks,
                            tasks: tasks, involuntarySwitches: ThreadPool.involuntarySwitches)
+        }
+
+        /// Wakes the sleeping workers, off the dispatching thread's CPU: a scheduler that packs threads
+        /// onto few CPUs (a virtual machine's guest kernel, to spare its host) wakes a sleeping worker on
+        /// the CPU of the thread that wakes it, where it waits behind that thread, busy with its own
+        /// share, until the next tick (4 ms at 250 Hz) while another CPU idles — a run at batch 1 then
+        /// takes one thread's time (docs/benchmarks.md, "AMD EPYC again"). So each worker first loses the
+        /// dispatching thread's current CPU from its affinity, if it has another, and gives it back as
+        /// soon as it runs (`work`): a nudge where it starts, not a pinning.
+        private func wakeWorkers() {
+            moveWorkersOffThisCPU()
+            pthread_mutex_lock(mutex)
+            pthread_cond_broadcast(workAvailable)
+            pthread_mutex_unlock(mutex)
+        }
+
+        /// Takes the calling thread's current CPU out of the affinity of each worker that sleeps (or, with
+        /// `all`, of every worker), where the worker may run on another and has not yet given back one
+        /// taken before (`wakeWorkers`). Called with `all` once the workers have started: a new thread
+        /// starts where the scheduler packs it too. A worker that spins runs somewhere already.
+        func moveWorkersOffThisCPU(all: Bool = false) {
+            let cpu = Int(gn_internal_current_cpu())
+            guard cpu >= 0 else { return }
+            for placement in placements.dropFirst()
+            where (all || placement.asleep.load(ordering: .relaxed)) && placement.avoidedCPU.load(ordering: .relaxed) < 0 {
+                if gn_internal_thread_avoid_cpu(placement.thread, Int32(cpu)) != 0 {
+                    placement.avoidedCPU.store(cpu, ordering: .releasing)
+                    workersMoved += 1
+                }
+            }
+        }
+
+        /// Sleeps until `workers` workers have started (`work`), so that each has its thread id in
+        /// `placements` before the first job.
+        func waitForWorkers(_ workers: Int) {
+            pthread_mutex_lock(mutex)
+            while started < workers { pthread_cond_wait(jobDone, mutex) }
+            pthread_mutex_unlock(mutex)
         }
 
         /// Spins, then sleeps, until the workers have finished `tasks` tasks of the current job: those
@@ -378,10 +440,13 @@ final class ThreadPool {
             return ran
         }
 
-        /// Sleeps until a job numbered other than `seen` opens, or the pool stops.
-        private func sleepUntilJob(after seen: Int) {
+        /// Sleeps until a job numbered other than `seen` opens, or the pool stops; `placement` says
+        /// meanwhile that the worker sleeps.
+        private func sleepUntilJob(after seen: Int, placement: WorkerPlacement) {
             pthread_mutex_lock(mutex)
             sleepers.wrappingAdd(1, ordering: .sequentiallyConsistent)
+            placement.asleep.store(true, ordering: .relaxed)
+            defer { placement.asleep.store(false, ordering: .relaxed) }
             while !stopping.load(ordering: .sequentiallyConsistent)
                 && !Shared.opensNewJob(counters[0].claims.load(ordering: .sequentiallyConsistent), after: seen) {
                 pthread_cond_wait(workAvailable, mutex)
@@ -392,6 +457,12 @@ final class ThreadPool {
 
         /// The loop of worker thread `index`, until `stop`.
         func work(index: Int) {
+            let placement = placements[index]
+            pthread_mutex_lock(mutex)
+            placement.thread = Int32(gn_internal_thread_id())
+            started += 1
+            pthread_cond_signal(jobDone)
+            pthread_mutex_unlock(mutex)
             var seen = 0
             while true {
                 var current = counters[0].claims.load(ordering: .acquiring)
@@ -406,7 +477,7 @@ final class ThreadPool {
                         let now = MonotonicClock.nanoseconds()
                         if spinStart == 0 { spinStart = now }
                         if now - spinStart > ThreadPool.workerSpin {
-                            sleepUntilJob(after: seen)
+                            sleepUntilJob(after: seen, placement: placement)
                             polls = 0
                             spinStart = 0
                         }
@@ -414,6 +485,11 @@ final class ThreadPool {
                     current = counters[0].claims.load(ordering: .acquiring)
                 }
                 seen = current >> 32
+                // Woken off the dispatching thread's CPU: its affinity back whole.
+                if placement.avoidedCPU.load(ordering: .relaxed) >= 0 {
+                    let cpu = placement.avoidedCPU.exchange(-1, ordering: .acquiring)
+                    if cpu >= 0 { gn_internal_thread_allow_cpu(Int32(cpu)) }
+                }
                 runTasks(worker: index, jobNumber: seen)
             }
         }

@@ -37,4 +37,19 @@ __attribute__((visibility("hidden"))) char *gn_internal_thread_message(void);
 /* Names the calling thread GN_INTERNAL_WORKER_THREAD_NAME (Linux; nothing elsewhere). */
 __attribute__((visibility("hidden"))) void gn_internal_name_worker_thread(void);
 
+/* The calling thread's id (Linux's gettid), for gn_internal_thread_avoid_cpu; -1 elsewhere. */
+__attribute__((visibility("hidden"))) int gn_internal_thread_id(void);
+
+/* The CPU the calling thread runs on now (sched_getcpu); -1 where unknown. */
+__attribute__((visibility("hidden"))) int gn_internal_current_cpu(void);
+
+/* Takes `cpu` out of the CPUs thread `thread` (a gn_internal_thread_id of this process) may run on, if
+   it may run on it and on another: a sleeping thread woken next then starts elsewhere. Returns 1 if it
+   did, 0 if not (nothing changed): the thread must then give the CPU back with
+   gn_internal_thread_allow_cpu. Linux only; 0 elsewhere. */
+__attribute__((visibility("hidden"))) int gn_internal_thread_avoid_cpu(int thread, int cpu);
+
+/* Gives `cpu` back to the CPUs the calling thread may run on (after gn_internal_thread_avoid_cpu). */
+__attribute__((visibility("hidden"))) void gn_internal_thread_allow_cpu(int cpu);
+
 #endif

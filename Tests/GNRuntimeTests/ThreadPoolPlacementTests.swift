@@ -1,0 +1,97 @@
+import Foundation
+import GNRuntimeC
+import XCTest
+@testable import GNRuntime
+@testable import GNRuntimeCore
+
+/// Where the pool's workers start (`ThreadPool`, "Wakes the sleeping workers, off the dispatching
+/// thread's CPU"): a worker loses the dispatching thread's CPU from its affinity before it starts or
+/// wakes, and gets it back as soon as it runs, so that no worker is left pinned. Linux only: elsewhere
+/// the pool changes no affinity.
+final class ThreadPoolPlacementTests: XCTestCase {
+    /// The CPUs task `task` (a thread id of this process) may run on, from its Cpus_allowed_list.
+    private func allowedCPUs(ofTask task: Int) throws -> Set<Int> {
+        let status = try String(contentsOfFile: "/proc/self/task/\(task)/status", encoding: .utf8)
+        let line = try XCTUnwrap(status.split(separator: "\n").first { $0.hasPrefix("Cpus_allowed_list:") })
+        var cpus = Set<Int>()
+        for range in line.dropFirst("Cpus_allowed_list:".count).trimmingCharacters(in: .whitespaces).split(separator: ",") {
+            let bounds = range.split(separator: "-").compactMap { Int($0) }
+            cpus.formUnion(bounds[0]...(bounds.count > 1 ? bounds[1] : bounds[0]))
+        }
+        return cpus
+    }
+
+    /// The thread ids of the session worker threads of this process (named as the pool names them).
+    private func workerThreads() throws -> Set<Int> {
+        let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")
+        return Set(tasks.compactMap { task in
+            let name = try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8)
+            return name?.trimmingCharacters(in: .whitespacesAndNewlines) == GN_INTERNAL_WORKER_THREAD_NAME ? Int(task) : nil
+        })
+    }
+
+    /// Waits (at most 2 s) until task `task` may run on `cpus`, and returns what it may run on then.
+    private func allowedCPUs(ofTask task: Int, settlingAt cpus: Set<Int>) throws -> Set<Int> {
+        for _ in 0..<200 {
+            if try allowedCPUs(ofTask: task) == cpus { return cpus }
+            usleep(10_000)
+        }
+        return try allowedCPUs(ofTask: task)
+    }
+
+    private static let noTask: TaskFunction = { _, _, _, _ in }
+
+    private func dispatch(_ pool: ThreadPool, tasks: Int) {
+        let workers = pool.workers
+        var job = 0
+        withUnsafePointer(to: &job) { workers.dispatch(workers.context, UnsafeRawPointer($0), Self.noTask, tasks) }
+    }
+
+    #if os(Linux)
+    /// Narrowing never leaves a thread without a CPU: it takes CPUs out one at a time while another is
+    /// left, then refuses, and giving them back restores the whole set.
+    func testAThreadKeepsAtLeastOneCPU() throws {
+        let thread = Int(gn_internal_thread_id())
+        let allowed = try allowedCPUs(ofTask: thread)
+        var narrowed = 0
+        for cpu in allowed.sorted() where gn_internal_thread_avoid_cpu(Int32(thread), Int32(cpu)) != 0 {
+            narrowed += 1
+        }
+        let left = try allowedCPUs(ofTask: thread)
+        for cpu in allowed { gn_internal_thread_allow_cpu(Int32(cpu)) }
+        XCTAssertEqual(narrowed, allowed.count - 1)
+        XCTAssertEqual(left.count, 1)
+        XCTAssertTrue(left.isSubset(of: allowed))
+        XCTAssertEqual(gn_internal_thread_avoid_cpu(Int32(thread), -1), 0, "no such CPU")
+        XCTAssertEqual(try allowedCPUs(ofTask: thread), allowed)
+    }
+
+    /// A new worker starts off the creating thread's CPU (one CPU fewer than the process may use), and
+    /// has every CPU back once it has seen a job; after pauses in which it sleeps, each job that wakes
+    /// it leaves it every CPU again.
+    func testWorkersStartOffTheCallersCPUAndGetItBack() throws {
+        let allowed = try allowedCPUs(ofTask: Int(gn_internal_thread_id()))
+        try XCTSkipIf(allowed.count < 2, "one CPU allowed: the pool has no other CPU to move a worker to")
+        let before = try workerThreads()
+        let pool = try ThreadPool(count: 2)
+        let worker = try XCTUnwrap(try workerThreads().subtracting(before).first, "the pool's worker")
+        let atStart = try allowedCPUs(ofTask: worker)
+        XCTAssertEqual(atStart.count, allowed.count - 1, "the worker starts off the creating thread's CPU")
+        XCTAssertTrue(atStart.isSubset(of: allowed))
+        XCTAssertEqual(pool.workersMoved, 1)
+        dispatch(pool, tasks: 2)
+        XCTAssertEqual(try allowedCPUs(ofTask: worker, settlingAt: allowed), allowed, "the worker got its CPU back")
+        var movedOnWaking = 0
+        for pause in 0..<10 {
+            // Far longer than the worker spins (ThreadPool.workerSpin): it sleeps, and the job wakes it.
+            usleep(20_000)
+            let moved = pool.workersMoved
+            dispatch(pool, tasks: 2)
+            movedOnWaking += pool.workersMoved - moved
+            XCTAssertEqual(try allowedCPUs(ofTask: worker, settlingAt: allowed), allowed, "after pause \(pause)")
+        }
+        // A worker that a descheduled moment kept awake past its spin is not moved: most pauses move it.
+        XCTAssertGreaterThanOrEqual(movedOnWaking, 5, "a sleeping worker is moved off the caller's CPU before it wakes")
+    }
+    #endif
+}
