@@ -231,7 +231,9 @@ typedef struct gn_session_options {
     uint32_t time_steps;       /* T >= 1; ANN sessions compute one step whatever T is; default 4 */
     uint32_t batch;            /* the most samples one run may take, >= 1; default 1 */
     uint32_t threads;          /* threads a run uses, 1 ... 64; > 1 starts a persistent pool with the
-                                  session (threads - 1 workers, which sleep when idle); default 1 */
+                                  session (threads - 1 workers, which sleep when idle; on Linux a worker
+                                  starts or wakes off the running thread's CPU: its affinity narrowed
+                                  until it runs, then whole again); default 1 */
     gn_schedule schedule;      /* default GN_SCHEDULE_LAYER_BY_LAYER */
     /* The widest instruction set the session's kernels may use. GN_ISA_AUTO (default): the widest this
        CPU runs, unless the environment variable GNRUNTIME_ISA names one ("baseline", "avx2",
