@@ -31,8 +31,9 @@ import Synchronization
 /// - **Woken off the dispatching thread's CPU.** A scheduler that packs threads onto few CPUs wakes a
 ///   worker, and starts a new one, on the CPU of the thread that wakes or creates it, where it waits
 ///   behind that thread until a tick while another CPU idles. So before it wakes sleeping workers (and
-///   once new ones have started) the dispatching thread takes its own CPU out of their affinity, and
-///   each gives it back as soon as it runs: where a worker starts, not where it stays (`wakeWorkers`).
+///   once new ones have started, those that spin) the dispatching thread takes its own CPU out of their
+///   affinity, and each gives it back when it next sees a job or goes to sleep: where a worker starts,
+///   not where it stays (`moveWorkersOffThisCPU`).
 /// - **Backing off.** Two signs say that another program has a core the pool counts on: the dispatching
 ///   thread was preempted repeatedly (`preemptionsPerWindow` involuntary context switches within
 ///   `preemptionWindow`, read every `preemptionPeek`, so that the sign is taken when it shows: taken at
@@ -132,7 +133,7 @@ final class ThreadPool {
             threads.append(thread)
         }
         shared.waitForWorkers(threads.count)
-        shared.moveWorkersOffThisCPU(all: true)
+        shared.moveWorkersOffThisCPU(asleep: false)
     }
 
     deinit {
@@ -184,14 +185,22 @@ final class ThreadPool {
     }
 
     /// Where a worker runs: its thread id, written once before the pool's creation returns; whether it
-    /// sleeps; and the CPU the dispatching thread took out of its affinity before waking it (−1: none),
-    /// which the worker gives back as soon as it runs (`Shared.wakeWorkers`). The worker reads it at
-    /// every job, so it has room around it as a claim counter does: no line written at every job holds it.
+    /// sleeps; and the CPU the dispatching thread took out of its affinity (−1: none), which the worker
+    /// gives back when it next sees a job or goes to sleep (`Shared.moveWorkersOffThisCPU`). The worker
+    /// reads it at every job, so it has room around it as a claim counter does: no line written at every
+    /// job holds it.
     private final class WorkerPlacement: @unchecked Sendable {
         let avoidedCPU = Atomic<Int>(-1)
         let asleep = Atomic<Bool>(false)
         var thread: Int32 = -1
         private let room: (Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0)
+
+        /// On the worker's own thread: its affinity whole again, if a CPU was taken out of it.
+        func giveBackAvoidedCPU() {
+            guard avoidedCPU.load(ordering: .relaxed) >= 0 else { return }
+            let cpu = avoidedCPU.exchange(-1, ordering: .acquiring)
+            if cpu >= 0 { gn_internal_thread_allow_cpu(Int32(cpu)) }
+        }
     }
 
     /// The job, the counters and the sleeping places the threads share.
@@ -316,25 +325,28 @@ final class ThreadPool {
         /// onto few CPUs (a virtual machine's guest kernel, to spare its host) wakes a sleeping worker on
         /// the CPU of the thread that wakes it, where it waits behind that thread, busy with its own
         /// share, until the next tick (4 ms at 250 Hz) while another CPU idles — a run at batch 1 then
-        /// takes one thread's time (docs/benchmarks.md, "AMD EPYC again"). So each worker first loses the
-        /// dispatching thread's current CPU from its affinity, if it has another, and gives it back as
-        /// soon as it runs (`work`): a nudge where it starts, not a pinning.
+        /// takes one thread's time (docs/benchmarks.md, "AMD EPYC again"). So each sleeping worker first
+        /// loses the dispatching thread's current CPU from its affinity, if it has another, and gives it
+        /// back as soon as it runs (`work`): a nudge where it starts, not a pinning.
         private func wakeWorkers() {
-            moveWorkersOffThisCPU()
+            moveWorkersOffThisCPU(asleep: true)
             pthread_mutex_lock(mutex)
             pthread_cond_broadcast(workAvailable)
             pthread_mutex_unlock(mutex)
         }
 
-        /// Takes the calling thread's current CPU out of the affinity of each worker that sleeps (or, with
-        /// `all`, of every worker), where the worker may run on another and has not yet given back one
-        /// taken before (`wakeWorkers`). Called with `all` once the workers have started: a new thread
-        /// starts where the scheduler packs it too. A worker that spins runs somewhere already.
-        func moveWorkersOffThisCPU(all: Bool = false) {
+        /// Takes the calling thread's current CPU out of the affinity of each worker that sleeps (`asleep`)
+        /// or that spins (not), where the worker may run on another and has given back any taken before.
+        /// Before waking workers, those that sleep (`wakeWorkers`); once new workers have started, those
+        /// that spin — a new thread starts where the scheduler packs it too, and the kernel moves a
+        /// running thread at once; a worker that has gone to sleep by then is moved when woken. A worker
+        /// gives the CPU back when it next sees a job or goes to sleep (`work`), so that none sleeps kept
+        /// off a CPU the dispatching thread may later run on.
+        func moveWorkersOffThisCPU(asleep: Bool) {
             let cpu = Int(gn_internal_current_cpu())
             guard cpu >= 0 else { return }
             for placement in placements.dropFirst()
-            where (all || placement.asleep.load(ordering: .relaxed)) && placement.avoidedCPU.load(ordering: .relaxed) < 0 {
+            where placement.asleep.load(ordering: .relaxed) == asleep && placement.avoidedCPU.load(ordering: .relaxed) < 0 {
                 if gn_internal_thread_avoid_cpu(placement.thread, Int32(cpu)) != 0 {
                     placement.avoidedCPU.store(cpu, ordering: .releasing)
                     workersMoved += 1
@@ -477,6 +489,7 @@ final class ThreadPool {
                         let now = MonotonicClock.nanoseconds()
                         if spinStart == 0 { spinStart = now }
                         if now - spinStart > ThreadPool.workerSpin {
+                            placement.giveBackAvoidedCPU()
                             sleepUntilJob(after: seen, placement: placement)
                             polls = 0
                             spinStart = 0
@@ -485,11 +498,7 @@ final class ThreadPool {
                     current = counters[0].claims.load(ordering: .acquiring)
                 }
                 seen = current >> 32
-                // Woken off the dispatching thread's CPU: its affinity back whole.
-                if placement.avoidedCPU.load(ordering: .relaxed) >= 0 {
-                    let cpu = placement.avoidedCPU.exchange(-1, ordering: .acquiring)
-                    if cpu >= 0 { gn_internal_thread_allow_cpu(Int32(cpu)) }
-                }
+                placement.giveBackAvoidedCPU()
                 runTasks(worker: index, jobNumber: seen)
             }
         }
