@@ -5,9 +5,9 @@ import XCTest
 @testable import GNRuntimeCore
 
 /// Where the pool's workers start (`ThreadPool`, "Woken off the dispatching thread's CPU"): a worker
-/// loses the dispatching thread's CPU from its affinity before a job wakes it (and, new and spinning,
-/// once it has started), and gets it back when it next sees a job or goes to sleep, so that no worker
-/// is left pinned. Linux only: elsewhere the pool changes no affinity.
+/// loses the dispatching thread's CPU from its affinity before a job wakes it (and, new and still
+/// spinning, once the pool's creation ends), and gets it back when it next sees a job or goes to sleep,
+/// so that no worker is left pinned. Linux only: elsewhere the pool changes no affinity.
 final class ThreadPoolPlacementTests: XCTestCase {
     /// The CPUs task `task` (a thread id of this process) may run on, from its Cpus_allowed_list.
     private func allowedCPUs(ofTask task: Int) throws -> Set<Int> {
@@ -66,37 +66,35 @@ final class ThreadPoolPlacementTests: XCTestCase {
         XCTAssertEqual(try allowedCPUs(ofTask: thread), allowed)
     }
 
-    /// A new worker, still spinning, is moved off the creating thread's CPU, and gives the CPU back by
-    /// itself before it sleeps; a sleeping worker is moved off the dispatching thread's CPU before a job
-    /// wakes it, and has every CPU again once it runs.
+    /// A new worker still spinning when the pool's creation ends is moved off the creating thread's CPU
+    /// (whether it still spins is a race: it sleeps after `ThreadPool.workerSpin`, often before the
+    /// creating thread wakes from the start handshake, and is then moved when a job wakes it), and
+    /// gives the CPU back by itself before it sleeps. A sleeping worker is moved off the dispatching
+    /// thread's CPU before a job wakes it, and has every CPU again after the job.
     func testWorkersStartAndWakeOffTheCallersCPUAndGetItBack() throws {
         let allowed = try allowedCPUs(ofTask: Int(gn_internal_thread_id()))
         try XCTSkipIf(allowed.count < 2, "one CPU allowed: the pool has no other CPU to move a worker to")
-        // A worker that a descheduled moment kept from spinning before the creation ends, or from
-        // sleeping before a pause ends, is not moved: most are.
-        var movedAtStart = 0
+        var wakes = 0, movedOnWaking = 0
         for creation in 0..<10 {
             let before = try workerThreads()
             let pool = try ThreadPool(count: 2)
-            movedAtStart += pool.workersMoved
             let worker = try XCTUnwrap(try workerThreads().subtracting(before).first, "the pool's worker")
+            XCTAssertLessThanOrEqual(pool.workersMoved, 1)
             XCTAssertEqual(try allowedCPUs(ofTask: worker, settlingAt: allowed), allowed,
-                           "creation \(creation): the worker gave the CPU back before sleeping, with no job")
+                           "creation \(creation): the worker has every CPU once it sleeps, with no job")
+            for pause in 0..<2 {
+                // Far longer than the worker spins: it sleeps, and the job wakes it.
+                usleep(20_000)
+                let moved = pool.workersMoved
+                dispatch(pool, tasks: 2)
+                wakes += 1
+                movedOnWaking += pool.workersMoved - moved
+                XCTAssertEqual(try allowedCPUs(ofTask: worker, settlingAt: allowed), allowed,
+                               "creation \(creation), pause \(pause): the worker has every CPU after the job")
+            }
         }
-        XCTAssertGreaterThanOrEqual(movedAtStart, 5, "a new worker is moved off the creating thread's CPU")
-        let before = try workerThreads()
-        let pool = try ThreadPool(count: 2)
-        let worker = try XCTUnwrap(try workerThreads().subtracting(before).first, "the pool's worker")
-        var movedOnWaking = 0
-        for pause in 0..<10 {
-            // Far longer than the worker spins (ThreadPool.workerSpin): it sleeps, and the job wakes it.
-            usleep(20_000)
-            let moved = pool.workersMoved
-            dispatch(pool, tasks: 2)
-            movedOnWaking += pool.workersMoved - moved
-            XCTAssertEqual(try allowedCPUs(ofTask: worker, settlingAt: allowed), allowed, "after pause \(pause)")
-        }
-        XCTAssertGreaterThanOrEqual(movedOnWaking, 5, "a sleeping worker is moved off the caller's CPU before it wakes")
+        // A worker that a descheduled moment kept from sleeping before a pause ended is not moved.
+        XCTAssertGreaterThanOrEqual(movedOnWaking, wakes / 2, "a sleeping worker is moved off the caller's CPU before it wakes")
     }
     #endif
 }

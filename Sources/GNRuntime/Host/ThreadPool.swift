@@ -322,7 +322,7 @@ final class ThreadPool {
         }
 
         /// Wakes the sleeping workers, off the dispatching thread's CPU: a scheduler that packs threads
-        /// onto few CPUs (a virtual machine's guest kernel, to spare its host) wakes a sleeping worker on
+        /// onto few CPUs (as a virtual machine's guest kernel was seen to) wakes a sleeping worker on
         /// the CPU of the thread that wakes it, where it waits behind that thread, busy with its own
         /// share, until the next tick (4 ms at 250 Hz) while another CPU idles — a run at batch 1 then
         /// takes one thread's time (docs/benchmarks.md, "AMD EPYC again"). So each sleeping worker first
