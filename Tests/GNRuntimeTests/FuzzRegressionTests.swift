@@ -7,26 +7,9 @@ import GNModelBuilder
 
 /// What the fuzzer (scripts/fuzz.sh) found, kept as tests.
 final class FuzzRegressionTests: XCTestCase {
-    /// The session worker threads of this process, from /proc: threads named as the pool names its
-    /// workers. Other threads come and go in a test process (libdispatch's workers, which XCTest and
-    /// Foundation start), so a count of all threads cannot tell whether ours ended.
-    private func workerThreadCount() throws -> Int {
-        let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")
-        return tasks.filter { task in
-            let name = try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8)
-            return name?.trimmingCharacters(in: .whitespacesAndNewlines) == GN_INTERNAL_WORKER_THREAD_NAME
-        }.count
-    }
-
-    /// The session worker threads once their count settles at `expected`, or after 2 seconds: a new
-    /// worker takes its name when it first runs, and a joined one can stay listed in /proc for a
-    /// moment after `pthread_join` returns, until the kernel reaps it.
+    /// The session worker threads of this process once their count settles at `expected`.
     private func workerThreadCount(settlingAt expected: Int) throws -> Int {
-        for _ in 0..<200 {
-            if try workerThreadCount() == expected { return expected }
-            usleep(10_000)
-        }
-        return try workerThreadCount()
+        try settled(at: expected) { try ProcessThreads.workerIDs().count }
     }
 
     /// Found after 11 minutes and 1.37 million inputs: the fuzzer ran out of memory because every

@@ -28,12 +28,14 @@ import Synchronization
 ///   follow each other within microseconds), then sleep until the next. The dispatching thread spins
 ///   for `dispatcherSpin` on a claimed chunk, then sleeps until it is done, which frees its core for the
 ///   thread it waits on.
-/// - **Woken off the dispatching thread's CPU.** A scheduler that packs threads onto few CPUs wakes a
-///   worker, and starts a new one, on the CPU of the thread that wakes or creates it, where it waits
-///   behind that thread until a tick while another CPU idles. So before it wakes sleeping workers (and
-///   once new ones have started, those that spin) the dispatching thread takes its own CPU out of their
-///   affinity, and each gives it back when it next sees a job or goes to sleep: where a worker starts,
-///   not where it stays (`moveWorkersOffThisCPU`).
+/// - **Woken off the dispatching thread's CPU.** A scheduler that packs threads onto few CPUs (as a
+///   virtual machine's guest kernel was seen to) wakes a worker, and starts a new one, on the CPU of the
+///   thread that wakes or creates it, where it waits behind that thread, busy with its own share, until
+///   the next tick (4 ms at 250 Hz) while another CPU idles: a run at batch 1 then takes one thread's
+///   time (docs/benchmarks.md, "AMD EPYC again"). So before it wakes sleeping workers (and once new ones
+///   have started, those that spin) the dispatching thread takes its own CPU out of their affinity, and
+///   each gives it back when it next sees a job or goes to sleep, so that none sleeps kept off a CPU:
+///   where a worker starts, not where it stays (`moveWorkersOffThisCPU`).
 /// - **Backing off.** Two signs say that another program has a core the pool counts on: the dispatching
 ///   thread was preempted repeatedly (`preemptionsPerWindow` involuntary context switches within
 ///   `preemptionWindow`, read every `preemptionPeek`, so that the sign is taken when it shows: taken at
@@ -132,7 +134,7 @@ final class ThreadPool {
             }
             threads.append(thread)
         }
-        shared.waitForWorkers(threads.count)
+        shared.waitForWorkers()
         shared.moveWorkersOffThisCPU(asleep: false)
     }
 
@@ -239,8 +241,6 @@ final class ThreadPool {
         /// One per thread (the dispatching thread's unused); `thread` written under `mutex` as each
         /// worker starts.
         private let placements: [WorkerPlacement]
-        /// Workers that have started (under `mutex`).
-        private var started = 0
         private let dispatcherSleeps = Atomic<Bool>(false)
         private let stopping = Atomic<Bool>(false)
         private let mutex: UnsafeMutablePointer<pthread_mutex_t>
@@ -321,13 +321,8 @@ final class ThreadPool {
                            tasks: tasks, involuntarySwitches: ThreadPool.involuntarySwitches)
         }
 
-        /// Wakes the sleeping workers, off the dispatching thread's CPU: a scheduler that packs threads
-        /// onto few CPUs (as a virtual machine's guest kernel was seen to) wakes a sleeping worker on
-        /// the CPU of the thread that wakes it, where it waits behind that thread, busy with its own
-        /// share, until the next tick (4 ms at 250 Hz) while another CPU idles — a run at batch 1 then
-        /// takes one thread's time (docs/benchmarks.md, "AMD EPYC again"). So each sleeping worker first
-        /// loses the dispatching thread's current CPU from its affinity, if it has another, and gives it
-        /// back as soon as it runs (`work`): a nudge where it starts, not a pinning.
+        /// Wakes the sleeping workers, moved off the dispatching thread's CPU first (the type's comment,
+        /// "Woken off the dispatching thread's CPU").
         private func wakeWorkers() {
             moveWorkersOffThisCPU(asleep: true)
             pthread_mutex_lock(mutex)
@@ -336,12 +331,10 @@ final class ThreadPool {
         }
 
         /// Takes the calling thread's current CPU out of the affinity of each worker that sleeps (`asleep`)
-        /// or that spins (not), where the worker may run on another and has given back any taken before.
-        /// Before waking workers, those that sleep (`wakeWorkers`); once new workers have started, those
-        /// that spin — a new thread starts where the scheduler packs it too, and the kernel moves a
-        /// running thread at once; a worker that has gone to sleep by then is moved when woken. A worker
-        /// gives the CPU back when it next sees a job or goes to sleep (`work`), so that none sleeps kept
-        /// off a CPU the dispatching thread may later run on.
+        /// or that spins (not), where the worker may run on another and has given back any taken before;
+        /// the worker gives it back when it next sees a job or goes to sleep (`work`). Once new workers
+        /// have started it moves those that spin (the kernel moves a running thread at once); one that
+        /// has gone to sleep by then is moved when a job wakes it.
         func moveWorkersOffThisCPU(asleep: Bool) {
             let cpu = Int(gn_internal_current_cpu())
             guard cpu >= 0 else { return }
@@ -354,11 +347,10 @@ final class ThreadPool {
             }
         }
 
-        /// Sleeps until `workers` workers have started (`work`), so that each has its thread id in
-        /// `placements` before the first job.
-        func waitForWorkers(_ workers: Int) {
+        /// Sleeps until every worker has started (`work`) and written its thread id in `placements`.
+        func waitForWorkers() {
             pthread_mutex_lock(mutex)
-            while started < workers { pthread_cond_wait(jobDone, mutex) }
+            while placements.dropFirst().contains(where: { $0.thread < 0 }) { pthread_cond_wait(jobDone, mutex) }
             pthread_mutex_unlock(mutex)
         }
 
@@ -472,7 +464,6 @@ final class ThreadPool {
             let placement = placements[index]
             pthread_mutex_lock(mutex)
             placement.thread = Int32(gn_internal_thread_id())
-            started += 1
             pthread_cond_signal(jobDone)
             pthread_mutex_unlock(mutex)
             var seen = 0
