@@ -304,24 +304,31 @@ enum ConvolutionRows {
         var arguments = job.load(as: KernelArguments.self)
         let g = arguments.geometry
         var scratch = Scratch(arguments.scratch(of: worker), g, pixels: P, lanes: 16 * V)
-        let order = SummationOrder(taps: K * K, channels: C)
         let tailStart = ConvolutionRows.tailStart(rowWidth: g.outputWidth, tilePixels: P, tailPixels: T)
         // Without padding columns and partial tiles (1 × 1 shortcuts), tiles read the input in place.
         let inPlace = g.paddingWidth == 0 && (tailStart < g.outputWidth || g.outputWidth % P == 0)
         PaddedWeights.pad(&arguments, scratch: scratch.padded)
+        // A 1 × 1 layer read in place without padding rows: an image's consecutive output rows of a task
+        // read input rows `inputRowStride` apart, and one call of `runRow` takes them all, its set-up
+        // once: a shortcut's row is one or two tiles of 8 pixels, and per row that set-up had held
+        // ResNet-20's two shortcuts at 69–76% of the peak, 80–88% in bands (AVX-512, docs/benchmarks.md).
+        // Other kernels (9 to 49 times the work a pixel) take one row a call, known when compiling.
+        let inputRowStride = g.strideHeight &* g.inputWidth &* C
+        let bandRows = K == 1 && inPlace && g.paddingHeight == 0 ? g.outputHeight : 1
         // Each task is whole output rows (of one image or of consecutive ones).
         arguments.forEachTask(tasks) { block, pixels in
-            g.forEachOutputRow(pixels) { sample, outputRow, rowStart in
+            g.forEachOutputBand(pixels, rowsAtMost: bandRows) { sample, outputRow, rowCount, rowStart in
                 scratch.rows.load(g, input: arguments.input, sample: sample, outputRow: outputRow, readsInPlace: inPlace) {
                     source, destination, count in destination.update(from: source, count: count)
                 }
                 let rows: InlineArray<K, UnsafePointer<Float>> = scratch.rows.loadedRows()
                 // Kernel rows whose input row is padding (a top or bottom output row's) are left out.
-                runRow(shape, tail: tail, tailStart: tailStart, input, g, order: order, block: block, rows: rows,
-                       kernelRows: g.kernelRowsInside(outputRow: outputRow), weights: arguments.weights!,
+                runRow(shape, tail: tail, tailStart: tailStart, input, g, block: block, rows: rows,
+                       kernelRows: g.kernelRowsInside(outputRow: outputRow), rowCount: rowCount,
+                       inputRowStride: inputRowStride, weights: arguments.weights!,
                        layout: arguments.weightLayout, bias: arguments.bias,
                        output: arguments.output + rowStart * g.outputChannels, spill: scratch.spill,
-                       groupSums: scratch.groupSums, rowAhead: inPlace ? rows[K - 1] + g.strideHeight * g.inputWidth * C : nil)
+                       groupSums: scratch.groupSums, rowAhead: inPlace ? rows[K - 1] + inputRowStride : nil)
             }
         }
     }
@@ -487,71 +494,92 @@ enum ConvolutionRows {
     /// their zeros).
     /// `rowAhead`, for rows read in place, is the input row the next output row reads last, whose
     /// columns each tile asks for ahead (`prefetchTile`).
+    /// A 1 × 1 kernel (`K` = 1) computes `rowCount` output rows, consecutive in `output`, whose input
+    /// rows (and rows ahead) lie `inputRowStride` floats apart (a band read in place, `run`); other
+    /// kernels, one.
     /// A partial last block is shifted back, or padded, and its tiles compute into `spill` (`ChannelBlock`);
     /// `groupSums` holds a tile's group sums (the two parts of `Scratch` a row uses).
     @inline(__always)
     private static func runRow<let P: Int, let T: Int, let V: Int, let C: Int, let S: Int, let K: Int>(
         _ shape: TileShape<P, V>.Type, tail: TileShape<T, V>.Type, tailStart: Int, _ input: RowInput<C, S, K>.Type,
-        _ g: WindowGeometry, order: SummationOrder,
-        block: Int, rows: InlineArray<K, UnsafePointer<Float>>, kernelRows: Range<Int>,
+        _ g: WindowGeometry,
+        block: Int, rows firstRows: InlineArray<K, UnsafePointer<Float>>, kernelRows: Range<Int>,
+        rowCount: Int, inputRowStride: Int,
         weights: UnsafePointer<Float>, layout: WeightLayout,
-        bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, spill: UnsafeMutablePointer<Float>,
-        groupSums: UnsafeMutablePointer<Float>, rowAhead: UnsafePointer<Float>?
+        bias: UnsafePointer<Float>?, output firstOutput: UnsafeMutablePointer<Float>, spill: UnsafeMutablePointer<Float>,
+        groupSums: UnsafeMutablePointer<Float>, rowAhead firstRowAhead: UnsafePointer<Float>?
     ) {
         let lanes = 16 * V
+        // Built here from constants, not passed in: its blocks are then known when compiling.
+        let order = SummationOrder(taps: K * K, channels: C)
         let channels = ChannelBlock(block, lanes: lanes, channels: g.outputChannels)
         let firstChannel = channels.first
         // A constant, not a variable: the tiles below capture it.
         let tileWeights = InlineArray<V, UnsafePointer<Float>> { vector in
             weights + layout.offset(channel: firstChannel + 16 * vector, tap: 0)
         }
-        // The tile of `Q` pixels at `column`; returns the pixels of the row it computed.
+        // One output row: its input rows (`rows`), its output and the row it asks for ahead. Parameters,
+        // not variables the tiles capture: captured variables that change went into boxes, checked for
+        // exclusive access at run time (`swift_beginAccess`) in the 3-channel first layer's tiles.
         @inline(__always)
-        func runTile<let Q: Int>(_ tileShape: TileShape<Q, V>.Type, column: Int) -> Int {
-            let count = min(Q, g.outputWidth - column)
-            // A partial tile, or a shifted or padded block, computes into scratch (its pixels `lanes`
-            // floats apart), then copies what is its own.
-            let partial = count < Q || channels.isShifted
-            let target = partial ? spill : output + column * g.outputChannels + firstChannel
-            let tileColumn = column * S * C
-            if let rowAhead { prefetchTile(input, tileShape, rowAhead + tileColumn) }
-            ConvolutionTiled.sumBlocks(tileShape, TileCount<1>.self, order: order, bias: bias.map { $0 + firstChannel },
-                                       groupSums: groupSums, output: target,
-                                       pixelStride: partial ? lanes : g.outputChannels) { taps, _, _ in
-                // Built element by element: the repeating initializer, called out of line for 16 sums,
-                // would keep them in memory.
-                var sums = InlineArray<Q, InlineArray<V, Vector>> { _ in InlineArray { _ in Vector() } }
-                if taps.count == K * K {
-                    addWindow(tileShape, input, to: &sums, rows: rows, kernelRows: kernelRows, column: tileColumn,
-                              weights: tileWeights, layout: layout)
+        func runOneRow(rows: InlineArray<K, UnsafePointer<Float>>, output: UnsafeMutablePointer<Float>,
+                       rowAhead: UnsafePointer<Float>?) {
+            // The tile of `Q` pixels at `column`; returns the pixels of the row it computed.
+            @inline(__always)
+            func runTile<let Q: Int>(_ tileShape: TileShape<Q, V>.Type, column: Int) -> Int {
+                // Wrapping arithmetic: a tile's offsets lie inside the tensors the session checked, and
+                // each overflow check here is a branch per tile of 128 multiply-adds (a 1 × 1 shortcut's).
+                let count = min(Q, g.outputWidth &- column)
+                // A partial tile, or a shifted or padded block, computes into scratch (its pixels `lanes`
+                // floats apart), then copies what is its own.
+                let partial = count < Q || channels.isShifted
+                let target = partial ? spill : output + (column &* g.outputChannels &+ firstChannel)
+                let tileColumn = column &* (S &* C)
+                if let rowAhead { prefetchTile(input, tileShape, rowAhead + tileColumn) }
+                ConvolutionTiled.sumBlocks(tileShape, TileCount<1>.self, order: order, bias: bias.map { $0 + firstChannel },
+                                           groupSums: groupSums, output: target,
+                                           pixelStride: partial ? lanes : g.outputChannels) { taps, _, _ in
+                    // Built element by element: the repeating initializer, called out of line for 16 sums,
+                    // would keep them in memory.
+                    var sums = InlineArray<Q, InlineArray<V, Vector>> { _ in InlineArray { _ in Vector() } }
+                    if taps.count == K * K {
+                        addWindow(tileShape, input, to: &sums, rows: rows, kernelRows: kernelRows, column: tileColumn,
+                                  weights: tileWeights, layout: layout)
+                        return sums
+                    }
+                    // The block's taps by kernel row: the terms of a row's taps (their channels, in the
+                    // summation order's (tap, channel) order) are consecutive in its padded row and their
+                    // weights `channelStride` apart, so a 3 × 3 layer of 3 channels takes three loops of 9
+                    // terms rather than nine of 3.
+                    for kernelRow in kernelRows {
+                        let first = max(taps.lowerBound, kernelRow * K), end = min(taps.upperBound, kernelRow * K + K)
+                        guard first < end else { continue }
+                        let inputs = rows[kernelRow] + tileColumn + (first - kernelRow * K) * C
+                        var w = InlineArray<V, UnsafePointer<Float>>(repeating: weights)
+                        for vector in 0..<V { w[vector] = tileWeights[vector] + first * layout.tapStride }
+                        for term in 0..<(end - first) * C {
+                            addTerm(input, to: &sums, inputs: inputs, term: term, weights: &w, channelStride: layout.channelStride)
+                        }
+                    }
                     return sums
                 }
-                // The block's taps by kernel row: the terms of a row's taps (their channels, in the
-                // summation order's (tap, channel) order) are consecutive in its padded row and their
-                // weights `channelStride` apart, so a 3 × 3 layer of 3 channels takes three loops of 9
-                // terms rather than nine of 3.
-                for kernelRow in kernelRows {
-                    let first = max(taps.lowerBound, kernelRow * K), end = min(taps.upperBound, kernelRow * K + K)
-                    guard first < end else { continue }
-                    let inputs = rows[kernelRow] + tileColumn + (first - kernelRow * K) * C
-                    var w = InlineArray<V, UnsafePointer<Float>>(repeating: weights)
-                    for vector in 0..<V { w[vector] = tileWeights[vector] + first * layout.tapStride }
-                    for term in 0..<(end - first) * C {
-                        addTerm(input, to: &sums, inputs: inputs, term: term, weights: &w, channelStride: layout.channelStride)
-                    }
+                if partial {
+                    channels.copyOut(count, from: spill, to: output + column * g.outputChannels, channels: g.outputChannels)
                 }
-                return sums
+                return count
             }
-            if partial {
-                channels.copyOut(count, from: spill, to: output + column * g.outputChannels, channels: g.outputChannels)
+            var column = 0
+            while column < tailStart { column += runTile(shape, column: column) }
+            // Known when compiling: kernels without a tail have no second loop.
+            if T < P {
+                while column < g.outputWidth { column += runTile(tail, column: column) }
             }
-            return count
         }
-        var column = 0
-        while column < tailStart { column += runTile(shape, column: column) }
-        // Known when compiling: kernels without a tail have no second loop.
-        if T < P {
-            while column < g.outputWidth { column += runTile(tail, column: column) }
+        // A band's rows (1 × 1 kernels, `run`) lie `inputRowStride` apart; other kernels take one row.
+        for row in 0..<(K == 1 ? rowCount : 1) {
+            runOneRow(rows: InlineArray { firstRows[$0] + row &* inputRowStride },
+                      output: firstOutput + row &* (g.outputWidth &* g.outputChannels),
+                      rowAhead: firstRowAhead.map { $0 + row &* inputRowStride })
         }
     }
 

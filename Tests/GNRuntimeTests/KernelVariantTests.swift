@@ -59,6 +59,9 @@ final class KernelVariantTests: XCTestCase {
         (2, 16, 16, 16, 32, 3, 2, 1), (1, 16, 33, 33, 16, 1, 2, 0), (2, 16, 16, 16, 32, 1, 2, 0),
         (2, 32, 16, 16, 64, 1, 2, 0), (1, 32, 9, 35, 32, 1, 2, 0), (1, 16, 10, 20, 48, 3, 1, 2),
         (1, 16, 9, 18, 16, 7, 1, 3), (1, 3, 5, 40, 16, 3, 2, 1), (2, 1, 9, 20, 32, 3, 1, 1), (1, 1, 7, 17, 48, 3, 1, 0),
+        // 1 × 1 shortcuts read in place, an image's rows of a task in one band: tasks of 8 rows and a
+        // last one of 3 or 4, several images.
+        (2, 16, 38, 32, 32, 1, 2, 0), (3, 32, 40, 16, 64, 1, 2, 0),
         // The 3-channel first layer's column-wise window (AVX-512): a partial last tile, a shifted block.
         (1, 3, 7, 24, 24, 3, 1, 1),
         // Two output rows per tile (AVX-512, 16 → 16 channels over rows of 8s): an odd number of rows
