@@ -311,7 +311,7 @@ enum ConvolutionRows {
         // A 1 × 1 layer read in place without padding rows: an image's consecutive output rows of a task
         // read input rows `inputRowStride` apart, and one call of `runRow` takes them all, its set-up
         // once: a shortcut's row is one or two tiles of 8 pixels, and per row that set-up had held
-        // ResNet-20's two shortcuts at 69–76% of the peak, 80–88% in bands (AVX-512, docs/benchmarks.md).
+        // ResNet-20's two shortcuts at 69–75% of the peak, 77–86% in bands (AVX-512, docs/benchmarks.md).
         // Other kernels (9 to 49 times the work a pixel) take one row a call, known when compiling.
         let inputRowStride = g.strideHeight &* g.inputWidth &* C
         let bandRows = K == 1 && inPlace && g.paddingHeight == 0 ? g.outputHeight : 1
