@@ -117,25 +117,6 @@ public struct WindowGeometry: Sendable {
         }
     }
 
-    /// Calls `body` for each band of consecutive output rows of one sample in `pixels` (whole rows, as a
-    /// row kernel's tasks are), at most `rowsAtMost` rows a band, in memory order, with its sample, its
-    /// first row, its number of rows and its first output pixel.
-    @inlinable @inline(__always)
-    public func forEachOutputBand(_ pixels: Range<Int>, rowsAtMost: Int,
-                                  _ body: (_ sample: Int, _ outputRow: Int, _ rows: Int, _ rowStart: Int) -> Void) {
-        guard !pixels.isEmpty else { return }
-        var (sample, outputRow, _) = outputPosition(pixels.lowerBound)
-        var rowStart = pixels.lowerBound, rowsLeft = pixels.count / outputWidth
-        while rowsLeft > 0 {
-            let rows = min(min(rowsAtMost, outputHeight &- outputRow), rowsLeft)
-            body(sample, outputRow, rows, rowStart)
-            rowsLeft &-= rows
-            rowStart &+= rows &* outputWidth
-            outputRow &+= rows
-            if outputRow == outputHeight { (sample, outputRow) = (sample &+ 1, 0) }
-        }
-    }
-
     /// Calls `body` for the output positions `pixels` (all by default), in memory order, with the
     /// sample, the output row and column, and the output pixel index.
     @inlinable @inline(__always)

@@ -729,3 +729,26 @@ enum ConvolutionRows {
         for vector in 0..<V { weights[vector] += channelStride }
     }
 }
+
+// The row kernels' own: an internal helper, so that a build without them (the embedded core, which
+// links every public function of the interface) carries none of it.
+extension WindowGeometry {
+    /// Calls `body` for each band of consecutive output rows of one sample in `pixels` (whole rows, as a
+    /// row kernel's tasks are), at most `rowsAtMost` rows a band, in memory order, with its sample, its
+    /// first row, its number of rows and its first output pixel.
+    @inline(__always)
+    func forEachOutputBand(_ pixels: Range<Int>, rowsAtMost: Int,
+                           _ body: (_ sample: Int, _ outputRow: Int, _ rows: Int, _ rowStart: Int) -> Void) {
+        guard !pixels.isEmpty else { return }
+        var (sample, outputRow, _) = outputPosition(pixels.lowerBound)
+        var rowStart = pixels.lowerBound, rowsLeft = pixels.count / outputWidth
+        while rowsLeft > 0 {
+            let rows = min(min(rowsAtMost, outputHeight &- outputRow), rowsLeft)
+            body(sample, outputRow, rows, rowStart)
+            rowsLeft &-= rows
+            rowStart &+= rows &* outputWidth
+            outputRow &+= rows
+            if outputRow == outputHeight { (sample, outputRow) = (sample &+ 1, 0) }
+        }
+    }
+}
